@@ -1,0 +1,47 @@
+//! `rtclite`: the command-line front end of the rtclite crates.
+//!
+//! The contract of every subcommand (names, flags, JSON fields, exit codes) is
+//! written in the workspace's `cli.md`; scripts outside the repository drive
+//! the binary exactly as written there. Exit codes: 0 success, 1 the input or
+//! the protocol exchange failed (one `error: ...` line on stderr), 2 bad usage.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod inspect;
+
+/// Real-time communication protocols, by the RFC.
+#[derive(Debug, Parser)]
+#[command(name = "rtclite", version, about, long_about = None)]
+struct Cli {
+    /// More logging on stderr (repeat for more).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// No logging on stderr.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Read one message (file or stdin) and print it as one JSON object.
+    #[command(subcommand)]
+    Inspect(inspect::InspectCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inspect(cmd) => inspect::run(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(1)
+        }
+    }
+}

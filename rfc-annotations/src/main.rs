@@ -1,0 +1,2 @@
+//! The `rfc-annotations` command.
+fn main() {}
