@@ -1,0 +1,271 @@
+//! Session keys and the per-packet transforms: AES-CM and NULL encryption,
+//! HMAC-SHA1 authentication, AES-GCM authenticated encryption.
+//!
+//! Each key schedule (AES round keys, the HMAC inner and outer SHA-1 states,
+//! the GHASH key) is computed once when the session keys are derived; a
+//! packet only copies the small HMAC state and runs the cipher.
+
+use aes::cipher::{
+    InnerIvInit, KeyInit, StreamCipher, StreamCipherCoreWrapper, generic_array::GenericArray,
+};
+use aes::{Aes128Enc, Aes256Enc};
+use aes_gcm::aead::AeadInPlace;
+use aes_gcm::{Aes128Gcm, Aes256Gcm};
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
+use subtle::ConstantTimeEq;
+
+use crate::Error;
+use crate::kdf::{Label, Prf};
+use crate::profile::{CipherKind, ProtectionProfile};
+
+/// Length of the AEAD authentication tag.
+pub(crate) const AEAD_TAG_LEN: usize = 16;
+
+/// The encryption transform with its key schedule.
+// One per master key or session key, never per packet: kept inline to
+// avoid an indirection on the hot path.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone)]
+pub(crate) enum Cipher {
+    AesCm128(Aes128Enc),
+    AesCm256(Aes256Enc),
+    Null,
+    // Boxed: the GCM state (key schedule and GHASH powers) is large.
+    Gcm128(Box<Aes128Gcm>),
+    Gcm256(Box<Aes256Gcm>),
+}
+
+/// The session keys of one direction of SRTP or SRTCP for one master key.
+#[derive(Clone)]
+pub(crate) struct KeySet {
+    pub(crate) cipher: Cipher,
+    /// k_s, left-aligned (14 octets used by AES-CM, 12 by GCM).
+    pub(crate) salt: [u8; 14],
+    /// HMAC-SHA1 keyed with k_a: inner and outer states precomputed.
+    pub(crate) auth: Option<Hmac<Sha1>>,
+}
+
+/// Raw session key material, for contexts built from keys derived
+/// elsewhere (test vectors, or a key management that hands out session
+/// keys rather than master keys).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionKeyMaterial {
+    /// The session encryption key k_e (16 or 32 octets; empty for NULL).
+    pub encryption_key: Vec<u8>,
+    /// The session salting key k_s (14 octets, 12 for GCM; empty for NULL).
+    pub salting_key: Vec<u8>,
+    /// The session authentication key k_a (20 octets; empty for GCM).
+    pub authentication_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for SessionKeyMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionKeyMaterial { .. }")
+    }
+}
+
+fn bad_len(what: &str, got: usize, want: usize) -> Error {
+    Error::InvalidPolicy(format!("{what} of {got} octets, the profile needs {want}"))
+}
+
+impl KeySet {
+    /// Builds the transforms from raw session keys.
+    pub(crate) fn from_material(
+        profile: ProtectionProfile,
+        m: &SessionKeyMaterial,
+    ) -> Result<Self, Error> {
+        let kind = profile.cipher();
+        let key_len = if kind == CipherKind::Null {
+            0
+        } else {
+            profile.master_key_len()
+        };
+        let salt_len = if kind == CipherKind::Null {
+            0
+        } else {
+            profile.session_salt_len()
+        };
+        if m.encryption_key.len() != key_len {
+            return Err(bad_len(
+                "session encryption key",
+                m.encryption_key.len(),
+                key_len,
+            ));
+        }
+        if m.salting_key.len() != salt_len {
+            return Err(bad_len(
+                "session salting key",
+                m.salting_key.len(),
+                salt_len,
+            ));
+        }
+        let auth_len = profile.session_auth_key_len();
+        if m.authentication_key.len() != auth_len {
+            return Err(bad_len(
+                "session authentication key",
+                m.authentication_key.len(),
+                auth_len,
+            ));
+        }
+        let k = &m.encryption_key;
+        let cipher = match kind {
+            CipherKind::AesCm128 => Cipher::AesCm128(Aes128Enc::new(GenericArray::from_slice(k))),
+            CipherKind::AesCm256 => Cipher::AesCm256(Aes256Enc::new(GenericArray::from_slice(k))),
+            CipherKind::Null => Cipher::Null,
+            CipherKind::AesGcm128 => {
+                Cipher::Gcm128(Box::new(Aes128Gcm::new(GenericArray::from_slice(k))))
+            }
+            CipherKind::AesGcm256 => {
+                Cipher::Gcm256(Box::new(Aes256Gcm::new(GenericArray::from_slice(k))))
+            }
+        };
+        let mut salt = [0u8; 14];
+        for (d, s) in salt.iter_mut().zip(&m.salting_key) {
+            *d = *s;
+        }
+        let auth = if auth_len > 0 {
+            // [RFC 3711 §4.2.1] "the HMAC SHALL be applied to the session
+            // authentication key and M as specified above"
+            Some(
+                <Hmac<Sha1> as Mac>::new_from_slice(&m.authentication_key)
+                    .map_err(|_| Error::InvalidPolicy("HMAC key".into()))?,
+            )
+        } else {
+            None
+        };
+        Ok(Self { cipher, salt, auth })
+    }
+
+    /// Derives the SRTP (or SRTCP) session keys from a master key
+    /// (RFC 3711 §4.3) for r = index DIV key_derivation_rate.
+    pub(crate) fn derive(
+        profile: ProtectionProfile,
+        prf: &Prf,
+        master_salt: &[u8],
+        srtcp: bool,
+        r: u64,
+    ) -> Result<Self, Error> {
+        let (le, la, ls) = if srtcp {
+            (
+                Label::SrtcpEncryption,
+                Label::SrtcpAuthentication,
+                Label::SrtcpSalt,
+            )
+        } else {
+            (
+                Label::SrtpEncryption,
+                Label::SrtpAuthentication,
+                Label::SrtpSalt,
+            )
+        };
+        let null = profile.cipher() == CipherKind::Null;
+        let mut enc = vec![0u8; if null { 0 } else { profile.master_key_len() }];
+        let mut salt = vec![0u8; if null { 0 } else { profile.session_salt_len() }];
+        let mut auth = vec![0u8; profile.session_auth_key_len()];
+        prf.generate(master_salt, le, r, &mut enc);
+        prf.generate(master_salt, ls, r, &mut salt);
+        prf.generate(master_salt, la, r, &mut auth);
+        let m = SessionKeyMaterial {
+            encryption_key: enc,
+            salting_key: salt,
+            authentication_key: auth,
+        };
+        Self::from_material(profile, &m)
+    }
+
+    /// XORs the AES-CM keystream for (SSRC, index) onto `data` (RFC 3711
+    /// §4.1.1); does nothing for the NULL cipher.
+    pub(crate) fn apply_ctr(&self, ssrc: u32, index: u64, data: &mut [u8]) {
+        // [RFC 3711 §4.1.1] "IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16)"
+        let mut iv = [0u8; 16];
+        iv[..14].copy_from_slice(&self.salt);
+        for (d, s) in iv[4..8].iter_mut().zip(ssrc.to_be_bytes()) {
+            *d ^= s;
+        }
+        let idx = (index & 0xffff_ffff_ffff).to_be_bytes();
+        for (d, s) in iv[8..14].iter_mut().zip(&idx[2..8]) {
+            *d ^= *s;
+        }
+        let iv = GenericArray::from(iv);
+        match &self.cipher {
+            Cipher::AesCm128(aes) => {
+                let core =
+                    ctr::CtrCore::<&Aes128Enc, ctr::flavors::Ctr128BE>::inner_iv_init(aes, &iv);
+                StreamCipherCoreWrapper::from_core(core).apply_keystream(data)
+            }
+            Cipher::AesCm256(aes) => {
+                let core =
+                    ctr::CtrCore::<&Aes256Enc, ctr::flavors::Ctr128BE>::inner_iv_init(aes, &iv);
+                StreamCipherCoreWrapper::from_core(core).apply_keystream(data)
+            }
+            // [RFC 3711 §4.1.3] "the encryption SHALL simply copy the
+            // plaintext input into the ciphertext output"
+            Cipher::Null | Cipher::Gcm128(_) | Cipher::Gcm256(_) => {}
+        }
+    }
+
+    /// HMAC-SHA1 over `parts` concatenated, written (truncated) to `tag`.
+    pub(crate) fn hmac(&self, parts: [&[u8]; 2], tag: &mut [u8]) {
+        if let Some(mac) = &self.auth {
+            let mut mac = mac.clone();
+            mac.update(parts[0]);
+            mac.update(parts[1]);
+            let full = mac.finalize().into_bytes();
+            // [RFC 3711 §4.2.1] "The HMAC output SHALL then be truncated to
+            // the n_tag left-most bits."
+            for (d, s) in tag.iter_mut().zip(full.iter()) {
+                *d = *s;
+            }
+        }
+    }
+
+    /// Verifies an HMAC-SHA1 tag in constant time.
+    pub(crate) fn hmac_verify(&self, parts: [&[u8]; 2], tag: &[u8]) -> bool {
+        let mut computed = [0u8; 20];
+        let n = tag.len().min(20);
+        self.hmac(parts, &mut computed[..n]);
+        // [RFC 3711 §4.2] "If the two tags are equal, then the message/tag
+        // pair is valid; otherwise, it is invalid"
+        bool::from(computed[..n].ct_eq(tag))
+    }
+
+    /// The 12-octet AEAD IV: `unique` XOR the session salt.
+    pub(crate) fn gcm_iv(&self, unique: [u8; 12]) -> [u8; 12] {
+        let mut iv = unique;
+        for (d, s) in iv.iter_mut().zip(&self.salt[..12]) {
+            *d ^= *s;
+        }
+        iv
+    }
+
+    /// AEAD encryption in place; returns the 16-octet tag, or `None` when
+    /// the plaintext exceeds the GCM limit (P_MAX) or the cipher is not GCM.
+    pub(crate) fn gcm_seal(&self, iv: &[u8; 12], aad: &[u8], data: &mut [u8]) -> Option<[u8; 16]> {
+        let nonce = GenericArray::from_slice(iv);
+        let tag = match &self.cipher {
+            Cipher::Gcm128(g) => g.encrypt_in_place_detached(nonce, aad, data),
+            Cipher::Gcm256(g) => g.encrypt_in_place_detached(nonce, aad, data),
+            _ => return None,
+        };
+        let tag = tag.ok()?;
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&tag);
+        Some(out)
+    }
+
+    /// AEAD verification and decryption in place; `data` is left unchanged
+    /// when the tag does not verify.
+    pub(crate) fn gcm_open(&self, iv: &[u8; 12], aad: &[u8], data: &mut [u8], tag: &[u8]) -> bool {
+        let nonce = GenericArray::from_slice(iv);
+        let Some(tag) = tag.get(..AEAD_TAG_LEN) else {
+            return false;
+        };
+        let tag = GenericArray::from_slice(tag);
+        match &self.cipher {
+            Cipher::Gcm128(g) => g.decrypt_in_place_detached(nonce, aad, data, tag).is_ok(),
+            Cipher::Gcm256(g) => g.decrypt_in_place_detached(nonce, aad, data, tag).is_ok(),
+            _ => false,
+        }
+    }
+}
