@@ -1,2 +1,24 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+
+mod access;
+mod error;
+mod framer;
+mod header_name;
+pub mod headers;
+mod message;
+mod owned;
+mod syntax;
+mod uri;
+mod validate;
+
+pub use error::{Error, ErrorKind};
+pub use framer::{Frame, StreamFramer};
+pub use header_name::HeaderName;
+pub use message::{
+    Header, MAX_HEADERS, MAX_LINE_LEN, MAX_MESSAGE_SIZE, Message, Method, StartLine, Version,
+};
+pub use owned::OwnedMessage;
+pub use syntax::{Params, unescape, unquote};
+pub use uri::{Host, SipUri, TelUri, Uri};
+pub use validate::{Rejection, proxy_validate, validate};

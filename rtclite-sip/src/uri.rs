@@ -1,0 +1,584 @@
+//! URIs: `sip:`/`sips:` (RFC 3261 §19.1, §25.1; IPv6 references per
+//! RFC 5118), `tel:` (RFC 3966) and any other absolute URI kept opaque.
+
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::error::{Error, syntax};
+use crate::syntax::{Params, unescape};
+
+const S19: &str = "RFC 3261 §19.1.1";
+const S25: &str = "RFC 3261 §25.1";
+
+/// The host part of a SIP URI or Via sent-by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Host<'a> {
+    /// A host name (compared case-insensitively).
+    Domain(&'a str),
+    /// An IPv4 address.
+    Ipv4(Ipv4Addr),
+    /// An IPv6 reference, written in brackets in the URI (RFC 5118).
+    Ipv6(Ipv6Addr),
+}
+
+impl<'a> Host<'a> {
+    /// Parses `host = hostname / IPv4address / IPv6reference`.
+    pub fn parse(s: &'a str) -> Result<Self, Error> {
+        if let Some(inner) = s.strip_prefix('[') {
+            let inner = inner
+                .strip_suffix(']')
+                .ok_or_else(|| syntax("IPv6 reference without closing ']'").rfc(S25))?;
+            if let Ok(a) = inner.parse::<Ipv6Addr>() {
+                return Ok(Host::Ipv6(a));
+            }
+            // [RFC 5118 §4.10] "an implementation must tolerate both
+            // of the above constructs."
+            if let Some(i) = inner.find(":::") {
+                let fixed = format!(
+                    "{}{}",
+                    inner.get(..i).unwrap_or_default(),
+                    inner.get(i + 1..).unwrap_or_default()
+                );
+                if let Ok(a) = fixed.parse::<Ipv6Addr>() {
+                    return Ok(Host::Ipv6(a));
+                }
+            }
+            return Err(syntax("malformed IPv6 address in IPv6reference").rfc("RFC 3261 §25.1"));
+        }
+        if s.is_empty() {
+            return Err(syntax("empty host").rfc(S25));
+        }
+        if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            return s
+                .parse::<Ipv4Addr>()
+                .map(Host::Ipv4)
+                .map_err(|_| syntax("malformed IPv4 address").rfc(S25));
+        }
+        if is_hostname(s) {
+            Ok(Host::Domain(s))
+        } else if s.contains(':') {
+            Err(syntax("IPv6 address not enclosed in brackets").rfc("RFC 5118 §4.2"))
+        } else {
+            Err(syntax("malformed host name").rfc(S25))
+        }
+    }
+
+    /// Case-insensitive host comparison; an address never equals a name.
+    pub fn equivalent(&self, other: &Host<'_>) -> bool {
+        match (self, other) {
+            (Host::Domain(a), Host::Domain(b)) => a.eq_ignore_ascii_case(b),
+            (Host::Ipv4(a), Host::Ipv4(b)) => a == b,
+            (Host::Ipv6(a), Host::Ipv6(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Host<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Host::Domain(d) => f.write_str(d),
+            Host::Ipv4(a) => write!(f, "{a}"),
+            Host::Ipv6(a) => write!(f, "[{a}]"),
+        }
+    }
+}
+
+/// `hostname = *( domainlabel "." ) toplabel [ "." ]`.
+fn is_hostname(s: &str) -> bool {
+    let s = s.strip_suffix('.').unwrap_or(s);
+    let mut labels = s.split('.').peekable();
+    while let Some(label) = labels.next() {
+        let b = label.as_bytes();
+        let (Some(first), Some(last)) = (b.first(), b.last()) else {
+            return false;
+        };
+        if !first.is_ascii_alphanumeric()
+            || !last.is_ascii_alphanumeric()
+            || !b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+        {
+            return false;
+        }
+        // toplabel = ALPHA / ALPHA *( alphanum / "-" ) alphanum
+        if labels.peek().is_none() && !first.is_ascii_alphabetic() {
+            return false;
+        }
+    }
+    true
+}
+
+/// Parses `host [":" port]`, returning the host and the port.
+pub(crate) fn parse_hostport(s: &str) -> Result<(Host<'_>, Option<u16>), Error> {
+    let (host, port) = if s.starts_with('[') {
+        match s.find(']') {
+            Some(i) => {
+                let (h, rest) = s.split_at(i + 1);
+                (h, rest)
+            }
+            None => return Err(syntax("IPv6 reference without closing ']'").rfc(S25)),
+        }
+    } else {
+        match s.find(':') {
+            Some(i) if s.get(i + 1..).is_some_and(|p| !p.contains(':')) => s.split_at(i),
+            Some(_) => {
+                return Err(syntax("IPv6 address not enclosed in brackets").rfc("RFC 5118 §4.2"));
+            }
+            None => (s, ""),
+        }
+    };
+    let host = Host::parse(host)?;
+    let port = if port.is_empty() {
+        None
+    } else {
+        let p = port
+            .strip_prefix(':')
+            .ok_or_else(|| syntax("unexpected characters after host").rfc(S25))?;
+        Some(parse_port(p)?)
+    };
+    Ok((host, port))
+}
+
+pub(crate) fn parse_port(p: &str) -> Result<u16, Error> {
+    if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(syntax("port is not 1*DIGIT").rfc(S25));
+    }
+    p.parse::<u16>()
+        .map_err(|_| Error::new(crate::ErrorKind::OutOfRange("port above 65535")).rfc(S25))
+}
+
+const fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+        )
+}
+
+/// Checks that every byte is unreserved, in `extra`, or a valid `%HH`.
+fn check_chars(s: &str, extra: &[u8], what: &'static str) -> Result<(), Error> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'%' {
+            let ok = b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
+            if !ok {
+                // RFC 3261 §25.1: escaped = "%" HEXDIG HEXDIG is the only use of '%'.
+                return Err(syntax("'%' not followed by two hex digits").rfc("RFC 3261 §19.1.2"));
+            }
+            i += 3;
+            continue;
+        }
+        if !is_unreserved(c) && !extra.contains(&c) {
+            return Err(syntax(what).rfc(S25));
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// A `sip:` or `sips:` URI (RFC 3261 §19.1.1), borrowing from the input.
+/// Components are kept as written (escaped); comparison unescapes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SipUri<'a> {
+    /// `sips:` rather than `sip:`.
+    pub secure: bool,
+    /// The user part, escaped as written.
+    pub user: Option<&'a str>,
+    /// The password, escaped as written.
+    pub password: Option<&'a str>,
+    /// The host.
+    pub host: Host<'a>,
+    /// The port, when written.
+    pub port: Option<u16>,
+    /// The uri-parameters.
+    pub params: Params<'a>,
+    /// The headers after `?`, as written.
+    pub headers: Option<&'a str>,
+}
+
+impl<'a> SipUri<'a> {
+    /// Parses a SIP or SIPS URI.
+    pub fn parse(s: &'a str) -> Result<Self, Error> {
+        let (secure, rest) = if let Some(r) = strip_scheme(s, "sip:") {
+            (false, r)
+        } else if let Some(r) = strip_scheme(s, "sips:") {
+            (true, r)
+        } else {
+            return Err(syntax("expected sip: or sips: scheme").rfc(S19));
+        };
+        let (userinfo, hostpart) = match rest.find('@') {
+            Some(i) => (rest.get(..i), rest.get(i + 1..).unwrap_or_default()),
+            None => (None, rest),
+        };
+        let (user, password) = match userinfo {
+            None => (None, None),
+            Some(ui) => {
+                let (u, p) = match ui.find(':') {
+                    Some(i) => (ui.get(..i).unwrap_or_default(), ui.get(i + 1..)),
+                    None => (ui, None),
+                };
+                if u.is_empty() {
+                    return Err(syntax("empty user part before '@'").rfc(S19));
+                }
+                check_chars(u, b"&=+$,;?/", "character not allowed in the user part")?;
+                if let Some(p) = p {
+                    check_chars(p, b"&=+$,", "character not allowed in the password")?;
+                }
+                (Some(u), p)
+            }
+        };
+        let (before_headers, headers) = match hostpart.find('?') {
+            Some(i) => (hostpart.get(..i).unwrap_or_default(), hostpart.get(i + 1..)),
+            None => (hostpart, None),
+        };
+        let (hostport, params) = match before_headers.find(';') {
+            Some(i) => (
+                before_headers.get(..i).unwrap_or_default(),
+                before_headers.get(i + 1..).unwrap_or_default(),
+            ),
+            None => (before_headers, ""),
+        };
+        let (host, port) = parse_hostport(hostport)?;
+        for p in params.split(';').filter(|_| !params.is_empty()) {
+            if p.is_empty() {
+                return Err(syntax("empty uri-parameter").rfc(S25));
+            }
+            check_chars(p, b"[]/:&+$=", "character not allowed in a uri-parameter")?;
+        }
+        if let Some(h) = headers {
+            check_chars(h, b"[]/?:+$&=", "character not allowed in URI headers")?;
+        }
+        Ok(SipUri {
+            secure,
+            user,
+            password,
+            host,
+            port,
+            params: Params::from_raw(params),
+            headers,
+        })
+    }
+
+    /// A uri-parameter by name (case-insensitive).
+    pub fn param(&self, name: &str) -> Option<Option<&'a str>> {
+        self.params.get(name)
+    }
+
+    /// The `transport` parameter.
+    pub fn transport(&self) -> Option<&'a str> {
+        self.param("transport").flatten()
+    }
+
+    /// Equivalence per RFC 3261 §19.1.4.
+    pub fn equivalent(&self, other: &SipUri<'_>) -> bool {
+        // [RFC 3261 §19.1.4] "A SIP and SIPS URI are never equivalent."
+        if self.secure != other.secure {
+            return false;
+        }
+        // [RFC 3261 §19.1.4] "Comparison of the userinfo of SIP and SIPS URIs is case-
+        // sensitive."
+        if self.user.map(unescape) != other.user.map(unescape)
+            || self.password.map(unescape) != other.password.map(unescape)
+        {
+            return false;
+        }
+        if !self.host.equivalent(&other.host) || self.port != other.port {
+            return false;
+        }
+        for (name, value) in self.params.iter() {
+            match other.params.get(name) {
+                // [RFC 3261 §19.1.4] "Any uri-parameter appearing in both URIs must match."
+                Some(v2) => {
+                    let a = value.map(unescape);
+                    let b = v2.map(unescape);
+                    let same = match (a, b) {
+                        (Some(a), Some(b)) => a.eq_ignore_ascii_case(&b),
+                        (None, None) => true,
+                        _ => false,
+                    };
+                    if !same {
+                        return false;
+                    }
+                }
+                None => {
+                    // [RFC 3261 §19.1.4] "A user, ttl, or method uri-parameter appearing in only one
+                    // URI never matches, even if it contains the default value."
+                    if is_significant_param(name) {
+                        return false;
+                    }
+                }
+            }
+        }
+        if other
+            .params
+            .iter()
+            .any(|(n, _)| is_significant_param(n) && !self.params.contains(n))
+        {
+            return false;
+        }
+        // [RFC 3261 §19.1.4] "Any present header
+        // component MUST be present in both URIs and match for the URIs
+        // to match."
+        headers_equivalent(self.headers, other.headers)
+    }
+}
+
+/// Parameters that never match when present on one side only (§19.1.4:
+/// user, ttl, method, maddr; transport as a component with a default).
+fn is_significant_param(name: &str) -> bool {
+    ["user", "ttl", "method", "maddr", "transport"]
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(name))
+}
+
+fn headers_equivalent(a: Option<&str>, b: Option<&str>) -> bool {
+    let split = |h: Option<&str>| -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut v: Vec<(Vec<u8>, Vec<u8>)> = h
+            .unwrap_or_default()
+            .split('&')
+            .filter(|x| !x.is_empty())
+            .map(|kv| {
+                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                (unescape(k).to_ascii_lowercase(), unescape(v).into_owned())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    split(a) == split(b)
+}
+
+fn strip_scheme<'a>(s: &'a str, scheme: &str) -> Option<&'a str> {
+    let head = s.get(..scheme.len())?;
+    if head.eq_ignore_ascii_case(scheme) {
+        s.get(scheme.len()..)
+    } else {
+        None
+    }
+}
+
+impl fmt::Display for SipUri<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.secure { "sips:" } else { "sip:" })?;
+        if let Some(u) = self.user {
+            f.write_str(u)?;
+            if let Some(p) = self.password {
+                write!(f, ":{p}")?;
+            }
+            f.write_str("@")?;
+        }
+        write!(f, "{}", self.host)?;
+        if let Some(p) = self.port {
+            write!(f, ":{p}")?;
+        }
+        if !self.params.as_str().is_empty() {
+            write!(f, ";{}", self.params.as_str())?;
+        }
+        if let Some(h) = self.headers {
+            write!(f, "?{h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A `tel:` URI (RFC 3966 §3): a global number (`+` and digits) or a local
+/// number with a `phone-context` parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TelUri<'a> {
+    /// The number as written, with `+` for a global number and any visual
+    /// separators.
+    pub number: &'a str,
+    /// The parameters after the number.
+    pub params: Params<'a>,
+}
+
+impl<'a> TelUri<'a> {
+    /// Parses a `tel:` URI.
+    pub fn parse(s: &'a str) -> Result<Self, Error> {
+        let rest = strip_scheme(s, "tel:")
+            .ok_or_else(|| syntax("expected tel: scheme").rfc("RFC 3966 §3"))?;
+        let (number, params) = match rest.find(';') {
+            Some(i) => (
+                rest.get(..i).unwrap_or_default(),
+                rest.get(i + 1..).unwrap_or_default(),
+            ),
+            None => (rest, ""),
+        };
+        let params = Params::from_raw(params);
+        if let Some(digits) = number.strip_prefix('+') {
+            // RFC 3966 §3: global-number-digits = "+" *phonedigit DIGIT *phonedigit
+            if !digits.bytes().any(|b| b.is_ascii_digit())
+                || !digits
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || is_visual_separator(b))
+            {
+                return Err(syntax(
+                    "global number must be '+' followed by digits and visual separators",
+                )
+                .rfc("RFC 3966 §3"));
+            }
+        } else {
+            if !number
+                .bytes()
+                .any(|b| b.is_ascii_hexdigit() || b == b'*' || b == b'#')
+                || !number.bytes().all(|b| {
+                    b.is_ascii_hexdigit() || b == b'*' || b == b'#' || is_visual_separator(b)
+                })
+            {
+                return Err(syntax(
+                    "local number must be hex digits, '*', '#' and visual separators",
+                )
+                .rfc("RFC 3966 §3"));
+            }
+            // [RFC 3966 §5.1.5] "Local numbers MUST have a 'phone-context' parameter"
+            if params.get("phone-context").flatten().is_none() {
+                return Err(
+                    syntax("local number without phone-context parameter").rfc("RFC 3966 §5.1.5")
+                );
+            }
+        }
+        Ok(TelUri { number, params })
+    }
+
+    /// True for a global number (`+...`).
+    pub fn is_global(&self) -> bool {
+        self.number.starts_with('+')
+    }
+
+    /// The number without visual separators.
+    pub fn digits(&self) -> String {
+        self.number
+            .bytes()
+            .filter(|b| !is_visual_separator(*b))
+            .map(char::from)
+            .collect()
+    }
+
+    /// Equivalence per RFC 3966 §4: numbers equal ignoring visual
+    /// separators, same parameters (any order, names case-insensitive).
+    pub fn equivalent(&self, other: &TelUri<'_>) -> bool {
+        if !self.digits().eq_ignore_ascii_case(&other.digits()) {
+            return false;
+        }
+        let norm = |p: &Params<'_>| {
+            let mut v: Vec<(String, Option<String>)> = p
+                .iter()
+                .map(|(n, v)| (n.to_ascii_lowercase(), v.map(|v| v.to_ascii_lowercase())))
+                .collect();
+            v.sort();
+            v
+        };
+        norm(&self.params) == norm(&other.params)
+    }
+}
+
+const fn is_visual_separator(b: u8) -> bool {
+    matches!(b, b'-' | b'.' | b'(' | b')')
+}
+
+/// Any URI that may appear in a SIP message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Uri<'a> {
+    /// `sip:` or `sips:`.
+    Sip(SipUri<'a>),
+    /// `tel:`.
+    Tel(TelUri<'a>),
+    /// Any other `absoluteURI`: scheme and the rest, opaque.
+    Other {
+        /// The scheme (before `:`).
+        scheme: &'a str,
+        /// Everything after the first `:`.
+        rest: &'a str,
+    },
+}
+
+impl<'a> Uri<'a> {
+    /// Parses a URI by scheme. Unknown schemes are accepted when they are
+    /// syntactically an `absoluteURI` (RFC 3261 §25.1; RFC 4475 §3.3.2).
+    pub fn parse(s: &'a str) -> Result<Self, Error> {
+        let (scheme, rest) = s
+            .split_once(':')
+            .ok_or_else(|| syntax("URI without scheme").rfc(S25))?;
+        if scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips") {
+            return SipUri::parse(s).map(Uri::Sip);
+        }
+        if scheme.eq_ignore_ascii_case("tel") {
+            return TelUri::parse(s).map(Uri::Tel);
+        }
+        // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+        let ok_scheme = scheme
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic())
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+        if !ok_scheme {
+            return Err(syntax("malformed URI scheme").rfc(S25));
+        }
+        if rest.is_empty()
+            || rest
+                .bytes()
+                .any(|b| b <= b' ' || matches!(b, b'<' | b'>' | b'"'))
+        {
+            return Err(syntax("malformed absoluteURI").rfc(S25));
+        }
+        Ok(Uri::Other { scheme, rest })
+    }
+
+    /// The scheme, lower-cased for the known ones.
+    pub fn scheme(&self) -> &'a str {
+        match self {
+            Uri::Sip(u) if u.secure => "sips",
+            Uri::Sip(_) => "sip",
+            Uri::Tel(_) => "tel",
+            Uri::Other { scheme, .. } => scheme,
+        }
+    }
+
+    /// The SIP URI, if this is one.
+    pub fn as_sip(&self) -> Option<&SipUri<'a>> {
+        match self {
+            Uri::Sip(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    /// Equivalence: §19.1.4 for SIP, RFC 3966 §4 for tel, exact otherwise.
+    pub fn equivalent(&self, other: &Uri<'_>) -> bool {
+        match (self, other) {
+            (Uri::Sip(a), Uri::Sip(b)) => a.equivalent(b),
+            (Uri::Tel(a), Uri::Tel(b)) => a.equivalent(b),
+            (
+                Uri::Other {
+                    scheme: s1,
+                    rest: r1,
+                },
+                Uri::Other {
+                    scheme: s2,
+                    rest: r2,
+                },
+            ) => s1.eq_ignore_ascii_case(s2) && r1 == r2,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Uri<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Uri::Sip(u) => write!(f, "{u}"),
+            Uri::Tel(t) => {
+                write!(f, "tel:{}", t.number)?;
+                if !t.params.as_str().is_empty() {
+                    write!(f, ";{}", t.params.as_str())?;
+                }
+                Ok(())
+            }
+            Uri::Other { scheme, rest } => write!(f, "{scheme}:{rest}"),
+        }
+    }
+}
