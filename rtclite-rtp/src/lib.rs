@@ -4,6 +4,7 @@
 pub mod demux;
 pub mod rtcp;
 pub mod rtp;
+pub mod session;
 
 /// A synchronization or contributing source identifier (RFC 3550 §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

@@ -1,6 +1,9 @@
 //! RTCP packet views, writer and compound rules (RFC 3550 §6, RFC 4585,
 //! RFC 5104, RFC 3611, RFC 5506).
 
+// Test helpers may panic: a panic here is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use proptest::prelude::*;
 use rtclite_rtp::Ssrc;
 use rtclite_rtp::rtcp::{

@@ -1,5 +1,8 @@
 //! RTP packet view and writer (RFC 3550 §5.1, §5.3.1; RFC 8285).
 
+// Test helpers may panic: a panic here is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use proptest::prelude::*;
 use rtclite_rtp::Ssrc;
 use rtclite_rtp::rtp::{

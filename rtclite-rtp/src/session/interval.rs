@@ -1,0 +1,88 @@
+//! The RTCP transmission interval (RFC 3550 §6.3.1, Appendix A.7).
+
+use core::time::Duration;
+
+use rand_core::RngCore;
+
+/// Minimum interval between RTCP reports, in seconds (RFC 3550 §6.2).
+pub const RTCP_MIN_TIME: f64 = 5.0;
+/// Share of the RTCP bandwidth reserved for senders.
+pub const RTCP_SENDER_BW_FRACTION: f64 = 0.25;
+/// The timer reconsideration compensation factor, e − 3/2.
+pub const COMPENSATION: f64 = core::f64::consts::E - 1.5;
+
+/// The inputs of the interval computation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IntervalParams {
+    /// Current estimate of session members (self included), at least 1.
+    pub members: usize,
+    /// Current estimate of senders (self included when `we_sent`).
+    pub senders: usize,
+    /// RTCP bandwidth in octets per second.
+    pub rtcp_bw: f64,
+    /// Whether we sent RTP recently.
+    pub we_sent: bool,
+    /// Average compound RTCP packet size in octets, lower layers included.
+    pub avg_rtcp_size: f64,
+    /// True until the first RTCP packet has been sent.
+    pub initial: bool,
+    /// The minimum interval in seconds (5 by default).
+    pub min_time: f64,
+}
+
+impl IntervalParams {
+    /// The deterministic calculated interval Td in seconds (RFC 3550
+    /// §6.3.1 steps 1–3), before randomisation.
+    pub fn deterministic(&self) -> f64 {
+        // [RFC 3550 §6.3.1] "If the participant has not yet sent an RTCP
+        // packet (the variable initial is true), the constant Tmin is set to
+        // 2.5 seconds, else it is set to 5 seconds."
+        let tmin = if self.initial {
+            self.min_time / 2.0
+        } else {
+            self.min_time
+        };
+        let members = self.members.max(1) as f64;
+        let senders = self.senders as f64;
+        let mut bw = self.rtcp_bw;
+        let mut n = members;
+        // [RFC 3550 §6.3.1] "If the number of senders is less than or equal
+        // to 25% of the membership (members), the interval depends on
+        // whether the participant is a sender or not"
+        if senders <= members * RTCP_SENDER_BW_FRACTION {
+            if self.we_sent {
+                bw *= RTCP_SENDER_BW_FRACTION;
+                n = senders;
+            } else {
+                bw *= 1.0 - RTCP_SENDER_BW_FRACTION;
+                n = members - senders;
+            }
+        }
+        let t = if bw > 0.0 {
+            self.avg_rtcp_size * n / bw
+        } else {
+            f64::INFINITY
+        };
+        // [RFC 3550 §6.3.1] "The deterministic calculated interval Td is set
+        // to max(Tmin, n*C)."
+        t.max(tmin)
+    }
+
+    /// The calculated interval T: Td times a uniform factor in [0.5, 1.5),
+    /// divided by e − 3/2 (RFC 3550 §6.3.1 steps 4–5). An unbounded Td
+    /// (zero bandwidth) is capped at one day.
+    pub fn randomized<R: RngCore + ?Sized>(&self, rng: &mut R) -> Duration {
+        let td = self.deterministic().min(86_400.0);
+        // 53 random bits give a uniform value in [0, 1).
+        let unit = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        // [RFC 3550 §6.3.1] "The calculated interval T is set to a number
+        // uniformly distributed between 0.5 and 1.5 times the deterministic
+        // calculated interval."
+        let t = td * (unit + 0.5);
+        // [RFC 3550 §6.3.1] "The resulting value of T is divided by
+        // e-3/2=1.21828 to compensate for the fact that the timer
+        // reconsideration algorithm converges to a value of the RTCP
+        // bandwidth below the intended average."
+        Duration::from_secs_f64(t / COMPENSATION)
+    }
+}
