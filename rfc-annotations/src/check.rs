@@ -107,7 +107,7 @@ pub fn resolve(citations: &[Citation], library: &mut Library) -> (Vec<Resolved>,
                     c.spec,
                     section.number,
                     c.fragment,
-                    c.kind.name(),
+                    if c.is_test() { "test" } else { c.kind.name() },
                     c.path_str()
                 );
                 if let Some(&first) = seen.get(&key) {

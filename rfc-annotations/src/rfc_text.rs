@@ -34,6 +34,8 @@ const BACK_MATTER: &[&str] = &[
 struct Line {
     no: usize,
     text: String,
+    /// The first line after a page break.
+    after_break: bool,
 }
 
 /// Parses the text of an RFC.
@@ -43,9 +45,12 @@ pub fn parse(id: SpecId, raw: &[u8]) -> Spec {
     let lines = remove_page_breaks(text);
     let title = find_title(&lines);
 
+    // A heading stands alone: the line before it is blank, or it starts a
+    // page.
     let candidates: Vec<(usize, Vec<Comp>, String)> = lines
         .iter()
         .enumerate()
+        .filter(|(i, l)| *i == 0 || l.after_break || lines[*i - 1].text.trim().is_empty())
         .filter_map(|(i, l)| heading(&l.text).map(|(n, t)| (i, n, t)))
         .collect();
     let chain = longest_chain(&candidates);
@@ -76,6 +81,7 @@ pub fn parse(id: SpecId, raw: &[u8]) -> Spec {
 fn remove_page_breaks(text: &str) -> Vec<Line> {
     let raw: Vec<&str> = text.split('\n').collect();
     let mut out: Vec<Line> = Vec::with_capacity(raw.len());
+    let mut after_break = false;
     let mut i = 0;
     while i < raw.len() {
         let line = raw[i].trim_end_matches('\r');
@@ -83,6 +89,7 @@ fn remove_page_breaks(text: &str) -> Vec<Line> {
             out.push(Line {
                 no: i + 1,
                 text: line.to_string(),
+                after_break: std::mem::take(&mut after_break),
             });
             i += 1;
             continue;
@@ -105,6 +112,7 @@ fn remove_page_breaks(text: &str) -> Vec<Line> {
         // The header is on the form-feed line itself or on the next
         // non-blank line.
         let after_ff = line.replace('\u{c}', "");
+        let mut pushed_content = false;
         i += 1;
         if after_ff.trim().is_empty() {
             while i < raw.len() && raw[i].trim().is_empty() {
@@ -117,7 +125,9 @@ fn remove_page_breaks(text: &str) -> Vec<Line> {
             out.push(Line {
                 no: i,
                 text: after_ff,
+                after_break: true,
             });
+            pushed_content = true;
         }
         while i < raw.len() && raw[i].trim_end_matches('\r').trim().is_empty() {
             i += 1;
@@ -126,8 +136,10 @@ fn remove_page_breaks(text: &str) -> Vec<Line> {
             out.push(Line {
                 no: i,
                 text: String::new(),
+                after_break: false,
             });
         }
+        after_break = !pushed_content;
     }
     out
 }

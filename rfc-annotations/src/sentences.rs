@@ -83,12 +83,17 @@ pub fn keywords(sentence: &str) -> Vec<Keyword> {
     let mut i = 0;
     while i < words.len() {
         let next = words.get(i + 1).copied();
+        // [RFC 8174 §2] "The words have the meanings specified herein only
+        // when they are in all capitals."
         match words[i] {
+            // [RFC 2119 §2] "definition is an absolute prohibition of the specification"
             "MUST" | "SHALL" if next == Some("NOT") => {
                 push(Keyword::MustNot);
                 i += 1;
             }
+            // [RFC 2119 §1] "definition is an absolute requirement of the specification"
             "MUST" | "SHALL" | "REQUIRED" => push(Keyword::Must),
+            // [RFC 2119 §4] "the particular behavior is acceptable or even useful"
             "SHOULD" if next == Some("NOT") => {
                 push(Keyword::ShouldNot);
                 i += 1;
@@ -97,7 +102,10 @@ pub fn keywords(sentence: &str) -> Vec<Keyword> {
                 push(Keyword::ShouldNot);
                 i += 1;
             }
+            // [RFC 2119 §3] "there may exist valid reasons in particular circumstances to
+            // ignore a particular item"
             "SHOULD" | "RECOMMENDED" => push(Keyword::Should),
+            // [RFC 2119 §5] "mean that an item is truly optional"
             "MAY" | "OPTIONAL" => push(Keyword::May),
             _ => {}
         }
