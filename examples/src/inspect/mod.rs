@@ -8,6 +8,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+mod rtcp;
+mod rtp;
+
 /// Failure of a command: printed as one `error: ...` line, exit code 1.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum CliError {
@@ -66,9 +69,17 @@ pub(crate) fn print_json(value: &serde_json::Value) {
 
 /// The protocols `rtclite inspect` understands.
 #[derive(Debug, Subcommand)]
-pub(crate) enum InspectCommand {}
+pub(crate) enum InspectCommand {
+    /// One RTP packet (RFC 3550 §5.1).
+    Rtp(rtp::RtpArgs),
+    /// One compound RTCP packet (RFC 3550 §6), as a JSON array.
+    Rtcp(rtcp::RtcpArgs),
+}
 
 /// Runs one inspector.
 pub(crate) fn run(cmd: InspectCommand) -> Result<(), CliError> {
-    match cmd {}
+    match cmd {
+        InspectCommand::Rtp(args) => rtp::run(args),
+        InspectCommand::Rtcp(args) => rtcp::run(args),
+    }
 }
