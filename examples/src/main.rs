@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod inspect;
+mod srtp;
 
 /// Real-time communication protocols, by the RFC.
 #[derive(Debug, Parser)]
@@ -30,12 +31,16 @@ enum Command {
     /// Read one message (file or stdin) and print it as one JSON object.
     #[command(subcommand)]
     Inspect(inspect::InspectCommand),
+    /// Protect or unprotect hex packets (one per line) with one SRTP context.
+    #[command(subcommand)]
+    Srtp(srtp::SrtpCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect(cmd) => inspect::run(cmd),
+        Command::Srtp(cmd) => srtp::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
