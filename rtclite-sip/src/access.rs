@@ -245,4 +245,45 @@ impl<'a> Message<'a> {
     pub fn server(&self) -> Option<Cow<'a, str>> {
         self.header(HeaderName::Server).map(|h| h.value())
     }
+
+    /// Date (RFC 3261 §20.17) checked against `rfc1123-date`, whose only time
+    /// zone is `GMT`.
+    pub fn date(&self) -> Option<Result<&'a str, Error>> {
+        self.header(HeaderName::Date)?;
+        Some(self.typed_single(HeaderName::Date, |v| {
+            let v = trim_lws(v);
+            if is_rfc1123_date(v) {
+                Ok(v)
+            } else {
+                // [RFC 3261 §20.17] "SIP restricts the time zone in SIP-date to "GMT""
+                Err(
+                    crate::error::syntax("Date is not wkday \", \" date1 SP time SP \"GMT\"")
+                        .rfc("RFC 3261 §25.1"),
+                )
+            }
+        }))
+    }
+}
+
+/// `wkday "," SP 2DIGIT SP month SP 4DIGIT SP 2DIGIT ":" 2DIGIT ":" 2DIGIT SP "GMT"`.
+fn is_rfc1123_date(v: &str) -> bool {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let parts: Vec<&str> = v.split(' ').collect();
+    let [wkday, day, month, year, time, zone] = parts.as_slice() else {
+        return false;
+    };
+    let time_ok = {
+        let t: Vec<&str> = time.split(':').collect();
+        t.len() == 3 && t.iter().all(|x| digits(x, 2))
+    };
+    wkday.strip_suffix(',').is_some_and(|d| DAYS.contains(&d))
+        && digits(day, 2)
+        && MONTHS.contains(month)
+        && digits(year, 4)
+        && time_ok
+        && *zone == "GMT"
 }

@@ -367,7 +367,7 @@ impl HeaderName {
         let Some(first) = b.first().map(u8::to_ascii_lowercase) else {
             return HeaderName::Other;
         };
-        // [RFC 3261 §7.3.1] "Field names are always case-insensitive."
+        // [RFC 3261 §7.3.1] "When comparing header fields, field names are always case-insensitive."
         let candidates: &[HeaderName] = match first {
             b'a' => &[
                 HeaderName::Accept,

@@ -296,10 +296,7 @@ impl<'a> Via<'a> {
         };
         if let Some(r) = via.params.get("received") {
             // via-received = "received" EQUAL (IPv4address / IPv6address)
-            let r = r.unwrap_or_default();
-            let ok =
-                r.parse::<std::net::Ipv4Addr>().is_ok() || r.parse::<std::net::Ipv6Addr>().is_ok();
-            if !ok {
+            if r.and_then(parse_received).is_none() {
                 return Err(syntax("received parameter is not an IPv4 or IPv6 address")
                     .rfc("RFC 5118 §4.5"));
             }
@@ -320,9 +317,15 @@ impl<'a> Via<'a> {
         self.params.get("branch").flatten()
     }
 
-    /// The `received` parameter.
+    /// The `received` parameter as written.
     pub fn received(&self) -> Option<&'a str> {
         self.params.get("received").flatten()
+    }
+
+    /// The `received` parameter as an address; an IPv6 address is accepted
+    /// with or without brackets (RFC 5118 §4.5).
+    pub fn received_addr(&self) -> Option<std::net::IpAddr> {
+        self.received().and_then(parse_received)
     }
 
     /// The `rport` parameter (RFC 3581): `Some(None)` when present without a
@@ -345,6 +348,17 @@ impl<'a> Via<'a> {
             .flatten()
             .and_then(|t| t.parse::<u8>().ok())
     }
+}
+
+/// `via-received = "received" EQUAL (IPv4address / IPv6address)`.
+fn parse_received(r: &str) -> Option<std::net::IpAddr> {
+    // [RFC 5118 §4.5] "be liberal in accepting a "received" parameter with or without the
+    // delimiting "[" and "]" tokens."
+    let r = r
+        .strip_prefix('[')
+        .and_then(|x| x.strip_suffix(']'))
+        .unwrap_or(r);
+    r.parse().ok()
 }
 
 /// CSeq (RFC 3261 §20.16): sequence number and method.
@@ -374,8 +388,9 @@ impl<'a> CSeq<'a> {
         {
             return Err(syntax("expected 1*DIGIT LWS Method").rfc("RFC 3261 §20.16"));
         }
-        // [RFC 3261 §8.1.1.5] "The sequence number value MUST be expressible as a 32-bit
-        // unsigned integer" (the bound below 2**31 binds the sender; builders apply it).
+        // The bound below 2**31 binds the sender; builders apply it.
+        // [RFC 3261 §20.16] "The sequence number MUST be
+        // expressible as a 32-bit unsigned integer."
         let seq = parse_u32(digits).ok_or_else(|| {
             Error::new(ErrorKind::OutOfRange("CSeq number does not fit 32 bits")).rfc(S)
         })?;

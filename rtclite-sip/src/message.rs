@@ -57,7 +57,8 @@ pub enum Method<'a> {
 impl<'a> Method<'a> {
     /// Classifies a method token (exact, case-sensitive match).
     pub fn from_token(s: &'a str) -> Self {
-        // [RFC 3261 §7.1] "The method token is case-sensitive."
+        // Method names are compared exactly: "INVITE" and "invite" differ
+        // (RFC 3261 §20.16 says so for the CSeq method, which must match).
         match s {
             "INVITE" => Self::Invite,
             "ACK" => Self::Ack,
@@ -250,8 +251,9 @@ fn unfold(raw: &str) -> String {
     for c in raw.chars() {
         if matches!(c, ' ' | '\t' | '\r' | '\n') {
             if matches!(c, '\r' | '\n') {
-                // [RFC 3261 §7.3.1] "the line break and the whitespace
-                // at the beginning of the next line are treated as a single SP"
+                // [RFC 3261 §7.3.1] "The line
+                // break and the whitespace at the beginning of the next line are
+                // treated as a single SP character."
                 while out.ends_with([' ', '\t']) {
                     out.pop();
                 }
@@ -412,8 +414,8 @@ fn parse_start_line(buf: &[u8], start: usize, end: usize) -> Result<StartSpans, 
             reason,
         });
     }
-    // [RFC 3261 §7.1] "The elements are separated by single space (SP)
-    // characters."
+    // [RFC 3261 §7.1] "A Request-Line contains a method name, a Request-URI, and the
+    // protocol version separated by a single space (SP) character."
     let sp1 = memchr::memchr(b' ', line).ok_or_else(|| {
         syntax("expected SP after Method in Request-Line")
             .at(start)
@@ -576,7 +578,7 @@ impl<'a> Message<'a> {
                     continue;
                 }
                 let v = crate::syntax::trim_lws(slot.value.get(head));
-                // [RFC 3261 §20.14] "The Content-Length header field value is used to locate the end of
+                // [RFC 3261 §7.5] "The Content-Length header field value is used to locate the end of
                 // each SIP message in a stream."
                 let n = parse_u32(v).ok_or_else(|| {
                     syntax("Content-Length is not a non-negative decimal number")

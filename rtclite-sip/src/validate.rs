@@ -26,9 +26,10 @@ pub fn validate(msg: &Message<'_>) -> Result<(), Error> {
     if let Some(uri) = msg.request_uri_parsed() {
         let uri = uri?;
         if let Uri::Sip(sip) = &uri {
-            // [RFC 3261 §19.1.1] "Elements processing URIs SHOULD ignore any disallowed components if
-            // they are present." exception: a Request-URI with headers is rejected, as RFC 4475
-            // §3.1.2.11 allows
+            // A Request-URI with headers is rejected, as RFC 4475 §3.1.2.11 allows.
+            // [RFC 3261 §19.1.1 exception: rejecting is safer and RFC 4475 allows it] "Elements
+            // processing URIs SHOULD ignore any disallowed components if
+            // they are present."
             if sip.headers.is_some() {
                 return Err(
                     Error::new(ErrorKind::Invalid("Request-URI contains headers"))
