@@ -530,7 +530,7 @@ impl<'a> ValueParams<'a> {
 pub struct Warning<'a> {
     /// The three-digit warn-code.
     pub code: u16,
-    /// The warn-agent (host[:port] or pseudonym).
+    /// The warn-agent (`host[:port]` or a pseudonym).
     pub agent: &'a str,
     /// The warn-text, quotes kept.
     pub text: &'a str,
