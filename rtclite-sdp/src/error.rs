@@ -144,28 +144,19 @@ pub enum NegotiationError {
         /// Answered media type.
         answer: String,
     },
-    /// An answer's m-line has a different transport protocol.
+    /// A stream offered with port 0 was answered with a live port.
     #[error(
-        "m-line {index}: answer proto \"{answer}\" differs from offered \"{offer}\" (RFC 3264 §6)"
+        "m-line {index}: stream offered with port 0 answered with a non-zero port (RFC 3264 §8.2: \"MUST be marked with port zero in the answer\")"
     )]
-    ProtoMismatch {
+    RemovedStreamAnswered {
         /// Index of the m-line.
         index: usize,
-        /// Offered protocol.
-        offer: String,
-        /// Answered protocol.
-        answer: String,
     },
-    /// An answered format was not in the offer.
+    /// Every offered stream was rejected.
     #[error(
-        "m-line {index}: answer lists format {format} that the offer lacks (RFC 3264 §6.1: \"MUST be ones that were present in the offer\")"
+        "no media formats in common for any stream: the offered session is rejected (RFC 3264 §6.1)"
     )]
-    FormatNotOffered {
-        /// Index of the m-line.
-        index: usize,
-        /// The format.
-        format: String,
-    },
+    NothingInCommon,
     /// An answer's direction is not allowed for the offered direction.
     #[error(
         "m-line {index}: answer direction {answer} is not allowed for offered {offer} (RFC 3264 §6.1)"
@@ -178,8 +169,10 @@ pub enum NegotiationError {
         /// Answered direction.
         answer: crate::Direction,
     },
-    /// A stream accepted with no formats.
-    #[error("m-line {index}: accepted stream lists no formats (RFC 3264 §6.1)")]
+    /// An accepted stream has no format in common with the offer.
+    #[error(
+        "m-line {index}: accepted stream has no media format from amongst those listed in the offer (RFC 3264 §6.1)"
+    )]
     NoFormats {
         /// Index of the m-line.
         index: usize,

@@ -4,6 +4,7 @@
 pub mod attributes;
 mod error;
 mod model;
+pub mod offer_answer;
 mod parse;
 mod write;
 

@@ -1,0 +1,1543 @@
+//! The offer/answer model (RFC 3264) with SDES crypto selection (RFC 4568).
+//!
+//! Three layers, each usable alone:
+//!
+//! - [`build_offer`] and [`build_answer`] turn local capabilities
+//!   ([`EndpointConfig`]) into a description, statelessly;
+//! - [`negotiate`] checks an answer against its offer (RFC 3264 §6, §7) and
+//!   says what was agreed ([`NegotiatedSession`]: codecs with the payload
+//!   types to send and receive, directions, remote addresses, SRTP keys, ICE
+//!   credentials);
+//! - [`OfferAnswer`] keeps the state a user agent needs across exchanges
+//!   (RFC 3264 §8): the previous SDP in each direction, the `o=` version,
+//!   streams added and removed, hold and resume.
+//!
+//! Nothing here does I/O or draws random numbers: ports, addresses and SRTP
+//! master keys are the caller's.
+//!
+//! ```
+//! use rtclite_sdp::offer_answer::{build_answer, negotiate, Codec, EndpointConfig, StreamConfig};
+//! use rtclite_sdp::{Direction, SessionDescription};
+//!
+//! let offer = SessionDescription::parse(b"v=0\r\no=alice 1 1 IN IP4 192.0.2.1\r\ns=-\r\n\
+//!     c=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 49170 RTP/AVP 0 8 97\r\n\
+//!     a=rtpmap:97 iLBC/8000\r\na=sendonly\r\n")?;
+//! let bob = EndpointConfig::new("bob", 7, "192.0.2.2")
+//!     .with_stream(StreamConfig::new("audio", "RTP/AVP", 49172)
+//!         .with_codec(Codec::new(8, "PCMA", 8000))
+//!         .with_codec(Codec::new(96, "iLBC", 8000)));
+//! let answer = build_answer(&offer, &bob, 1)?;
+//! let m = &answer.media[0];
+//! // Offerer's payload type numbers, offer order, direction from the table of §6.1.
+//! assert_eq!(m.formats, ["8", "97"]);
+//! assert_eq!(answer.effective_direction(0), Direction::RecvOnly);
+//! let agreed = negotiate(&offer, &answer, false)?;
+//! assert_eq!(agreed.media[0].codecs[0].encoding_name, "PCMA");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::borrow::Cow;
+
+use crate::Direction;
+use crate::attributes::{
+    AttributeValue, Candidate, Crypto, Fingerprint, Fmtp, Group, IcePwd, IceUfrag, Ptime, Rtcp,
+    Rtpmap, Setup,
+};
+use crate::error::{AttributeError, NegotiationError};
+use crate::model::{
+    Attribute, Connection, MediaDescription, Origin, OwnedSessionDescription, SessionDescription,
+};
+
+/// A codec the endpoint supports, with the payload type it prefers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Codec {
+    /// Payload type used in offers (answers reuse the offerer's numbers).
+    pub payload_type: u8,
+    /// Encoding name, e.g. `opus`, `PCMU` (matched case-insensitively).
+    pub encoding_name: String,
+    /// RTP clock rate in Hz.
+    pub clock_rate: u32,
+    /// Channels (audio); `None` means one.
+    pub channels: Option<u32>,
+    /// `a=fmtp` parameters this endpoint sends with the codec.
+    pub fmtp: Option<String>,
+    /// `a=rtcp-fb` values (after the payload type), e.g. `nack pli`.
+    pub rtcp_fb: Vec<String>,
+}
+
+impl Codec {
+    /// A codec with no channels, fmtp or feedback.
+    pub fn new(payload_type: u8, encoding_name: impl Into<String>, clock_rate: u32) -> Self {
+        Self {
+            payload_type,
+            encoding_name: encoding_name.into(),
+            clock_rate,
+            channels: None,
+            fmtp: None,
+            rtcp_fb: Vec::new(),
+        }
+    }
+
+    /// Sets the channel count.
+    #[must_use]
+    pub fn with_channels(mut self, channels: u32) -> Self {
+        self.channels = Some(channels);
+        self
+    }
+
+    /// Sets the fmtp parameters.
+    #[must_use]
+    pub fn with_fmtp(mut self, fmtp: impl Into<String>) -> Self {
+        self.fmtp = Some(fmtp.into());
+        self
+    }
+
+    /// Adds an `a=rtcp-fb` value.
+    #[must_use]
+    pub fn with_rtcp_fb(mut self, fb: impl Into<String>) -> Self {
+        self.rtcp_fb.push(fb.into());
+        self
+    }
+
+    /// `telephone-event/8000` (RFC 4733) with events 0-15.
+    pub fn telephone_event(payload_type: u8) -> Self {
+        Self::new(payload_type, "telephone-event", 8000).with_fmtp("0-15")
+    }
+
+    fn matches(&self, name: &str, rate: u32, channels: Option<u32>) -> bool {
+        self.encoding_name.eq_ignore_ascii_case(name)
+            && self.clock_rate == rate
+            && self.channels.unwrap_or(1) == channels.unwrap_or(1)
+    }
+
+    /// True for formats that only accompany a media codec: telephone-event,
+    /// comfort noise, redundancy, retransmission and FEC.
+    pub fn is_secondary(&self) -> bool {
+        is_secondary(&self.encoding_name)
+    }
+}
+
+fn is_secondary(name: &str) -> bool {
+    ["telephone-event", "CN", "red", "rtx", "ulpfec", "flexfec"]
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(name))
+}
+
+/// The static payload types of RFC 3551 §6 (Tables 4 and 5): encoding name,
+/// clock rate and channels.
+pub fn static_payload_type(pt: u8) -> Option<(&'static str, u32, Option<u32>)> {
+    Some(match pt {
+        0 => ("PCMU", 8000, Some(1)),
+        3 => ("GSM", 8000, Some(1)),
+        4 => ("G723", 8000, Some(1)),
+        5 => ("DVI4", 8000, Some(1)),
+        6 => ("DVI4", 16000, Some(1)),
+        7 => ("LPC", 8000, Some(1)),
+        8 => ("PCMA", 8000, Some(1)),
+        9 => ("G722", 8000, Some(1)),
+        10 => ("L16", 44100, Some(2)),
+        11 => ("L16", 44100, Some(1)),
+        12 => ("QCELP", 8000, Some(1)),
+        13 => ("CN", 8000, Some(1)),
+        14 => ("MPA", 90000, None),
+        15 => ("G728", 8000, Some(1)),
+        16 => ("DVI4", 11025, Some(1)),
+        17 => ("DVI4", 22050, Some(1)),
+        18 => ("G729", 8000, Some(1)),
+        25 => ("CelB", 90000, None),
+        26 => ("JPEG", 90000, None),
+        28 => ("nv", 90000, None),
+        31 => ("H261", 90000, None),
+        32 => ("MPV", 90000, None),
+        33 => ("MP2T", 90000, None),
+        34 => ("H263", 90000, None),
+        _ => return None,
+    })
+}
+
+/// One SDES key this endpoint is willing to use (RFC 4568): the caller draws
+/// the key, so the engine stays deterministic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SdesKey {
+    /// Crypto suite, e.g. `AES_CM_128_HMAC_SHA1_80`.
+    pub suite: String,
+    /// Key parameters as written after the suite, e.g.
+    /// `inline:<base64 key||salt>|2^31`.
+    pub key_params: String,
+}
+
+/// ICE credentials of one side (RFC 8839 §5.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IceCredentials {
+    /// `ice-ufrag`.
+    pub ufrag: String,
+    /// `ice-pwd`.
+    pub pwd: String,
+}
+
+/// What this endpoint can do for one kind of stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamConfig {
+    /// Media type: `audio`, `video`, ...
+    pub media: String,
+    /// Transport protocol, e.g. `RTP/AVP`, `RTP/SAVP`.
+    pub proto: String,
+    /// Local port. When several m-lines use this configuration, the k-th
+    /// one gets `port + 2k`.
+    pub port: u16,
+    /// Address for a media-level `c=` line, when it differs from the
+    /// session's.
+    pub address: Option<String>,
+    /// Supported codecs in order of preference.
+    pub codecs: Vec<Codec>,
+    /// The direction wanted when not on hold.
+    pub direction: Direction,
+    /// SDES keys, in order of preference (offers list them all).
+    pub sdes: Vec<SdesKey>,
+    /// Offer and accept `a=rtcp-mux` (RFC 5761).
+    pub rtcp_mux: bool,
+    /// Local ICE credentials, when ICE is used.
+    pub ice: Option<IceCredentials>,
+    /// Further attributes written verbatim after the engine's own (ptime,
+    /// candidates, fingerprint, setup, ...).
+    pub attributes: Vec<Attribute<'static>>,
+}
+
+impl StreamConfig {
+    /// A sendrecv stream with no codecs yet.
+    pub fn new(media: impl Into<String>, proto: impl Into<String>, port: u16) -> Self {
+        Self {
+            media: media.into(),
+            proto: proto.into(),
+            port,
+            address: None,
+            codecs: Vec::new(),
+            direction: Direction::SendRecv,
+            sdes: Vec::new(),
+            rtcp_mux: false,
+            ice: None,
+            attributes: Vec::new(),
+        }
+    }
+
+    /// Adds a codec (after the ones already there).
+    #[must_use]
+    pub fn with_codec(mut self, codec: Codec) -> Self {
+        self.codecs.push(codec);
+        self
+    }
+
+    /// Sets the wanted direction.
+    #[must_use]
+    pub fn with_direction(mut self, direction: Direction) -> Self {
+        self.direction = direction;
+        self
+    }
+
+    /// Sets a media-level address.
+    #[must_use]
+    pub fn with_address(mut self, address: impl Into<String>) -> Self {
+        self.address = Some(address.into());
+        self
+    }
+
+    /// Adds an SDES key.
+    #[must_use]
+    pub fn with_sdes(mut self, suite: impl Into<String>, key_params: impl Into<String>) -> Self {
+        self.sdes.push(SdesKey {
+            suite: suite.into(),
+            key_params: key_params.into(),
+        });
+        self
+    }
+
+    /// Enables `a=rtcp-mux`.
+    #[must_use]
+    pub fn with_rtcp_mux(mut self) -> Self {
+        self.rtcp_mux = true;
+        self
+    }
+
+    /// Sets the ICE credentials.
+    #[must_use]
+    pub fn with_ice(mut self, ufrag: impl Into<String>, pwd: impl Into<String>) -> Self {
+        self.ice = Some(IceCredentials {
+            ufrag: ufrag.into(),
+            pwd: pwd.into(),
+        });
+        self
+    }
+
+    /// Adds a verbatim attribute.
+    #[must_use]
+    pub fn with_attribute(mut self, attribute: Attribute<'static>) -> Self {
+        self.attributes.push(attribute);
+        self
+    }
+
+    fn accepts(&self, m: &MediaDescription<'_>) -> bool {
+        self.media == m.media && self.proto.eq_ignore_ascii_case(&m.proto)
+    }
+}
+
+/// Everything this endpoint can do: its identity for `o=`, its address for
+/// `c=`, and its streams.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointConfig {
+    /// `o=` username (`-` when there is none).
+    pub username: String,
+    /// `o=` session id (RFC 3264 §5: representable as a 64-bit signed integer).
+    pub session_id: u64,
+    /// Session-level `c=` address (IPv4 or IPv6 literal, or a host name).
+    pub address: String,
+    /// `s=` text; `-` by default (RFC 3264 §5 recommends `-` or a space).
+    pub session_name: String,
+    /// Stream configurations: offers use them in order; answers use the
+    /// first one whose media type and protocol match an offered m-line.
+    pub streams: Vec<StreamConfig>,
+}
+
+impl EndpointConfig {
+    /// An endpoint with no streams.
+    pub fn new(username: impl Into<String>, session_id: u64, address: impl Into<String>) -> Self {
+        Self {
+            username: username.into(),
+            session_id,
+            address: address.into(),
+            session_name: "-".to_owned(),
+            streams: Vec::new(),
+        }
+    }
+
+    /// Sets the `s=` text.
+    #[must_use]
+    pub fn with_session_name(mut self, name: impl Into<String>) -> Self {
+        self.session_name = name.into();
+        self
+    }
+
+    /// Adds a stream configuration.
+    #[must_use]
+    pub fn with_stream(mut self, stream: StreamConfig) -> Self {
+        self.streams.push(stream);
+        self
+    }
+
+    fn skeleton(&self, version: u64) -> OwnedSessionDescription {
+        let mut sdp = SessionDescription::new(Origin {
+            username: Cow::Owned(self.username.clone()),
+            session_id: Cow::Owned(self.session_id.to_string()),
+            session_version: Cow::Owned(version.to_string()),
+            nettype: Cow::Borrowed("IN"),
+            addrtype: Cow::Borrowed(if self.address.contains(':') {
+                "IP6"
+            } else {
+                "IP4"
+            }),
+            unicast_address: Cow::Owned(self.address.clone()),
+        });
+        sdp.session_name = Cow::Owned(self.session_name.clone());
+        sdp.connection = Some(Connection::new(Cow::Owned(self.address.clone())));
+        sdp
+    }
+}
+
+/// A codec both sides agreed on for one stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NegotiatedCodec {
+    /// Payload type to put in RTP packets this side sends.
+    pub send_payload_type: u8,
+    /// Payload type the peer will put in RTP packets it sends here.
+    pub recv_payload_type: u8,
+    /// Encoding name as the offer wrote it.
+    pub encoding_name: String,
+    /// Clock rate in Hz.
+    pub clock_rate: u32,
+    /// Channels (1 when not written).
+    pub channels: u32,
+    /// fmtp this side declared, if any.
+    pub local_fmtp: Option<String>,
+    /// fmtp the peer declared, if any.
+    pub remote_fmtp: Option<String>,
+}
+
+/// The SDES crypto agreed for a stream (RFC 4568 §5.1.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NegotiatedCrypto {
+    /// The accepted tag.
+    pub tag: u32,
+    /// The suite, the same in both directions.
+    pub suite: String,
+    /// This side's key parameters (protect what it sends).
+    pub local_key_params: String,
+    /// The peer's key parameters (unprotect what it sends).
+    pub remote_key_params: String,
+}
+
+/// What was agreed for one m-line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NegotiatedMedia {
+    /// Position of the m-line.
+    pub index: usize,
+    /// Media type.
+    pub media: String,
+    /// Transport protocol.
+    pub proto: String,
+    /// `a=mid`, when present.
+    pub mid: Option<String>,
+    /// False when either side has port 0 (rejected or removed stream).
+    pub accepted: bool,
+    /// Direction from this side's point of view.
+    pub direction: Direction,
+    /// Agreed codecs, the one to send with first (RFC 3264 §6.1, §7).
+    pub codecs: Vec<NegotiatedCodec>,
+    /// Where to send RTP; `None` when rejected or the peer's address is
+    /// unspecified (0.0.0.0, RFC 3264 §8.4).
+    pub remote_rtp: Option<(String, u16)>,
+    /// Where to send RTCP (a=rtcp, else rtcp-mux, else RTP port + 1).
+    pub remote_rtcp: Option<(String, u16)>,
+    /// Both sides use RTP/RTCP multiplexing (RFC 5761).
+    pub rtcp_mux: bool,
+    /// SDES crypto, when negotiated.
+    pub crypto: Option<NegotiatedCrypto>,
+    /// The peer's ICE credentials (media level, else session level).
+    pub remote_ice: Option<IceCredentials>,
+    /// The peer's `a=candidate` values.
+    pub remote_candidates: Vec<String>,
+    /// The peer's DTLS fingerprint (hash function, value).
+    pub remote_fingerprint: Option<(String, String)>,
+    /// The peer's `a=setup`.
+    pub remote_setup: Option<Setup>,
+    /// The packet time the peer wants to receive, in ms.
+    pub remote_ptime: Option<f64>,
+}
+
+impl NegotiatedMedia {
+    /// The agreed telephone-event codec, if any.
+    pub fn telephone_event(&self) -> Option<&NegotiatedCodec> {
+        self.codecs
+            .iter()
+            .find(|c| c.encoding_name.eq_ignore_ascii_case("telephone-event"))
+    }
+
+    /// The first agreed codec that is not telephone-event, CN, red, rtx or FEC.
+    pub fn primary_codec(&self) -> Option<&NegotiatedCodec> {
+        self.codecs.iter().find(|c| !is_secondary(&c.encoding_name))
+    }
+}
+
+/// What was agreed for the whole session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NegotiatedSession {
+    /// One entry per m-line, in order.
+    pub media: Vec<NegotiatedMedia>,
+}
+
+/// A format of an m-line resolved to its codec.
+#[derive(Debug, Clone, Copy)]
+struct Format<'s> {
+    token: &'s str,
+    payload_type: Option<u8>,
+    name: &'s str,
+    clock_rate: u32,
+    channels: Option<u32>,
+    fmtp: Option<&'s str>,
+}
+
+fn formats<'s>(m: &'s MediaDescription<'_>) -> Vec<Format<'s>> {
+    let maps: Vec<Rtpmap<'s>> = m.typed::<Rtpmap<'s>>().filter_map(Result::ok).collect();
+    let fmtps: Vec<Fmtp<'s>> = m.typed::<Fmtp<'s>>().filter_map(Result::ok).collect();
+    m.formats
+        .iter()
+        .filter_map(|token| {
+            let pt = token.parse::<u8>().ok().filter(|p| *p <= 127);
+            let fmtp = fmtps
+                .iter()
+                .find(|f| f.format == token.as_ref())
+                .map(|f| f.params);
+            // [RFC 3264 §5.1] "If there is no "a=rtpmap", the default payload
+            // type mapping, as defined by the current profile in use (for
+            // example, RFC 1890 [5]) is to be used."
+            match pt.and_then(|pt| maps.iter().find(|r| r.payload_type == pt)) {
+                Some(r) => Some(Format {
+                    token,
+                    payload_type: pt,
+                    name: r.encoding_name,
+                    clock_rate: r.clock_rate,
+                    channels: r.channels(),
+                    fmtp,
+                }),
+                None => pt
+                    .and_then(static_payload_type)
+                    .map(|(name, clock_rate, channels)| Format {
+                        token,
+                        payload_type: pt,
+                        name,
+                        clock_rate,
+                        channels,
+                        fmtp,
+                    }),
+            }
+        })
+        .collect()
+}
+
+fn same_codec(a: &Format<'_>, b: &Format<'_>) -> bool {
+    a.name.eq_ignore_ascii_case(b.name)
+        && a.clock_rate == b.clock_rate
+        && a.channels.unwrap_or(1) == b.channels.unwrap_or(1)
+}
+
+fn fmtp_param<'s>(fmtp: Option<&'s str>, name: &str) -> Option<&'s str> {
+    fmtp.and_then(|f| {
+        Fmtp {
+            format: "",
+            params: f,
+        }
+        .parameter(name)
+    })
+}
+
+fn is_srtp_sdes_proto(proto: &str) -> bool {
+    // RTP/SAVP and RTP/SAVPF carry SDES; UDP/TLS/RTP/SAVP(F) key with DTLS.
+    proto.eq_ignore_ascii_case("RTP/SAVP") || proto.eq_ignore_ascii_case("RTP/SAVPF")
+}
+
+fn rejected(offer_m: &MediaDescription<'_>) -> MediaDescription<'static> {
+    // [RFC 3264 §6] "To reject an offered stream, the port number in the
+    // corresponding stream in the answer MUST be set to zero.  Any media
+    // formats listed are ignored.  At least one MUST be present, as
+    // specified by SDP."
+    let first = offer_m
+        .formats
+        .first()
+        .map_or(Cow::Borrowed("0"), |f| Cow::Owned(f.to_string()));
+    let mut m = MediaDescription::new(
+        Cow::Owned(offer_m.media.to_string()),
+        0,
+        Cow::Owned(offer_m.proto.to_string()),
+        vec![first],
+    );
+    if let Some(mid) = offer_m.mid() {
+        m.attributes
+            .push(Attribute::new("mid", Cow::Owned(mid.to_owned())));
+    }
+    m
+}
+
+/// Direction of the answer for an offered direction and what the answerer
+/// wants (RFC 3264 §6.1).
+pub fn answer_direction(offered: Direction, wanted: Direction) -> Direction {
+    // [RFC 3264 §6.1] "If a stream is offered as sendonly, the corresponding
+    // stream MUST be marked as recvonly or inactive in the answer."
+    // [RFC 3264 §6.1] "If a media stream is listed as recvonly in the offer,
+    // the answer MUST be marked as sendonly or inactive in the answer."
+    // [RFC 3264 §6.1] "If an offered media stream is listed as inactive, it
+    // MUST be marked as inactive in the answer."
+    Direction::from_flags(
+        wanted.sends() && offered.receives(),
+        wanted.receives() && offered.sends(),
+    )
+}
+
+/// True when `answered` is allowed for `offered` by the table of RFC 3264 §6.1.
+pub fn direction_allowed(offered: Direction, answered: Direction) -> bool {
+    (!answered.sends() || offered.receives()) && (!answered.receives() || offered.sends())
+}
+
+/// Per-config counters so that several m-lines of one config get distinct ports.
+fn port_for(config: &StreamConfig, uses: &mut [u16], index: usize) -> u16 {
+    let k = uses.get(index).copied().unwrap_or(0);
+    if let Some(u) = uses.get_mut(index) {
+        *u = u.saturating_add(1);
+    }
+    config.port.saturating_add(k.saturating_mul(2))
+}
+
+/// Builds an offer from local capabilities (RFC 3264 §5): one m-line per
+/// stream configuration, codecs with their preferred payload types in
+/// preference order, rtpmap for every payload type, fmtp, rtcp-fb, SDES
+/// crypto lines with unique tags, rtcp-mux and ICE credentials.
+pub fn build_offer(config: &EndpointConfig, version: u64) -> OwnedSessionDescription {
+    let mut sdp = config.skeleton(version);
+    for s in &config.streams {
+        sdp.media.push(offer_media(s, s.port, s.direction));
+    }
+    sdp
+}
+
+fn offer_media(s: &StreamConfig, port: u16, direction: Direction) -> MediaDescription<'static> {
+    // [RFC 3264 §5.1] "In all cases, the formats in the "m=" line MUST be
+    // listed in order of preference, with the first format listed being
+    // preferred."
+    let mut m = MediaDescription::new(
+        Cow::Owned(s.media.clone()),
+        port,
+        Cow::Owned(s.proto.clone()),
+        s.codecs
+            .iter()
+            .map(|c| Cow::Owned(c.payload_type.to_string()))
+            .collect(),
+    );
+    if let Some(a) = &s.address {
+        m.connections.push(Connection::new(Cow::Owned(a.clone())));
+    }
+    for c in &s.codecs {
+        push_codec_attributes(&mut m, c.payload_type, c, c.fmtp.as_deref());
+    }
+    // [RFC 3264 §5.1] "If the offerer wishes to both send and receive media
+    // with its peer, it MAY include an "a=sendrecv" attribute, or it MAY omit
+    // it, since sendrecv is the default."
+    if direction != Direction::SendRecv {
+        m.attributes.push(Attribute::flag(direction.name()));
+    }
+    if s.rtcp_mux {
+        m.attributes.push(Attribute::flag("rtcp-mux"));
+    }
+    // [RFC 4568 §5.1.1] "Each crypto attribute for a given media stream MUST
+    // contain a unique tag."
+    for (i, k) in s.sdes.iter().enumerate() {
+        m.attributes.push(Attribute::new(
+            "crypto",
+            format!("{} {} {}", i + 1, k.suite, k.key_params),
+        ));
+    }
+    if let Some(ice) = &s.ice {
+        m.attributes
+            .push(Attribute::new("ice-ufrag", ice.ufrag.clone()));
+        m.attributes
+            .push(Attribute::new("ice-pwd", ice.pwd.clone()));
+    }
+    m.attributes.extend(s.attributes.iter().cloned());
+    m
+}
+
+fn push_codec_attributes(m: &mut MediaDescription<'static>, pt: u8, c: &Codec, fmtp: Option<&str>) {
+    // [RFC 3264 §6.1] "the answer MUST contain rtpmap attributes to define
+    // the payload type mappings for dynamic payload types, and SHOULD contain
+    // mappings for static payload types."
+    let map = match c.channels {
+        Some(ch) => format!("{pt} {}/{}/{ch}", c.encoding_name, c.clock_rate),
+        None => format!("{pt} {}/{}", c.encoding_name, c.clock_rate),
+    };
+    m.attributes.push(Attribute::new("rtpmap", map));
+    if let Some(f) = fmtp {
+        m.attributes
+            .push(Attribute::new("fmtp", format!("{pt} {f}")));
+    }
+    for fb in &c.rtcp_fb {
+        m.attributes
+            .push(Attribute::new("rtcp-fb", format!("{pt} {fb}")));
+    }
+}
+
+/// Builds the answer to `offer` from local capabilities (RFC 3264 §6),
+/// with `o=` version `version`.
+///
+/// Per m-line: port-0 offers stay port 0 (§8.2); the first stream
+/// configuration with the same media type and protocol answers it,
+/// otherwise the stream is rejected with port 0; codecs are the offered
+/// ones this endpoint supports, in the offer's order and with the offer's
+/// payload type numbers (§6.1), telephone-event, CN, red and FEC accompany
+/// a media codec, rtx only when the codec it repairs is kept; the direction
+/// follows the table of §6.1; an SRTP stream takes the first offered crypto
+/// line whose suite this endpoint has a key for, or is rejected
+/// (RFC 4568 §7.1.2); rtcp-mux, ICE credentials and mid are answered when
+/// offered.
+///
+/// # Errors
+/// [`NegotiationError::NothingInCommon`] when every offered stream with a
+/// non-zero port is rejected (§6: "the entire offered session is rejected").
+pub fn build_answer(
+    offer: &SessionDescription<'_>,
+    config: &EndpointConfig,
+    version: u64,
+) -> Result<OwnedSessionDescription, NegotiationError> {
+    build_answer_with(offer, config, version, &|_, d| d)
+}
+
+/// [`build_answer`] with a hook that adjusts each m-line's wanted direction
+/// (used for hold by [`OfferAnswer`]).
+fn build_answer_with(
+    offer: &SessionDescription<'_>,
+    config: &EndpointConfig,
+    version: u64,
+    wanted: &dyn Fn(usize, Direction) -> Direction,
+) -> Result<OwnedSessionDescription, NegotiationError> {
+    let mut sdp = config.skeleton(version);
+    // [RFC 3264 §6] "The "t=" line in the answer MUST equal that of the
+    // offer."
+    sdp.times = offer.times.clone();
+    let mut uses = vec![0u16; config.streams.len()];
+    let mut live_offered = 0usize;
+    let mut accepted = 0usize;
+    let mut bundle: Vec<String> = Vec::new();
+    let offered_bundle: Vec<&str> = offer
+        .typed::<Group<'_>>()
+        .filter_map(Result::ok)
+        .filter(|g| g.semantics == "BUNDLE")
+        .flat_map(|g| g.mids().collect::<Vec<_>>())
+        .collect();
+    // [RFC 3264 §6] "For each "m=" line in the offer, there MUST be a
+    // corresponding "m=" line in the answer."
+    for (i, om) in offer.media.iter().enumerate() {
+        if om.port != 0 {
+            live_offered += 1;
+        }
+        let answer_m = match config.streams.iter().position(|s| s.accepts(om)) {
+            // [RFC 3264 §8.2] "A stream that is offered with a port of zero
+            // MUST be marked with port zero in the answer."
+            _ if om.port == 0 => None,
+            Some(ci) => config.streams.get(ci).and_then(|s| {
+                let port = port_for(s, &mut uses, ci);
+                answer_media(offer, i, om, s, port, wanted(i, s.direction))
+            }),
+            None => None,
+        };
+        let m = match answer_m {
+            Some(m) => {
+                accepted += 1;
+                if let Some(mid) = om.mid().filter(|mid| offered_bundle.contains(mid)) {
+                    bundle.push(mid.to_owned());
+                }
+                m
+            }
+            None => rejected(om),
+        };
+        sdp.media.push(m);
+    }
+    // [RFC 3264 §6.1] "If there are no media formats in common for all
+    // streams, the entire offered session is rejected."
+    if live_offered > 0 && accepted == 0 {
+        return Err(NegotiationError::NothingInCommon);
+    }
+    if !bundle.is_empty() {
+        sdp.attributes.push(Attribute::new(
+            "group",
+            format!("BUNDLE {}", bundle.join(" ")),
+        ));
+    }
+    Ok(sdp)
+}
+
+fn answer_media(
+    offer: &SessionDescription<'_>,
+    index: usize,
+    om: &MediaDescription<'_>,
+    s: &StreamConfig,
+    port: u16,
+    wanted: Direction,
+) -> Option<MediaDescription<'static>> {
+    let offered = formats(om);
+    let mut chosen: Vec<(&Format<'_>, &Codec)> = Vec::new();
+    // [RFC 3264 §6.1] "it is RECOMMENDED that unless there is a specific
+    // reason, the answerer list formats in the same relative order they were
+    // present in the offer."
+    for f in &offered {
+        if let Some(c) = s
+            .codecs
+            .iter()
+            .find(|c| c.matches(f.name, f.clock_rate, f.channels))
+        {
+            chosen.push((f, c));
+        }
+    }
+    // rtx repairs one codec (apt=); keep it only with that codec.
+    let kept_pts: Vec<u8> = chosen
+        .iter()
+        .filter(|(f, _)| !f.name.eq_ignore_ascii_case("rtx"))
+        .filter_map(|(f, _)| f.payload_type)
+        .collect();
+    chosen.retain(|(f, _)| {
+        !f.name.eq_ignore_ascii_case("rtx")
+            || fmtp_param(f.fmtp, "apt")
+                .and_then(|a| a.parse::<u8>().ok())
+                .is_some_and(|apt| kept_pts.contains(&apt))
+    });
+    let offered_primary = offered.iter().any(|f| !is_secondary(f.name));
+    let chosen_primary = chosen.iter().any(|(f, _)| !is_secondary(f.name));
+    // [RFC 3264 §6.1] "If the answerer has no media formats in common for a
+    // particular offered stream, the answerer MUST reject that media stream
+    // by setting the port to zero."
+    if chosen.is_empty() || (offered_primary && !chosen_primary) {
+        return None;
+    }
+    // SDES (RFC 4568).
+    let offered_crypto: Vec<Crypto<'_>> = om.typed::<Crypto<'_>>().filter_map(Result::ok).collect();
+    let mut crypto_line = None;
+    if om.has_attribute("crypto") {
+        // [RFC 4568 §5.1.2] "the answerer SHOULD select the most preferred
+        // crypto attribute it can support, i.e., the first valid supported
+        // crypto attribute in the list"
+        crypto_line = offered_crypto.iter().find_map(|oc| {
+            if oc.validate_keys().is_err() {
+                return None;
+            }
+            s.sdes
+                .iter()
+                .find(|k| k.suite == oc.suite)
+                // [RFC 4568 §5.1.2] "The tag and crypto-suite from the
+                // accepted crypto attribute in the offer"
+                .map(|k| format!("{} {} {}", oc.tag, oc.suite, k.key_params))
+        });
+        // [RFC 4568 §7.1.2] "For each unicast media line that uses the secure
+        // RTP transport and contains one or more "a=crypto" lines in the
+        // offer, the answerer MUST either accept one (and only one) of the
+        // crypto lines for that media stream, or it MUST reject the media
+        // stream."
+        if crypto_line.is_none() && is_srtp_sdes_proto(&om.proto) {
+            return None;
+        }
+    } else if is_srtp_sdes_proto(&om.proto) && !s.sdes.is_empty() {
+        // An SDES stream offered without keys cannot be protected by SDES.
+        return None;
+    }
+    let offered_dir = offer.effective_direction(index);
+    let direction = answer_direction(offered_dir, wanted);
+    let mut m = MediaDescription::new(
+        Cow::Owned(om.media.to_string()),
+        port,
+        Cow::Owned(om.proto.to_string()),
+        chosen
+            .iter()
+            .map(|(f, _)| Cow::Owned(f.token.to_owned()))
+            .collect(),
+    );
+    // [RFC 3264 §6.1] "This address and port MUST be present even for
+    // sendonly streams"
+    if let Some(a) = &s.address {
+        m.connections.push(Connection::new(Cow::Owned(a.clone())));
+    }
+    if let Some(mid) = om.mid() {
+        m.attributes
+            .push(Attribute::new("mid", Cow::Owned(mid.to_owned())));
+    }
+    for (f, c) in &chosen {
+        // [RFC 3264 §6.1] "if a particular codec was referenced with a
+        // specific payload type number in the offer, that same payload type
+        // number SHOULD be used for that codec in the answer."
+        let pt = f.payload_type.unwrap_or(c.payload_type);
+        // [RFC 3264 §6.1] "the same fmtp parameters with the same values MUST
+        // be present in the answer if the media format they describe is
+        // present in the answer." Our own parameters win when we have some;
+        // otherwise the offer's are echoed (rtx apt=, H.264 profiles).
+        let fmtp = c.fmtp.as_deref().or(f.fmtp);
+        let codec = Codec {
+            encoding_name: f.name.to_owned(),
+            ..(*c).clone()
+        };
+        push_codec_attributes(&mut m, pt, &codec, fmtp);
+    }
+    if direction != Direction::SendRecv {
+        m.attributes.push(Attribute::flag(direction.name()));
+    }
+    // [RFC 5761 §5.1.1] "If the answerer wishes to multiplex RTP and RTCP
+    // onto a single port, it MUST include a media-level "a=rtcp-mux"
+    // attribute in the answer."
+    if s.rtcp_mux && om.has_attribute("rtcp-mux") {
+        m.attributes.push(Attribute::flag("rtcp-mux"));
+    }
+    if let Some(line) = crypto_line {
+        m.attributes.push(Attribute::new("crypto", line));
+    }
+    let offered_ice = om.has_attribute("ice-ufrag") || offer.has_attribute("ice-ufrag");
+    if let (true, Some(ice)) = (offered_ice, &s.ice) {
+        m.attributes
+            .push(Attribute::new("ice-ufrag", ice.ufrag.clone()));
+        m.attributes
+            .push(Attribute::new("ice-pwd", ice.pwd.clone()));
+    }
+    m.attributes.extend(s.attributes.iter().cloned());
+    Some(m)
+}
+
+fn attr_err(index: usize) -> impl Fn(AttributeError) -> NegotiationError {
+    move |source| NegotiationError::Attribute { index, source }
+}
+
+/// Checks `answer` against `offer` (RFC 3264 §6, §7; RFC 4568 §5.1.3) and
+/// returns what was agreed, from the point of view of the offerer
+/// (`local_is_offerer`) or of the answerer.
+///
+/// # Errors
+/// A [`NegotiationError`] naming the rule the answer breaks: m-line count
+/// or media type changed, a port-0 offer answered with a live port, an
+/// accepted stream with no format in common with the offer, a direction not
+/// allowed by the table of §6.1, or a crypto line that was not offered.
+pub fn negotiate(
+    offer: &SessionDescription<'_>,
+    answer: &SessionDescription<'_>,
+    local_is_offerer: bool,
+) -> Result<NegotiatedSession, NegotiationError> {
+    // [RFC 3264 §6] "The answer MUST contain exactly the same number of "m="
+    // lines as the offer."
+    if offer.media.len() != answer.media.len() {
+        return Err(NegotiationError::MediaCountMismatch {
+            offer: offer.media.len(),
+            answer: answer.media.len(),
+        });
+    }
+    let mut media = Vec::with_capacity(offer.media.len());
+    for (i, (om, am)) in offer.media.iter().zip(&answer.media).enumerate() {
+        // [RFC 3264 §6.1] "The media type of the stream in the answer MUST
+        // match that of the offer."
+        if om.media != am.media {
+            return Err(NegotiationError::MediaTypeMismatch {
+                index: i,
+                offer: om.media.to_string(),
+                answer: am.media.to_string(),
+            });
+        }
+        if om.port == 0 && am.port != 0 {
+            return Err(NegotiationError::RemovedStreamAnswered { index: i });
+        }
+        media.push(negotiate_media(offer, answer, i, om, am, local_is_offerer)?);
+    }
+    Ok(NegotiatedSession { media })
+}
+
+fn negotiate_media(
+    offer: &SessionDescription<'_>,
+    answer: &SessionDescription<'_>,
+    i: usize,
+    om: &MediaDescription<'_>,
+    am: &MediaDescription<'_>,
+    local_is_offerer: bool,
+) -> Result<NegotiatedMedia, NegotiationError> {
+    let (local, remote, lm, rm) = if local_is_offerer {
+        (offer, answer, om, am)
+    } else {
+        (answer, offer, am, om)
+    };
+    let accepted = om.port != 0 && am.port != 0;
+    let mut out = NegotiatedMedia {
+        index: i,
+        media: om.media.to_string(),
+        proto: am.proto.to_string(),
+        mid: am.mid().or(om.mid()).map(str::to_owned),
+        accepted,
+        direction: Direction::Inactive,
+        codecs: Vec::new(),
+        remote_rtp: None,
+        remote_rtcp: None,
+        rtcp_mux: false,
+        crypto: None,
+        remote_ice: None,
+        remote_candidates: Vec::new(),
+        remote_fingerprint: None,
+        remote_setup: None,
+        remote_ptime: None,
+    };
+    if !accepted {
+        // [RFC 3264 §6] "If a stream is rejected, the offerer and answerer
+        // MUST NOT generate media (or RTCP packets) for that stream."
+        return Ok(out);
+    }
+    let offered_dir = offer.effective_direction(i);
+    let answered_dir = answer.effective_direction(i);
+    if !direction_allowed(offered_dir, answered_dir) {
+        return Err(NegotiationError::DirectionMismatch {
+            index: i,
+            offer: offered_dir,
+            answer: answered_dir,
+        });
+    }
+    let ld = local.effective_direction(i);
+    let rd = remote.effective_direction(i);
+    out.direction = Direction::from_flags(ld.sends() && rd.receives(), ld.receives() && rd.sends());
+
+    // Codecs: formats of the answer that name an offered codec.
+    let of = formats(om);
+    let af = formats(am);
+    let mut pairs: Vec<(&Format<'_>, &Format<'_>)> = af
+        .iter()
+        .filter_map(|a| {
+            // Same payload type and codec first, then the same codec under
+            // another number (RFC 3264 §5.1 allows the answer to renumber).
+            of.iter()
+                .find(|o| o.payload_type == a.payload_type && same_codec(o, a))
+                .or_else(|| of.iter().find(|o| same_codec(o, a)))
+                .map(|o| (o, a))
+        })
+        .collect();
+    // [RFC 3264 §6.1] "For streams marked as sendrecv in the answer, the
+    // "m=" line MUST contain at least one codec the answerer is willing to
+    // both send and receive, from amongst those listed in the offer."
+    if pairs.is_empty() {
+        return Err(NegotiationError::NoFormats { index: i });
+    }
+    if !local_is_offerer {
+        // [RFC 3264 §6.1] "SHOULD send using the most preferred media format
+        // in the offer that is also listed in the answer."
+        pairs.sort_by_key(|(o, _)| of.iter().position(|x| x.token == o.token));
+    }
+    for (o, a) in pairs {
+        let (Some(opt), Some(apt)) = (o.payload_type, a.payload_type) else {
+            continue;
+        };
+        // [RFC 3264 §5.1] "the offerer MUST send with the payload type
+        // numbers from the answer." [RFC 3264 §6.1] "In the case of RTP, it
+        // MUST use the payload type numbers from the offer, even if they
+        // differ from those in the answer."
+        let (send, recv, lf, rf) = if local_is_offerer {
+            (apt, opt, o.fmtp, a.fmtp)
+        } else {
+            (opt, apt, a.fmtp, o.fmtp)
+        };
+        out.codecs.push(NegotiatedCodec {
+            send_payload_type: send,
+            recv_payload_type: recv,
+            encoding_name: o.name.to_owned(),
+            clock_rate: o.clock_rate,
+            channels: o.channels.unwrap_or(1),
+            local_fmtp: lf.map(str::to_owned),
+            remote_fmtp: rf.map(str::to_owned),
+        });
+    }
+
+    // Remote transport addresses.
+    let remote_conn = remote.effective_connection(i);
+    // [RFC 5761 §5.1.1] "If the answer does not contain an "a=rtcp-mux"
+    // attribute, the offerer MUST NOT multiplex RTP and RTCP packets on a
+    // single port."
+    out.rtcp_mux = lm.has_attribute("rtcp-mux") && rm.has_attribute("rtcp-mux");
+    if let Some(c) = remote_conn.filter(|c| !c.is_unspecified()) {
+        // [RFC 3264 §8.4] "An agent MUST be capable of receiving SDP with a
+        // connection address of 0.0.0.0, in which case it means that neither
+        // RTP nor RTCP should be sent to the peer."
+        out.remote_rtp = Some((c.address.to_string(), rm.port));
+        let rtcp = rm.first::<Rtcp<'_>>().transpose().map_err(attr_err(i))?;
+        out.remote_rtcp = Some(match rtcp {
+            Some(Rtcp {
+                port,
+                address: Some((_, _, a)),
+            }) => (a.to_owned(), port),
+            Some(Rtcp {
+                port,
+                address: None,
+            }) => (c.address.to_string(), port),
+            None if out.rtcp_mux => (c.address.to_string(), rm.port),
+            // [RFC 3264 §5.1] "reports are sent to the port number one higher
+            // than the number indicated."
+            None => (c.address.to_string(), rm.port.saturating_add(1)),
+        });
+    }
+
+    // SDES crypto.
+    out.crypto = negotiate_crypto(i, om, am, local_is_offerer)?;
+
+    // ICE, DTLS and ptime of the peer.
+    let ufrag = rm
+        .first::<IceUfrag<'_>>()
+        .or_else(|| remote.first::<IceUfrag<'_>>());
+    let pwd = rm
+        .first::<IcePwd<'_>>()
+        .or_else(|| remote.first::<IcePwd<'_>>());
+    if let (Some(u), Some(p)) = (ufrag, pwd) {
+        out.remote_ice = Some(IceCredentials {
+            ufrag: u.map_err(attr_err(i))?.0.to_owned(),
+            pwd: p.map_err(attr_err(i))?.0.to_owned(),
+        });
+    }
+    for c in rm.typed::<Candidate<'_>>() {
+        let c = c.map_err(attr_err(i))?;
+        out.remote_candidates.push(c.value().unwrap_or_default());
+    }
+    if let Some(fp) = rm
+        .first::<Fingerprint<'_>>()
+        .or_else(|| remote.first::<Fingerprint<'_>>())
+    {
+        let fp = fp.map_err(attr_err(i))?;
+        out.remote_fingerprint = Some((fp.hash_function.to_owned(), fp.fingerprint.to_owned()));
+    }
+    if let Some(s) = rm.first::<Setup>().or_else(|| remote.first::<Setup>()) {
+        out.remote_setup = Some(s.map_err(attr_err(i))?);
+    }
+    if let Some(p) = rm.first::<Ptime>() {
+        out.remote_ptime = Some(p.map_err(attr_err(i))?.0);
+    }
+    Ok(out)
+}
+
+fn negotiate_crypto(
+    i: usize,
+    om: &MediaDescription<'_>,
+    am: &MediaDescription<'_>,
+    local_is_offerer: bool,
+) -> Result<Option<NegotiatedCrypto>, NegotiationError> {
+    let answered: Vec<Crypto<'_>> = am
+        .typed::<Crypto<'_>>()
+        .collect::<Result<_, _>>()
+        .map_err(attr_err(i))?;
+    let offered: Vec<Crypto<'_>> = om.typed::<Crypto<'_>>().filter_map(Result::ok).collect();
+    let crypto_err = |reason| NegotiationError::Crypto { index: i, reason };
+    let Some(ac) = answered.first() else {
+        // [RFC 4568 §7.1.2] "the answerer MUST either accept one (and only
+        // one) of the crypto lines for that media stream, or it MUST reject
+        // the media stream."
+        if !offered.is_empty() && is_srtp_sdes_proto(&om.proto) {
+            return Err(crypto_err("accepted SRTP stream has no crypto line"));
+        }
+        return Ok(None);
+    };
+    if answered.len() > 1 {
+        return Err(crypto_err("answer has more than one crypto line"));
+    }
+    // [RFC 4568 §5.1.3] "When the offerer receives the answer, the offerer
+    // MUST verify that one of the initially offered crypto suites and its
+    // accompanying tag were accepted and echoed in the answer."
+    let Some(oc) = offered.iter().find(|o| o.tag == ac.tag) else {
+        return Err(crypto_err("answered crypto tag was not offered"));
+    };
+    if oc.suite != ac.suite {
+        return Err(crypto_err(
+            "answered crypto suite differs from the offered one with that tag",
+        ));
+    }
+    // [RFC 4568 §6.1] "If the length (after being decoded from base64) does
+    // not match that specified for the crypto-suite, the crypto attribute in
+    // question MUST be considered invalid."
+    ac.validate_keys().map_err(attr_err(i))?;
+    let keys = |c: &Crypto<'_>| {
+        c.key_params
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(";")
+    };
+    let (local_key_params, remote_key_params) = if local_is_offerer {
+        (keys(oc), keys(ac))
+    } else {
+        (keys(ac), keys(oc))
+    };
+    Ok(Some(NegotiatedCrypto {
+        tag: ac.tag,
+        suite: ac.suite.to_owned(),
+        local_key_params,
+        remote_key_params,
+    }))
+}
+
+/// One m-line position in this endpoint's descriptions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Slot {
+    /// The stream configuration behind it (None: answered a stream we had
+    /// no configuration for, so it stays rejected).
+    stream: Option<usize>,
+    held: bool,
+    removed: bool,
+}
+
+/// Offer/answer state across exchanges (RFC 3264 §8): the previous SDP in
+/// each direction, the `o=` version, streams added, removed, held and
+/// resumed.
+///
+/// ```
+/// use rtclite_sdp::offer_answer::{Codec, EndpointConfig, OfferAnswer, StreamConfig};
+/// use rtclite_sdp::Direction;
+///
+/// let cfg = |user: &str, addr: &str, port| EndpointConfig::new(user, 1, addr)
+///     .with_stream(StreamConfig::new("audio", "RTP/AVP", port).with_codec(Codec::new(0, "PCMU", 8000)));
+/// let mut alice = OfferAnswer::new(cfg("alice", "192.0.2.1", 49170), 1);
+/// let mut bob = OfferAnswer::new(cfg("bob", "192.0.2.2", 49172), 1);
+///
+/// let offer = alice.create_offer()?;
+/// let answer = bob.receive_offer(&offer)?;
+/// alice.receive_answer(&answer)?;
+/// assert_eq!(alice.negotiated().unwrap().media[0].direction, Direction::SendRecv);
+///
+/// // Hold (RFC 3264 §8.4): sendrecv becomes sendonly, the peer answers recvonly.
+/// alice.hold(0)?;
+/// let offer = alice.create_offer()?;
+/// assert_eq!(offer.origin.session_version, "2");
+/// let answer = bob.receive_offer(&offer)?;
+/// alice.receive_answer(&answer)?;
+/// assert_eq!(alice.negotiated().unwrap().media[0].direction, Direction::SendOnly);
+/// # Ok::<(), rtclite_sdp::NegotiationError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct OfferAnswer {
+    config: EndpointConfig,
+    version: u64,
+    slots: Vec<Slot>,
+    last_local: Option<OwnedSessionDescription>,
+    last_remote: Option<OwnedSessionDescription>,
+    /// Our offer, waiting for its answer.
+    pending: Option<OwnedSessionDescription>,
+    negotiated: Option<NegotiatedSession>,
+}
+
+/// The direction of a held stream (RFC 3264 §8.4).
+pub fn hold_direction(direction: Direction) -> Direction {
+    // [RFC 3264 §8.4] "If the stream to be placed on hold was previously a
+    // sendrecv media stream, it is placed on hold by marking it as sendonly.
+    // If the stream to be placed on hold was previously a recvonly media
+    // stream, it is placed on hold by marking it inactive."
+    match direction {
+        Direction::SendRecv => Direction::SendOnly,
+        Direction::RecvOnly => Direction::Inactive,
+        other => other,
+    }
+}
+
+fn same_except_version(a: &SessionDescription<'_>, b: &SessionDescription<'_>) -> bool {
+    let mut b = b.clone();
+    b.origin.session_version = a.origin.session_version.clone();
+    *a == b
+}
+
+impl OfferAnswer {
+    /// A fresh session; `initial_version` is the first `o=` version
+    /// (RFC 3264 §5: "MUST be less than (2**62)-1").
+    pub fn new(config: EndpointConfig, initial_version: u64) -> Self {
+        Self {
+            config,
+            version: initial_version.min((1 << 62) - 2),
+            slots: Vec::new(),
+            last_local: None,
+            last_remote: None,
+            pending: None,
+            negotiated: None,
+        }
+    }
+
+    /// Resumes a session from the descriptions of its last completed
+    /// exchange (saved state, or a dialog taken over), so that later offers
+    /// and answers follow RFC 3264 §8 from there.
+    ///
+    /// # Errors
+    /// When the two descriptions do not form a valid offer/answer pair.
+    pub fn restore(
+        config: EndpointConfig,
+        local: OwnedSessionDescription,
+        remote: OwnedSessionDescription,
+        local_was_offerer: bool,
+    ) -> Result<Self, NegotiationError> {
+        let negotiated = if local_was_offerer {
+            negotiate(&local, &remote, true)?
+        } else {
+            negotiate(&remote, &local, false)?
+        };
+        let version = local
+            .origin
+            .session_version_number()
+            .ok_or(NegotiationError::Origin(
+                "session version is not a 64-bit number",
+            ))?;
+        let slots = local
+            .media
+            .iter()
+            .map(|m| Slot {
+                stream: config.streams.iter().position(|s| s.accepts(m)),
+                held: false,
+                removed: m.port == 0,
+            })
+            .collect();
+        Ok(Self {
+            config,
+            version,
+            slots,
+            last_local: Some(local),
+            last_remote: Some(remote),
+            pending: None,
+            negotiated: Some(negotiated),
+        })
+    }
+
+    /// The local capabilities.
+    pub fn config(&self) -> &EndpointConfig {
+        &self.config
+    }
+
+    /// What the last completed exchange agreed.
+    pub fn negotiated(&self) -> Option<&NegotiatedSession> {
+        self.negotiated.as_ref()
+    }
+
+    /// The last SDP this side provided (offer or answer) in a completed
+    /// exchange.
+    pub fn local_description(&self) -> Option<&OwnedSessionDescription> {
+        self.last_local.as_ref()
+    }
+
+    /// The last SDP the peer provided in a completed exchange.
+    pub fn remote_description(&self) -> Option<&OwnedSessionDescription> {
+        self.last_remote.as_ref()
+    }
+
+    /// True while an offer of ours waits for its answer.
+    pub fn has_pending_offer(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    fn slot_mut(&mut self, index: usize) -> Result<&mut Slot, NegotiationError> {
+        self.slots
+            .get_mut(index)
+            .ok_or(NegotiationError::State("no m-line at that index"))
+    }
+
+    /// Puts stream `index` on hold in the next offer or answer (RFC 3264
+    /// §8.4).
+    ///
+    /// # Errors
+    /// When there is no such m-line.
+    pub fn hold(&mut self, index: usize) -> Result<(), NegotiationError> {
+        self.slot_mut(index)?.held = true;
+        Ok(())
+    }
+
+    /// Takes stream `index` off hold.
+    ///
+    /// # Errors
+    /// When there is no such m-line.
+    pub fn resume(&mut self, index: usize) -> Result<(), NegotiationError> {
+        self.slot_mut(index)?.held = false;
+        Ok(())
+    }
+
+    /// Removes stream `index`: the next offer carries it with port 0
+    /// (RFC 3264 §8.2); the m-line itself stays.
+    ///
+    /// # Errors
+    /// When there is no such m-line.
+    pub fn remove_stream(&mut self, index: usize) -> Result<(), NegotiationError> {
+        self.slot_mut(index)?.removed = true;
+        Ok(())
+    }
+
+    /// Adds a stream below the existing ones (RFC 3264 §8.1); returns its
+    /// m-line index.
+    pub fn add_stream(&mut self, stream: StreamConfig) -> usize {
+        self.config.streams.push(stream);
+        self.slots.push(Slot {
+            stream: Some(self.config.streams.len() - 1),
+            held: false,
+            removed: false,
+        });
+        self.slots.len() - 1
+    }
+
+    /// Replaces stream `index`'s configuration (new port, address, codecs,
+    /// keys) for the next offer (RFC 3264 §8.3).
+    ///
+    /// # Errors
+    /// When there is no such m-line or it has no configuration.
+    pub fn update_stream(
+        &mut self,
+        index: usize,
+        stream: StreamConfig,
+    ) -> Result<(), NegotiationError> {
+        let ci = self
+            .slots
+            .get(index)
+            .and_then(|s| s.stream)
+            .ok_or(NegotiationError::State(
+                "no configured stream at that index",
+            ))?;
+        if let Some(s) = self.config.streams.get_mut(ci) {
+            *s = stream;
+        }
+        Ok(())
+    }
+
+    /// Sets the session-level address for the next description.
+    pub fn set_address(&mut self, address: impl Into<String>) {
+        self.config.address = address.into();
+    }
+
+    fn wanted(&self, index: usize, direction: Direction) -> Direction {
+        match self.slots.get(index) {
+            Some(s) if s.held => hold_direction(direction),
+            _ => direction,
+        }
+    }
+
+    /// Stamps the version: unchanged when the description equals the
+    /// previous one, else one more (RFC 3264 §8).
+    fn stamp(&mut self, mut sdp: OwnedSessionDescription) -> OwnedSessionDescription {
+        if let Some(prev) = &self.last_local {
+            // [RFC 3264 §8] "When issuing an offer that modifies the session,
+            // the "o=" line of the new SDP MUST be identical to that in the
+            // previous SDP, except that the version in the origin field MUST
+            // increment by one from the previous SDP."
+            if !same_except_version(prev, &sdp) {
+                self.version = self.version.saturating_add(1);
+            }
+        }
+        sdp.origin.session_version = Cow::Owned(self.version.to_string());
+        sdp
+    }
+
+    /// Builds the next offer: the initial one from the configuration, later
+    /// ones keeping every previous m-line in place (RFC 3264 §8), with port 0
+    /// for removed streams and the hold directions of §8.4.
+    ///
+    /// # Errors
+    /// When an offer is already waiting for its answer.
+    pub fn create_offer(&mut self) -> Result<OwnedSessionDescription, NegotiationError> {
+        if self.has_pending_offer() {
+            return Err(NegotiationError::State(
+                "an offer is already waiting for its answer",
+            ));
+        }
+        if self.slots.is_empty() && self.last_local.is_none() {
+            self.slots = (0..self.config.streams.len())
+                .map(|i| Slot {
+                    stream: Some(i),
+                    held: false,
+                    removed: false,
+                })
+                .collect();
+        }
+        let mut sdp = self.config.skeleton(self.version);
+        let mut uses = vec![0u16; self.config.streams.len()];
+        for (i, slot) in self.slots.iter().enumerate() {
+            let stream = slot
+                .stream
+                .and_then(|ci| self.config.streams.get(ci).map(|s| (ci, s)));
+            let m = match (stream, slot.removed) {
+                (Some((ci, s)), false) => {
+                    let port = port_for(s, &mut uses, ci);
+                    offer_media(s, port, self.wanted(i, s.direction))
+                }
+                // [RFC 3264 §8.2] "Existing media streams are removed by
+                // creating a new SDP with the port number for that stream set
+                // to zero.  The stream description MAY omit all attributes
+                // present previously, and MAY list just a single media
+                // format."
+                _ => {
+                    let prev = self.last_local.as_ref().and_then(|p| p.media.get(i));
+                    match (prev, stream) {
+                        (Some(p), _) => rejected(p),
+                        (None, Some((_, s))) => rejected(&offer_media(s, 0, s.direction)),
+                        (None, None) => continue,
+                    }
+                }
+            };
+            sdp.media.push(m);
+        }
+        let sdp = self.stamp(sdp);
+        self.pending = Some(sdp.clone());
+        Ok(sdp)
+    }
+
+    /// Processes the answer to our pending offer (RFC 3264 §7).
+    ///
+    /// # Errors
+    /// When no offer is pending, or the answer breaks a rule of RFC 3264 §6
+    /// or RFC 4568 (see [`negotiate`]); the offer stays pending.
+    pub fn receive_answer(
+        &mut self,
+        answer: &SessionDescription<'_>,
+    ) -> Result<&NegotiatedSession, NegotiationError> {
+        let Some(offer) = &self.pending else {
+            return Err(NegotiationError::State("no offer is waiting for an answer"));
+        };
+        self.check_remote_origin(answer)?;
+        let negotiated = negotiate(offer, answer, true)?;
+        let offer = offer.clone();
+        self.pending = None;
+        self.last_local = Some(offer);
+        self.last_remote = Some(answer.clone().into_owned());
+        Ok(self.negotiated.insert(negotiated))
+    }
+
+    /// Abandons our pending offer (e.g. the request carrying it failed);
+    /// the previous state stays in force.
+    pub fn cancel_offer(&mut self) {
+        if let Some(o) = &self.pending {
+            // The version was spent; keep it so the next offer is newer.
+            if let Some(v) = o.origin.session_version_number() {
+                self.version = v;
+            }
+        }
+        self.pending = None;
+    }
+
+    /// Checks the `o=` rules of RFC 3264 §8 for a description from the peer.
+    fn check_remote_origin(&self, sdp: &SessionDescription<'_>) -> Result<(), NegotiationError> {
+        let Some(prev) = &self.last_remote else {
+            return Ok(());
+        };
+        let (a, b) = (&prev.origin, &sdp.origin);
+        if a.username != b.username
+            || a.session_id != b.session_id
+            || a.nettype != b.nettype
+            || a.addrtype != b.addrtype
+            || a.unicast_address != b.unicast_address
+        {
+            return Err(NegotiationError::Origin(
+                "\"o=\" line changed other than in its version",
+            ));
+        }
+        let (Some(pv), Some(nv)) = (a.session_version_number(), b.session_version_number()) else {
+            return Err(NegotiationError::Origin(
+                "session version is not a 64-bit number",
+            ));
+        };
+        if nv == pv {
+            // [RFC 3264 §8] "If the version in the origin line does not
+            // increment, the SDP MUST be identical to the SDP with that
+            // version number."
+            if !same_except_version(prev, sdp) {
+                return Err(NegotiationError::Origin(
+                    "version did not change but the description did",
+                ));
+            }
+        } else if nv != pv.saturating_add(1) {
+            return Err(NegotiationError::Origin("version must increment by one"));
+        }
+        Ok(())
+    }
+
+    /// Answers an offer from the peer, initial or later (RFC 3264 §6, §8),
+    /// and records what was agreed.
+    ///
+    /// # Errors
+    /// When our own offer is pending (glare), the offer breaks a rule of
+    /// §8 (o= line, fewer m-lines than before), or nothing can be accepted.
+    pub fn receive_offer(
+        &mut self,
+        offer: &SessionDescription<'_>,
+    ) -> Result<OwnedSessionDescription, NegotiationError> {
+        if self.has_pending_offer() {
+            return Err(NegotiationError::State(
+                "an offer of ours is waiting for its answer (glare)",
+            ));
+        }
+        self.check_remote_origin(offer)?;
+        if let Some(prev) = &self.last_remote {
+            // [RFC 3264 §8] "if the previous SDP had N "m=" lines, the new
+            // SDP MUST have at least N "m=" lines."
+            if offer.media.len() < prev.media.len() {
+                return Err(NegotiationError::MediaRemoved {
+                    previous: prev.media.len(),
+                    now: offer.media.len(),
+                });
+            }
+        }
+        let answer =
+            build_answer_with(offer, &self.config, self.version, &|i, d| self.wanted(i, d))?;
+        let negotiated = negotiate(offer, &answer, false)?;
+        // Slots follow the offer's m-lines.
+        for (i, m) in offer.media.iter().enumerate() {
+            let stream = self.config.streams.iter().position(|s| s.accepts(m));
+            match self.slots.get_mut(i) {
+                Some(slot) => {
+                    slot.stream = stream;
+                    slot.removed = m.port == 0;
+                }
+                None => self.slots.push(Slot {
+                    stream,
+                    held: false,
+                    removed: m.port == 0,
+                }),
+            }
+        }
+        let answer = self.stamp(answer);
+        self.last_local = Some(answer.clone());
+        self.last_remote = Some(offer.clone().into_owned());
+        self.negotiated = Some(negotiated);
+        Ok(answer)
+    }
+}
