@@ -275,6 +275,39 @@ impl HeaderName {
         }
     }
 
+    /// True for fields whose grammar is a comma-separated list, so that
+    /// several values may share one line (RFC 3261 §7.3.1). Authentication
+    /// fields, Date, User-Agent, Server, Subject and unknown fields are not
+    /// split.
+    pub const fn is_list(self) -> bool {
+        matches!(
+            self,
+            HeaderName::Via
+                | HeaderName::Contact
+                | HeaderName::Route
+                | HeaderName::RecordRoute
+                | HeaderName::Accept
+                | HeaderName::AcceptEncoding
+                | HeaderName::AcceptLanguage
+                | HeaderName::AlertInfo
+                | HeaderName::Allow
+                | HeaderName::AllowEvents
+                | HeaderName::CallInfo
+                | HeaderName::ContentEncoding
+                | HeaderName::ContentLanguage
+                | HeaderName::ErrorInfo
+                | HeaderName::InReplyTo
+                | HeaderName::PAssertedIdentity
+                | HeaderName::Path
+                | HeaderName::ProxyRequire
+                | HeaderName::Reason
+                | HeaderName::Require
+                | HeaderName::Supported
+                | HeaderName::Unsupported
+                | HeaderName::Warning
+        )
+    }
+
     /// The specification that defines the field.
     pub const fn defined_in(self) -> &'static str {
         match self {

@@ -716,6 +716,12 @@ impl<'a> Message<'a> {
         self.body
     }
 
+    /// Byte offset of the body in the parsed input (just past the empty
+    /// line).
+    pub fn body_offset(&self) -> usize {
+        self.layout.body.start as usize
+    }
+
     /// The number of header field lines.
     pub fn header_count(&self) -> usize {
         self.layout.count
