@@ -55,6 +55,73 @@ impl RleChunk {
     }
 }
 
+impl RleChunk {
+    /// Encodes a trace of events (`true` = received, or duplicated for a
+    /// Duplicate RLE block) as chunks: a run-length chunk for runs of at
+    /// least 15 equal events or a run that ends the trace, else a 15-bit
+    /// vector (zero-filled past the trace end), then a null chunk when
+    /// needed to end on a 32-bit boundary (RFC 3611 §4.1).
+    pub fn encode(trace: &[bool], mut emit: impl FnMut(RleChunk)) {
+        let mut i = 0;
+        let mut n = 0usize;
+        while i < trace.len() {
+            let v = trace[i];
+            let run = trace[i..]
+                .iter()
+                .take(0x3fff)
+                .take_while(|&&x| x == v)
+                .count();
+            if run >= 15 || i + run == trace.len() {
+                emit(RleChunk::RunLength {
+                    received: v,
+                    length: run as u16,
+                });
+                i += run;
+            } else {
+                let mut bits = 0u16;
+                for k in 0..15 {
+                    if trace.get(i + k).copied().unwrap_or(false) {
+                        bits |= 1 << (14 - k);
+                    }
+                }
+                emit(RleChunk::BitVector(bits));
+                i += 15;
+            }
+            n += 1;
+        }
+        // [RFC 3611 §4.1.3] "the number of run length plus bit vector chunks
+        // is odd" -- a null chunk then rounds the block out.
+        if n % 2 == 1 {
+            emit(RleChunk::Null);
+        }
+    }
+
+    /// Expands chunks back into `len` events (bits past `len` are ignored).
+    pub fn decode(chunks: impl IntoIterator<Item = RleChunk>, len: usize) -> Vec<bool> {
+        let mut out = Vec::with_capacity(len.min(1 << 16));
+        for c in chunks {
+            match c {
+                RleChunk::RunLength { received, length } => {
+                    out.extend(core::iter::repeat_n(received, usize::from(length)))
+                }
+                RleChunk::BitVector(bits) => {
+                    out.extend((0..15).map(|k| bits & (1 << (14 - k)) != 0))
+                }
+                RleChunk::Null => break,
+            }
+            if out.len() >= len {
+                break;
+            }
+        }
+        // [RFC 3611 §4.1] "All bits in a bit vector chunk that describe a part
+        // of the sequence number space that extends beyond the last sequence
+        // number in the trace MUST be set to zero, and MUST be ignored by the
+        // receiver."
+        out.truncate(len);
+        out
+    }
+}
+
 /// A Loss RLE (BT 1) or Duplicate RLE (BT 2) report block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RleReport<'a> {
