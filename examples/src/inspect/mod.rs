@@ -8,9 +8,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+mod opus;
 mod rtcp;
 mod rtp;
-mod sip;
 
 /// Failure of a command: printed as one `error: ...` line, exit code 1.
 #[derive(Debug, thiserror::Error)]
@@ -71,8 +71,8 @@ pub(crate) fn print_json(value: &serde_json::Value) {
 /// The protocols `rtclite inspect` understands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum InspectCommand {
-    /// A SIP request or response (RFC 3261), validated as a UAS would.
-    Sip(InputArg),
+    /// One Opus packet (RFC 6716 §3).
+    Opus(InputArg),
     /// One RTP packet (RFC 3550 §5.1).
     Rtp(rtp::RtpArgs),
     /// One compound RTCP packet (RFC 3550 §6), as a JSON array.
@@ -82,7 +82,7 @@ pub(crate) enum InspectCommand {
 /// Runs one inspector.
 pub(crate) fn run(cmd: InspectCommand) -> Result<(), CliError> {
     match cmd {
-        InspectCommand::Sip(input) => sip::run(&input),
+        InspectCommand::Opus(input) => opus::run(&input),
         InspectCommand::Rtp(args) => rtp::run(args),
         InspectCommand::Rtcp(args) => rtcp::run(args),
     }
