@@ -11,6 +11,7 @@ use clap::{Args, Subcommand};
 mod opus;
 mod rtcp;
 mod rtp;
+mod sdp;
 
 /// Failure of a command: printed as one `error: ...` line, exit code 1.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +72,8 @@ pub(crate) fn print_json(value: &serde_json::Value) {
 /// The protocols `rtclite inspect` understands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum InspectCommand {
+    /// An SDP session description (RFC 8866).
+    Sdp(InputArg),
     /// One Opus packet (RFC 6716 §3).
     Opus(InputArg),
     /// One RTP packet (RFC 3550 §5.1).
@@ -82,6 +85,7 @@ pub(crate) enum InspectCommand {
 /// Runs one inspector.
 pub(crate) fn run(cmd: InspectCommand) -> Result<(), CliError> {
     match cmd {
+        InspectCommand::Sdp(input) => sdp::run(&input),
         InspectCommand::Opus(input) => opus::run(&input),
         InspectCommand::Rtp(args) => rtp::run(args),
         InspectCommand::Rtcp(args) => rtcp::run(args),
