@@ -1,0 +1,401 @@
+//! Properties: generated descriptions round-trip, arbitrary bytes never
+//! panic, and the offer/answer engine keeps the invariants of RFC 3264 §6
+//! over generated offers and answerer capabilities.
+
+// Test helpers may panic: a panic here is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::borrow::Cow;
+
+use proptest::option;
+use proptest::prelude::*;
+
+use rtclite_sdp::offer_answer::{
+    Codec, EndpointConfig, StreamConfig, build_answer, direction_allowed, negotiate,
+};
+use rtclite_sdp::{
+    Attribute, Bandwidth, Connection, Direction, MediaDescription, Origin, OwnedSessionDescription,
+    RepeatTime, SessionDescription, TimeDescription, TimeUnit, TypedTime, ZoneAdjustment,
+};
+
+fn owned(s: String) -> Cow<'static, str> {
+    Cow::Owned(s)
+}
+
+fn token() -> impl Strategy<Value = String> {
+    "[A-Za-z0-9!#$%&'*+.^_`{|}~-]{1,12}"
+}
+
+fn text() -> impl Strategy<Value = String> {
+    // Any UTF-8 without NUL, CR or LF (RFC 8866 §9 byte-string).
+    "[^\r\n\u{0}]{1,24}"
+}
+
+fn digits() -> impl Strategy<Value = String> {
+    "0|[1-9][0-9]{0,18}"
+}
+
+fn connection() -> impl Strategy<Value = Connection<'static>> {
+    prop_oneof![
+        (1u8..=223, any::<u8>()).prop_map(|(a, b)| Connection::new(format!("{a}.0.2.{b}"))),
+        (any::<u16>(), any::<u16>())
+            .prop_map(|(a, b)| Connection::new(format!("2001:db8::{a:x}:{b:x}"))),
+        (any::<u8>(), any::<u8>(), option::of(1u32..1000)).prop_map(|(b, ttl, n)| Connection {
+            ttl: Some(ttl),
+            num_addresses: n,
+            ..Connection::new(format!("233.252.0.{b}"))
+        }),
+        (any::<u16>(), option::of(1u32..1000)).prop_map(|(a, n)| Connection {
+            num_addresses: n,
+            ..Connection::new(format!("ff15::{a:x}"))
+        }),
+        token().prop_map(|t| Connection::new(format!("{t}.example.com"))),
+    ]
+}
+
+fn bandwidth() -> impl Strategy<Value = Bandwidth<'static>> {
+    (
+        prop_oneof![
+            Just("AS".to_owned()),
+            Just("CT".to_owned()),
+            Just("TIAS".to_owned()),
+            token()
+        ],
+        any::<u64>(),
+    )
+        .prop_map(|(t, v)| Bandwidth {
+            bwtype: owned(t),
+            bandwidth: v,
+        })
+}
+
+fn typed_time() -> impl Strategy<Value = TypedTime> {
+    (
+        any::<u64>(),
+        option::of(prop_oneof![
+            Just(TimeUnit::Days),
+            Just(TimeUnit::Hours),
+            Just(TimeUnit::Minutes),
+            Just(TimeUnit::Seconds)
+        ]),
+    )
+        .prop_map(|(value, unit)| TypedTime { value, unit })
+}
+
+fn time() -> impl Strategy<Value = TimeDescription> {
+    (
+        any::<u64>(),
+        any::<u64>(),
+        prop::collection::vec(
+            (
+                typed_time().prop_filter("interval > 0", |t| t.value > 0),
+                typed_time(),
+                prop::collection::vec(typed_time(), 1..3),
+            )
+                .prop_map(|(interval, duration, offsets)| RepeatTime {
+                    interval,
+                    duration,
+                    offsets,
+                }),
+            0..3,
+        ),
+        option::of(prop::collection::vec(
+            (any::<u64>(), any::<bool>(), typed_time()).prop_map(|(time, negative, offset)| {
+                ZoneAdjustment {
+                    time,
+                    negative,
+                    offset,
+                }
+            }),
+            1..3,
+        )),
+    )
+        .prop_map(|(start, stop, repeats, zone_adjustments)| TimeDescription {
+            start,
+            stop,
+            repeats,
+            zone_adjustments,
+        })
+}
+
+fn attribute() -> impl Strategy<Value = Attribute<'static>> {
+    (token(), option::of("[^\r\n\u{0}]{0,30}")).prop_map(|(n, v)| Attribute {
+        name: owned(n),
+        value: v.map(owned),
+    })
+}
+
+fn media(needs_connection: bool) -> impl Strategy<Value = MediaDescription<'static>> {
+    (
+        token(),
+        any::<u16>(),
+        option::of(1u16..8),
+        prop::collection::vec(token(), 1..4),
+        prop::collection::vec(token(), 1..5),
+        option::of(text()),
+        prop::collection::vec(connection(), usize::from(needs_connection)..3),
+        prop::collection::vec(bandwidth(), 0..2),
+        option::of(text()),
+        prop::collection::vec(attribute(), 0..6),
+    )
+        .prop_map(
+            |(
+                m,
+                port,
+                num_ports,
+                proto,
+                formats,
+                information,
+                connections,
+                bandwidths,
+                key,
+                attributes,
+            )| {
+                MediaDescription {
+                    media: owned(m),
+                    port,
+                    num_ports,
+                    proto: owned(proto.join("/")),
+                    formats: formats.into_iter().map(owned).collect(),
+                    information: information.map(owned),
+                    connections,
+                    bandwidths,
+                    key: key.map(owned),
+                    attributes,
+                }
+            },
+        )
+}
+
+prop_compose! {
+    fn session()(
+        username in "[!-~]{1,10}",
+        sess_id in digits(),
+        sess_version in digits(),
+        name in "[^\r\n\u{0}]{0,20}",
+        information in option::of(text()),
+        uri in option::of(text()),
+        emails in prop::collection::vec(text(), 0..2),
+        phones in prop::collection::vec(text(), 0..2),
+        session_connection in option::of(connection()),
+        bandwidths in prop::collection::vec(bandwidth(), 0..2),
+        times in prop::collection::vec(time(), 1..3),
+        key in option::of(text()),
+        attributes in prop::collection::vec(attribute(), 0..6),
+    )(
+        media in prop::collection::vec(media(session_connection.is_none()), 0..4),
+        username in Just(username), sess_id in Just(sess_id), sess_version in Just(sess_version), name in Just(name),
+        information in Just(information), uri in Just(uri), emails in Just(emails), phones in Just(phones),
+        session_connection in Just(session_connection), bandwidths in Just(bandwidths), times in Just(times),
+        key in Just(key), attributes in Just(attributes),
+    ) -> OwnedSessionDescription {
+        SessionDescription {
+            version: 0,
+            origin: Origin {
+                username: owned(username),
+                session_id: owned(sess_id),
+                session_version: owned(sess_version),
+                nettype: Cow::Borrowed("IN"),
+                addrtype: Cow::Borrowed("IP4"),
+                unicast_address: Cow::Borrowed("192.0.2.1"),
+            },
+            session_name: owned(name),
+            information: information.map(owned),
+            uri: uri.map(owned),
+            emails: emails.into_iter().map(owned).collect(),
+            phones: phones.into_iter().map(owned).collect(),
+            connection: session_connection,
+            bandwidths,
+            times,
+            key: key.map(owned),
+            attributes,
+            media,
+        }
+    }
+}
+
+fn fixture() -> Vec<u8> {
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/chrome107_video_datachannel_offer.sdp"
+    ))
+    .unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_sessions_round_trip(sdp in session()) {
+        let text = sdp.to_string();
+        let parsed = SessionDescription::parse(text.as_bytes())
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        prop_assert_eq!(&parsed, &sdp);
+        prop_assert_eq!(parsed.to_string(), text);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        if let Ok(sdp) = SessionDescription::parse(&bytes) {
+            let again = sdp.to_string();
+            prop_assert_eq!(SessionDescription::parse(again.as_bytes()).unwrap(), sdp);
+        }
+    }
+
+    #[test]
+    fn mutated_browser_offer_never_panics(
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 1..8)
+    ) {
+        let mut bytes = fixture();
+        for (at, byte, op) in edits {
+            let i = at.index(bytes.len().max(1));
+            match op {
+                0 if i < bytes.len() => bytes[i] = byte,
+                1 => bytes.insert(i.min(bytes.len()), byte),
+                _ if i < bytes.len() => { bytes.remove(i); }
+                _ => {}
+            }
+        }
+        if let Ok(sdp) = SessionDescription::parse(&bytes) {
+            // Typed views never panic either.
+            for m in &sdp.media {
+                for a in &m.attributes {
+                    let _ = a.parse_as::<rtclite_sdp::Rtpmap<'_>>();
+                    let _ = a.parse_as::<rtclite_sdp::Fmtp<'_>>();
+                    let _ = a.parse_as::<rtclite_sdp::Extmap<'_>>();
+                    let _ = a.parse_as::<rtclite_sdp::RtcpFb<'_>>();
+                    let _ = a.parse_as::<rtclite_sdp::Ssrc<'_>>();
+                    let _ = a.parse_as::<rtclite_sdp::Fingerprint<'_>>();
+                    let _ = a.parse_as::<rtclite_sdp::Candidate<'_>>();
+                }
+            }
+            let again = sdp.to_string();
+            prop_assert_eq!(SessionDescription::parse(again.as_bytes()).unwrap(), sdp);
+        }
+    }
+
+    #[test]
+    fn typed_attribute_parsers_never_panic(name in prop_oneof![
+        Just("rtpmap"), Just("fmtp"), Just("crypto"), Just("candidate"), Just("extmap"), Just("rtcp"),
+        Just("rtcp-fb"), Just("ssrc"), Just("ssrc-group"), Just("msid"), Just("group"), Just("fingerprint"),
+        Just("setup"), Just("ptime"), Just("ice-options"), Just("sctp-port")
+    ], value in "[ -~]{0,80}") {
+        let a = Attribute::new(name, value);
+        macro_rules! check { ($($t:ty),*) => { $( if let Some(Ok(v)) = a.parse_as::<$t>() {
+            // What parses writes back to something that parses to the same value.
+            let b = Attribute::from_typed(&v);
+            prop_assert_eq!(b.parse_as::<$t>().unwrap().unwrap(), v);
+        } )* } }
+        check!(rtclite_sdp::Rtpmap<'_>, rtclite_sdp::Fmtp<'_>, rtclite_sdp::Crypto<'_>, rtclite_sdp::Candidate<'_>,
+               rtclite_sdp::Extmap<'_>, rtclite_sdp::Rtcp<'_>, rtclite_sdp::RtcpFb<'_>, rtclite_sdp::Ssrc<'_>,
+               rtclite_sdp::SsrcGroup<'_>, rtclite_sdp::Msid<'_>, rtclite_sdp::Group<'_>, rtclite_sdp::Fingerprint<'_>,
+               rtclite_sdp::Setup, rtclite_sdp::IceOptions<'_>, rtclite_sdp::SctpPort);
+    }
+}
+
+// ---- offer/answer invariants ----
+
+fn known_codecs() -> Vec<Codec> {
+    vec![
+        Codec::new(0, "PCMU", 8000),
+        Codec::new(8, "PCMA", 8000),
+        Codec::new(9, "G722", 8000),
+        Codec::new(111, "opus", 48000).with_channels(2),
+        Codec::new(97, "iLBC", 8000),
+        Codec::telephone_event(101),
+        Codec::new(13, "CN", 8000),
+        Codec::new(31, "H261", 90000),
+        Codec::new(96, "VP8", 90000),
+    ]
+}
+
+fn direction() -> impl Strategy<Value = Direction> {
+    prop_oneof![
+        Just(Direction::SendRecv),
+        Just(Direction::SendOnly),
+        Just(Direction::RecvOnly),
+        Just(Direction::Inactive)
+    ]
+}
+
+fn subset() -> impl Strategy<Value = Vec<Codec>> {
+    prop::sample::subsequence(known_codecs(), 0..=9).prop_shuffle()
+}
+
+fn stream() -> impl Strategy<Value = StreamConfig> {
+    (
+        prop_oneof![Just("audio"), Just("video")],
+        prop_oneof![Just(0u16), 1024u16..65000],
+        subset(),
+        direction(),
+    )
+        .prop_map(|(media, port, codecs, dir)| {
+            let mut s = StreamConfig::new(media, "RTP/AVP", port).with_direction(dir);
+            s.codecs = codecs;
+            s
+        })
+}
+
+fn offer() -> impl Strategy<Value = OwnedSessionDescription> {
+    prop::collection::vec(
+        stream().prop_filter("an offer lists formats", |s| !s.codecs.is_empty()),
+        0..5,
+    )
+    .prop_map(|streams| {
+        let mut sdp = rtclite_sdp::offer_answer::build_offer(
+            &EndpointConfig {
+                streams,
+                ..EndpointConfig::new("alice", 1, "192.0.2.1")
+            },
+            1,
+        );
+        // Zero ports stand for removed streams.
+        sdp.media.iter_mut().for_each(|m| {
+            if m.port == 0 {
+                m.attributes.clear();
+                m.formats.truncate(1);
+            }
+        });
+        sdp
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn answers_keep_rfc3264_invariants(offer in offer(), streams in prop::collection::vec(stream(), 0..3)) {
+        let config = EndpointConfig { streams, ..EndpointConfig::new("bob", 2, "192.0.2.2") };
+        // The offer goes over the wire: parse what was written.
+        let text = offer.to_string();
+        let offer = SessionDescription::parse(text.as_bytes()).unwrap();
+        let Ok(answer) = build_answer(&offer, &config, 1) else {
+            // Only allowed when no live stream could be accepted.
+            return Ok(());
+        };
+        // [RFC 3264 §6 test] "The answer MUST contain exactly the same number
+        // of "m=" lines as the offer."
+        prop_assert_eq!(answer.media.len(), offer.media.len());
+        prop_assert_eq!(&answer.times, &offer.times);
+        for (i, (o, a)) in offer.media.iter().zip(&answer.media).enumerate() {
+            prop_assert_eq!(&o.media, &a.media);
+            prop_assert!(!a.formats.is_empty());
+            if o.port == 0 {
+                prop_assert_eq!(a.port, 0);
+            }
+            if a.port != 0 {
+                // Never a codec the offer lacked, always under the offer's number.
+                for f in &a.formats {
+                    prop_assert!(o.formats.contains(f), "format {} not offered", f);
+                }
+                prop_assert!(direction_allowed(offer.effective_direction(i), answer.effective_direction(i)));
+            }
+        }
+        let text = answer.to_string();
+        let answer = SessionDescription::parse(text.as_bytes()).unwrap();
+        let agreed = negotiate(&offer, &answer, true).unwrap();
+        for m in &agreed.media {
+            prop_assert!(!m.accepted || !m.codecs.is_empty());
+        }
+    }
+}
