@@ -62,13 +62,22 @@ pub fn parse(id: SpecId, raw: &[u8]) -> Spec {
             .get(ci + 1)
             .map(|&next| candidates[next].0)
             .unwrap_or(lines.len());
-        let body = &lines[start + 1..end];
-        let body = cut_back_matter(body);
+        let body = cut_back_matter(&lines[start + 1..end]);
+        let (title, run_in) = split_run_in(title);
+        let mut body_lines: Vec<Line> = Vec::with_capacity(body.len() + 1);
+        if let Some(first) = run_in {
+            body_lines.push(Line {
+                no: lines[start].no,
+                text: format!("   {first}"),
+                after_break: false,
+            });
+        }
+        body_lines.extend_from_slice(body);
         sections.push(Section::new(
             number_string(comps),
-            title.clone(),
+            title.to_string(),
             lines[start].no,
-            paragraphs(body),
+            paragraphs(&body_lines),
         ));
     }
     Spec {
@@ -317,10 +326,11 @@ fn heading(line: &str) -> Option<(Vec<Comp>, String)> {
     };
     let title = title.trim();
     let first = title.chars().next()?;
-    // Titles may start in lower case ("4.7.1.  from", "5.8 nv"): running
-    // text that happens to look like a heading is weeded out by the
-    // numbering sequence (see `longest_chain`).
-    if !(first.is_alphanumeric() || first == '"' || first == '\'' || first == '(') {
+    // Titles may start in lower case ("4.7.1.  from", "5.8 nv") or with
+    // punctuation ("3.1.2.7.  <> Enclosing Request-URI"): running text that
+    // happens to look like a heading is weeded out by the numbering
+    // sequence (see `longest_chain`).
+    if first.is_whitespace() || first.is_control() {
         return None;
     }
     // A lone letter followed by a word ("A user agent ...") is a heading only
@@ -337,6 +347,17 @@ fn heading(line: &str) -> Option<(Vec<Comp>, String)> {
         return None;
     }
     Some((comps, title.to_string()))
+}
+
+/// Splits a run-in heading ("1. MUST   This word, or the terms ...", as in
+/// RFC 2119) into its title and the first line of its body.
+fn split_run_in(title: &str) -> (&str, Option<&str>) {
+    match title.find("   ") {
+        Some(p) if !title[p..].trim().is_empty() => {
+            (title[..p].trim_end(), Some(title[p..].trim()))
+        }
+        _ => (title, None),
+    }
 }
 
 fn is_successor(prev: &[Comp], next: &[Comp]) -> bool {
@@ -428,6 +449,18 @@ mod tests {
         );
         assert_eq!(h("   1.  Introduction"), None);
         assert_eq!(h("ACK sip:bob@192.0.2.4 SIP/2.0"), None);
+        assert_eq!(
+            h("3.1.2.7.  <> Enclosing Request-URI"),
+            Some(("3.1.2.7".into(), "<> Enclosing Request-URI".into()))
+        );
+        assert_eq!(
+            split_run_in("MUST   This word, or"),
+            ("MUST", Some("This word, or"))
+        );
+        assert_eq!(
+            split_run_in("Formal Description"),
+            ("Formal Description", None)
+        );
         assert_eq!(h("4.7.1.  from"), Some(("4.7.1".into(), "from".into())));
         assert_eq!(h("1*DIGIT / \"x\""), None);
         assert_eq!(h("1*DIGIT"), None);
