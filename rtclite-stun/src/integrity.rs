@@ -5,13 +5,12 @@
 //! absorbed (for SHA-1 and SHA-256), so checking a message costs only the
 //! hashing of the message itself: build one per credential and reuse it.
 
-use hmac::{Hmac, Mac};
 use md5::Md5;
-use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::attribute::AttributeType;
+use crate::hmac_state::{HmacSha1, HmacSha256};
 use crate::message::{HEADER_LEN, Message};
 use crate::opaque::{OpaqueStringError, opaque_string};
 
@@ -51,8 +50,8 @@ impl PasswordAlgorithm {
 #[derive(Clone)]
 pub struct IntegrityKey {
     key: Vec<u8>,
-    sha1: Hmac<Sha1>,
-    sha256: Hmac<Sha256>,
+    sha1: HmacSha1,
+    sha256: HmacSha256,
 }
 
 impl std::fmt::Debug for IntegrityKey {
@@ -74,15 +73,10 @@ impl Eq for IntegrityKey {}
 impl IntegrityKey {
     /// A key from raw bytes (already derived).
     pub fn from_bytes(key: &[u8]) -> Self {
-        // HMAC accepts keys of any length, so these cannot fail.
-        let sha1 = <Hmac<Sha1> as hmac::digest::KeyInit>::new_from_slice(key)
-            .unwrap_or_else(|_| <Hmac<Sha1> as hmac::digest::KeyInit>::new(&Default::default()));
-        let sha256 = <Hmac<Sha256> as hmac::digest::KeyInit>::new_from_slice(key)
-            .unwrap_or_else(|_| <Hmac<Sha256> as hmac::digest::KeyInit>::new(&Default::default()));
         IntegrityKey {
             key: key.to_vec(),
-            sha1,
-            sha256,
+            sha1: HmacSha1::new(key),
+            sha256: HmacSha256::new(key),
         }
     }
 
@@ -167,9 +161,8 @@ pub fn userhash(username: &str, realm: &str) -> Result<[u8; 32], OpaqueStringErr
 /// HMAC-SHA1 over `msg[..attr_offset]` with the header length pointing at the
 /// end of a 20-byte MESSAGE-INTEGRITY at `attr_offset`.
 pub(crate) fn hmac_sha1_adjusted(key: &IntegrityKey, msg: &[u8], attr_offset: usize) -> [u8; 20] {
-    let mut mac = key.sha1.clone();
-    feed_adjusted(&mut mac, msg, attr_offset, 20);
-    mac.finalize().into_bytes().into()
+    let (head, data) = adjusted(msg, attr_offset, 20);
+    key.sha1.mac(&head, data)
 }
 
 /// HMAC-SHA256 over `msg[..attr_offset]` with the header length pointing at the
@@ -180,22 +173,20 @@ pub(crate) fn hmac_sha256_adjusted(
     attr_offset: usize,
     len: usize,
 ) -> [u8; 32] {
-    let mut mac = key.sha256.clone();
-    feed_adjusted(&mut mac, msg, attr_offset, len);
-    mac.finalize().into_bytes().into()
+    let (head, data) = adjusted(msg, attr_offset, len);
+    key.sha256.mac(&head, data)
 }
 
-fn feed_adjusted<M: Mac>(mac: &mut M, msg: &[u8], attr_offset: usize, value_len: usize) {
+fn adjusted(msg: &[u8], attr_offset: usize, value_len: usize) -> ([u8; 4], &[u8]) {
     // [RFC 8489 §14.5] "The Length field of the STUN message header is adjusted to point to
     // the end of the MESSAGE-INTEGRITY attribute."
     let adjusted = (attr_offset + 4 + value_len - HEADER_LEN) as u16;
     let mut head = [0u8; 4];
     head[..2].copy_from_slice(&msg[..2]);
     head[2..].copy_from_slice(&adjusted.to_be_bytes());
-    mac.update(&head);
     // [RFC 8489 §14.5] "The text used as input to HMAC is the STUN message, up to and
     // including the attribute preceding the MESSAGE-INTEGRITY attribute."
-    mac.update(&msg[4..attr_offset]);
+    (head, &msg[4..attr_offset])
 }
 
 /// The FINGERPRINT value of `msg` (the bytes before the FINGERPRINT attribute,

@@ -3,6 +3,7 @@
 
 pub mod attribute;
 pub mod error;
+mod hmac_state;
 pub mod integrity;
 pub mod message;
 pub mod nonce;
