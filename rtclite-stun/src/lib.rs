@@ -2,12 +2,15 @@
 #![forbid(unsafe_code)]
 
 pub mod attribute;
+pub mod auth;
 pub mod error;
 mod hmac_state;
 pub mod integrity;
 pub mod message;
 pub mod nonce;
 pub mod opaque;
+pub mod server;
+pub mod transaction;
 
 pub use attribute::{AddressFamily, Attribute, AttributeType, ErrorCode};
 pub use error::{AttributeError, EncodeError, ParseError};

@@ -1,0 +1,326 @@
+//! Basic STUN server behaviour (RFC 8489 §6.3, §12), with classic RFC 3489
+//! clients and the RFC 5780 NAT behaviour discovery attributes; sans-IO.
+//!
+//! [`BindingServer::handle`] takes one received datagram and returns the
+//! response to send (and from which of the server's addresses), or nothing
+//! when the datagram must be silently discarded.
+
+use std::net::SocketAddr;
+
+use crate::attribute::{Attribute, AttributeType, ErrorCode};
+use crate::error::EncodeError;
+use crate::integrity::Check;
+use crate::message::{Class, Message, MessageType, MessageWriter, Method};
+
+/// The server's addresses for RFC 5780: the primary one and, when it has
+/// them, an alternate IP address and port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerAddresses {
+    /// Primary address (where requests arrive).
+    pub primary: SocketAddr,
+    /// The alternate address (different IP and port), if any.
+    pub alternate: Option<SocketAddr>,
+}
+
+/// A response to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The server address to send from (changes with CHANGE-REQUEST).
+    pub source: SocketAddr,
+    /// Where to send it.
+    pub destination: SocketAddr,
+    /// The encoded response.
+    pub payload: Vec<u8>,
+}
+
+/// A stateless Binding server.
+#[derive(Debug, Clone)]
+pub struct BindingServer {
+    software: String,
+    /// The server's addresses.
+    pub addresses: Option<ServerAddresses>,
+    /// Add FINGERPRINT to responses (default true; never required of clients).
+    pub fingerprint: bool,
+}
+
+impl BindingServer {
+    /// A server announcing `software` in its responses.
+    pub fn new(software: impl Into<String>) -> Self {
+        BindingServer {
+            software: software.into(),
+            addresses: None,
+            fingerprint: true,
+        }
+    }
+
+    /// Processes one datagram received on `local` from `from`.
+    pub fn handle(&self, local: SocketAddr, from: SocketAddr, datagram: &[u8]) -> Option<Reply> {
+        let msg = Message::parse(datagram).ok()?;
+        // [RFC 8489 §6.3] "If the FINGERPRINT extension
+        // is being used, the agent checks that the FINGERPRINT attribute is
+        // present and contains the correct value."
+        if msg.check_fingerprint() == Check::Invalid {
+            return None;
+        }
+        // [RFC 8489 §6.3] "It checks that the message class is allowed for
+        // the particular method."
+        if msg.method() != Method::BINDING {
+            if msg.class() == Class::Request {
+                return self
+                    .error(&msg, local, from, ErrorCode::BAD_REQUEST, &[])
+                    .ok();
+            }
+            return None;
+        }
+        let unknown = msg.unknown_attributes();
+        match msg.class() {
+            Class::Request => {}
+            // [RFC 8489 §6.3.2] "If the indication contains unknown comprehension-required attributes,
+            // the indication is discarded and processing ceases."
+            Class::Indication => return None,
+            _ => return None,
+        }
+        // [RFC 8489 §6.3.1] "If the request contains one or more unknown comprehension-required
+        // attributes, the server replies with an error response with an error
+        // code of 420 (Unknown Attribute)"
+        if !unknown.is_empty() {
+            let list: Vec<u8> = unknown.iter().flat_map(|t| t.0.to_be_bytes()).collect();
+            return self
+                .error(&msg, local, from, ErrorCode::UNKNOWN_ATTRIBUTE, &list)
+                .ok();
+        }
+        self.success(&msg, local, from).ok()
+    }
+
+    fn writer<'b>(
+        &self,
+        buf: &'b mut Vec<u8>,
+        msg: &Message<'_>,
+        class: Class,
+    ) -> MessageWriter<'b> {
+        let ty = MessageType::new(class, msg.method());
+        // [RFC 8489 §5] "Success and error responses MUST carry the same
+        // transaction ID as their corresponding request."
+        if msg.has_magic_cookie() {
+            MessageWriter::new(buf, ty, msg.transaction_id())
+        } else {
+            MessageWriter::new_classic(buf, ty, msg.classic_transaction_id())
+        }
+    }
+
+    fn finish(&self, w: &mut MessageWriter<'_>, classic: bool) -> Result<(), EncodeError> {
+        // [RFC 8489 §6.3.1.1] "In addition, the server SHOULD add a SOFTWARE attribute to
+        // the message."
+        if !self.software.is_empty() {
+            w.attribute(&Attribute::Software(&self.software))?;
+        }
+        // [RFC 8489 §7] "The
+        // FINGERPRINT mechanism is not backwards compatible with RFC 3489 and
+        // cannot be used in environments where such compatibility is required."
+        if self.fingerprint && !classic {
+            w.fingerprint()?;
+        }
+        Ok(())
+    }
+
+    fn error(
+        &self,
+        msg: &Message<'_>,
+        local: SocketAddr,
+        from: SocketAddr,
+        code: ErrorCode<'_>,
+        unknown: &[u8],
+    ) -> Result<Reply, EncodeError> {
+        let mut payload = Vec::new();
+        let mut w = self.writer(&mut payload, msg, Class::ErrorResponse);
+        // [RFC 8489 §6.3.1.1] "For an error response, the server MUST add an ERROR-CODE attribute
+        // containing the error code specified in the processing above."
+        w.attribute(&Attribute::ErrorCode(code))?;
+        if code.code == 420 {
+            // [RFC 8489 §6.3.1.1] "for an error code of
+            // 420 (Unknown Attribute), the server MUST include an UNKNOWN-
+            // ATTRIBUTES attribute."
+            w.raw_attribute(AttributeType::UNKNOWN_ATTRIBUTES, unknown)?;
+        }
+        self.finish(&mut w, !msg.has_magic_cookie())?;
+        Ok(Reply {
+            source: local,
+            destination: from,
+            payload,
+        })
+    }
+
+    fn success(
+        &self,
+        msg: &Message<'_>,
+        local: SocketAddr,
+        from: SocketAddr,
+    ) -> Result<Reply, EncodeError> {
+        let classic = !msg.has_magic_cookie();
+        let (mut change_ip, mut change_port) = (false, false);
+        if let Some(Ok(Attribute::ChangeRequest {
+            change_ip: i,
+            change_port: p,
+        })) = msg.get(AttributeType::CHANGE_REQUEST)
+        {
+            change_ip = i;
+            change_port = p;
+        }
+        let mut destination = from;
+        if let Some(Ok(Attribute::ResponsePort(port))) = msg.get(AttributeType::RESPONSE_PORT) {
+            destination.set_port(port);
+        }
+        let mut source = local;
+        let mut other = None;
+        if let Some(addrs) = self.addresses {
+            if let Some(alt) = addrs.alternate {
+                other = Some(alt);
+                if change_ip {
+                    source.set_ip(alt.ip());
+                }
+                if change_port {
+                    source.set_port(alt.port());
+                }
+            }
+        }
+        if (change_ip || change_port) && other.is_none() {
+            // RFC 5780 §6.1: a server without an alternate address rejects CHANGE-REQUEST.
+            return self.error(msg, local, from, ErrorCode::BAD_REQUEST, &[]);
+        }
+        let mut payload = Vec::new();
+        let mut w = self.writer(&mut payload, msg, Class::SuccessResponse);
+        if classic {
+            // [RFC 8489 §14.1] "This attribute is used only by servers for achieving backwards
+            // compatibility with [RFC3489] clients."
+            w.attribute(&Attribute::MappedAddress(from))?;
+            w.attribute(&Attribute::SourceAddress(source))?;
+            if let Some(o) = other {
+                w.attribute(&Attribute::ChangedAddress(o))?;
+            }
+        } else {
+            // [RFC 8489 §6.3.1.1] "When forming the success response, the
+            // server adds an XOR-MAPPED-ADDRESS attribute to the response; this
+            // attribute contains the source transport address of the request
+            // message."
+            w.attribute(&Attribute::XorMappedAddress(from))?;
+            if let Some(o) = other {
+                w.attribute(&Attribute::ResponseOrigin(source))?;
+                w.attribute(&Attribute::OtherAddress(o))?;
+            }
+        }
+        self.finish(&mut w, classic)?;
+        Ok(Reply {
+            source,
+            destination,
+            payload,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::TransactionId;
+
+    fn request(extra: &[(u16, &[u8])]) -> Vec<u8> {
+        let mut buf = Vec::new();
+        let mut w = MessageWriter::new(
+            &mut buf,
+            MessageType::BINDING_REQUEST,
+            TransactionId([9; 12]),
+        );
+        for (t, v) in extra {
+            w.raw_attribute(AttributeType(*t), v).unwrap();
+        }
+        w.finish();
+        buf
+    }
+
+    #[test]
+    fn binding_success_carries_xor_mapped_address() {
+        let s = BindingServer::new("rtclite");
+        let local = "127.0.0.1:3478".parse().unwrap();
+        let from: SocketAddr = "192.0.2.7:4000".parse().unwrap();
+        let reply = s.handle(local, from, &request(&[])).unwrap();
+        let m = Message::parse(&reply.payload).unwrap();
+        assert_eq!(m.message_type(), MessageType::BINDING_SUCCESS);
+        assert_eq!(m.transaction_id(), TransactionId([9; 12]));
+        assert_eq!(
+            m.get(AttributeType::XOR_MAPPED_ADDRESS).unwrap().unwrap(),
+            Attribute::XorMappedAddress(from)
+        );
+        assert_eq!(m.check_fingerprint(), Check::Valid);
+        assert_eq!(reply.destination, from);
+    }
+
+    // [RFC 8489 §6.3.1 test] "includes an UNKNOWN-ATTRIBUTES
+    // attribute in the response that lists the unknown comprehension-
+    // required attributes."
+    #[test]
+    fn unknown_comprehension_required_gets_420() {
+        let s = BindingServer::new("rtclite");
+        let local = "127.0.0.1:3478".parse().unwrap();
+        let from = "192.0.2.7:4000".parse().unwrap();
+        let req = request(&[(0x7777, b"x"), (0xC001, b"ignored"), (0x7777, b"again")]);
+        let m_bytes = s.handle(local, from, &req).unwrap().payload;
+        let m = Message::parse(&m_bytes).unwrap();
+        assert_eq!(m.class(), Class::ErrorResponse);
+        let Attribute::ErrorCode(e) = m.get(AttributeType::ERROR_CODE).unwrap().unwrap() else {
+            panic!()
+        };
+        assert_eq!(e.code, 420);
+        let Attribute::UnknownAttributes(u) =
+            m.get(AttributeType::UNKNOWN_ATTRIBUTES).unwrap().unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(u.iter().collect::<Vec<_>>(), vec![AttributeType(0x7777)]);
+    }
+
+    #[test]
+    fn classic_client_gets_mapped_address_without_fingerprint() {
+        let s = BindingServer::new("rtclite");
+        let local = "127.0.0.1:3478".parse().unwrap();
+        let from: SocketAddr = "192.0.2.7:4000".parse().unwrap();
+        let mut req = Vec::new();
+        let tid = [0xAB; 16];
+        MessageWriter::new_classic(&mut req, MessageType::BINDING_REQUEST, tid).finish();
+        let out = s.handle(local, from, &req).unwrap().payload;
+        let m = Message::parse(&out).unwrap();
+        assert!(!m.has_magic_cookie());
+        assert_eq!(m.classic_transaction_id(), tid);
+        assert_eq!(
+            m.get(AttributeType::MAPPED_ADDRESS).unwrap().unwrap(),
+            Attribute::MappedAddress(from)
+        );
+        assert_eq!(m.check_fingerprint(), Check::Absent);
+    }
+
+    #[test]
+    fn change_request_moves_the_source_and_needs_an_alternate() {
+        let mut s = BindingServer::new("");
+        let local: SocketAddr = "127.0.0.1:3478".parse().unwrap();
+        let from = "192.0.2.7:4000".parse().unwrap();
+        let req = request(&[(0x0003, &[0, 0, 0, 6])]);
+        let no_alt = Message::parse(&s.handle(local, from, &req).unwrap().payload)
+            .unwrap()
+            .class();
+        assert_eq!(no_alt, Class::ErrorResponse);
+        let alt: SocketAddr = "127.0.0.2:3479".parse().unwrap();
+        s.addresses = Some(ServerAddresses {
+            primary: local,
+            alternate: Some(alt),
+        });
+        let reply = s.handle(local, from, &req).unwrap();
+        assert_eq!(reply.source, alt);
+        let m = Message::parse(&reply.payload).unwrap();
+        assert_eq!(
+            m.get(AttributeType::OTHER_ADDRESS).unwrap().unwrap(),
+            Attribute::OtherAddress(alt)
+        );
+        assert_eq!(
+            m.get(AttributeType::RESPONSE_ORIGIN).unwrap().unwrap(),
+            Attribute::ResponseOrigin(alt)
+        );
+    }
+}
