@@ -85,7 +85,9 @@ impl MasterKey {
 
 impl fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Never print key material.
+        // [RFC 3711 §3.2.1] "the master key(s), which MUST be random and kept
+        // secret"
+        // Never print key material (randomness is the caller's: sans-IO).
         f.debug_struct("MasterKey")
             .field("mki", &self.mki)
             .finish_non_exhaustive()
@@ -289,6 +291,11 @@ pub enum Event {
 
 struct KeyEntry {
     mki: Vec<u8>,
+    // [RFC 3711 §3.2.1] "for each master key, there is a counter of the
+    // number of SRTP packets that have been processed (sent) with that master
+    // key"
+    // [RFC 3711 §3.2.1] "SRTCP maintains a separate counter for its master
+    // key (even if the master key is the same as that for SRTP, see below)"
     /// Master salt and PRF (absent for contexts built from session keys).
     master: Option<(Vec<u8>, Prf)>,
     /// Session keys derived once (key derivation rate 0).
@@ -306,11 +313,15 @@ struct Cached {
     keys: KeySet,
 }
 
+// [RFC 3711 §3.2.1] "separate replay lists and packet counters for each
+// stream (SSRC) MUST still be maintained"
 struct Stream {
     roc: u32,
     s_l: u16,
     started: bool,
     rtp_window: ReplayWindow,
+    // [RFC 3711 §3.2.1] "a separate replay list is maintained (when replay
+    // protection is provided)"
     rtcp_window: ReplayWindow,
     srtcp_next: u32,
     rtp_cache: Option<Cached>,
@@ -319,6 +330,8 @@ struct Stream {
 
 impl Stream {
     fn new(window: u64) -> Self {
+        // [RFC 3711 §3.3.1] "At the setup of the session, the ROC MUST be set
+        // to zero."
         // [RFC 3711 §3.3.1] "When the session starts, the sender side MUST set
         // the rollover counter, ROC, to zero."
         Self {
@@ -336,6 +349,8 @@ impl Stream {
     }
 
     fn estimate(&self, seq: u16) -> (u32, u64) {
+        // [RFC 3711 §3.3.1] "On consecutive SRTP packets, the receiver SHOULD
+        // estimate the index as"
         // [RFC 3711 §3.3.1] "the receiver SHALL initialize s_l to the RTP
         // sequence number (SEQ) of the first observed SRTP packet"
         let s_l = if self.started { self.s_l } else { seq };
@@ -351,6 +366,8 @@ impl Stream {
             self.s_l = seq;
             self.roc = v;
         } else if v == self.roc.wrapping_add(1) {
+            // [RFC 3711 §3.3.1] "Each time the RTP sequence number, SEQ, wraps
+            // modulo 2^16, the sender side MUST increment ROC by one, modulo 2^32"
             // [RFC 3711 §3.3.1] "If v=(ROC+1) mod 2^32, then s_l is set to SEQ
             // and ROC is set to v."
             self.roc = v;
@@ -415,12 +432,16 @@ impl Context {
     pub fn new(policy: &Policy, direction: Direction) -> Result<Self, Error> {
         let mki_len = policy.validate()?;
         let profile = policy.profile;
+        // [RFC 3711 §4.3.1] "The value of "key_derivation_rate" MUST be kept
+        // fixed for the lifetime of the associated master key."
         let kdr_shift = match policy.key_derivation_rate {
             0 => None,
             r => Some(r.trailing_zeros()),
         };
         let mut keys = Vec::with_capacity(policy.keys.len());
         for mk in &policy.keys {
+            // [RFC 3711 §4.3.1] "interoperable SRTP implementations MUST use
+            // the SRTP key derivation to generate session keys"
             let prf = Prf::new(&mk.key)?;
             // [RFC 3711 §4.3.1] "At least one initial key derivation SHALL be
             // performed by SRTP, i.e., the first key derivation is REQUIRED."
@@ -519,8 +540,12 @@ impl Context {
         self.params.profile.max_srtp_overhead(self.params.mki_len)
     }
 
-    /// Octets `protect_rtcp` appends (E flag and index, MKI and tag).
+    /// Octets `protect_rtcp` appends (E flag and index, MKI and tag): the
+    /// RTCP scheduler adds them to `avg_rtcp_size`.
     pub fn srtcp_overhead(&self) -> usize {
+        // The RTCP interval is computed by the RTP session (rtclite-rtp).
+        // [RFC 3711 §3.4 exception: the RTP session owns avg_rtcp_size] "it
+        // MUST include the size of the fields that will be added by SRTCP"
         self.params.profile.max_srtcp_overhead(self.params.mki_len)
     }
 
@@ -537,6 +562,8 @@ impl Context {
         // [RFC 3711 §3.3.1] "After a re-keying occurs (changing to a new
         // master key), the rollover counter always maintains its sequence of
         // values, i.e., it MUST NOT be reset to zero."
+        // [RFC 3711 §3.4] "In particular, after a re-key, the SRTCP index
+        // MUST NOT be reset to zero again."
         self.active = index;
         Ok(())
     }
@@ -628,10 +655,12 @@ impl Context {
             })
     }
 
-    fn check_lifetime(&self, srtcp: bool) -> Result<(), Error> {
+    /// Checks the packet budget of master key `key` (sent packets on an
+    /// outbound context, accepted packets on an inbound one).
+    fn check_lifetime(&self, key: usize, srtcp: bool) -> Result<(), Error> {
         let k = self
             .keys
-            .get(self.active)
+            .get(key)
             .ok_or(Error::InvalidPolicy("no key".into()))?;
         let (used, limit) = if srtcp {
             (k.srtcp_used, self.params.srtcp_lifetime)
@@ -641,9 +670,15 @@ impl Context {
         // [RFC 3711 §3.3.1] "After that number of SRTP packets have been sent
         // with a given (master or session) key, the sender MUST NOT send any
         // more packets with that key."
+        // [RFC 3711 §3.4] "for security reasons the sender MUST also check the
+        // number of SRTCP packets processed"
+        // [RFC 4568 §6.1] "Compliant implementations obey the policies
+        // associated with a master key and MUST NOT accept incoming packets
+        // that violate the policy (e.g., after the master key lifetime has
+        // expired)."
         if used >= limit {
             return Err(Error::KeyExhausted {
-                master_key: self.active,
+                master_key: key,
                 srtcp,
                 limit,
             });
@@ -651,8 +686,8 @@ impl Context {
         Ok(())
     }
 
-    fn count_use(&mut self, srtcp: bool) {
-        let active = self.active;
+    fn count_use(&mut self, key: usize, srtcp: bool) {
+        let active = key;
         let Some(k) = self.keys.get_mut(active) else {
             return;
         };
@@ -709,7 +744,7 @@ impl Context {
             // for any fixed value of IV MUST NOT exceed 2^16"
             return Err(Error::TooLong { len: payload_len });
         }
-        self.check_lifetime(false)?;
+        self.check_lifetime(self.active, false)?;
         if !self.streams.contains_key(&hdr.ssrc) {
             self.admit(hdr.ssrc)?;
         }
@@ -725,6 +760,11 @@ impl Context {
         let (v, index) = stream.estimate(hdr.seq);
         // [RFC 3711 §4.1.1] "For a particular Counter Mode key, each IV value
         // used as an input MUST be distinct"
+        // [RFC 3711 §4.1.1] "an implementation MUST ensure that the combination
+        // of the SRTP packet index of ROC || SEQ, and the SSRC used in the
+        // construction of the IV are distinct for any particular key"
+        // [RFC 7714 §8.4] "For GCM, the (ROC,SEQ) and SSRC values used MUST be
+        // generated or checked by either the SRTP implementation"
         if stream.rtp_window.check(index).is_err() {
             return Err(Error::IndexReuse {
                 ssrc: hdr.ssrc,
@@ -780,7 +820,7 @@ impl Context {
         // using the packet index determined in Step 2."
         stream.update(v, hdr.seq);
         stream.rtp_window.accept(index);
-        self.count_use(false);
+        self.count_use(active, false);
         Ok(needed)
     }
 
@@ -821,12 +861,17 @@ impl Context {
             });
         }
         // Layout: HMAC  [header|payload|MKI|tag]; AEAD [header|cipher+tag|MKI].
+        // [RFC 7714 §7.1] "The AEAD message authentication mechanism MUST be
+        // the primary message authentication mechanism for AEAD SRTP/SRTCP."
+        // [RFC 7714 §7.1] "the optional SRTP/SRTCP authentication tags are NOT
+        // RECOMMENDED and SHOULD NOT be present"
         let (mki_at, auth_end) = if p.is_aead() {
             (len - mki_len, len - mki_len)
         } else {
             (len - tag_len - mki_len, len - tag_len - mki_len)
         };
         let key = self.key_by_mki(&buf[mki_at..mki_at + mki_len], mki_at)?;
+        self.check_lifetime(key, false)?;
         // A stream is only created once a packet authenticates, so forged
         // packets cannot fill the stream table.
         let mut new_stream = None;
@@ -885,6 +930,7 @@ impl Context {
         if let Some(new) = new_stream {
             self.streams.insert(hdr.ssrc, new);
         }
+        self.count_use(key, false);
         // [RFC 3711 §3.3] "When present, remove the MKI and authentication tag
         // fields from the packet."
         Ok(out_len)
@@ -956,10 +1002,16 @@ impl Context {
             capacity: buf.len(),
             needed: len,
         })?;
+        // Like libsrtp, the first packet type is not checked, so that
+        // reduced-size RTCP (RFC 5506) can be protected too.
+        // [RFC 3711 §3.4 exception: RFC 5506 reduced-size RTCP] "SRTCP MUST be
+        // given packets according to that requirement"
         let ssrc = header::rtcp_ssrc(packet)?;
         let p = self.params.profile;
         let tag_len = p.srtcp_auth_tag_len();
         let mki_len = self.params.mki_len;
+        // [RFC 3711 §3.4] "The three mandatory fields MUST be appended to an
+        // RTCP packet in order to form an equivalent SRTCP packet."
         let needed = len + 4 + mki_len + tag_len;
         if buf.len() < needed {
             return Err(Error::BufferTooSmall {
@@ -972,7 +1024,7 @@ impl Context {
                 len: len - RTCP_CLEAR_HEADER,
             });
         }
-        self.check_lifetime(true)?;
+        self.check_lifetime(self.active, true)?;
         if !self.streams.contains_key(&ssrc) {
             self.admit(ssrc)?;
         }
@@ -1029,10 +1081,14 @@ impl Context {
             buf[len + AEAD_TAG_LEN..len + AEAD_TAG_LEN + 4].copy_from_slice(&esrtcp);
             buf[len + AEAD_TAG_LEN + 4..needed].copy_from_slice(mki);
         } else {
+            // [RFC 3711 §3.4] "while the NULL algorithm SHALL be applied to the
+            // RTCP packets not to be encrypted"
             if encrypt {
                 // [RFC 3711 §4.1.1] "In the case of SRTCP, the SSRC of the first
                 // header of the compound packet MUST be used, i SHALL be the
                 // 31-bit SRTCP index"
+                // [RFC 3711 §3.4] "the RTCP encryption prefix (a random 32-bit
+                // quantity) specified in that Section MUST NOT be used"
                 keys.apply_ctr(ssrc, u64::from(index), &mut buf[RTCP_CLEAR_HEADER..len]);
             }
             buf[len..len + 4].copy_from_slice(&esrtcp);
@@ -1046,7 +1102,7 @@ impl Context {
         // [RFC 3711 §3.4] "MUST be incremented by one, modulo 2^31, after each
         // SRTCP packet is sent"
         stream.srtcp_next = (index + 1) & 0x7fff_ffff;
-        self.count_use(true);
+        self.count_use(active, true);
         Ok(needed)
     }
 
@@ -1069,6 +1125,8 @@ impl Context {
             });
         }
         // Layout: HMAC [rtcp|E+index|MKI|tag]; AEAD [hdr|cipher+tag|E+index|MKI].
+        // [RFC 7714 §9] "All SRTCP compound packets MUST be authenticated, but
+        // unlike SRTP, SRTCP packet encryption is optional."
         let (e_at, mki_at) = if p.is_aead() {
             (len - mki_len - 4, len - mki_len)
         } else {
@@ -1082,6 +1140,7 @@ impl Context {
         let encrypted = e_index & 0x8000_0000 != 0;
         let index = e_index & 0x7fff_ffff;
         let key = self.key_by_mki(&buf[mki_at..mki_at + mki_len], mki_at)?;
+        self.check_lifetime(key, true)?;
         let mut new_stream = None;
         let stream = if self.streams.contains_key(&ssrc) {
             self.streams
@@ -1149,6 +1208,7 @@ impl Context {
         if let Some(new) = new_stream {
             self.streams.insert(ssrc, new);
         }
+        self.count_use(key, true);
         Ok(out_len)
     }
 

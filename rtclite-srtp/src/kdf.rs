@@ -27,6 +27,8 @@ pub enum Label {
 impl Label {
     /// The 8-bit label value.
     pub fn value(self) -> u8 {
+        // [RFC 3711 §4.3.1] "<label> MUST be unique for each type of key to be
+        // derived."
         // [RFC 3711 §4.3.1] "k_e (SRTP encryption): <label> = 0x00, n = n_e."
         // [RFC 3711 §4.3.2] "use <label> = 0x03 for the SRTCP encryption key"
         match self {
@@ -54,6 +56,14 @@ pub(crate) enum Prf {
 impl Prf {
     // [RFC 3711 §4.3.3] "The currently defined PRF, keyed by 128, 192, or 256
     // bit master key, has input block size m = 128"
+    // [RFC 3711 §4.3.1] "For the purpose of key derivation in SRTP, a secure
+    // PRF with m = 128 (or more) MUST be used"
+    // [RFC 7714 §11] "The AEAD_AES_128_GCM algorithm MUST use the (128-bit)
+    // AES_CM PRF KDF described in [RFC3711]."
+    // [RFC 7714 §11] "AEAD_AES_256_GCM MUST use the AES_256_CM_PRF KDF
+    // described in [RFC6188]."
+    // [RFC 6188 §3.1] "When AES_256_CM is used for encryption, AES_256_CM_PRF
+    // SHOULD be used as the key derivation function."
     pub(crate) fn new(master_key: &[u8]) -> Result<Self, Error> {
         match master_key.len() {
             16 => Ok(Self::Aes128(Aes128Enc::new(GenericArray::from_slice(

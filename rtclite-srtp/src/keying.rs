@@ -229,7 +229,7 @@ impl DtlsSrtpKeys {
                 2 * (k + s)
             )));
         }
-        // [RFC 5764 §4.2] "client_write_SRTP_master_key[SRTPSecurityParams.master_key_len];"
+        // [RFC 5764 §4.2] "bytes of data which are assigned as shown below"
         let (client_key, rest) = material.split_at(k);
         let (server_key, rest) = rest.split_at(k);
         let (client_salt, server_salt) = rest.split_at(s);

@@ -46,6 +46,8 @@ pub enum ProtectionProfile {
 
 impl ProtectionProfile {
     /// Every profile this crate implements.
+    // [RFC 7714 §12] "Any implementation of AES-GCM SRTP MUST support both
+    // AEAD_AES_128_GCM and AEAD_AES_256_GCM."
     pub const ALL: [ProtectionProfile; 7] = [
         Self::AesCm128HmacSha1_80,
         Self::AesCm128HmacSha1_32,

@@ -146,6 +146,9 @@ impl KeySet {
         srtcp: bool,
         r: u64,
     ) -> Result<Self, Error> {
+        // [RFC 3711 §4.3.2] "SRTCP SHALL by default use the same master key
+        // (and master salt) as SRTP."
+        // [RFC 3711 §3.2.1] "the session key(s) MUST NOT be so shared"
         let (le, la, ls) = if srtcp {
             (
                 Label::SrtcpEncryption,
@@ -177,6 +180,9 @@ impl KeySet {
     /// XORs the AES-CM keystream for (SSRC, index) onto `data` (RFC 3711
     /// §4.1.1); does nothing for the NULL cipher.
     pub(crate) fn apply_ctr(&self, ssrc: u32, index: u64, data: &mut [u8]) {
+        // [RFC 3711 §4.1.1] "where the 128-bit integer value IV SHALL be defined
+        // by the SSRC, the SRTP packet index i, and the SRTP session salting
+        // key k_s"
         // [RFC 3711 §4.1.1] "IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16)"
         let mut iv = [0u8; 16];
         iv[..14].copy_from_slice(&self.salt);
@@ -189,6 +195,10 @@ impl KeySet {
         }
         let iv = GenericArray::from(iv);
         match &self.cipher {
+            // [RFC 3711 §4.1.1] "A keystream segment SHALL be the concatenation of
+            // the 128-bit output blocks of the AES cipher in the encrypt
+            // direction, using key k = k_e, in which the block indices are in
+            // increasing order."
             Cipher::AesCm128(aes) => {
                 let core =
                     ctr::CtrCore::<&Aes128Enc, ctr::flavors::Ctr128BE>::inner_iv_init(aes, &iv);
@@ -206,6 +216,8 @@ impl KeySet {
     }
 
     /// HMAC-SHA1 over `parts` concatenated, written (truncated) to `tag`.
+    // [RFC 3711 §4.2.1] "With HMAC-SHA1, the SRTP_PREFIX_LENGTH (Figure 3)
+    // SHALL be 0."
     pub(crate) fn hmac(&self, parts: [&[u8]; 2], tag: &mut [u8]) {
         if let Some(mac) = &self.auth {
             let mut mac = mac.clone();

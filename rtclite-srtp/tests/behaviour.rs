@@ -290,6 +290,8 @@ fn key_derivation_rate_refreshes_session_keys() {
 
 // [RFC 3711 §3.3.1 test] "the sender MUST NOT send any more packets with
 // that key"
+// [RFC 4568 §6.1 test] "MUST NOT accept incoming packets that violate the
+// policy"
 #[test]
 fn key_lifetime_raises_rekey_event_then_refuses() {
     let p = P::AesCm128HmacSha1_80;
@@ -340,6 +342,19 @@ fn key_lifetime_raises_rekey_event_then_refuses() {
     tx.set_active_master_key(1).unwrap();
     let pkt = protect(&mut tx, 10);
     unprotect(&mut rx, &pkt).unwrap();
+    // The receiver enforces the lifetime too: a sender that ignores it is
+    // refused once key 0 has carried 10 packets.
+    let lax = Policy::new(p, key(8, p).with_mki(&[1])).with_master_key(key(9, p).with_mki(&[2]));
+    let mut lax_tx = Context::new_outbound(&lax).unwrap();
+    let late = protect(&mut lax_tx, 11);
+    assert_eq!(
+        unprotect(&mut rx, &late),
+        Err(Error::KeyExhausted {
+            master_key: 0,
+            srtcp: false,
+            limit: 10
+        })
+    );
 }
 
 // [RFC 3711 §3.2.3 test] "If no valid context can be found for a packet

@@ -70,7 +70,7 @@ fn rfc4568_invalid_key_params_are_refused() {
     assert!(InlineKey::parse(&format!("inline:{ok}"), P::Aes256CmHmacSha1_80).is_err());
 }
 
-// [RFC 5764 §4.2 test] "client_write_SRTP_master_key[SRTPSecurityParams.master_key_len];"
+// [RFC 5764 §4.2 test] "bytes of data which are assigned as shown below"
 #[test]
 fn rfc5764_4_2_exporter_output_is_split_in_order() {
     for profile in P::ALL {
