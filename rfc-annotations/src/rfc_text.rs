@@ -207,6 +207,11 @@ fn paragraphs(body: &[Line]) -> Vec<Paragraph> {
                 out.push(make_paragraph(std::mem::take(&mut cur)));
             }
         } else {
+            // A list item starts its own paragraph, so that items without
+            // a closing period are not run into one sentence.
+            if !cur.is_empty() && is_list_item(&l.text) {
+                out.push(make_paragraph(std::mem::take(&mut cur)));
+            }
             cur.push(l.text.trim_end().to_string());
         }
     }
@@ -214,6 +219,35 @@ fn paragraphs(body: &[Line]) -> Vec<Paragraph> {
         out.push(make_paragraph(cur));
     }
     out
+}
+
+/// Whether a line starts a list item: `o  text`, `*  text`, `-  text`,
+/// `1.  text`, `(1) text`, `a)  text`.
+fn is_list_item(line: &str) -> bool {
+    let t = line.trim_start();
+    let (marker, rest) = match t.find(' ') {
+        Some(p) => (&t[..p], &t[p..]),
+        None => return false,
+    };
+    if rest.trim().is_empty() {
+        return false;
+    }
+    match marker {
+        "o" | "*" | "-" | "+" => true,
+        m => {
+            let inner = m
+                .strip_prefix('(')
+                .and_then(|x| x.strip_suffix(')'))
+                .or_else(|| m.strip_suffix('.'))
+                .or_else(|| m.strip_suffix(')'));
+            inner.is_some_and(|x| {
+                !x.is_empty()
+                    && x.len() <= 3
+                    && (x.bytes().all(|b| b.is_ascii_digit())
+                        || (x.len() == 1 && x.bytes().all(|b| b.is_ascii_lowercase())))
+            })
+        }
+    }
 }
 
 fn make_paragraph(lines: Vec<String>) -> Paragraph {
@@ -464,6 +498,18 @@ mod tests {
         assert_eq!(h("4.7.1.  from"), Some(("4.7.1".into(), "from".into())));
         assert_eq!(h("1*DIGIT / \"x\""), None);
         assert_eq!(h("1*DIGIT"), None);
+    }
+
+    #[test]
+    fn list_items() {
+        assert!(is_list_item("   o  The first item"));
+        assert!(is_list_item("   *  if the MKI indicator is set"));
+        assert!(is_list_item("   1.  Send the request"));
+        assert!(is_list_item("   (2) Wait"));
+        assert!(is_list_item("   a)  lettered"));
+        assert!(!is_list_item("   or the like"));
+        assert!(!is_list_item("   17.1.1 is a section number"));
+        assert!(!is_list_item("   o"));
     }
 
     #[test]
