@@ -5,6 +5,7 @@ pub mod decoder;
 pub mod encoder;
 pub mod error;
 pub mod fmtp;
+pub mod introspect;
 pub mod packet;
 pub mod rtp;
 pub mod sys;

@@ -8,50 +8,24 @@
 
 mod common;
 
-use std::ffi::c_int;
-
 use common::SplitMix;
 use rtclite_opus_ffi::{
-    Application, Bandwidth, Bitrate, Channels, Encoder, Packet, Rule, SampleRate, sys,
+    Application, Bandwidth, Bitrate, Channels, Encoder, LibopusError, Packet, Rule, SampleRate,
+    introspect, sys,
 };
 
-/// libopus's view of a packet: (toc, frame (offset, len) list) or its error.
-fn libopus_parse(data: &[u8]) -> Result<(u8, Vec<(usize, usize)>), c_int> {
-    let mut toc = 0u8;
-    let mut frames = [std::ptr::null::<u8>(); 48];
-    let mut sizes = [0i16; 48];
-    let mut payload_offset: c_int = 0;
-    let len = i32::try_from(data.len()).map_err(|_| sys::OPUS_BAD_ARG)?;
-    // libopus never reads data[0] when len is 0, but the pointer must be
-    // valid: give it a real one.
-    let holder = [0u8; 1];
-    let ptr = if data.is_empty() {
-        holder.as_ptr()
-    } else {
-        data.as_ptr()
-    };
-    // SAFETY: `ptr` points to `len` readable bytes; `frames` and `sizes`
-    // hold the 48 entries libopus may write; the out-pointers are valid.
-    let count = unsafe {
-        sys::opus_packet_parse(
-            ptr,
-            len,
-            &mut toc,
-            frames.as_mut_ptr(),
-            sizes.as_mut_ptr(),
-            &mut payload_offset,
-        )
-    };
-    if count < 0 {
-        return Err(count);
-    }
-    let list = frames
+/// libopus's view of a packet (through the crate's safe wrapper of
+/// `opus_packet_parse`): (toc, frame (offset, len) list) or its error.
+fn libopus_parse(data: &[u8]) -> Result<(u8, Vec<(usize, usize)>), LibopusError> {
+    let parsed = introspect::parse(data)?;
+    let list = parsed
+        .offsets
         .iter()
-        .zip(sizes)
-        .take(count as usize)
-        .map(|(&p, s)| ((p as usize) - (ptr as usize), s as usize))
+        .zip(parsed.lens)
+        .take(parsed.count)
+        .map(|(&o, l)| (o, l))
         .collect();
-    Ok((toc, list))
+    Ok((parsed.toc, list))
 }
 
 fn ours(data: &[u8]) -> Result<(u8, Vec<(usize, usize)>), Rule> {
