@@ -224,6 +224,9 @@ impl<'a> Message<'a> {
         let header = bytes
             .get(..HEADER_LEN)
             .ok_or(ParseError::TooShort { len: bytes.len() })?;
+        if header[0] & 0xC0 != 0 {
+            return Err(ParseError::NotStun { first: header[0] });
+        }
         let length = be16(header, 2);
         let available = bytes.len() - HEADER_LEN;
         if usize::from(length) != available {

@@ -12,6 +12,7 @@ mod opus;
 mod rtcp;
 mod rtp;
 mod sdp;
+mod stun;
 
 /// Failure of a command: printed as one `error: ...` line, exit code 1.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +81,8 @@ pub(crate) enum InspectCommand {
     Rtp(rtp::RtpArgs),
     /// One compound RTCP packet (RFC 3550 §6), as a JSON array.
     Rtcp(rtcp::RtcpArgs),
+    /// One STUN message (RFC 8489, RFC 5389, classic RFC 3489).
+    Stun(stun::StunArgs),
 }
 
 /// Runs one inspector.
@@ -89,5 +92,6 @@ pub(crate) fn run(cmd: InspectCommand) -> Result<(), CliError> {
         InspectCommand::Opus(input) => opus::run(&input),
         InspectCommand::Rtp(args) => rtp::run(args),
         InspectCommand::Rtcp(args) => rtcp::run(args),
+        InspectCommand::Stun(args) => stun::run(args),
     }
 }
