@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod access;
+pub mod builder;
 mod error;
 mod framer;
 mod header_name;
@@ -9,9 +10,13 @@ pub mod headers;
 mod message;
 mod owned;
 mod syntax;
+pub mod timer;
+pub mod transaction;
+pub mod transport;
 mod uri;
 mod validate;
 
+pub use builder::MessageBuilder;
 pub use error::{Error, ErrorKind};
 pub use framer::{Frame, StreamFramer};
 pub use header_name::HeaderName;
