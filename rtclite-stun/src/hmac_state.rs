@@ -178,6 +178,18 @@ impl HmacSha256 {
     }
 }
 
+impl std::fmt::Debug for HmacSha1 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HmacSha1(..)")
+    }
+}
+
+impl std::fmt::Debug for HmacSha256 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HmacSha256(..)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use hmac::{Hmac, Mac};

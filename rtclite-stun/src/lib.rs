@@ -11,6 +11,8 @@ pub mod nonce;
 pub mod opaque;
 pub mod server;
 pub mod transaction;
+pub mod turn;
+pub mod uri;
 
 pub use attribute::{AddressFamily, Attribute, AttributeType, ErrorCode};
 pub use error::{AttributeError, EncodeError, ParseError};

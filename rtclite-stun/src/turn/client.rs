@@ -1,0 +1,889 @@
+//! A sans-IO TURN client (RFC 8656 §7–§12) that keeps its allocation,
+//! permissions and channels alive by itself.
+//!
+//! Drive loop: call [`TurnClient::allocate`], then repeatedly drain
+//! [`TurnClient::poll_transmit`] (send each datagram to the server) and
+//! [`TurnClient::poll_event`], feed every datagram from the server to
+//! [`TurnClient::handle_input`], and call [`TurnClient::handle_timeout`] at
+//! [`TurnClient::poll_timeout`]. The client answers the 401 challenge and
+//! 438 (Stale Nonce) itself, refreshes the allocation one minute before it
+//! expires, permissions every 4 minutes and channels every 9 minutes.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use rand_core::{CryptoRng, RngCore};
+
+use crate::attribute::{Attribute, AttributeType, PasswordAlgorithmEntry};
+use crate::integrity::{Check, IntegrityKey, PasswordAlgorithm};
+use crate::message::{Class, Message, MessageType, MessageWriter, Method, TransactionId};
+use crate::nonce::SecurityFeatures;
+use crate::transaction::{
+    ClientTransaction, TransactionConfig, TransactionEvent, Transmit, Transport,
+};
+use crate::turn::{CHANNEL_MAX, CHANNEL_MIN, ChannelData, PacketKind, TRANSPORT_UDP, classify};
+
+/// How long a permission lasts (RFC 8656 §9: 300 s).
+pub const PERMISSION_LIFETIME: Duration = Duration::from_secs(300);
+/// How long a channel binding lasts (RFC 8656 §12: 10 minutes).
+pub const CHANNEL_LIFETIME: Duration = Duration::from_secs(600);
+/// Retries after 438 or 500 before giving up.
+const MAX_RETRIES: u32 = 4;
+/// Upper bound on outstanding transactions and on the event queue.
+const MAX_PENDING: usize = 64;
+
+/// Configuration of a [`TurnClient`].
+#[derive(Debug, Clone)]
+pub struct TurnClientConfig {
+    /// The server's transport address.
+    pub server: SocketAddr,
+    /// Long-term credential username.
+    pub username: String,
+    /// Long-term credential password.
+    pub password: String,
+    /// SOFTWARE to send, if any.
+    pub software: Option<String>,
+    /// Requested allocation lifetime in seconds.
+    pub lifetime: u32,
+    /// The transport to the server.
+    pub transport: Transport,
+    /// Retransmission timers.
+    pub transaction: TransactionConfig,
+}
+
+impl TurnClientConfig {
+    /// A configuration with the defaults (UDP, 600 s lifetime).
+    pub fn new(
+        server: SocketAddr,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        TurnClientConfig {
+            server,
+            username: username.into(),
+            password: password.into(),
+            software: Some(concat!("rtclite-stun ", env!("CARGO_PKG_VERSION")).into()),
+            lifetime: 600,
+            transport: Transport::Unreliable,
+            transaction: TransactionConfig::default(),
+        }
+    }
+}
+
+/// Why a TURN operation failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TurnFailure {
+    /// The server answered with an error.
+    Error {
+        /// The error code.
+        code: u16,
+        /// The reason phrase.
+        reason: String,
+    },
+    /// No response.
+    TimedOut,
+    /// Every response failed the integrity check.
+    IntegrityViolation,
+    /// The response lacked something it must carry.
+    Malformed(&'static str),
+    /// The credentials could not be prepared (OpaqueString).
+    Credentials(String),
+}
+
+/// What the application must know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TurnEvent {
+    /// The allocation exists.
+    Allocated {
+        /// The relayed transport address.
+        relayed: SocketAddr,
+        /// The client's server-reflexive address, when the server sent it.
+        mapped: Option<SocketAddr>,
+        /// The lifetime granted.
+        lifetime: Duration,
+    },
+    /// The allocation was refreshed.
+    Refreshed {
+        /// The new lifetime.
+        lifetime: Duration,
+    },
+    /// The allocation could not be created or kept.
+    AllocationFailed(TurnFailure),
+    /// The allocation was deleted.
+    Deallocated,
+    /// A permission was installed or refreshed.
+    PermissionCreated(IpAddr),
+    /// A CreatePermission failed.
+    PermissionFailed(IpAddr, TurnFailure),
+    /// A channel was bound or refreshed.
+    ChannelBound {
+        /// Channel number.
+        channel: u16,
+        /// Peer.
+        peer: SocketAddr,
+    },
+    /// A ChannelBind failed.
+    ChannelBindFailed(SocketAddr, TurnFailure),
+    /// Data from a peer (Data indication or ChannelData).
+    Data {
+        /// The peer.
+        peer: SocketAddr,
+        /// The data.
+        data: Vec<u8>,
+    },
+}
+
+/// A call the client cannot honour in its current state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TurnError {
+    /// No allocation yet (or any more).
+    #[error("no allocation")]
+    NoAllocation,
+    /// All 4096 channel numbers are in use.
+    #[error("no free channel number (RFC 8656 §12)")]
+    NoChannel,
+    /// The peer's address family differs from the relayed address's.
+    #[error("peer address family differs from the relayed address (RFC 8656 §12.1)")]
+    FamilyMismatch,
+    /// Too many outstanding requests.
+    #[error("too many outstanding requests")]
+    Busy,
+    /// The data does not fit a message.
+    #[error("data too long for one message")]
+    TooLong,
+}
+
+/// The lifecycle of the allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AllocationState {
+    /// `allocate` not called.
+    Idle,
+    /// Allocate in progress.
+    Allocating,
+    /// Allocated.
+    Allocated,
+    /// Deallocation in progress.
+    Deallocating,
+    /// Deleted, failed or expired.
+    Closed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Request {
+    Allocate,
+    Refresh(u32),
+    CreatePermission(IpAddr),
+    ChannelBind(u16, SocketAddr),
+}
+
+#[derive(Debug)]
+struct Pending {
+    tx: ClientTransaction,
+    request: Request,
+    retries: u32,
+}
+
+#[derive(Debug, Clone)]
+struct Auth {
+    realm: String,
+    nonce: String,
+    key: IntegrityKey,
+    password_algorithms: Option<Vec<u8>>,
+    password_algorithm: Option<PasswordAlgorithm>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Timer {
+    refresh_at: Instant,
+    confirmed: bool,
+}
+
+/// The TURN client. `R` supplies transaction IDs and must be a
+/// cryptographically secure generator.
+#[derive(Debug)]
+pub struct TurnClient<R> {
+    config: TurnClientConfig,
+    rng: R,
+    auth: Option<Auth>,
+    state: AllocationState,
+    relayed: Option<SocketAddr>,
+    expires: Option<Instant>,
+    refresh_at: Option<Instant>,
+    permissions: HashMap<IpAddr, Timer>,
+    channels: HashMap<u16, (SocketAddr, Timer)>,
+    channel_of: HashMap<SocketAddr, u16>,
+    next_channel: u16,
+    pending: Vec<Pending>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<TurnEvent>,
+}
+
+fn refresh_time(now: Instant, lifetime: Duration) -> Instant {
+    // [RFC 8656 §8] "It is suggested that the client
+    // refresh the allocation roughly 1 minute before it expires."
+    if lifetime > Duration::from_secs(120) {
+        now + lifetime - Duration::from_secs(60)
+    } else {
+        now + lifetime / 2
+    }
+}
+
+impl<R: RngCore + CryptoRng> TurnClient<R> {
+    /// A client for one allocation on `config.server`.
+    pub fn new(config: TurnClientConfig, rng: R) -> Self {
+        TurnClient {
+            config,
+            rng,
+            auth: None,
+            state: AllocationState::Idle,
+            relayed: None,
+            expires: None,
+            refresh_at: None,
+            permissions: HashMap::new(),
+            channels: HashMap::new(),
+            channel_of: HashMap::new(),
+            next_channel: CHANNEL_MIN,
+            pending: Vec::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The allocation's state.
+    pub fn state(&self) -> AllocationState {
+        self.state
+    }
+
+    /// The relayed transport address, once allocated.
+    pub fn relayed_address(&self) -> Option<SocketAddr> {
+        self.relayed
+    }
+
+    /// Sends the Allocate request.
+    pub fn allocate(&mut self, now: Instant) -> Result<(), TurnError> {
+        self.state = AllocationState::Allocating;
+        self.start(now, Request::Allocate, 0)
+    }
+
+    /// Installs (and keeps refreshing) a permission for `peer`.
+    pub fn create_permission(&mut self, now: Instant, peer: IpAddr) -> Result<(), TurnError> {
+        self.require_allocation()?;
+        self.permissions.entry(peer).or_insert(Timer {
+            refresh_at: now + PERMISSION_LIFETIME,
+            confirmed: false,
+        });
+        self.start(now, Request::CreatePermission(peer), 0)
+    }
+
+    /// Binds a channel to `peer` (and keeps it bound); returns its number.
+    pub fn bind_channel(&mut self, now: Instant, peer: SocketAddr) -> Result<u16, TurnError> {
+        let relayed = self.require_allocation()?;
+        // [RFC 8656 §12.1] "The client MUST only include
+        // an XOR-PEER-ADDRESS attribute with an address of the same address
+        // family as that of a relayed transport address for the allocation."
+        if relayed.is_ipv4() != peer.is_ipv4() {
+            return Err(TurnError::FamilyMismatch);
+        }
+        let channel = match self.channel_of.get(&peer) {
+            Some(c) => *c,
+            None => {
+                if self.next_channel > CHANNEL_MAX {
+                    return Err(TurnError::NoChannel);
+                }
+                let c = self.next_channel;
+                self.next_channel += 1;
+                c
+            }
+        };
+        self.channel_of.insert(peer, channel);
+        self.channels.entry(channel).or_insert((
+            peer,
+            Timer {
+                refresh_at: now + CHANNEL_LIFETIME,
+                confirmed: false,
+            },
+        ));
+        self.start(now, Request::ChannelBind(channel, peer), 0)?;
+        Ok(channel)
+    }
+
+    /// Sends `data` to `peer` through the relay: over the peer's channel when
+    /// it is bound, else in a Send indication.
+    pub fn send(&mut self, peer: SocketAddr, data: &[u8]) -> Result<(), TurnError> {
+        self.require_allocation()?;
+        if let Some(&c) = self.channel_of.get(&peer) {
+            if self.channels.get(&c).is_some_and(|(_, t)| t.confirmed) {
+                let mut payload = Vec::with_capacity(4 + data.len());
+                ChannelData { channel: c, data }
+                    .write(&mut payload, self.config.transport == Transport::Reliable)
+                    .map_err(|_| TurnError::TooLong)?;
+                self.transmits.push_back(Transmit {
+                    destination: self.config.server,
+                    payload,
+                });
+                return Ok(());
+            }
+        }
+        let tid = TransactionId::random(&mut self.rng);
+        let mut payload = Vec::new();
+        let mut w = MessageWriter::new(
+            &mut payload,
+            MessageType::new(Class::Indication, Method::SEND),
+            tid,
+        );
+        w.attribute(&Attribute::XorPeerAddress(peer))
+            .map_err(|_| TurnError::TooLong)?;
+        w.attribute(&Attribute::Data(data))
+            .map_err(|_| TurnError::TooLong)?;
+        w.finish();
+        self.transmits.push_back(Transmit {
+            destination: self.config.server,
+            payload,
+        });
+        Ok(())
+    }
+
+    /// Deletes the allocation (a Refresh with LIFETIME 0).
+    pub fn deallocate(&mut self, now: Instant) -> Result<(), TurnError> {
+        self.require_allocation()?;
+        self.state = AllocationState::Deallocating;
+        self.refresh_at = None;
+        // Stop refreshing anything else.
+        self.pending.retain(|p| p.request == Request::Allocate);
+        self.start(now, Request::Refresh(0), 0)
+    }
+
+    fn require_allocation(&self) -> Result<SocketAddr, TurnError> {
+        match (self.state, self.relayed) {
+            (AllocationState::Allocated, Some(r)) => Ok(r),
+            _ => Err(TurnError::NoAllocation),
+        }
+    }
+
+    fn start(&mut self, now: Instant, request: Request, retries: u32) -> Result<(), TurnError> {
+        if self.pending.len() >= MAX_PENDING {
+            return Err(TurnError::Busy);
+        }
+        let tid = TransactionId::random(&mut self.rng);
+        let bytes = self.encode(&request, tid).map_err(|_| TurnError::TooLong)?;
+        let tx = ClientTransaction::new(
+            now,
+            bytes,
+            self.config.server,
+            self.config.transport,
+            self.config.transaction,
+        )
+        .ok_or(TurnError::TooLong)?;
+        self.pending.push(Pending {
+            tx,
+            request,
+            retries,
+        });
+        self.collect();
+        Ok(())
+    }
+
+    fn encode(&self, request: &Request, tid: TransactionId) -> Result<Vec<u8>, crate::EncodeError> {
+        let method = match request {
+            Request::Allocate => Method::ALLOCATE,
+            Request::Refresh(_) => Method::REFRESH,
+            Request::CreatePermission(_) => Method::CREATE_PERMISSION,
+            Request::ChannelBind(..) => Method::CHANNEL_BIND,
+        };
+        let mut buf = Vec::new();
+        let mut w = MessageWriter::new(&mut buf, MessageType::new(Class::Request, method), tid);
+        match request {
+            Request::Allocate => {
+                // [RFC 8656 §7.1] "The client MUST include a REQUESTED-TRANSPORT attribute in the
+                // request."
+                w.attribute(&Attribute::RequestedTransport(TRANSPORT_UDP))?;
+                w.attribute(&Attribute::Lifetime(self.config.lifetime))?;
+            }
+            Request::Refresh(lifetime) => {
+                // [RFC 8656 §8.1] "If the client wishes to immediately delete an existing allocation, it
+                // includes a LIFETIME attribute with a value of zero."
+                w.attribute(&Attribute::Lifetime(*lifetime))?;
+            }
+            Request::CreatePermission(ip) => {
+                w.attribute(&Attribute::XorPeerAddress(SocketAddr::new(*ip, 0)))?;
+            }
+            Request::ChannelBind(c, peer) => {
+                // [RFC 8656 §12.1] "The channel to be bound is specified in a
+                // CHANNEL-NUMBER attribute, and the peer's transport address is
+                // specified in an XOR-PEER-ADDRESS attribute."
+                w.attribute(&Attribute::ChannelNumber(*c))?;
+                w.attribute(&Attribute::XorPeerAddress(*peer))?;
+            }
+        }
+        if let Some(s) = &self.config.software {
+            w.attribute(&Attribute::Software(s))?;
+        }
+        if let Some(auth) = &self.auth {
+            // [RFC 8489 §9.2.5] "The request MUST contain the REALM, copied from the error
+            // response.  The request MUST contain the NONCE, copied from the error
+            // response."
+            w.attribute(&Attribute::Username(&self.config.username))?;
+            w.attribute(&Attribute::Realm(&auth.realm))?;
+            w.attribute(&Attribute::Nonce(&auth.nonce))?;
+            if let Some(algs) = &auth.password_algorithms {
+                // [RFC 8489 §9.2.5] "If the response contains a PASSWORD-ALGORITHMS attribute,
+                // the request MUST contain the PASSWORD-ALGORITHMS attribute with the
+                // same content."
+                w.raw_attribute(AttributeType::PASSWORD_ALGORITHMS, algs)?;
+                if let Some(a) = auth.password_algorithm {
+                    w.attribute(&Attribute::PasswordAlgorithm(PasswordAlgorithmEntry {
+                        algorithm: a.code(),
+                        parameters: &[],
+                    }))?;
+                }
+                // [RFC 8489 §9.2.5] "If the response contains a PASSWORD-ALGORITHMS attribute, all the
+                // subsequent requests MUST be authenticated using MESSAGE-INTEGRITY-
+                // SHA256 only."
+                w.message_integrity_sha256(&auth.key)?;
+            } else {
+                w.message_integrity(&auth.key)?;
+            }
+        }
+        w.finish();
+        Ok(buf)
+    }
+
+    fn collect(&mut self) {
+        let mut finished = Vec::new();
+        for (i, p) in self.pending.iter_mut().enumerate() {
+            while let Some(t) = p.tx.poll_transmit() {
+                self.transmits.push_back(t);
+            }
+            if let Some(ev) = p.tx.poll_event() {
+                finished.push((i, ev));
+            }
+        }
+        for (i, ev) in finished.into_iter().rev() {
+            let p = self.pending.remove(i);
+            let failure = match ev {
+                TransactionEvent::TimedOut => TurnFailure::TimedOut,
+                TransactionEvent::IntegrityViolation => TurnFailure::IntegrityViolation,
+                // Responses are handled in `handle_input` before they get here.
+                _ => continue,
+            };
+            self.fail(&p.request, failure);
+        }
+    }
+
+    fn push_event(&mut self, ev: TurnEvent) {
+        if self.events.len() < 1024 {
+            self.events.push_back(ev);
+        }
+    }
+
+    fn fail(&mut self, request: &Request, failure: TurnFailure) {
+        match request {
+            Request::Allocate => {
+                self.state = AllocationState::Closed;
+                self.push_event(TurnEvent::AllocationFailed(failure));
+            }
+            Request::Refresh(0) => {
+                self.close();
+                self.push_event(TurnEvent::Deallocated);
+            }
+            Request::Refresh(_) => {
+                self.close();
+                self.push_event(TurnEvent::AllocationFailed(failure));
+            }
+            Request::CreatePermission(ip) => {
+                self.permissions.remove(ip);
+                self.push_event(TurnEvent::PermissionFailed(*ip, failure));
+            }
+            Request::ChannelBind(c, peer) => {
+                self.channels.remove(c);
+                self.channel_of.remove(peer);
+                self.push_event(TurnEvent::ChannelBindFailed(*peer, failure));
+            }
+        }
+    }
+
+    fn close(&mut self) {
+        self.state = AllocationState::Closed;
+        self.relayed = None;
+        self.expires = None;
+        self.refresh_at = None;
+        self.permissions.clear();
+        self.channels.clear();
+        self.channel_of.clear();
+        self.pending.clear();
+    }
+
+    /// Feeds one datagram received from `from`.
+    pub fn handle_input(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
+        if from != self.config.server {
+            return;
+        }
+        match classify(datagram) {
+            PacketKind::ChannelData => {
+                let Ok((cd, _)) = ChannelData::parse(datagram) else {
+                    return;
+                };
+                // [RFC 8656 §12.6] "If the ChannelData message is received on a channel that is not bound
+                // to any peer, then the message is silently discarded."
+                if let Some((peer, _)) = self.channels.get(&cd.channel) {
+                    let peer = *peer;
+                    self.push_event(TurnEvent::Data {
+                        peer,
+                        data: cd.data.to_vec(),
+                    });
+                }
+            }
+            PacketKind::Stun => {
+                let Ok(msg) = Message::parse(datagram) else {
+                    return;
+                };
+                match msg.class() {
+                    Class::Indication if msg.method() == Method::DATA => {
+                        self.on_data_indication(&msg)
+                    }
+                    Class::SuccessResponse | Class::ErrorResponse => self.on_response(now, &msg),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+        self.collect();
+    }
+
+    fn on_data_indication(&mut self, msg: &Message<'_>) {
+        // [RFC 8656 §11.4] "If the
+        // attribute is missing or invalid, the client MUST silently discard the
+        // indication"
+        let Some(Ok(Attribute::XorPeerAddress(peer))) = msg.get(AttributeType::XOR_PEER_ADDRESS)
+        else {
+            return;
+        };
+        let Some(Ok(Attribute::Data(data))) = msg.get(AttributeType::DATA) else {
+            return;
+        };
+        self.push_event(TurnEvent::Data {
+            peer,
+            data: data.to_vec(),
+        });
+    }
+
+    fn on_response(&mut self, now: Instant, msg: &Message<'_>) {
+        let Some(idx) = self
+            .pending
+            .iter()
+            .position(|p| p.tx.id() == msg.transaction_id())
+        else {
+            return;
+        };
+        let error = match msg.get(AttributeType::ERROR_CODE) {
+            Some(Ok(Attribute::ErrorCode(e))) => Some(e),
+            _ => None,
+        };
+        let challenge = matches!(error.map(|e| e.code), Some(401 | 438));
+        if let Some(auth) = &self.auth {
+            if !challenge {
+                let ok = match (msg.integrity_sha256_offset(), msg.integrity_offset()) {
+                    (Some(_), _) => msg.check_integrity_sha256(&auth.key) == Check::Valid,
+                    (None, Some(_)) => msg.check_integrity(&auth.key) == Check::Valid,
+                    (None, None) => false,
+                };
+                if !ok {
+                    // [RFC 8489 §9.2.5] "If the request was sent over an unreliable transport, the response
+                    // MUST be discarded, as if it had never been received."
+                    self.pending[idx].tx.handle_integrity_failure();
+                    return;
+                }
+            }
+        }
+        let p = self.pending.remove(idx);
+        if msg.class() == Class::SuccessResponse {
+            self.on_success(now, &p.request, msg);
+            return;
+        }
+        let Some(e) = error else {
+            // [RFC 8489 §6.3.4] "if the error response does not contain an ERROR-CODE
+            // attribute, then the transaction is simply considered to have failed."
+            self.fail(
+                &p.request,
+                TurnFailure::Malformed("error response without ERROR-CODE"),
+            );
+            return;
+        };
+        match e.code {
+            401 if self.auth.is_none() => match self.learn_auth(msg) {
+                Ok(()) => {
+                    let _ = self.start(now, p.request, p.retries);
+                }
+                Err(f) => self.fail(&p.request, f),
+            },
+            438 if p.retries < MAX_RETRIES => {
+                // [RFC 8489 §9.2.5] "If the response is an error response with an error code of 438 (Stale
+                // Nonce), the client MUST retry the request, using the new NONCE
+                // attribute supplied in the 438 (Stale Nonce) response."
+                if let (Some(Ok(Attribute::Nonce(n))), Some(auth)) =
+                    (msg.get(AttributeType::NONCE), &mut self.auth)
+                {
+                    auth.nonce = n.to_owned();
+                    let _ = self.start(now, p.request, p.retries + 1);
+                } else {
+                    self.fail(&p.request, TurnFailure::Malformed("438 without NONCE"));
+                }
+            }
+            // [RFC 8656 §8.3] "If the client receives a 437 (Allocation Mismatch) error response to
+            // a request to delete the allocation, then the allocation no longer
+            // exists and it should consider its request as having effectively
+            // succeeded."
+            437 if p.request == Request::Refresh(0) => {
+                self.close();
+                self.push_event(TurnEvent::Deallocated);
+            }
+            code => self.fail(
+                &p.request,
+                TurnFailure::Error {
+                    code,
+                    reason: e.reason.to_owned(),
+                },
+            ),
+        }
+    }
+
+    fn learn_auth(&mut self, msg: &Message<'_>) -> Result<(), TurnFailure> {
+        let Some(Ok(Attribute::Realm(realm))) = msg.get(AttributeType::REALM) else {
+            return Err(TurnFailure::Malformed("401 without REALM"));
+        };
+        let Some(Ok(Attribute::Nonce(nonce))) = msg.get(AttributeType::NONCE) else {
+            return Err(TurnFailure::Malformed("401 without NONCE"));
+        };
+        let algs = msg
+            .get_raw(AttributeType::PASSWORD_ALGORITHMS)
+            .map(|a| a.value.to_vec());
+        let features = SecurityFeatures::from_nonce(nonce).unwrap_or_default();
+        // [RFC 8489 §9.2.5] "If so and the
+        // "nonce cookie" has the STUN Security Feature "Password algorithms"
+        // bit set to 1 but no PASSWORD-ALGORITHMS attribute is present, then
+        // the client MUST NOT retry the request with a new transaction."
+        if features.contains(SecurityFeatures::PASSWORD_ALGORITHMS) && algs.is_none() {
+            return Err(TurnFailure::Malformed(
+                "nonce cookie announces PASSWORD-ALGORITHMS but it is absent",
+            ));
+        }
+        let mut chosen = None;
+        if let Some(a) = &algs {
+            let list = crate::attribute::password_algorithms(a)
+                .map_err(|_| TurnFailure::Malformed("bad PASSWORD-ALGORITHMS"))?;
+            // [RFC 8489 §9.2.5] "then the request MUST contain a PASSWORD-ALGORITHM attribute with the
+            // first algorithm supported on the list."
+            chosen = list
+                .iter()
+                .find_map(|e| PasswordAlgorithm::from_code(e.algorithm));
+            if chosen.is_none() {
+                // [RFC 8489 §9.2.5] "If the response contains a PASSWORD-ALGORITHMS attribute, and this
+                // attribute does not contain any algorithm that is supported by the
+                // client, then the client MUST NOT retry the request with a new
+                // transaction."
+                return Err(TurnFailure::Error {
+                    code: 401,
+                    reason: "no supported password algorithm".into(),
+                });
+            }
+        }
+        let key = IntegrityKey::long_term(
+            &self.config.username,
+            realm,
+            &self.config.password,
+            chosen.unwrap_or(PasswordAlgorithm::Md5),
+        )
+        .map_err(|e| TurnFailure::Credentials(e.to_string()))?;
+        self.auth = Some(Auth {
+            realm: realm.to_owned(),
+            nonce: nonce.to_owned(),
+            key,
+            password_algorithms: algs,
+            password_algorithm: chosen,
+        });
+        Ok(())
+    }
+
+    fn on_success(&mut self, now: Instant, request: &Request, msg: &Message<'_>) {
+        match request {
+            Request::Allocate => {
+                let relayed = match msg.get(AttributeType::XOR_RELAYED_ADDRESS) {
+                    Some(Ok(Attribute::XorRelayedAddress(a))) => a,
+                    _ => {
+                        return self.fail(request, TurnFailure::Malformed("no XOR-RELAYED-ADDRESS"));
+                    }
+                };
+                let mapped = match msg.get(AttributeType::XOR_MAPPED_ADDRESS) {
+                    Some(Ok(Attribute::XorMappedAddress(a))) => Some(a),
+                    _ => None,
+                };
+                let lifetime = match msg.get(AttributeType::LIFETIME) {
+                    Some(Ok(Attribute::Lifetime(l))) => Duration::from_secs(u64::from(l)),
+                    _ => return self.fail(request, TurnFailure::Malformed("no LIFETIME")),
+                };
+                // [RFC 8656 §7.3] "the client needs to remember the actual lifetime received back from
+                // the server, rather than the value sent to the server in the request."
+                self.state = AllocationState::Allocated;
+                self.relayed = Some(relayed);
+                self.expires = Some(now + lifetime);
+                self.refresh_at = Some(refresh_time(now, lifetime));
+                self.push_event(TurnEvent::Allocated {
+                    relayed,
+                    mapped,
+                    lifetime,
+                });
+            }
+            Request::Refresh(0) => {
+                self.close();
+                self.push_event(TurnEvent::Deallocated);
+            }
+            Request::Refresh(_) => {
+                let lifetime = match msg.get(AttributeType::LIFETIME) {
+                    Some(Ok(Attribute::Lifetime(l))) => Duration::from_secs(u64::from(l)),
+                    _ => Duration::from_secs(u64::from(self.config.lifetime)),
+                };
+                // [RFC 8656 §8.3] "If the client receives a success response to its Refresh request with
+                // a non-zero lifetime, it updates its copy of the allocation data
+                // structure with the time-to-expiry value contained in the response."
+                self.expires = Some(now + lifetime);
+                self.refresh_at = Some(refresh_time(now, lifetime));
+                self.push_event(TurnEvent::Refreshed { lifetime });
+            }
+            Request::CreatePermission(ip) => {
+                // Refresh a minute before the 5-minute lifetime ends.
+                self.permissions.insert(
+                    *ip,
+                    Timer {
+                        refresh_at: now + PERMISSION_LIFETIME - Duration::from_secs(60),
+                        confirmed: true,
+                    },
+                );
+                self.push_event(TurnEvent::PermissionCreated(*ip));
+            }
+            Request::ChannelBind(c, peer) => {
+                // [RFC 8656 §12.3] "When the client receives a ChannelBind success response, it updates
+                // its data structures to record that the channel binding is now active."
+                self.channels.insert(
+                    *c,
+                    (
+                        *peer,
+                        Timer {
+                            refresh_at: now + CHANNEL_LIFETIME - Duration::from_secs(60),
+                            confirmed: true,
+                        },
+                    ),
+                );
+                self.permissions.insert(
+                    peer.ip(),
+                    Timer {
+                        refresh_at: now + PERMISSION_LIFETIME - Duration::from_secs(60),
+                        confirmed: true,
+                    },
+                );
+                self.push_event(TurnEvent::ChannelBound {
+                    channel: *c,
+                    peer: *peer,
+                });
+            }
+        }
+    }
+
+    /// Advances timers: retransmissions and refreshes.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        for p in &mut self.pending {
+            p.tx.handle_timeout(now);
+        }
+        self.collect();
+        if self.state != AllocationState::Allocated {
+            return;
+        }
+        if self.expires.is_some_and(|e| now >= e) {
+            self.close();
+            self.push_event(TurnEvent::AllocationFailed(TurnFailure::Error {
+                code: 437,
+                reason: "allocation expired".into(),
+            }));
+            return;
+        }
+        let busy = |pending: &[Pending], r: &Request| pending.iter().any(|p| &p.request == r);
+        if self.refresh_at.is_some_and(|t| now >= t) {
+            self.refresh_at = None;
+            let r = Request::Refresh(self.config.lifetime);
+            if !busy(&self.pending, &r) {
+                let _ = self.start(now, r, 0);
+            }
+        }
+        let due: Vec<IpAddr> = self
+            .permissions
+            .iter()
+            .filter(|(_, t)| t.confirmed && now >= t.refresh_at)
+            .map(|(ip, _)| *ip)
+            .collect();
+        for ip in due {
+            if let Some(t) = self.permissions.get_mut(&ip) {
+                t.refresh_at = now + PERMISSION_LIFETIME;
+            }
+            let r = Request::CreatePermission(ip);
+            if !busy(&self.pending, &r) {
+                let _ = self.start(now, r, 0);
+            }
+        }
+        let due: Vec<(u16, SocketAddr)> = self
+            .channels
+            .iter()
+            .filter(|(_, (_, t))| t.confirmed && now >= t.refresh_at)
+            .map(|(c, (p, _))| (*c, *p))
+            .collect();
+        for (c, peer) in due {
+            if let Some((_, t)) = self.channels.get_mut(&c) {
+                t.refresh_at = now + CHANNEL_LIFETIME;
+            }
+            let r = Request::ChannelBind(c, peer);
+            if !busy(&self.pending, &r) {
+                let _ = self.start(now, r, 0);
+            }
+        }
+    }
+
+    /// The next datagram to send to the server.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<TurnEvent> {
+        self.events.pop_front()
+    }
+
+    /// When [`TurnClient::handle_timeout`] must be called next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let mut t: Option<Instant> = None;
+        let mut consider = |x: Option<Instant>| {
+            if let Some(x) = x {
+                t = Some(t.map_or(x, |t| t.min(x)));
+            }
+        };
+        for p in &self.pending {
+            consider(p.tx.poll_timeout());
+        }
+        if self.state == AllocationState::Allocated {
+            consider(self.refresh_at);
+            consider(self.expires);
+            for tm in self.permissions.values().filter(|t| t.confirmed) {
+                consider(Some(tm.refresh_at));
+            }
+            for (_, tm) in self.channels.values().filter(|(_, t)| t.confirmed) {
+                consider(Some(tm.refresh_at));
+            }
+        }
+        t
+    }
+}

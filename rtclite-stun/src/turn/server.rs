@@ -1,0 +1,743 @@
+//! Server-side TURN allocation state (RFC 8656 §5–§12), sans-IO.
+//!
+//! [`TurnServer`] owns the allocations, permissions and channel bindings
+//! and does the long-term credential checks; the caller owns the sockets.
+//! Feed what arrives on the server's listening address to
+//! [`TurnServer::handle_client`] and what arrives on a relayed address to
+//! [`TurnServer::handle_peer`]; send what [`TurnServer::poll_output`]
+//! returns; call [`TurnServer::handle_timeout`] at
+//! [`TurnServer::poll_timeout`] so that expired state is dropped. Relayed
+//! addresses are obtained from the caller through a closure (it binds a
+//! socket), and handed back with [`ServerOutput::ReleaseRelay`].
+//!
+//! Not supported by this server (requests using them get the error the RFC
+//! prescribes for an unsupported feature): DONT-FRAGMENT (420), EVEN-PORT
+//! and RESERVATION-TOKEN (508), dual allocations (ADDITIONAL-ADDRESS-FAMILY,
+//! 440 in ADDRESS-ERROR-CODE is not produced; the request gets 508).
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use crate::attribute::{AddressFamily, Attribute, AttributeType, ErrorCode};
+use crate::auth::{
+    AuthFailure, IntegrityAlgorithm, LongTermServer, NonceState, verify_long_term_request,
+};
+use crate::error::EncodeError;
+use crate::integrity::{IntegrityKey, PasswordAlgorithm};
+use crate::message::{Class, Message, MessageType, MessageWriter, Method};
+use crate::nonce::SecurityFeatures;
+use crate::server::BindingServer;
+use crate::turn::client::{CHANNEL_LIFETIME, PERMISSION_LIFETIME};
+use crate::turn::{CHANNEL_MAX, CHANNEL_MIN, ChannelData, PacketKind, TRANSPORT_UDP, classify};
+
+/// The default allocation lifetime (RFC 8656 §6: 600 s).
+pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(600);
+
+/// Configuration of a [`TurnServer`].
+#[derive(Debug, Clone)]
+pub struct TurnServerConfig {
+    /// The realm.
+    pub realm: String,
+    /// SOFTWARE to send.
+    pub software: String,
+    /// Longest lifetime granted.
+    pub max_lifetime: Duration,
+    /// How long a nonce stays valid.
+    pub nonce_lifetime: Duration,
+    /// Secret for nonce authentication (random, chosen by the caller).
+    pub nonce_secret: [u8; 16],
+    /// Most allocations at once.
+    pub max_allocations: usize,
+}
+
+/// Something the caller must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServerOutput {
+    /// Send `payload` from the listening address to the client `to`.
+    ToClient {
+        /// The client.
+        to: SocketAddr,
+        /// The bytes.
+        payload: Vec<u8>,
+    },
+    /// Send `payload` from the relayed address `relay` to `peer`.
+    ToPeer {
+        /// The relayed address to send from.
+        relay: SocketAddr,
+        /// The peer.
+        peer: SocketAddr,
+        /// The bytes.
+        payload: Vec<u8>,
+    },
+    /// The relayed address is no longer used: close its socket.
+    ReleaseRelay(SocketAddr),
+}
+
+#[derive(Debug, Clone)]
+struct Allocation {
+    relayed: SocketAddr,
+    expires: Instant,
+    permissions: HashMap<IpAddr, Instant>,
+    channels: HashMap<u16, (SocketAddr, Instant)>,
+    peer_channel: HashMap<SocketAddr, u16>,
+    username: String,
+}
+
+/// The TURN server state.
+#[derive(Debug)]
+pub struct TurnServer {
+    config: TurnServerConfig,
+    epoch: Instant,
+    users: HashMap<String, (IntegrityKey, IntegrityKey)>,
+    allocations: HashMap<SocketAddr, Allocation>,
+    by_relay: HashMap<SocketAddr, SocketAddr>,
+    binding: BindingServer,
+    outputs: VecDeque<ServerOutput>,
+    prf: crate::hmac_state::HmacSha256,
+    counter: u64,
+}
+
+struct Policy<'s> {
+    server: &'s TurnServer,
+    now: Instant,
+}
+
+impl LongTermServer for Policy<'_> {
+    fn realm(&self) -> &str {
+        &self.server.config.realm
+    }
+
+    fn nonce_state(&self, nonce: &str, client: SocketAddr) -> NonceState {
+        if self.server.nonce_valid(self.now, nonce, client) {
+            NonceState::Valid
+        } else {
+            NonceState::Stale
+        }
+    }
+
+    fn key_for(&self, username: &str, algorithm: PasswordAlgorithm) -> Option<IntegrityKey> {
+        let (md5, sha256) = self.server.users.get(username)?;
+        Some(match algorithm {
+            PasswordAlgorithm::Sha256 => sha256.clone(),
+            _ => md5.clone(),
+        })
+    }
+}
+
+impl TurnServer {
+    /// A server with no users yet; `now` anchors the nonce clock.
+    pub fn new(now: Instant, config: TurnServerConfig) -> Self {
+        let binding = BindingServer::new(config.software.clone());
+        let config_secret = config.nonce_secret;
+        TurnServer {
+            config,
+            epoch: now,
+            users: HashMap::new(),
+            allocations: HashMap::new(),
+            by_relay: HashMap::new(),
+            binding,
+            outputs: VecDeque::new(),
+            prf: crate::hmac_state::HmacSha256::new(&config_secret),
+            counter: 0,
+        }
+    }
+
+    /// Adds a user. Only the keys are stored, never the password.
+    // [RFC 8656 §6] "For security reasons, the server MUST NOT store the password
+    // explicitly and MUST store the key value"
+    pub fn add_user(
+        &mut self,
+        username: &str,
+        password: &str,
+    ) -> Result<(), crate::opaque::OpaqueStringError> {
+        let md5 = IntegrityKey::long_term(
+            username,
+            &self.config.realm,
+            password,
+            PasswordAlgorithm::Md5,
+        )?;
+        let sha = IntegrityKey::long_term(
+            username,
+            &self.config.realm,
+            password,
+            PasswordAlgorithm::Sha256,
+        )?;
+        self.users.insert(username.to_owned(), (md5, sha));
+        Ok(())
+    }
+
+    /// Number of live allocations.
+    pub fn allocation_count(&self) -> usize {
+        self.allocations.len()
+    }
+
+    /// The relayed address of the allocation of `client`, if any.
+    pub fn relayed_address(&self, client: SocketAddr) -> Option<SocketAddr> {
+        self.allocations.get(&client).map(|a| a.relayed)
+    }
+
+    fn nonce_mac(&self, expiry: u64, client: SocketAddr) -> String {
+        let mac = self
+            .prf
+            .mac(b"nonce", format!("{expiry}/{client}").as_bytes());
+        mac[..8].iter().map(|x| format!("{x:02x}")).collect()
+    }
+
+    /// A transaction ID for an indication: a keyed PRF over a counter, so
+    /// unpredictable without the secret (RFC 8489 §5).
+    fn indication_id(&mut self) -> crate::TransactionId {
+        self.counter += 1;
+        let mac = self.prf.mac(b"tid:", &self.counter.to_be_bytes());
+        let mut tid = [0u8; 12];
+        tid.copy_from_slice(&mac[..12]);
+        crate::TransactionId(tid)
+    }
+
+    fn make_nonce(&self, now: Instant, client: SocketAddr) -> String {
+        let expiry = (now - self.epoch + self.config.nonce_lifetime).as_secs();
+        // [RFC 8489 §9.2] "If no security
+        // features are used, then a byte array with all 24 bits set to zero
+        // MUST be encoded instead."
+        format!(
+            "{}{expiry:x}.{}",
+            SecurityFeatures::NONE.nonce_cookie(),
+            self.nonce_mac(expiry, client)
+        )
+    }
+
+    fn nonce_valid(&self, now: Instant, nonce: &str, client: SocketAddr) -> bool {
+        let Some(rest) = nonce.get(crate::nonce::NONCE_COOKIE_LEN..) else {
+            return false;
+        };
+        let Some((exp, mac)) = rest.split_once('.') else {
+            return false;
+        };
+        let Ok(expiry) = u64::from_str_radix(exp, 16) else {
+            return false;
+        };
+        // [RFC 8489 §9.2.4] "The server MUST NOT choose the
+        // same NONCE for two requests unless they have the same source IP
+        // address and port."
+        mac == self.nonce_mac(expiry, client) && (now - self.epoch).as_secs() < expiry
+    }
+
+    /// Processes a datagram from a client on the listening address.
+    pub fn handle_client(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        from: SocketAddr,
+        datagram: &[u8],
+        allocate_relay: &mut dyn FnMut(AddressFamily) -> Option<SocketAddr>,
+    ) {
+        match classify(datagram) {
+            PacketKind::ChannelData => self.client_channel_data(from, datagram),
+            PacketKind::Stun => {
+                let Ok(msg) = Message::parse(datagram) else {
+                    return;
+                };
+                if msg.method() == Method::BINDING {
+                    if let Some(r) = self.binding.handle(local, from, datagram) {
+                        self.outputs.push_back(ServerOutput::ToClient {
+                            to: r.destination,
+                            payload: r.payload,
+                        });
+                    }
+                    return;
+                }
+                match msg.class() {
+                    Class::Indication if msg.method() == Method::SEND => {
+                        self.send_indication(from, &msg)
+                    }
+                    Class::Request => {
+                        if let Ok(Some(payload)) = self.request(now, from, &msg, allocate_relay) {
+                            self.outputs
+                                .push_back(ServerOutput::ToClient { to: from, payload });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn client_channel_data(&mut self, from: SocketAddr, datagram: &[u8]) {
+        let Ok((cd, _)) = ChannelData::parse(datagram) else {
+            return;
+        };
+        let Some(a) = self.allocations.get(&from) else {
+            return;
+        };
+        // [RFC 8656 §12.6] "On the server, the receipt of a
+        // ChannelData message MUST NOT refresh either the channel binding or
+        // the permission towards the peer."
+        if let Some((peer, _)) = a.channels.get(&cd.channel) {
+            self.outputs.push_back(ServerOutput::ToPeer {
+                relay: a.relayed,
+                peer: *peer,
+                payload: cd.data.to_vec(),
+            });
+        }
+    }
+
+    fn send_indication(&mut self, from: SocketAddr, msg: &Message<'_>) {
+        let Some(a) = self.allocations.get(&from) else {
+            return;
+        };
+        let Some(Ok(Attribute::XorPeerAddress(peer))) = msg.get(AttributeType::XOR_PEER_ADDRESS)
+        else {
+            return;
+        };
+        let Some(Ok(Attribute::Data(data))) = msg.get(AttributeType::DATA) else {
+            return;
+        };
+        // [RFC 8656 §11.2] "If there is no permission installed for the
+        // peer address, the Send indication is silently discarded."
+        if !a.permissions.contains_key(&peer.ip()) {
+            return;
+        }
+        self.outputs.push_back(ServerOutput::ToPeer {
+            relay: a.relayed,
+            peer,
+            payload: data.to_vec(),
+        });
+    }
+
+    /// Processes a datagram from `peer` arriving on the relayed address `relay`.
+    pub fn handle_peer(&mut self, relay: SocketAddr, peer: SocketAddr, datagram: &[u8]) {
+        let Some(client) = self.by_relay.get(&relay).copied() else {
+            return;
+        };
+        let Some(a) = self.allocations.get(&client) else {
+            return;
+        };
+        let (relayed_peer_channel, has_permission) = (
+            a.peer_channel.get(&peer).copied(),
+            a.permissions.contains_key(&peer.ip()),
+        );
+        // [RFC 8656 §11.3] "If there is no permission installed for the
+        // peer address, the UDP datagram is silently discarded."
+        if !has_permission {
+            return;
+        }
+        let mut payload = Vec::with_capacity(datagram.len() + 36);
+        if let Some(c) = relayed_peer_channel {
+            // [RFC 8656 §12.5] "The server, on the other hand, MUST
+            // use the ChannelData message if a channel has been bound to the peer."
+            if (ChannelData {
+                channel: c,
+                data: datagram,
+            })
+            .write(&mut payload, false)
+            .is_err()
+            {
+                return;
+            }
+        } else {
+            let tid = self.indication_id();
+            let mut w = MessageWriter::new(
+                &mut payload,
+                MessageType::new(Class::Indication, Method::DATA),
+                tid,
+            );
+            if w.attribute(&Attribute::XorPeerAddress(peer)).is_err()
+                || w.attribute(&Attribute::Data(datagram)).is_err()
+            {
+                return;
+            }
+            w.finish();
+        }
+        self.outputs.push_back(ServerOutput::ToClient {
+            to: client,
+            payload,
+        });
+    }
+
+    fn request(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        msg: &Message<'_>,
+        allocate_relay: &mut dyn FnMut(AddressFamily) -> Option<SocketAddr>,
+    ) -> Result<Option<Vec<u8>>, EncodeError> {
+        let unknown: Vec<AttributeType> = msg.unknown_comprehension_required(|t| {
+            t.is_known()
+                && !matches!(
+                    t,
+                    // [RFC 8656 §7.2] "then the server treats
+                    // the DONT-FRAGMENT attribute in the Allocate request as an
+                    // unknown comprehension-required attribute."
+                    AttributeType::DONT_FRAGMENT
+                )
+        });
+        if !unknown.is_empty() {
+            let list: Vec<u8> = unknown.iter().flat_map(|t| t.0.to_be_bytes()).collect();
+            return self
+                .error(msg, ErrorCode::UNKNOWN_ATTRIBUTE, None, Some(&list))
+                .map(Some);
+        }
+        // [RFC 8656 §7.2] "Otherwise, the server MUST require that the request be
+        // authenticated."
+        let auth = match verify_long_term_request(msg, from, &Policy { server: self, now }) {
+            Ok(a) => a,
+            Err(f) => return self.auth_error(now, from, msg, &f).map(Some),
+        };
+        let key = Some((&auth.key, auth.algorithm));
+        match msg.method() {
+            Method::ALLOCATE => self
+                .allocate(now, from, msg, key, &auth.username, allocate_relay)
+                .map(Some),
+            Method::REFRESH => self.refresh(now, from, msg, key).map(Some),
+            Method::CREATE_PERMISSION => self.create_permission(now, from, msg, key).map(Some),
+            Method::CHANNEL_BIND => self.channel_bind(now, from, msg, key).map(Some),
+            _ => self.error(msg, ErrorCode::BAD_REQUEST, key, None).map(Some),
+        }
+    }
+
+    fn auth_error(
+        &self,
+        now: Instant,
+        from: SocketAddr,
+        msg: &Message<'_>,
+        failure: &AuthFailure,
+    ) -> Result<Vec<u8>, EncodeError> {
+        let code = failure.error_code();
+        let mut buf = Vec::new();
+        let mut w = MessageWriter::new(
+            &mut buf,
+            MessageType::new(Class::ErrorResponse, msg.method()),
+            msg.transaction_id(),
+        );
+        let reason = failure.to_string();
+        w.attribute(&Attribute::ErrorCode(ErrorCode::new(code, &reason)))?;
+        if code == 401 || code == 438 {
+            // [RFC 8489 §9.2.4] "This
+            // response MUST include a REALM value.  The response MUST include a
+            // NONCE, selected by the server."
+            w.attribute(&Attribute::Realm(&self.config.realm))?;
+            w.attribute(&Attribute::Nonce(&self.make_nonce(now, from)))?;
+        }
+        w.attribute(&Attribute::Software(&self.config.software))?;
+        w.fingerprint()?;
+        Ok(buf)
+    }
+
+    fn response<'b>(
+        &self,
+        buf: &'b mut Vec<u8>,
+        msg: &Message<'_>,
+        class: Class,
+    ) -> MessageWriter<'b> {
+        MessageWriter::new(
+            buf,
+            MessageType::new(class, msg.method()),
+            msg.transaction_id(),
+        )
+    }
+
+    fn seal(
+        &self,
+        w: &mut MessageWriter<'_>,
+        key: Option<(&IntegrityKey, IntegrityAlgorithm)>,
+    ) -> Result<(), EncodeError> {
+        w.attribute(&Attribute::Software(&self.config.software))?;
+        // [RFC 8489 §9.2.4] "Any response generated by the server MUST include the MESSAGE-
+        // INTEGRITY-SHA256 attribute, computed using the username and password
+        // utilized to authenticate the request, unless the request was
+        // processed as though PASSWORD-ALGORITHM was MD5"
+        match key {
+            Some((k, IntegrityAlgorithm::Sha256)) => {
+                w.message_integrity_sha256(k)?;
+            }
+            Some((k, IntegrityAlgorithm::Sha1)) => {
+                w.message_integrity(k)?;
+            }
+            None => {}
+        }
+        w.fingerprint()?;
+        Ok(())
+    }
+
+    fn error(
+        &self,
+        msg: &Message<'_>,
+        code: ErrorCode<'_>,
+        key: Option<(&IntegrityKey, IntegrityAlgorithm)>,
+        unknown: Option<&[u8]>,
+    ) -> Result<Vec<u8>, EncodeError> {
+        let mut buf = Vec::new();
+        let mut w = self.response(&mut buf, msg, Class::ErrorResponse);
+        w.attribute(&Attribute::ErrorCode(code))?;
+        if let Some(list) = unknown {
+            w.raw_attribute(AttributeType::UNKNOWN_ATTRIBUTES, list)?;
+        }
+        self.seal(&mut w, key)?;
+        Ok(buf)
+    }
+
+    fn lifetime(&self, msg: &Message<'_>) -> Duration {
+        // [RFC 8656 §8.2] "Otherwise, if the
+        // request contains a LIFETIME attribute, then the server computes the
+        // minimum of the client's requested lifetime and the server's maximum
+        // allowed lifetime."
+        match msg.get(AttributeType::LIFETIME) {
+            Some(Ok(Attribute::Lifetime(0))) => Duration::ZERO,
+            Some(Ok(Attribute::Lifetime(l))) => Duration::from_secs(u64::from(l))
+                .min(self.config.max_lifetime)
+                .max(DEFAULT_LIFETIME),
+            _ => DEFAULT_LIFETIME,
+        }
+    }
+
+    fn allocate(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        msg: &Message<'_>,
+        key: Option<(&IntegrityKey, IntegrityAlgorithm)>,
+        username: &str,
+        allocate_relay: &mut dyn FnMut(AddressFamily) -> Option<SocketAddr>,
+    ) -> Result<Vec<u8>, EncodeError> {
+        // [RFC 8656 §7.2] "The server checks if the 5-tuple is currently in use by an
+        // existing allocation.  If yes, the server rejects the request
+        // with a 437 (Allocation Mismatch) error."
+        if self.allocations.contains_key(&from) {
+            return self.error(msg, ErrorCode::ALLOCATION_MISMATCH, key, None);
+        }
+        match msg.get(AttributeType::REQUESTED_TRANSPORT) {
+            Some(Ok(Attribute::RequestedTransport(TRANSPORT_UDP))) => {}
+            // [RFC 8656 §7.2] "Otherwise, if the attribute is included but
+            // specifies a protocol that is not supported by the server, the
+            // server rejects the request with a 442 (Unsupported Transport
+            // Protocol) error."
+            Some(Ok(Attribute::RequestedTransport(_))) => {
+                return self.error(msg, ErrorCode::UNSUPPORTED_TRANSPORT, key, None);
+            }
+            // [RFC 8656 §7.2] "If the REQUESTED-TRANSPORT attribute is not included
+            // or is malformed, the server rejects the request with a 400 (Bad
+            // Request) error."
+            _ => return self.error(msg, ErrorCode::BAD_REQUEST, key, None),
+        }
+        if msg.contains(AttributeType::RESERVATION_TOKEN)
+            || msg.contains(AttributeType::EVEN_PORT)
+            || msg.contains(AttributeType::ADDITIONAL_ADDRESS_FAMILY)
+        {
+            return self.error(msg, ErrorCode::INSUFFICIENT_CAPACITY, key, None);
+        }
+        let family = match msg.get(AttributeType::REQUESTED_ADDRESS_FAMILY) {
+            Some(Ok(Attribute::RequestedAddressFamily(f))) => f,
+            None => AddressFamily::Ipv4,
+            Some(_) => return self.error(msg, ErrorCode::BAD_REQUEST, key, None),
+        };
+        if self.allocations.len() >= self.config.max_allocations {
+            return self.error(msg, ErrorCode::ALLOCATION_QUOTA_REACHED, key, None);
+        }
+        let Some(relayed) = allocate_relay(family) else {
+            // [RFC 8656 §7.2] "If the server
+            // cannot satisfy the request, then the server rejects the request
+            // with a 508 (Insufficient Capacity) error."
+            return self.error(msg, ErrorCode::INSUFFICIENT_CAPACITY, key, None);
+        };
+        let lifetime = self.lifetime(msg).max(DEFAULT_LIFETIME);
+        self.allocations.insert(
+            from,
+            Allocation {
+                relayed,
+                expires: now + lifetime,
+                permissions: HashMap::new(),
+                channels: HashMap::new(),
+                peer_channel: HashMap::new(),
+                username: username.to_owned(),
+            },
+        );
+        self.by_relay.insert(relayed, from);
+        let mut buf = Vec::new();
+        let mut w = self.response(&mut buf, msg, Class::SuccessResponse);
+        w.attribute(&Attribute::XorRelayedAddress(relayed))?;
+        w.attribute(&Attribute::Lifetime(lifetime.as_secs() as u32))?;
+        w.attribute(&Attribute::XorMappedAddress(from))?;
+        self.seal(&mut w, key)?;
+        Ok(buf)
+    }
+
+    fn refresh(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        msg: &Message<'_>,
+        key: Option<(&IntegrityKey, IntegrityAlgorithm)>,
+    ) -> Result<Vec<u8>, EncodeError> {
+        let lifetime = self.lifetime(msg);
+        let Some(a) = self.allocations.get_mut(&from) else {
+            return self.error(msg, ErrorCode::ALLOCATION_MISMATCH, key, None);
+        };
+        if lifetime.is_zero() {
+            // [RFC 8656 §8.2] "If the "desired lifetime" is zero, then the request succeeds and
+            // the allocation is deleted."
+            self.remove(from);
+        } else {
+            a.expires = now + lifetime;
+        }
+        let mut buf = Vec::new();
+        let mut w = self.response(&mut buf, msg, Class::SuccessResponse);
+        w.attribute(&Attribute::Lifetime(lifetime.as_secs() as u32))?;
+        self.seal(&mut w, key)?;
+        Ok(buf)
+    }
+
+    fn remove(&mut self, client: SocketAddr) {
+        if let Some(a) = self.allocations.remove(&client) {
+            self.by_relay.remove(&a.relayed);
+            self.outputs
+                .push_back(ServerOutput::ReleaseRelay(a.relayed));
+        }
+    }
+
+    fn create_permission(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        msg: &Message<'_>,
+        key: Option<(&IntegrityKey, IntegrityAlgorithm)>,
+    ) -> Result<Vec<u8>, EncodeError> {
+        let Some(a) = self.allocations.get(&from) else {
+            return self.error(msg, ErrorCode::ALLOCATION_MISMATCH, key, None);
+        };
+        let relayed_v4 = a.relayed.is_ipv4();
+        let mut peers = Vec::new();
+        for raw in msg
+            .processed_attributes()
+            .filter(|r| r.attr_type == AttributeType::XOR_PEER_ADDRESS)
+        {
+            match Attribute::decode(raw.attr_type, raw.value, &msg.transaction_id()) {
+                Ok(Attribute::XorPeerAddress(p)) => peers.push(p.ip()),
+                _ => return self.error(msg, ErrorCode::BAD_REQUEST, key, None),
+            }
+        }
+        // [RFC 8656 §10.2] "When the server receives the CreatePermission request, it processes
+        // as per Section 5 plus the specific rules mentioned here."
+        if peers.is_empty() {
+            return self.error(msg, ErrorCode::BAD_REQUEST, key, None);
+        }
+        if peers.iter().any(|p| p.is_ipv4() != relayed_v4) {
+            return self.error(msg, ErrorCode::PEER_ADDRESS_FAMILY_MISMATCH, key, None);
+        }
+        if let Some(a) = self.allocations.get_mut(&from) {
+            for p in peers {
+                a.permissions.insert(p, now + PERMISSION_LIFETIME);
+            }
+        }
+        let mut buf = Vec::new();
+        let mut w = self.response(&mut buf, msg, Class::SuccessResponse);
+        self.seal(&mut w, key)?;
+        Ok(buf)
+    }
+
+    fn channel_bind(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        msg: &Message<'_>,
+        key: Option<(&IntegrityKey, IntegrityAlgorithm)>,
+    ) -> Result<Vec<u8>, EncodeError> {
+        let Some(a) = self.allocations.get(&from) else {
+            return self.error(msg, ErrorCode::ALLOCATION_MISMATCH, key, None);
+        };
+        let (
+            Some(Ok(Attribute::ChannelNumber(channel))),
+            Some(Ok(Attribute::XorPeerAddress(peer))),
+        ) = (
+            msg.get(AttributeType::CHANNEL_NUMBER),
+            msg.get(AttributeType::XOR_PEER_ADDRESS),
+        )
+        else {
+            // [RFC 8656 §12.2] "The request contains both a CHANNEL-NUMBER and an XOR-PEER-ADDRESS
+            // attribute"
+            return self.error(msg, ErrorCode::BAD_REQUEST, key, None);
+        };
+        // [RFC 8656 §12.2] "The channel number is in the range 0x4000 through 0x4FFF
+        // (inclusive)"
+        let in_range = (CHANNEL_MIN..=CHANNEL_MAX).contains(&channel);
+        // [RFC 8656 §12.2] "The channel number is not currently bound to a different transport
+        // address (same transport address is OK)"
+        let channel_ok = a.channels.get(&channel).is_none_or(|(p, _)| *p == peer);
+        // [RFC 8656 §12.2] "The transport address is not currently bound to a different
+        // channel number."
+        let peer_ok = a.peer_channel.get(&peer).is_none_or(|c| *c == channel);
+        if !(in_range && channel_ok && peer_ok) {
+            return self.error(msg, ErrorCode::BAD_REQUEST, key, None);
+        }
+        // [RFC 8656 §12.2] "If the XOR-PEER-ADDRESS attribute contains an
+        // address of an address family that is not the same as that of a
+        // relayed transport address for the allocation, the server MUST
+        // generate an error response with the 443 (Peer Address Family
+        // Mismatch) response code."
+        if a.relayed.is_ipv4() != peer.is_ipv4() {
+            return self.error(msg, ErrorCode::PEER_ADDRESS_FAMILY_MISMATCH, key, None);
+        }
+        if let Some(a) = self.allocations.get_mut(&from) {
+            a.channels.insert(channel, (peer, now + CHANNEL_LIFETIME));
+            a.peer_channel.insert(peer, channel);
+            // [RFC 8656 §12.2] "The server also installs or refreshes a
+            // permission for the IP address in the XOR-PEER-ADDRESS attribute"
+            a.permissions.insert(peer.ip(), now + PERMISSION_LIFETIME);
+        }
+        let mut buf = Vec::new();
+        let mut w = self.response(&mut buf, msg, Class::SuccessResponse);
+        self.seal(&mut w, key)?;
+        Ok(buf)
+    }
+
+    /// Drops expired allocations, permissions and channel bindings.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let expired: Vec<SocketAddr> = self
+            .allocations
+            .iter()
+            .filter(|(_, a)| a.expires <= now)
+            .map(|(c, _)| *c)
+            .collect();
+        for c in expired {
+            self.remove(c);
+        }
+        for a in self.allocations.values_mut() {
+            a.permissions.retain(|_, t| *t > now);
+            let gone: Vec<(u16, SocketAddr)> = a
+                .channels
+                .iter()
+                .filter(|(_, (_, t))| *t <= now)
+                .map(|(c, (p, _))| (*c, *p))
+                .collect();
+            for (c, p) in gone {
+                a.channels.remove(&c);
+                a.peer_channel.remove(&p);
+            }
+        }
+    }
+
+    /// When [`TurnServer::handle_timeout`] must be called next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.allocations
+            .values()
+            .flat_map(|a| {
+                std::iter::once(a.expires)
+                    .chain(a.permissions.values().copied())
+                    .chain(a.channels.values().map(|(_, t)| *t))
+            })
+            .min()
+    }
+
+    /// The next thing to send or release.
+    #[must_use]
+    pub fn poll_output(&mut self) -> Option<ServerOutput> {
+        self.outputs.pop_front()
+    }
+
+    /// The username that owns the allocation of `client`.
+    pub fn allocation_user(&self, client: SocketAddr) -> Option<&str> {
+        self.allocations.get(&client).map(|a| a.username.as_str())
+    }
+}
