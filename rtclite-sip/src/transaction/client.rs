@@ -144,7 +144,10 @@ impl ClientTransaction {
         // timer B with a value of 64*T1 seconds"
         // [RFC 3261 §17.1.2.2] "When entering this state, the client transaction
         // SHOULD set timer F to fire in 64*T1 seconds."
-        tx.timeout = Some((now + timers.duration(timeout_timer, reliable), timeout_timer));
+        tx.timeout = Some((
+            now + timers.duration(timeout_timer, reliable),
+            timeout_timer,
+        ));
         Ok(tx)
     }
 
@@ -215,7 +218,10 @@ impl ClientTransaction {
                 // the TU, and set Timer M to 64*T1."
                 self.retransmit = None;
                 self.state = ClientState::Accepted;
-                self.timeout = Some((now + self.timers.duration(Timer::M, self.reliable), Timer::M));
+                self.timeout = Some((
+                    now + self.timers.duration(Timer::M, self.reliable),
+                    Timer::M,
+                ));
                 self.events.push_back(ClientEvent::Response(response));
             }
             (ClientState::Accepted, 200..=299) => {

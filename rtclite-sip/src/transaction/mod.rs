@@ -57,8 +57,8 @@ use crate::owned::OwnedMessage;
 use crate::transport::Destination;
 
 pub use client::{ClientEvent, ClientState, ClientTransaction};
-pub use key::{ClientKey, ServerKey, BRANCH_COOKIE};
-pub use layer::{Event, Input, TransactionId, TransactionLayer, LayerConfig};
+pub use key::{BRANCH_COOKIE, ClientKey, ServerKey};
+pub use layer::{Event, Input, LayerConfig, TransactionId, TransactionLayer};
 pub use server::{ServerEvent, ServerState, ServerTransaction};
 
 /// A message the runtime must send now.

@@ -209,10 +209,12 @@ impl ServerTransaction {
             // Via header field match those of the INVITE request which created the
             // transaction, and the To tag of the ACK matches the To tag of the
             // response sent by the server transaction."
-            let sent_tag = self
-                .last_response
-                .as_ref()
-                .and_then(|r| r.message().to().ok().and_then(|t| t.tag().map(str::to_owned)));
+            let sent_tag = self.last_response.as_ref().and_then(|r| {
+                r.message()
+                    .to()
+                    .ok()
+                    .and_then(|t| t.tag().map(str::to_owned))
+            });
             self.kind == TransactionKind::Invite && theirs.to_tag == sent_tag
         } else {
             // [RFC 3261 §17.2.3] "For all other request methods, a request is matched
@@ -335,7 +337,10 @@ impl ServerTransaction {
                 self.trying_at = None;
                 self.send(response);
                 self.state = ServerState::Accepted;
-                self.timeout = Some((now + self.timers.duration(Timer::L, self.reliable), Timer::L));
+                self.timeout = Some((
+                    now + self.timers.duration(Timer::L, self.reliable),
+                    Timer::L,
+                ));
             }
             (TransactionKind::Invite, ServerState::Accepted, 200..=299) => {
                 // [RFC 6026 §7.1] "Any retransmission of the 2xx response passed from
@@ -360,9 +365,16 @@ impl ServerTransaction {
                 }
                 // [RFC 3261 §17.2.1] "When the "Completed" state is entered, timer H
                 // MUST be set to fire in 64*T1 seconds for all transports."
-                self.timeout = Some((now + self.timers.duration(Timer::H, self.reliable), Timer::H));
+                self.timeout = Some((
+                    now + self.timers.duration(Timer::H, self.reliable),
+                    Timer::H,
+                ));
             }
-            (TransactionKind::NonInvite, ServerState::Trying | ServerState::Proceeding, 100..=199) => {
+            (
+                TransactionKind::NonInvite,
+                ServerState::Trying | ServerState::Proceeding,
+                100..=199,
+            ) => {
                 // [RFC 3261 §17.2.2] "While in the "Trying" state, if the TU passes a
                 // provisional response to the server transaction, the server
                 // transaction MUST enter the "Proceeding" state."

@@ -7,7 +7,7 @@ use rtclite_sip::transport::{Destination, TransportKind};
 
 /// A request from alice@atlanta to bob@biloxi with the given method,
 /// branch, Via transport and CSeq number.
-pub fn request(method: &str, branch: &str, transport: &str, cseq: u32) -> OwnedMessage {
+pub(crate) fn request(method: &str, branch: &str, transport: &str, cseq: u32) -> OwnedMessage {
     let wire = format!(
         "{method} sip:bob@biloxi.example.com SIP/2.0\r\n\
 Via: SIP/2.0/{transport} pc33.atlanta.example.com;branch={branch}\r\n\
@@ -23,12 +23,12 @@ Content-Length: 0\r\n\r\n"
 }
 
 /// Parses an owned message, panicking on error (test input is ours).
-pub fn parse(wire: &[u8]) -> OwnedMessage {
+pub(crate) fn parse(wire: &[u8]) -> OwnedMessage {
     OwnedMessage::parse(Bytes::copy_from_slice(wire)).expect("test message parses")
 }
 
 /// A response to `request` with `code`, adding `to_tag` unless 100.
-pub fn response(request: &OwnedMessage, code: u16, to_tag: Option<&str>) -> OwnedMessage {
+pub(crate) fn response(request: &OwnedMessage, code: u16, to_tag: Option<&str>) -> OwnedMessage {
     let reason = match code {
         100 => "Trying",
         180 => "Ringing",
@@ -41,7 +41,7 @@ pub fn response(request: &OwnedMessage, code: u16, to_tag: Option<&str>) -> Owne
 }
 
 /// A destination on UDP or TCP at 192.0.2.4:5060.
-pub fn dest(transport: TransportKind) -> Destination {
+pub(crate) fn dest(transport: TransportKind) -> Destination {
     Destination::Addr {
         transport,
         addr: "192.0.2.4:5060".parse().expect("address"),
@@ -49,12 +49,12 @@ pub fn dest(transport: TransportKind) -> Destination {
 }
 
 /// The status code, or 0 for a request.
-pub fn status(m: &OwnedMessage) -> u16 {
+pub(crate) fn status(m: &OwnedMessage) -> u16 {
     m.message().status().unwrap_or(0)
 }
 
 /// The method of a request, or "" for a response.
-pub fn method(m: &OwnedMessage) -> String {
+pub(crate) fn method(m: &OwnedMessage) -> String {
     m.message()
         .method()
         .map(|x| x.as_str().to_owned())
