@@ -1,2 +1,11 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+
+pub mod client;
+pub mod component;
+pub mod error;
+pub mod im;
+pub mod jid;
+pub mod sasl;
+pub mod stanza;
+pub mod xml;

@@ -1,0 +1,1228 @@
+//! The client side of an XMPP stream (RFC 6120), sans-IO.
+//!
+//! [`Client`] negotiates the stream — STARTTLS (the IO layer runs TLS when
+//! told to), SASL (SCRAM-SHA-256, SCRAM-SHA-1, PLAIN), resource binding,
+//! XEP-0198 stream management — and then carries stanzas: it answers
+//! XEP-0199 pings, XEP-0030 disco#info queries and RFC 6121 roster pushes by
+//! itself, tracks the iq requests it sends until their response or timeout,
+//! and sends whitespace keepalives (RFC 6120 §4.6.1).
+//!
+//! # Drive loop
+//!
+//! ```text
+//! client.connect(now);
+//! loop {
+//!     while let Some(t) = client.poll_transmit() { socket.write_all(&t.data) }
+//!     while let Some(ev) = client.poll_event() { match ev { Event::StartTls => /* wrap socket */, .. } }
+//!     select! { bytes = socket.read() => client.handle_input(now, Input::Data(&bytes))?,
+//!               _ = sleep_until(client.poll_timeout()) => client.handle_timeout(now) }
+//! }
+//! ```
+//!
+//! After [`Event::StartTls`] the IO layer must stop writing plaintext,
+//! perform the TLS handshake on the same connection and then call
+//! `handle_input(now, Input::TlsEstablished)`; the client restarts the stream.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use rand_chacha::ChaCha20Rng;
+use rand_core::{RngCore, SeedableRng};
+
+use crate::error::{
+    ErrorType, StanzaError, StanzaErrorCondition, StreamError, StreamErrorCondition,
+};
+use crate::im::{NS_ROSTER, Roster, RosterItem};
+use crate::jid::Jid;
+use crate::sasl::{SaslError, ScramClient, ScramHash, plain_initial_response};
+use crate::stanza::{Iq, IqType, Message, NS_CLIENT, Presence, PresenceType, Stanza};
+use crate::xml::{Element, Limits, NS_STREAM, StreamHeader, StreamParser, XmlError, XmlEvent};
+
+/// STARTTLS namespace (RFC 6120 §5.4.1).
+pub const NS_TLS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
+/// SASL namespace (RFC 6120 §6.4.1).
+pub const NS_SASL: &str = "urn:ietf:params:xml:ns:xmpp-sasl";
+/// Resource binding namespace (RFC 6120 §7.1).
+pub const NS_BIND: &str = "urn:ietf:params:xml:ns:xmpp-bind";
+/// Legacy session establishment namespace (RFC 3921 §3, draft-cridland-xmpp-session).
+pub const NS_SESSION: &str = "urn:ietf:params:xml:ns:xmpp-session";
+/// XEP-0199 ping namespace.
+pub const NS_PING: &str = "urn:xmpp:ping";
+/// XEP-0030 disco#info namespace.
+pub const NS_DISCO_INFO: &str = "http://jabber.org/protocol/disco#info";
+/// XEP-0198 stream management namespace.
+pub const NS_SM: &str = "urn:xmpp:sm:3";
+
+/// Most iq requests awaiting a response at once.
+pub const MAX_PENDING_IQS: usize = 1024;
+/// Most unacknowledged stanzas kept for XEP-0198 resumption.
+pub const MAX_UNACKED: usize = 4096;
+/// Most events and transmits queued before the caller drains them.
+pub const MAX_QUEUE: usize = 65536;
+
+/// Whether STARTTLS is used (RFC 6120 §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsPolicy {
+    /// Negotiate TLS; fail when the server does not offer it.
+    Required,
+    /// Negotiate TLS when offered.
+    IfOffered,
+    /// Never negotiate TLS (for loopback tests).
+    Never,
+}
+
+/// A SASL mechanism the client can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Mechanism {
+    /// SCRAM-SHA-256 (RFC 7677).
+    ScramSha256,
+    /// SCRAM-SHA-1 (RFC 5802).
+    ScramSha1,
+    /// PLAIN (RFC 4616); only used over TLS unless [`ClientConfig::allow_plain_in_clear`].
+    Plain,
+}
+
+impl Mechanism {
+    /// The SASL name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ScramSha256 => "SCRAM-SHA-256",
+            Self::ScramSha1 => "SCRAM-SHA-1",
+            Self::Plain => "PLAIN",
+        }
+    }
+}
+
+/// Configuration of a [`Client`].
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The account; a resource in it is requested at bind time.
+    pub jid: Jid,
+    /// The password.
+    pub password: String,
+    /// Mechanisms in order of preference.
+    pub mechanisms: Vec<Mechanism>,
+    /// STARTTLS policy.
+    pub tls: TlsPolicy,
+    /// Permit PLAIN on a connection without TLS.
+    pub allow_plain_in_clear: bool,
+    /// How long an iq request waits for its response.
+    pub iq_timeout: Duration,
+    /// Send a whitespace keepalive after this much silence (None: never).
+    pub keepalive: Option<Duration>,
+    /// Enable XEP-0198 stream management when the server offers it.
+    pub stream_management: bool,
+    /// Extra features announced in disco#info answers (e.g. Jingle namespaces).
+    pub features: Vec<String>,
+    /// Seed of the generator for SCRAM nonces and stanza ids.
+    pub seed: [u8; 32],
+    /// XML limits.
+    pub limits: Limits,
+}
+
+impl ClientConfig {
+    /// A configuration with defaults: SCRAM-SHA-256, SCRAM-SHA-1, PLAIN;
+    /// TLS if offered; 30 s iq timeout; 60 s keepalive; stream management on.
+    pub fn new(jid: Jid, password: impl Into<String>, seed: [u8; 32]) -> Self {
+        Self {
+            jid,
+            password: password.into(),
+            mechanisms: vec![
+                Mechanism::ScramSha256,
+                Mechanism::ScramSha1,
+                Mechanism::Plain,
+            ],
+            tls: TlsPolicy::IfOffered,
+            allow_plain_in_clear: false,
+            iq_timeout: Duration::from_secs(30),
+            keepalive: Some(Duration::from_secs(60)),
+            stream_management: true,
+            features: Vec::new(),
+            seed,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Input from the IO layer.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Input<'a> {
+    /// Bytes read from the connection.
+    Data(&'a [u8]),
+    /// The TLS handshake requested by [`Event::StartTls`] completed.
+    TlsEstablished,
+    /// The connection was lost.
+    Disconnected,
+}
+
+/// Bytes to write to the connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    /// The data, in order.
+    pub data: Vec<u8>,
+}
+
+/// What the application must know.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// Start TLS on the connection now, then feed [`Input::TlsEstablished`].
+    StartTls,
+    /// SASL succeeded with this mechanism.
+    Authenticated(&'static str),
+    /// The resource is bound: our full JID.
+    Bound(Jid),
+    /// The stream is ready for stanzas.
+    Online,
+    /// XEP-0198 is enabled; `resumable` tells whether resumption was granted.
+    StreamManagementEnabled {
+        /// Resumption was granted.
+        resumable: bool,
+    },
+    /// A XEP-0198 resumption succeeded; unacknowledged stanzas were sent again.
+    Resumed {
+        /// How many stanzas were retransmitted.
+        retransmitted: usize,
+    },
+    /// A message arrived.
+    Message(Message),
+    /// A presence arrived.
+    Presence(Presence),
+    /// An iq get/set the client does not answer itself; the application must
+    /// answer it with [`Client::send_iq_response`].
+    IqRequest(Iq),
+    /// The response to an iq we sent.
+    IqResponse {
+        /// The id we sent.
+        id: String,
+        /// The result payload, or the error.
+        result: Result<Option<Element>, StanzaError>,
+    },
+    /// No response to the iq `id` within [`ClientConfig::iq_timeout`].
+    IqTimeout {
+        /// The id we sent.
+        id: String,
+    },
+    /// The roster (answer to [`Client::request_roster`]); `None` when the
+    /// server says the cached version is current (RFC 6121 §2.6.3).
+    Roster(Option<Roster>),
+    /// A roster push (RFC 6121 §2.1.6), already acknowledged.
+    RosterPush {
+        /// The changed item.
+        item: RosterItem,
+        /// The new roster version, if versioning is in use.
+        ver: Option<String>,
+    },
+    /// A first-level element that is not a valid stanza, ignored.
+    Invalid(String),
+    /// The stream is closed (by either side or by an error).
+    Closed(Option<StreamError>),
+}
+
+/// Why the stream failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The peer sent bad XML; we sent a stream error and closed.
+    #[error(transparent)]
+    Xml(#[from] XmlError),
+    /// The peer sent a stream error.
+    #[error("peer closed the stream: {0}")]
+    Stream(StreamError),
+    /// The SCRAM exchange failed on our side.
+    #[error(transparent)]
+    Sasl(#[from] SaslError),
+    /// The server refused authentication (RFC 6120 §6.5).
+    #[error("authentication failed: <{0}/> (RFC 6120 §6.5)")]
+    AuthFailed(String),
+    /// No offered mechanism is acceptable.
+    #[error("no acceptable SASL mechanism offered (RFC 6120 §6.3.3)")]
+    NoMechanism,
+    /// TLS is required by policy but not offered, or the server failed it.
+    #[error("TLS required but not available (RFC 6120 §5.3.1)")]
+    TlsUnavailable,
+    /// Resource binding failed.
+    #[error("resource binding failed: {0} (RFC 6120 §7.6.2)")]
+    BindFailed(StanzaError),
+    /// The peer broke the negotiation protocol.
+    #[error("protocol violation: {0}")]
+    Protocol(&'static str),
+    /// The stream is already closed.
+    #[error("stream closed")]
+    Closed,
+}
+
+#[derive(Debug)]
+enum SaslState {
+    Scram(ScramClient),
+    Plain,
+}
+
+#[derive(Debug)]
+enum State {
+    Idle,
+    AwaitHeader,
+    AwaitFeatures,
+    AwaitProceed,
+    AwaitTls,
+    Sasl(SaslState),
+    AwaitBind,
+    AwaitResume,
+    Online,
+    Closing,
+    Closed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Purpose {
+    Bind,
+    Session,
+    Roster,
+    User,
+}
+
+#[derive(Debug)]
+struct Pending {
+    id: String,
+    deadline: Instant,
+    purpose: Purpose,
+}
+
+#[derive(Debug, Default)]
+struct Sm {
+    enabled: bool,
+    resume_id: Option<String>,
+    inbound: u32,
+    acked: u32,
+    unacked: VecDeque<String>,
+}
+
+/// A client-to-server XMPP stream (RFC 6120), sans-IO.
+#[derive(Debug)]
+pub struct Client {
+    config: ClientConfig,
+    rng: ChaCha20Rng,
+    parser: StreamParser,
+    state: State,
+    tls_active: bool,
+    authenticated: bool,
+    bound: Option<Jid>,
+    stream_id: Option<String>,
+    pending: Vec<Pending>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<Event>,
+    last_sent: Option<Instant>,
+    next_id: u64,
+    sm: Sm,
+    sm_offered: bool,
+    session_required: bool,
+}
+
+impl Client {
+    /// A client that has not connected yet.
+    pub fn new(config: ClientConfig) -> Self {
+        let rng = ChaCha20Rng::from_seed(config.seed);
+        let parser = StreamParser::with_limits(config.limits);
+        Self {
+            config,
+            rng,
+            parser,
+            state: State::Idle,
+            tls_active: false,
+            authenticated: false,
+            bound: None,
+            stream_id: None,
+            pending: Vec::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            last_sent: None,
+            next_id: 0,
+            sm: Sm::default(),
+            sm_offered: false,
+            session_required: false,
+        }
+    }
+
+    /// Our full JID once bound.
+    pub fn bound_jid(&self) -> Option<&Jid> {
+        self.bound.as_ref()
+    }
+
+    /// True once [`Event::Online`] has been emitted and until the stream closes.
+    pub fn is_online(&self) -> bool {
+        matches!(self.state, State::Online)
+    }
+
+    /// True when XEP-0198 is enabled and resumption was granted.
+    pub fn can_resume(&self) -> bool {
+        self.sm.resume_id.is_some()
+    }
+
+    /// The stream id the server gave in its last stream header.
+    pub fn stream_id(&self) -> Option<&str> {
+        self.stream_id.as_deref()
+    }
+
+    /// Starts the stream on a new connection: sends the initial stream header.
+    ///
+    /// Call again on a new connection after [`Input::Disconnected`]: when a
+    /// XEP-0198 session can be resumed, the client resumes it after SASL
+    /// instead of binding a new resource.
+    pub fn connect(&mut self, now: Instant) {
+        self.parser = StreamParser::with_limits(self.config.limits);
+        self.tls_active = false;
+        self.authenticated = false;
+        self.open_stream(now);
+    }
+
+    fn open_stream(&mut self, now: Instant) {
+        self.parser.restart();
+        let header = StreamHeader {
+            default_ns: NS_CLIENT.into(),
+            attrs: vec![
+                // [RFC 6120 §4.7.1] "if the client knows the XMPP identity then it SHOULD include
+                // the 'from' attribute"
+                attr("from", self.config.jid.bare_str()),
+                attr("to", self.config.jid.domain()),
+                // [RFC 6120 §4.7.5] "if the highest version number it supports is that defined in
+                // this specification, it MUST set the value to "1.0""
+                attr("version", "1.0"),
+                attr("xml:lang", "en"),
+            ],
+        };
+        self.send_raw(now, header.to_xml());
+        self.state = State::AwaitHeader;
+    }
+
+    /// Feeds input from the IO layer.
+    pub fn handle_input(&mut self, now: Instant, input: Input<'_>) -> Result<(), ClientError> {
+        match input {
+            Input::Data(d) => {
+                if matches!(self.state, State::Closed) {
+                    return Err(ClientError::Closed);
+                }
+                self.parser.feed(d);
+                loop {
+                    let ev = match self.parser.next_event() {
+                        Ok(Some(ev)) => ev,
+                        Ok(None) => break,
+                        Err(e) => {
+                            // [RFC 6120 §4.9.1.1] "the entity that detects the error MUST send an
+                            // <error/> element with an appropriate child element specifying the error
+                            // condition and then immediately close the stream"
+                            let se = StreamError::from(&e);
+                            self.fail(now, se);
+                            return Err(ClientError::Xml(e));
+                        }
+                    };
+                    if let Err(e) = self.handle_xml(now, ev) {
+                        if !matches!(self.state, State::Closed) {
+                            let se = match &e {
+                                ClientError::Protocol(_) => Some(StreamError::new(
+                                    StreamErrorCondition::UnsupportedStanzaType,
+                                )),
+                                _ => None,
+                            };
+                            match se {
+                                Some(se) => self.fail(now, se),
+                                None => self.close_now(now, None),
+                            }
+                        }
+                        return Err(e);
+                    }
+                    if matches!(self.state, State::AwaitTls | State::Closed) {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+            Input::TlsEstablished => {
+                if !matches!(self.state, State::AwaitTls) {
+                    return Err(ClientError::Protocol("TLS established without STARTTLS"));
+                }
+                self.tls_active = true;
+                // [RFC 6120 §5.4.3.3] "The initiating entity MUST send a new initial stream header
+                // to the receiving entity over the encrypted connection"
+                self.parser = StreamParser::with_limits(self.config.limits);
+                self.open_stream(now);
+                Ok(())
+            }
+            Input::Disconnected => {
+                self.pending.clear();
+                if !matches!(self.state, State::Closed) {
+                    self.state = State::Closed;
+                    self.events.push_back(Event::Closed(None));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn handle_xml(&mut self, now: Instant, ev: XmlEvent) -> Result<(), ClientError> {
+        match ev {
+            XmlEvent::StreamOpen(h) => {
+                if !matches!(self.state, State::AwaitHeader) {
+                    return Err(ClientError::Protocol("unexpected stream header"));
+                }
+                if h.default_ns != NS_CLIENT {
+                    self.fail(
+                        now,
+                        StreamError::new(StreamErrorCondition::InvalidNamespace),
+                    );
+                    return Err(ClientError::Protocol(
+                        "stream content namespace is not jabber:client",
+                    ));
+                }
+                self.stream_id = h.attr("id").map(str::to_owned);
+                self.state = State::AwaitFeatures;
+                Ok(())
+            }
+            XmlEvent::StreamClose => {
+                // [RFC 6120 §4.4] "the entity that sends the closing stream tag MUST behave as follows"
+                if !matches!(self.state, State::Closing) {
+                    self.send_raw(now, "</stream:stream>".into());
+                }
+                self.state = State::Closed;
+                self.pending.clear();
+                self.events.push_back(Event::Closed(None));
+                Ok(())
+            }
+            XmlEvent::Stanza(el) => self.handle_element(now, el),
+        }
+    }
+
+    fn handle_element(&mut self, now: Instant, el: Element) -> Result<(), ClientError> {
+        if el.is("error", NS_STREAM) {
+            let se = StreamError::from_element(&el);
+            // [RFC 6120 §4.9.1.1] "The entity that receives the stream error then SHALL close the
+            // stream as explained under Section 4.4."
+            self.close_now(now, Some(se.clone()));
+            return Err(ClientError::Stream(se));
+        }
+        match std::mem::replace(&mut self.state, State::Idle) {
+            State::AwaitFeatures => {
+                if !el.is("features", NS_STREAM) {
+                    return Err(ClientError::Protocol("expected <stream:features/>"));
+                }
+                self.state = State::AwaitFeatures;
+                self.handle_features(now, &el)
+            }
+            State::AwaitProceed => {
+                if el.is("proceed", NS_TLS) {
+                    // [RFC 6120 §5.4.2.3] "The initiating entity MUST consider the TLS negotiation to
+                    // have begun immediately after receiving the closing '>' character of the
+                    // <proceed/> element from the receiving entity."
+                    self.state = State::AwaitTls;
+                    self.events.push_back(Event::StartTls);
+                    Ok(())
+                } else {
+                    self.state = State::Closed;
+                    Err(ClientError::TlsUnavailable)
+                }
+            }
+            State::Sasl(sasl) => self.handle_sasl(now, sasl, &el),
+            State::AwaitResume => self.handle_resume(now, &el),
+            s @ (State::AwaitBind | State::Online) => {
+                self.state = s;
+                self.handle_stream_element(now, el)
+            }
+            s => {
+                self.state = s;
+                Err(ClientError::Protocol(
+                    "element at an unexpected point of the negotiation",
+                ))
+            }
+        }
+    }
+
+    fn handle_features(&mut self, now: Instant, f: &Element) -> Result<(), ClientError> {
+        if !self.tls_active && self.config.tls != TlsPolicy::Never {
+            if f.child("starttls", NS_TLS).is_some() {
+                self.send_raw(now, format!("<starttls xmlns='{NS_TLS}'/>"));
+                self.state = State::AwaitProceed;
+                return Ok(());
+            }
+            if self.config.tls == TlsPolicy::Required {
+                self.fail(now, StreamError::new(StreamErrorCondition::PolicyViolation));
+                return Err(ClientError::TlsUnavailable);
+            }
+        }
+        if !self.authenticated {
+            let offered: Vec<String> = f
+                .child("mechanisms", NS_SASL)
+                .map(|m| {
+                    m.children()
+                        .filter(|c| c.is("mechanism", NS_SASL))
+                        .map(|c| c.text().trim().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let choice = self.config.mechanisms.iter().copied().find(|m| {
+                offered.iter().any(|o| o == m.name())
+                    && (*m != Mechanism::Plain
+                        || self.tls_active
+                        || self.config.allow_plain_in_clear)
+            });
+            let Some(mech) = choice else {
+                self.close_now(now, None);
+                return Err(ClientError::NoMechanism);
+            };
+            let user = self
+                .config
+                .jid
+                .local()
+                .unwrap_or(self.config.jid.domain())
+                .to_owned();
+            let (initial, state) = match mech {
+                Mechanism::Plain => (
+                    plain_initial_response(&user, &self.config.password),
+                    SaslState::Plain,
+                ),
+                Mechanism::ScramSha1 | Mechanism::ScramSha256 => {
+                    let hash = if mech == Mechanism::ScramSha1 {
+                        ScramHash::Sha1
+                    } else {
+                        ScramHash::Sha256
+                    };
+                    let mut nonce = [0u8; 18];
+                    self.rng.fill_bytes(&mut nonce);
+                    let scram =
+                        ScramClient::new(hash, &user, &self.config.password, &B64.encode(nonce));
+                    (scram.client_first().into_bytes(), SaslState::Scram(scram))
+                }
+            };
+            // [RFC 6120 §6.4.2] "This element MAY contain XML character data (in SASL terminology,
+            // the "initial response") if the mechanism supports or requires it."
+            self.send_raw(
+                now,
+                format!(
+                    "<auth xmlns='{NS_SASL}' mechanism='{}'>{}</auth>",
+                    mech.name(),
+                    B64.encode(initial)
+                ),
+            );
+            self.state = State::Sasl(state);
+            return Ok(());
+        }
+        self.sm_offered = f.child("sm", NS_SM).is_some();
+        self.session_required = f
+            .child("session", NS_SESSION)
+            .is_some_and(|s| s.child("optional", NS_SESSION).is_none());
+        if let (Some(previd), true) = (self.sm.resume_id.clone(), self.sm_offered) {
+            // [XEP-0198 §5] "The <resume/> element MUST include a 'previd' attribute whose value is
+            // the SM-ID of the former stream and MUST include an 'h' attribute"
+            let h = self.sm.inbound;
+            self.send_raw(
+                now,
+                format!(
+                    "<resume xmlns='{NS_SM}' previd='{}' h='{h}'/>",
+                    escape_attr(&previd)
+                ),
+            );
+            self.state = State::AwaitResume;
+            return Ok(());
+        }
+        self.sm = Sm::default();
+        if f.child("bind", NS_BIND).is_none() {
+            return Err(ClientError::Protocol(
+                "no resource binding feature after authentication (RFC 6120 §7.4)",
+            ));
+        }
+        // [RFC 6120 §7.4] "the client MUST bind a resource to the stream as described in the
+        // following sections"
+        let mut bind = Element::new("bind", NS_BIND);
+        if let Some(r) = self.config.jid.resource() {
+            bind.push_child(Element::new("resource", NS_BIND).with_text(r));
+        }
+        let id = self.new_id();
+        self.send_iq_internal(now, Iq::request(IqType::Set, id, None, bind), Purpose::Bind);
+        self.state = State::AwaitBind;
+        Ok(())
+    }
+
+    fn handle_sasl(
+        &mut self,
+        now: Instant,
+        sasl: SaslState,
+        el: &Element,
+    ) -> Result<(), ClientError> {
+        if el.ns() != NS_SASL {
+            return Err(ClientError::Protocol(
+                "non-SASL element during SASL negotiation",
+            ));
+        }
+        let data = || -> Result<Vec<u8>, ClientError> {
+            let t = el.text();
+            let t = t.trim();
+            if t.is_empty() || t == "=" {
+                return Ok(Vec::new());
+            }
+            B64.decode(t)
+                .map_err(|_| ClientError::Protocol("SASL data is not base64 (RFC 6120 §6.4.2)"))
+        };
+        match (el.name(), sasl) {
+            ("challenge", SaslState::Scram(mut scram)) => {
+                let d = data()?;
+                let msg = std::str::from_utf8(&d)
+                    .map_err(|_| ClientError::Protocol("SCRAM challenge is not UTF-8"))?;
+                if scram.awaits_server_first() {
+                    let fin = scram.handle_server_first(msg)?;
+                    self.send_raw(
+                        now,
+                        format!("<response xmlns='{NS_SASL}'>{}</response>", B64.encode(fin)),
+                    );
+                } else {
+                    // Some servers send server-final-message in a challenge; verify it and send an
+                    // empty response.
+                    scram.handle_server_final(msg)?;
+                    // [RFC 6120 §6.4.2] "it MUST transmit the response as a single equals sign
+                    // character ("="), which indicates that the response is present but contains
+                    // no data"
+                    self.send_raw(now, format!("<response xmlns='{NS_SASL}'>=</response>"));
+                }
+                self.state = State::Sasl(SaslState::Scram(scram));
+                Ok(())
+            }
+            ("challenge", SaslState::Plain) => {
+                Err(ClientError::Protocol("challenge to SASL PLAIN"))
+            }
+            ("success", sasl) => {
+                let mech = match &sasl {
+                    SaslState::Scram(s) => {
+                        let d = data()?;
+                        let mut s = s.clone();
+                        if !s.is_done() {
+                            let msg = std::str::from_utf8(&d)
+                                .map_err(|_| ClientError::Protocol("SCRAM data is not UTF-8"))?;
+                            // [RFC 5802 §5] "If the two are different, the client MUST consider the
+                            // authentication exchange to be unsuccessful"
+                            if let Err(e) = s.handle_server_final(msg) {
+                                self.close_now(now, None);
+                                return Err(e.into());
+                            }
+                        }
+                        s.mechanism()
+                    }
+                    SaslState::Plain => "PLAIN",
+                };
+                self.authenticated = true;
+                self.events.push_back(Event::Authenticated(mech));
+                // [RFC 6120 §6.4.6] "Upon receiving the <success/> element, the initiating entity
+                // MUST initiate a new stream over the existing TCP connection"
+                self.open_stream(now);
+                Ok(())
+            }
+            ("failure", _) => {
+                let cond = el
+                    .children()
+                    .next()
+                    .map(|c| c.name().to_owned())
+                    .unwrap_or_else(|| "undefined".into());
+                self.close_now(now, None);
+                Err(ClientError::AuthFailed(cond))
+            }
+            _ => Err(ClientError::Protocol("unexpected SASL element")),
+        }
+    }
+
+    fn handle_resume(&mut self, now: Instant, el: &Element) -> Result<(), ClientError> {
+        if el.is("resumed", NS_SM) {
+            let h = el
+                .attr("h")
+                .and_then(|h| h.parse::<u32>().ok())
+                .unwrap_or(self.sm.acked);
+            self.ack_up_to(h);
+            let resend: Vec<String> = self.sm.unacked.drain(..).collect();
+            let n = resend.len();
+            self.state = State::Online;
+            // [XEP-0198 §5] "If the server does not support session resumption, it MUST return a
+            // <failed/> element"
+            for s in resend {
+                self.send_stanza_raw(now, s);
+            }
+            self.events.push_back(Event::Resumed { retransmitted: n });
+            self.events.push_back(Event::Online);
+            Ok(())
+        } else if el.is("failed", NS_SM) {
+            // Resumption refused: start a fresh session with a new bind.
+            self.sm = Sm::default();
+            let mut bind = Element::new("bind", NS_BIND);
+            if let Some(r) = self.config.jid.resource() {
+                bind.push_child(Element::new("resource", NS_BIND).with_text(r));
+            }
+            let id = self.new_id();
+            self.send_iq_internal(now, Iq::request(IqType::Set, id, None, bind), Purpose::Bind);
+            self.state = State::AwaitBind;
+            Ok(())
+        } else {
+            self.state = State::AwaitResume;
+            Err(ClientError::Protocol("expected <resumed/> or <failed/>"))
+        }
+    }
+
+    fn ack_up_to(&mut self, h: u32) {
+        let n = h.wrapping_sub(self.sm.acked) as usize;
+        for _ in 0..n.min(self.sm.unacked.len()) {
+            self.sm.unacked.pop_front();
+        }
+        self.sm.acked = h;
+    }
+
+    fn handle_stream_element(&mut self, now: Instant, el: Element) -> Result<(), ClientError> {
+        if el.ns() == NS_SM {
+            match el.name() {
+                "enabled" => {
+                    let resumable = matches!(el.attr("resume"), Some("true" | "1"));
+                    self.sm.enabled = true;
+                    if resumable {
+                        self.sm.resume_id = el.attr("id").map(str::to_owned);
+                    }
+                    self.events.push_back(Event::StreamManagementEnabled {
+                        resumable: self.sm.resume_id.is_some(),
+                    });
+                }
+                "r" => {
+                    // [XEP-0198 §4] "When an <r/> element ("request") is received, the recipient MUST
+                    // acknowledge it by sending an <a/> element to the sender"
+                    let h = self.sm.inbound;
+                    self.send_raw(now, format!("<a xmlns='{NS_SM}' h='{h}'/>"));
+                }
+                "a" => {
+                    if let Some(h) = el.attr("h").and_then(|h| h.parse::<u32>().ok()) {
+                        self.ack_up_to(h);
+                    }
+                }
+                "failed" => {
+                    self.sm = Sm::default();
+                }
+                _ => {}
+            }
+            return Ok(());
+        }
+        if self.sm.enabled {
+            self.sm.inbound = self.sm.inbound.wrapping_add(1);
+        }
+        let stanza = match Stanza::try_from(el) {
+            Ok(s) => s,
+            Err(e) => {
+                self.push_event(Event::Invalid(e.to_string()));
+                return Ok(());
+            }
+        };
+        match stanza {
+            Stanza::Message(m) => self.push_event(Event::Message(m)),
+            Stanza::Presence(p) => self.push_event(Event::Presence(p)),
+            Stanza::Iq(iq) => self.handle_iq(now, iq)?,
+        }
+        Ok(())
+    }
+
+    fn handle_iq(&mut self, now: Instant, iq: Iq) -> Result<(), ClientError> {
+        if iq.iq_type.is_request() {
+            return self.handle_iq_request(now, iq);
+        }
+        let Some(i) = self.pending.iter().position(|p| p.id == iq.id) else {
+            // [RFC 6120 §8.2.3] "An entity that receives a stanza of type "result" or "error"
+            // ... MUST NOT respond"
+            return Ok(());
+        };
+        let p = self.pending.swap_remove(i);
+        let result = match iq.iq_type {
+            IqType::Error => Err(iq.error.unwrap_or(StanzaError::new(
+                ErrorType::Cancel,
+                StanzaErrorCondition::UndefinedCondition,
+            ))),
+            _ => Ok(iq.payload),
+        };
+        match p.purpose {
+            Purpose::Bind => {
+                let jid = result
+                    .map_err(ClientError::BindFailed)?
+                    .and_then(|b| b.child("jid", NS_BIND).map(Element::text))
+                    .ok_or(ClientError::Protocol(
+                        "bind result without <jid/> (RFC 6120 §7.6.1)",
+                    ))?;
+                let jid = Jid::new(jid.trim())
+                    .map_err(|_| ClientError::Protocol("bound JID is invalid"))?;
+                self.bound = Some(jid.clone());
+                self.events.push_back(Event::Bound(jid));
+                if self.session_required {
+                    let id = self.new_id();
+                    self.send_iq_internal(
+                        now,
+                        Iq::request(IqType::Set, id, None, Element::new("session", NS_SESSION)),
+                        Purpose::Session,
+                    );
+                } else {
+                    self.go_online(now);
+                }
+            }
+            Purpose::Session => {
+                result.map_err(ClientError::BindFailed)?;
+                self.go_online(now);
+            }
+            Purpose::Roster => {
+                let roster = match result {
+                    Ok(Some(q)) => Some(Roster::from_query(&q)),
+                    Ok(None) => None,
+                    Err(e) => {
+                        self.push_event(Event::IqResponse {
+                            id: p.id,
+                            result: Err(e),
+                        });
+                        return Ok(());
+                    }
+                };
+                self.push_event(Event::Roster(roster));
+            }
+            Purpose::User => self.push_event(Event::IqResponse { id: p.id, result }),
+        }
+        Ok(())
+    }
+
+    fn go_online(&mut self, now: Instant) {
+        if self.config.stream_management && self.sm_offered {
+            // [XEP-0198 §5] "To request that the stream will be resumable, when enabling stream
+            // management the client MUST add a 'resume' attribute to the <enable/> element"
+            self.send_raw(now, format!("<enable xmlns='{NS_SM}' resume='true'/>"));
+            self.sm = Sm {
+                enabled: true,
+                ..Sm::default()
+            };
+        }
+        self.state = State::Online;
+        self.events.push_back(Event::Online);
+    }
+
+    fn handle_iq_request(&mut self, now: Instant, iq: Iq) -> Result<(), ClientError> {
+        let Some(payload) = iq.payload.as_ref() else {
+            return Ok(());
+        };
+        if payload.is("ping", NS_PING) && iq.iq_type == IqType::Get {
+            // [XEP-0199 §4.1] "If the client supports the ping namespace, it MUST return an IQ-result"
+            let r = Iq::result_for(&iq, None);
+            self.send_stanza(now, &Stanza::Iq(r));
+        } else if payload.is("query", NS_DISCO_INFO) && iq.iq_type == IqType::Get {
+            let r = Iq::result_for(&iq, Some(self.disco_info(payload.attr("node"))));
+            self.send_stanza(now, &Stanza::Iq(r));
+        } else if payload.is("query", NS_ROSTER) && iq.iq_type == IqType::Set {
+            // [RFC 6121 §2.1.6] "A receiving client MUST ignore the stanza unless it has no 'from'
+            // attribute (i.e., implicitly from the bare JID of the user's account) or it has a
+            // 'from' attribute whose value matches the user's bare JID"
+            let own = self.bound.as_ref().map(|j| j.bare_str().to_owned());
+            if iq
+                .from
+                .as_ref()
+                .is_some_and(|f| Some(f.as_str()) != own.as_deref())
+            {
+                let e =
+                    StanzaError::new(ErrorType::Cancel, StanzaErrorCondition::ServiceUnavailable);
+                self.send_stanza(now, &Stanza::Iq(Iq::error_for(&iq, e)));
+                return Ok(());
+            }
+            let roster = Roster::from_query(payload);
+            // [RFC 6120 §8.2.3] "An entity that receives an IQ request of type "get" or "set" MUST
+            // reply with an IQ response of type "result" or "error""
+            self.send_stanza(now, &Stanza::Iq(Iq::result_for(&iq, None)));
+            for item in roster.items {
+                self.push_event(Event::RosterPush {
+                    item,
+                    ver: roster.ver.clone(),
+                });
+            }
+        } else {
+            self.push_event(Event::IqRequest(iq));
+        }
+        Ok(())
+    }
+
+    /// The disco#info answer (XEP-0030 §3.1): identity client/pc and our features.
+    pub fn disco_info(&self, node: Option<&str>) -> Element {
+        let mut q = Element::new("query", NS_DISCO_INFO);
+        if let Some(n) = node {
+            q.set_attr("node", n);
+        }
+        // [XEP-0030 §3.1] "Every entity MUST have at least one identity"
+        q.push_child(
+            Element::new("identity", NS_DISCO_INFO)
+                .with_attr("category", "client")
+                .with_attr("type", "pc")
+                .with_attr("name", "rtclite"),
+        );
+        let mut feats: Vec<&str> = vec![NS_DISCO_INFO, NS_PING];
+        feats.extend(self.config.features.iter().map(String::as_str));
+        for f in feats {
+            q.push_child(Element::new("feature", NS_DISCO_INFO).with_attr("var", f));
+        }
+        q
+    }
+
+    // --- sending --------------------------------------------------------
+
+    fn new_id(&mut self) -> String {
+        self.next_id += 1;
+        format!("rtc{}-{:08x}", self.next_id, self.rng.next_u32())
+    }
+
+    fn send_raw(&mut self, now: Instant, s: String) {
+        self.last_sent = Some(now);
+        if self.transmits.len() < MAX_QUEUE {
+            self.transmits.push_back(Transmit {
+                data: s.into_bytes(),
+            });
+        }
+    }
+
+    fn push_event(&mut self, ev: Event) {
+        if self.events.len() < MAX_QUEUE {
+            self.events.push_back(ev);
+        }
+    }
+
+    fn send_stanza_raw(&mut self, now: Instant, s: String) {
+        if self.sm.enabled {
+            if self.sm.unacked.len() >= MAX_UNACKED {
+                self.sm.unacked.pop_front();
+                self.sm.acked = self.sm.acked.wrapping_add(1);
+            }
+            self.sm.unacked.push_back(s.clone());
+            self.send_raw(now, s);
+            // We request an ack after every eighth stanza so that the queue stays short.
+            // [XEP-0198 §4] "Either party MAY send an <a/> element at any time"
+            if self.sm.unacked.len() % 8 == 0 {
+                self.send_raw(now, format!("<r xmlns='{NS_SM}'/>"));
+            }
+        } else {
+            self.send_raw(now, s);
+        }
+    }
+
+    /// Sends any stanza (no iq tracking).
+    pub fn send_stanza(&mut self, now: Instant, stanza: &Stanza) {
+        let s = stanza.to_element(NS_CLIENT).to_xml_in(NS_CLIENT);
+        self.send_stanza_raw(now, s);
+    }
+
+    /// Sends a message.
+    pub fn send_message(&mut self, now: Instant, message: Message) {
+        self.send_stanza(now, &Stanza::Message(message));
+    }
+
+    /// Sends a presence.
+    pub fn send_presence(&mut self, now: Instant, presence: Presence) {
+        self.send_stanza(now, &Stanza::Presence(presence));
+    }
+
+    /// Sends initial presence (RFC 6121 §4.2): available, broadcast.
+    pub fn send_initial_presence(&mut self, now: Instant) {
+        // [RFC 6121 §4.2.1] "a presence stanza with no 'to' address (indicating that it is meant
+        // to be broadcast by the server on behalf of the client) and no 'type' attribute"
+        self.send_presence(now, Presence::new(PresenceType::Available, None));
+    }
+
+    /// Sends a presence subscription request (RFC 6121 §3.1.1).
+    pub fn subscribe(&mut self, now: Instant, to: &Jid) {
+        // [RFC 6121 §3.1.1] "the value of the 'to' attribute MUST be a bare JID"
+        self.send_presence(
+            now,
+            Presence::new(PresenceType::Subscribe, Some(to.to_bare())),
+        );
+    }
+
+    /// Approves a subscription request (RFC 6121 §3.1.4).
+    pub fn approve_subscription(&mut self, now: Instant, to: &Jid) {
+        self.send_presence(
+            now,
+            Presence::new(PresenceType::Subscribed, Some(to.to_bare())),
+        );
+    }
+
+    /// Denies a request or cancels a subscription (RFC 6121 §3.1.4, §3.2).
+    pub fn deny_subscription(&mut self, now: Instant, to: &Jid) {
+        self.send_presence(
+            now,
+            Presence::new(PresenceType::Unsubscribed, Some(to.to_bare())),
+        );
+    }
+
+    /// Unsubscribes from a contact's presence (RFC 6121 §3.3).
+    pub fn unsubscribe(&mut self, now: Instant, to: &Jid) {
+        self.send_presence(
+            now,
+            Presence::new(PresenceType::Unsubscribe, Some(to.to_bare())),
+        );
+    }
+
+    fn send_iq_internal(&mut self, now: Instant, iq: Iq, purpose: Purpose) {
+        if self.pending.len() >= MAX_PENDING_IQS {
+            // Oldest request times out early rather than growing without bound.
+            let old = self.pending.remove(0);
+            self.push_event(Event::IqTimeout { id: old.id });
+        }
+        self.pending.push(Pending {
+            id: iq.id.clone(),
+            deadline: now + self.config.iq_timeout,
+            purpose,
+        });
+        self.send_stanza(now, &Stanza::Iq(iq));
+    }
+
+    /// Sends an iq get/set and tracks it; returns its id. The response comes
+    /// as [`Event::IqResponse`] or [`Event::IqTimeout`]. An empty `iq.id` is
+    /// replaced by a fresh one.
+    pub fn send_iq(&mut self, now: Instant, mut iq: Iq) -> String {
+        if iq.id.is_empty() {
+            iq.id = self.new_id();
+        }
+        let id = iq.id.clone();
+        self.send_iq_internal(now, iq, Purpose::User);
+        id
+    }
+
+    /// Answers an [`Event::IqRequest`] with a result or an error.
+    pub fn send_iq_response(
+        &mut self,
+        now: Instant,
+        request: &Iq,
+        result: Result<Option<Element>, StanzaError>,
+    ) {
+        let r = match result {
+            Ok(p) => Iq::result_for(request, p),
+            Err(e) => Iq::error_for(request, e),
+        };
+        self.send_stanza(now, &Stanza::Iq(r));
+    }
+
+    /// Sends a XEP-0199 ping to `to` (the server when `None`); returns its id.
+    pub fn ping(&mut self, now: Instant, to: Option<Jid>) -> String {
+        let to = to.or_else(|| Jid::new(self.config.jid.domain()).ok());
+        let id = self.new_id();
+        self.send_iq(
+            now,
+            Iq::request(IqType::Get, id, to, Element::new("ping", NS_PING)),
+        )
+    }
+
+    /// Requests the roster (RFC 6121 §2.1.3), with a cached version for
+    /// versioning (RFC 6121 §2.6) when given. The answer is [`Event::Roster`].
+    pub fn request_roster(&mut self, now: Instant, ver: Option<&str>) -> String {
+        let mut q = Element::new("query", NS_ROSTER);
+        if let Some(v) = ver {
+            q.set_attr("ver", v);
+        }
+        let id = self.new_id();
+        self.send_iq_internal(
+            now,
+            Iq::request(IqType::Get, id.clone(), None, q),
+            Purpose::Roster,
+        );
+        id
+    }
+
+    /// Adds or updates a roster item (RFC 6121 §2.3); returns the iq id.
+    pub fn roster_set(&mut self, now: Instant, item: &RosterItem) -> String {
+        let q = Element::new("query", NS_ROSTER).with_child(item.to_element());
+        let id = self.new_id();
+        self.send_iq(now, Iq::request(IqType::Set, id, None, q))
+    }
+
+    /// Closes the stream (RFC 6120 §4.4): sends the closing tag and waits for the peer's.
+    pub fn close(&mut self, now: Instant) {
+        if matches!(self.state, State::Closed | State::Closing) {
+            return;
+        }
+        if self.sm.enabled {
+            let h = self.sm.inbound;
+            self.send_raw(now, format!("<a xmlns='{NS_SM}' h='{h}'/>"));
+        }
+        self.send_raw(now, "</stream:stream>".into());
+        self.sm = Sm::default();
+        self.state = State::Closing;
+    }
+
+    fn close_now(&mut self, now: Instant, err: Option<StreamError>) {
+        if !matches!(self.state, State::Closed | State::Closing) {
+            self.send_raw(now, "</stream:stream>".into());
+        }
+        self.state = State::Closed;
+        self.pending.clear();
+        self.events.push_back(Event::Closed(err));
+    }
+
+    fn fail(&mut self, now: Instant, err: StreamError) {
+        if !matches!(self.state, State::Closed) {
+            if matches!(self.state, State::Idle) {
+                self.state = State::Closed;
+            }
+            self.send_raw(now, err.to_xml());
+            self.close_now(now, Some(err));
+        }
+    }
+
+    // --- timers and polls ------------------------------------------------
+
+    /// Fires due timers: iq timeouts and keepalives.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let mut i = 0;
+        while i < self.pending.len() {
+            if self.pending[i].deadline <= now {
+                let p = self.pending.swap_remove(i);
+                self.push_event(Event::IqTimeout { id: p.id });
+            } else {
+                i += 1;
+            }
+        }
+        if let (State::Online, Some(k), Some(last)) =
+            (&self.state, self.config.keepalive, self.last_sent)
+        {
+            if now >= last + k {
+                // [RFC 6120 §4.6.1] "send a space character (U+0020) between XML stanzas"
+                self.send_raw(now, " ".into());
+            }
+        }
+    }
+
+    /// The next bytes to write.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event for the application.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When to call [`Client::handle_timeout`] next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let iq = self.pending.iter().map(|p| p.deadline).min();
+        let ka = match (&self.state, self.config.keepalive, self.last_sent) {
+            (State::Online, Some(k), Some(l)) => Some(l + k),
+            _ => None,
+        };
+        match (iq, ka) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+fn attr(name: &str, value: &str) -> crate::xml::Attribute {
+    crate::xml::Attribute {
+        name: name.into(),
+        value: value.into(),
+    }
+}
+
+fn escape_attr(s: &str) -> String {
+    let mut o = String::new();
+    crate::xml::escape_into(&mut o, s, true);
+    o
+}
