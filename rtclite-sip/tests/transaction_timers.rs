@@ -2,6 +2,7 @@
 //! Accepted states of RFC 6026: each test drives one state machine on
 //! virtual time and asserts when every message goes out and when the
 //! transaction ends.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "sim/msg.rs"]
 mod msg;

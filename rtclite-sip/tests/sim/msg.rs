@@ -1,4 +1,5 @@
 //! Message helpers shared by the transaction, dialog and simulation tests.
+#![allow(clippy::expect_used, dead_code)]
 
 use bytes::Bytes;
 use rtclite_sip::OwnedMessage;
