@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 mod inspect;
 mod srtp;
+mod stun;
 
 /// Real-time communication protocols, by the RFC.
 #[derive(Debug, Parser)]
@@ -34,6 +35,9 @@ enum Command {
     /// Protect or unprotect hex packets (one per line) with one SRTP context.
     #[command(subcommand)]
     Srtp(srtp::SrtpCommand),
+    /// A STUN/TURN server or client on UDP (RFC 8489, RFC 8656).
+    #[command(subcommand)]
+    Stun(stun::StunCommand),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +45,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(cmd) => inspect::run(cmd),
         Command::Srtp(cmd) => srtp::run(cmd),
+        Command::Stun(cmd) => stun::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -112,7 +112,18 @@ impl BindingServer {
         // [RFC 8489 §6.3.1.1] "In addition, the server SHOULD add a SOFTWARE attribute to
         // the message."
         if !self.software.is_empty() {
-            w.attribute(&Attribute::Software(&self.software))?;
+            if classic {
+                // RFC 3489 §11.2 gives every attribute a length that is a
+                // multiple of 4; classic clients reject other lengths, so
+                // the text is padded with spaces inside the value.
+                let mut s = self.software.clone();
+                while s.len() % 4 != 0 {
+                    s.push(' ');
+                }
+                w.attribute(&Attribute::Software(&s))?;
+            } else {
+                w.attribute(&Attribute::Software(&self.software))?;
+            }
         }
         // [RFC 8489 §7] "The
         // FINGERPRINT mechanism is not backwards compatible with RFC 3489 and

@@ -348,6 +348,13 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
         Ok(())
     }
 
+    /// Refreshes the allocation now (the client also does it by itself a
+    /// minute before expiry).
+    pub fn refresh(&mut self, now: Instant) -> Result<(), TurnError> {
+        self.require_allocation()?;
+        self.start(now, Request::Refresh(self.config.lifetime), 0)
+    }
+
     /// Deletes the allocation (a Refresh with LIFETIME 0).
     pub fn deallocate(&mut self, now: Instant) -> Result<(), TurnError> {
         self.require_allocation()?;
@@ -715,7 +722,8 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
                 let relayed = match msg.get(AttributeType::XOR_RELAYED_ADDRESS) {
                     Some(Ok(Attribute::XorRelayedAddress(a))) => a,
                     _ => {
-                        return self.fail(request, TurnFailure::Malformed("no XOR-RELAYED-ADDRESS"));
+                        return self
+                            .fail(request, TurnFailure::Malformed("no XOR-RELAYED-ADDRESS"));
                     }
                 };
                 let mapped = match msg.get(AttributeType::XOR_MAPPED_ADDRESS) {

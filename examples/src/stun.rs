@@ -1,0 +1,590 @@
+//! `rtclite stun server|client`: a STUN (and optional TURN) server and a
+//! STUN/TURN client on UDP, driving the sans-IO state machines of
+//! `rtclite-stun` with blocking std sockets.
+//!
+//! Every wait is bounded: the client gives up after the RFC 8489 §6.2.1
+//! transaction timeout, the server runs until killed (or `--max-seconds`).
+
+use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand};
+use rtclite_stun::attribute::{AddressFamily, Attribute, AttributeType};
+use rtclite_stun::message::{Class, Message, MessageType, MessageWriter, TransactionId};
+use rtclite_stun::server::BindingServer;
+use rtclite_stun::transaction::{
+    ClientTransaction, TransactionConfig, TransactionEvent, Transport,
+};
+use rtclite_stun::turn::client::{TurnClient, TurnClientConfig, TurnEvent};
+use rtclite_stun::turn::server::{ServerOutput, TurnServer, TurnServerConfig};
+use serde_json::json;
+
+use crate::inspect::CliError;
+
+/// `rtclite stun ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum StunCommand {
+    /// Run a STUN Binding server (and a TURN relay on loopback with --turn).
+    Server(ServerArgs),
+    /// Ask a server for our mapped address (or use it as a TURN relay).
+    Client(ClientArgs),
+}
+
+/// Arguments of `rtclite stun server`.
+#[derive(Debug, Args)]
+pub(crate) struct ServerArgs {
+    /// Where to listen, `udp:HOST:PORT` (port 0 picks a free port).
+    #[arg(long)]
+    listen: String,
+    /// Also act as a TURN server (RFC 8656), relaying on loopback.
+    #[arg(long)]
+    turn: bool,
+    /// TURN user `USER:PASSWORD` (repeatable).
+    #[arg(long)]
+    user: Vec<String>,
+    /// TURN realm.
+    #[arg(long, default_value = "rtclite")]
+    realm: String,
+    /// Stop after this many seconds (default: run until killed).
+    #[arg(long)]
+    max_seconds: Option<u64>,
+    /// Print results as JSON lines.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `rtclite stun client`.
+#[derive(Debug, Args)]
+pub(crate) struct ClientArgs {
+    /// The server, `udp:HOST:PORT`.
+    server: String,
+    /// Allocate a TURN relay with these credentials `USER:PASSWORD`.
+    #[arg(long)]
+    turn_user: Option<String>,
+    /// With --turn-user: a peer `udp:HOST:PORT` to permit, bind a channel to and send to.
+    #[arg(long)]
+    peer: Option<String>,
+    /// With --peer: the text to send (once by Send indication, once over the channel).
+    #[arg(long, default_value = "hello from rtclite")]
+    send: String,
+    /// With --peer: wait this many seconds for data back from the peer.
+    #[arg(long, default_value_t = 0)]
+    wait_seconds: u64,
+    /// Print results as JSON lines.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs a `stun` subcommand.
+pub(crate) fn run(cmd: StunCommand) -> Result<(), CliError> {
+    match cmd {
+        StunCommand::Server(a) => server(a),
+        StunCommand::Client(a) => client(a),
+    }
+}
+
+fn io(what: &str) -> impl Fn(std::io::Error) -> CliError + '_ {
+    move |source| CliError::Io {
+        what: what.to_owned(),
+        source,
+    }
+}
+
+fn udp_addr(s: &str) -> Result<SocketAddr, CliError> {
+    let rest = s
+        .strip_prefix("udp:")
+        .ok_or_else(|| CliError::Invalid(format!("{s}: expected udp:HOST:PORT")))?;
+    let rest = rest.trim_start_matches('[').replace("]:", ":");
+    let (host, port) = rest
+        .rsplit_once(':')
+        .ok_or_else(|| CliError::Invalid(format!("{s}: expected udp:HOST:PORT")))?;
+    let port: u16 = port
+        .parse()
+        .map_err(|_| CliError::Invalid(format!("{s}: bad port")))?;
+    (host, port)
+        .to_socket_addrs()
+        .map_err(|e| CliError::Invalid(format!("{s}: {e}")))?
+        .next()
+        .ok_or_else(|| CliError::Invalid(format!("{s}: no address")))
+}
+
+fn say(json: bool, value: serde_json::Value, text: String) {
+    use std::io::Write;
+    // A closed stdout must not kill a server: write errors are ignored.
+    let mut out = std::io::stdout().lock();
+    let _ = if json {
+        writeln!(out, "{value}")
+    } else {
+        writeln!(out, "{text}")
+    };
+    let _ = out.flush();
+}
+
+enum Incoming {
+    Listen(SocketAddr, Vec<u8>),
+    Relay(SocketAddr, SocketAddr, Vec<u8>),
+}
+
+fn reader(
+    socket: Arc<UdpSocket>,
+    relay: Option<SocketAddr>,
+    stop: Arc<AtomicBool>,
+    tx: mpsc::Sender<Incoming>,
+) {
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 65536];
+        while !stop.load(Ordering::Relaxed) {
+            match socket.recv_from(&mut buf) {
+                Ok((n, from)) => {
+                    let data = buf[..n].to_vec();
+                    let msg = match relay {
+                        Some(r) => Incoming::Relay(r, from, data),
+                        None => Incoming::Listen(from, data),
+                    };
+                    if tx.send(msg).is_err() {
+                        return;
+                    }
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(_) => return,
+            }
+        }
+    });
+}
+
+fn server(args: ServerArgs) -> Result<(), CliError> {
+    let listen = udp_addr(&args.listen)?;
+    let socket = Arc::new(UdpSocket::bind(listen).map_err(io("--listen"))?);
+    socket
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .map_err(io("socket"))?;
+    let local = socket.local_addr().map_err(io("socket"))?;
+    say(
+        args.json,
+        json!({"event": "listening", "address": format!("udp:{local}")}),
+        format!("listening udp:{local}"),
+    );
+    let start = Instant::now();
+    let deadline = args.max_seconds.map(|s| start + Duration::from_secs(s));
+    let (tx, rx) = mpsc::channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    reader(socket.clone(), None, stop.clone(), tx.clone());
+
+    let binding = BindingServer::new(concat!("rtclite ", env!("CARGO_PKG_VERSION")));
+    let mut turn = if args.turn {
+        let mut secret = [0u8; 16];
+        getrandom_fill(&mut secret);
+        let mut t = TurnServer::new(
+            start,
+            TurnServerConfig {
+                realm: args.realm.clone(),
+                software: concat!("rtclite ", env!("CARGO_PKG_VERSION")).into(),
+                max_lifetime: Duration::from_secs(3600),
+                nonce_lifetime: Duration::from_secs(600),
+                nonce_secret: secret,
+                max_allocations: 100,
+            },
+        );
+        for u in &args.user {
+            let (name, pass) = u
+                .split_once(':')
+                .ok_or_else(|| CliError::Invalid(format!("--user {u}: expected USER:PASSWORD")))?;
+            t.add_user(name, pass)
+                .map_err(|e| CliError::Invalid(format!("--user {name}: {e}")))?;
+        }
+        Some(t)
+    } else {
+        None
+    };
+    let mut relays: std::collections::HashMap<SocketAddr, (Arc<UdpSocket>, Arc<AtomicBool>)> =
+        std::collections::HashMap::new();
+    loop {
+        let now = Instant::now();
+        if deadline.is_some_and(|d| now >= d) {
+            break;
+        }
+        let mut wait = Duration::from_millis(500);
+        if let Some(t) = turn.as_ref().and_then(|t| t.poll_timeout()) {
+            wait = wait.min(t.saturating_duration_since(now));
+        }
+        let incoming = match rx.recv_timeout(wait) {
+            Ok(i) => Some(i),
+            Err(mpsc::RecvTimeoutError::Timeout) => None,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
+        let now = Instant::now();
+        match (incoming, turn.as_mut()) {
+            (Some(Incoming::Listen(from, data)), None) => {
+                if let Some(r) = binding.handle(local, from, &data) {
+                    let _ = socket.send_to(&r.payload, r.destination);
+                }
+            }
+            (Some(Incoming::Listen(from, data)), Some(t)) => {
+                let mut new_relays = Vec::new();
+                let mut alloc = |family: AddressFamily| {
+                    let ip = if family == AddressFamily::Ipv4 {
+                        "127.0.0.1:0"
+                    } else {
+                        "[::1]:0"
+                    };
+                    let s = UdpSocket::bind(ip).ok()?;
+                    let addr = s.local_addr().ok()?;
+                    new_relays.push((addr, s));
+                    Some(addr)
+                };
+                t.handle_client(now, local, from, &data, &mut alloc);
+                for (addr, s) in new_relays {
+                    let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
+                    let s = Arc::new(s);
+                    let flag = Arc::new(AtomicBool::new(false));
+                    reader(s.clone(), Some(addr), flag.clone(), tx.clone());
+                    relays.insert(addr, (s, flag));
+                    say(
+                        args.json,
+                        json!({"event": "allocated", "client": from.to_string(), "relayed": addr.to_string()}),
+                        format!("allocated {addr} for {from}"),
+                    );
+                }
+            }
+            (Some(Incoming::Relay(relay, peer, data)), Some(t)) => {
+                t.handle_peer(relay, peer, &data)
+            }
+            _ => {}
+        }
+        if let Some(t) = turn.as_mut() {
+            t.handle_timeout(now);
+            while let Some(o) = t.poll_output() {
+                match o {
+                    ServerOutput::ToClient { to, payload } => {
+                        let _ = socket.send_to(&payload, to);
+                    }
+                    ServerOutput::ToPeer {
+                        relay,
+                        peer,
+                        payload,
+                    } => {
+                        if let Some((s, _)) = relays.get(&relay) {
+                            let _ = s.send_to(&payload, peer);
+                        }
+                    }
+                    ServerOutput::ReleaseRelay(addr) => {
+                        if let Some((_, flag)) = relays.remove(&addr) {
+                            flag.store(true, Ordering::Relaxed);
+                        }
+                        say(
+                            args.json,
+                            json!({"event": "released", "relayed": addr.to_string()}),
+                            format!("released {addr}"),
+                        );
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    for (_, flag) in relays.values() {
+        flag.store(true, Ordering::Relaxed);
+    }
+    Ok(())
+}
+
+/// Fills `buf` from the thread's CSPRNG (seeded by the OS): the sans-IO
+/// crates take randomness from their caller, and this is the caller.
+fn getrandom_fill(buf: &mut [u8]) {
+    use rand::RngCore;
+    rand::rng().fill_bytes(buf);
+}
+
+fn client(args: ClientArgs) -> Result<(), CliError> {
+    let server = udp_addr(&args.server)?;
+    let bind = if server.is_ipv4() {
+        "0.0.0.0:0"
+    } else {
+        "[::]:0"
+    };
+    let socket = UdpSocket::bind(bind).map_err(io("socket"))?;
+    socket
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .map_err(io("socket"))?;
+    match &args.turn_user {
+        None => binding_client(&args, &socket, server),
+        Some(u) => turn_client(&args, &socket, server, u),
+    }
+}
+
+fn binding_request() -> (TransactionId, Vec<u8>) {
+    let mut id = [0u8; 12];
+    getrandom_fill(&mut id);
+    let tid = TransactionId(id);
+    let mut buf = Vec::new();
+    let mut w = MessageWriter::new(&mut buf, MessageType::BINDING_REQUEST, tid);
+    let _ = w.attribute(&Attribute::Software(concat!(
+        "rtclite ",
+        env!("CARGO_PKG_VERSION")
+    )));
+    let _ = w.fingerprint();
+    (tid, buf)
+}
+
+/// Runs one Binding transaction; returns the response bytes.
+fn transact(socket: &UdpSocket, server: SocketAddr, request: Vec<u8>) -> Result<Vec<u8>, CliError> {
+    let start = Instant::now();
+    let mut tx = ClientTransaction::new(
+        start,
+        request,
+        server,
+        Transport::Unreliable,
+        TransactionConfig::default(),
+    )
+    .ok_or_else(|| CliError::Invalid("internal: request does not parse".into()))?;
+    let mut buf = vec![0u8; 65536];
+    loop {
+        while let Some(t) = tx.poll_transmit() {
+            socket
+                .send_to(&t.payload, t.destination)
+                .map_err(io("send"))?;
+        }
+        if let Some(ev) = tx.poll_event() {
+            return match ev {
+                TransactionEvent::Response(bytes) => Ok(bytes),
+                TransactionEvent::TimedOut => Err(CliError::Invalid(format!(
+                    "no response from {server} after {} requests (RFC 8489 §6.2.1)",
+                    tx.requests_sent()
+                ))),
+                _ => Err(CliError::Invalid(
+                    "integrity protection violated (RFC 8489 §9.1.4)".into(),
+                )),
+            };
+        }
+        match socket.recv_from(&mut buf) {
+            Ok((n, from)) if from == server => {
+                if let Ok(m) = Message::parse(&buf[..n]) {
+                    tx.handle_response(&m);
+                }
+            }
+            _ => {}
+        }
+        tx.handle_timeout(Instant::now());
+    }
+}
+
+fn mapped_of(bytes: &[u8]) -> Result<(SocketAddr, Option<SocketAddr>), CliError> {
+    let m = Message::parse(bytes).map_err(|e| CliError::Invalid(e.to_string()))?;
+    if m.class() == Class::ErrorResponse {
+        let e = match m.get(AttributeType::ERROR_CODE) {
+            Some(Ok(Attribute::ErrorCode(e))) => format!("{} {}", e.code, e.reason),
+            _ => "without ERROR-CODE".into(),
+        };
+        return Err(CliError::Invalid(format!("error response {e}")));
+    }
+    // [RFC 8489 §6.3.3] "For the Binding method, the client checks that the XOR-MAPPED-ADDRESS
+    // attribute is present in the response."
+    let mapped = match (
+        m.get(AttributeType::XOR_MAPPED_ADDRESS),
+        m.get(AttributeType::MAPPED_ADDRESS),
+    ) {
+        (Some(Ok(Attribute::XorMappedAddress(a))), _) => a,
+        (_, Some(Ok(Attribute::MappedAddress(a)))) => a,
+        _ => {
+            return Err(CliError::Invalid(
+                "response without XOR-MAPPED-ADDRESS (RFC 8489 §6.3.3)".into(),
+            ));
+        }
+    };
+    let other = match m.get(AttributeType::OTHER_ADDRESS) {
+        Some(Ok(Attribute::OtherAddress(a))) => Some(a),
+        _ => None,
+    };
+    Ok((mapped, other))
+}
+
+fn binding_client(
+    args: &ClientArgs,
+    socket: &UdpSocket,
+    server: SocketAddr,
+) -> Result<(), CliError> {
+    let (_, req) = binding_request();
+    let (mapped, other) = mapped_of(&transact(socket, server, req)?)?;
+    say(
+        args.json,
+        json!({"event": "mapped", "address": mapped.to_string()}),
+        format!("mapped {mapped}"),
+    );
+    if let Some(other) = other {
+        // RFC 5780 §4.3: mapping behaviour, by asking the alternate address.
+        let (_, req) = binding_request();
+        let mapping = match transact(socket, other, req).and_then(|b| mapped_of(&b)) {
+            Ok((m2, _)) if m2 == mapped => "endpoint-independent",
+            Ok(_) => "address-dependent-or-stricter",
+            Err(_) => "unknown",
+        };
+        say(
+            args.json,
+            json!({"event": "nat_mapping", "behaviour": mapping}),
+            format!("mapping {mapping}"),
+        );
+    }
+    Ok(())
+}
+
+fn turn_client(
+    args: &ClientArgs,
+    socket: &UdpSocket,
+    server: SocketAddr,
+    user: &str,
+) -> Result<(), CliError> {
+    let (name, pass) = user
+        .split_once(':')
+        .ok_or_else(|| CliError::Invalid("--turn-user: expected USER:PASSWORD".into()))?;
+    let peer = args.peer.as_deref().map(udp_addr).transpose()?;
+    let mut client = TurnClient::new(TurnClientConfig::new(server, name, pass), rand::rng());
+    let start = Instant::now();
+    client
+        .allocate(start)
+        .map_err(|e| CliError::Invalid(e.to_string()))?;
+    let mut buf = vec![0u8; 65536];
+    let mut phase = 0u8;
+    let mut wait_until: Option<Instant> = None;
+    let hard_stop = start + Duration::from_secs(60 + args.wait_seconds);
+    loop {
+        let now = Instant::now();
+        if now >= hard_stop {
+            return Err(CliError::Invalid(
+                "TURN exchange did not finish in time".into(),
+            ));
+        }
+        while let Some(t) = client.poll_transmit() {
+            socket
+                .send_to(&t.payload, t.destination)
+                .map_err(io("send"))?;
+        }
+        while let Some(ev) = client.poll_event() {
+            match ev {
+                TurnEvent::Allocated {
+                    relayed,
+                    mapped,
+                    lifetime,
+                } => {
+                    say(
+                        args.json,
+                        json!({"event": "allocated", "relayed": relayed.to_string(),
+                               "mapped": mapped.map(|m| m.to_string()), "lifetime": lifetime.as_secs()}),
+                        format!(
+                            "allocated relayed {relayed} lifetime {}s",
+                            lifetime.as_secs()
+                        ),
+                    );
+                    match peer {
+                        Some(p) => {
+                            client
+                                .refresh(now)
+                                .map_err(|e| CliError::Invalid(e.to_string()))?;
+                            client
+                                .create_permission(now, p.ip())
+                                .map_err(|e| CliError::Invalid(e.to_string()))?;
+                        }
+                        None => {
+                            client
+                                .deallocate(now)
+                                .map_err(|e| CliError::Invalid(e.to_string()))?;
+                        }
+                    }
+                }
+                TurnEvent::Refreshed { lifetime } => say(
+                    args.json,
+                    json!({"event": "refreshed", "lifetime": lifetime.as_secs()}),
+                    format!("refreshed lifetime {}s", lifetime.as_secs()),
+                ),
+                TurnEvent::PermissionCreated(ip) if phase == 0 => {
+                    phase = 1;
+                    say(
+                        args.json,
+                        json!({"event": "permission", "peer": ip.to_string()}),
+                        format!("permission {ip}"),
+                    );
+                    if let Some(p) = peer {
+                        client
+                            .send(p, args.send.as_bytes())
+                            .map_err(|e| CliError::Invalid(e.to_string()))?;
+                        say(
+                            args.json,
+                            json!({"event": "sent", "via": "send-indication"}),
+                            "sent via Send indication".into(),
+                        );
+                        client
+                            .bind_channel(now, p)
+                            .map_err(|e| CliError::Invalid(e.to_string()))?;
+                    }
+                }
+                TurnEvent::ChannelBound { channel, peer: p } if phase == 1 => {
+                    phase = 2;
+                    say(
+                        args.json,
+                        json!({"event": "channel", "channel": channel, "peer": p.to_string()}),
+                        format!("channel {channel:#06x} bound to {p}"),
+                    );
+                    client
+                        .send(p, args.send.as_bytes())
+                        .map_err(|e| CliError::Invalid(e.to_string()))?;
+                    say(
+                        args.json,
+                        json!({"event": "sent", "via": "channel"}),
+                        "sent via ChannelData".into(),
+                    );
+                    wait_until = Some(now + Duration::from_secs(args.wait_seconds));
+                }
+                TurnEvent::Data { peer: p, data } => say(
+                    args.json,
+                    json!({"event": "data", "peer": p.to_string(), "data": String::from_utf8_lossy(&data)}),
+                    format!("data from {p}: {}", String::from_utf8_lossy(&data)),
+                ),
+                TurnEvent::Deallocated => {
+                    say(
+                        args.json,
+                        json!({"event": "deallocated"}),
+                        "deallocated".into(),
+                    );
+                    return Ok(());
+                }
+                TurnEvent::AllocationFailed(f) => {
+                    return Err(CliError::Invalid(format!("allocation failed: {f:?}")));
+                }
+                TurnEvent::PermissionFailed(ip, f) => {
+                    return Err(CliError::Invalid(format!(
+                        "permission for {ip} failed: {f:?}"
+                    )));
+                }
+                TurnEvent::ChannelBindFailed(p, f) => {
+                    return Err(CliError::Invalid(format!("channel to {p} failed: {f:?}")));
+                }
+                _ => {}
+            }
+        }
+        if wait_until.is_some_and(|w| now >= w) {
+            wait_until = None;
+            phase = 3;
+            client
+                .deallocate(now)
+                .map_err(|e| CliError::Invalid(e.to_string()))?;
+            continue;
+        }
+        match socket.recv_from(&mut buf) {
+            Ok((n, from)) => client.handle_input(Instant::now(), from, &buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => return Err(io("recv")(e)),
+        }
+        client.handle_timeout(Instant::now());
+    }
+}

@@ -1,0 +1,307 @@
+//! Interop of `rtclite stun` with real peers on loopback:
+//! - our client against coturn's `turnserver`: Binding, and TURN
+//!   Allocate (401 dance), Refresh, CreatePermission, Send indication,
+//!   ChannelBind, ChannelData, data relayed to and from a second local
+//!   socket, and deallocation, with long-term credentials;
+//! - coturn's `turnutils_stunclient` and `stun` (Debian stun-client, an
+//!   RFC 3489 client) against our server;
+//! - our TURN client against our TURN server (same relay check).
+//!
+//! Every process is started on a port chosen from port 0, bounded in time
+//! and killed by PID. A missing peer fails the test under CI=true and is
+//! reported loudly otherwise (`scripts/setup` installs coturn and stun-client).
+
+// Test helpers may panic: a panic here is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::UdpSocket;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const RTCLITE: &str = env!("CARGO_BIN_EXE_rtclite");
+
+/// Kills the child by PID when dropped.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn have(tool: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+        .unwrap_or(false);
+    if !found {
+        let msg = format!(
+            "PEER MISSING: `{tool}` is not installed (run scripts/setup: Debian coturn / stun-client)"
+        );
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{msg}");
+        }
+        eprintln!("\n!!!!! {msg}; this interop test did NOT run !!!!!\n");
+    }
+    found
+}
+
+fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("rtclite-stun-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Sends Binding requests until the server answers (bounded).
+fn wait_ready(port: u16) {
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let req = [
+        0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+    ];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut buf = [0u8; 1500];
+    while Instant::now() < deadline {
+        s.send_to(&req, ("127.0.0.1", port)).unwrap();
+        if s.recv_from(&mut buf).is_ok() {
+            return;
+        }
+    }
+    panic!("server on port {port} never answered");
+}
+
+fn start_coturn(name: &str) -> (Guard, u16) {
+    let dir = temp_dir(name);
+    let port = free_udp_port();
+    let base =
+        50000 + (std::process::id() % 100) as u16 * 100 + if name == "turn" { 50 } else { 0 };
+    let conf = format!(
+        "listening-ip=127.0.0.1\nrelay-ip=127.0.0.1\nlistening-port={port}\nmin-port={base}\nmax-port={}\n\
+         realm=rtclite.test\nuser=alice:secret\nlt-cred-mech\nfingerprint\nno-tls\nno-dtls\nno-tcp\nno-cli\n\
+         allow-loopback-peers\nno-multicast-peers\npidfile={d}/pid\nlog-file={d}/log\nsimple-log\nuserdb={d}/db\n",
+        base + 40,
+        d = dir.display()
+    );
+    let conf_path = dir.join("turnserver.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let child = Command::new("turnserver")
+        .arg("-c")
+        .arg(&conf_path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let guard = Guard(child);
+    wait_ready(port);
+    (guard, port)
+}
+
+fn start_ours(extra: &[&str]) -> (Guard, u16) {
+    let mut child = Command::new(RTCLITE)
+        .args([
+            "stun",
+            "server",
+            "--listen",
+            "udp:127.0.0.1:0",
+            "--max-seconds",
+            "60",
+        ])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    assert!(line.starts_with("listening udp:127.0.0.1:"), "{line}");
+    (Guard(child), port)
+}
+
+fn run_bounded(cmd: &mut Command, limit: Duration) -> (bool, String, String) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut out = String::new();
+            let mut err = String::new();
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            return (status.success(), out, err);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Runs our TURN client against `port` with a peer socket that answers
+/// every datagram with "pong"; checks every step happened.
+fn turn_exchange(port: u16) {
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let peer_addr = peer.local_addr().unwrap();
+    let echo = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 1500];
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline && got.len() < 2 {
+            if let Ok((n, from)) = peer.recv_from(&mut buf) {
+                got.push((from, buf[..n].to_vec()));
+                peer.send_to(b"pong", from).unwrap();
+            }
+        }
+        got
+    });
+    let (ok, out, err) = run_bounded(
+        Command::new(RTCLITE).args([
+            "stun",
+            "client",
+            &format!("udp:127.0.0.1:{port}"),
+            "--turn-user",
+            "alice:secret",
+            "--peer",
+            &format!("udp:{peer_addr}"),
+            "--send",
+            "hello peer",
+            "--wait-seconds",
+            "2",
+            "--json",
+        ]),
+        Duration::from_secs(30),
+    );
+    assert!(ok, "client failed: {err}\n{out}");
+    let events: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    for k in [
+        "allocated",
+        "refreshed",
+        "permission",
+        "channel",
+        "data",
+        "deallocated",
+    ] {
+        assert!(kinds.contains(&k), "no {k} in {kinds:?}");
+    }
+    let relayed = events[0]["relayed"].as_str().unwrap().to_owned();
+    assert!(events.iter().any(|e| e["event"] == "data"
+        && e["data"] == "pong"
+        && e["peer"] == peer_addr.to_string()));
+    let got = echo.join().unwrap();
+    assert_eq!(
+        got.len(),
+        2,
+        "the peer must get the Send-indication copy and the ChannelData copy"
+    );
+    for (from, data) in got {
+        assert_eq!(data, b"hello peer");
+        assert_eq!(
+            from.to_string(),
+            relayed,
+            "data must come from the relayed address"
+        );
+    }
+}
+
+#[test]
+fn our_client_binding_against_coturn() {
+    if !have("turnserver") {
+        return;
+    }
+    let (_g, port) = start_coturn("binding");
+    let (ok, out, err) = run_bounded(
+        Command::new(RTCLITE).args(["stun", "client", &format!("udp:127.0.0.1:{port}")]),
+        Duration::from_secs(45),
+    );
+    assert!(ok, "{err}");
+    assert!(out.starts_with("mapped 127.0.0.1:"), "{out}");
+}
+
+#[test]
+fn our_turn_client_against_coturn() {
+    if !have("turnserver") {
+        return;
+    }
+    let (_g, port) = start_coturn("turn");
+    turn_exchange(port);
+}
+
+#[test]
+fn our_turn_client_against_our_turn_server() {
+    let (_g, port) = start_ours(&[
+        "--turn",
+        "--user",
+        "alice:secret",
+        "--realm",
+        "rtclite.test",
+    ]);
+    turn_exchange(port);
+}
+
+#[test]
+fn coturn_stunclient_against_our_server() {
+    if !have("turnutils_stunclient") {
+        return;
+    }
+    let (_g, port) = start_ours(&[]);
+    let (ok, out, err) = run_bounded(
+        Command::new("turnutils_stunclient").args(["-p", &port.to_string(), "127.0.0.1"]),
+        Duration::from_secs(20),
+    );
+    assert!(ok, "{err}{out}");
+    assert!(out.contains("UDP reflexive addr: 127.0.0.1:"), "{out}{err}");
+}
+
+#[test]
+fn classic_stun_client_against_our_server() {
+    if !have("stun") {
+        return;
+    }
+    let (_g, port) = start_ours(&[]);
+    // Test 1 of RFC 3489 §10.1: a plain Binding request without the cookie.
+    let (_, out, err) = run_bounded(
+        Command::new("stun").args([&format!("127.0.0.1:{port}"), "1", "-v"]),
+        Duration::from_secs(20),
+    );
+    let all = format!("{out}{err}");
+    assert!(all.contains("MappedAddress = 127.0.0.1:"), "{all}");
+    assert!(!all.contains("problem parsing"), "{all}");
+}
