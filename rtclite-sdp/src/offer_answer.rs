@@ -817,10 +817,11 @@ fn answer_media(
         // specific payload type number in the offer, that same payload type
         // number SHOULD be used for that codec in the answer."
         let pt = f.payload_type.unwrap_or(c.payload_type);
+        // Our own parameters win when we have some; otherwise the offer's
+        // are echoed (rtx apt=, H.264 profiles).
         // [RFC 3264 §6.1] "the same fmtp parameters with the same values MUST
         // be present in the answer if the media format they describe is
-        // present in the answer." Our own parameters win when we have some;
-        // otherwise the offer's are echoed (rtx apt=, H.264 profiles).
+        // present in the answer."
         let fmtp = c.fmtp.as_deref().or(f.fmtp);
         let codec = Codec {
             encoding_name: f.name.to_owned(),
@@ -976,9 +977,10 @@ fn negotiate_media(
             continue;
         };
         // [RFC 3264 §5.1] "the offerer MUST send with the payload type
-        // numbers from the answer." [RFC 3264 §6.1] "In the case of RTP, it
-        // MUST use the payload type numbers from the offer, even if they
-        // differ from those in the answer."
+        // numbers from the answer."
+        // [RFC 3264 §6.1] "In the case of RTP, it MUST use the payload type
+        // numbers from the offer, even if they differ from those in the
+        // answer."
         let (send, recv, lf, rf) = if local_is_offerer {
             (apt, opt, o.fmtp, a.fmtp)
         } else {

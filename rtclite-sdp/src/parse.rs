@@ -154,6 +154,9 @@ impl<'a> Lines<'a> {
                 // line, although parsers SHOULD be tolerant and also accept
                 // lines terminated with a single newline character."
                 Some(b'\r') if bytes.get(i + 1) == Some(&b'\n') => break (i, i + 2),
+                // [RFC 8866 §5] "octet strings that may contain any octet with
+                // the exceptions of 0x00 (Nul), 0x0a (ASCII newline), and 0x0d
+                // (ASCII carriage return)."
                 Some(&b) if b == b'\r' || b == 0 => {
                     return Some(Err(ParseError::new(
                         self.line,
@@ -286,9 +289,10 @@ impl<'a> Parser<'a> {
         let o = self.expect_first(b'o')?;
         let origin = parse_origin(&o)?;
         let s = self.expect_first(b's')?;
-        // [RFC 8866 §5.3 exception: RFC 4317 and RFC 3264 publish "s=" empty
-        // and deployed SIP phones send it, so it is accepted and written back
-        // as received] "The "s=" field MUST NOT be empty"
+        // RFC 4317 and RFC 3264 publish an empty "s=" and deployed SIP
+        // phones send it, so it is accepted and written back as received.
+        // [RFC 8866 §5.3 exception: accepted for interoperability] "line MUST
+        // NOT be empty"
         let mut desc = SessionDescription {
             version: 0,
             origin,
@@ -389,7 +393,7 @@ impl<'a> Parser<'a> {
             }
         }
         if desc.times.is_empty() {
-            // [RFC 8866 §9] "1*time-description"
+            // [RFC 8866 §5] "One or more time descriptions"
             return Err(ParseError::new(
                 self.lines.line,
                 self.lines.pos,
@@ -469,7 +473,8 @@ fn text<'a>(
     field: &'static str,
     section: &'static str,
 ) -> Result<Cow<'a, str>, ParseError> {
-    // [RFC 8866 §9] "byte-string =         1*(%x01-09/%x0B-0C/%x0E-FF)"
+    // `text` and the other free-form fields are `byte-string`s of RFC 8866
+    // §9: at least one byte (NUL, CR and LF are refused line by line).
     if l.value.is_empty() {
         return Err(l.invalid(field, "must not be empty", section));
     }
@@ -601,9 +606,10 @@ fn parse_connection<'a>(l: &Line<'a>) -> Result<Connection<'a>, ParseError> {
     };
     let ip4 = addrtype == "IP4";
     if !ip4 && addrtype != "IP6" {
+        // Unknown address types are kept verbatim.
         // [RFC 8866 §5.7] "Additional subfields MAY be added after the
         // connection address depending on the value of the <addrtype>
-        // subfield." Unknown address types are kept verbatim.
+        // subfield."
         return Ok(conn);
     }
     if addr.contains(' ') {

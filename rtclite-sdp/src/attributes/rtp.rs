@@ -363,10 +363,11 @@ impl<'a> AttributeValue<'a> for Extmap<'a> {
             None => (entry, None),
         };
         let id = number::<u16>(id, Self::NAME, "id must be 1-255 or 4096-4351", EXTMAP)?;
+        // 1-255 is the valid range of two-byte headers (1-14 of one-byte
+        // ones); 4096-4351 may be offered for alternatives (§7).
         // [RFC 8285 §5] "<value> is the local identifier (ID) of this
         // extension and is an integer in the valid range (0 is reserved for
-        // padding in both forms"; 1-255 for two-byte headers, and §7 allows
-        // 4096-4351 in offers.
+        // padding in both forms"
         if !(1..=255).contains(&id) && !(4096..=4351).contains(&id) {
             return Err(AttributeError::new(
                 Self::NAME,
