@@ -90,6 +90,14 @@ impl Decoder {
     /// when `pcm` cannot hold the packet, [`Error::Library`] when libopus
     /// rejects the frame data.
     pub fn decode<S: Sample>(&mut self, packet: &[u8], pcm: &mut [S]) -> Result<usize, Error> {
+        // [RFC 7587 §6.1] "The decoder MUST be capable of decoding any audio bandwidth"
+        // [RFC 7587 §7.1] "The decoder MUST be capable of decoding every received clock rate."
+        // [RFC 7587 §7.1] "the receiver MUST be capable of receiving any signal."
+        // [RFC 7587 §6.1] "every receiver MUST be able to receive and decode stereo signals"
+        // [RFC 7587 §6.1] "the receiver MUST be able to process packets that include FEC
+        // information, even if it means the FEC part is discarded."
+        // (libopus decodes every mode, bandwidth and channel count to this decoder's rate
+        // and channels, and skips in-band FEC data in normal decoding.)
         // [RFC 6716 §3.4] "A receiver MUST NOT process packets that violate any of the
         // rules above as normal Opus packets."
         let parsed = Packet::parse(packet)?;

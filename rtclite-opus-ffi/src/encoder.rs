@@ -218,7 +218,12 @@ impl Encoder {
         }
     }
 
-    /// Sets the target bitrate.
+    // [RFC 7587 §6.1] "Note that the maximum average bitrate MAY be modified dynamically
+    // during a session."
+    // The caller's congestion control (RFC 7587 §5) knows the network; this binding does not.
+    // [RFC 7587 §3.1.2 exception: the caller chooses the bitrate] "To avoid congestion, the
+    // average bitrate SHOULD NOT exceed the available network bandwidth."
+    /// Sets the target bitrate (at any time, between packets).
     ///
     /// # Errors
     /// A bitrate of 0 is rejected; libopus clamps others to 500–512000.

@@ -182,6 +182,24 @@ impl OpusFmtp {
         Ok(fmtp)
     }
 
+    /// The parameters a receiver signals about its decoder: the highest rate
+    /// it plays back, whether it wants stereo, and whether it can use
+    /// in-band FEC. Both flags are written explicitly, 0 included.
+    pub fn for_receiver(maxplaybackrate: u32, stereo: bool, inband_fec: bool) -> OpusFmtp {
+        OpusFmtp {
+            maxplaybackrate: (maxplaybackrate < 48_000).then_some(maxplaybackrate.max(8000)),
+            // [RFC 7587 §3.4] "If a decoder cannot take advantage of the benefits of a stereo
+            // signal, this SHOULD be indicated at the time a session is set up."
+            stereo: Some(stereo),
+            // [RFC 7587 §3.3] "Decoder support for FEC SHOULD be indicated at the time a
+            // session is set up."
+            // [RFC 7587 §6.1] "Providing 0 when FEC cannot be used on the receiving side is
+            // RECOMMENDED."
+            useinbandfec: Some(inband_fec),
+            ..OpusFmtp::default()
+        }
+    }
+
     /// `maxplaybackrate`, or its default 48000.
     pub fn maxplaybackrate_or_default(&self) -> u32 {
         // [RFC 7587 §6.1] "By default, the receiver is assumed to have no limitations, i.e.,
@@ -229,6 +247,10 @@ impl OpusFmtp {
     ) -> EncoderSettings {
         // [RFC 7587 §7.1] "When sending to a single destination, a sender MUST NOT use
         // stereo when "stereo" is 0."
+        // [RFC 7587 §3.4] "In that case, the sending side SHOULD NOT send stereo signals as it
+        // leads to an inefficient usage of network resources."
+        // [RFC 7587 §7.1] "Gateways or senders that are sending the same encoded audio to
+        // multiple destinations SHOULD NOT use stereo when "stereo" is 0"
         let channels = if self.stereo_or_default() {
             Channels::Stereo
         } else {
@@ -237,6 +259,14 @@ impl OpusFmtp {
         // [RFC 7587 §7.1] "When sending to a single destination, a sender MUST NOT use an
         // audio bandwidth higher than necessary to make full use of audio sampled at a
         // sampling rate of "maxplaybackrate"."
+        // [RFC 7587 §6.1] "an encoder SHOULD NOT encode frequencies above the audio bandwidth
+        // specified by maxplaybackrate."
+        // [RFC 7587 §7.1] "Gateways or senders that are sending the same encoded audio to
+        // multiple destinations SHOULD NOT use an audio bandwidth higher than necessary to
+        // represent audio sampled at "maxplaybackrate""
+        // It only caps the bandwidth: libopus picks the bandwidth below the cap.
+        // [RFC 7587 §7.1] "this parameter SHOULD NOT be used to adjust the audio bandwidth as
+        // a function of the bitrate"
         let max_bandwidth = Bandwidth::for_sample_rate(self.maxplaybackrate_or_default());
         // [RFC 7587 §3.1.2] "If no target bitrate is specified, the bitrates specified in
         // Section 3.1.1 are RECOMMENDED."
@@ -257,6 +287,8 @@ impl OpusFmtp {
             // [RFC 7587 §3.3] "However, if FEC cannot be used on the receiving side, then FEC
             // SHOULD NOT be used, as it leads to an inefficient usage of network resources."
             inband_fec: self.useinbandfec_or_default(),
+            // [RFC 7587 §3.1.3] "using continuous transmission is RECOMMENDED unless
+            // constraints on available network bandwidth are severe."
             dtx: self.usedtx_or_default(),
             frame_ms: rtp::frame_ms_for_ptime(ptime, maxptime),
         }
@@ -343,6 +375,9 @@ impl crate::Encoder {
     /// # Errors
     /// [`crate::Error`] from the first setting libopus refuses.
     pub fn apply(&mut self, settings: &EncoderSettings) -> Result<(), crate::Error> {
+        // [RFC 7587 §7.2] "All other parameters of the payload format configuration are
+        // declarative and a participant MUST use the configurations that are provided for
+        // the session."
         self.set_max_bandwidth(settings.max_bandwidth)?;
         self.set_bitrate(crate::Bitrate::BitsPerSecond(settings.bitrate))?;
         self.set_vbr(settings.vbr)?;

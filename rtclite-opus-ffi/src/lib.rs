@@ -8,6 +8,7 @@ pub mod fmtp;
 pub mod introspect;
 pub mod packet;
 pub mod rtp;
+pub mod sdp;
 pub mod sys;
 
 pub use codec::{Channels, Sample, SampleRate};

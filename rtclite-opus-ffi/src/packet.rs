@@ -424,6 +424,7 @@ fn frame_length(data: &[u8], pos: usize) -> Option<(usize, usize)> {
         let second = usize::from(*data.get(pos + 1)?);
         Some((second * 4 + first, 2))
     } else {
+        // [RFC 6716 §3.2.1] "Any Opus frame in any mode MAY have a length of 0."
         Some((first, 1))
     }
 }
@@ -439,6 +440,10 @@ fn check_implicit(index: usize, len: usize) -> Result<(), PacketError> {
 }
 
 impl<'a> Packet<'a> {
+    // [RFC 6716 §3] "A decoder implementation MUST support the framing described in this
+    // section."
+    // Appendix B framing only occurs inside multistream packets, not handled here.
+    // [RFC 6716 §3 exception: no multistream support] "Support for that variant is OPTIONAL."
     /// Parses one Opus packet (the whole of `data`, as carried by one RTP
     /// payload), enforcing rules \[R1\]–\[R7\] of RFC 6716 §3.4.
     ///
@@ -575,6 +580,8 @@ impl<'a> Packet<'a> {
             let remaining = end - pos;
             // [RFC 6716 §3.2.5] "the sum of these lengths MUST be no larger than the number
             // of bytes remaining in the packet after decoding them [R7]."
+            // [RFC 6716 §3.2.5] "plus the signaled length of the padding MUST be no larger
+            // than N, the total size of the packet."
             if needed > remaining {
                 return Err(PacketError::VbrFrameOverrun {
                     signalled: frames - 1,
@@ -863,6 +870,8 @@ fn write_framed(
     Ok(needed)
 }
 
+// [RFC 7587 §3.1.2] "the Opus padding mechanism described in [RFC6716] is the RECOMMENDED
+// way to achieve padding because the RTP padding bit is unencrypted."
 /// Re-frames `packet` as a code 3 packet of exactly `new_len` bytes, filling
 /// the difference with Opus padding (RFC 6716 §3.2.5). This is how RFC 7587
 /// §3.1.2 recommends turning a VBR stream into a constant-size one.

@@ -41,6 +41,22 @@ pub enum PayloadError {
     },
 }
 
+// [RFC 7587 §6.1] "For transfer over RTP, the RTP payload format (Section 4 of this
+// document) SHALL be used."
+// RTP padding is removed by the RTP layer (rtclite-rtp) before the payload gets here.
+// [RFC 7587 §4.1 exception: handled by rtclite-rtp] "The payload MAY be padded by an
+// integer number of octets according to [RFC3550]"
+// Duplicates are recognised by RTP sequence number in the receive path (rtclite-rtp and
+// the application's jitter buffer); this crate sees one payload at a time.
+// [RFC 7587 §4.1 exception: handled by the RTP receive path] "The receiver MUST provide at
+// most one of those payloads to the Opus decoder for decoding, and it MUST discard the
+// others."
+// [RFC 7587 §4.1 exception: handled by the RTP receive path] "The receiving side MUST be
+// prepared to receive duplicate RTP packets."
+// Congestion control needs the network's state, which a sans-IO codec crate does not
+// have; the application drives Encoder::set_bitrate and the packet duration.
+// [RFC 7587 §5 exception: the application's job] "applications that use RTP over UDP
+// SHOULD implement their own congestion control above the UDP layer"
 /// Parses an RTP payload as an Opus packet.
 ///
 /// # Errors

@@ -220,3 +220,41 @@ fn encoder_and_decoder_are_send() {
     });
     assert!(handle.join().is_ok_and(|r| r.is_ok()));
 }
+
+// [RFC 7587 §6.1 test] "every receiver MUST be able to receive and decode stereo signals"
+#[test]
+fn mono_decoder_takes_stereo_packets_and_stereo_decoder_mono_ones() {
+    let mut stereo = encoder(SampleRate::Hz48000, Channels::Stereo);
+    let pcm: Vec<i16> = (0..1920).map(|i| ((i % 97) * 300) as i16).collect();
+    let Ok(packet) = stereo.encode_vec(&pcm) else {
+        panic!("encode")
+    };
+    assert!(rtclite_opus_ffi::Packet::parse(&packet).is_ok_and(|p| p.toc().stereo()));
+    let Ok(mut mono) = Decoder::new(SampleRate::Hz16000, Channels::Mono) else {
+        panic!("decoder")
+    };
+    let mut out = vec![0i16; 320];
+    assert_eq!(mono.decode(&packet, &mut out), Ok(320));
+    let mut mono_enc = encoder(SampleRate::Hz8000, Channels::Mono);
+    let Ok(packet) = mono_enc.encode_vec(&vec![100i16; 160]) else {
+        panic!("encode")
+    };
+    let Ok(mut dec) = Decoder::new(SampleRate::Hz24000, Channels::Stereo) else {
+        panic!("decoder")
+    };
+    let mut out = vec![0i16; 960];
+    assert_eq!(dec.decode(&packet, &mut out), Ok(480));
+}
+
+// [RFC 7587 §3.3 test] "Decoder support for FEC SHOULD be indicated at the time a session is
+// set up."
+#[test]
+fn receiver_parameters_state_fec_and_stereo_explicitly() {
+    let fmtp = OpusFmtp::for_receiver(16_000, false, false);
+    assert_eq!(
+        fmtp.to_string(),
+        "maxplaybackrate=16000;stereo=0;useinbandfec=0"
+    );
+    let fmtp = OpusFmtp::for_receiver(48_000, true, true);
+    assert_eq!(fmtp.to_string(), "stereo=1;useinbandfec=1");
+}

@@ -325,18 +325,28 @@ fn every_rule_violation_rejected_by_both() {
     long_vbr3.resize(4 + 1276, 0);
     let cases: Vec<(Vec<u8>, Rule, &str)> = vec![
         // [RFC 6716 §3.4 test] "[R1] Packets are at least one byte."
+        // [RFC 6716 §3.1 test] "A well-formed Opus packet MUST contain at least one byte [R1]."
         (vec![], Rule::R1, "empty"),
         // [RFC 6716 §3.4 test] "[R2] No implicit frame length is larger than 1275 bytes."
+        // [RFC 6716 §3.2.1 test] "the length of any individual frame MUST NOT exceed 1275
+        // bytes [R2]"
         (long_code0, Rule::R2, "code 0 frame of 1276 bytes"),
         (long_code1, Rule::R2, "code 1 frames of 1276 bytes"),
         (long_code2, Rule::R2, "code 2 second frame of 1276 bytes"),
         (long_vbr3, Rule::R2, "VBR code 3 last frame of 1276 bytes"),
         // [RFC 6716 §3.4 test] "[R3] Code 1 packets have an odd total length, N, so that
         // (N-1)/2 is an integer."
+        // [RFC 6716 §3.2.3 test] "The number of payload bytes available for compressed data,
+        // N-1, MUST be even for all code 1 packets [R3]."
         (vec![0x09, 1], Rule::R3, "code 1, N=2"),
         // [RFC 6716 §3.4 test] "[R4] Code 2 packets have enough bytes after the TOC for a
         // valid frame length, and that length is no larger than the number of bytes
         // remaining in the packet."
+        // [RFC 6716 §3.2.4 test] "A code 2 packet MUST contain enough bytes to represent a
+        // valid length."
+        // [RFC 6716 §3.2.4 test] "The length of the first frame, N1, MUST also be no larger
+        // than the size of the payload remaining after decoding that length for all code 2
+        // packets [R4]."
         (vec![0x0a], Rule::R4, "1-byte code 2"),
         (
             vec![0x0a, 252],
@@ -346,6 +356,8 @@ fn every_rule_violation_rejected_by_both() {
         (vec![0x0a, 1], Rule::R4, "2-byte code 2 with N1=1"),
         // [RFC 6716 §3.4 test] "[R5] Code 3 packets contain at least one frame, but no more
         // than 120 ms of audio total."
+        // [RFC 6716 §3.2.5 test] "M MUST NOT be zero, and the audio duration contained within
+        // a packet MUST NOT exceed 120 ms [R5]."
         (cbr3(0).to_vec(), Rule::R5, "M=0"),
         (cbr3(7).to_vec(), Rule::R5, "7 x 20 ms"),
         (vec![(3 << 3) | 3, 3], Rule::R5, "3 x 60 ms"),
@@ -354,6 +366,12 @@ fn every_rule_violation_rejected_by_both() {
         // bytes, the number of bytes added to indicate the padding size plus the trailing
         // padding bytes themselves, P, is no more than N-2, and the frame count, M,
         // satisfies the constraint that (N-2-P) is a non-negative integer multiple of M."
+        // [RFC 6716 §3.2.5 test] "Code 3 packets MUST have at least 2 bytes [R6,R7]."
+        // [RFC 6716 §3.2.5 test] "There MUST be at least one more byte in the packet in this
+        // case [R6,R7]."
+        // [RFC 6716 §3.2.5 test] "Then, P MUST be no more than N-2 [R6,R7]."
+        // [RFC 6716 §3.2.5 test] "The value R MUST be a non-negative integer multiple of M
+        // [R6]."
         (vec![(19 << 3) | 3], Rule::R6, "1-byte code 3"),
         (
             vec![(19 << 3) | 3, 0x42, 1],
@@ -374,6 +392,10 @@ fn every_rule_violation_rejected_by_both() {
         // header bytes (TOC byte, frame count byte, any padding length bytes, and any frame
         // length bytes), plus the length of the first M-1 frames, plus any trailing padding
         // bytes."
+        // [RFC 6716 §3.2.5 test] "The packet MUST contain enough data for the M-1 lengths
+        // after removing the (optional) padding"
+        // [RFC 6716 §3.2.5 test] "plus the signaled length of the padding MUST be no larger
+        // than N, the total size of the packet."
         (
             vec![(19 << 3) | 3, 0x83, 1],
             Rule::R7,
@@ -416,7 +438,9 @@ fn every_rule_violation_rejected_by_both() {
 }
 
 /// Our Opus padding writer produces the very bytes libopus's
-/// `opus_packet_pad` does.
+/// `opus_packet_pad` does (zero padding bytes included).
+// [RFC 6716 §3.2.5 test] "The additional padding bytes appear at the end of the packet and MUST
+// be set to zero by the encoder to avoid creating a covert channel."
 #[test]
 fn pad_packet_matches_libopus() {
     let mut rng = SplitMix(7);
