@@ -3,6 +3,7 @@
 
 mod access;
 pub mod builder;
+pub mod digest;
 mod error;
 mod framer;
 mod header_name;

@@ -380,6 +380,15 @@ impl ClientTransaction {
         }
     }
 
+    /// Ends the transaction at the TU's request: a CANCELled INVITE that got
+    /// no final response within 64*T1 after the CANCEL (RFC 3261 §9.1).
+    pub fn abandon(&mut self) {
+        // [RFC 3261 §9.1] "the client SHOULD then consider the original transaction
+        // cancelled and SHOULD destroy the client transaction handling the original
+        // request"
+        self.terminate();
+    }
+
     /// Tells the transaction that the transport failed to send its request
     /// or ACK.
     pub fn handle_transport_error(&mut self, _now: Instant) {

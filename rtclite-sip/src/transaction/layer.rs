@@ -372,6 +372,17 @@ impl TransactionLayer {
         Ok(())
     }
 
+    /// Ends client transaction `id` at the TU's request (see
+    /// [`ClientTransaction::abandon`]); returns whether it was alive.
+    pub fn abandon(&mut self, id: TransactionId) -> bool {
+        let Some(tx) = self.clients.get_mut(&id) else {
+            return false;
+        };
+        tx.abandon();
+        self.after_client(id);
+        true
+    }
+
     /// Tells transaction `id` that the transport failed to send for it.
     pub fn handle_transport_error(&mut self, now: Instant, id: TransactionId) {
         if let Some(tx) = self.clients.get_mut(&id) {

@@ -115,3 +115,55 @@ def rfc3665(path, out):
     print("rfc3665", count, "messages")
 
 rfc3665(os.path.join(rfc_dir, "rfc3665.txt"), os.path.join(here, "rfc3665"))
+
+# Digest examples: RFC 2617 §3.5 and RFC 7616 §3.9.1, §3.9.2 print
+# WWW-Authenticate and Authorization header fields over several indented
+# lines. Each field is joined into one line (pieces separated by one SP,
+# except inside a quoted string the RFC wrapped, which is joined without
+# one) and written as "Name: value" lines into digest/<rfc>_<section>.txt.
+def digest_examples(path, sections, prefix, out):
+    os.makedirs(out, exist_ok=True)
+    lines = open(path, encoding="latin-1").read().split("\n")
+    def footer(l):
+        return bool(re.match(r"^(Franks, et al\.|Shekh-Yusef, et al\.|RFC 2617 |RFC 7616 )", l)) or l.strip() == "\f"
+    for sec, end in sections:
+        start = next(i for i, l in enumerate(lines) if l.startswith(sec + " ") or l.startswith(sec + ".  "))
+        stop = next(i for i, l in enumerate(lines) if i > start and (l.startswith(end + " ") or l.startswith(end + ".  ")))
+        fields = []
+        i = start
+        while i < stop:
+            m = re.match(r"^(\s+)(WWW-Authenticate|Authorization):\s*(.*)$", lines[i])
+            if not m:
+                i += 1
+                continue
+            indent = len(m.group(1))
+            value = m.group(3).strip()
+            i += 1
+            while i < stop:
+                l = lines[i]
+                if footer(l):
+                    i += 1
+                    continue
+                if l.strip() == "":
+                    # a page break inside the field: blank lines, footer, header, blank lines
+                    j = i
+                    while j < stop and (lines[j].strip() == "" or footer(lines[j])):
+                        j += 1
+                    if any(footer(lines[k]) for k in range(i, j)) and j < stop and len(lines[j]) - len(lines[j].lstrip()) > indent:
+                        i = j
+                        continue
+                    break
+                if len(l) - len(l.lstrip()) <= indent:
+                    break
+                piece = l.strip()
+                sep = "" if (value.count('"') % 2 == 1 or value == "") else " "
+                value = value + sep + piece
+                i += 1
+            fields.append(f"{m.group(2)}: {value}")
+        name = os.path.join(out, f"{prefix}_{sec.rstrip('.')}.txt")
+        with open(name, "w") as f:
+            f.write("\n".join(fields) + "\n")
+        print(prefix, sec, len(fields), "fields")
+
+digest_examples(os.path.join(rfc_dir, "rfc2617.txt"), [("3.5", "3.6")], "rfc2617", os.path.join(here, "digest"))
+digest_examples(os.path.join(rfc_dir, "rfc7616.txt"), [("3.9.1.", "3.9.2."), ("3.9.2.", "4.")], "rfc7616", os.path.join(here, "digest"))
