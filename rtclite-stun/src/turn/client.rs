@@ -563,13 +563,20 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
     }
 
     fn on_data_indication(&mut self, msg: &Message<'_>) {
-        // [RFC 8656 §11.4] "If the
-        // attribute is missing or invalid, the client MUST silently discard the
-        // indication"
+        // [RFC 8656 §11.4] "it checks that the Data
+        // indication contains an XOR-PEER-ADDRESS attribute and discards the
+        // indication if it does not."
         let Some(Ok(Attribute::XorPeerAddress(peer))) = msg.get(AttributeType::XOR_PEER_ADDRESS)
         else {
             return;
         };
+        // [RFC 8656 §11.4] "The client SHOULD also check that the
+        // XOR-PEER-ADDRESS attribute value contains an IP address with which
+        // the client believes there is an active permission and discard the
+        // Data indication otherwise."
+        if !self.permissions.contains_key(&peer.ip()) {
+            return;
+        }
         let Some(Ok(Attribute::Data(data))) = msg.get(AttributeType::DATA) else {
             return;
         };

@@ -294,8 +294,8 @@ impl TurnServer {
         let Some(Ok(Attribute::Data(data))) = msg.get(AttributeType::DATA) else {
             return;
         };
-        // [RFC 8656 §11.2] "If there is no permission installed for the
-        // peer address, the Send indication is silently discarded."
+        // [RFC 8656 §11.2] "If no such
+        // permission exists, the message is discarded."
         if !a.permissions.contains_key(&peer.ip()) {
             return;
         }
@@ -318,8 +318,9 @@ impl TurnServer {
             a.peer_channel.get(&peer).copied(),
             a.permissions.contains_key(&peer.ip()),
         );
-        // [RFC 8656 §11.3] "If there is no permission installed for the
-        // peer address, the UDP datagram is silently discarded."
+        // [RFC 8656 §11.3] "The server then
+        // checks to see whether the set of permissions for the allocation allow
+        // the relaying of the UDP datagram as described in Section 9."
         if !has_permission {
             return;
         }
@@ -337,6 +338,8 @@ impl TurnServer {
                 return;
             }
         } else {
+            // [RFC 8656 §11.3] "The Data indication
+            // MUST contain both an XOR-PEER-ADDRESS and a DATA attribute."
             let tid = self.indication_id();
             let mut w = MessageWriter::new(
                 &mut payload,
