@@ -167,3 +167,34 @@ def digest_examples(path, sections, prefix, out):
 
 digest_examples(os.path.join(rfc_dir, "rfc2617.txt"), [("3.5", "3.6")], "rfc2617", os.path.join(here, "digest"))
 digest_examples(os.path.join(rfc_dir, "rfc7616.txt"), [("3.9.1.", "3.9.2."), ("3.9.2.", "4.")], "rfc7616", os.path.join(here, "digest"))
+
+# RFC 3261 §19.1.4: the sets of equivalent and of non-equivalent URIs.
+# Written as "equivalent" / "different" followed by one set per line (URIs
+# separated by one SP); the comments in parentheses are dropped.
+def uri_sets(path, out):
+    lines = open(path, encoding="latin-1").read().split("\n")
+    start = lines.index("19.1.4 URI Comparison")
+    sets = {"equivalent": [], "different": []}
+    mode = None
+    cur = []
+    for l in lines[start:]:
+        if l.startswith("   The URIs within each of the following sets are equivalent"):
+            mode = "equivalent"; continue
+        if l.startswith("   The URIs within each of the following sets are not equivalent"):
+            mode = "different"; continue
+        if l.startswith("   Note that equality is not transitive"):
+            break
+        if mode is None:
+            continue
+        m = re.match(r"^   ((sip|sips|SIP):\S+)", l)
+        if m:
+            cur.append(m.group(1))
+        elif l.strip() == "" and cur:
+            sets[mode].append(cur); cur = []
+    with open(out, "w") as f:
+        for mode in ("equivalent", "different"):
+            for s in sets[mode]:
+                f.write(mode + " " + " ".join(s) + "\n")
+    print("rfc3261 19.1.4", {k: len(v) for k, v in sets.items()})
+
+uri_sets(os.path.join(rfc_dir, "rfc3261.txt"), os.path.join(here, "rfc3261_19.1.4.txt"))
