@@ -258,3 +258,40 @@ fn receiver_parameters_state_fec_and_stereo_explicitly() {
     let fmtp = OpusFmtp::for_receiver(48_000, true, true);
     assert_eq!(fmtp.to_string(), "stereo=1;useinbandfec=1");
 }
+
+// [RFC 7587 §3.1.3 test] "The transmitter MUST drop whole frames only, based on the size of
+// the last transmitted frame, to ensure successive RTP timestamps differ by a multiple of 120"
+#[test]
+fn dtx_silence_gives_droppable_packets_and_whole_frame_gaps() {
+    let mut enc = encoder(SampleRate::Hz16000, Channels::Mono);
+    assert_eq!(enc.set_dtx(true), Ok(()));
+    let silence = vec![0i16; 320];
+    let mut timestamp = 0u32;
+    let mut last_sent = None;
+    let mut dropped = 0;
+    for _ in 0..100 {
+        let Ok(packet) = enc.encode_vec(&silence) else {
+            panic!("encode")
+        };
+        let Ok(parsed) = rtclite_opus_ffi::Packet::parse(&packet) else {
+            panic!("parse")
+        };
+        // A DTX packet (at most 2 bytes) need not be sent.
+        if packet.len() <= 2 {
+            dropped += 1;
+        } else {
+            if let Some(previous) = last_sent {
+                assert!(rtclite_opus_ffi::rtp::is_whole_frame_gap(
+                    previous, timestamp
+                ));
+            }
+            last_sent = Some(timestamp);
+        }
+        timestamp = timestamp.wrapping_add(rtclite_opus_ffi::rtp::timestamp_increment(&parsed));
+    }
+    assert_eq!(timestamp, 100 * 960);
+    assert!(
+        dropped >= 50,
+        "only {dropped} of 100 silent frames were DTX"
+    );
+}
