@@ -4,7 +4,7 @@
 //! after every step the invariants below are checked. The run ends with
 //! `sim: <S> scenarios x <N> seeds, <V> invariant violations`.
 //!
-//! `RTCLITE_SIM_SEEDS=N` runs N seeds per scenario (default 300);
+//! `RTCLITE_SIM_SEEDS=N` runs N seeds per scenario (default 1000);
 //! `RTCLITE_SIM_SEED=S` replays one seed of every scenario.
 //!
 //! Invariants, checked after every step:
@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use rtclite_sip::builder::cancel;
 use rtclite_sip::timer::{Timer, TimerConfig};
 use rtclite_sip::transaction::{
-    ClientState, Event, ServerState, Input, LayerConfig, TransactionId, TransactionLayer,
+    ClientState, Event, Input, LayerConfig, ServerState, TransactionId, TransactionLayer,
 };
 use rtclite_sip::transport::{Destination, TransportKind};
 use rtclite_sip::{HeaderName, OwnedMessage};
@@ -81,6 +81,7 @@ struct Uac {
     acks_sent: u32,
     timeout: Option<Timer>,
     cancel_at: Option<Instant>,
+    cancel_wanted: bool,
     cancel_id: Option<TransactionId>,
     cancel_sent: Option<Instant>,
     cancel_final: Option<u16>,
@@ -97,7 +98,11 @@ impl Uac {
     }
 
     fn start(&mut self, now: Instant, layer: &mut TransactionLayer) {
-        self.id = Some(layer.send_request(now, self.request.clone(), Self::dest()).unwrap());
+        self.id = Some(
+            layer
+                .send_request(now, self.request.clone(), Self::dest())
+                .unwrap(),
+        );
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
@@ -129,11 +134,13 @@ impl Uac {
             self.cancel_at = None;
             return;
         }
+        self.cancel_at = None;
         if !self.provisional {
             // RFC 3261 §9.1: wait for a provisional response first.
+            self.cancel_wanted = true;
             return;
         }
-        self.cancel_at = None;
+        self.cancel_wanted = false;
         let c = cancel(&self.request.message()).unwrap();
         self.cancel_id = Some(layer.send_request(now, c, Self::dest()).unwrap());
         self.cancel_sent = Some(now);
@@ -162,7 +169,7 @@ CSeq: {seq} ACK\r\nContent-Length: 0\r\n\r\n",
                 let code = response.message().status().unwrap();
                 if code < 200 {
                     self.provisional = true;
-                    if self.cancel_at.is_some_and(|t| t <= now) {
+                    if self.cancel_wanted {
                         self.try_cancel(now, layer);
                     }
                     return;
@@ -291,21 +298,25 @@ impl Uas {
                     "INVITE" => {
                         self.invite = Some((id, request.clone()));
                         let ring = now + rng.between(Duration::ZERO, self.ringing_after);
-                        self.pending.push((ring, id, response(&request, 180, Some("uas1"))));
+                        self.pending
+                            .push((ring, id, response(&request, 180, Some("uas1"))));
                         let fin = ring + rng.between(Duration::ZERO, self.final_after);
-                        self.pending.push((fin, id, response(&request, self.final_code, Some("uas1"))));
+                        self.pending.push((
+                            fin,
+                            id,
+                            response(&request, self.final_code, Some("uas1")),
+                        ));
                     }
                     _ => {
                         let fin = now + rng.between(Duration::ZERO, self.final_after);
-                        self.pending.push((fin, id, response(&request, 200, Some("uas1"))));
+                        self.pending
+                            .push((fin, id, response(&request, 200, Some("uas1"))));
                     }
                 }
             }
-            Event::Request { id: None, .. } | Event::Ack { .. } => {
-                if self.ok.is_some() {
-                    self.got_ack = true;
-                    self.ok_next = None;
-                }
+            Event::Request { id: None, .. } | Event::Ack { .. } if self.ok.is_some() => {
+                self.got_ack = true;
+                self.ok_next = None;
             }
             Event::Timeout {
                 timer: Timer::H, ..
@@ -332,10 +343,15 @@ impl World {
     fn new(kind: Kind, loss: f64, seed: u64) -> Self {
         let timers = TimerConfig::default();
         let config = LayerConfig::default();
-        let method = if kind == Kind::NonInvite { "OPTIONS" } else { "INVITE" };
+        let method = if kind == Kind::NonInvite {
+            "OPTIONS"
+        } else {
+            "INVITE"
+        };
         let mut net = Net::new(seed, NetConfig::lossy(loss));
-        let cancel_at = (kind == Kind::CancelRace)
-            .then(|| Duration::from_millis(200) + net.between(Duration::ZERO, Duration::from_millis(1500)));
+        let cancel_at = (kind == Kind::CancelRace).then(|| {
+            Duration::from_millis(200) + net.between(Duration::ZERO, Duration::from_millis(1500))
+        });
         let t0 = Instant::now();
         Self {
             scenario: format!("{} at {:.0}% loss", kind.name(), loss * 100.0),
@@ -353,6 +369,7 @@ impl World {
                 acks_sent: 0,
                 timeout: None,
                 cancel_at: cancel_at.map(|d| t0 + d),
+                cancel_wanted: false,
                 cancel_id: None,
                 cancel_sent: None,
                 cancel_final: None,
@@ -410,11 +427,14 @@ impl World {
                     let Destination::Addr { addr: to, .. } = t.destination else {
                         panic!("unresolved destination {:?}", t.destination);
                     };
-                    self.net.send(now, Datagram {
-                        from: addr(from),
-                        to,
-                        bytes: t.message.bytes().clone(),
-                    });
+                    self.net.send(
+                        now,
+                        Datagram {
+                            from: addr(from),
+                            to,
+                            bytes: t.message.bytes().clone(),
+                        },
+                    );
                 }
             }
             while let Some(e) = self.la.poll_event() {
@@ -467,7 +487,21 @@ impl World {
         }
     }
 
-    fn run(mut self) -> Vec<Violation> {
+    /// How the UAC's request ended, for the per-scenario tally.
+    fn outcome(&self) -> String {
+        let u = &self.uac;
+        match (u.finals.first(), u.timeout, u.abandoned) {
+            (Some(c), _, _) if u.kind != Kind::NonInvite && (200..300).contains(c) => {
+                "established".into()
+            }
+            (Some(c), _, _) => c.to_string(),
+            (None, Some(t), _) => format!("timeout {t}"),
+            (None, None, true) => "abandoned after CANCEL".into(),
+            (None, None, false) => "no outcome".into(),
+        }
+    }
+
+    fn run(mut self) -> (Vec<Violation>, String) {
         let t0 = Instant::now();
         let mut now = t0;
         self.pump(now);
@@ -486,9 +520,17 @@ impl World {
             if next > t0 + END {
                 break;
             }
-            now = now.max(next);
+            if next < now {
+                self.violation(format!("a timer in the past: {:?} before now", now - next));
+                break;
+            }
+            now = next;
             while let Some(d) = self.net.pop_due(now) {
-                let layer = if d.to == addr(ALICE) { &mut self.la } else { &mut self.lb };
+                let layer = if d.to == addr(ALICE) {
+                    &mut self.la
+                } else {
+                    &mut self.lb
+                };
                 let input = Input::Received {
                     transport: TransportKind::Udp,
                     source: d.from,
@@ -514,7 +556,8 @@ impl World {
             self.violation(what);
         }
         self.check_outcome();
-        self.violations
+        let outcome = self.outcome();
+        (self.violations, outcome)
     }
 
     /// Every call ends as the RFC prescribes for its scenario.
@@ -524,17 +567,18 @@ impl World {
         let lossless = self.loss == 0.0;
         let mut bad = Vec::new();
         if uas.requests_seen > 1 {
-            bad.push(format!("UAS core saw the request {} times", uas.requests_seen));
+            bad.push(format!(
+                "UAS core saw the request {} times",
+                uas.requests_seen
+            ));
         }
         let non_2xx: Vec<u16> = uac.finals.iter().copied().filter(|c| *c >= 300).collect();
         match uac.kind {
-            Kind::NonInvite => {
-                match (uac.finals.as_slice(), uac.timeout) {
-                    ([200], None) => {}
-                    ([], Some(Timer::F)) if !lossless => {}
-                    other => bad.push(format!("OPTIONS ended as {other:?}")),
-                }
-            }
+            Kind::NonInvite => match (uac.finals.as_slice(), uac.timeout) {
+                ([200], None) => {}
+                ([], Some(Timer::F)) if !lossless => {}
+                other => bad.push(format!("OPTIONS ended as {other:?}")),
+            },
             Kind::Invite200 | Kind::Invite486 | Kind::CancelRace => {
                 let established = uac.oks > 0;
                 if !non_2xx.is_empty() && (established || non_2xx.len() > 1) {
@@ -588,9 +632,14 @@ impl World {
 
 #[test]
 fn sim_transactions() {
-    let n = seeds(300);
+    let n = seeds(1000);
     let only = replay_seed();
-    let kinds = [Kind::NonInvite, Kind::Invite200, Kind::Invite486, Kind::CancelRace];
+    let kinds = [
+        Kind::NonInvite,
+        Kind::Invite200,
+        Kind::Invite486,
+        Kind::CancelRace,
+    ];
     let losses = [0.0, 0.10, 0.30];
     let mut violations = Vec::new();
     let mut scenarios = 0;
@@ -602,10 +651,20 @@ fn sim_transactions() {
                 Some(s) => vec![s],
                 None => (0..n).collect(),
             };
+            let mut tally: std::collections::BTreeMap<String, u64> = Default::default();
             for seed in seeds {
                 runs += 1;
-                violations.extend(World::new(kind, loss, seed).run());
+                let (v, outcome) = World::new(kind, loss, seed).run();
+                violations.extend(v);
+                *tally.entry(outcome).or_default() += 1;
             }
+            let tally: Vec<String> = tally.iter().map(|(k, v)| format!("{k} x {v}")).collect();
+            println!(
+                "{} at {:.0}% loss: {}",
+                kind.name(),
+                loss * 100.0,
+                tally.join(", ")
+            );
         }
     }
     for v in violations.iter().take(20) {
@@ -617,5 +676,9 @@ fn sim_transactions() {
         violations.len()
     );
     assert!(runs > 0);
-    assert!(violations.is_empty(), "{} invariant violations", violations.len());
+    assert!(
+        violations.is_empty(),
+        "{} invariant violations",
+        violations.len()
+    );
 }

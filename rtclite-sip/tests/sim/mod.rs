@@ -17,7 +17,9 @@ pub(crate) fn seeds(default: u64) -> u64 {
 
 /// One seed to replay (`RTCLITE_SIM_SEED`), if set.
 pub(crate) fn replay_seed() -> Option<u64> {
-    std::env::var("RTCLITE_SIM_SEED").ok().and_then(|s| s.parse().ok())
+    std::env::var("RTCLITE_SIM_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
 }
 
 /// An invariant that did not hold, with what is needed to replay it.

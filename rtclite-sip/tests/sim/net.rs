@@ -85,7 +85,11 @@ impl Net {
             self.lost += 1;
             return;
         }
-        let copies = if self.unit() < self.config.duplicate { 2 } else { 1 };
+        let copies = if self.unit() < self.config.duplicate {
+            2
+        } else {
+            1
+        };
         for _ in 0..copies {
             let delay = self.between(self.config.delay_min, self.config.delay_max);
             self.next += 1;
