@@ -144,7 +144,9 @@ impl<'a> Lines<'a> {
                 },
             )));
         }
-        let mut i = start;
+        let rest = bytes.get(start..).unwrap_or_default();
+        // One vectorised pass finds the line end and any forbidden byte.
+        let mut i = memchr::memchr3(b'\n', b'\r', 0, rest).map_or(bytes.len(), |p| start + p);
         let (end, next) = loop {
             match bytes.get(i) {
                 None => break (i, i),
@@ -481,27 +483,39 @@ fn text<'a>(
     Ok(Cow::Borrowed(l.value))
 }
 
+/// `token-char` of RFC 8866 §9 as a lookup table.
+static TOKEN_CHARS: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'{'
+                    | b'|'
+                    | b'}'
+                    | b'~'
+            );
+        b += 1;
+    }
+    t
+};
+
 pub(crate) fn is_token_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'!' | b'#'
-                | b'$'
-                | b'%'
-                | b'&'
-                | b'\''
-                | b'*'
-                | b'+'
-                | b'-'
-                | b'.'
-                | b'^'
-                | b'_'
-                | b'`'
-                | b'{'
-                | b'|'
-                | b'}'
-                | b'~'
-        )
+    TOKEN_CHARS[usize::from(b)]
 }
 
 /// `token` of RFC 8866 §9.
@@ -799,13 +813,18 @@ fn parse_zone(l: &Line<'_>) -> Result<Vec<ZoneAdjustment>, ParseError> {
 fn parse_attribute<'a>(l: &Line<'a>) -> Result<Attribute<'a>, ParseError> {
     // [RFC 8866 §9] "attribute =           (attribute-name ":" attribute-value) /
     // attribute-name"
-    let (name, value) = match l.value.split_once(':') {
-        Some((n, v)) => (n, Some(Cow::Borrowed(v))),
-        None => (l.value, None),
+    // The name runs to the first byte that is not a token character; it
+    // must then be ":" or the end of the line.
+    let b = l.value.as_bytes();
+    let n = b.iter().position(|c| !is_token_char(*c)).unwrap_or(b.len());
+    let (name, value) = match b.get(n) {
+        None if n > 0 => (l.value, None),
+        Some(b':') if n > 0 => (
+            l.value.get(..n).unwrap_or_default(),
+            Some(Cow::Borrowed(l.value.get(n + 1..).unwrap_or_default())),
+        ),
+        _ => return Err(l.invalid("a= attribute-name", "must be a token", "5.13")),
     };
-    if !is_token(name) {
-        return Err(l.invalid("a= attribute-name", "must be a token", "5.13"));
-    }
     Ok(Attribute {
         name: Cow::Borrowed(name),
         value,
