@@ -564,6 +564,8 @@ impl<'b> MessageWriter<'b> {
         self.buf.len() - self.start - HEADER_LEN
     }
 
+    // [RFC 8489 §5] "The message length MUST contain the size of the message in bytes, not
+    // including the 20-byte STUN header."
     fn set_length(&mut self, len: usize) {
         let l = (len as u16).to_be_bytes();
         self.buf[self.start + 2] = l[0];
@@ -614,6 +616,7 @@ impl<'b> MessageWriter<'b> {
             return Err(EncodeError::ValueTooLong { attr_type, len });
         };
         self.buf[header_at + 2..header_at + 4].copy_from_slice(&len16.to_be_bytes());
+        // [RFC 8489 §14] "Each STUN attribute MUST end on a 32-bit boundary."
         // [RFC 8489 §14] "The
         // padding bits MUST be set to zero on sending and MUST be ignored by the
         // receiver."

@@ -34,6 +34,18 @@ pub struct Reply {
 }
 
 /// A stateless Binding server.
+///
+/// It keeps no transaction state: a retransmitted Binding request is simply
+/// processed again, which RFC 8489 §6.3.1 allows for idempotent requests.
+// [RFC 8489 §12] "The STUN server MUST support the Binding method."
+// [RFC 8489 §6.3.1] "The latter technique MUST only be applied to requests
+// that are idempotent"
+// [RFC 8489 §10 exception: this server never redirects] "The server MUST include at least
+// one ALTERNATE-SERVER attribute in the error response"
+// [RFC 8489 §11 exception: no DTLS in this crate, so classic STUN never meets it] "DTLS MUST
+// NOT be used with [RFC3489] (referred to as "classic STUN")."
+// [RFC 8489 §12 exception: the example endpoint listens on UDP only] "It MUST support
+// UDP and TCP."
 #[derive(Debug, Clone)]
 pub struct BindingServer {
     software: String,
@@ -56,6 +68,8 @@ impl BindingServer {
     /// Processes one datagram received on `local` from `from`.
     pub fn handle(&self, local: SocketAddr, from: SocketAddr, datagram: &[u8]) -> Option<Reply> {
         let msg = Message::parse(datagram).ok()?;
+        // [RFC 8489 §12] "It MAY utilize the FINGERPRINT mechanism
+        // but MUST NOT require it."
         // [RFC 8489 §6.3] "If the FINGERPRINT extension
         // is being used, the agent checks that the FINGERPRINT attribute is
         // present and contains the correct value."

@@ -43,6 +43,15 @@ impl Default for TransactionConfig {
     }
 }
 
+// TLS/DTLS and DNS belong to the caller's transport (sans-IO):
+// [RFC 8489 §6.2.3 exception: TLS is the caller's transport, not this crate's] "When it
+// receives the TLS Certificate message, the client MUST verify the certificate and
+// inspect the site identified by the certificate."
+// [RFC 8489 §8 exception: sans-IO, the caller resolves names (see `uri`)] "Hard-
+// coding a STUN URI into software is NOT RECOMMENDED"
+// [RFC 8489 §10 todo: issue 8, follow-up (the client reports 300 as an error)] "If the
+// client has been redirected to a server to which it has already sent this request within
+// the last five minutes, it MUST ignore the redirection"
 /// The transport a transaction runs over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Transport {
@@ -109,6 +118,7 @@ impl ClientTransaction {
             // it considers the transaction to have timed out."
             Transport::Reliable => now + config.ti,
         };
+        // [RFC 8489 §5] "Resends of the same request reuse the same transaction ID"
         Some(ClientTransaction {
             id,
             request,

@@ -25,13 +25,16 @@ use crate::transaction::{
 use crate::turn::{CHANNEL_MAX, CHANNEL_MIN, ChannelData, PacketKind, TRANSPORT_UDP, classify};
 
 /// How long a permission lasts (RFC 8656 §9: 300 s).
+// [RFC 8656 §9] "The Permission Lifetime MUST be 300 seconds (= 5 minutes)."
 pub const PERMISSION_LIFETIME: Duration = Duration::from_secs(300);
 /// How long a channel binding lasts (RFC 8656 §12: 10 minutes).
 pub const CHANNEL_LIFETIME: Duration = Duration::from_secs(600);
 /// Retries after 438 or 500 before giving up.
 const MAX_RETRIES: u32 = 4;
-/// Upper bound on outstanding transactions and on the event queue.
-const MAX_PENDING: usize = 64;
+/// Upper bound on outstanding transactions.
+// [RFC 8489 §6.2] "a client SHOULD
+// limit itself to ten outstanding transactions to the same server."
+const MAX_PENDING: usize = 10;
 
 /// Configuration of a [`TurnClient`].
 #[derive(Debug, Clone)]
@@ -417,6 +420,8 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
                 w.attribute(&Attribute::Lifetime(*lifetime))?;
             }
             Request::CreatePermission(ip) => {
+                // [RFC 8656 §10.1] "When forming a CreatePermission request, the client MUST include at
+                // least one XOR-PEER-ADDRESS attribute"
                 w.attribute(&Attribute::XorPeerAddress(SocketAddr::new(*ip, 0)))?;
             }
             Request::ChannelBind(c, peer) => {
@@ -427,6 +432,8 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
                 w.attribute(&Attribute::XorPeerAddress(*peer))?;
             }
         }
+        // [RFC 8656 §5] "The client SHOULD include the SOFTWARE attribute in all Allocate and
+        // Refresh requests"
         if let Some(s) = &self.config.software {
             w.attribute(&Attribute::Software(s))?;
         }
@@ -656,6 +663,21 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
                 self.close();
                 self.push_event(TurnEvent::Deallocated);
             }
+            // [RFC 8489 §6.3.4] "If the error code is 500 through 599, the client MAY resend the
+            // request; clients that do so MUST limit the number of times they do
+            // this."
+            500..=599 if p.retries < MAX_RETRIES => {
+                let _ = self.start(now, p.request, p.retries + 1);
+            }
+            // [RFC 8656 §5] "A client receiving a 437 error response to a request other than
+            // Allocate MUST assume the allocation no longer exists."
+            437 if p.request != Request::Allocate => {
+                self.close();
+                self.push_event(TurnEvent::AllocationFailed(TurnFailure::Error {
+                    code: 437,
+                    reason: e.reason.to_owned(),
+                }));
+            }
             code => self.fail(
                 &p.request,
                 TurnFailure::Error {
@@ -726,6 +748,10 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
     fn on_success(&mut self, now: Instant, request: &Request, msg: &Message<'_>) {
         match request {
             Request::Allocate => {
+                // [RFC 8656 §7.3] "If the client receives an Allocate success response, then it MUST
+                // check that the mapped address and the relayed transport address or
+                // addresses are part of an address family or families that the client
+                // understands and is prepared to handle."
                 let relayed = match msg.get(AttributeType::XOR_RELAYED_ADDRESS) {
                     Some(Ok(Attribute::XorRelayedAddress(a))) => a,
                     _ => {

@@ -389,6 +389,27 @@ impl TurnServer {
             Err(f) => return self.auth_error(now, from, msg, &f).map(Some),
         };
         let key = Some((&auth.key, auth.algorithm));
+        if msg.method() != Method::ALLOCATE {
+            match self.allocations.get(&from) {
+                // [RFC 8656 §5] "For all TURN messages (including ChannelData) EXCEPT an Allocate
+                // request, if the 5-tuple does not identify an existing allocation,
+                // then the message MUST either be rejected with a 437 Allocation
+                // Mismatch error (if it is a request) or be silently ignored"
+                None => {
+                    return self
+                        .error(msg, ErrorCode::ALLOCATION_MISMATCH, key, None)
+                        .map(Some);
+                }
+                // [RFC 8656 §5] "then the request MUST be rejected with a 441 (Wrong Credentials)
+                // error."
+                Some(a) if a.username != auth.username => {
+                    return self
+                        .error(msg, ErrorCode::WRONG_CREDENTIALS, key, None)
+                        .map(Some);
+                }
+                Some(_) => {}
+            }
+        }
         match msg.method() {
             Method::ALLOCATE => self
                 .allocate(now, from, msg, key, &auth.username, allocate_relay)
@@ -622,9 +643,15 @@ impl TurnServer {
         }
         // [RFC 8656 §10.2] "When the server receives the CreatePermission request, it processes
         // as per Section 5 plus the specific rules mentioned here."
+        // [RFC 8656 §10.2] "The CreatePermission request MUST contain at least one XOR-PEER-ADDRESS
+        // attribute and MAY contain multiple such attributes."
         if peers.is_empty() {
             return self.error(msg, ErrorCode::BAD_REQUEST, key, None);
         }
+        // [RFC 8656 §10.2] "If an XOR-PEER-ADDRESS attribute contains an address of an address
+        // family that is not the same as that of a relayed transport address
+        // for the allocation, the server MUST generate an error response with
+        // the 443 (Peer Address Family Mismatch) response code."
         if peers.iter().any(|p| p.is_ipv4() != relayed_v4) {
             return self.error(msg, ErrorCode::PEER_ADDRESS_FAMILY_MISMATCH, key, None);
         }
