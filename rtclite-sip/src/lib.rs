@@ -4,6 +4,7 @@
 mod access;
 pub mod builder;
 pub mod digest;
+pub mod dialog;
 mod error;
 mod framer;
 mod header_name;
