@@ -350,3 +350,404 @@ pub fn verify_response(
     }
     Ok(got)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attribute::encode_password_algorithms;
+    use crate::message::{MessageType, MessageWriter, TransactionId};
+
+    const CLIENT: &str = "192.0.2.10:4000";
+
+    fn short_term_request(
+        username: Option<&str>,
+        key: Option<&IntegrityKey>,
+        sha256: bool,
+    ) -> Vec<u8> {
+        let mut buf = Vec::new();
+        let mut w = MessageWriter::new(
+            &mut buf,
+            MessageType::BINDING_REQUEST,
+            TransactionId([5; 12]),
+        );
+        if let Some(u) = username {
+            w.attribute(&Attribute::Username(u)).unwrap();
+        }
+        if let Some(k) = key {
+            if sha256 {
+                w.message_integrity_sha256(k).unwrap();
+            } else {
+                w.message_integrity(k).unwrap();
+            }
+        }
+        w.finish();
+        buf
+    }
+
+    // [RFC 8489 §9.1.3 test] "If the message is a request, the server MUST reject the request
+    // with an error response.  This response MUST use an error code
+    // of 400 (Bad Request)."
+    #[test]
+    fn short_term_missing_username_or_integrity_is_400() {
+        let key = IntegrityKey::short_term("pw").unwrap();
+        for bytes in [
+            short_term_request(None, Some(&key), false),
+            short_term_request(Some("u"), None, false),
+        ] {
+            let msg = Message::parse(&bytes).unwrap();
+            let err = verify_short_term_request(&msg, |_| Some(key.clone())).unwrap_err();
+            assert!(
+                matches!(err, AuthFailure::Missing { code: 400, .. }),
+                "{err:?}"
+            );
+            assert_eq!(err.error_code(), 400);
+        }
+    }
+
+    // [RFC 8489 §9.1.3 test] "If the USERNAME does not contain a username value currently valid
+    // within the server"
+    #[test]
+    fn short_term_unknown_user_and_bad_integrity_are_401() {
+        let key = IntegrityKey::short_term("pw").unwrap();
+        let bytes = short_term_request(Some("u"), Some(&key), false);
+        let msg = Message::parse(&bytes).unwrap();
+        let err = verify_short_term_request(&msg, |_| None).unwrap_err();
+        assert_eq!(err, AuthFailure::UnknownUser { section: "§9.1.3" });
+        assert_eq!(err.error_code(), 401);
+        let other = IntegrityKey::short_term("other").unwrap();
+        let err = verify_short_term_request(&msg, |_| Some(other.clone())).unwrap_err();
+        assert_eq!(
+            err,
+            AuthFailure::IntegrityMismatch {
+                attribute: "MESSAGE-INTEGRITY",
+                section: "§9.1.3"
+            }
+        );
+        let ok = verify_short_term_request(&msg, |u| (u == "u").then(|| key.clone())).unwrap();
+        assert_eq!(
+            (ok.username, ok.algorithm),
+            (Some("u"), IntegrityAlgorithm::Sha1)
+        );
+    }
+
+    // [RFC 8489 §9.1.4 test] "the algorithm in the response has to match;
+    // otherwise, the response MUST be discarded."
+    #[test]
+    fn response_algorithm_must_match_the_request() {
+        let key = IntegrityKey::short_term("pw").unwrap();
+        let bytes = short_term_request(Some("u"), Some(&key), true);
+        let msg = Message::parse(&bytes).unwrap();
+        assert_eq!(
+            verify_response(&msg, &key, None),
+            Ok(IntegrityAlgorithm::Sha256)
+        );
+        assert_eq!(
+            verify_response(&msg, &key, Some(IntegrityAlgorithm::Sha1)),
+            Err(AuthFailure::AlgorithmMismatch)
+        );
+        let bare = short_term_request(Some("u"), None, false);
+        assert!(matches!(
+            verify_response(&Message::parse(&bare).unwrap(), &key, None),
+            Err(AuthFailure::Missing { .. })
+        ));
+    }
+
+    struct Server {
+        algs: Vec<u8>,
+        stale: bool,
+    }
+
+    impl LongTermServer for Server {
+        fn realm(&self) -> &str {
+            "example.org"
+        }
+        fn nonce_state(&self, _nonce: &str, _client: SocketAddr) -> NonceState {
+            if self.stale {
+                NonceState::Stale
+            } else {
+                NonceState::Valid
+            }
+        }
+        fn key_for(&self, username: &str, algorithm: PasswordAlgorithm) -> Option<IntegrityKey> {
+            (username == "alice")
+                .then(|| IntegrityKey::long_term("alice", "example.org", "pw", algorithm).unwrap())
+        }
+        fn user_for_hash(&self, hash: &[u8; 32]) -> Option<String> {
+            (*hash == crate::integrity::userhash("alice", "example.org").unwrap())
+                .then(|| "alice".to_owned())
+        }
+        fn password_algorithms(&self) -> &[u8] {
+            &self.algs
+        }
+    }
+
+    struct Req<'a> {
+        user: Option<&'a str>,
+        userhash: bool,
+        realm: bool,
+        nonce: &'a str,
+        algs: Option<&'a [u8]>,
+        alg: Option<PasswordAlgorithm>,
+        key: Option<IntegrityKey>,
+    }
+
+    fn long_term(r: Req<'_>) -> Vec<u8> {
+        let mut buf = Vec::new();
+        let mut w = MessageWriter::new(
+            &mut buf,
+            MessageType::BINDING_REQUEST,
+            TransactionId([6; 12]),
+        );
+        if let Some(u) = r.user {
+            w.attribute(&Attribute::Username(u)).unwrap();
+        }
+        let hash = crate::integrity::userhash("alice", "example.org").unwrap();
+        if r.userhash {
+            w.attribute(&Attribute::UserHash(&hash)).unwrap();
+        }
+        if r.realm {
+            w.attribute(&Attribute::Realm("example.org")).unwrap();
+        }
+        w.attribute(&Attribute::Nonce(r.nonce)).unwrap();
+        if let Some(a) = r.algs {
+            w.raw_attribute(AttributeType::PASSWORD_ALGORITHMS, a)
+                .unwrap();
+        }
+        if let Some(a) = r.alg {
+            w.attribute(&Attribute::PasswordAlgorithm(
+                crate::attribute::PasswordAlgorithmEntry {
+                    algorithm: a.code(),
+                    parameters: &[],
+                },
+            ))
+            .unwrap();
+        }
+        if let Some(k) = &r.key {
+            if r.algs.is_some() {
+                w.message_integrity_sha256(k).unwrap();
+            } else {
+                w.message_integrity(k).unwrap();
+            }
+        }
+        w.finish();
+        buf
+    }
+
+    fn md5_key() -> IntegrityKey {
+        IntegrityKey::long_term("alice", "example.org", "pw", PasswordAlgorithm::Md5).unwrap()
+    }
+
+    fn base() -> Req<'static> {
+        Req {
+            user: Some("alice"),
+            userhash: false,
+            realm: true,
+            nonce: "n0nce",
+            algs: None,
+            alg: None,
+            key: Some(md5_key()),
+        }
+    }
+
+    fn check(r: Req<'_>, server: &Server) -> Result<LongTermAuthenticated, AuthFailure> {
+        let bytes = long_term(r);
+        let msg = Message::parse(&bytes).unwrap();
+        verify_long_term_request(&msg, CLIENT.parse().unwrap(), server)
+    }
+
+    // [RFC 8489 §9.2.4 test] "If the message does not contain a MESSAGE-INTEGRITY or MESSAGE-
+    // INTEGRITY-SHA256 attribute, the server MUST generate an error
+    // response with an error code of 401 (Unauthenticated)."
+    #[test]
+    fn long_term_checks_in_order_each_named() {
+        let s = Server {
+            algs: Vec::new(),
+            stale: false,
+        };
+        let e = check(
+            Req {
+                key: None,
+                ..base()
+            },
+            &s,
+        )
+        .unwrap_err();
+        assert_eq!(e.error_code(), 401);
+        assert!(matches!(
+            e,
+            AuthFailure::Missing {
+                missing: "MESSAGE-INTEGRITY or MESSAGE-INTEGRITY-SHA256",
+                ..
+            }
+        ));
+        let e = check(
+            Req {
+                realm: false,
+                ..base()
+            },
+            &s,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (
+                e.error_code(),
+                matches!(
+                    e,
+                    AuthFailure::Missing {
+                        missing: "REALM or NONCE",
+                        ..
+                    }
+                )
+            ),
+            (400, true)
+        );
+        let e = check(
+            Req {
+                user: None,
+                ..base()
+            },
+            &s,
+        )
+        .unwrap_err();
+        assert_eq!(e.error_code(), 400);
+        let e = check(
+            Req {
+                user: Some("mallory"),
+                ..base()
+            },
+            &s,
+        )
+        .unwrap_err();
+        assert_eq!(e, AuthFailure::UnknownUser { section: "§9.2.4" });
+        let wrong = IntegrityKey::long_term("alice", "example.org", "nope", PasswordAlgorithm::Md5)
+            .unwrap();
+        let e = check(
+            Req {
+                key: Some(wrong),
+                ..base()
+            },
+            &s,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            AuthFailure::IntegrityMismatch {
+                attribute: "MESSAGE-INTEGRITY",
+                section: "§9.2.4"
+            }
+        );
+        let ok = check(base(), &s).unwrap();
+        assert_eq!(
+            (ok.username.as_str(), ok.algorithm, ok.password_algorithm),
+            ("alice", IntegrityAlgorithm::Sha1, PasswordAlgorithm::Md5)
+        );
+        // [RFC 8489 §9.2.4 test] "If the NONCE is no longer valid, the server MUST generate an error
+        // response with an error code of 438 (Stale Nonce)."
+        let e = check(
+            base(),
+            &Server {
+                algs: Vec::new(),
+                stale: true,
+            },
+        )
+        .unwrap_err();
+        assert_eq!((e.clone(), e.error_code()), (AuthFailure::StaleNonce, 438));
+    }
+
+    #[test]
+    fn long_term_userhash_resolves_the_user() {
+        let s = Server {
+            algs: Vec::new(),
+            stale: false,
+        };
+        let ok = check(
+            Req {
+                user: None,
+                userhash: true,
+                ..base()
+            },
+            &s,
+        )
+        .unwrap();
+        assert_eq!(ok.username, "alice");
+    }
+
+    // [RFC 8489 §9.2.4 test] "PASSWORD-ALGORITHMS matches
+    // the value sent in the response that sent this NONCE"
+    #[test]
+    fn long_term_password_algorithms_bid_down_protection() {
+        use crate::attribute::PasswordAlgorithmEntry as E;
+        let algs = encode_password_algorithms(&[
+            E {
+                algorithm: 2,
+                parameters: &[],
+            },
+            E {
+                algorithm: 1,
+                parameters: &[],
+            },
+        ])
+        .unwrap();
+        let s = Server {
+            algs: algs.clone(),
+            stale: false,
+        };
+        let cookie = crate::nonce::SecurityFeatures::PASSWORD_ALGORITHMS.nonce_cookie() + "xyz";
+        let sha_key =
+            IntegrityKey::long_term("alice", "example.org", "pw", PasswordAlgorithm::Sha256)
+                .unwrap();
+        let good = Req {
+            nonce: &cookie,
+            algs: Some(&algs),
+            alg: Some(PasswordAlgorithm::Sha256),
+            key: Some(sha_key.clone()),
+            ..base()
+        };
+        let ok = check(good, &s).unwrap();
+        assert_eq!(
+            (ok.algorithm, ok.password_algorithm),
+            (IntegrityAlgorithm::Sha256, PasswordAlgorithm::Sha256)
+        );
+        // An attacker stripped SHA-256 from the list the client echoes.
+        let stripped = encode_password_algorithms(&[E {
+            algorithm: 1,
+            parameters: &[],
+        }])
+        .unwrap();
+        let e = check(
+            Req {
+                nonce: &cookie,
+                algs: Some(&stripped),
+                alg: Some(PasswordAlgorithm::Md5),
+                key: Some(md5_key()),
+                ..base()
+            },
+            &s,
+        )
+        .unwrap_err();
+        assert!(matches!(e, AuthFailure::PasswordAlgorithm(_)), "{e:?}");
+        assert_eq!(e.error_code(), 400);
+        // Only one of the two attributes present.
+        let e = check(
+            Req {
+                nonce: &cookie,
+                algs: None,
+                alg: Some(PasswordAlgorithm::Sha256),
+                ..base()
+            },
+            &s,
+        )
+        .unwrap_err();
+        assert!(matches!(e, AuthFailure::PasswordAlgorithm(_)), "{e:?}");
+        // Neither: processed as MD5.
+        let ok = check(
+            Req {
+                nonce: &cookie,
+                ..base()
+            },
+            &s,
+        )
+        .unwrap();
+        assert_eq!(ok.password_algorithm, PasswordAlgorithm::Md5);
+    }
+}
