@@ -49,7 +49,6 @@ fn entries(text: &str) -> BTreeMap<u16, String> {
             .split('|')
             .next()
             .unwrap_or("")
-            .trim()
             .split_whitespace()
             .next()
             .unwrap_or("");
