@@ -6,6 +6,7 @@ pub mod component;
 pub mod error;
 pub mod im;
 pub mod jid;
+pub mod jingle;
 pub mod sasl;
 pub mod stanza;
 pub mod xml;

@@ -3,7 +3,7 @@
 //! prosody, see the README there) and a stream made of every XEP-0166/0167/
 //! 0176/0177 example stanza.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use proptest::prelude::*;
 use rtclite_xmpp::xml::{Element, StreamParser, XmlEvent};
