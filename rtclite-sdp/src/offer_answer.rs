@@ -545,13 +545,19 @@ pub fn direction_allowed(offered: Direction, answered: Direction) -> bool {
     (!answered.sends() || offered.receives()) && (!answered.receives() || offered.sends())
 }
 
-/// Per-config counters so that several m-lines of one config get distinct ports.
-fn port_for(config: &StreamConfig, uses: &mut [u16], index: usize) -> u16 {
+/// Per-config counters so that several m-lines of one config get distinct
+/// ports: the k-th one gets `port + 2k`.
+fn next_port(config: &StreamConfig, uses: &[u16], index: usize) -> u16 {
     let k = uses.get(index).copied().unwrap_or(0);
+    config.port.saturating_add(k.saturating_mul(2))
+}
+
+fn port_for(config: &StreamConfig, uses: &mut [u16], index: usize) -> u16 {
+    let port = next_port(config, uses, index);
     if let Some(u) = uses.get_mut(index) {
         *u = u.saturating_add(1);
     }
-    config.port.saturating_add(k.saturating_mul(2))
+    port
 }
 
 /// Builds an offer from local capabilities (RFC 3264 §5): one m-line per
@@ -689,8 +695,17 @@ fn build_answer_with(
             // MUST be marked with port zero in the answer."
             _ if om.port == 0 => None,
             Some(ci) => config.streams.get(ci).and_then(|s| {
-                let port = port_for(s, &mut uses, ci);
-                answer_media(offer, i, om, s, port, wanted(i, s.direction))
+                // A rejected stream does not use up a port.
+                let m = answer_media(
+                    offer,
+                    i,
+                    om,
+                    s,
+                    next_port(s, &uses, ci),
+                    wanted(i, s.direction),
+                )?;
+                port_for(s, &mut uses, ci);
+                Some(m)
             }),
             None => None,
         };
