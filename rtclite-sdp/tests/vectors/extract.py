@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Extracts the SDP examples of RFC 8866, RFC 4317 and RFC 3264 section 10
+"""Extracts the SDP examples of RFC 8866, RFC 4317, RFC 3264 section 10 and
+RFC 4568 section 7.1.5
 from the RFC texts into one file per example, lines ended by CRLF.
 
 Run from this directory:  python3 extract.py [RFC_DIR]   (default ../../../../shared/rfc)
@@ -39,6 +40,9 @@ def unpaginate(text):
     return out
 
 
+CONTINUED = False
+
+
 def blocks(rfc):
     lines = unpaginate(open(os.path.join(RFC_DIR, f"rfc{rfc}.txt"), encoding="utf-8").read())
     section, label, i = None, None, 0
@@ -67,6 +71,14 @@ def blocks(rfc):
                         continue
                     break
                 lm = LINE.match(l)
+                if CONTINUED and body and not lm and len(l) - len(l.lstrip(" ")) > indent:
+                    # RFC 4568 folds one long a=crypto line for the page:
+                    # the continuation joins with one space, or none after
+                    # the ";" that separates two key parameters.
+                    sep = "" if body[-1].endswith(";") else " "
+                    body[-1] += sep + l.strip()
+                    j += 1
+                    continue
                 if not lm or len(lm.group(1)) != indent or (j > i and lm.group(2) == "v"):
                     break
                 body.append(l[indent:].rstrip(" "))
@@ -80,11 +92,13 @@ def blocks(rfc):
 
 def main():
     manifest = []
-    wanted = {"8866": None, "4317": None, "3264": "10"}
+    global CONTINUED
+    wanted = {"8866": None, "4317": None, "3264": "10", "4568": "7.1.5"}
     for rfc, only in wanted.items():
+        CONTINUED = rfc == "4568"
         seen = {}
         for section, label, no, body in blocks(rfc):
-            if only and not (section or "").startswith(only):
+            if only and not ((section or "") + ".").startswith(only + "."):
                 continue
             if not any(l.startswith("o=") for l in body):
                 continue  # a lone "v=0" showing the field, not a description
