@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::Error;
 use crate::header::{self, RTCP_CLEAR_HEADER};
@@ -378,6 +379,31 @@ impl Stream {
     }
 }
 
+/// Hasher for the SSRC-keyed stream table. Entries are only inserted by the
+/// local sender or after a packet authenticates, so keys are never chosen by
+/// an attacker and a multiplicative hash (no SipHash) is safe; lookups of
+/// forged SSRCs only cost a probe.
+#[derive(Default, Clone, Copy)]
+struct SsrcHasher(u64);
+
+impl Hasher for SsrcHasher {
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 32)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (self.0 ^ u64::from(n)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type StreamMap = HashMap<u32, Stream, BuildHasherDefault<SsrcHasher>>;
+
 struct Params {
     profile: ProtectionProfile,
     direction: Direction,
@@ -402,8 +428,12 @@ pub struct Context {
     params: Params,
     keys: Vec<KeyEntry>,
     active: usize,
-    streams: HashMap<u32, Stream>,
+    streams: StreamMap,
     events: VecDeque<Event>,
+    /// Copy of an AEAD payload while ring (which zeroes it on failure)
+    /// verifies it; grows to the largest packet once.
+    #[cfg(feature = "ring")]
+    scratch: Vec<u8>,
 }
 
 impl fmt::Debug for Context {
@@ -481,8 +511,10 @@ impl Context {
             },
             keys,
             active: 0,
-            streams: HashMap::new(),
+            streams: StreamMap::default(),
             events: VecDeque::new(),
+            #[cfg(feature = "ring")]
+            scratch: Vec::new(),
         })
     }
 
@@ -520,8 +552,10 @@ impl Context {
             },
             keys: vec![entry],
             active: 0,
-            streams: HashMap::new(),
+            streams: StreamMap::default(),
             events: VecDeque::new(),
+            #[cfg(feature = "ring")]
+            scratch: Vec::new(),
         })
     }
 
@@ -906,7 +940,11 @@ impl Context {
             let iv = keys.gcm_iv(rtp_gcm_unique(hdr.ssrc, v, hdr.seq));
             let (aad, rest) = buf.split_at_mut(hdr.len);
             let (data, tag) = rest[..auth_end - hdr.len].split_at_mut(cipher_end - hdr.len);
-            if !keys.gcm_open(&iv, aad, data, tag) {
+            #[cfg(feature = "ring")]
+            let scratch = &mut self.scratch;
+            #[cfg(not(feature = "ring"))]
+            let scratch = ();
+            if !open_preserving(keys, scratch, &iv, aad, data, tag) {
                 return Err(auth_fail);
             }
             cipher_end
@@ -1176,7 +1214,11 @@ impl Context {
                 aad[8..].copy_from_slice(&esrtcp);
                 let (data, tag) =
                     buf[RTCP_CLEAR_HEADER..e_at].split_at_mut(cipher_end - RTCP_CLEAR_HEADER);
-                if !keys.gcm_open(&iv, &aad, data, tag) {
+                #[cfg(feature = "ring")]
+                let scratch = &mut self.scratch;
+                #[cfg(not(feature = "ring"))]
+                let scratch = ();
+                if !open_preserving(keys, scratch, &iv, &aad, data, tag) {
                     return Err(auth_fail);
                 }
             } else {
@@ -1220,6 +1262,37 @@ impl Context {
         Ok(())
     }
 }
+
+/// AEAD open that leaves `data` unchanged when the tag does not verify.
+fn open_preserving(
+    keys: &KeySet,
+    scratch: Scratch<'_>,
+    iv: &[u8; 12],
+    aad: &[u8],
+    data: &mut [u8],
+    tag: &[u8],
+) -> bool {
+    #[cfg(feature = "ring")]
+    {
+        scratch.clear();
+        scratch.extend_from_slice(data);
+        let ok = keys.gcm_open(iv, aad, data, tag);
+        if !ok {
+            data.copy_from_slice(scratch);
+        }
+        ok
+    }
+    #[cfg(not(feature = "ring"))]
+    {
+        let () = scratch;
+        keys.gcm_open(iv, aad, data, tag)
+    }
+}
+
+#[cfg(feature = "ring")]
+type Scratch<'a> = &'a mut Vec<u8>;
+#[cfg(not(feature = "ring"))]
+type Scratch<'a> = ();
 
 fn replay_check(window: &ReplayWindow, ssrc: u32, index: u64) -> Result<(), Error> {
     match window.check(index) {

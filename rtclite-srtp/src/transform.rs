@@ -9,7 +9,9 @@ use aes::cipher::{
     InnerIvInit, KeyInit, StreamCipher, StreamCipherCoreWrapper, generic_array::GenericArray,
 };
 use aes::{Aes128Enc, Aes256Enc};
+#[cfg(not(feature = "ring"))]
 use aes_gcm::aead::AeadInPlace;
+#[cfg(not(feature = "ring"))]
 use aes_gcm::{Aes128Gcm, Aes256Gcm};
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
@@ -32,8 +34,13 @@ pub(crate) enum Cipher {
     AesCm256(Aes256Enc),
     Null,
     // Boxed: the GCM state (key schedule and GHASH powers) is large.
+    #[cfg(not(feature = "ring"))]
     Gcm128(Box<Aes128Gcm>),
+    #[cfg(not(feature = "ring"))]
     Gcm256(Box<Aes256Gcm>),
+    /// AES-GCM (either key size) through ring's assembly implementation.
+    #[cfg(feature = "ring")]
+    GcmRing(Box<ring::aead::LessSafeKey>),
 }
 
 /// The session keys of one direction of SRTP or SRTCP for one master key.
@@ -113,11 +120,24 @@ impl KeySet {
             CipherKind::AesCm128 => Cipher::AesCm128(Aes128Enc::new(GenericArray::from_slice(k))),
             CipherKind::AesCm256 => Cipher::AesCm256(Aes256Enc::new(GenericArray::from_slice(k))),
             CipherKind::Null => Cipher::Null,
+            #[cfg(not(feature = "ring"))]
             CipherKind::AesGcm128 => {
                 Cipher::Gcm128(Box::new(Aes128Gcm::new(GenericArray::from_slice(k))))
             }
+            #[cfg(not(feature = "ring"))]
             CipherKind::AesGcm256 => {
                 Cipher::Gcm256(Box::new(Aes256Gcm::new(GenericArray::from_slice(k))))
+            }
+            #[cfg(feature = "ring")]
+            CipherKind::AesGcm128 | CipherKind::AesGcm256 => {
+                let alg = if kind == CipherKind::AesGcm128 {
+                    &ring::aead::AES_128_GCM
+                } else {
+                    &ring::aead::AES_256_GCM
+                };
+                let key = ring::aead::UnboundKey::new(alg, k)
+                    .map_err(|_| Error::InvalidPolicy("AES-GCM key".into()))?;
+                Cipher::GcmRing(Box::new(ring::aead::LessSafeKey::new(key)))
             }
         };
         let mut salt = [0u8; 14];
@@ -211,7 +231,11 @@ impl KeySet {
             }
             // [RFC 3711 §4.1.3] "the encryption SHALL simply copy the
             // plaintext input into the ciphertext output"
-            Cipher::Null | Cipher::Gcm128(_) | Cipher::Gcm256(_) => {}
+            Cipher::Null => {}
+            #[cfg(not(feature = "ring"))]
+            Cipher::Gcm128(_) | Cipher::Gcm256(_) => {}
+            #[cfg(feature = "ring")]
+            Cipher::GcmRing(_) => {}
         }
     }
 
@@ -253,6 +277,7 @@ impl KeySet {
 
     /// AEAD encryption in place; returns the 16-octet tag, or `None` when
     /// the plaintext exceeds the GCM limit (P_MAX) or the cipher is not GCM.
+    #[cfg(not(feature = "ring"))]
     pub(crate) fn gcm_seal(&self, iv: &[u8; 12], aad: &[u8], data: &mut [u8]) -> Option<[u8; 16]> {
         let nonce = GenericArray::from_slice(iv);
         let tag = match &self.cipher {
@@ -266,8 +291,46 @@ impl KeySet {
         Some(out)
     }
 
+    /// AEAD encryption in place through ring.
+    #[cfg(feature = "ring")]
+    pub(crate) fn gcm_seal(&self, iv: &[u8; 12], aad: &[u8], data: &mut [u8]) -> Option<[u8; 16]> {
+        let Cipher::GcmRing(key) = &self.cipher else {
+            return None;
+        };
+        let nonce = ring::aead::Nonce::assume_unique_for_key(*iv);
+        let tag = key
+            .seal_in_place_separate_tag(nonce, ring::aead::Aad::from(aad), data)
+            .ok()?;
+        let mut out = [0u8; 16];
+        out.copy_from_slice(tag.as_ref());
+        Some(out)
+    }
+
+    /// AEAD verification and decryption in place through ring. ring
+    /// decrypts while it authenticates and zeroes the payload when the tag
+    /// does not verify.
+    #[cfg(feature = "ring")]
+    pub(crate) fn gcm_open(&self, iv: &[u8; 12], aad: &[u8], data: &mut [u8], tag: &[u8]) -> bool {
+        let Cipher::GcmRing(key) = &self.cipher else {
+            return false;
+        };
+        let Ok(tag) = <[u8; AEAD_TAG_LEN]>::try_from(tag) else {
+            return false;
+        };
+        let nonce = ring::aead::Nonce::assume_unique_for_key(*iv);
+        key.open_in_place_separate_tag(
+            nonce,
+            ring::aead::Aad::from(aad),
+            ring::aead::Tag::from(tag),
+            data,
+            0..,
+        )
+        .is_ok()
+    }
+
     /// AEAD verification and decryption in place; `data` is left unchanged
     /// when the tag does not verify.
+    #[cfg(not(feature = "ring"))]
     pub(crate) fn gcm_open(&self, iv: &[u8; 12], aad: &[u8], data: &mut [u8], tag: &[u8]) -> bool {
         let nonce = GenericArray::from_slice(iv);
         let Some(tag) = tag.get(..AEAD_TAG_LEN) else {

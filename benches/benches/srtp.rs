@@ -1,0 +1,190 @@
+//! SRTP protect and unprotect: rtclite-srtp against webrtc-rs `rtc-srtp`
+//! (ring crypto provider, the fastest Rust peer) and against the crypto
+//! floor (the bare cipher and MAC calls of the same crates on the same
+//! bytes, with no SRTP processing at all), in the same run.
+//!
+//! Rows: AES_CM_128_HMAC_SHA1_80 and AEAD_AES_128_GCM, payloads of 160 and
+//! 1200 octets, protect and unprotect. rtclite-srtp is built with its `ring`
+//! feature (ring's assembly AES-GCM, as rtc-srtp uses); without it GCM runs
+//! on the pure-Rust aes-gcm crate, whose floor is the `floor/aes-gcm-crate`
+//! row. rtclite works in place on the
+//! caller's buffer (no allocation); rtc-srtp returns a new `BytesMut`.
+//! Unprotect inputs are produced in `iter_batched` setup (not timed), each
+//! with a fresh sequence number so that replay protection passes.
+//!
+//! libsrtp (C) is measured by `benches/c/srtp_bench.sh`.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)] // bench harness
+
+use std::hint::black_box;
+
+use aes::cipher::{KeyIvInit, StreamCipher};
+use aes_gcm::aead::{AeadInPlace, KeyInit};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use hmac::{Hmac, Mac};
+use rtclite_srtp::{Context, MasterKey, Policy, ProtectionProfile};
+
+const KEY: [u8; 16] = [
+    96, 180, 31, 4, 119, 137, 128, 252, 75, 194, 252, 44, 63, 56, 61, 55,
+];
+const SALT: [u8; 14] = [247, 26, 49, 94, 99, 29, 79, 94, 5, 111, 252, 216, 62, 195];
+const SSRC: u32 = 0xcafe_babe;
+
+fn rtp(seq: u16, payload_len: usize) -> Vec<u8> {
+    let mut p = vec![0x80, 0x60];
+    p.extend_from_slice(&seq.to_be_bytes());
+    p.extend_from_slice(&(u32::from(seq) * 160).to_be_bytes());
+    p.extend_from_slice(&SSRC.to_be_bytes());
+    p.extend((0..payload_len).map(|i| i as u8));
+    p
+}
+
+fn ours(profile: ProtectionProfile) -> (Context, Context) {
+    let policy = Policy::new(
+        profile,
+        MasterKey::new(&KEY, &SALT[..profile.master_salt_len()]),
+    );
+    (
+        Context::new_outbound(&policy).unwrap(),
+        Context::new_inbound(&policy).unwrap(),
+    )
+}
+
+fn theirs(profile: ProtectionProfile) -> rtc_srtp::context::Context {
+    use rtc_srtp::protection_profile::ProtectionProfile as Their;
+    let p = match profile {
+        ProtectionProfile::AeadAes128Gcm => Their::AeadAes128Gcm,
+        _ => Their::Aes128CmHmacSha1_80,
+    };
+    let provider = rtc_crypto::default_provider().unwrap();
+    rtc_srtp::context::Context::new(
+        &KEY,
+        &SALT[..profile.master_salt_len()],
+        p,
+        None,
+        None,
+        provider.crypto(),
+    )
+    .unwrap()
+}
+
+fn bench(c: &mut Criterion) {
+    for profile in [
+        ProtectionProfile::AesCm128HmacSha1_80,
+        ProtectionProfile::AeadAes128Gcm,
+    ] {
+        for size in [160usize, 1200] {
+            let mut g = c.benchmark_group(format!("srtp/{profile}/{size}"));
+
+            // --- protect ---
+            let (mut tx, _) = ours(profile);
+            let mut seq = 0u16;
+            let mut buf = Vec::with_capacity(12 + size + 64);
+            let plain = rtp(0, size);
+            g.bench_function("protect/rtclite", |b| {
+                b.iter(|| {
+                    seq = seq.wrapping_add(1);
+                    buf.clear();
+                    buf.extend_from_slice(&plain);
+                    buf[2..4].copy_from_slice(&seq.to_be_bytes());
+                    tx.protect_rtp(&mut buf).unwrap();
+                    black_box(buf.len())
+                })
+            });
+            let mut their_tx = theirs(profile);
+            let mut their_plain = plain.clone();
+            let mut seq = 0u16;
+            g.bench_function("protect/rtc-srtp", |b| {
+                b.iter(|| {
+                    seq = seq.wrapping_add(1);
+                    their_plain[2..4].copy_from_slice(&seq.to_be_bytes());
+                    black_box(their_tx.encrypt_rtp(&their_plain).unwrap())
+                })
+            });
+
+            // --- unprotect ---
+            let (mut tx, mut rx) = ours(profile);
+            let mut seq = 0u16;
+            g.bench_function("unprotect/rtclite", |b| {
+                b.iter_batched(
+                    || {
+                        seq = seq.wrapping_add(1);
+                        let mut p = rtp(seq, size);
+                        p.reserve(16);
+                        tx.protect_rtp(&mut p).unwrap();
+                        p
+                    },
+                    |mut p| {
+                        rx.unprotect_rtp(&mut p).unwrap();
+                        p
+                    },
+                    BatchSize::SmallInput,
+                )
+            });
+            let mut their_tx = theirs(profile);
+            let mut their_rx = theirs(profile);
+            let mut seq = 0u16;
+            g.bench_function("unprotect/rtc-srtp", |b| {
+                b.iter_batched(
+                    || {
+                        seq = seq.wrapping_add(1);
+                        their_tx.encrypt_rtp(&rtp(seq, size)).unwrap()
+                    },
+                    |p| black_box(their_rx.decrypt_rtp(&p).unwrap()),
+                    BatchSize::SmallInput,
+                )
+            });
+
+            // --- the crypto floor: the same primitives, no SRTP ---
+            let mut data = rtp(1, size);
+            match profile {
+                ProtectionProfile::AeadAes128Gcm => {
+                    let key = ring::aead::LessSafeKey::new(
+                        ring::aead::UnboundKey::new(&ring::aead::AES_128_GCM, &KEY).unwrap(),
+                    );
+                    g.bench_function("floor/ring-aes-gcm", |b| {
+                        b.iter(|| {
+                            let (aad, body) = data.split_at_mut(12);
+                            let nonce = ring::aead::Nonce::assume_unique_for_key([7u8; 12]);
+                            black_box(
+                                key.seal_in_place_separate_tag(
+                                    nonce,
+                                    ring::aead::Aad::from(&*aad),
+                                    body,
+                                )
+                                .unwrap(),
+                            )
+                        })
+                    });
+                    let gcm = aes_gcm::Aes128Gcm::new_from_slice(&KEY).unwrap();
+                    let nonce = aes_gcm::Nonce::from([7u8; 12]);
+                    g.bench_function("floor/aes-gcm-crate", |b| {
+                        b.iter(|| {
+                            let (aad, body) = data.split_at_mut(12);
+                            black_box(gcm.encrypt_in_place_detached(&nonce, aad, body).unwrap())
+                        })
+                    });
+                }
+                _ => {
+                    let mac = <Hmac<sha1::Sha1> as Mac>::new_from_slice(&[3u8; 20]).unwrap();
+                    let aes = aes::Aes128Enc::new_from_slice(&KEY).unwrap();
+                    g.bench_function("floor/aes-ctr+hmac-sha1", |b| {
+                        b.iter(|| {
+                            let mut ctr =
+                                ctr::Ctr128BE::<aes::Aes128>::new(&KEY.into(), &[9u8; 16].into());
+                            ctr.apply_keystream(&mut data[12..]);
+                            let mut m = mac.clone();
+                            m.update(&data);
+                            m.update(&[0, 0, 0, 0]);
+                            black_box((m.finalize().into_bytes(), &aes))
+                        })
+                    });
+                }
+            }
+            g.finish();
+        }
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
