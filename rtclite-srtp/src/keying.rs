@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 
 use crate::Error;
-use crate::context::{MAX_SRTCP_LIFETIME, MAX_SRTP_LIFETIME, MasterKey};
+use crate::context::{MAX_SRTCP_LIFETIME, MAX_SRTP_LIFETIME, MasterKey, Policy};
 use crate::profile::ProtectionProfile;
 
 /// Largest MKI length an SDES key parameter may give (octets).
@@ -197,6 +197,54 @@ impl fmt::Display for InlineKey {
         }
         Ok(())
     }
+}
+
+/// The policy one SDES crypto attribute describes: every `inline:` key of
+/// its key-params (with their MKIs), and the smallest lifetime given.
+///
+/// ```
+/// use rtclite_srtp::{Context, InlineKey, ProtectionProfile, policy_from_inline_keys};
+/// let p = ProtectionProfile::AesCm128HmacSha1_80;
+/// let keys = [
+///     InlineKey::parse("inline:MTIzNDU2Nzg5QUJDREUwMTIzNDU2Nzg5QUJjZGVm|2^20|1:4", p).unwrap(),
+///     InlineKey::parse("inline:QUJjZGVmMTIzNDU2Nzg5QUJDREUwMTIzNDU2Nzg5|2^20|2:4", p).unwrap(),
+/// ];
+/// let policy = policy_from_inline_keys(p, &keys).unwrap();
+/// assert_eq!(policy.master_keys()[1].mki(), &[0, 0, 0, 2]);
+/// let _rx = Context::new_inbound(&policy).unwrap();
+/// ```
+pub fn policy_from_inline_keys(
+    profile: ProtectionProfile,
+    keys: &[InlineKey],
+) -> Result<Policy, Error> {
+    let (first, rest) = keys
+        .split_first()
+        .ok_or_else(|| sdes_err("no inline key".into()))?;
+    // [RFC 4568 §6.1] "When the key parameter contains more than one master
+    // key, all the master keys in that key parameter MUST include an MKI
+    // value."
+    if keys.len() > 1 && keys.iter().any(|k| k.mki.is_none()) {
+        return Err(sdes_err("several keys, but not all have an MKI".into()));
+    }
+    // [RFC 4568 §6.1] "When using the MKI, the MKI length MUST be the same for
+    // all keys in a given crypto attribute."
+    if keys
+        .iter()
+        .any(|k| k.mki.map(|m| m.1) != first.mki.map(|m| m.1))
+    {
+        return Err(sdes_err("MKI lengths differ".into()));
+    }
+    let mut policy = Policy::new(profile, first.master_key(profile)?);
+    for k in rest {
+        policy = policy.with_master_key(k.master_key(profile)?);
+    }
+    let (srtp, srtcp) = keys
+        .iter()
+        .map(InlineKey::lifetimes)
+        .fold((MAX_SRTP_LIFETIME, MAX_SRTCP_LIFETIME), |(a, b), (c, d)| {
+            (a.min(c), b.min(d))
+        });
+    Ok(policy.with_key_lifetime(srtp, srtcp))
 }
 
 /// The four values the DTLS-SRTP exporter output is split into.

@@ -15,7 +15,7 @@ pub use context::{
     MAX_SRTCP_LIFETIME, MAX_SRTP_LIFETIME, MasterKey, Policy, Session,
 };
 pub use error::Error;
-pub use keying::{DtlsSrtpKeys, InlineKey, MAX_SDES_MKI_LEN};
+pub use keying::{DtlsSrtpKeys, InlineKey, MAX_SDES_MKI_LEN, policy_from_inline_keys};
 pub use profile::{CipherKind, ProtectionProfile};
 pub use replay::{MAX_REPLAY_WINDOW, MIN_REPLAY_WINDOW};
 pub use transform::SessionKeyMaterial;

@@ -3,7 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a panic is a failed test
 
-use rtclite_srtp::{DtlsSrtpKeys, InlineKey, ProtectionProfile as P};
+use rtclite_srtp::{
+    Context, DtlsSrtpKeys, InlineKey, ProtectionProfile as P, policy_from_inline_keys,
+};
 
 // [RFC 4568 §6.1 test] "The following definition provides an example for
 // AES_CM_128_HMAC_SHA1_80:"
@@ -94,4 +96,35 @@ fn profile_names_parse_and_print() {
         assert_eq!(profile.to_string(), profile.name());
     }
     assert!("AES_CM_128_HMAC_SHA1_81".parse::<P>().is_err());
+}
+
+// [RFC 4568 §6.1 test] "When the key parameter contains more than one master
+// key, all the master keys in that key parameter MUST include an MKI value."
+#[test]
+fn rfc4568_several_inline_keys_make_one_policy() {
+    let p = P::AesCm128HmacSha1_80;
+    let a = InlineKey::parse(
+        "inline:MTIzNDU2Nzg5QUJDREUwMTIzNDU2Nzg5QUJjZGVm|2^20|1:4",
+        p,
+    )
+    .unwrap();
+    let b = InlineKey::parse(
+        "inline:QUJjZGVmMTIzNDU2Nzg5QUJDREUwMTIzNDU2Nzg5|2^20|2:4",
+        p,
+    )
+    .unwrap();
+    let policy = policy_from_inline_keys(p, &[a.clone(), b.clone()]).unwrap();
+    assert_eq!(policy.master_keys().len(), 2);
+    assert_eq!(policy.master_keys()[0].mki(), &[0, 0, 0, 1]);
+    let mut tx = Context::new_outbound(&policy).unwrap();
+    let mut rx = Context::new_inbound(&policy).unwrap();
+    tx.set_active_master_key(1).unwrap();
+    let mut pkt = vec![0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 1, 2, 3];
+    tx.protect_rtp(&mut pkt).unwrap();
+    rx.unprotect_rtp(&mut pkt).unwrap();
+    let no_mki = InlineKey::parse("inline:QUJjZGVmMTIzNDU2Nzg5QUJDREUwMTIzNDU2Nzg5", p).unwrap();
+    assert!(policy_from_inline_keys(p, &[a.clone(), no_mki]).is_err());
+    let short = InlineKey::parse("inline:QUJjZGVmMTIzNDU2Nzg5QUJDREUwMTIzNDU2Nzg5|2:2", p).unwrap();
+    assert!(policy_from_inline_keys(p, &[a, short]).is_err());
+    assert!(policy_from_inline_keys(p, &[]).is_err());
 }
