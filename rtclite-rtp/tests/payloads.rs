@@ -31,7 +31,7 @@ fn rows(name: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// [RFC 3551 §6 test] Tables 4 and 5, every static row, in the same order.
+/// RFC 3551 section 6, Tables 4 and 5: every static row, in the same order.
 #[test]
 fn rfc3551_static_payload_types_match_tables_4_and_5() {
     let rows = rows("rfc3551_static_payload_types.txt");
@@ -260,7 +260,9 @@ fn rfc3611_loss_rle_examples() {
     let e1b = parse_chunks(&rows[2]);
     let t2 = trace(&rows[3]);
     let e2 = parse_chunks(&rows[4]);
-    // [RFC 3611 §4.1 test] both published encodings describe the trace.
+    // Both published encodings describe the trace:
+    // [RFC 3611 §4.1 test] "The mapping from a sequence of lost and received
+    // packets into a sequence of chunks is not necessarily unique."
     assert_eq!(RleChunk::decode(e1a.iter().copied(), 45), t1);
     assert_eq!(RleChunk::decode(e1b.iter().copied(), 45), t1);
     assert_eq!(RleChunk::decode(e2.iter().copied(), 45), t2);

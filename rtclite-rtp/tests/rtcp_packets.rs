@@ -81,7 +81,7 @@ fn sender_report_and_sdes_round_trip() {
 
 #[test]
 fn cumulative_lost_is_signed_24_bit_and_clamped() {
-    // [RFC 3550 §A.3 test] "clamp at 0x7fffff for positive loss or 0x800000
+    // [RFC 3550 §A.3 test] "clamped at 0x7fffff for positive loss or 0x800000
     // for negative loss"
     let mut buf = [0u8; 64];
     let mut w = RtcpWriter::new(&mut buf);
@@ -178,7 +178,7 @@ fn bye_app_and_feedback_round_trip() {
         .flat_map(|p| p.lost().collect::<Vec<_>>())
         .collect();
     // [RFC 4585 §6.2.1 test] "bit i of the bit mask is set to 1 if the receiver
-    // has not received RTP packet number (PID+i+1) (modulo 2^16)"
+    // has not received RTP packet number (PID+i) (modulo 2^16)"
     assert_eq!(lost, vec![65535, 0, 2]);
     let RtcpPacket::Psfb(pli) = p[4] else {
         panic!()

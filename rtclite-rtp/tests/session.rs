@@ -54,8 +54,9 @@ fn sequence_wrap_at_65535_counts_a_cycle() {
     assert_eq!(s.expected(), 6);
     assert_eq!(s.received(), 5);
     assert_eq!(s.cumulative_lost(), 1);
+    // 256 * 1 / 6 = 42:
     // [RFC 3550 §A.3 test] "fraction = (lost_interval << 8) /
-    // expected_interval;"  256 * 1 / 6 = 42.
+    // expected_interval;"
     assert_eq!(s.take_fraction_lost(), 42);
     // Nothing new since: the next interval has no loss.
     assert_eq!(s.take_fraction_lost(), 0);
@@ -235,8 +236,8 @@ fn first_report_is_rr_with_cname_within_the_initial_bounds() {
     let RtcpPacket::Sdes(sdes) = p[1] else {
         panic!()
     };
-    // [RFC 3550 §6.1 test] "Each compound RTCP packet MUST include an SDES
-    // CNAME item"
+    // [RFC 3550 §6.1 test] "An SDES packet containing a CNAME item MUST be
+    // included in each compound RTCP packet"
     assert_eq!(
         sdes.chunks().next().unwrap().cname(),
         Some(&b"user1@host"[..])

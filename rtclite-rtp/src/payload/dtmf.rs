@@ -35,8 +35,9 @@ pub struct TelephoneEvent {
 impl TelephoneEvent {
     /// Decodes one report from four octets.
     pub fn from_bytes(b: [u8; 4]) -> Self {
+        // The R bit is not decoded:
         // [RFC 4733 §2.3.3] "The sender MUST set it to zero, and the receiver
-        // MUST ignore it." -- the R bit is not decoded.
+        // MUST ignore it."
         Self {
             event: b[0],
             end: b[1] & 0x80 != 0,

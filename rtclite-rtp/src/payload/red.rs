@@ -108,8 +108,8 @@ impl<'a> RedPayload<'a> {
                 let block = RedBlock {
                     payload_type: b0 & 0x7f,
                     timestamp_offset: 0,
-                    // [RFC 2198 §3] the primary block has no length field:
-                    // it runs to the end of the payload.
+                    // The primary block has no length field (RFC 2198
+                    // section 3): it runs to the end of the payload.
                     data: payload.get(data..)?,
                     primary: true,
                 };

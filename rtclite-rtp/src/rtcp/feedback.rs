@@ -21,7 +21,7 @@ impl NackPair {
     /// Every sequence number this entry reports lost, in order.
     pub fn lost(&self) -> impl Iterator<Item = u16> + '_ {
         // [RFC 4585 §6.2.1] "bit i of the bit mask is set to 1 if the receiver
-        // has not received RTP packet number (PID+i+1) (modulo 2^16)"
+        // has not received RTP packet number (PID+i) (modulo 2^16)"
         core::iter::once(self.pid).chain(
             (0..16u16)
                 .filter(|i| self.blp & (1 << i) != 0)
@@ -92,8 +92,8 @@ pub struct TransportFeedback<'a> {
 }
 
 fn common<'a>(body: &'a [u8], offset: usize, packet: &'static str) -> Result<&'a [u8], RtcpError> {
-    // [RFC 4585 §6.1] "The length of the feedback message MUST be set to 2+n,
-    // with n being the number of 32-bit words in the FCI field."
+    // [RFC 4585 §6.1] "The length of this packet in 32-bit words minus one,
+    // including the header"
     body.get(8..).ok_or(malformed(
         offset,
         packet,
@@ -404,7 +404,7 @@ impl RtcpWriter<'_> {
 
     /// Writes a picture loss indication (RFC 4585 §6.3.1).
     pub fn pli(&mut self, sender: Ssrc, media: Ssrc) -> Result<(), RtcpWriteError> {
-        // [RFC 4585 §6.3.1] "PLI does not require parameters.  Therefore, the
+        // [RFC 4585 §6.3.1.2] "PLI does not require parameters.  Therefore, the
         // length field MUST be 2"
         self.feedback_with(PT_PSFB, 1, sender, media, 0, |_| {})
     }

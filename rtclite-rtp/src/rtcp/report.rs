@@ -74,7 +74,7 @@ impl ReportBlock {
     }
 
     fn write(&self, b: &mut [u8]) {
-        // [RFC 3550 §A.3] "clamp at 0x7fffff for positive loss or 0x800000
+        // [RFC 3550 §A.3] "clamped at 0x7fffff for positive loss or 0x800000
         // for negative loss"
         let lost = self.cumulative_lost.clamp(-0x80_0000, 0x7f_ffff);
         put32(b, 0, self.ssrc.0);

@@ -95,7 +95,7 @@ impl<'a> SdesItem<'a> {
             6 => SdesItem::Tool(text),
             7 => SdesItem::Note(text),
             8 => {
-                // [RFC 3550 §6.5.8] "prefix length: 8 bits"
+                // [RFC 3550 §6.5.8] "The prefix length field is 8 bits long."
                 let (&plen, rest) = text.split_first()?;
                 let prefix = rest.get(..usize::from(plen))?;
                 let value = rest.get(usize::from(plen)..)?;

@@ -89,8 +89,9 @@ impl RleChunk {
             }
             n += 1;
         }
-        // [RFC 3611 §4.1.3] "the number of run length plus bit vector chunks
-        // is odd" -- a null chunk then rounds the block out.
+        // A null chunk rounds the block out when
+        // [RFC 3611 §4.1] "the number of run length plus bit vector chunks
+        // is odd"
         if n % 2 == 1 {
             emit(RleChunk::Null);
         }

@@ -426,10 +426,10 @@ impl<R: RngCore> Session<R> {
             }
             Some(a) if *a == from => true,
             Some(_) => {
-                // [RFC 3550 §8.2 exception: we keep the first source and
-                // report the conflict; CNAME-based classification is left to
-                // the application] "MAY choose a different policy to keep new
-                // source"
+                // We keep the first source and report the conflict; telling
+                // collisions from loops by CNAME is left to the application.
+                // [RFC 3550 §8.2 exception: the first source is kept] "MAY
+                // choose a different policy to keep new source"
                 push_bounded(
                     &mut self.events,
                     SessionEvent::ThirdPartyConflict { ssrc, from },
@@ -971,8 +971,7 @@ impl<R: RngCore> Session<R> {
         }
         let mut buf = vec![0u8; MAX_RTCP_SIZE];
         let mut w = RtcpWriter::new(&mut buf);
-        // [RFC 3550 §6.4] "The sender report packet is sent by active
-        // senders" -- an SR carries our sender information while we_sent.
+        // An SR carries our sender information while we_sent.
         let written = if self.we_sent && ssrc == self.ssrc {
             let rtp_timestamp = match self.last_rtp_sent {
                 Some((at, ts)) => {
@@ -992,12 +991,12 @@ impl<R: RngCore> Session<R> {
         } else {
             w.receiver_report(ssrc, &blocks, &[])
         };
-        // [RFC 3550 §6.1] "Each compound RTCP packet MUST include an SDES
-        // CNAME item"
+        // [RFC 3550 §6.1] "An SDES packet containing a CNAME item MUST be
+        // included in each compound RTCP packet"
         let cname = [SdesItem::Cname(&self.cfg.cname)];
         let sdes = w.sdes(&[(ssrc, &cname[..])]);
         let bye_written = match bye {
-            // [RFC 3550 §6.1] "BYE should be the last packet sent with a given
+            // [RFC 3550 §6.1] "BYE SHOULD be the last packet sent with a given
             // SSRC/CSRC."
             Some(reason) => w.bye(&[ssrc], (!reason.is_empty()).then_some(reason)),
             None => Ok(()),
