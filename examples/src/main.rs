@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 mod inspect;
 mod srtp;
 mod stun;
+mod xmpp;
 
 /// Real-time communication protocols, by the RFC.
 #[derive(Debug, Parser)]
@@ -38,6 +39,8 @@ enum Command {
     /// A STUN/TURN server or client on UDP (RFC 8489, RFC 8656).
     #[command(subcommand)]
     Stun(stun::StunCommand),
+    /// An XMPP client on TCP: log in, roster, subscribe, message, ping, Jingle call; listen or echo.
+    Xmpp(xmpp::XmppArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         Command::Inspect(cmd) => inspect::run(cmd),
         Command::Srtp(cmd) => srtp::run(cmd),
         Command::Stun(cmd) => stun::run(cmd),
+        Command::Xmpp(args) => xmpp::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

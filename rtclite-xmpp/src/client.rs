@@ -527,7 +527,8 @@ impl Client {
             }
             State::Sasl(sasl) => self.handle_sasl(now, sasl, &el),
             State::AwaitResume => self.handle_resume(now, &el),
-            s @ (State::AwaitBind | State::Online) => {
+            // Stanzas may still arrive after we sent our closing tag (RFC 6120 §4.4).
+            s @ (State::AwaitBind | State::Online | State::Closing) => {
                 self.state = s;
                 self.handle_stream_element(now, el)
             }
