@@ -1459,16 +1459,21 @@ impl OfferAnswer {
         Ok(self.negotiated.insert(negotiated))
     }
 
-    /// Abandons our pending offer (e.g. the request carrying it failed);
-    /// the previous state stays in force.
+    /// Abandons our pending offer (it was refused, or the request carrying
+    /// it failed): the previous state stays in force, and the `o=` version
+    /// goes back to that of the last completed exchange, so the next
+    /// description is one more than the one the peer accepted (the peer
+    /// compares with that one, RFC 3264 §8).
     pub fn cancel_offer(&mut self) {
-        if let Some(o) = &self.pending {
-            // The version was spent; keep it so the next offer is newer.
-            if let Some(v) = o.origin.session_version_number() {
+        if self.pending.take().is_some() {
+            if let Some(v) = self
+                .last_local
+                .as_ref()
+                .and_then(|l| l.origin.session_version_number())
+            {
                 self.version = v;
             }
         }
-        self.pending = None;
     }
 
     /// Checks the `o=` rules of RFC 3264 §8 for a description from the peer.

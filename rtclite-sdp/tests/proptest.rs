@@ -399,3 +399,119 @@ proptest! {
         }
     }
 }
+
+// ---- later offers (RFC 3264 §8) over random operation sequences ----
+
+#[derive(Debug, Clone)]
+enum Op {
+    AliceOffers,
+    BobOffers,
+    Hold(bool, usize),
+    Resume(bool, usize),
+    Remove(bool, usize),
+    AddAudio(bool),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => Just(Op::AliceOffers),
+        3 => Just(Op::BobOffers),
+        2 => (any::<bool>(), 0usize..4).prop_map(|(a, i)| Op::Hold(a, i)),
+        2 => (any::<bool>(), 0usize..4).prop_map(|(a, i)| Op::Resume(a, i)),
+        1 => (any::<bool>(), 0usize..4).prop_map(|(a, i)| Op::Remove(a, i)),
+        1 => any::<bool>().prop_map(Op::AddAudio),
+    ]
+}
+
+fn party(name: &str, addr: &str, port: u16) -> rtclite_sdp::offer_answer::OfferAnswer {
+    let cfg = EndpointConfig::new(name, 7, addr)
+        .with_stream(
+            StreamConfig::new("audio", "RTP/AVP", port)
+                .with_codec(Codec::new(0, "PCMU", 8000))
+                .with_codec(Codec::telephone_event(101)),
+        )
+        .with_stream(
+            StreamConfig::new("video", "RTP/AVP", port + 100)
+                .with_codec(Codec::new(96, "VP8", 90000)),
+        );
+    rtclite_sdp::offer_answer::OfferAnswer::new(cfg, 1)
+}
+
+fn exchange(
+    offerer: &mut rtclite_sdp::offer_answer::OfferAnswer,
+    answerer: &mut rtclite_sdp::offer_answer::OfferAnswer,
+) -> Result<(), TestCaseError> {
+    let before = offerer
+        .local_description()
+        .map(|d| (d.media.len(), d.origin.session_version_number().unwrap()));
+    let offer = offerer.create_offer().unwrap();
+    // The offer goes over the wire.
+    let text = offer.to_string();
+    let offer = SessionDescription::parse(text.as_bytes()).unwrap();
+    if let Some((n, v)) = before {
+        // [RFC 3264 §8 test] "if the previous SDP had N "m=" lines, the new
+        // SDP MUST have at least N "m=" lines."
+        prop_assert!(offer.media.len() >= n);
+        let nv = offer.origin.session_version_number().unwrap();
+        prop_assert!(nv == v || nv == v + 1);
+    }
+    match answerer.receive_offer(&offer) {
+        Ok(answer) => {
+            let text = answer.to_string();
+            let answer = SessionDescription::parse(text.as_bytes()).unwrap();
+            offerer.receive_answer(&answer).unwrap();
+            let (a, b) = (
+                offerer.negotiated().unwrap(),
+                answerer.negotiated().unwrap(),
+            );
+            prop_assert_eq!(a.media.len(), b.media.len());
+            for (x, y) in a.media.iter().zip(&b.media) {
+                // Both sides agree on what flows where.
+                prop_assert_eq!(x.accepted, y.accepted);
+                prop_assert_eq!(x.direction, y.direction.reversed());
+                let xs: Vec<_> = x
+                    .codecs
+                    .iter()
+                    .map(|c| (c.send_payload_type, c.recv_payload_type))
+                    .collect();
+                let mut ys: Vec<_> = y
+                    .codecs
+                    .iter()
+                    .map(|c| (c.recv_payload_type, c.send_payload_type))
+                    .collect();
+                ys.sort_unstable();
+                let mut xs_sorted = xs.clone();
+                xs_sorted.sort_unstable();
+                prop_assert_eq!(xs_sorted, ys);
+            }
+        }
+        // Every stream removed or rejected: the offer is refused as a whole.
+        Err(rtclite_sdp::NegotiationError::NothingInCommon) => offerer.cancel_offer(),
+        Err(e) => return Err(TestCaseError::fail(format!("{e}\n{text}"))),
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn later_offers_keep_both_sides_in_agreement(ops in prop::collection::vec(op(), 1..24)) {
+        let mut alice = party("alice", "192.0.2.1", 4000);
+        let mut bob = party("bob", "192.0.2.2", 6000);
+        exchange(&mut alice, &mut bob)?;
+        for op in ops {
+            match op {
+                Op::AliceOffers => exchange(&mut alice, &mut bob)?,
+                Op::BobOffers => exchange(&mut bob, &mut alice)?,
+                Op::Hold(a, i) => { let _ = if a { alice.hold(i) } else { bob.hold(i) }; }
+                Op::Resume(a, i) => { let _ = if a { alice.resume(i) } else { bob.resume(i) }; }
+                Op::Remove(a, i) => { let _ = if a { alice.remove_stream(i) } else { bob.remove_stream(i) }; }
+                Op::AddAudio(a) => {
+                    let s = StreamConfig::new("audio", "RTP/AVP", 8000).with_codec(Codec::new(8, "PCMA", 8000));
+                    if a { alice.add_stream(s); } else { bob.add_stream(s); }
+                }
+            }
+        }
+    }
+}
