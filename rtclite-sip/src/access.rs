@@ -36,6 +36,10 @@ impl<'a> Message<'a> {
     /// The single value of a header field that must appear once: first line,
     /// whole value; several lines with different values are an error.
     fn single(&self, name: HeaderName) -> Result<(usize, &'a str), Error> {
+        if self.is_repeated(name) == Some(false) {
+            let h = self.header(name).ok_or_else(|| self.missing(name))?;
+            return Ok((self.value_offset(name).unwrap_or(0), h.raw_value()));
+        }
         let mut it = self.headers_of(name);
         let first = it.next().ok_or_else(|| self.missing(name))?;
         for other in it {
@@ -88,9 +92,16 @@ impl<'a> Message<'a> {
 
     /// The topmost Via value.
     pub fn top_via(&self) -> Result<Via<'a>, Error> {
-        self.via()
-            .next()
-            .unwrap_or_else(|| Err(self.missing(HeaderName::Via)))
+        let h = self
+            .header(HeaderName::Via)
+            .ok_or_else(|| self.missing(HeaderName::Via))?;
+        let raw = h.raw_value();
+        let first = match crate::syntax::find_top(raw, b',') {
+            Some(i) => raw.get(..i).unwrap_or_default(),
+            None => raw,
+        };
+        let off = self.value_offset(HeaderName::Via).unwrap_or(0);
+        Via::parse(first).map_err(|e| self.locate(HeaderName::Via, off, e))
     }
 
     /// The From header field (`from` is the RFC's name for it).

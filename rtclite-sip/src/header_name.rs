@@ -374,7 +374,11 @@ impl HeaderName {
 
     /// Looks a name up, long or compact form, ignoring case.
     pub fn from_name(name: &str) -> Self {
-        let b = name.as_bytes();
+        Self::from_bytes(name.as_bytes())
+    }
+
+    /// [`HeaderName::from_name`] on bytes.
+    pub fn from_bytes(b: &[u8]) -> Self {
         if let [c] = b {
             // [RFC 3261 §7.3.3] "SIP provides a mechanism to represent common header field
             // names in an abbreviated form"
@@ -401,81 +405,77 @@ impl HeaderName {
             return HeaderName::Other;
         };
         // [RFC 3261 §7.3.1] "When comparing header fields, field names are always case-insensitive."
-        let candidates: &[HeaderName] = match first {
-            b'a' => &[
-                HeaderName::Accept,
-                HeaderName::AcceptEncoding,
-                HeaderName::AcceptLanguage,
-                HeaderName::AlertInfo,
-                HeaderName::Allow,
-                HeaderName::AllowEvents,
-                HeaderName::AuthenticationInfo,
-                HeaderName::Authorization,
-            ],
-            b'c' => &[
-                HeaderName::CallId,
-                HeaderName::CSeq,
-                HeaderName::Contact,
-                HeaderName::ContentLength,
-                HeaderName::ContentType,
-                HeaderName::CallInfo,
-                HeaderName::ContentDisposition,
-                HeaderName::ContentEncoding,
-                HeaderName::ContentLanguage,
-            ],
-            b'd' => &[HeaderName::Date],
-            b'e' => &[
-                HeaderName::ErrorInfo,
-                HeaderName::Event,
-                HeaderName::Expires,
-            ],
-            b'f' => &[HeaderName::From],
-            b'i' => &[HeaderName::InReplyTo],
-            b'm' => &[
-                HeaderName::MaxForwards,
-                HeaderName::MimeVersion,
-                HeaderName::MinExpires,
-                HeaderName::MinSe,
-            ],
-            b'o' => &[HeaderName::Organization],
-            b'p' => &[
-                HeaderName::PAssertedIdentity,
-                HeaderName::Path,
-                HeaderName::Priority,
-                HeaderName::ProxyAuthenticate,
-                HeaderName::ProxyAuthorization,
-                HeaderName::ProxyRequire,
-            ],
-            b'r' => &[
-                HeaderName::Route,
-                HeaderName::RecordRoute,
-                HeaderName::RAck,
-                HeaderName::Reason,
+        let candidates: &[HeaderName] = match (b.len(), first) {
+            (2, b't') => &[HeaderName::To],
+            (3, b'v') => &[HeaderName::Via],
+            (4, b'c') => &[HeaderName::CSeq],
+            (4, b'd') => &[HeaderName::Date],
+            (4, b'f') => &[HeaderName::From],
+            (4, b'p') => &[HeaderName::Path],
+            (4, b'r') => &[HeaderName::RAck, HeaderName::RSeq],
+            (5, b'a') => &[HeaderName::Allow],
+            (5, b'e') => &[HeaderName::Event],
+            (5, b'r') => &[HeaderName::Route],
+            (6, b'a') => &[HeaderName::Accept],
+            (6, b'm') => &[HeaderName::MinSe],
+            (6, b'r') => &[HeaderName::Reason],
+            (6, b's') => &[HeaderName::Server],
+            (7, b'c') => &[HeaderName::CallId, HeaderName::Contact],
+            (7, b'e') => &[HeaderName::Expires],
+            (7, b'r') => &[HeaderName::Require],
+            (7, b's') => &[HeaderName::Subject],
+            (7, b'w') => &[HeaderName::Warning],
+            (8, b'p') => &[HeaderName::Priority],
+            (8, b'r') => &[
                 HeaderName::ReferTo,
-                HeaderName::ReferredBy,
                 HeaderName::Replaces,
                 HeaderName::ReplyTo,
-                HeaderName::Require,
-                HeaderName::RetryAfter,
-                HeaderName::RSeq,
             ],
-            b's' => &[
-                HeaderName::Server,
-                HeaderName::SessionExpires,
-                HeaderName::Subject,
-                HeaderName::SubscriptionState,
-                HeaderName::Supported,
+            (9, b'c') => &[HeaderName::CallInfo],
+            (9, b's') => &[HeaderName::Supported],
+            (9, b't') => &[HeaderName::Timestamp],
+            (10, b'a') => &[HeaderName::AlertInfo],
+            (10, b'e') => &[HeaderName::ErrorInfo],
+            (10, b'u') => &[HeaderName::UserAgent],
+            (11, b'i') => &[HeaderName::InReplyTo],
+            (11, b'm') => &[HeaderName::MinExpires],
+            (11, b'r') => &[HeaderName::ReferredBy, HeaderName::RetryAfter],
+            (11, b'u') => &[HeaderName::Unsupported],
+            (12, b'a') => &[HeaderName::AllowEvents],
+            (12, b'c') => &[HeaderName::ContentType],
+            (12, b'm') => &[HeaderName::MaxForwards, HeaderName::MimeVersion],
+            (12, b'o') => &[HeaderName::Organization],
+            (12, b'r') => &[HeaderName::RecordRoute],
+            (13, b'a') => &[HeaderName::Authorization],
+            (13, b'p') => &[HeaderName::ProxyRequire],
+            (14, b'c') => &[HeaderName::ContentLength],
+            (15, b'a') => &[HeaderName::AcceptEncoding, HeaderName::AcceptLanguage],
+            (15, b's') => &[HeaderName::SessionExpires],
+            (16, b'c') => &[HeaderName::ContentEncoding, HeaderName::ContentLanguage],
+            (16, b'w') => &[HeaderName::WwwAuthenticate],
+            (18, b'p') => &[HeaderName::ProxyAuthenticate],
+            (18, b's') => &[HeaderName::SubscriptionState],
+            (19, b'a') => &[HeaderName::AuthenticationInfo],
+            (19, b'c') => &[HeaderName::ContentDisposition],
+            (19, b'p') => &[
+                HeaderName::PAssertedIdentity,
+                HeaderName::ProxyAuthorization,
             ],
-            b't' => &[HeaderName::To, HeaderName::Timestamp],
-            b'u' => &[HeaderName::Unsupported, HeaderName::UserAgent],
-            b'v' => &[HeaderName::Via],
-            b'w' => &[HeaderName::Warning, HeaderName::WwwAuthenticate],
             _ => &[],
         };
         candidates
             .iter()
             .copied()
-            .find(|h| h.as_str().len() == b.len() && h.as_str().eq_ignore_ascii_case(name))
+            .find(|h| {
+                // Known names hold only letters and '-': OR-ing 0x20 folds
+                // case exactly, once CR (0x0d, which would fold to '-') is
+                // excluded.
+                let n = h.as_str().as_bytes();
+                n.len() == b.len()
+                    && n.iter()
+                        .zip(b)
+                        .all(|(x, y)| (x | 0x20) == (y | 0x20) && *y != 0x0d)
+            })
             .unwrap_or(HeaderName::Other)
     }
 }

@@ -9,7 +9,8 @@ use std::fmt;
 
 use crate::error::{Error, ErrorKind, syntax};
 use crate::syntax::{
-    Params, find_top, is_lws, is_token, is_token_char, parse_u32, quoted_len, trim_lws, unquote,
+    Params, check_param, find_top, is_lws, is_token, is_token_char, parse_u32, quoted_len,
+    trim_lws, unquote,
 };
 use crate::uri::{Host, Uri, parse_port};
 
@@ -28,6 +29,10 @@ fn split_params(s: &str) -> (&str, Params<'_>) {
 
 fn check_params(p: &Params<'_>) -> Result<(), Error> {
     p.validate().map_err(|e| syntax(e).rfc(S25))
+}
+
+fn find_byte(s: &str, c: u8) -> Option<usize> {
+    s.bytes().position(|b| b == c)
 }
 
 /// `name-addr / addr-spec` with header parameters: the value of From, To,
@@ -53,15 +58,11 @@ impl<'a> NameAddr<'a> {
             })?;
             (s.get(..n), trim_lws(s.get(n..).unwrap_or_default()))
         } else {
-            match find_top(s, b'<').or_else(|| s.find('<')) {
+            match find_byte(s, b'<') {
                 Some(i) => {
                     let d = trim_lws(s.get(..i).unwrap_or_default());
                     // display-name = *(token LWS)/ quoted-string
-                    if !d
-                        .split(|c: char| c.is_ascii() && is_lws(c as u8))
-                        .filter(|t| !t.is_empty())
-                        .all(is_token)
-                    {
+                    if !d.bytes().all(|b| is_token_char(b) || is_lws(b)) {
                         return Err(
                             syntax("display-name is neither tokens nor a quoted-string").rfc(S25)
                         );
@@ -72,9 +73,8 @@ impl<'a> NameAddr<'a> {
             }
         };
         if let Some(rest) = after_display.strip_prefix('<') {
-            let close = rest
-                .find('>')
-                .ok_or_else(|| syntax("'<' without matching '>'").rfc(S25))?;
+            let close =
+                find_byte(rest, b'>').ok_or_else(|| syntax("'<' without matching '>'").rfc(S25))?;
             let uri_text = rest.get(..close).unwrap_or_default();
             let uri = Uri::parse(uri_text)?;
             let after = trim_lws(rest.get(close + 1..).unwrap_or_default());
@@ -239,6 +239,9 @@ pub struct Via<'a> {
     pub port: Option<u16>,
     /// The via-params.
     pub params: Params<'a>,
+    branch: Option<Option<&'a str>>,
+    received: Option<Option<&'a str>>,
+    rport: Option<Option<&'a str>>,
 }
 
 impl<'a> Via<'a> {
@@ -246,10 +249,13 @@ impl<'a> Via<'a> {
     pub fn parse(s: &'a str) -> Result<Self, Error> {
         const S: &str = "RFC 3261 §20.42";
         let s = trim_lws(s);
-        let mut parts = s.splitn(3, '/');
-        let name = trim_lws(parts.next().unwrap_or_default());
-        let version = trim_lws(parts.next().unwrap_or_default());
-        let rest = trim_lws(parts.next().unwrap_or_default());
+        // SLASH = SWS "/" SWS
+        let slash1 = find_byte(s, b'/').unwrap_or(s.len());
+        let name = trim_lws(s.get(..slash1).unwrap_or_default());
+        let tail = s.get(slash1 + 1..).unwrap_or_default();
+        let slash2 = find_byte(tail, b'/').unwrap_or(tail.len());
+        let version = trim_lws(tail.get(..slash2).unwrap_or_default());
+        let rest = trim_lws(tail.get(slash2 + 1..).unwrap_or_default());
         if !is_token(name) || !is_token(version) {
             return Err(syntax("expected sent-protocol name/version/transport").rfc(S));
         }
@@ -268,8 +274,7 @@ impl<'a> Via<'a> {
         let (sent_by, params) = split_params(after);
         // COLON = SWS ":" SWS; remove white space around the port colon
         let (host, port) = if sent_by.starts_with('[') {
-            let close = sent_by
-                .find(']')
+            let close = find_byte(sent_by, b']')
                 .ok_or_else(|| syntax("IPv6 reference without closing ']'").rfc(S25))?;
             let host = Host::parse(sent_by.get(..=close).unwrap_or_default())?;
             let rest = trim_lws(sent_by.get(close + 1..).unwrap_or_default());
@@ -280,25 +285,42 @@ impl<'a> Via<'a> {
             };
             (host, port)
         } else {
-            match sent_by.split_once(':') {
-                Some((h, p)) => (Host::parse(trim_lws(h))?, Some(parse_port(trim_lws(p))?)),
+            match find_byte(sent_by, b':') {
+                Some(i) => (
+                    Host::parse(trim_lws(sent_by.get(..i).unwrap_or_default()))?,
+                    Some(parse_port(trim_lws(
+                        sent_by.get(i + 1..).unwrap_or_default(),
+                    ))?),
+                ),
                 None => (Host::parse(sent_by)?, None),
             }
         };
-        check_params(&params)?;
-        let via = Via {
+        let mut via = Via {
             protocol_name: name,
             protocol_version: version,
             transport,
             host,
             port,
             params,
+            branch: None,
+            received: None,
+            rport: None,
         };
-        if let Some(r) = via.params.get("received") {
-            // via-received = "received" EQUAL (IPv4address / IPv6address)
-            if r.and_then(parse_received).is_none() {
-                return Err(syntax("received parameter is not an IPv4 or IPv6 address")
-                    .rfc("RFC 5118 §4.5"));
+        // One pass over the parameters: check each and keep the ones a
+        // transaction layer reads on every message.
+        for (n, v) in params.iter() {
+            check_param(n, v).map_err(|e| syntax(e).rfc(S25))?;
+            if n.eq_ignore_ascii_case("branch") && via.branch.is_none() {
+                via.branch = Some(v);
+            } else if n.eq_ignore_ascii_case("received") && via.received.is_none() {
+                // via-received = "received" EQUAL (IPv4address / IPv6address)
+                if v.and_then(parse_received).is_none() {
+                    return Err(syntax("received parameter is not an IPv4 or IPv6 address")
+                        .rfc("RFC 5118 §4.5"));
+                }
+                via.received = Some(v);
+            } else if n.eq_ignore_ascii_case("rport") && via.rport.is_none() {
+                via.rport = Some(v);
             }
         }
         Ok(via)
@@ -314,12 +336,12 @@ impl<'a> Via<'a> {
 
     /// The `branch` parameter.
     pub fn branch(&self) -> Option<&'a str> {
-        self.params.get("branch").flatten()
+        self.branch.flatten()
     }
 
     /// The `received` parameter as written.
     pub fn received(&self) -> Option<&'a str> {
-        self.params.get("received").flatten()
+        self.received.flatten()
     }
 
     /// The `received` parameter as an address; an IPv6 address is accepted
@@ -331,9 +353,7 @@ impl<'a> Via<'a> {
     /// The `rport` parameter (RFC 3581): `Some(None)` when present without a
     /// value (request), `Some(Some(p))` when filled in (response).
     pub fn rport(&self) -> Option<Option<u16>> {
-        self.params
-            .get("rport")
-            .map(|v| v.and_then(|p| p.parse::<u16>().ok()))
+        self.rport.map(|v| v.and_then(|p| p.parse::<u16>().ok()))
     }
 
     /// The `maddr` parameter.

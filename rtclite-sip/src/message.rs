@@ -114,18 +114,20 @@ impl Version {
     pub const SIP_2_0: Self = Self { major: 2, minor: 0 };
 }
 
+/// Byte range in the message; `u16` suffices because a message is at most
+/// [`MAX_MESSAGE_SIZE`] (65 535) bytes, which keeps the index small.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Span {
-    start: u32,
-    end: u32,
+    start: u16,
+    end: u16,
 }
 
 impl Span {
     fn new(start: usize, end: usize) -> Self {
-        // Both are bounded by MAX_MESSAGE_SIZE, far below u32::MAX.
+        // Both are bounded by MAX_MESSAGE_SIZE = u16::MAX.
         Self {
-            start: u32::try_from(start).unwrap_or(u32::MAX),
-            end: u32::try_from(end).unwrap_or(u32::MAX),
+            start: u16::try_from(start).unwrap_or(u16::MAX),
+            end: u16::try_from(end).unwrap_or(u16::MAX),
         }
     }
     fn get(self, s: &str) -> &str {
@@ -156,6 +158,35 @@ enum StartSpans {
     },
 }
 
+/// The header fields whose first line and repetition the index records, so
+/// that the core lookups are O(1).
+const CORE: [HeaderName; 8] = [
+    HeaderName::Via,
+    HeaderName::From,
+    HeaderName::To,
+    HeaderName::CallId,
+    HeaderName::CSeq,
+    HeaderName::MaxForwards,
+    HeaderName::ContentLength,
+    HeaderName::ContentType,
+];
+
+const fn core_index(name: HeaderName) -> Option<usize> {
+    match name {
+        HeaderName::Via => Some(0),
+        HeaderName::From => Some(1),
+        HeaderName::To => Some(2),
+        HeaderName::CallId => Some(3),
+        HeaderName::CSeq => Some(4),
+        HeaderName::MaxForwards => Some(5),
+        HeaderName::ContentLength => Some(6),
+        HeaderName::ContentType => Some(7),
+        _ => None,
+    }
+}
+
+const NONE: u8 = u8::MAX;
+
 /// The index a parse builds: spans into the buffer, no pointers, so the same
 /// index serves the borrowed and the owned message.
 #[derive(Debug, Clone)]
@@ -163,6 +194,10 @@ pub(crate) struct Layout {
     start: StartSpans,
     count: usize,
     slots: [Slot; MAX_HEADERS],
+    /// Slot of the first line of each `CORE` field, `NONE` when absent.
+    first: [u8; CORE.len()],
+    /// Bit i set when `CORE[i]` has more than one line.
+    repeated: u8,
     head_end: usize,
     body: Span,
 }
@@ -351,6 +386,9 @@ fn skip_ws(buf: &[u8], mut pos: usize, end: usize) -> usize {
 
 /// Parses `SIP/1*DIGIT.1*DIGIT` (the literal is case-insensitive, RFC 5234).
 fn parse_version(s: &[u8]) -> Option<Version> {
+    if s == b"SIP/2.0" {
+        return Some(Version::SIP_2_0);
+    }
     let prefix = s.get(..4)?;
     if !prefix.eq_ignore_ascii_case(b"SIP/") {
         return None;
@@ -494,6 +532,8 @@ impl<'a> Message<'a> {
             start,
             count: 0,
             slots: [Slot::default(); MAX_HEADERS],
+            first: [NONE; CORE.len()],
+            repeated: 0,
             head_end: 0,
             body: Span::default(),
         };
@@ -544,9 +584,7 @@ impl<'a> Message<'a> {
             }
             let vs = skip_ws(buf, pos + colon + 1, end);
             let ve = trim_end_ws(buf, vs, end);
-            let kind = std::str::from_utf8(name)
-                .map(HeaderName::from_name)
-                .unwrap_or(HeaderName::Other);
+            let kind = HeaderName::from_bytes(name);
             let slot = layout
                 .slots
                 .get_mut(layout.count)
@@ -557,6 +595,13 @@ impl<'a> Message<'a> {
                 kind,
                 folded: false,
             };
+            if let Some(ci) = core_index(kind) {
+                match layout.first.get_mut(ci) {
+                    Some(f) if *f == NONE => *f = u8::try_from(layout.count).unwrap_or(NONE),
+                    Some(_) => layout.repeated |= 1 << ci,
+                    None => {}
+                }
+            }
             layout.count += 1;
             if kind == HeaderName::ContentLength {
                 // checked after folding is resolved, below
@@ -758,7 +803,18 @@ impl<'a> Message<'a> {
 
     /// The first line of the known header field `name`.
     pub fn header(&self, name: HeaderName) -> Option<Header<'a>> {
+        if let Some(ci) = core_index(name) {
+            let i = *self.layout.first.get(ci)?;
+            return self.slots().get(usize::from(i)).map(|s| self.header_at(s));
+        }
         self.headers_of(name).next()
+    }
+
+    /// True when the core field `name` (Via, From, To, Call-ID, CSeq,
+    /// Max-Forwards, Content-Length, Content-Type) has more than one line;
+    /// `None` for other fields.
+    pub(crate) fn is_repeated(&self, name: HeaderName) -> Option<bool> {
+        core_index(name).map(|ci| self.layout.repeated & (1 << ci) != 0)
     }
 
     /// The first line whose name matches `name` (case-insensitive; long or
@@ -772,10 +828,17 @@ impl<'a> Message<'a> {
 
     /// Byte offset of the value of the first `name` line (for error reports).
     pub(crate) fn value_offset(&self, name: HeaderName) -> Option<usize> {
+        if let Some(ci) = core_index(name) {
+            let i = *self.layout.first.get(ci)?;
+            return self
+                .slots()
+                .get(usize::from(i))
+                .map(|s| usize::from(s.value.start));
+        }
         self.slots()
             .iter()
             .find(|s| s.kind == name)
-            .map(|s| s.value.start as usize)
+            .map(|s| usize::from(s.value.start))
     }
 
     /// Every comma-separated value of every `name` line, in order

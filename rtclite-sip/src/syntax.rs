@@ -11,13 +11,87 @@ pub(crate) const fn is_lws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
+/// Character classes of RFC 3261 §25.1 as bit flags in one table, so that
+/// every class test is one load and one mask.
+pub(crate) mod class {
+    /// `token`.
+    pub(crate) const TOKEN: u8 = 1;
+    /// `unreserved` (alphanum / mark).
+    pub(crate) const UNRESERVED: u8 = 2;
+    /// `user-unreserved`.
+    pub(crate) const USER_EXTRA: u8 = 4;
+    /// password extras: `& = + $ ,`.
+    pub(crate) const PASSWORD_EXTRA: u8 = 8;
+    /// `param-unreserved`.
+    pub(crate) const PARAM_EXTRA: u8 = 16;
+    /// `hnv-unreserved`.
+    pub(crate) const HEADER_EXTRA: u8 = 32;
+    /// hostname characters (alphanum, `-`, `.`).
+    pub(crate) const HOST: u8 = 64;
+    /// The separators `=` and `&` of uri-parameters and URI headers.
+    pub(crate) const EQ_AMP: u8 = 128;
+}
+
+const fn build_table() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let alnum = b.is_ascii_alphanumeric();
+        let mut f = 0;
+        if alnum
+            || matches!(
+                b,
+                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+            )
+        {
+            f |= class::TOKEN;
+        }
+        if alnum
+            || matches!(
+                b,
+                b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+            )
+        {
+            f |= class::UNRESERVED;
+        }
+        if matches!(b, b'&' | b'=' | b'+' | b'$' | b',' | b';' | b'?' | b'/') {
+            f |= class::USER_EXTRA;
+        }
+        if matches!(b, b'&' | b'=' | b'+' | b'$' | b',') {
+            f |= class::PASSWORD_EXTRA;
+        }
+        if matches!(b, b'[' | b']' | b'/' | b':' | b'&' | b'+' | b'$') {
+            f |= class::PARAM_EXTRA;
+        }
+        if matches!(b, b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$') {
+            f |= class::HEADER_EXTRA;
+        }
+        if alnum || matches!(b, b'-' | b'.') {
+            f |= class::HOST;
+        }
+        if matches!(b, b'=' | b'&') {
+            f |= class::EQ_AMP;
+        }
+        t[i] = f;
+        i += 1;
+    }
+    t
+}
+
+/// The class table, indexed by byte.
+pub(crate) static CLASS: [u8; 256] = build_table();
+
+/// True when byte `b` is in any of the classes `mask`.
+#[inline]
+pub(crate) fn in_class(b: u8, mask: u8) -> bool {
+    CLASS[b as usize] & mask != 0
+}
+
 /// `token` characters (RFC 3261 §25.1).
-pub(crate) const fn is_token_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
-        )
+#[inline]
+pub(crate) fn is_token_char(b: u8) -> bool {
+    in_class(b, class::TOKEN)
 }
 
 /// True when `s` is a non-empty `token`.
@@ -27,7 +101,16 @@ pub(crate) fn is_token(s: &str) -> bool {
 
 /// `s` without leading and trailing LWS.
 pub(crate) fn trim_lws(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_ascii() && is_lws(c as u8))
+    let b = s.as_bytes();
+    let mut start = 0;
+    let mut end = b.len();
+    while start < end && b.get(start).is_some_and(|c| is_lws(*c)) {
+        start += 1;
+    }
+    while end > start && b.get(end - 1).is_some_and(|c| is_lws(*c)) {
+        end -= 1;
+    }
+    s.get(start..end).unwrap_or_default()
 }
 
 /// Splits `s` at every `sep` that is outside a quoted string and outside
@@ -176,6 +259,74 @@ pub(crate) fn parse_u32(s: &str) -> Option<u32> {
     s.parse().ok()
 }
 
+/// Iterator over [`Params`]: a single left-to-right scan, no allocation.
+#[derive(Debug, Clone)]
+pub struct ParamIter<'a> {
+    s: &'a str,
+    pos: usize,
+    done: bool,
+}
+
+impl<'a> Iterator for ParamIter<'a> {
+    type Item = (&'a str, Option<&'a str>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let s = self.s;
+        let b = s.as_bytes();
+        let len = b.len();
+        let at = |p: usize| b.get(p).copied().unwrap_or(0);
+        let skip = |mut p: usize| {
+            while p < len && is_lws(at(p)) {
+                p += 1;
+            }
+            p
+        };
+        let mut p = skip(self.pos);
+        let seg = p;
+        while p < len && !matches!(at(p), b'=' | b';') && !is_lws(at(p)) {
+            p += 1;
+        }
+        let name = s.get(seg..p).unwrap_or_default();
+        p = skip(p);
+        let mut value = None;
+        if at(p) == b'=' {
+            p = skip(p + 1);
+            if at(p) == b'"' {
+                let rest = s.get(p..).unwrap_or_default();
+                let q = quoted_len(rest).unwrap_or(rest.len());
+                value = s.get(p..p + q);
+                p += q;
+            } else {
+                let v0 = p;
+                while p < len && at(p) != b';' && !is_lws(at(p)) {
+                    p += 1;
+                }
+                value = s.get(v0..p);
+            }
+            p = skip(p);
+        }
+        if p >= len {
+            self.done = true;
+            return Some((name, value));
+        }
+        if at(p) == b';' {
+            self.pos = p + 1;
+            return Some((name, value));
+        }
+        // Junk after the parameter: the whole piece up to the next ';'.
+        let end = find_top(s.get(p..).unwrap_or_default(), b';').map_or(len, |i| p + i);
+        if end >= len {
+            self.done = true;
+        } else {
+            self.pos = end + 1;
+        }
+        Some((trim_lws(s.get(seg..end).unwrap_or_default()), None))
+    }
+}
+
 /// Generic parameters `;name[=value]` (RFC 3261 §25.1 `generic-param`),
 /// kept as the raw text after the first `;`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -200,20 +351,15 @@ impl<'a> Params<'a> {
     }
 
     /// Every parameter in order: name and optional value (quotes kept).
-    pub fn iter(&self) -> impl Iterator<Item = (&'a str, Option<&'a str>)> + 'a {
-        let raw = self.raw;
-        let it = if trim_lws(raw).is_empty() {
-            None
-        } else {
-            Some(split_top(raw, b';'))
-        };
-        it.into_iter().flatten().map(|p| match find_top(p, b'=') {
-            Some(i) => (
-                trim_lws(p.get(..i).unwrap_or_default()),
-                Some(trim_lws(p.get(i + 1..).unwrap_or_default())),
-            ),
-            None => (p, None),
-        })
+    /// An empty parameter (`;;`) yields an empty name; text that does not
+    /// fit `name[=value]` yields the whole piece as the name, so that
+    /// validation rejects it.
+    pub fn iter(&self) -> ParamIter<'a> {
+        ParamIter {
+            s: self.raw,
+            pos: 0,
+            done: trim_lws(self.raw).is_empty(),
+        }
     }
 
     /// The first parameter called `name` (case-insensitive): `Some(None)` for
@@ -232,24 +378,28 @@ impl<'a> Params<'a> {
     /// Checks every parameter against `generic-param` (RFC 3261 §25.1):
     /// a token name and a token, host or quoted-string value.
     pub(crate) fn validate(&self) -> Result<(), &'static str> {
-        for (n, v) in self.iter() {
-            if !is_token(n) {
-                return Err("parameter name is not a token");
-            }
-            if let Some(v) = v {
-                if v.starts_with('"') {
-                    if quoted_len(v) != Some(v.len()) {
-                        return Err("unterminated quoted-string in parameter value");
-                    }
-                } else if v.is_empty()
-                    || !v
-                        .bytes()
-                        .all(|b| is_token_char(b) || matches!(b, b'[' | b']' | b':'))
-                {
-                    return Err("parameter value is not a token, host or quoted-string");
-                }
-            }
-        }
-        Ok(())
+        self.iter().try_for_each(|(n, v)| check_param(n, v))
     }
+}
+
+/// Checks one parameter against `generic-param` (RFC 3261 §25.1): a token
+/// name and a token, host or quoted-string value.
+pub(crate) fn check_param(n: &str, v: Option<&str>) -> Result<(), &'static str> {
+    if !is_token(n) {
+        return Err("parameter name is not a token");
+    }
+    if let Some(v) = v {
+        if v.starts_with('"') {
+            if quoted_len(v) != Some(v.len()) {
+                return Err("unterminated quoted-string in parameter value");
+            }
+        } else if v.is_empty()
+            || !v
+                .bytes()
+                .all(|b| is_token_char(b) || matches!(b, b'[' | b']' | b':'))
+        {
+            return Err("parameter value is not a token, host or quoted-string");
+        }
+    }
+    Ok(())
 }

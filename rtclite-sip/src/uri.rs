@@ -5,7 +5,7 @@ use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::error::{Error, syntax};
-use crate::syntax::{Params, unescape};
+use crate::syntax::{Params, class, in_class, unescape};
 
 const S19: &str = "RFC 3261 §19.1.1";
 const S25: &str = "RFC 3261 §25.1";
@@ -87,31 +87,38 @@ impl fmt::Display for Host<'_> {
 
 /// `hostname = *( domainlabel "." ) toplabel [ "." ]`.
 fn is_hostname(s: &str) -> bool {
-    let s = s.strip_suffix('.').unwrap_or(s);
-    let mut labels = s.split('.').peekable();
-    while let Some(label) = labels.next() {
-        let b = label.as_bytes();
-        let (Some(first), Some(last)) = (b.first(), b.last()) else {
-            return false;
-        };
-        if !first.is_ascii_alphanumeric()
-            || !last.is_ascii_alphanumeric()
-            || !b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
-        {
-            return false;
-        }
-        // toplabel = ALPHA / ALPHA *( alphanum / "-" ) alphanum
-        if labels.peek().is_none() && !first.is_ascii_alphabetic() {
-            return false;
-        }
+    let b = s.strip_suffix('.').unwrap_or(s).as_bytes();
+    if b.is_empty() {
+        return false;
     }
-    true
+    // One pass: every label starts and ends with alphanum, holds only
+    // alphanum and '-'; the last label (toplabel) starts with ALPHA.
+    let mut label_start = 0;
+    let mut prev = b'.';
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'.' {
+            if !prev.is_ascii_alphanumeric() {
+                return false;
+            }
+            label_start = i + 1;
+        } else if c.is_ascii_alphanumeric() {
+            // ok anywhere
+        } else if c == b'-' {
+            if prev == b'.' {
+                return false;
+            }
+        } else {
+            return false;
+        }
+        prev = c;
+    }
+    prev.is_ascii_alphanumeric() && b.get(label_start).is_some_and(u8::is_ascii_alphabetic)
 }
 
 /// Parses `host [":" port]`, returning the host and the port.
 pub(crate) fn parse_hostport(s: &str) -> Result<(Host<'_>, Option<u16>), Error> {
     let (host, port) = if s.starts_with('[') {
-        match s.find(']') {
+        match find_byte(s, b']') {
             Some(i) => {
                 let (h, rest) = s.split_at(i + 1);
                 (h, rest)
@@ -119,8 +126,10 @@ pub(crate) fn parse_hostport(s: &str) -> Result<(Host<'_>, Option<u16>), Error> 
             None => return Err(syntax("IPv6 reference without closing ']'").rfc(S25)),
         }
     } else {
-        match s.find(':') {
-            Some(i) if s.get(i + 1..).is_some_and(|p| !p.contains(':')) => s.split_at(i),
+        match find_byte(s, b':') {
+            Some(i) if s.get(i + 1..).is_some_and(|p| find_byte(p, b':').is_none()) => {
+                s.split_at(i)
+            }
             Some(_) => {
                 return Err(syntax("IPv6 address not enclosed in brackets").rfc("RFC 5118 §4.2"));
             }
@@ -147,16 +156,14 @@ pub(crate) fn parse_port(p: &str) -> Result<u16, Error> {
         .map_err(|_| Error::new(crate::ErrorKind::OutOfRange("port above 65535")).rfc(S25))
 }
 
-const fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
-        )
+/// Position of the first `c` in `s` (short strings: a plain scan).
+fn find_byte(s: &str, c: u8) -> Option<usize> {
+    s.bytes().position(|b| b == c)
 }
 
-/// Checks that every byte is unreserved, in `extra`, or a valid `%HH`.
-fn check_chars(s: &str, extra: &[u8], what: &'static str) -> Result<(), Error> {
+/// Checks that every byte is unreserved, in the class `extra`, or a valid
+/// `%HH`.
+fn check_chars(s: &str, extra: u8, what: &'static str) -> Result<(), Error> {
     let b = s.as_bytes();
     let mut i = 0;
     while let Some(&c) = b.get(i) {
@@ -170,7 +177,7 @@ fn check_chars(s: &str, extra: &[u8], what: &'static str) -> Result<(), Error> {
             i += 3;
             continue;
         }
-        if !is_unreserved(c) && !extra.contains(&c) {
+        if !in_class(c, class::UNRESERVED | extra) {
             return Err(syntax(what).rfc(S25));
         }
         i += 1;
@@ -208,32 +215,40 @@ impl<'a> SipUri<'a> {
         } else {
             return Err(syntax("expected sip: or sips: scheme").rfc(S19));
         };
-        let (userinfo, hostpart) = match rest.find('@') {
+        let (userinfo, hostpart) = match find_byte(rest, b'@') {
             Some(i) => (rest.get(..i), rest.get(i + 1..).unwrap_or_default()),
             None => (None, rest),
         };
         let (user, password) = match userinfo {
             None => (None, None),
             Some(ui) => {
-                let (u, p) = match ui.find(':') {
+                let (u, p) = match find_byte(ui, b':') {
                     Some(i) => (ui.get(..i).unwrap_or_default(), ui.get(i + 1..)),
                     None => (ui, None),
                 };
                 if u.is_empty() {
                     return Err(syntax("empty user part before '@'").rfc(S19));
                 }
-                check_chars(u, b"&=+$,;?/", "character not allowed in the user part")?;
+                check_chars(
+                    u,
+                    class::USER_EXTRA,
+                    "character not allowed in the user part",
+                )?;
                 if let Some(p) = p {
-                    check_chars(p, b"&=+$,", "character not allowed in the password")?;
+                    check_chars(
+                        p,
+                        class::PASSWORD_EXTRA,
+                        "character not allowed in the password",
+                    )?;
                 }
                 (Some(u), p)
             }
         };
-        let (before_headers, headers) = match hostpart.find('?') {
+        let (before_headers, headers) = match find_byte(hostpart, b'?') {
             Some(i) => (hostpart.get(..i).unwrap_or_default(), hostpart.get(i + 1..)),
             None => (hostpart, None),
         };
-        let (hostport, params) = match before_headers.find(';') {
+        let (hostport, params) = match find_byte(before_headers, b';') {
             Some(i) => (
                 before_headers.get(..i).unwrap_or_default(),
                 before_headers.get(i + 1..).unwrap_or_default(),
@@ -245,10 +260,18 @@ impl<'a> SipUri<'a> {
             if p.is_empty() {
                 return Err(syntax("empty uri-parameter").rfc(S25));
             }
-            check_chars(p, b"[]/:&+$=", "character not allowed in a uri-parameter")?;
+            check_chars(
+                p,
+                class::PARAM_EXTRA | class::EQ_AMP,
+                "character not allowed in a uri-parameter",
+            )?;
         }
         if let Some(h) = headers {
-            check_chars(h, b"[]/?:+$&=", "character not allowed in URI headers")?;
+            check_chars(
+                h,
+                class::HEADER_EXTRA | class::EQ_AMP,
+                "character not allowed in URI headers",
+            )?;
         }
         Ok(SipUri {
             secure,
@@ -399,7 +422,7 @@ impl<'a> TelUri<'a> {
     pub fn parse(s: &'a str) -> Result<Self, Error> {
         let rest = strip_scheme(s, "tel:")
             .ok_or_else(|| syntax("expected tel: scheme").rfc("RFC 3966 §3"))?;
-        let (number, params) = match rest.find(';') {
+        let (number, params) = match find_byte(rest, b';') {
             Some(i) => (
                 rest.get(..i).unwrap_or_default(),
                 rest.get(i + 1..).unwrap_or_default(),
@@ -499,9 +522,11 @@ impl<'a> Uri<'a> {
     /// Parses a URI by scheme. Unknown schemes are accepted when they are
     /// syntactically an `absoluteURI` (RFC 3261 §25.1; RFC 4475 §3.3.2).
     pub fn parse(s: &'a str) -> Result<Self, Error> {
-        let (scheme, rest) = s
-            .split_once(':')
-            .ok_or_else(|| syntax("URI without scheme").rfc(S25))?;
+        let colon = find_byte(s, b':').ok_or_else(|| syntax("URI without scheme").rfc(S25))?;
+        let (scheme, rest) = (
+            s.get(..colon).unwrap_or_default(),
+            s.get(colon + 1..).unwrap_or_default(),
+        );
         if scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips") {
             return SipUri::parse(s).map(Uri::Sip);
         }
