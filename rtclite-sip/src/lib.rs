@@ -3,8 +3,8 @@
 
 mod access;
 pub mod builder;
-pub mod digest;
 pub mod dialog;
+pub mod digest;
 mod error;
 mod framer;
 mod header_name;
@@ -26,6 +26,6 @@ pub use message::{
     Header, MAX_HEADERS, MAX_LINE_LEN, MAX_MESSAGE_SIZE, Message, Method, StartLine, Version,
 };
 pub use owned::OwnedMessage;
-pub use syntax::{Params, unescape, unquote};
+pub use syntax::{ParamIter, Params, unescape, unquote};
 pub use uri::{Host, SipUri, TelUri, Uri};
 pub use validate::{Rejection, proxy_validate, validate};
