@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand};
 use rtclite_stun::attribute::{AddressFamily, Attribute, AttributeType};
 use rtclite_stun::message::{Class, Message, MessageType, MessageWriter, TransactionId};
-use rtclite_stun::server::BindingServer;
+use rtclite_stun::server::{BindingServer, ServerAddresses};
 use rtclite_stun::transaction::{
     ClientTransaction, TransactionConfig, TransactionEvent, Transport,
 };
@@ -39,6 +39,10 @@ pub(crate) struct ServerArgs {
     /// Where to listen, `udp:HOST:PORT` (port 0 picks a free port).
     #[arg(long)]
     listen: String,
+    /// RFC 5780 NAT behaviour discovery: a second IP address (e.g. 127.0.0.2);
+    /// the server then answers on two addresses and two ports.
+    #[arg(long)]
+    alternate: Option<std::net::IpAddr>,
     /// Also act as a TURN server (RFC 8656), relaying on loopback.
     #[arg(long)]
     turn: bool,
@@ -124,7 +128,7 @@ fn say(json: bool, value: serde_json::Value, text: String) {
 }
 
 enum Incoming {
-    Listen(SocketAddr, Vec<u8>),
+    Listen(SocketAddr, SocketAddr, Vec<u8>),
     Relay(SocketAddr, SocketAddr, Vec<u8>),
 }
 
@@ -134,6 +138,7 @@ fn reader(
     stop: Arc<AtomicBool>,
     tx: mpsc::Sender<Incoming>,
 ) {
+    let local = socket.local_addr().ok();
     std::thread::spawn(move || {
         let mut buf = vec![0u8; 65536];
         while !stop.load(Ordering::Relaxed) {
@@ -142,7 +147,10 @@ fn reader(
                     let data = buf[..n].to_vec();
                     let msg = match relay {
                         Some(r) => Incoming::Relay(r, from, data),
-                        None => Incoming::Listen(from, data),
+                        None => match local {
+                            Some(l) => Incoming::Listen(l, from, data),
+                            None => return,
+                        },
                     };
                     if tx.send(msg).is_err() {
                         return;
@@ -161,10 +169,8 @@ fn reader(
 
 fn server(args: ServerArgs) -> Result<(), CliError> {
     let listen = udp_addr(&args.listen)?;
-    let socket = Arc::new(UdpSocket::bind(listen).map_err(io("--listen"))?);
-    socket
-        .set_read_timeout(Some(Duration::from_millis(200)))
-        .map_err(io("socket"))?;
+    let (sockets, addresses) = bind_server_sockets(listen, args.alternate)?;
+    let socket = sockets[0].clone();
     let local = socket.local_addr().map_err(io("socket"))?;
     say(
         args.json,
@@ -175,9 +181,19 @@ fn server(args: ServerArgs) -> Result<(), CliError> {
     let deadline = args.max_seconds.map(|s| start + Duration::from_secs(s));
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
-    reader(socket.clone(), None, stop.clone(), tx.clone());
+    for s in &sockets {
+        reader(s.clone(), None, stop.clone(), tx.clone());
+    }
+    if let Some(a) = addresses.and_then(|a| a.alternate) {
+        say(
+            args.json,
+            json!({"event": "alternate", "address": format!("udp:{a}")}),
+            format!("alternate udp:{a}"),
+        );
+    }
 
-    let binding = BindingServer::new(concat!("rtclite ", env!("CARGO_PKG_VERSION")));
+    let mut binding = BindingServer::new(concat!("rtclite ", env!("CARGO_PKG_VERSION")));
+    binding.addresses = addresses;
     let mut turn = if args.turn {
         let mut secret = [0u8; 16];
         getrandom_fill(&mut secret);
@@ -221,12 +237,18 @@ fn server(args: ServerArgs) -> Result<(), CliError> {
         };
         let now = Instant::now();
         match (incoming, turn.as_mut()) {
-            (Some(Incoming::Listen(from, data)), None) => {
-                if let Some(r) = binding.handle(local, from, &data) {
-                    let _ = socket.send_to(&r.payload, r.destination);
+            (Some(Incoming::Listen(at, from, data)), None) => {
+                if let Some(r) = binding.handle(at, from, &data) {
+                    // RFC 5780: the reply leaves from the socket CHANGE-REQUEST selects.
+                    if let Some(s) = sockets
+                        .iter()
+                        .find(|s| s.local_addr().ok() == Some(r.source))
+                    {
+                        let _ = s.send_to(&r.payload, r.destination);
+                    }
                 }
             }
-            (Some(Incoming::Listen(from, data)), Some(t)) => {
+            (Some(Incoming::Listen(_, from, data)), Some(t)) => {
                 let mut new_relays = Vec::new();
                 let mut alloc = |family: AddressFamily| {
                     let ip = if family == AddressFamily::Ipv4 {
@@ -296,6 +318,51 @@ fn server(args: ServerArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Binds the listening socket and, with an alternate IP, the three others
+/// of RFC 5780 §6 (A1:P1, A1:P2, A2:P1, A2:P2). Ports picked from 0 are
+/// retried a bounded number of times when the matching port is taken.
+fn bind_server_sockets(
+    listen: SocketAddr,
+    alternate: Option<std::net::IpAddr>,
+) -> Result<(Vec<Arc<UdpSocket>>, Option<ServerAddresses>), CliError> {
+    let prep = |s: UdpSocket| -> Result<Arc<UdpSocket>, CliError> {
+        s.set_read_timeout(Some(Duration::from_millis(200)))
+            .map_err(io("socket"))?;
+        Ok(Arc::new(s))
+    };
+    let Some(alt_ip) = alternate else {
+        let s = prep(UdpSocket::bind(listen).map_err(io("--listen"))?)?;
+        return Ok((vec![s], None));
+    };
+    for _ in 0..20 {
+        let a1p1 = UdpSocket::bind(listen).map_err(io("--listen"))?;
+        let p1 = a1p1.local_addr().map_err(io("socket"))?.port();
+        let Ok(a2p1) = UdpSocket::bind(SocketAddr::new(alt_ip, p1)) else {
+            if listen.port() != 0 {
+                return Err(CliError::Invalid(format!(
+                    "cannot bind {alt_ip}:{p1} for --alternate"
+                )));
+            }
+            continue;
+        };
+        let a2p2 = UdpSocket::bind(SocketAddr::new(alt_ip, 0)).map_err(io("--alternate"))?;
+        let p2 = a2p2.local_addr().map_err(io("socket"))?.port();
+        let Ok(a1p2) = UdpSocket::bind(SocketAddr::new(listen.ip(), p2)) else {
+            continue;
+        };
+        let primary = SocketAddr::new(listen.ip(), p1);
+        let addresses = ServerAddresses {
+            primary,
+            alternate: Some(SocketAddr::new(alt_ip, p2)),
+        };
+        let sockets = vec![prep(a1p1)?, prep(a1p2)?, prep(a2p1)?, prep(a2p2)?];
+        return Ok((sockets, Some(addresses)));
+    }
+    Err(CliError::Invalid(
+        "could not find matching free ports for --alternate".into(),
+    ))
+}
+
 /// Fills `buf` from the thread's CSPRNG (seeded by the OS): the sans-IO
 /// crates take randomness from their caller, and this is the caller.
 fn getrandom_fill(buf: &mut [u8]) {
@@ -320,31 +387,47 @@ fn client(args: ClientArgs) -> Result<(), CliError> {
     }
 }
 
-fn binding_request() -> (TransactionId, Vec<u8>) {
+fn binding_request(change: Option<(bool, bool)>) -> Vec<u8> {
     let mut id = [0u8; 12];
     getrandom_fill(&mut id);
-    let tid = TransactionId(id);
     let mut buf = Vec::new();
-    let mut w = MessageWriter::new(&mut buf, MessageType::BINDING_REQUEST, tid);
+    let mut w = MessageWriter::new(&mut buf, MessageType::BINDING_REQUEST, TransactionId(id));
+    if let Some((change_ip, change_port)) = change {
+        let _ = w.attribute(&Attribute::ChangeRequest {
+            change_ip,
+            change_port,
+        });
+    }
     let _ = w.attribute(&Attribute::Software(concat!(
         "rtclite ",
         env!("CARGO_PKG_VERSION")
     )));
     let _ = w.fingerprint();
-    (tid, buf)
+    buf
 }
 
-/// Runs one Binding transaction; returns the response bytes.
-fn transact(socket: &UdpSocket, server: SocketAddr, request: Vec<u8>) -> Result<Vec<u8>, CliError> {
+/// Shortened timers for the RFC 5780 tests, where silence is an answer.
+fn probe_timers() -> TransactionConfig {
+    TransactionConfig {
+        rto: Duration::from_millis(200),
+        rc: 3,
+        rm: 4,
+        ..TransactionConfig::default()
+    }
+}
+
+/// Runs one Binding transaction; returns the response bytes. With
+/// `any_source`, a response from another server address counts (CHANGE-REQUEST).
+fn transact(
+    socket: &UdpSocket,
+    server: SocketAddr,
+    request: Vec<u8>,
+    any_source: bool,
+    timers: TransactionConfig,
+) -> Result<Vec<u8>, CliError> {
     let start = Instant::now();
-    let mut tx = ClientTransaction::new(
-        start,
-        request,
-        server,
-        Transport::Unreliable,
-        TransactionConfig::default(),
-    )
-    .ok_or_else(|| CliError::Invalid("internal: request does not parse".into()))?;
+    let mut tx = ClientTransaction::new(start, request, server, Transport::Unreliable, timers)
+        .ok_or_else(|| CliError::Invalid("internal: request does not parse".into()))?;
     let mut buf = vec![0u8; 65536];
     loop {
         while let Some(t) = tx.poll_transmit() {
@@ -365,7 +448,7 @@ fn transact(socket: &UdpSocket, server: SocketAddr, request: Vec<u8>) -> Result<
             };
         }
         match socket.recv_from(&mut buf) {
-            Ok((n, from)) if from == server => {
+            Ok((n, from)) if any_source || from == server => {
                 if let Ok(m) = Message::parse(&buf[..n]) {
                     tx.handle_response(&m);
                 }
@@ -411,27 +494,64 @@ fn binding_client(
     socket: &UdpSocket,
     server: SocketAddr,
 ) -> Result<(), CliError> {
-    let (_, req) = binding_request();
-    let (mapped, other) = mapped_of(&transact(socket, server, req)?)?;
+    let req = binding_request(None);
+    let (mapped, other) = mapped_of(&transact(
+        socket,
+        server,
+        req,
+        false,
+        TransactionConfig::default(),
+    )?)?;
     say(
         args.json,
         json!({"event": "mapped", "address": mapped.to_string()}),
         format!("mapped {mapped}"),
     );
-    if let Some(other) = other {
-        // RFC 5780 §4.3: mapping behaviour, by asking the alternate address.
-        let (_, req) = binding_request();
-        let mapping = match transact(socket, other, req).and_then(|b| mapped_of(&b)) {
-            Ok((m2, _)) if m2 == mapped => "endpoint-independent",
-            Ok(_) => "address-dependent-or-stricter",
+    let Some(other) = other else { return Ok(()) };
+    // RFC 5780 §4.3: mapping behaviour. Test II asks the alternate IP on the
+    // primary port, test III the alternate IP and port.
+    let probe = |dest: SocketAddr| {
+        transact(socket, dest, binding_request(None), false, probe_timers())
+            .and_then(|b| mapped_of(&b))
+            .map(|m| m.0)
+    };
+    let mapping = match probe(SocketAddr::new(other.ip(), server.port())) {
+        Ok(m2) if m2 == mapped => "endpoint-independent",
+        Ok(m2) => match probe(other) {
+            Ok(m3) if m3 == m2 => "address-dependent",
+            Ok(_) => "address-and-port-dependent",
             Err(_) => "unknown",
-        };
-        say(
-            args.json,
-            json!({"event": "nat_mapping", "behaviour": mapping}),
-            format!("mapping {mapping}"),
-        );
-    }
+        },
+        Err(_) => "unknown",
+    };
+    say(
+        args.json,
+        json!({"event": "nat_mapping", "behaviour": mapping}),
+        format!("mapping {mapping}"),
+    );
+    // RFC 5780 §4.4: filtering behaviour. Test II asks for a reply from the
+    // other IP and port, test III from the other port only.
+    let ask = |ip: bool, port: bool| {
+        transact(
+            socket,
+            server,
+            binding_request(Some((ip, port))),
+            true,
+            probe_timers(),
+        )
+    };
+    let filtering = if ask(true, true).is_ok() {
+        "endpoint-independent"
+    } else if ask(false, true).is_ok() {
+        "address-dependent"
+    } else {
+        "address-and-port-dependent"
+    };
+    say(
+        args.json,
+        json!({"event": "nat_filtering", "behaviour": filtering}),
+        format!("filtering {filtering}"),
+    );
     Ok(())
 }
 

@@ -83,10 +83,18 @@ fn wait_ready(port: u16) {
 }
 
 fn start_coturn(name: &str) -> (Guard, u16) {
+    start_coturn_with(name, "")
+}
+
+fn start_coturn_with(name: &str, extra_conf: &str) -> (Guard, u16) {
     let dir = temp_dir(name);
     let port = free_udp_port();
-    let base =
-        50000 + (std::process::id() % 100) as u16 * 100 + if name == "turn" { 50 } else { 0 };
+    let slot = match name {
+        "turn" => 50,
+        "nat" => 25,
+        _ => 0,
+    };
+    let base = 50000 + (std::process::id() % 100) as u16 * 100 + slot;
     let conf = format!(
         "listening-ip=127.0.0.1\nrelay-ip=127.0.0.1\nlistening-port={port}\nmin-port={base}\nmax-port={}\n\
          realm=rtclite.test\nuser=alice:secret\nlt-cred-mech\nfingerprint\nno-tls\nno-dtls\nno-tcp\nno-cli\n\
@@ -95,7 +103,7 @@ fn start_coturn(name: &str) -> (Guard, u16) {
         d = dir.display()
     );
     let conf_path = dir.join("turnserver.conf");
-    std::fs::write(&conf_path, conf).unwrap();
+    std::fs::write(&conf_path, format!("{conf}{extra_conf}")).unwrap();
     let child = Command::new("turnserver")
         .arg("-c")
         .arg(&conf_path)
@@ -304,4 +312,49 @@ fn classic_stun_client_against_our_server() {
     let all = format!("{out}{err}");
     assert!(all.contains("MappedAddress = 127.0.0.1:"), "{all}");
     assert!(!all.contains("problem parsing"), "{all}");
+}
+
+fn nat_discovery(port: u16) {
+    let (ok, out, err) = run_bounded(
+        Command::new(RTCLITE).args(["stun", "client", &format!("udp:127.0.0.1:{port}"), "--json"]),
+        Duration::from_secs(45),
+    );
+    assert!(ok, "{err}");
+    let events: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events[0]["event"], "mapped", "{out}");
+    // On loopback there is no NAT: both behaviours are endpoint-independent.
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "nat_mapping" && e["behaviour"] == "endpoint-independent"),
+        "{out}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "nat_filtering" && e["behaviour"] == "endpoint-independent"),
+        "{out}"
+    );
+}
+
+/// RFC 5780 NAT behaviour discovery: our client against our server on two
+/// loopback addresses (127.0.0.1 and 127.0.0.2) and two ports.
+#[test]
+fn nat_behaviour_discovery_against_our_server() {
+    let (_g, port) = start_ours(&["--alternate", "127.0.0.2"]);
+    nat_discovery(port);
+}
+
+/// RFC 5780 NAT behaviour discovery against coturn listening on two IPs
+/// (coturn then offers OTHER-ADDRESS and honours CHANGE-REQUEST).
+#[test]
+fn nat_behaviour_discovery_against_coturn() {
+    if !have("turnserver") {
+        return;
+    }
+    let (_g, port) = start_coturn_with("nat", "listening-ip=127.0.0.2\n");
+    nat_discovery(port);
 }

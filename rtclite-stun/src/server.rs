@@ -199,18 +199,39 @@ impl BindingServer {
         let mut other = None;
         if let Some(addrs) = self.addresses {
             if let Some(alt) = addrs.alternate {
-                other = Some(alt);
+                // The other address differs from the receiving one in both IP
+                // and port, whichever of the four sockets received the request.
+                let other_ip = if local.ip() == alt.ip() {
+                    addrs.primary.ip()
+                } else {
+                    alt.ip()
+                };
+                let other_port = if local.port() == alt.port() {
+                    addrs.primary.port()
+                } else {
+                    alt.port()
+                };
+                other = Some(SocketAddr::new(other_ip, other_port));
                 if change_ip {
-                    source.set_ip(alt.ip());
+                    source.set_ip(other_ip);
                 }
                 if change_port {
-                    source.set_port(alt.port());
+                    source.set_port(other_port);
                 }
             }
         }
-        if (change_ip || change_port) && other.is_none() {
-            // RFC 5780 §6.1: a server without an alternate address rejects CHANGE-REQUEST.
-            return self.error(msg, local, from, ErrorCode::BAD_REQUEST, &[]);
+        // [RFC 5780 §6.1] "If the Request contains the CHANGE-REQUEST attribute and the server
+        // does not have an alternate address and port as described above, the
+        // server MUST generate an error response of type 420."
+        // Classic RFC 3489 clients always send CHANGE-REQUEST, with no flag set
+        // when they ask for nothing; only an RFC 5389+ request or a set flag
+        // is refused.
+        let asks_change = change_ip
+            || change_port
+            || (msg.has_magic_cookie() && msg.contains(AttributeType::CHANGE_REQUEST));
+        if asks_change && other.is_none() {
+            let list = AttributeType::CHANGE_REQUEST.0.to_be_bytes();
+            return self.error(msg, local, from, ErrorCode::UNKNOWN_ATTRIBUTE, &list);
         }
         let mut payload = Vec::new();
         let mut w = self.writer(&mut payload, msg, Class::SuccessResponse);
@@ -229,6 +250,9 @@ impl BindingServer {
             // message."
             w.attribute(&Attribute::XorMappedAddress(from))?;
             if let Some(o) = other {
+                // [RFC 5780 §6.1] "The server MUST include both MAPPED-ADDRESS and XOR-MAPPED-ADDRESS in
+                // its Response."
+                w.attribute(&Attribute::MappedAddress(from))?;
                 w.attribute(&Attribute::ResponseOrigin(source))?;
                 w.attribute(&Attribute::OtherAddress(o))?;
             }
@@ -327,10 +351,14 @@ mod tests {
         let local: SocketAddr = "127.0.0.1:3478".parse().unwrap();
         let from = "192.0.2.7:4000".parse().unwrap();
         let req = request(&[(0x0003, &[0, 0, 0, 6])]);
-        let no_alt = Message::parse(&s.handle(local, from, &req).unwrap().payload)
-            .unwrap()
-            .class();
-        assert_eq!(no_alt, Class::ErrorResponse);
+        let no_alt_bytes = s.handle(local, from, &req).unwrap().payload;
+        let no_alt = Message::parse(&no_alt_bytes).unwrap();
+        assert_eq!(no_alt.class(), Class::ErrorResponse);
+        let Attribute::ErrorCode(e) = no_alt.get(AttributeType::ERROR_CODE).unwrap().unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(e.code, 420);
         let alt: SocketAddr = "127.0.0.2:3479".parse().unwrap();
         s.addresses = Some(ServerAddresses {
             primary: local,
@@ -347,5 +375,21 @@ mod tests {
             m.get(AttributeType::RESPONSE_ORIGIN).unwrap().unwrap(),
             Attribute::ResponseOrigin(alt)
         );
+        assert_eq!(
+            m.get(AttributeType::MAPPED_ADDRESS).unwrap().unwrap(),
+            Attribute::MappedAddress(from)
+        );
+        // [RFC 5780 §6.1 test] "If the "change port" flag was set in the CHANGE-
+        // REQUEST attribute of the Binding Request, and the "change IP" flag
+        // was not set, the source IP address of the Binding Response MUST be Da
+        // and the source port of the Binding Response MUST be Cp."
+        let port_only = request(&[(0x0003, &[0, 0, 0, 2])]);
+        let at_alt_ip: SocketAddr = "127.0.0.2:3478".parse().unwrap();
+        let reply = s.handle(at_alt_ip, from, &port_only).unwrap();
+        assert_eq!(reply.source, "127.0.0.2:3479".parse().unwrap());
+        let reply = s
+            .handle(alt, from, &request(&[(0x0003, &[0, 0, 0, 4])]))
+            .unwrap();
+        assert_eq!(reply.source, "127.0.0.1:3479".parse().unwrap());
     }
 }
