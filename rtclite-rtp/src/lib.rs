@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod demux;
+pub mod jitter;
 pub mod payload;
 pub mod rtcp;
 pub mod rtp;
