@@ -640,17 +640,23 @@ impl RtpPacketBuilder<'_> {
     /// Number of bytes [`write_to`](Self::write_to) will write.
     pub fn encoded_len(&self) -> Result<usize, RtpWriteError> {
         let ext = match &self.extension {
-            Some(e) => 4 + e.body_len()?,
-            None => 0,
+            Some(e) => Some(e.body_len()?),
+            None => None,
         };
-        Ok(FIXED_HEADER_LEN
+        Ok(self.len_with(ext))
+    }
+
+    #[inline]
+    fn len_with(&self, ext_body: Option<usize>) -> usize {
+        FIXED_HEADER_LEN
             + 4 * self.csrcs.len()
-            + ext
+            + ext_body.map_or(0, |b| 4 + b)
             + self.payload.len()
-            + usize::from(self.padding.unwrap_or(0)))
+            + usize::from(self.padding.unwrap_or(0))
     }
 
     /// Writes the packet at the start of `out` and returns its length.
+    #[inline]
     pub fn write_to(&self, out: &mut [u8]) -> Result<usize, RtpWriteError> {
         if self.csrcs.len() > MAX_CSRCS {
             return Err(RtpWriteError::TooManyCsrcs(self.csrcs.len()));
@@ -661,7 +667,11 @@ impl RtpPacketBuilder<'_> {
         if self.padding == Some(0) {
             return Err(RtpWriteError::PaddingLength);
         }
-        let needed = self.encoded_len()?;
+        let ext_body = match &self.extension {
+            Some(e) => Some(e.body_len()?),
+            None => None,
+        };
+        let needed = self.len_with(ext_body);
         let available = out.len();
         let Some(out) = out.get_mut(..needed) else {
             return Err(RtpWriteError::BufferTooSmall { needed, available });
@@ -679,8 +689,7 @@ impl RtpPacketBuilder<'_> {
             out[at..at + 4].copy_from_slice(&c.0.to_be_bytes());
             at += 4;
         }
-        if let Some(ext) = &self.extension {
-            let body = ext.body_len()?;
+        if let (Some(ext), Some(body)) = (&self.extension, ext_body) {
             out[at..at + 2].copy_from_slice(&ext.profile().to_be_bytes());
             out[at + 2..at + 4].copy_from_slice(&((body / 4) as u16).to_be_bytes());
             at += 4;

@@ -230,24 +230,33 @@ impl<'a> RtcpPacket<'a> {
     /// position of `buf` inside a larger compound).
     pub fn parse_one(buf: &'a [u8], offset: usize) -> Result<(Self, usize), RtcpError> {
         let h = Header::parse(buf, offset)?;
+        Ok((Self::typed(&h, buf, offset, true)?, h.len))
+    }
+
+    /// Builds the typed view of one packet whose header is `h`. With
+    /// `validate` false the inner layout is trusted (it was validated by
+    /// [`Compound::parse`]); accessors stay bounds-checked either way.
+    #[inline]
+    fn typed(h: &Header, buf: &'a [u8], offset: usize, validate: bool) -> Result<Self, RtcpError> {
         let body = buf.get(HEADER_LEN..h.len - h.padding).unwrap_or(&[]);
         let c = h.count;
-        let pkt = match h.packet_type {
+        Ok(match h.packet_type {
             PT_SR => RtcpPacket::Sr(SenderReport::parse(c, body, offset)?),
             PT_RR => RtcpPacket::Rr(ReceiverReport::parse(c, body, offset)?),
-            PT_SDES => RtcpPacket::Sdes(Sdes::parse(c, body, offset)?),
+            PT_SDES if validate => RtcpPacket::Sdes(Sdes::parse(c, body, offset)?),
+            PT_SDES => RtcpPacket::Sdes(Sdes::view(c, body)),
             PT_BYE => RtcpPacket::Bye(Bye::parse(c, body, offset)?),
             PT_APP => RtcpPacket::App(App::parse(c, body, offset)?),
             PT_RTPFB => RtcpPacket::Rtpfb(TransportFeedback::parse(c, body, offset)?),
             PT_PSFB => RtcpPacket::Psfb(PayloadFeedback::parse(c, body, offset)?),
-            PT_XR => RtcpPacket::Xr(ExtendedReport::parse(c, body, offset)?),
+            PT_XR if validate => RtcpPacket::Xr(ExtendedReport::parse(c, body, offset)?),
+            PT_XR => RtcpPacket::Xr(ExtendedReport::view(body)),
             packet_type => RtcpPacket::Unknown {
                 packet_type,
                 count: c,
                 body,
             },
-        };
-        Ok((pkt, h.len))
+        })
     }
 
     /// The packet type number.
@@ -380,7 +389,7 @@ impl<'a> Compound<'a> {
             if h.padding_bit && at + h.len != buf.len() {
                 return Err(RtcpError::PaddingNotLast { offset: at });
             }
-            RtcpPacket::parse_one(rest, at)?;
+            RtcpPacket::typed(&h, rest, at, true)?;
             at += h.len;
             count += 1;
         }
@@ -436,8 +445,9 @@ impl<'a> Iterator for Packets<'a> {
         }
         // The compound was validated in full by `Compound::parse`, so this
         // cannot fail; stop rather than yield anything on a broken invariant.
-        let (pkt, len) = RtcpPacket::parse_one(rest, self.at).ok()?;
-        self.at += len;
+        let h = Header::parse(rest, self.at).ok()?;
+        let pkt = RtcpPacket::typed(&h, rest, self.at, false).ok()?;
+        self.at += h.len;
         Some(pkt)
     }
 }

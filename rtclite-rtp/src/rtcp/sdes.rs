@@ -170,6 +170,10 @@ impl<'a> Sdes<'a> {
         Ok(Self { count, body })
     }
 
+    pub(crate) fn view(count: u8, body: &'a [u8]) -> Self {
+        Self { count, body }
+    }
+
     /// Iterates the chunks (one per source).
     pub fn chunks(&self) -> impl Iterator<Item = SdesChunk<'a>> + 'a {
         let body = self.body;

@@ -465,6 +465,10 @@ impl<'a> ExtendedReport<'a> {
         Ok(Self { body })
     }
 
+    pub(crate) fn view(body: &'a [u8]) -> Self {
+        Self { body }
+    }
+
     /// The reporter's SSRC.
     pub fn ssrc(&self) -> Ssrc {
         Ssrc(be32(self.body, 0))
