@@ -401,82 +401,106 @@ impl HeaderName {
                 _ => HeaderName::Other,
             };
         }
-        let Some(first) = b.first().map(u8::to_ascii_lowercase) else {
-            return HeaderName::Other;
-        };
         // [RFC 3261 §7.3.1] "When comparing header fields, field names are always case-insensitive."
-        let candidates: &[HeaderName] = match (b.len(), first) {
-            (2, b't') => &[HeaderName::To],
-            (3, b'v') => &[HeaderName::Via],
-            (4, b'c') => &[HeaderName::CSeq],
-            (4, b'd') => &[HeaderName::Date],
-            (4, b'f') => &[HeaderName::From],
-            (4, b'p') => &[HeaderName::Path],
-            (4, b'r') => &[HeaderName::RAck, HeaderName::RSeq],
-            (5, b'a') => &[HeaderName::Allow],
-            (5, b'e') => &[HeaderName::Event],
-            (5, b'r') => &[HeaderName::Route],
-            (6, b'a') => &[HeaderName::Accept],
-            (6, b'm') => &[HeaderName::MinSe],
-            (6, b'r') => &[HeaderName::Reason],
-            (6, b's') => &[HeaderName::Server],
-            (7, b'c') => &[HeaderName::CallId, HeaderName::Contact],
-            (7, b'e') => &[HeaderName::Expires],
-            (7, b'r') => &[HeaderName::Require],
-            (7, b's') => &[HeaderName::Subject],
-            (7, b'w') => &[HeaderName::Warning],
-            (8, b'p') => &[HeaderName::Priority],
-            (8, b'r') => &[
-                HeaderName::ReferTo,
-                HeaderName::Replaces,
-                HeaderName::ReplyTo,
+        let candidates: &[(&[u8], HeaderName)] = match b.len() {
+            2 => &[(b"to", HeaderName::To)],
+            3 => &[(b"via", HeaderName::Via)],
+            4 => &[
+                (b"from", HeaderName::From),
+                (b"cseq", HeaderName::CSeq),
+                (b"date", HeaderName::Date),
+                (b"path", HeaderName::Path),
+                (b"rack", HeaderName::RAck),
+                (b"rseq", HeaderName::RSeq),
             ],
-            (9, b'c') => &[HeaderName::CallInfo],
-            (9, b's') => &[HeaderName::Supported],
-            (9, b't') => &[HeaderName::Timestamp],
-            (10, b'a') => &[HeaderName::AlertInfo],
-            (10, b'e') => &[HeaderName::ErrorInfo],
-            (10, b'u') => &[HeaderName::UserAgent],
-            (11, b'i') => &[HeaderName::InReplyTo],
-            (11, b'm') => &[HeaderName::MinExpires],
-            (11, b'r') => &[HeaderName::ReferredBy, HeaderName::RetryAfter],
-            (11, b'u') => &[HeaderName::Unsupported],
-            (12, b'a') => &[HeaderName::AllowEvents],
-            (12, b'c') => &[HeaderName::ContentType],
-            (12, b'm') => &[HeaderName::MaxForwards, HeaderName::MimeVersion],
-            (12, b'o') => &[HeaderName::Organization],
-            (12, b'r') => &[HeaderName::RecordRoute],
-            (13, b'a') => &[HeaderName::Authorization],
-            (13, b'p') => &[HeaderName::ProxyRequire],
-            (14, b'c') => &[HeaderName::ContentLength],
-            (15, b'a') => &[HeaderName::AcceptEncoding, HeaderName::AcceptLanguage],
-            (15, b's') => &[HeaderName::SessionExpires],
-            (16, b'c') => &[HeaderName::ContentEncoding, HeaderName::ContentLanguage],
-            (16, b'w') => &[HeaderName::WwwAuthenticate],
-            (18, b'p') => &[HeaderName::ProxyAuthenticate],
-            (18, b's') => &[HeaderName::SubscriptionState],
-            (19, b'a') => &[HeaderName::AuthenticationInfo],
-            (19, b'c') => &[HeaderName::ContentDisposition],
-            (19, b'p') => &[
-                HeaderName::PAssertedIdentity,
-                HeaderName::ProxyAuthorization,
+            5 => &[
+                (b"route", HeaderName::Route),
+                (b"allow", HeaderName::Allow),
+                (b"event", HeaderName::Event),
+            ],
+            6 => &[
+                (b"accept", HeaderName::Accept),
+                (b"min-se", HeaderName::MinSe),
+                (b"reason", HeaderName::Reason),
+                (b"server", HeaderName::Server),
+            ],
+            7 => &[
+                (b"call-id", HeaderName::CallId),
+                (b"contact", HeaderName::Contact),
+                (b"expires", HeaderName::Expires),
+                (b"require", HeaderName::Require),
+                (b"subject", HeaderName::Subject),
+                (b"warning", HeaderName::Warning),
+            ],
+            8 => &[
+                (b"priority", HeaderName::Priority),
+                (b"refer-to", HeaderName::ReferTo),
+                (b"replaces", HeaderName::Replaces),
+                (b"reply-to", HeaderName::ReplyTo),
+            ],
+            9 => &[
+                (b"call-info", HeaderName::CallInfo),
+                (b"supported", HeaderName::Supported),
+                (b"timestamp", HeaderName::Timestamp),
+            ],
+            10 => &[
+                (b"alert-info", HeaderName::AlertInfo),
+                (b"error-info", HeaderName::ErrorInfo),
+                (b"user-agent", HeaderName::UserAgent),
+            ],
+            11 => &[
+                (b"in-reply-to", HeaderName::InReplyTo),
+                (b"min-expires", HeaderName::MinExpires),
+                (b"referred-by", HeaderName::ReferredBy),
+                (b"retry-after", HeaderName::RetryAfter),
+                (b"unsupported", HeaderName::Unsupported),
+            ],
+            12 => &[
+                (b"max-forwards", HeaderName::MaxForwards),
+                (b"content-type", HeaderName::ContentType),
+                (b"record-route", HeaderName::RecordRoute),
+                (b"allow-events", HeaderName::AllowEvents),
+                (b"mime-version", HeaderName::MimeVersion),
+                (b"organization", HeaderName::Organization),
+            ],
+            13 => &[
+                (b"authorization", HeaderName::Authorization),
+                (b"proxy-require", HeaderName::ProxyRequire),
+            ],
+            14 => &[(b"content-length", HeaderName::ContentLength)],
+            15 => &[
+                (b"accept-encoding", HeaderName::AcceptEncoding),
+                (b"accept-language", HeaderName::AcceptLanguage),
+                (b"session-expires", HeaderName::SessionExpires),
+            ],
+            16 => &[
+                (b"content-encoding", HeaderName::ContentEncoding),
+                (b"content-language", HeaderName::ContentLanguage),
+                (b"www-authenticate", HeaderName::WwwAuthenticate),
+            ],
+            18 => &[
+                (b"proxy-authenticate", HeaderName::ProxyAuthenticate),
+                (b"subscription-state", HeaderName::SubscriptionState),
+            ],
+            19 => &[
+                (b"authentication-info", HeaderName::AuthenticationInfo),
+                (b"content-disposition", HeaderName::ContentDisposition),
+                (b"p-asserted-identity", HeaderName::PAssertedIdentity),
+                (b"proxy-authorization", HeaderName::ProxyAuthorization),
             ],
             _ => &[],
         };
+        // Known names hold only letters and '-': OR-ing 0x20 folds case
+        // exactly once CR (0x0d, which would fold to '-') is excluded.
         candidates
             .iter()
-            .copied()
-            .find(|h| {
-                // Known names hold only letters and '-': OR-ing 0x20 folds
-                // case exactly, once CR (0x0d, which would fold to '-') is
-                // excluded.
-                let n = h.as_str().as_bytes();
-                n.len() == b.len()
-                    && n.iter()
-                        .zip(b)
-                        .all(|(x, y)| (x | 0x20) == (y | 0x20) && *y != 0x0d)
+            .find(|(lower, _)| {
+                lower
+                    .iter()
+                    .zip(b)
+                    .all(|(x, y)| *x == (y | 0x20) && *y != 0x0d)
             })
-            .unwrap_or(HeaderName::Other)
+            .map_or(HeaderName::Other, |(_, h)| *h)
     }
 }
 

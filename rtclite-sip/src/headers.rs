@@ -31,6 +31,18 @@ fn check_params(p: &Params<'_>) -> Result<(), Error> {
     p.validate().map_err(|e| syntax(e).rfc(S25))
 }
 
+/// Checks header parameters and returns the first `tag` value, in one pass.
+fn params_with_tag<'a>(p: &Params<'a>) -> Result<Option<&'a str>, Error> {
+    let mut tag = None;
+    for (n, v) in p.iter() {
+        check_param(n, v).map_err(|e| syntax(e).rfc(S25))?;
+        if tag.is_none() && n.eq_ignore_ascii_case("tag") {
+            tag = v;
+        }
+    }
+    Ok(tag)
+}
+
 fn find_byte(s: &str, c: u8) -> Option<usize> {
     s.bytes().position(|b| b == c)
 }
@@ -45,6 +57,7 @@ pub struct NameAddr<'a> {
     uri_text: &'a str,
     params: Params<'a>,
     bracketed: bool,
+    tag: Option<&'a str>,
 }
 
 impl<'a> NameAddr<'a> {
@@ -86,13 +99,14 @@ impl<'a> NameAddr<'a> {
                     .ok_or_else(|| syntax("expected ';' or end after '>'").rfc(S25))?;
                 Params::from_raw(p)
             };
-            check_params(&params)?;
+            let tag = params_with_tag(&params)?;
             return Ok(NameAddr {
                 display_name,
                 uri,
                 uri_text,
                 params,
                 bracketed: true,
+                tag,
             });
         }
         if display_name.is_some() {
@@ -114,13 +128,14 @@ impl<'a> NameAddr<'a> {
             );
         }
         let uri = Uri::parse(uri_text)?;
-        check_params(&params)?;
+        let tag = params_with_tag(&params)?;
         Ok(NameAddr {
             display_name: None,
             uri,
             uri_text,
             params,
             bracketed: false,
+            tag,
         })
     }
 
@@ -151,7 +166,7 @@ impl<'a> NameAddr<'a> {
 
     /// The `tag` parameter (From/To).
     pub fn tag(&self) -> Option<&'a str> {
-        self.params.get("tag").flatten()
+        self.tag
     }
 
     /// True when the URI was written in `<...>` (name-addr form).

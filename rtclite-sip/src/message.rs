@@ -203,6 +203,25 @@ pub(crate) struct Layout {
 }
 
 impl Layout {
+    const EMPTY: Layout = Layout {
+        start: StartSpans::Response {
+            version: Version::SIP_2_0,
+            code: 0,
+            reason: Span { start: 0, end: 0 },
+        },
+        count: 0,
+        slots: [Slot {
+            name: Span { start: 0, end: 0 },
+            value: Span { start: 0, end: 0 },
+            kind: HeaderName::Other,
+            folded: false,
+        }; MAX_HEADERS],
+        first: [NONE; CORE.len()],
+        repeated: 0,
+        head_end: 0,
+        body: Span { start: 0, end: 0 },
+    };
+
     pub(crate) fn body_range(&self) -> (usize, usize) {
         (self.body.start as usize, self.body.end as usize)
     }
@@ -506,14 +525,30 @@ impl<'a> Message<'a> {
     /// bytes (extra bytes are discarded, fewer is an error); without it the
     /// body is the rest of the datagram.
     pub fn parse(buf: &'a [u8]) -> Result<Self, Error> {
-        let (msg, _) = Self::parse_inner(buf, false)?;
+        // Built in place: the index is filled where it will be returned.
+        let mut msg = Self::empty();
+        msg.fill(buf, false)?;
         Ok(msg)
+    }
+
+    fn empty() -> Self {
+        Message {
+            head: "",
+            body: &[],
+            layout: Cow::Owned(Layout::EMPTY),
+        }
     }
 
     /// Parses the header section and, with `need_length`, insists on a
     /// Content-Length (stream framing). Returns the message and the number
     /// of bytes it occupies.
     pub(crate) fn parse_inner(buf: &'a [u8], need_length: bool) -> Result<(Self, usize), Error> {
+        let mut msg = Self::empty();
+        let used = msg.fill(buf, need_length)?;
+        Ok((msg, used))
+    }
+
+    fn fill(&mut self, buf: &'a [u8], need_length: bool) -> Result<usize, Error> {
         if buf.len() > MAX_MESSAGE_SIZE {
             return Err(Error::new(ErrorKind::MessageTooLarge).at(MAX_MESSAGE_SIZE));
         }
@@ -528,15 +563,8 @@ impl<'a> Message<'a> {
         }
         let (end, next) = next_line(buf, pos, !need_length)?;
         let start = parse_start_line(buf, pos, end)?;
-        let mut layout = Layout {
-            start,
-            count: 0,
-            slots: [Slot::default(); MAX_HEADERS],
-            first: [NONE; CORE.len()],
-            repeated: 0,
-            head_end: 0,
-            body: Span::default(),
-        };
+        let layout = self.layout.to_mut();
+        layout.start = start;
         pos = next;
         let mut content_length: Option<(usize, usize)> = None;
         let body_start = loop {
@@ -571,18 +599,24 @@ impl<'a> Message<'a> {
                 pos = next;
                 continue;
             }
-            let line = buf.get(pos..end).unwrap_or_default();
-            let Some(colon) = memchr::memchr(b':', line) else {
-                return Err(syntax("header field line without a colon")
-                    .at(pos)
-                    .rfc(S7_3));
-            };
-            let name_end = trim_end_ws(buf, pos, pos + colon);
-            let name = buf.get(pos..name_end).unwrap_or_default();
-            if name.is_empty() || !name.iter().all(|&b| is_token_char(b)) {
-                return Err(syntax("header field name is not a token").at(pos).rfc(S7_3));
+            // field-name HCOLON: scan the token, white space, then ':'
+            let mut name_end = pos;
+            while name_end < end && buf.get(name_end).is_some_and(|b| is_token_char(*b)) {
+                name_end += 1;
             }
-            let vs = skip_ws(buf, pos + colon + 1, end);
+            let colon = skip_ws(buf, name_end, end);
+            if name_end == pos || colon >= end || buf.get(colon) != Some(&b':') {
+                let line = buf.get(pos..end).unwrap_or_default();
+                return Err(if memchr::memchr(b':', line).is_none() {
+                    syntax("header field line without a colon")
+                } else {
+                    syntax("header field name is not a token")
+                }
+                .at(pos)
+                .rfc(S7_3));
+            }
+            let name = buf.get(pos..name_end).unwrap_or_default();
+            let vs = skip_ws(buf, colon + 1, end);
             let ve = trim_end_ws(buf, vs, end);
             let kind = HeaderName::from_bytes(name);
             let slot = layout
@@ -662,17 +696,11 @@ impl<'a> Message<'a> {
             None => available,
         };
         layout.body = Span::new(body_start, body_start + body_len);
-        let body = buf
+        self.body = buf
             .get(body_start..body_start + body_len)
             .unwrap_or_default();
-        Ok((
-            Message {
-                head,
-                body,
-                layout: Cow::Owned(layout),
-            },
-            body_start + body_len,
-        ))
+        self.head = head;
+        Ok(body_start + body_len)
     }
 
     pub(crate) fn from_parts(head: &'a str, body: &'a [u8], layout: &'a Layout) -> Self {

@@ -148,7 +148,13 @@ impl<'a> Iterator for SplitTop<'a> {
 /// Index of the first `sep` outside quotes and angle brackets.
 pub(crate) fn find_top(s: &str, sep: u8) -> Option<usize> {
     let b = s.as_bytes();
-    let mut i = 0;
+    // Fast path: the first separator, quote or '<'; only a quote or '<'
+    // before the separator needs the careful scan below.
+    let mut i = match memchr::memchr3(sep, b'"', b'<', b) {
+        None => return None,
+        Some(i) if b.get(i) == Some(&sep) => return Some(i),
+        Some(i) => i,
+    };
     let mut in_quote = false;
     let mut in_angle = false;
     while let Some(&c) = b.get(i) {
