@@ -391,15 +391,43 @@ impl Toc {
 }
 
 /// A well-formed Opus packet, borrowing its frames from the input.
+///
+/// Frames are kept as (offset, length) pairs into the input, so a parse
+/// writes under 300 bytes of state and never allocates.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Packet<'a> {
+    data: &'a [u8],
     toc: Toc,
-    frames: [&'a [u8]; MAX_FRAMES],
+    starts: [u32; MAX_FRAMES],
+    lens: [u16; MAX_FRAMES],
     count: usize,
     vbr: bool,
-    padding: &'a [u8],
-    len: usize,
+    padding_start: usize,
 }
+
+/// The frames of a [`Packet`], in order; see [`Packet::frames`].
+#[derive(Debug, Clone)]
+pub struct Frames<'p, 'a> {
+    packet: &'p Packet<'a>,
+    next: usize,
+}
+
+impl<'a> Iterator for Frames<'_, 'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let frame = self.packet.frame(self.next)?;
+        self.next += 1;
+        Some(frame)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.packet.count.saturating_sub(self.next);
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for Frames<'_, '_> {}
 
 impl fmt::Debug for Packet<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -407,10 +435,10 @@ impl fmt::Debug for Packet<'_> {
             .field("toc", &self.toc)
             .field(
                 "frame_lens",
-                &self.frames().iter().map(|fr| fr.len()).collect::<Vec<_>>(),
+                &self.frames().map(<[u8]>::len).collect::<Vec<_>>(),
             )
             .field("vbr", &self.vbr)
-            .field("padding_len", &self.padding.len())
+            .field("padding_len", &self.padding().len())
             .finish()
     }
 }
@@ -456,22 +484,21 @@ impl<'a> Packet<'a> {
         };
         let toc = Toc(toc_byte);
         let n = data.len();
-        let empty: &'a [u8] = &[];
         let mut packet = Packet {
+            data,
             toc,
-            frames: [empty; MAX_FRAMES],
+            starts: [0; MAX_FRAMES],
+            lens: [0; MAX_FRAMES],
             count: 0,
             vbr: false,
-            padding: empty,
-            len: n,
+            padding_start: n,
         };
         match toc.code() {
             FrameCode::One => {
                 // [RFC 6716 §3.2.2] "the TOC byte is immediately followed by N-1 bytes of
                 // compressed data for a single frame"
-                let frame = data.get(1..).unwrap_or(empty);
-                check_implicit(0, frame.len())?;
-                packet.push(frame);
+                check_implicit(0, n - 1)?;
+                packet.push(1, n - 1);
             }
             FrameCode::TwoEqual => {
                 let payload = n - 1;
@@ -482,9 +509,8 @@ impl<'a> Packet<'a> {
                 }
                 let half = payload / 2;
                 check_implicit(0, half)?;
-                packet.push(data.get(1..1 + half).unwrap_or(empty));
-                packet.push(data.get(1 + half..).unwrap_or(empty));
-                packet.vbr = false;
+                packet.push(1, half);
+                packet.push(1 + half, half);
             }
             FrameCode::TwoDifferent => {
                 // [RFC 6716 §3.2.4] "A code 2 packet MUST contain enough bytes to represent
@@ -503,10 +529,10 @@ impl<'a> Packet<'a> {
                         remaining,
                     });
                 }
-                let second = data.get(start + first_len..).unwrap_or(empty);
-                check_implicit(1, second.len())?;
-                packet.push(data.get(start..start + first_len).unwrap_or(empty));
-                packet.push(second);
+                let second = remaining - first_len;
+                check_implicit(1, second)?;
+                packet.push(start, first_len);
+                packet.push(start + first_len, second);
                 packet.vbr = true;
             }
             FrameCode::Signalled => packet.parse_code3(data)?,
@@ -563,7 +589,7 @@ impl<'a> Packet<'a> {
         )?;
         // [RFC 6716 §3.2.5] "The decoder MUST accept any value for the padding bytes,
         // however."
-        self.padding = data.get(end..).unwrap_or(empty);
+        self.padding_start = end;
         let body = data.get(..end).unwrap_or(empty);
         if vbr {
             self.vbr = true;
@@ -592,10 +618,10 @@ impl<'a> Packet<'a> {
             let last_len = remaining - needed;
             check_implicit(frames - 1, last_len)?;
             for &len in lens.iter().take(frames - 1) {
-                self.push(body.get(pos..pos + len).unwrap_or(empty));
+                self.push(pos, len);
                 pos += len;
             }
-            self.push(body.get(pos..).unwrap_or(empty));
+            self.push(pos, last_len);
         } else {
             let remaining = end - pos;
             // [RFC 6716 §3.2.5] "The value R MUST be a non-negative integer multiple of M
@@ -606,16 +632,22 @@ impl<'a> Packet<'a> {
             let size = remaining / frames;
             check_implicit(0, size)?;
             for _ in 0..frames {
-                self.push(body.get(pos..pos + size).unwrap_or(empty));
+                self.push(pos, size);
                 pos += size;
             }
         }
         Ok(())
     }
 
-    fn push(&mut self, frame: &'a [u8]) {
-        if let Some(slot) = self.frames.get_mut(self.count) {
-            *slot = frame;
+    /// Records a frame; callers have checked `len <= MAX_FRAME_LEN` and
+    /// `start + len <= data.len()`.
+    fn push(&mut self, start: usize, len: usize) {
+        if let (Some(s), Some(l)) = (
+            self.starts.get_mut(self.count),
+            self.lens.get_mut(self.count),
+        ) {
+            *s = u32::try_from(start).unwrap_or(u32::MAX);
+            *l = u16::try_from(len).unwrap_or(0);
             self.count += 1;
         }
     }
@@ -626,8 +658,21 @@ impl<'a> Packet<'a> {
     }
 
     /// The compressed frames, in order (a frame may be empty: DTX or lost).
-    pub fn frames(&self) -> &[&'a [u8]] {
-        self.frames.get(..self.count).unwrap_or(&[])
+    pub fn frames(&self) -> Frames<'_, 'a> {
+        Frames {
+            packet: self,
+            next: 0,
+        }
+    }
+
+    /// Frame `index` (zero-based), if the packet has it.
+    pub fn frame(&self, index: usize) -> Option<&'a [u8]> {
+        if index >= self.count {
+            return None;
+        }
+        let start = usize::try_from(*self.starts.get(index)?).ok()?;
+        let len = usize::from(*self.lens.get(index)?);
+        self.data.get(start..start + len)
     }
 
     /// Number of frames, 1–48.
@@ -642,12 +687,17 @@ impl<'a> Packet<'a> {
 
     /// The trailing Opus padding bytes (code 3 only; any value is accepted).
     pub fn padding(&self) -> &'a [u8] {
-        self.padding
+        self.data.get(self.padding_start..).unwrap_or(&[])
     }
 
     /// Total packet length in bytes, N.
     pub fn len(&self) -> usize {
-        self.len
+        self.data.len()
+    }
+
+    /// The whole packet.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.data
     }
 
     /// Always false: a packet has at least its TOC byte.
@@ -764,18 +814,27 @@ enum Pad {
 ///
 /// # Errors
 /// No frames, more than 120 ms, a frame over 1275 bytes, or `out` too small.
-pub fn write_packet(toc: Toc, frames: &[&[u8]], out: &mut [u8]) -> Result<usize, WriteError> {
-    write_framed(toc, frames, Pad::Total(0), false, out)
+pub fn write_packet<I, F>(toc: Toc, frames: I, out: &mut [u8]) -> Result<usize, WriteError>
+where
+    I: IntoIterator<Item = F>,
+    I::IntoIter: Clone,
+    F: AsRef<[u8]>,
+{
+    write_framed(toc, frames.into_iter(), Pad::Total(0), false, out)
 }
 
-fn write_framed(
+fn write_framed<I, F>(
     toc: Toc,
-    frames: &[&[u8]],
+    frames: I,
     pad: Pad,
     force_code3: bool,
     out: &mut [u8],
-) -> Result<usize, WriteError> {
-    let count = frames.len();
+) -> Result<usize, WriteError>
+where
+    I: Iterator<Item = F> + Clone,
+    F: AsRef<[u8]>,
+{
+    let count = frames.clone().count();
     if count == 0 {
         return Err(WriteError::NoFrames);
     }
@@ -786,20 +845,17 @@ fn write_framed(
             frame_48k,
         });
     }
-    if let Some((index, frame)) = frames
-        .iter()
+    let lens = frames.clone().map(|f| f.as_ref().len());
+    if let Some((index, len)) = lens
+        .clone()
         .enumerate()
-        .find(|(_, f)| f.len() > MAX_FRAME_LEN)
+        .find(|&(_, len)| len > MAX_FRAME_LEN)
     {
-        return Err(WriteError::FrameTooLong {
-            index,
-            len: frame.len(),
-        });
+        return Err(WriteError::FrameTooLong { index, len });
     }
-    let data_len: usize = frames.iter().map(|f| f.len()).sum();
-    let all_equal = frames
-        .iter()
-        .all(|f| f.len() == frames.first().map_or(0, |g| g.len()));
+    let data_len: usize = lens.clone().sum();
+    let first_len = lens.clone().next().unwrap_or(0);
+    let all_equal = lens.clone().all(|len| len == first_len);
     let Pad::Total(padding_total) = pad;
     let code = if force_code3 || padding_total > 0 || count > 2 {
         FrameCode::Signalled
@@ -811,11 +867,7 @@ fn write_framed(
         FrameCode::TwoDifferent
     };
     let vbr = !all_equal;
-    let explicit: usize = frames
-        .iter()
-        .take(count - 1)
-        .map(|f| length_bytes(f.len()))
-        .sum();
+    let explicit: usize = lens.clone().take(count - 1).map(length_bytes).sum();
     let header = match code {
         FrameCode::One | FrameCode::TwoEqual => 1,
         FrameCode::TwoDifferent => 1 + explicit,
@@ -832,7 +884,7 @@ fn write_framed(
     match code {
         FrameCode::One | FrameCode::TwoEqual => {}
         FrameCode::TwoDifferent => {
-            pos = put_length(out, pos, frames.first().map_or(0, |f| f.len()));
+            pos = put_length(out, pos, first_len);
         }
         FrameCode::Signalled => {
             let mut count_byte = count as u8;
@@ -853,14 +905,14 @@ fn write_framed(
                 pos = put(out, pos, ((padding_total - 1) % 255) as u8);
             }
             if vbr {
-                for frame in frames.iter().take(count - 1) {
-                    pos = put_length(out, pos, frame.len());
+                for len in lens.clone().take(count - 1) {
+                    pos = put_length(out, pos, len);
                 }
             }
         }
     }
     for frame in frames {
-        pos = put_slice(out, pos, frame);
+        pos = put_slice(out, pos, frame.as_ref());
     }
     // [RFC 6716 §3.2.5] "The additional padding bytes appear at the end of the packet and
     // MUST be set to zero by the encoder to avoid creating a covert channel."
@@ -882,7 +934,7 @@ fn write_framed(
 pub fn pad_packet(packet: &[u8], new_len: usize, out: &mut [u8]) -> Result<usize, WriteError> {
     let parsed = Packet::parse(packet)?;
     let frames = parsed.frames();
-    let minimum = write_framed(parsed.toc(), frames, Pad::Total(0), true, &mut [])
+    let minimum = write_framed(parsed.toc(), frames.clone(), Pad::Total(0), true, &mut [])
         .err()
         .and_then(|e| match e {
             WriteError::BufferTooSmall { needed, .. } => Some(needed),
@@ -939,7 +991,7 @@ mod tests {
         let mut out = [0u8; 600];
         let base = write_framed(
             Toc::from_byte(0x08),
-            &[&[1, 2, 3]],
+            [&[1u8, 2, 3][..]].into_iter(),
             Pad::Total(0),
             true,
             &mut out,
@@ -947,7 +999,7 @@ mod tests {
         .unwrap_or(0);
         let n = write_framed(
             Toc::from_byte(0x08),
-            &[&[1, 2, 3]],
+            [&[1u8, 2, 3][..]].into_iter(),
             Pad::Total(256),
             true,
             &mut out,
@@ -957,7 +1009,7 @@ mod tests {
         assert_eq!(out.get(1..4), Some(&[0x41u8, 255, 0][..]));
         let n = write_framed(
             Toc::from_byte(0x08),
-            &[&[1, 2, 3]],
+            [&[1u8, 2, 3][..]].into_iter(),
             Pad::Total(255),
             true,
             &mut out,

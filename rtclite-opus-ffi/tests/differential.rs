@@ -31,15 +31,11 @@ fn libopus_parse(data: &[u8]) -> Result<(u8, Vec<(usize, usize)>), LibopusError>
 fn ours(data: &[u8]) -> Result<(u8, Vec<(usize, usize)>), Rule> {
     let packet = Packet::parse(data).map_err(|e| e.rule())?;
     let base = data.as_ptr() as usize;
+    // Offsets of the borrowed frames in the input (empty frames are not
+    // compared by offset).
     let frames = packet
         .frames()
-        .iter()
-        .map(|f| {
-            // An empty frame at the very end may point anywhere: use its
-            // logical offset (end of the previous frame) as libopus does.
-            (f.as_ptr() as usize).wrapping_sub(base)
-        })
-        .zip(packet.frames().iter().map(|f| f.len()))
+        .map(|f| ((f.as_ptr() as usize).wrapping_sub(base), f.len()))
         .collect::<Vec<_>>();
     Ok((packet.toc().byte(), frames))
 }

@@ -33,16 +33,16 @@ fn packet_target(data: &[u8]) {
     let len = len.unwrap_or(0);
     let again = Packet::parse(&out[..len]);
     assert_eq!(
-        again.map(|p| p.frames().to_vec()),
-        Ok(packet.frames().to_vec())
+        again.map(|p| p.frames().collect::<Vec<_>>()),
+        Ok(packet.frames().collect::<Vec<_>>())
     );
     let target = len + 3 + usize::from(data.first().copied().unwrap_or(0));
     let mut padded = vec![0u8; target];
     assert_eq!(pad_packet(&out[..len], target, &mut padded), Ok(target));
     let padded = Packet::parse(&padded);
     assert_eq!(
-        padded.map(|p| p.frames().to_vec()),
-        Ok(packet.frames().to_vec())
+        padded.map(|p| p.frames().collect::<Vec<_>>()),
+        Ok(packet.frames().collect::<Vec<_>>())
     );
 }
 

@@ -18,7 +18,7 @@ pub(crate) fn describe(bytes: &[u8]) -> Result<Value, CliError> {
     // The error text names the rule ([R1]..[R7]), the offset and the section.
     let packet = Packet::parse(bytes).map_err(|e| CliError::Invalid(format!("opus: {e}")))?;
     let toc = packet.toc();
-    let frame_lens: Vec<usize> = packet.frames().iter().map(|f| f.len()).collect();
+    let frame_lens: Vec<usize> = packet.frames().map(<[u8]>::len).collect();
     Ok(json!({
         "config": toc.config(),
         "mode": toc.mode().as_str(),
