@@ -23,7 +23,7 @@ use rand_chacha::ChaCha8Rng;
 use rtclite_srtp::{Context, Error, MasterKey, Policy, ProtectionProfile};
 
 const RTP_PACKETS: usize = 2000;
-const RTCP_PACKETS: usize = 500;
+const RTCP_PACKETS: usize = 300;
 const SSRCS: [u32; 2] = [0x1234_5678, 0xdead_beef];
 const WINDOW: u64 = 1024;
 
@@ -128,7 +128,7 @@ fn rtp_packets(rng: &mut ChaCha8Rng) -> Vec<Vec<u8>> {
                 p.extend_from_slice(&rng.next_u32().to_be_bytes());
             }
         }
-        let n = rng.random_range(0..400);
+        let n = rng.random_range(0..240);
         let start = p.len();
         p.resize(start + n, 0);
         rng.fill_bytes(&mut p[start..]);
