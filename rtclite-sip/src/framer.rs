@@ -44,6 +44,10 @@ pub enum Frame {
 pub struct StreamFramer {
     buf: BytesMut,
     failed: Option<Error>,
+    /// Where the search for the end of the header section resumes, so that
+    /// a header section arriving in many pieces is scanned once, not once
+    /// per piece.
+    scanned: usize,
 }
 
 impl StreamFramer {
@@ -84,10 +88,12 @@ impl StreamFramer {
         // [RFC 5626 §3.5.1] "The client periodically sends a double-CRLF
         // (the "ping") then waits to receive a single CRLF (the "pong")."
         if self.buf.starts_with(b"\r\n\r\n") {
+            self.scanned = 0;
             self.buf.advance(4);
             return Ok(Some(Frame::Ping));
         }
         if self.buf.starts_with(b"\r\n") && self.buf.get(2) != Some(&b'\r') {
+            self.scanned = 0;
             self.buf.advance(2);
             return Ok(Some(Frame::Pong));
         }
@@ -98,10 +104,13 @@ impl StreamFramer {
             return Ok(None);
         }
         // Wait for the end of the header section before parsing.
-        let Some(head_end) = find_head_end(&self.buf) else {
+        let from = self.scanned.min(self.buf.len());
+        let Some(head_end) = find_head_end(self.buf.get(from..).unwrap_or_default()) else {
             if self.buf.len() > MAX_MESSAGE_SIZE {
                 return Err(Error::new(ErrorKind::MessageTooLarge).rfc("RFC 3261 §18.3"));
             }
+            // the terminator may straddle the next read: back up 3 bytes
+            self.scanned = self.buf.len().saturating_sub(3);
             return Ok(None);
         };
         let window = self
@@ -110,6 +119,7 @@ impl StreamFramer {
             .unwrap_or_default();
         match Message::parse_inner(window, true) {
             Ok((_, used)) => {
+                self.scanned = 0;
                 let bytes: Bytes = self.buf.split_to(used).freeze();
                 OwnedMessage::parse(bytes).map(|m| Some(Frame::Message(m)))
             }
