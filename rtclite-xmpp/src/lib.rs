@@ -8,5 +8,6 @@ pub mod im;
 pub mod jid;
 pub mod jingle;
 pub mod sasl;
+pub mod sdp;
 pub mod stanza;
 pub mod xml;

@@ -52,3 +52,16 @@ for xep in ["0030", "0114", "0166", "0167", "0176", "0177", "0198", "0199"]:
     for n, m in enumerate(re.finditer(r"<example caption=(['\"])(.*?)\1>\s*<!\[CDATA\[(.*?)\]\]>", src, re.S), 1):
         with open(os.path.join(d, f"{n:02}.xml"), "w") as f:
             f.write(f"caption: {m.group(2)}\n{m.group(3).strip()}\n")
+
+# XEP-0167 §6 (Mapping to Session Description Protocol): the <code> blocks in
+# order; they alternate Jingle description and the SDP it maps to (the first
+# block is the generic m= line format).
+src = open(os.path.join(rfc_dir, "xep-0167.xml")).read()
+sec = re.search(r"<section1 topic='Mapping to Session Description Protocol'.*?</section1>", src, re.S).group(0)
+d = "xep-0167-sdp"
+os.makedirs(d, exist_ok=True)
+for f in os.listdir(d):
+    os.remove(os.path.join(d, f))
+for n, m in enumerate(re.finditer(r"<code><!\[CDATA\[(.*?)\]\]></code>", sec, re.S), 1):
+    with open(os.path.join(d, f"{n:02}.txt"), "w") as f:
+        f.write(m.group(1).strip() + "\n")
