@@ -12,7 +12,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let rate = SampleRate::ALL[usize::from(selector & 7) % 5];
-    let channels = if selector & 8 != 0 { Channels::Stereo } else { Channels::Mono };
+    let channels = if selector & 8 != 0 {
+        Channels::Stereo
+    } else {
+        Channels::Mono
+    };
     let Ok(mut decoder) = Decoder::new(rate, channels) else {
         return;
     };
