@@ -532,3 +532,89 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #[test]
+    fn app_feedback_and_xr_round_trip(
+        subtype in 0u8..32,
+        name in any::<[u8; 4]>(),
+        app_data in proptest::collection::vec(any::<[u8; 4]>(), 0..4),
+        slis in proptest::collection::vec((0u16..0x2000, 0u16..0x2000, 0u8..64), 1..4),
+        firs in proptest::collection::vec((any::<u32>(), any::<u8>()), 1..4),
+        rpsi_bits in proptest::collection::vec(any::<u8>(), 1..9),
+        unused in 0u8..8,
+        remb_ssrcs in proptest::collection::vec(any::<u32>(), 0..4),
+        remb_mantissa in 0u64..0x4_0000,
+        remb_exp in 0u32..40,
+        ntp in any::<u64>(),
+        dlrr in proptest::collection::vec((any::<u32>(), any::<u32>(), any::<u32>()), 0..4),
+        voip in (any::<u32>(), any::<[u8; 8]>(), any::<[u16; 4]>()),
+        stats_flags in (any::<bool>(), any::<bool>(), any::<bool>(), 0u8..3),
+        stats_vals in (any::<u32>(), any::<u32>(), any::<[u32; 4]>(), any::<[u8; 4]>()),
+    ) {
+        let app_data = app_data.concat();
+        let sli: Vec<Sli> = slis.iter().map(|&(first, number, picture_id)| Sli { first, number, picture_id }).collect();
+        let fir: Vec<Fir> = firs.iter().map(|&(s, n)| Fir { ssrc: Ssrc(s), seq_nr: n }).collect();
+        let rpsi = Rpsi { payload_type: 96, bits: &rpsi_bits, unused_bits: unused };
+        let remb_ssrcs: Vec<Ssrc> = remb_ssrcs.into_iter().map(Ssrc).collect();
+        let bitrate = remb_mantissa << remb_exp;
+        let dlrr: Vec<DlrrSubBlock> = dlrr.iter().map(|&(s, l, d)| DlrrSubBlock { ssrc: Ssrc(s), last_rr: l, delay_since_last_rr: d }).collect();
+        let v = voip.1;
+        let metrics = VoipMetrics {
+            ssrc: Ssrc(voip.0), loss_rate: v[0], discard_rate: v[1], burst_density: v[2], gap_density: v[3],
+            burst_duration: voip.2[0], gap_duration: voip.2[1], round_trip_delay: voip.2[2], end_system_delay: voip.2[3],
+            signal_level: v[4] as i8, noise_level: v[5] as i8, rerl: v[6], gmin: v[7],
+            ..Default::default()
+        };
+        let stats = StatisticsSummary {
+            ssrc: Ssrc(9), begin_seq: 1, end_seq: 2,
+            lost_packets: stats_flags.0.then_some(stats_vals.0),
+            dup_packets: stats_flags.1.then_some(stats_vals.1),
+            jitter: stats_flags.2.then_some(stats_vals.2),
+            ttl_or_hop_limit: (stats_flags.3 > 0).then_some((stats_flags.3, stats_vals.3)),
+        };
+        let blocks = [
+            XrBlock::ReceiverReferenceTime(NtpTimestamp(ntp)),
+            XrBlock::Dlrr(DlrrList::Blocks(&dlrr)),
+            XrBlock::VoipMetrics(metrics),
+            XrBlock::StatisticsSummary(stats),
+        ];
+        let mut buf = vec![0u8; 2048];
+        let mut w = RtcpWriter::new(&mut buf);
+        w.receiver_report(Ssrc(1), &[], &[]).unwrap();
+        w.app(subtype, Ssrc(1), name, &app_data).unwrap();
+        w.sli(Ssrc(1), Ssrc(2), &sli).unwrap();
+        w.fir(Ssrc(1), &fir).unwrap();
+        w.rpsi(Ssrc(1), Ssrc(2), &rpsi).unwrap();
+        w.remb(Ssrc(1), bitrate, &remb_ssrcs).unwrap();
+        w.xr(Ssrc(1), &blocks).unwrap();
+        let n = w.finish();
+        let c = Compound::parse(&buf[..n]).unwrap();
+        let p: Vec<_> = c.packets().collect();
+        prop_assert_eq!(p.len(), 7);
+        let RtcpPacket::App(a) = p[1] else { panic!() };
+        prop_assert_eq!((a.subtype(), a.name(), a.data()), (subtype, name, &app_data[..]));
+        let RtcpPacket::Psfb(f) = p[2] else { panic!() };
+        let got: Vec<Sli> = f.kind().sli_entries().collect();
+        prop_assert_eq!(got, sli);
+        let RtcpPacket::Psfb(f) = p[3] else { panic!() };
+        let got: Vec<Fir> = f.kind().fir_entries().collect();
+        prop_assert_eq!(got, fir);
+        let RtcpPacket::Psfb(f) = p[4] else { panic!() };
+        prop_assert_eq!(f.kind(), PayloadFeedbackKind::Rpsi(rpsi));
+        let RtcpPacket::Psfb(f) = p[5] else { panic!() };
+        let PayloadFeedbackKind::Remb(r) = f.kind() else { panic!() };
+        // The 18-bit mantissa keeps the top bits: the value never grows and
+        // loses less than one part in 2^17.
+        prop_assert!(r.bitrate <= bitrate && bitrate - r.bitrate <= bitrate >> 17);
+        prop_assert_eq!(r.ssrcs().collect::<Vec<_>>(), remb_ssrcs);
+        let RtcpPacket::Xr(x) = p[6] else { panic!() };
+        let got: Vec<_> = x.blocks().collect();
+        prop_assert_eq!(got.len(), 4);
+        prop_assert_eq!(got[0], blocks[0]);
+        let XrBlock::Dlrr(l) = got[1] else { panic!() };
+        prop_assert_eq!(l.iter().collect::<Vec<_>>(), dlrr.clone());
+        prop_assert_eq!(got[2], blocks[2]);
+        prop_assert_eq!(got[3], blocks[3]);
+    }
+}
