@@ -33,8 +33,14 @@ const TWCC: [u8; 2] = [0x01, 0x02];
 
 fn elements() -> [ExtensionElement<'static>; 3] {
     [
-        ExtensionElement { id: 1, data: &AUDIO_LEVEL },
-        ExtensionElement { id: 3, data: &ABS_SEND_TIME },
+        ExtensionElement {
+            id: 1,
+            data: &AUDIO_LEVEL,
+        },
+        ExtensionElement {
+            id: 3,
+            data: &ABS_SEND_TIME,
+        },
         ExtensionElement { id: 5, data: &TWCC },
     ]
 }
@@ -55,7 +61,10 @@ struct Input {
 
 fn inputs() -> Vec<Input> {
     let mut out = Vec::new();
-    for (name, len, ext) in [("160B", 160 - 12, false), ("1200B+ext", 1200 - 12 - 16, true)] {
+    for (name, len, ext) in [
+        ("160B", 160 - 12, false),
+        ("1200B+ext", 1200 - 12 - 16, true),
+    ] {
         let payload: Vec<u8> = (0..len).map(|i| i as u8).collect();
         let els = elements();
         let b = RtpPacketBuilder {
@@ -72,7 +81,12 @@ fn inputs() -> Vec<Input> {
         let n = b.write_to(&mut buf).unwrap();
         buf.truncate(n);
         assert_eq!(buf.len(), if ext { 1200 } else { 160 });
-        out.push(Input { name, payload, ext, bytes: buf });
+        out.push(Input {
+            name,
+            payload,
+            ext,
+            bytes: buf,
+        });
     }
     out
 }
@@ -84,19 +98,34 @@ fn rtp_parse(c: &mut Criterion) {
         g.bench_function("rtclite-rtp", |b| {
             b.iter(|| {
                 let p = RtpPacket::parse(black_box(bytes)).unwrap();
-                (p.sequence_number(), p.timestamp(), p.ssrc(), p.payload().len())
+                (
+                    p.sequence_number(),
+                    p.timestamp(),
+                    p.ssrc(),
+                    p.payload().len(),
+                )
             })
         });
         g.bench_function("rtp-types", |b| {
             b.iter(|| {
                 let p = rtp_types::RtpPacket::parse(black_box(bytes)).unwrap();
-                (p.sequence_number(), p.timestamp(), p.ssrc(), p.payload().len())
+                (
+                    p.sequence_number(),
+                    p.timestamp(),
+                    p.ssrc(),
+                    p.payload().len(),
+                )
             })
         });
         g.bench_function("rtp-rs", |b| {
             b.iter(|| {
                 let p = rtp_rs::RtpReader::new(black_box(bytes)).unwrap();
-                (p.sequence_number(), p.timestamp(), p.ssrc(), p.payload().len())
+                (
+                    p.sequence_number(),
+                    p.timestamp(),
+                    p.ssrc(),
+                    p.payload().len(),
+                )
             })
         });
         g.bench_function("webrtc-rs rtc-rtp", |b| {
@@ -104,7 +133,12 @@ fn rtp_parse(c: &mut Criterion) {
             b.iter(|| {
                 let mut buf: &[u8] = black_box(bytes);
                 let p = rtc_rtp::Packet::unmarshal(&mut buf).unwrap();
-                (p.header.sequence_number, p.header.timestamp, p.header.ssrc, p.payload.len())
+                (
+                    p.header.sequence_number,
+                    p.header.timestamp,
+                    p.header.ssrc,
+                    p.payload.len(),
+                )
             })
         });
         g.finish();
@@ -184,18 +218,47 @@ fn compounds() -> Vec<(&'static str, Vec<u8>)> {
         octet_count: 16000,
     };
     let blocks = [
-        ReportBlock { ssrc: Ssrc(2), fraction_lost: 3, cumulative_lost: 10, highest_seq: 70000, jitter: 12, lsr: 1, dlsr: 2 },
-        ReportBlock { ssrc: Ssrc(3), fraction_lost: 0, cumulative_lost: 0, highest_seq: 5000, jitter: 4, lsr: 5, dlsr: 6 },
+        ReportBlock {
+            ssrc: Ssrc(2),
+            fraction_lost: 3,
+            cumulative_lost: 10,
+            highest_seq: 70000,
+            jitter: 12,
+            lsr: 1,
+            dlsr: 2,
+        },
+        ReportBlock {
+            ssrc: Ssrc(3),
+            fraction_lost: 0,
+            cumulative_lost: 0,
+            highest_seq: 5000,
+            jitter: 4,
+            lsr: 5,
+            dlsr: 6,
+        },
     ];
     w.sender_report(Ssrc(1), &info, &blocks, &[]).unwrap();
-    w.sdes(&[(Ssrc(1), &[SdesItem::Cname(b"alice@example.com")][..])]).unwrap();
+    w.sdes(&[(Ssrc(1), &[SdesItem::Cname(b"alice@example.com")][..])])
+        .unwrap();
     let n = w.finish();
     a.truncate(n);
     let mut f = vec![0u8; 1500];
     let mut w = RtcpWriter::new(&mut f);
     w.receiver_report(Ssrc(1), &blocks[..1], &[]).unwrap();
-    w.sdes(&[(Ssrc(1), &[SdesItem::Cname(b"alice@example.com")][..])]).unwrap();
-    w.generic_nack(Ssrc(1), Ssrc(2), &[NackPair { pid: 100, blp: 0x0005 }, NackPair { pid: 200, blp: 0 }]).unwrap();
+    w.sdes(&[(Ssrc(1), &[SdesItem::Cname(b"alice@example.com")][..])])
+        .unwrap();
+    w.generic_nack(
+        Ssrc(1),
+        Ssrc(2),
+        &[
+            NackPair {
+                pid: 100,
+                blp: 0x0005,
+            },
+            NackPair { pid: 200, blp: 0 },
+        ],
+    )
+    .unwrap();
     w.pli(Ssrc(1), Ssrc(2)).unwrap();
     w.remb(Ssrc(1), 1_500_000, &[Ssrc(2)]).unwrap();
     let n = w.finish();
@@ -227,8 +290,18 @@ fn rtcp_parse(c: &mut Criterion) {
                 let mut acc = 0u32;
                 for p in compound {
                     match p.unwrap() {
-                        rtcp_types::Packet::Sr(sr) => acc += sr.report_blocks().map(|r| r.interarrival_jitter()).sum::<u32>(),
-                        rtcp_types::Packet::Rr(rr) => acc += rr.report_blocks().map(|r| r.interarrival_jitter()).sum::<u32>(),
+                        rtcp_types::Packet::Sr(sr) => {
+                            acc += sr
+                                .report_blocks()
+                                .map(|r| r.interarrival_jitter())
+                                .sum::<u32>()
+                        }
+                        rtcp_types::Packet::Rr(rr) => {
+                            acc += rr
+                                .report_blocks()
+                                .map(|r| r.interarrival_jitter())
+                                .sum::<u32>()
+                        }
                         _ => acc += 1,
                     }
                 }
