@@ -6,7 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use rtclite_rtp::rtp::{ExtensionSpec, RtpPacket, RtpPacketBuilder};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(pkt) = RtpPacket::parse(data) else { return };
+    let Ok(pkt) = RtpPacket::parse(data) else {
+        return;
+    };
     if let Some(ext) = pkt.extension() {
         for e in ext.elements() {
             let _ = e;
@@ -20,12 +22,17 @@ fuzz_target!(|data: &[u8]| {
         timestamp: pkt.timestamp(),
         ssrc: pkt.ssrc(),
         csrcs: &csrcs,
-        extension: pkt.extension().map(|e| ExtensionSpec::Generic { profile: e.profile, data: e.data }),
+        extension: pkt.extension().map(|e| ExtensionSpec::Generic {
+            profile: e.profile,
+            data: e.data,
+        }),
         payload: pkt.payload(),
         padding: (pkt.padding_len() > 0).then(|| pkt.padding_len() as u8),
     };
     let mut out = vec![0u8; data.len()];
-    let n = b.write_to(&mut out).expect("a parsed packet can be written");
+    let n = b
+        .write_to(&mut out)
+        .expect("a parsed packet can be written");
     assert_eq!(n, data.len());
     let keep = data.len() - pkt.padding_len();
     assert_eq!(&out[..keep], &data[..keep]);
