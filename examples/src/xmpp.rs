@@ -400,20 +400,15 @@ pub(crate) fn run(args: XmppArgs) -> Result<(), CliError> {
                                 let id = client.send_iq(now, jingle_iq(&from, &t)?);
                                 pending.insert(id, "jingle");
                             }
-                            Err(e) => client.send_iq_response(now, &iq, Err(e.stanza_error)),
+                            Err(e) => client.send_iq_response(now, &iq, Err(*e.stanza_error)),
                         }
                         continue;
                     }
                     let Some(s) = sessions.get_mut(&j.sid) else {
-                        // [XEP-0166 §6.7] unknown sessions get <unknown-session/>.
-                        let e = jingle::JingleError {
-                            condition: jingle::JingleErrorCondition::UnknownSession,
-                            stanza_error: StanzaError::new(
-                                ErrorType::Cancel,
-                                StanzaErrorCondition::ItemNotFound,
-                            ),
-                        };
-                        client.send_iq_response(now, &iq, Err(e.stanza_error));
+                        // Requests for sessions we do not know get <unknown-session/> (XEP-0166 §6.7).
+                        let e =
+                            jingle::JingleError::new(jingle::JingleErrorCondition::UnknownSession);
+                        client.send_iq_response(now, &iq, Err(*e.stanza_error));
                         continue;
                     };
                     match s.handle(&from, &j) {
@@ -436,7 +431,7 @@ pub(crate) fn run(args: XmppArgs) -> Result<(), CliError> {
                             call_done = true;
                         }
                         Ok(_) => client.send_iq_response(now, &iq, Ok(None)),
-                        Err(e) => client.send_iq_response(now, &iq, Err(e.stanza_error)),
+                        Err(e) => client.send_iq_response(now, &iq, Err(*e.stanza_error)),
                     }
                 }
                 Event::Closed(err) => {

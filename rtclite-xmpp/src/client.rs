@@ -248,7 +248,7 @@ pub enum ClientError {
     TlsUnavailable,
     /// Resource binding failed.
     #[error("resource binding failed: {0} (RFC 6120 §7.6.2)")]
-    BindFailed(StanzaError),
+    BindFailed(Box<StanzaError>),
     /// The peer broke the negotiation protocol.
     #[error("protocol violation: {0}")]
     Protocol(&'static str),
@@ -843,7 +843,7 @@ impl Client {
         match p.purpose {
             Purpose::Bind => {
                 let jid = result
-                    .map_err(ClientError::BindFailed)?
+                    .map_err(|e| ClientError::BindFailed(Box::new(e)))?
                     .and_then(|b| b.child("jid", NS_BIND).map(Element::text))
                     .ok_or(ClientError::Protocol(
                         "bind result without <jid/> (RFC 6120 §7.6.1)",
@@ -864,7 +864,7 @@ impl Client {
                 }
             }
             Purpose::Session => {
-                result.map_err(ClientError::BindFailed)?;
+                result.map_err(|e| ClientError::BindFailed(Box::new(e)))?;
                 self.go_online(now);
             }
             Purpose::Roster => {

@@ -275,6 +275,9 @@ pub struct StanzaError {
     pub text: Option<String>,
     /// The entity that generated the error (`by` attribute), if given.
     pub by: Option<String>,
+    /// An application-specific condition element (RFC 6120 §8.3.4), e.g.
+    /// XEP-0166's `<unknown-session/>`.
+    pub application: Option<Element>,
 }
 
 impl StanzaError {
@@ -285,6 +288,7 @@ impl StanzaError {
             condition,
             text: None,
             by: None,
+            application: None,
         }
     }
 
@@ -299,8 +303,11 @@ impl StanzaError {
             .unwrap_or(ErrorType::Cancel);
         let mut condition = StanzaErrorCondition::UndefinedCondition;
         let mut text = None;
-        for c in error.children().filter(|c| c.ns() == NS_STANZAS_ERR) {
-            if c.name() == "text" {
+        let mut application = None;
+        for c in error.children() {
+            if c.ns() != NS_STANZAS_ERR {
+                application = application.or_else(|| Some(c.clone()));
+            } else if c.name() == "text" {
                 text = Some(c.text());
             } else if let Some(cond) = StanzaErrorCondition::from_name(c.name()) {
                 condition = cond;
@@ -311,6 +318,7 @@ impl StanzaError {
             condition,
             text,
             by: error.attr("by").map(str::to_owned),
+            application,
         }
     }
 
@@ -328,6 +336,9 @@ impl StanzaError {
                     .with_attr("xml:lang", "en")
                     .with_text(t.as_str()),
             );
+        }
+        if let Some(a) = &self.application {
+            e.push_child(a.clone());
         }
         e
     }
@@ -353,6 +364,7 @@ mod tests {
     fn stanza_error_round_trip() {
         let mut e = StanzaError::new(ErrorType::Cancel, StanzaErrorCondition::ServiceUnavailable);
         e.text = Some("no".into());
+        e.application = Some(Element::new("unknown-session", "urn:xmpp:jingle:errors:1"));
         let el = e.to_element("jabber:client");
         assert_eq!(StanzaError::from_element(&el), e);
     }

@@ -989,42 +989,41 @@ pub enum JingleErrorCondition {
 pub struct JingleError {
     /// The Jingle-specific condition.
     pub condition: JingleErrorCondition,
-    /// The general stanza error.
-    pub stanza_error: StanzaError,
+    /// The stanza error to return, with the Jingle condition as its application condition.
+    pub stanza_error: Box<StanzaError>,
 }
 
 impl JingleError {
-    fn new(condition: JingleErrorCondition) -> Self {
-        let (t, c) = match condition {
-            JingleErrorCondition::OutOfOrder => {
-                (ErrorType::Wait, StanzaErrorCondition::UnexpectedRequest)
-            }
-            JingleErrorCondition::TieBreak => (ErrorType::Cancel, StanzaErrorCondition::Conflict),
-            JingleErrorCondition::UnknownSession => {
-                (ErrorType::Cancel, StanzaErrorCondition::ItemNotFound)
-            }
+    /// The error for `condition`, with the stanza error XEP-0166 §10 pairs it with.
+    pub fn new(condition: JingleErrorCondition) -> Self {
+        let (t, c, n) = match condition {
+            JingleErrorCondition::OutOfOrder => (
+                ErrorType::Wait,
+                StanzaErrorCondition::UnexpectedRequest,
+                "out-of-order",
+            ),
+            JingleErrorCondition::TieBreak => (
+                ErrorType::Cancel,
+                StanzaErrorCondition::Conflict,
+                "tie-break",
+            ),
+            JingleErrorCondition::UnknownSession => (
+                ErrorType::Cancel,
+                StanzaErrorCondition::ItemNotFound,
+                "unknown-session",
+            ),
             JingleErrorCondition::UnsupportedInfo => (
                 ErrorType::Modify,
                 StanzaErrorCondition::FeatureNotImplemented,
+                "unsupported-info",
             ),
         };
+        let mut stanza_error = StanzaError::new(t, c);
+        stanza_error.application = Some(Element::new(n, NS_JINGLE_ERRORS));
         Self {
             condition,
-            stanza_error: StanzaError::new(t, c),
+            stanza_error: Box::new(stanza_error),
         }
-    }
-
-    /// The `<error/>` element to return, with the Jingle condition child.
-    pub fn to_element(&self, content_ns: &str) -> Element {
-        let mut e = self.stanza_error.to_element(content_ns);
-        let n = match self.condition {
-            JingleErrorCondition::OutOfOrder => "out-of-order",
-            JingleErrorCondition::TieBreak => "tie-break",
-            JingleErrorCondition::UnknownSession => "unknown-session",
-            JingleErrorCondition::UnsupportedInfo => "unsupported-info",
-        };
-        e.push_child(Element::new(n, NS_JINGLE_ERRORS));
-        e
     }
 }
 
