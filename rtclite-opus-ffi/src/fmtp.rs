@@ -290,7 +290,7 @@ impl OpusFmtp {
             // [RFC 7587 §3.1.3] "using continuous transmission is RECOMMENDED unless
             // constraints on available network bandwidth are severe."
             dtx: self.usedtx_or_default(),
-            frame_ms: rtp::frame_ms_for_ptime(ptime, maxptime),
+            frame_ms: rtp::frame_ms_for_mode(application, ptime, maxptime),
         }
     }
 }
@@ -364,7 +364,8 @@ pub struct EncoderSettings {
     pub inband_fec: bool,
     /// DTX when the receiver prefers it.
     pub dtx: bool,
-    /// Packet duration to use, in ms.
+    /// Frame duration to use, in ms: the longest that the application's mode
+    /// supports (RFC 7587 §4.2, Table 2) within `ptime` and `maxptime`.
     pub frame_ms: f64,
 }
 

@@ -4,6 +4,7 @@
 //!
 //! Sans-IO helpers only: RTP header parsing belongs to `rtclite-rtp`.
 
+use crate::encoder::Application;
 use crate::packet::{Packet, PacketError};
 
 // [RFC 7587 §4.1] "The RTP timestamp is incremented with a 48000 Hz clock rate for all
@@ -122,18 +123,39 @@ pub fn is_whole_frame_gap(previous: u32, next: u32) -> bool {
     next.wrapping_sub(previous) % 120 == 0
 }
 
-/// The packet duration (in ms units of Table 2 of RFC 7587 §4.2) that the
-/// sender should use for a receiver's `ptime` and `maxptime`: the largest
-/// Opus frame duration of 10, 20, 40 or 60 ms (the ones both application
-/// modes support, 10 and 20, first) that is at most `ptime` and `maxptime`.
+/// The frame duration (in ms) a sender should use for a receiver's `ptime`
+/// and `maxptime`: the longest Opus frame duration whose rounded-up length is
+/// at most both (2.5 ms when even that is longer).
 pub fn frame_ms_for_ptime(ptime: Option<u32>, maxptime: Option<u32>) -> f64 {
+    frame_ms_among(&[2880, 1920, 960, 480, 240, 120], ptime, maxptime).unwrap_or(2.5)
+}
+
+/// As [`frame_ms_for_ptime`], among the frame sizes that Table 2 of RFC 7587
+/// §4.2 marks as supported for the encoder's mode: 10–60 ms for the voice
+/// mode ([`Application::Voip`]), 2.5–20 ms for the audio mode (the other
+/// applications). When no size of the mode fits, the mode's shortest.
+pub fn frame_ms_for_mode(
+    application: Application,
+    ptime: Option<u32>,
+    maxptime: Option<u32>,
+) -> f64 {
+    // [RFC 7587 §4.2] "Table 2 shows supported frame sizes in milliseconds of encoded speech
+    // or audio data for the speech and audio modes (Mode)"
+    let (sizes, shortest): (&[u32], f64) = match application {
+        Application::Voip => (&[2880, 1920, 960, 480], 10.0),
+        Application::Audio | Application::RestrictedLowDelay => (&[960, 480, 240, 120], 2.5),
+    };
+    frame_ms_among(sizes, ptime, maxptime).unwrap_or(shortest)
+}
+
+/// The first of `sizes_48k` (longest first) that fits `ptime` and `maxptime`.
+fn frame_ms_among(sizes_48k: &[u32], ptime: Option<u32>, maxptime: Option<u32>) -> Option<f64> {
     let ptime = ptime.unwrap_or(DEFAULT_PTIME_MS);
     let limit = ptime.min(maxptime.unwrap_or(DEFAULT_MAXPTIME_MS));
-    // Table 2 of RFC 7587 §4.2: increments 120, 240, 480, 960, 1920, 2880.
-    [2880u32, 1920, 960, 480, 240, 120]
-        .into_iter()
-        .find(|&d| duration_to_ptime(d) <= limit)
-        .map_or(2.5, |d| f64::from(d) / 48.0)
+    sizes_48k
+        .iter()
+        .find(|&&d| duration_to_ptime(d) <= limit)
+        .map(|&d| f64::from(d) / 48.0)
 }
 
 #[cfg(test)]
@@ -178,6 +200,20 @@ mod tests {
         assert_eq!(frame_ms_for_ptime(Some(60), Some(30)), 20.0);
         assert_eq!(frame_ms_for_ptime(Some(3), None), 2.5);
         assert_eq!(samples_to_timestamp(160, 8000), 960);
+    }
+
+    #[test]
+    fn table_2_frame_sizes_per_mode() {
+        // [RFC 7587 §4.2 test] "Table 2 shows supported frame sizes in milliseconds of encoded
+        // speech or audio data for the speech and audio modes (Mode)"
+        assert_eq!(frame_ms_for_mode(Application::Voip, Some(60), None), 60.0);
+        assert_eq!(frame_ms_for_mode(Application::Audio, Some(60), None), 20.0);
+        assert_eq!(frame_ms_for_mode(Application::Voip, Some(5), None), 10.0);
+        assert_eq!(
+            frame_ms_for_mode(Application::RestrictedLowDelay, Some(5), None),
+            5.0
+        );
+        assert_eq!(frame_ms_for_mode(Application::Audio, None, None), 20.0);
     }
 
     #[test]
