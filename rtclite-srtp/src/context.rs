@@ -191,7 +191,7 @@ impl Policy {
         let first = self
             .keys
             .first()
-            .ok_or(Error::InvalidPolicy("no master key".into()))?;
+            .ok_or_else(|| Error::InvalidPolicy("no master key".into()))?;
         let mki_len = first.mki.len();
         for (i, k) in self.keys.iter().enumerate() {
             if k.key.len() != p.master_key_len() {
@@ -695,7 +695,7 @@ impl Context {
         let k = self
             .keys
             .get(key)
-            .ok_or(Error::InvalidPolicy("no key".into()))?;
+            .ok_or_else(|| Error::InvalidPolicy("no key".into()))?;
         let (used, limit) = if srtcp {
             (k.srtcp_used, self.params.srtcp_lifetime)
         } else {
@@ -1335,7 +1335,7 @@ fn keys_for<'a>(
 ) -> Result<&'a KeySet, Error> {
     let entry = keys
         .get(key)
-        .ok_or(Error::InvalidPolicy("no master key".into()))?;
+        .ok_or_else(|| Error::InvalidPolicy("no master key".into()))?;
     let fixed = if srtcp {
         entry.rtcp.as_ref()
     } else {
@@ -1347,7 +1347,7 @@ fn keys_for<'a>(
     let (salt, prf) = entry
         .master
         .as_ref()
-        .ok_or(Error::InvalidPolicy("no master key".into()))?;
+        .ok_or_else(|| Error::InvalidPolicy("no master key".into()))?;
     // [RFC 3711 §4.3.1] "Let r = index DIV key_derivation_rate (with DIV as
     // defined above)."
     let r = params.kdr_shift.map_or(0, |s| index >> s);
@@ -1363,7 +1363,7 @@ fn keys_for<'a>(
     cache
         .as_ref()
         .map(|c| &c.keys)
-        .ok_or(Error::InvalidPolicy("no session keys".into()))
+        .ok_or_else(|| Error::InvalidPolicy("no session keys".into()))
 }
 
 /// The two contexts of one endpoint of an SRTP session: outbound keys
