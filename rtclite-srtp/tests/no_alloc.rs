@@ -17,13 +17,13 @@ fn steady_state_protect_and_unprotect_do_not_allocate() {
         let mut tx = Context::new_outbound(&policy).unwrap();
         let mut rx = Context::new_inbound(&policy).unwrap();
         let mut buf = vec![0u8; 1500];
-        let mut rtp = |seq: u16, buf: &mut [u8]| -> usize {
+        let rtp = |seq: u16, buf: &mut [u8]| -> usize {
             buf[..12].copy_from_slice(&[0x80, 0x60, 0, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x34]);
             buf[2..4].copy_from_slice(&seq.to_be_bytes());
             buf[12..1212].fill(seq as u8);
             1212
         };
-        let mut rtcp = |buf: &mut [u8]| -> usize {
+        let rtcp = |buf: &mut [u8]| -> usize {
             buf[..8].copy_from_slice(&[0x80, 200, 0, 6, 0, 0, 0x12, 0x34]);
             buf[8..28].fill(7);
             28
