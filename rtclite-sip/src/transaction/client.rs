@@ -127,6 +127,8 @@ impl ClientTransaction {
         };
         // [RFC 3261 §17.1.1.2] "The client transaction MUST pass the request to the
         // transport layer for transmission"
+        // [RFC 3261 §17.1.2.2] "The request MUST be passed to the transport layer for
+        // transmission."
         tx.transmits.push_back(tx.request.clone());
         let (retransmit_timer, timeout_timer) = match kind {
             TransactionKind::Invite => (Timer::A, Timer::B),
@@ -200,6 +202,8 @@ impl ClientTransaction {
     fn invite_response(&mut self, now: Instant, status: u16, response: OwnedMessage) {
         match (self.state, status) {
             (ClientState::Calling | ClientState::Proceeding, 100..=199) => {
+                // [RFC 3261 §17.1.1.2] "Any further provisional responses MUST be
+                // passed up to the TU while in the "Proceeding" state."
                 // [RFC 3261 §17.1.1.2] "In the "Proceeding" state, the client
                 // transaction SHOULD NOT retransmit the request any longer."
                 self.retransmit = None;
@@ -211,6 +215,9 @@ impl ClientTransaction {
                 // be passed to the TU."
                 self.events.push_back(ClientEvent::Response(response));
             }
+            // [RFC 3261 §17.1.1.2 exception: RFC 6026 §7.2 Accepted state] "reception
+            // of a 2xx response MUST cause the client transaction to enter the
+            // "Terminated" state"
             (ClientState::Calling | ClientState::Proceeding, 200..=299) => {
                 // [RFC 6026 §7.2] "If a 2xx response is received while the client
                 // INVITE state machine is in the "Calling" or "Proceeding" states, it
@@ -230,6 +237,9 @@ impl ClientTransaction {
                 // "Accepted" state."
                 self.events.push_back(ClientEvent::Response(response));
             }
+            // [RFC 3261 §17.1.1.2] "When in either the "Calling" or "Proceeding"
+            // states, reception of a response with status code from 300-699 MUST cause
+            // the client transaction to transition to "Completed"."
             (ClientState::Calling | ClientState::Proceeding, _) => {
                 // [RFC 3261 §17.1.1.2] "the client transaction MUST generate an ACK
                 // request, even if the transport is reliable"
@@ -276,6 +286,10 @@ impl ClientTransaction {
             }
             (ClientState::Trying | ClientState::Proceeding, _) => {
                 // [RFC 3261 §17.1.2.2] "If a final response (status codes 200-699) is
+                // received while in the "Trying" state, the response MUST be passed to
+                // the TU, and the client transaction MUST transition to the "Completed"
+                // state."
+                // [RFC 3261 §17.1.2.2] "If a final response (status codes 200-699) is
                 // received while in the "Proceeding" state, the response MUST be
                 // passed to the TU, and the client transaction MUST transition to the
                 // "Completed" state."
@@ -312,6 +326,8 @@ impl ClientTransaction {
         if self.state != ClientState::Terminated {
             // [RFC 3261 §17.1.2.2] "Once the transaction is in the terminated state,
             // it MUST be destroyed immediately."
+            // [RFC 3261 §17.1.1.2] "The client transaction MUST be destroyed the
+            // instant it enters the "Terminated" state."
             self.state = ClientState::Terminated;
             self.events.push_back(ClientEvent::Terminated);
         }
@@ -328,6 +344,11 @@ impl ClientTransaction {
                     // [RFC 3261 §17.1.1.2] "This process MUST continue so that the
                     // request is retransmitted with intervals that double after each
                     // transmission."
+                    // [RFC 3261 §17.1.1.2] "When timer A fires 2*T1 seconds later, the
+                    // request MUST be retransmitted again"
+                    // [RFC 3261 §17.1.1.2] "Whatever the value of T1, the exponential
+                    // backoffs on retransmissions described in this section MUST be
+                    // used."
                     let next = self.timers.backoff(interval, false);
                     self.transmits.push_back(self.request.clone());
                     self.retransmit = Some((now + next, next));
@@ -348,6 +369,8 @@ impl ClientTransaction {
                     self.transmits.push_back(self.request.clone());
                     self.retransmit = Some((now + t2, t2));
                 }
+                // [RFC 3261 §17.1.1.2] "These retransmissions SHOULD only be done
+                // while the client transaction is in the "calling" state."
                 _ => self.retransmit = None,
             }
         }
@@ -362,6 +385,12 @@ impl ClientTransaction {
                     // [RFC 3261 §17.1.1.2] "If the client transaction is still in the
                     // "Calling" state when timer B fires, the client transaction SHOULD
                     // inform the TU that a timeout has occurred."
+                    // [RFC 3261 §17.1.1.2] "The client transaction MUST NOT generate an
+                    // ACK."
+                    // [RFC 3261 §17.1.2.2] "If Timer F fires while the client
+                    // transaction is still in the "Trying" state, the client
+                    // transaction SHOULD inform the TU about the timeout, and then it
+                    // SHOULD enter the "Terminated" state."
                     // [RFC 3261 §17.1.2.2] "If timer F fires while in the "Proceeding"
                     // state, the TU MUST be informed of a timeout, and the client
                     // transaction MUST transition to the terminated state."

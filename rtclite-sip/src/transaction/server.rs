@@ -329,7 +329,13 @@ impl ServerTransaction {
                 self.trying_at = None;
                 self.send(response);
             }
+            // [RFC 3261 §17.2.1 exception: RFC 6026 §7.1 Accepted state] "The server
+            // transaction MUST then transition to the "Terminated" state."
             (TransactionKind::Invite, ServerState::Proceeding, 200..=299) => {
+                // [RFC 3261 §17.2.1] "If, while in the "Proceeding" state, the TU
+                // passes a 2xx response to the server transaction, the server
+                // transaction MUST pass this response to the transport layer for
+                // transmission."
                 // [RFC 6026 §7.1] "If the SIP element's TU (Transaction User) issues a
                 // 2xx response for this transaction while the state machine is in the
                 // "Proceeding" state, the state machine MUST transition to the
@@ -379,6 +385,8 @@ impl ServerTransaction {
                 // provisional response to the server transaction, the server
                 // transaction MUST enter the "Proceeding" state."
                 self.state = ServerState::Proceeding;
+                // [RFC 3261 §17.2.2] "The response MUST be passed to the transport
+                // layer for transmission."
                 // [RFC 3261 §17.2.2] "Any further provisional responses that are
                 // received from the TU while in the "Proceeding" state MUST be passed
                 // to the transport layer for transmission."
@@ -436,6 +444,8 @@ impl ServerTransaction {
         if self.state != ServerState::Terminated {
             // [RFC 3261 §17.2.2] "The server transaction MUST be destroyed the instant
             // it enters the "Terminated" state."
+            // [RFC 3261 §17.2.1] "Once the transaction is in the "Terminated" state, it
+            // MUST be destroyed immediately."
             self.state = ServerState::Terminated;
             self.events.push_back(ServerEvent::Terminated);
         }
