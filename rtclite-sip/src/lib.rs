@@ -15,6 +15,7 @@ mod syntax;
 pub mod timer;
 pub mod transaction;
 pub mod transport;
+pub mod ua;
 mod uri;
 mod validate;
 

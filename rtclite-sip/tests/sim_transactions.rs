@@ -30,6 +30,7 @@ use rtclite_sip::transaction::{
     ClientState, Event, Input, LayerConfig, ServerState, TransactionId, TransactionLayer,
 };
 use rtclite_sip::transport::{Destination, TransportKind};
+use rtclite_sip::ua::{Retransmit2xx, Retransmit2xxEvent};
 use rtclite_sip::{HeaderName, OwnedMessage};
 
 use sim::msg::{parse, request, response};
@@ -212,9 +213,7 @@ struct Uas {
     requests_seen: u32,
     pending: Vec<(Instant, TransactionId, OwnedMessage)>,
     final_sent: Option<u16>,
-    ok: Option<(OwnedMessage, Destination)>,
-    ok_next: Option<(Instant, Duration)>,
-    ok_deadline: Option<Instant>,
+    retransmit: Option<Retransmit2xx>,
     got_ack: bool,
     ack_timeout: bool,
     timer_h: bool,
@@ -223,7 +222,10 @@ struct Uas {
 
 impl Uas {
     fn poll_timeout(&self) -> Option<Instant> {
-        let ok = self.ok_next.filter(|_| !self.got_ack).map(|(t, _)| t);
+        let ok = self
+            .retransmit
+            .as_ref()
+            .and_then(Retransmit2xx::poll_timeout);
         self.pending.iter().map(|(t, _, _)| *t).chain(ok).min()
     }
 
@@ -239,31 +241,25 @@ impl Uas {
                 self.final_sent = Some(code);
                 if (200..300).contains(&code) && self.kind != Kind::NonInvite {
                     let dest = layer.server(id).unwrap().destination().clone();
-                    self.ok = Some((resp.clone(), dest));
-                    // §13.3.1.4: the UAS core retransmits the 2xx from T1,
-                    // doubling up to T2, until the ACK or 64*T1.
-                    self.ok_next = Some((now + self.timers.t1, self.timers.t1));
-                    self.ok_deadline = Some(now + self.timers.timeout());
+                    // §13.3.1.4: the UAS core retransmits the 2xx until the ACK.
+                    self.retransmit =
+                        Some(Retransmit2xx::new(now, resp.clone(), dest, self.timers));
                 }
             } else if self.final_sent.is_some() {
                 continue;
             }
             layer.send_response(now, id, resp).unwrap();
         }
-        if let (Some((at, interval)), false) = (self.ok_next, self.got_ack) {
-            if at <= now {
-                if self.ok_deadline.is_some_and(|d| d <= now) {
-                    self.ack_timeout = true;
-                    self.ok_next = None;
-                } else {
-                    let (ok, dest) = self.ok.clone().unwrap();
-                    let id = self.invite.as_ref().map(|(id, _)| *id).unwrap();
-                    if layer.send_response(now, id, ok.clone()).is_err() {
-                        layer.send_stateless(dest, ok);
-                    }
-                    let next = (interval * 2).min(self.timers.t2);
-                    self.ok_next = Some((now + next, next));
+        if let Some(r) = self.retransmit.as_mut() {
+            r.handle_timeout(now);
+            let id = self.invite.as_ref().map(|(id, _)| *id).unwrap();
+            while let Some(t) = r.poll_transmit() {
+                if layer.send_response(now, id, t.message.clone()).is_err() {
+                    layer.send_stateless(t.destination, t.message);
                 }
+            }
+            if let Some(Retransmit2xxEvent::AckTimeout) = r.poll_event() {
+                self.ack_timeout = true;
             }
         }
     }
@@ -314,9 +310,11 @@ impl Uas {
                     }
                 }
             }
-            Event::Request { id: None, .. } | Event::Ack { .. } if self.ok.is_some() => {
-                self.got_ack = true;
-                self.ok_next = None;
+            Event::Request { id: None, .. } | Event::Ack { .. } => {
+                if let Some(r) = self.retransmit.as_mut() {
+                    self.got_ack = true;
+                    r.ack_received();
+                }
             }
             Event::Timeout {
                 timer: Timer::H, ..
@@ -385,9 +383,7 @@ impl World {
                 requests_seen: 0,
                 pending: Vec::new(),
                 final_sent: None,
-                ok: None,
-                ok_next: None,
-                ok_deadline: None,
+                retransmit: None,
                 got_ack: false,
                 ack_timeout: false,
                 timer_h: false,

@@ -1,0 +1,17 @@
+//! User agent core pieces (RFC 3261 §8.2, §13.3.1.4) built on the
+//! transaction layer and [`crate::dialog`]:
+//!
+//! - [`UasPolicy::check`]: the UAS checks of §8.2.1–§8.2.3 (405 with Allow,
+//!   482 for a merged request, 420 with Unsupported, 415 with Accept), each
+//!   answered by the response the RFC prescribes;
+//! - [`Retransmit2xx`]: the UAS core's retransmission of a 2xx to INVITE
+//!   until the ACK (§13.3.1.4), sans-IO.
+//!
+//! The ACK for a 2xx is built by the dialog ([`crate::dialog::Dialog::new_request`]
+//! with [`crate::Method::Ack`], §13.2.2.4).
+
+mod invite;
+mod uas;
+
+pub use invite::{Retransmit2xx, Retransmit2xxEvent};
+pub use uas::{MergeDetector, UasPolicy};
