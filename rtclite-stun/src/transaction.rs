@@ -257,6 +257,114 @@ impl ClientTransaction {
     }
 }
 
+impl ClientTransaction {
+    /// The round-trip time this transaction measured, for an RTO estimator:
+    /// `None` when the request was retransmitted (Karn's algorithm) or no
+    /// response has arrived.
+    // [RFC 8489 §6.2.1] "When applied to STUN, it means
+    // that RTT estimates SHOULD NOT be computed from STUN transactions that
+    // result in the retransmission of a request."
+    pub fn rtt_sample(&self, response_at: Instant) -> Option<Duration> {
+        let answered = self.done && self.integrity_failures == 0 && self.sent == 1;
+        answered.then(|| response_at.saturating_duration_since(self.started))
+    }
+}
+
+/// Lowest RTO the cache hands out: sub-millisecond loopback RTTs must not
+/// turn into a retransmission storm (RFC 6298's 1 s floor does not apply to
+/// STUN, RFC 8489 §6.2.1).
+pub const RTO_FLOOR: Duration = Duration::from_millis(100);
+/// Most servers an [`RtoCache`] remembers.
+pub const RTO_CACHE_LIMIT: usize = 256;
+/// How long a cached RTO stays usable without a transaction to that server.
+pub const RTO_STALE_AFTER: Duration = Duration::from_secs(600);
+
+#[derive(Debug, Clone, Copy)]
+struct RtoState {
+    srtt: Duration,
+    rttvar: Duration,
+    rto: Duration,
+    last_used: Instant,
+}
+
+/// RTO estimates per server IP address (RFC 8489 §6.2.1 with RFC 6298).
+///
+/// Ask [`RtoCache::rto`] for the initial RTO of a new transaction, feed
+/// [`ClientTransaction::rtt_sample`] back with [`RtoCache::record`].
+#[derive(Debug, Clone)]
+pub struct RtoCache {
+    initial: Duration,
+    entries: std::collections::HashMap<std::net::IpAddr, RtoState>,
+}
+
+impl RtoCache {
+    /// A cache whose unknown or stale servers start at `initial` (500 ms is
+    /// the RFC's recommendation).
+    pub fn new(initial: Duration) -> Self {
+        RtoCache {
+            initial,
+            entries: std::collections::HashMap::new(),
+        }
+    }
+
+    /// The RTO to start a transaction to `server` with.
+    pub fn rto(&self, now: Instant, server: std::net::IpAddr) -> Duration {
+        match self.entries.get(&server) {
+            // [RFC 8489 §6.2.1] "The value SHOULD be considered stale and discarded if no
+            // transactions have occurred to the same server in the last 10 minutes."
+            Some(e) if now.saturating_duration_since(e.last_used) < RTO_STALE_AFTER => e.rto,
+            _ => self.initial,
+        }
+    }
+
+    /// Records an RTT measured to `server`.
+    // [RFC 8489 §6.2.1] "The value for RTO SHOULD be cached by a client after the completion
+    // of the transaction and used as the starting value for RTO for the
+    // next transaction to the same server (based on equality of IP
+    // address)."
+    pub fn record(&mut self, now: Instant, server: std::net::IpAddr, rtt: Duration) {
+        let fresh = self
+            .entries
+            .get(&server)
+            .filter(|e| now.saturating_duration_since(e.last_used) < RTO_STALE_AFTER)
+            .copied();
+        let (srtt, rttvar) = match fresh {
+            // RFC 6298 §2.2: the first measurement.
+            None => (rtt, rtt / 2),
+            // RFC 6298 §2.3: alpha = 1/8, beta = 1/4.
+            Some(e) => {
+                let diff = e.srtt.abs_diff(rtt);
+                (e.srtt * 7 / 8 + rtt / 8, e.rttvar * 3 / 4 + diff / 4)
+            }
+        };
+        // [RFC 8489 §6.2.1] "Second, the value of
+        // RTO SHOULD NOT be rounded up to the nearest second.  Rather, a 1 ms
+        // accuracy SHOULD be maintained."
+        let rto = (srtt + (rttvar * 4).max(Duration::from_millis(1)))
+            .clamp(RTO_FLOOR, Duration::from_secs(60));
+        if self.entries.len() >= RTO_CACHE_LIMIT && !self.entries.contains_key(&server) {
+            // Bounded: forget the least recently used server.
+            if let Some(oldest) = self
+                .entries
+                .iter()
+                .min_by_key(|(_, e)| e.last_used)
+                .map(|(k, _)| *k)
+            {
+                self.entries.remove(&oldest);
+            }
+        }
+        self.entries.insert(
+            server,
+            RtoState {
+                srtt,
+                rttvar,
+                rto,
+                last_used: now,
+            },
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,5 +493,61 @@ mod tests {
         assert!(tx.handle_response(&Message::parse(&resp).unwrap()));
         assert_eq!(tx.poll_event(), Some(TransactionEvent::Response(resp)));
         assert_eq!(tx.poll_timeout(), None);
+    }
+
+    #[test]
+    fn rto_cache_follows_rfc6298_karn_and_staleness() {
+        let t0 = Instant::now();
+        let ip = "192.0.2.1".parse().unwrap();
+        let mut cache = RtoCache::new(Duration::from_millis(500));
+        assert_eq!(cache.rto(t0, ip), Duration::from_millis(500));
+        cache.record(t0, ip, Duration::from_millis(100));
+        // SRTT 100, RTTVAR 50: RTO 300 ms, kept to the millisecond.
+        assert_eq!(cache.rto(t0, ip), Duration::from_millis(300));
+        cache.record(t0, ip, Duration::from_millis(100));
+        // SRTT 100, RTTVAR 37.5: RTO 250 ms.
+        assert_eq!(cache.rto(t0, ip), Duration::from_millis(250));
+        // Ten minutes without a transaction: back to the initial value.
+        assert_eq!(
+            cache.rto(t0 + Duration::from_secs(600), ip),
+            Duration::from_millis(500)
+        );
+
+        // Karn: a retransmitted transaction gives no sample.
+        let dest = "192.0.2.1:3478".parse().unwrap();
+        let mut tx = ClientTransaction::new(
+            t0,
+            request(),
+            dest,
+            Transport::Unreliable,
+            TransactionConfig::default(),
+        )
+        .unwrap();
+        let _ = tx.poll_transmit();
+        tx.handle_timeout(t0 + Duration::from_millis(500));
+        let _ = tx.poll_transmit();
+        let mut resp = Vec::new();
+        MessageWriter::new(
+            &mut resp,
+            MessageType::BINDING_SUCCESS,
+            TransactionId([1; 12]),
+        )
+        .finish();
+        assert!(tx.handle_response(&Message::parse(&resp).unwrap()));
+        assert_eq!(tx.rtt_sample(t0 + Duration::from_millis(600)), None);
+        let mut tx = ClientTransaction::new(
+            t0,
+            request(),
+            dest,
+            Transport::Unreliable,
+            TransactionConfig::default(),
+        )
+        .unwrap();
+        let _ = tx.poll_transmit();
+        assert!(tx.handle_response(&Message::parse(&resp).unwrap()));
+        assert_eq!(
+            tx.rtt_sample(t0 + Duration::from_millis(42)),
+            Some(Duration::from_millis(42))
+        );
     }
 }

@@ -20,7 +20,7 @@ use crate::integrity::{Check, IntegrityKey, PasswordAlgorithm};
 use crate::message::{Class, Message, MessageType, MessageWriter, Method, TransactionId};
 use crate::nonce::SecurityFeatures;
 use crate::transaction::{
-    ClientTransaction, TransactionConfig, TransactionEvent, Transmit, Transport,
+    ClientTransaction, RtoCache, TransactionConfig, TransactionEvent, Transmit, Transport,
 };
 use crate::turn::{CHANNEL_MAX, CHANNEL_MIN, ChannelData, PacketKind, TRANSPORT_UDP, classify};
 
@@ -222,6 +222,7 @@ pub struct TurnClient<R> {
     channel_of: HashMap<SocketAddr, u16>,
     next_channel: u16,
     pending: Vec<Pending>,
+    rto: RtoCache,
     transmits: VecDeque<Transmit>,
     events: VecDeque<TurnEvent>,
 }
@@ -239,6 +240,7 @@ fn refresh_time(now: Instant, lifetime: Duration) -> Instant {
 impl<R: RngCore + CryptoRng> TurnClient<R> {
     /// A client for one allocation on `config.server`.
     pub fn new(config: TurnClientConfig, rng: R) -> Self {
+        let config_rto = config.transaction.rto;
         TurnClient {
             config,
             rng,
@@ -252,6 +254,7 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
             channel_of: HashMap::new(),
             next_channel: CHANNEL_MIN,
             pending: Vec::new(),
+            rto: RtoCache::new(config_rto),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         }
@@ -381,12 +384,14 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
         }
         let tid = TransactionId::random(&mut self.rng);
         let bytes = self.encode(&request, tid).map_err(|_| TurnError::TooLong)?;
+        let mut timers = self.config.transaction;
+        timers.rto = self.rto.rto(now, self.config.server.ip());
         let tx = ClientTransaction::new(
             now,
             bytes,
             self.config.server,
             self.config.transport,
-            self.config.transaction,
+            timers,
         )
         .ok_or(TurnError::TooLong)?;
         self.pending.push(Pending {
@@ -621,7 +626,11 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
                 }
             }
         }
-        let p = self.pending.remove(idx);
+        let mut p = self.pending.remove(idx);
+        p.tx.handle_response(msg);
+        if let Some(rtt) = p.tx.rtt_sample(now) {
+            self.rto.record(now, self.config.server.ip(), rtt);
+        }
         if msg.class() == Class::SuccessResponse {
             self.on_success(now, &p.request, msg);
             return;
