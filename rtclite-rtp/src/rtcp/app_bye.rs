@@ -13,6 +13,7 @@ pub struct Bye<'a> {
 }
 
 impl<'a> Bye<'a> {
+    #[inline]
     pub(crate) fn parse(count: u8, body: &'a [u8], offset: usize) -> Result<Self, RtcpError> {
         let n = usize::from(count) * 4;
         let (Some(ssrcs), Some(rest)) = (body.get(..n), body.get(n..)) else {
@@ -62,6 +63,7 @@ pub struct App<'a> {
 }
 
 impl<'a> App<'a> {
+    #[inline]
     pub(crate) fn parse(subtype: u8, body: &'a [u8], offset: usize) -> Result<Self, RtcpError> {
         if body.len() < 8 {
             return Err(malformed(

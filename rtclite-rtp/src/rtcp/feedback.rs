@@ -91,18 +91,22 @@ pub struct TransportFeedback<'a> {
     body: &'a [u8],
 }
 
+#[inline]
 fn common<'a>(body: &'a [u8], offset: usize, packet: &'static str) -> Result<&'a [u8], RtcpError> {
     // [RFC 4585 §6.1] "The length of this packet in 32-bit words minus one,
     // including the header"
-    body.get(8..).ok_or(malformed(
-        offset,
-        packet,
-        "shorter than the two SSRCs of the common feedback header",
-        "RFC 4585 §6.1",
-    ))
+    body.get(8..).ok_or_else(|| {
+        malformed(
+            offset,
+            packet,
+            "shorter than the two SSRCs of the common feedback header",
+            "RFC 4585 §6.1",
+        )
+    })
 }
 
 impl<'a> TransportFeedback<'a> {
+    #[inline]
     pub(crate) fn parse(fmt: u8, body: &'a [u8], offset: usize) -> Result<Self, RtcpError> {
         let fci = common(body, offset, "RTPFB")?;
         // [RFC 4585 §6.2.1] "The FCI field MUST contain at least one and MAY
@@ -260,6 +264,7 @@ pub struct PayloadFeedback<'a> {
 const REMB_ID: &[u8; 4] = b"REMB";
 
 impl<'a> PayloadFeedback<'a> {
+    #[inline]
     pub(crate) fn parse(fmt: u8, body: &'a [u8], offset: usize) -> Result<Self, RtcpError> {
         let fci = common(body, offset, "PSFB")?;
         let bad = |reason, section| Err(malformed(offset, "PSFB", reason, section));

@@ -438,6 +438,7 @@ pub struct Packets<'a> {
 impl<'a> Iterator for Packets<'a> {
     type Item = RtcpPacket<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<RtcpPacket<'a>> {
         let rest = self.buf.get(self.at..)?;
         if rest.is_empty() {

@@ -56,6 +56,7 @@ pub struct ReportBlock {
 }
 
 impl ReportBlock {
+    #[inline]
     fn read(b: &[u8]) -> Self {
         let lost = be32(b, 4);
         // [RFC 3550 §6.4.1] "The total number of RTP data packets from source
@@ -108,6 +109,7 @@ impl Iterator for ReportBlocks<'_> {
 
 impl ExactSizeIterator for ReportBlocks<'_> {}
 
+#[inline]
 fn split_reports<'a>(
     count: u8,
     rest: &'a [u8],
@@ -136,6 +138,7 @@ pub struct SenderReport<'a> {
 }
 
 impl<'a> SenderReport<'a> {
+    #[inline]
     pub(crate) fn parse(count: u8, body: &'a [u8], offset: usize) -> Result<Self, RtcpError> {
         let Some(rest) = body.get(4 + SENDER_INFO_LEN..) else {
             return Err(malformed(
@@ -169,6 +172,7 @@ impl<'a> SenderReport<'a> {
     }
 
     /// The reception report blocks.
+    #[inline]
     pub fn reports(&self) -> ReportBlocks<'a> {
         ReportBlocks {
             chunks: self.blocks.chunks_exact(REPORT_BLOCK_LEN),
@@ -190,6 +194,7 @@ pub struct ReceiverReport<'a> {
 }
 
 impl<'a> ReceiverReport<'a> {
+    #[inline]
     pub(crate) fn parse(count: u8, body: &'a [u8], offset: usize) -> Result<Self, RtcpError> {
         let Some(rest) = body.get(4..) else {
             return Err(malformed(
@@ -213,6 +218,7 @@ impl<'a> ReceiverReport<'a> {
     }
 
     /// The reception report blocks.
+    #[inline]
     pub fn reports(&self) -> ReportBlocks<'a> {
         ReportBlocks {
             chunks: self.blocks.chunks_exact(REPORT_BLOCK_LEN),

@@ -124,6 +124,7 @@ pub struct Sdes<'a> {
 }
 
 /// Walks one chunk starting at `at`; returns (items range end, next chunk).
+#[inline]
 fn chunk_end(body: &[u8], at: usize) -> Option<(usize, usize)> {
     let mut p = at + 4;
     body.get(at..p)?;
@@ -154,6 +155,7 @@ fn chunk_end(body: &[u8], at: usize) -> Option<(usize, usize)> {
 }
 
 impl<'a> Sdes<'a> {
+    #[inline]
     pub(crate) fn parse(count: u8, body: &'a [u8], offset: usize) -> Result<Self, RtcpError> {
         let mut at = 0;
         for _ in 0..count {
@@ -170,6 +172,7 @@ impl<'a> Sdes<'a> {
         Ok(Self { count, body })
     }
 
+    #[inline]
     pub(crate) fn view(count: u8, body: &'a [u8]) -> Self {
         Self { count, body }
     }

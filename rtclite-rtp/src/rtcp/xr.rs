@@ -435,6 +435,7 @@ impl<'a> Iterator for XrBlocks<'a> {
 }
 
 impl<'a> ExtendedReport<'a> {
+    #[inline]
     pub(crate) fn parse(_count: u8, body: &'a [u8], offset: usize) -> Result<Self, RtcpError> {
         let Some(blocks) = body.get(4..) else {
             return Err(malformed(offset, "XR", "no room for the SSRC", SECTION));
@@ -465,6 +466,7 @@ impl<'a> ExtendedReport<'a> {
         Ok(Self { body })
     }
 
+    #[inline]
     pub(crate) fn view(body: &'a [u8]) -> Self {
         Self { body }
     }
