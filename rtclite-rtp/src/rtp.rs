@@ -168,6 +168,8 @@ impl<'a> RtpPacket<'a> {
             });
         }
         let mut ext_at = 0u32;
+        // [RFC 3550 §5.1] "If the extension bit is set, the fixed header MUST
+        // be followed by exactly one header extension"
         // [RFC 3550 §5.3.1] "If the X bit in the RTP header is one, a
         // variable-length header extension MUST be appended to the RTP header,
         // following the CSRC list if present."

@@ -251,6 +251,8 @@ impl<'a> RtcpPacket<'a> {
             PT_PSFB => RtcpPacket::Psfb(PayloadFeedback::parse(c, body, offset)?),
             PT_XR if validate => RtcpPacket::Xr(ExtendedReport::parse(c, body, offset)?),
             PT_XR => RtcpPacket::Xr(ExtendedReport::view(body)),
+            // [RFC 3550 §6.1] "An implementation SHOULD ignore incoming RTCP
+            // packets with types unknown to it."
             packet_type => RtcpPacket::Unknown {
                 packet_type,
                 count: c,
@@ -373,6 +375,8 @@ impl<'a> Compound<'a> {
         while at < buf.len() {
             let rest = buf.get(at..).unwrap_or(&[]);
             let h = Header::parse(rest, at)?;
+            // [RFC 3550 §6.1] "Note that each of the compound packets MUST begin
+            // with an SR or RR packet."
             if count == 0 && compound {
                 // [RFC 3550 §6.1] "The first RTCP packet in the compound
                 // packet MUST always be a report packet to facilitate header
@@ -543,6 +547,9 @@ impl<'b> RtcpWriter<'b> {
             });
         }
         let words = body_len / 4;
+        // [RFC 3550 §6.1] "followed by structured elements that MAY be of
+        // variable length according to the packet type but MUST end on a
+        // 32-bit boundary"
         if body_len % 4 != 0 || words > usize::from(u16::MAX) {
             return Err(RtcpWriteError::Invalid(
                 "RTCP packet body must be a multiple of four bytes below 256 KiB",

@@ -7,6 +7,8 @@ use rand_core::RngCore;
 /// Minimum interval between RTCP reports, in seconds (RFC 3550 §6.2).
 pub const RTCP_MIN_TIME: f64 = 5.0;
 /// Share of the RTCP bandwidth reserved for senders.
+// [RFC 3550 §6.2] "It is also RECOMMENDED that 1/4 of the RTCP bandwidth be
+// dedicated to participants that are sending data"
 pub const RTCP_SENDER_BW_FRACTION: f64 = 0.25;
 /// The timer reconsideration compensation factor, e − 3/2.
 pub const COMPENSATION: f64 = core::f64::consts::E - 1.5;

@@ -935,6 +935,11 @@ impl<R: RngCore> Session<R> {
     fn build_compound(&mut self, now: Instant, ssrc: Ssrc, bye: Option<&[u8]>) -> Vec<u8> {
         let mut blocks = Vec::new();
         let ntp_now = self.ntp_at(now);
+        // One SR/RR carries the first 31 sources; extra RR packets and
+        // round-robin subsets are not built yet.
+        // [RFC 3550 §6.1 todo: round-robin report subsets] "The subsets
+        // SHOULD be selected round-robin across multiple intervals so that
+        // all sources are reported."
         for (src, m) in self.members_table.iter_mut() {
             if blocks.len() == 31 {
                 break;
@@ -972,6 +977,8 @@ impl<R: RngCore> Session<R> {
         let mut buf = vec![0u8; MAX_RTCP_SIZE];
         let mut w = RtcpWriter::new(&mut buf);
         // An SR carries our sender information while we_sent.
+        // [RFC 3550 §6.1] "This is true even if no data has been sent or
+        // received, in which case an empty RR MUST be sent"
         let written = if self.we_sent && ssrc == self.ssrc {
             let rtp_timestamp = match self.last_rtp_sent {
                 Some((at, ts)) => {
