@@ -11,6 +11,7 @@ mod header_name;
 pub mod headers;
 mod message;
 mod owned;
+pub mod registrar;
 mod syntax;
 pub mod timer;
 pub mod transaction;
