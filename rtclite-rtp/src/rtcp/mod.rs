@@ -498,6 +498,9 @@ impl<'b> RtcpWriter<'b> {
     /// Appends `pad` padding octets (a multiple of 4, 4..=252) to the last
     /// packet written and sets its P bit (RFC 3550 §6.4.1). Call it last.
     pub fn pad_last(&mut self, pad: u8) -> Result<(), RtcpWriteError> {
+        // [RFC 3550 §6.4.1] "padding MUST only be added to the last
+        // individual packet, and if padding is added to that packet, the
+        // padding bit MUST be set only on that packet"
         let Some(start) = self.last_start else {
             return Err(RtcpWriteError::Invalid("no packet to pad"));
         };

@@ -290,7 +290,9 @@ impl RtcpWriter<'_> {
                     }
                     p += i.wire_len();
                 }
-                // Null octets were zero-filled by `packet`.
+                // Null octets were zero-filled by `packet`:
+                // [RFC 3550 §6.5] "additional null octets MUST be included if
+                // needed to pad until the next 32-bit boundary"
                 at = (p + 1).div_ceil(4) * 4;
             }
         })

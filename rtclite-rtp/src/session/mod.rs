@@ -471,6 +471,8 @@ impl<R: RngCore> Session<R> {
             self.we_sent = false;
             self.senders = self.senders.saturating_sub(1);
         }
+        // [RFC 3550 §6.4.1] "The count SHOULD be reset if the sender changes
+        // its SSRC identifier."
         self.packet_count = 0;
         self.octet_count = 0;
         self.last_rtp_sent = None;
@@ -541,6 +543,8 @@ impl<R: RngCore> Session<R> {
             SeqVerdict::Restarted => m.jitter = JitterEstimator::new(),
             _ => {}
         }
+        // [RFC 3550 §6.4.1] "The interarrival jitter SHOULD be calculated
+        // continuously as each data packet i is received from source SSRC_n"
         m.jitter.update(arrival, packet.timestamp());
         m.last_rtp = Some(now);
         m.heard_since_report = true;
@@ -817,6 +821,8 @@ impl<R: RngCore> Session<R> {
             return;
         }
         if self.mode == Mode::Active {
+            // [RFC 3550 §6.3.5] "The participant MUST perform this check at
+            // least once per RTCP transmission interval."
             self.expire_members(now);
         }
         // [RFC 3550 §6.3.6] "The transmission interval T is computed as
@@ -980,6 +986,9 @@ impl<R: RngCore> Session<R> {
         // [RFC 3550 §6.1] "This is true even if no data has been sent or
         // received, in which case an empty RR MUST be sent"
         let written = if self.we_sent && ssrc == self.ssrc {
+            // [RFC 3550 §6.4.1] "it MUST be calculated from the corresponding
+            // NTP timestamp using the relationship between the RTP timestamp
+            // counter and real time"
             let rtp_timestamp = match self.last_rtp_sent {
                 Some((at, ts)) => {
                     let d = now.saturating_duration_since(at);
