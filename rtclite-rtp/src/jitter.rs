@@ -264,7 +264,12 @@ impl JitterBuffer {
         let (_, ts) = self.next?;
         let due = self.ts_rel(ts) + self.min_transit? + self.delay;
         let nanos = due.max(0) as u128 * 1_000_000_000 / u128::from(self.cfg.clock_rate);
-        Some(self.start + Duration::from_nanos(nanos.min(u128::from(u64::MAX)) as u64))
+        let d = Duration::from_nanos(nanos.min(u128::from(u64::MAX)) as u64);
+        // Far-future times saturate at the origin plus a year rather than
+        // overflowing `Instant`.
+        self.start
+            .checked_add(d)
+            .or_else(|| self.start.checked_add(Duration::from_secs(365 * 86_400)))
     }
 
     /// The next frame if its playout time has come: the stored frame, or

@@ -74,7 +74,14 @@ impl IntervalParams {
     /// divided by e − 3/2 (RFC 3550 §6.3.1 steps 4–5). An unbounded Td
     /// (zero bandwidth) is capped at one day.
     pub fn randomized<R: RngCore + ?Sized>(&self, rng: &mut R) -> Duration {
-        let td = self.deterministic().min(86_400.0);
+        // Nonsense configuration (negative or NaN sizes) must not panic in
+        // `Duration::from_secs_f64`: keep Td within [0, one day].
+        let td = self.deterministic();
+        let td = if td.is_nan() {
+            86_400.0
+        } else {
+            td.clamp(0.0, 86_400.0)
+        };
         // 53 random bits give a uniform value in [0, 1).
         let unit = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         // [RFC 3550 §6.3.1] "The calculated interval T is set to a number

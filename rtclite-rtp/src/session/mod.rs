@@ -282,6 +282,16 @@ pub struct Session<R> {
     events: VecDeque<SessionEvent>,
 }
 
+/// Seconds as a duration, kept within [0, one day] (NaN counts as a day).
+fn secs(s: f64) -> Duration {
+    let s = if s.is_nan() {
+        86_400.0
+    } else {
+        s.clamp(0.0, 86_400.0)
+    };
+    Duration::from_secs_f64(s)
+}
+
 fn push_bounded<T>(q: &mut VecDeque<T>, v: T) {
     if q.len() >= MAX_QUEUE {
         q.pop_front();
@@ -867,10 +877,9 @@ impl<R: RngCore> Session<R> {
         // [RFC 3550 §6.3.5] "the participant computes the deterministic
         // (without the randomization factor) calculated interval Td for a
         // receiver, that is, with we_sent false"
-        let td = Duration::from_secs_f64(self.params(false).deterministic().min(86_400.0));
+        let td = secs(self.params(false).deterministic());
         let member_limit = td * self.cfg.timeout_multiplier;
-        let own_td =
-            Duration::from_secs_f64(self.params(self.we_sent).deterministic().min(86_400.0));
+        let own_td = secs(self.params(self.we_sent).deterministic());
         let sender_limit = own_td * 2;
         let before = self.members;
         let linger = self.cfg.bye_linger;
