@@ -8,6 +8,7 @@ pub mod digest;
 mod error;
 mod framer;
 mod header_name;
+pub mod locate;
 pub mod headers;
 mod message;
 mod owned;
