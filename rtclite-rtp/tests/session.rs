@@ -502,3 +502,82 @@ fn leaving_without_sending_sends_no_bye() {
     };
     assert_eq!(b.reason(), Some(&b"bye"[..]));
 }
+
+mod random_inputs {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn datagram() -> impl Strategy<Value = (u8, u16, Vec<u8>)> {
+        let rtp =
+            (any::<u8>(), any::<u16>(), any::<u32>(), 0u32..6).prop_map(|(pt, seq, ts, ssrc)| {
+                rtp(ssrc, seq, ts)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, b)| if i == 1 { pt & 0x7f } else { b })
+                    .collect::<Vec<u8>>()
+            });
+        let rtcp = (
+            0u32..6,
+            any::<bool>(),
+            proptest::collection::vec(any::<u8>(), 0..3),
+        )
+            .prop_map(|(ssrc, bye, reason)| {
+                let mut buf = vec![0u8; 256];
+                let mut w = rtclite_rtp::rtcp::RtcpWriter::new(&mut buf);
+                let block = rtclite_rtp::rtcp::ReportBlock {
+                    ssrc: Ssrc(1),
+                    lsr: 5,
+                    ..Default::default()
+                };
+                w.receiver_report(Ssrc(ssrc), &[block], &[]).unwrap();
+                if bye {
+                    w.bye(&[Ssrc(ssrc)], Some(&reason)).unwrap();
+                }
+                let n = w.finish();
+                buf.truncate(n);
+                buf
+            });
+        (
+            0u8..4,
+            0u16..2000,
+            prop_oneof![rtp, rtcp, proptest::collection::vec(any::<u8>(), 0..64)],
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn session_survives_random_traffic(inputs in proptest::collection::vec(datagram(), 1..200), seed in any::<u64>()) {
+            let t0 = Instant::now();
+            let mut cfg = SessionConfig::new(Ssrc(1), b"me".to_vec(), 8000, 64_000);
+            cfg.max_members = 4;
+            let mut s = Session::new(cfg, t0, ChaCha8Rng::seed_from_u64(seed));
+            let mut now = t0;
+            for (addr_n, dt_ms, bytes) in inputs {
+                now += Duration::from_millis(u64::from(dt_ms));
+                let from = addr(5000 + u16::from(addr_n));
+                match classify(&bytes) {
+                    PacketKind::Rtp => {
+                        if let Ok(p) = RtpPacket::parse(&bytes) {
+                            let _ = s.handle_rtp(now, from, &p);
+                        }
+                    }
+                    PacketKind::Rtcp => if let Ok(c) = Compound::parse_reduced_size(&bytes) { s.handle_rtcp(now, from, &c) },
+                    _ => {}
+                }
+                while let Some(t) = s.poll_timeout().filter(|t| *t <= now) {
+                    s.handle_timeout(t);
+                }
+                while let Some(tx) = s.poll_transmit() {
+                    prop_assert!(Compound::parse(&tx.contents).is_ok());
+                }
+                while s.poll_event().is_some() {}
+                // Invariants: at least ourselves, at most the table bound plus
+                // ourselves; senders never exceed members.
+                prop_assert!(s.members() >= 1 && s.members() <= 5, "{}", s.members());
+                prop_assert!(s.senders() <= s.members());
+                prop_assert!(s.poll_timeout().is_none_or(|t| t > now));
+            }
+        }
+    }
+}
