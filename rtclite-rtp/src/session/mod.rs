@@ -47,9 +47,10 @@ use crate::rtcp::{
 };
 use crate::rtp::RtpPacket;
 
-/// Largest RTCP packet the session builds (a typical path MTU minus IP and
-/// UDP headers).
-pub const MAX_RTCP_SIZE: usize = 1200;
+/// Largest compound RTCP packet the session builds: an Ethernet MTU minus
+/// IPv4 and UDP headers. Report blocks that do not fit wait for the next
+/// interval (round robin).
+pub const MAX_RTCP_SIZE: usize = 1472;
 /// Bound of the event and transmit queues; when full, the oldest entry is
 /// dropped.
 pub const MAX_QUEUE: usize = 256;
@@ -278,6 +279,8 @@ pub struct Session<R> {
     tn: Instant,
     mode: Mode,
     bye_reason: Option<Vec<u8>>,
+    /// Where the next report's round robin over sources starts.
+    report_cursor: Ssrc,
     transmits: VecDeque<Transmit>,
     events: VecDeque<SessionEvent>,
 }
@@ -330,6 +333,7 @@ impl<R: RngCore> Session<R> {
             tn: now,
             mode: Mode::Active,
             bye_reason: None,
+            report_cursor: Ssrc(0),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         };
@@ -948,21 +952,47 @@ impl<R: RngCore> Session<R> {
 
     /// Builds SR or RR, SDES CNAME and optionally BYE for `ssrc`.
     fn build_compound(&mut self, now: Instant, ssrc: Ssrc, bye: Option<&[u8]>) -> Vec<u8> {
-        let mut blocks = Vec::new();
         let ntp_now = self.ntp_at(now);
-        // One SR/RR carries the first 31 sources; extra RR packets and
-        // round-robin subsets are not built yet.
-        // [RFC 3550 §6.1 todo: round-robin report subsets] "The subsets
-        // SHOULD be selected round-robin across multiple intervals so that
-        // all sources are reported."
-        for (src, m) in self.members_table.iter_mut() {
-            if blocks.len() == 31 {
+        let send_sr = self.we_sent && ssrc == self.ssrc;
+        // Octets the fixed parts take: first report, SDES CNAME, BYE.
+        let first = if send_sr { 28 } else { 8 };
+        let sdes = 8 + (2 + self.cfg.cname.len() + 1).div_ceil(4) * 4;
+        let bye_len = match bye {
+            Some(r) if !r.is_empty() => 8 + (1 + r.len()).div_ceil(4) * 4,
+            Some(_) => 8,
+            None => 0,
+        };
+        let budget = MAX_RTCP_SIZE.saturating_sub(first + sdes + bye_len);
+        // [RFC 3550 §6.4] "Since a maximum of 31 reception report blocks will
+        // fit in an SR or RR packet, additional RR packets SHOULD be stacked
+        // after the initial SR or RR packet as needed"
+        let fits = |n: usize| {
+            let extra_packets = n.saturating_sub(1) / 31;
+            n * 24 + extra_packets * 8 <= budget
+        };
+        // [RFC 3550 §6.4] "The subsets SHOULD be selected round-robin across
+        // multiple intervals so that all sources are reported."
+        let cursor = self.report_cursor;
+        let order: Vec<Ssrc> = self
+            .members_table
+            .range(cursor..)
+            .chain(self.members_table.range(..cursor))
+            .filter(|(_, m)| {
+                m.heard_since_report
+                    && m.bye_at.is_none()
+                    && m.seq.as_ref().is_some_and(SequenceTracker::is_valid)
+            })
+            .map(|(s, _)| *s)
+            .collect();
+        let mut blocks = Vec::with_capacity(order.len().min(64));
+        for src in order {
+            if !fits(blocks.len() + 1) {
                 break;
             }
-            if !m.heard_since_report || m.bye_at.is_some() {
+            let Some(m) = self.members_table.get_mut(&src) else {
                 continue;
-            }
-            let Some(seq) = m.seq.as_mut().filter(|s| s.is_valid()) else {
+            };
+            let Some(seq) = m.seq.as_mut() else {
                 continue;
             };
             m.heard_since_report = false;
@@ -980,7 +1010,7 @@ impl<R: RngCore> Session<R> {
                 None => (0, 0),
             };
             blocks.push(ReportBlock {
-                ssrc: *src,
+                ssrc: src,
                 fraction_lost: seq.take_fraction_lost(),
                 cumulative_lost: seq.cumulative_lost(),
                 highest_seq: seq.extended_max(),
@@ -988,13 +1018,17 @@ impl<R: RngCore> Session<R> {
                 lsr,
                 dlsr,
             });
+            // The next report starts after the last source reported now.
+            self.report_cursor = Ssrc(src.0.wrapping_add(1));
         }
         let mut buf = vec![0u8; MAX_RTCP_SIZE];
         let mut w = RtcpWriter::new(&mut buf);
+        let mut chunks = blocks.chunks(31);
+        let head = chunks.next().unwrap_or(&[]);
         // An SR carries our sender information while we_sent.
         // [RFC 3550 §6.1] "This is true even if no data has been sent or
         // received, in which case an empty RR MUST be sent"
-        let written = if self.we_sent && ssrc == self.ssrc {
+        let mut written = if send_sr {
             // [RFC 3550 §6.4.1] "it MUST be calculated from the corresponding
             // NTP timestamp using the relationship between the RTP timestamp
             // counter and real time"
@@ -1012,10 +1046,13 @@ impl<R: RngCore> Session<R> {
                 packet_count: self.packet_count,
                 octet_count: self.octet_count,
             };
-            w.sender_report(ssrc, &info, &blocks, &[])
+            w.sender_report(ssrc, &info, head, &[])
         } else {
-            w.receiver_report(ssrc, &blocks, &[])
+            w.receiver_report(ssrc, head, &[])
         };
+        for more in chunks {
+            written = written.and(w.receiver_report(ssrc, more, &[]));
+        }
         // [RFC 3550 §6.1] "An SDES packet containing a CNAME item MUST be
         // included in each compound RTCP packet"
         let cname = [SdesItem::Cname(&self.cfg.cname)];
@@ -1027,8 +1064,8 @@ impl<R: RngCore> Session<R> {
             None => Ok(()),
         };
         let n = w.finish();
-        // 31 blocks, a 255-octet CNAME and a 255-octet reason fit in 1200
-        // octets, so the writes above cannot fail.
+        // The block count was chosen to fit the budget above (CNAME and
+        // reason are at most 255 octets), so the writes cannot fail.
         debug_assert!(written.is_ok() && sdes.is_ok() && bye_written.is_ok());
         buf.truncate(n);
         buf
