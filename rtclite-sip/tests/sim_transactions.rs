@@ -637,32 +637,60 @@ fn sim_transactions() {
         Kind::CancelRace,
     ];
     let losses = [0.0, 0.10, 0.30];
+    let scenarios: Vec<(Kind, f64)> = kinds
+        .iter()
+        .flat_map(|k| losses.iter().map(move |l| (*k, *l)))
+        .collect();
+    let seeds: Vec<u64> = match only {
+        Some(s) => vec![s],
+        None => (0..n).collect(),
+    };
+    // One thread per scenario kind: the runs are independent and
+    // deterministic, so the order of execution changes nothing.
+    let results: Vec<(String, Vec<Violation>, u64)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = kinds
+            .iter()
+            .map(|&kind| {
+                let seeds = &seeds;
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    for loss in losses {
+                        let mut violations = Vec::new();
+                        let mut runs = 0u64;
+                        let mut tally: std::collections::BTreeMap<String, u64> = Default::default();
+                        for &seed in seeds {
+                            runs += 1;
+                            let (v, outcome) = World::new(kind, loss, seed).run();
+                            violations.extend(v);
+                            *tally.entry(outcome).or_default() += 1;
+                        }
+                        let tally: Vec<String> =
+                            tally.iter().map(|(k, v)| format!("{k} x {v}")).collect();
+                        let line = format!(
+                            "{} at {:.0}% loss: {}",
+                            kind.name(),
+                            loss * 100.0,
+                            tally.join(", ")
+                        );
+                        out.push((line, violations, runs));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("scenario thread"))
+            .collect()
+    });
     let mut violations = Vec::new();
-    let mut scenarios = 0;
     let mut runs = 0u64;
-    for kind in kinds {
-        for loss in losses {
-            scenarios += 1;
-            let seeds: Vec<u64> = match only {
-                Some(s) => vec![s],
-                None => (0..n).collect(),
-            };
-            let mut tally: std::collections::BTreeMap<String, u64> = Default::default();
-            for seed in seeds {
-                runs += 1;
-                let (v, outcome) = World::new(kind, loss, seed).run();
-                violations.extend(v);
-                *tally.entry(outcome).or_default() += 1;
-            }
-            let tally: Vec<String> = tally.iter().map(|(k, v)| format!("{k} x {v}")).collect();
-            println!(
-                "{} at {:.0}% loss: {}",
-                kind.name(),
-                loss * 100.0,
-                tally.join(", ")
-            );
-        }
+    for (line, v, r) in results {
+        println!("{line}");
+        violations.extend(v);
+        runs += r;
     }
+    let scenarios = scenarios.len();
     for v in violations.iter().take(20) {
         eprintln!("violation: {v}");
     }
