@@ -4,6 +4,8 @@
 //! - [`UasPolicy::check`]: the UAS checks of §8.2.1–§8.2.3 (405 with Allow,
 //!   482 for a merged request, 420 with Unsupported, 415 with Accept), each
 //!   answered by the response the RFC prescribes;
+//! - [`RegisterClient`]: the REGISTER client of §10.2 (digest retry once
+//!   per challenge, 423 → Min-Expires, refresh before expiry);
 //! - [`Retransmit2xx`]: the UAS core's retransmission of a 2xx to INVITE
 //!   until the ACK (§13.3.1.4), sans-IO.
 //!
@@ -11,7 +13,9 @@
 //! with [`crate::Method::Ack`], §13.2.2.4).
 
 mod invite;
+mod register;
 mod uas;
 
 pub use invite::{Retransmit2xx, Retransmit2xxEvent};
+pub use register::{RegisterClient, RegisterConfig, RegisterEvent};
 pub use uas::{MergeDetector, UasPolicy};
