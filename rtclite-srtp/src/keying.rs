@@ -45,7 +45,9 @@ fn decimal(s: &str, what: &str) -> Result<u64, Error> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err(sdes_err(format!("{what} {s:?} is not a decimal integer")));
     }
-    // [RFC 4568 §6.1] "leading zeroes MUST NOT be used"
+    // [RFC 4568 §6.1] "leading zeroes MUST NOT be used in the integer
+    // representation"
+    // [RFC 4568 §6.1] "for details); leading zeroes MUST NOT be used"
     if s.len() > 1 && s.starts_with('0') {
         return Err(sdes_err(format!("{what} {s:?} has leading zeros")));
     }

@@ -99,7 +99,8 @@ impl ProtectionProfile {
     /// Length of the master salt in octets: 14 (112 bits) for the RFC 3711
     /// and RFC 6188 profiles, 12 (96 bits) for GCM.
     pub fn master_salt_len(self) -> usize {
-        // [RFC 7714 §12] "Master salt length             | 96 bits"
+        // [RFC 7714 §12] "Master salt length | 96 bits | | Key Derivation
+        // Function | AES_CM PRF [RFC3711]"
         if self.is_aead() { 12 } else { 14 }
     }
 
