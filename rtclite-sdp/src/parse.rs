@@ -879,6 +879,6 @@ fn parse_media_line<'a>(l: &Line<'a>) -> Result<MediaDescription<'a>, ParseError
         connections: Vec::new(),
         bandwidths: Vec::new(),
         key: None,
-        attributes: Vec::new(),
+        attributes: Vec::with_capacity(16),
     })
 }
