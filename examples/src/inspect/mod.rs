@@ -13,6 +13,7 @@ mod rtcp;
 mod rtp;
 mod sdp;
 mod stun;
+mod sip;
 
 /// Failure of a command: printed as one `error: ...` line, exit code 1.
 #[derive(Debug, thiserror::Error)]
@@ -73,10 +74,12 @@ pub(crate) fn print_json(value: &serde_json::Value) {
 /// The protocols `rtclite inspect` understands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum InspectCommand {
-    /// An SDP session description (RFC 8866).
-    Sdp(InputArg),
+    /// A SIP request or response (RFC 3261), validated as a UAS would.
+    Sip(InputArg),
     /// One Opus packet (RFC 6716 §3).
     Opus(InputArg),
+    /// An SDP session description (RFC 8866).
+    Sdp(InputArg),
     /// One RTP packet (RFC 3550 §5.1).
     Rtp(rtp::RtpArgs),
     /// One compound RTCP packet (RFC 3550 §6), as a JSON array.
@@ -88,8 +91,9 @@ pub(crate) enum InspectCommand {
 /// Runs one inspector.
 pub(crate) fn run(cmd: InspectCommand) -> Result<(), CliError> {
     match cmd {
-        InspectCommand::Sdp(input) => sdp::run(&input),
+        InspectCommand::Sip(input) => sip::run(&input),
         InspectCommand::Opus(input) => opus::run(&input),
+        InspectCommand::Sdp(input) => sdp::run(&input),
         InspectCommand::Rtp(args) => rtp::run(args),
         InspectCommand::Rtcp(args) => rtcp::run(args),
         InspectCommand::Stun(args) => stun::run(args),
