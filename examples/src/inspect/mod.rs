@@ -12,8 +12,8 @@ mod opus;
 mod rtcp;
 mod rtp;
 mod sdp;
-mod stun;
 mod sip;
+mod stun;
 
 /// Failure of a command: printed as one `error: ...` line, exit code 1.
 #[derive(Debug, thiserror::Error)]
