@@ -43,6 +43,14 @@ fn jid_attr(el: &Element, name: &'static str) -> Result<Option<Jid>, StanzaParse
         .transpose()
 }
 
+/// The child elements, moved out of `el` (character data directly in a stanza is dropped).
+fn child_elements(mut el: Element) -> impl Iterator<Item = Element> {
+    el.take_nodes().into_iter().filter_map(|n| match n {
+        crate::xml::Node::Element(e) => Some(e),
+        crate::xml::Node::Text(_) => None,
+    })
+}
+
 fn is_content_ns(ns: &str) -> bool {
     ns == NS_CLIENT || ns == NS_COMPONENT || ns == "jabber:server"
 }
@@ -189,13 +197,13 @@ impl Iq {
         let mut payload = None;
         let mut error = None;
         let mut count = 0;
-        for c in el.children() {
+        for c in child_elements(el) {
             if iq_type == IqType::Error && c.is("error", &ns) {
-                error = Some(StanzaError::from_element(c));
+                error = Some(StanzaError::from_element(&c));
             } else {
                 count += 1;
                 if payload.is_none() {
-                    payload = Some(c.clone());
+                    payload = Some(c);
                 }
             }
         }
@@ -339,7 +347,7 @@ impl Message {
             error: None,
             extensions: Vec::new(),
         };
-        for c in el.children() {
+        for c in child_elements(el) {
             match (c.name(), c.ns() == ns) {
                 ("body", true) if m.body.is_none() => m.body = Some(c.text()),
                 ("subject", true) if m.subject.is_none() => m.subject = Some(c.text()),
@@ -347,9 +355,9 @@ impl Message {
                     m.thread = Some((c.text(), c.attr("parent").map(str::to_owned)))
                 }
                 ("error", true) if message_type == MessageType::Error => {
-                    m.error = Some(StanzaError::from_element(c))
+                    m.error = Some(StanzaError::from_element(&c))
                 }
-                _ => m.extensions.push(c.clone()),
+                _ => m.extensions.push(c),
             }
         }
         Ok(m)
@@ -500,7 +508,7 @@ impl Presence {
         let mut p = Self::new(presence_type, jid_attr(&el, "to")?);
         p.from = jid_attr(&el, "from")?;
         p.id = el.attr("id").map(str::to_owned);
-        for c in el.children() {
+        for c in child_elements(el) {
             match (c.name(), c.ns() == ns) {
                 ("show", true) => {
                     p.show = match c.text().trim() {
@@ -515,9 +523,9 @@ impl Presence {
                 // [RFC 6121 §4.7.2.3] "The value MUST be an integer between -128 and +127."
                 ("priority", true) => p.priority = c.text().trim().parse().unwrap_or(0),
                 ("error", true) if presence_type == PresenceType::Error => {
-                    p.error = Some(StanzaError::from_element(c))
+                    p.error = Some(StanzaError::from_element(&c))
                 }
-                _ => p.extensions.push(c.clone()),
+                _ => p.extensions.push(c),
             }
         }
         Ok(p)

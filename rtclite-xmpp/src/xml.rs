@@ -25,6 +25,7 @@
 
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
+use std::sync::Arc;
 
 /// The namespace of the stream element, `http://etherx.jabber.org/streams`.
 pub const NS_STREAM: &str = "http://etherx.jabber.org/streams";
@@ -149,7 +150,8 @@ pub struct Attribute {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Element {
     name: String,
-    ns: String,
+    /// Shared: every element of a namespace points at one string.
+    ns: Arc<str>,
     attrs: Vec<Attribute>,
     children: Vec<Node>,
 }
@@ -159,7 +161,7 @@ impl Element {
     pub fn new(name: impl Into<String>, ns: impl Into<String>) -> Self {
         Self {
             name: name.into(),
-            ns: ns.into(),
+            ns: Arc::from(ns.into()),
             attrs: Vec::new(),
             children: Vec::new(),
         }
@@ -198,7 +200,7 @@ impl Element {
 
     /// True when the element is `name` in namespace `ns`.
     pub fn is(&self, name: &str, ns: &str) -> bool {
-        self.name == name && self.ns == ns
+        self.name == name && &*self.ns == ns
     }
 
     /// The value of attribute `name`, if present.
@@ -233,6 +235,11 @@ impl Element {
     /// All child nodes in document order.
     pub fn nodes(&self) -> &[Node] {
         &self.children
+    }
+
+    /// Moves all child nodes out, leaving the element empty.
+    pub fn take_nodes(&mut self) -> Vec<Node> {
+        std::mem::take(&mut self.children)
     }
 
     /// The child elements in document order.
@@ -369,7 +376,7 @@ impl Element {
     pub fn write_to(&self, out: &mut String, parent_ns: &str) {
         out.push('<');
         out.push_str(&self.name);
-        if self.ns != parent_ns {
+        if &*self.ns != parent_ns {
             out.push_str(" xmlns='");
             escape_into(out, &self.ns, true);
             out.push('\'');
@@ -698,7 +705,7 @@ impl StreamParser {
                             std::str::from_utf8(name).map_err(|_| XmlErrorKind::InvalidUtf8)?;
                         let (prefix, local) = split_qname(name);
                         let ns = self.builder.ns.resolve(prefix)?;
-                        if local != "stream" || ns != NS_STREAM {
+                        if local != "stream" || &**ns != NS_STREAM {
                             return Err(XmlErrorKind::MismatchedEndTag {
                                 expected: "stream:stream".into(),
                                 found: name.into(),
@@ -945,10 +952,22 @@ fn check_chars(s: &str) -> Result<(), XmlErrorKind> {
 // ---------------------------------------------------------------------------
 // Namespaces and tree building
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct NsScope {
     /// (prefix, namespace) declarations, innermost last.
-    decls: Vec<(String, String)>,
+    decls: Vec<(String, Arc<str>)>,
+    none: Arc<str>,
+    xml: Arc<str>,
+}
+
+impl Default for NsScope {
+    fn default() -> Self {
+        Self {
+            decls: Vec::new(),
+            none: Arc::from(""),
+            xml: Arc::from(NS_XML),
+        }
+    }
 }
 
 impl NsScope {
@@ -960,13 +979,13 @@ impl NsScope {
         self.decls.truncate(n);
     }
 
-    fn resolve(&self, prefix: &str) -> Result<&str, XmlErrorKind> {
+    fn resolve(&self, prefix: &str) -> Result<&Arc<str>, XmlErrorKind> {
         if prefix == "xml" {
-            return Ok(NS_XML);
+            return Ok(&self.xml);
         }
         match self.decls.iter().rev().find(|(p, _)| p == prefix) {
             Some((_, ns)) => Ok(ns),
-            None if prefix.is_empty() => Ok(""),
+            None if prefix.is_empty() => Ok(&self.none),
             None => Err(XmlErrorKind::UndeclaredPrefix(
                 prefix.chars().take(64).collect(),
             )),
@@ -977,8 +996,8 @@ impl NsScope {
 #[derive(Debug)]
 struct Open {
     el: Element,
-    qname_len: usize,
-    qname: String,
+    /// The qualified name as written, only when it has a prefix (else it is `el.name`).
+    qname: Option<String>,
     scope: usize,
 }
 
@@ -1011,7 +1030,7 @@ impl TreeBuilder {
     }
 
     /// Splits a raw start tag into its name and attributes, declaring namespaces.
-    fn parse_start(&mut self, raw: &[u8]) -> Result<(String, Element), XmlErrorKind> {
+    fn parse_start(&mut self, raw: &[u8]) -> Result<(Option<String>, Element), XmlErrorKind> {
         let s = std::str::from_utf8(raw).map_err(|_| XmlErrorKind::InvalidUtf8)?;
         let name_end = s.find(|c: char| c.is_ascii_whitespace()).unwrap_or(s.len());
         let qname = &s[..name_end];
@@ -1073,7 +1092,7 @@ impl TreeBuilder {
         }
         // Declarations take effect on the element itself.
         if let Some(ns) = &default_ns {
-            self.ns.decls.push((String::new(), ns.clone()));
+            self.ns.decls.push((String::new(), Arc::from(ns.as_str())));
         }
         for a in &attrs {
             if let Some(p) = a.name.strip_prefix("xmlns:") {
@@ -1082,7 +1101,9 @@ impl TreeBuilder {
                         "a prefix cannot be undeclared in XML 1.0",
                     ));
                 }
-                self.ns.decls.push((p.to_owned(), a.value.clone()));
+                self.ns
+                    .decls
+                    .push((p.to_owned(), Arc::from(a.value.as_str())));
             }
         }
         for a in &attrs {
@@ -1092,14 +1113,14 @@ impl TreeBuilder {
             }
         }
         let (prefix, local) = split_qname(qname);
-        let ns = self.ns.resolve(prefix)?.to_owned();
+        let ns = Arc::clone(self.ns.resolve(prefix)?);
         let el = Element {
             name: local.to_owned(),
             ns,
             attrs,
             children: Vec::new(),
         };
-        Ok((qname.to_owned(), el))
+        Ok(((!prefix.is_empty()).then(|| qname.to_owned()), el))
     }
 
     fn stream_open(&mut self, raw: &[u8]) -> Result<StreamHeader, XmlErrorKind> {
@@ -1107,10 +1128,10 @@ impl TreeBuilder {
         let (_, el) = self.parse_start(raw)?;
         // [RFC 6120 §4.8.1] "The root <stream/> element ("stream header") MUST be qualified by the
         // namespace 'http://etherx.jabber.org/streams' (the "stream namespace")"
-        if el.name != "stream" || el.ns != NS_STREAM {
+        if el.name != "stream" || &*el.ns != NS_STREAM {
             return Err(XmlErrorKind::InvalidNamespace);
         }
-        let default_ns = self.ns.resolve("")?.to_owned();
+        let default_ns = self.ns.resolve("")?.to_string();
         let attrs = el
             .attrs
             .into_iter()
@@ -1130,13 +1151,7 @@ impl TreeBuilder {
             self.ns.truncate(scope);
             return Ok(self.close(el));
         }
-        let qname_len = qname.len();
-        self.stack.push(Open {
-            el,
-            qname_len,
-            qname,
-            scope,
-        });
+        self.stack.push(Open { el, qname, scope });
         Ok(None)
     }
 
@@ -1154,9 +1169,10 @@ impl TreeBuilder {
         let Some(open) = self.stack.pop() else {
             return Err(XmlErrorKind::NotWellFormed("end tag without a start tag"));
         };
-        if name.len() != open.qname_len || name != open.qname.as_bytes() {
+        let expected = open.qname.as_deref().unwrap_or(&open.el.name);
+        if name != expected.as_bytes() {
             return Err(XmlErrorKind::MismatchedEndTag {
-                expected: open.qname,
+                expected: expected.to_owned(),
                 found: String::from_utf8_lossy(name).chars().take(64).collect(),
             });
         }
