@@ -72,6 +72,8 @@ impl OpusFmtp {
     /// # Errors
     /// As [`OpusFmtp::parse`].
     pub fn from_sdp(fmtp: &Fmtp<'_>) -> Result<OpusFmtp, FmtpError> {
+        // [RFC 7587 §7] "The OPTIONAL media type parameters "sprop-maxcapturerate"
+        // and "sprop-stereo" MAY be mapped to the "a=fmtp" SDP attribute"
         OpusFmtp::parse(fmtp.params)
     }
 
@@ -172,6 +174,8 @@ impl OpusMedia {
         let payload_type = self.payload_type;
         let mut merged = self.fmtp;
         let prefix = format!("{payload_type} ");
+        // [RFC 7587 §7] "These same OPTIONAL media type parameters MAY also be
+        // specified using an SSRC-specific "fmtp" source-level attribute"
         let sources = media
             .typed::<Ssrc<'_>>()
             .filter_map(Result::ok)
