@@ -4,32 +4,18 @@
 // Test helpers may panic: a panic here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use std::process::Output;
 
 fn run(proto: &str, extra: &[&str], input: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rtclite"))
-        .args(["inspect", proto])
-        .args(extra)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    child.wait_with_output().unwrap()
+    let mut args = vec!["inspect", proto];
+    args.extend_from_slice(extra);
+    common::rtclite(&args, input)
 }
 
 fn json(proto: &str, input: &[u8]) -> serde_json::Value {
-    let out = run(proto, &[], input);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(stdout.lines().count(), 1, "one JSON value on one line");
-    serde_json::from_str(&stdout).unwrap()
+    common::one_json_line(&run(proto, &[], input))
 }
 
 fn hex(s: &str) -> Vec<u8> {

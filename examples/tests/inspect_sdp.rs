@@ -3,9 +3,10 @@
 // Test helpers may panic: a panic here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
+mod common;
+
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 fn vector(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -20,15 +21,7 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn run_stdin(input: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rtclite"))
-        .args(["inspect", "sdp"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    child.wait_with_output().unwrap()
+    common::rtclite(&["inspect", "sdp"], input)
 }
 
 fn run_file(path: &PathBuf) -> serde_json::Value {
@@ -37,14 +30,7 @@ fn run_file(path: &PathBuf) -> serde_json::Value {
         .arg(path)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(stdout.lines().count(), 1, "one JSON object on one line");
-    serde_json::from_str(&stdout).unwrap()
+    common::one_json_line(&out)
 }
 
 #[test]

@@ -4,8 +4,9 @@
 // Test helpers may panic: a panic here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use std::process::{Command, Output};
 
 fn vector(tag: &str) -> Vec<u8> {
     let p = format!(
@@ -16,27 +17,11 @@ fn vector(tag: &str) -> Vec<u8> {
 }
 
 fn run_stdin(input: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rtclite"))
-        .args(["inspect", "sip"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    child.wait_with_output().unwrap()
+    common::rtclite(&["inspect", "sip"], input)
 }
 
 fn json(input: &[u8]) -> serde_json::Value {
-    let out = run_stdin(input);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(stdout.lines().count(), 1, "one JSON value on one line");
-    serde_json::from_str(&stdout).unwrap()
+    common::one_json_line(&run_stdin(input))
 }
 
 // [RFC 4475 §3.1.1.1 test] "This short, relatively human-readable message contains:"

@@ -28,12 +28,15 @@ fn find_prosody() -> Option<(PathBuf, PathBuf)> {
     Some((find("prosody")?, find("prosodyctl")?))
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// Two distinct free TCP ports on loopback. Both listeners are held until
+/// both ports are known, so the kernel cannot hand out the same port twice.
+fn two_free_ports() -> (u16, u16) {
+    let a = TcpListener::bind("127.0.0.1:0").unwrap();
+    let b = TcpListener::bind("127.0.0.1:0").unwrap();
+    (
+        a.local_addr().unwrap().port(),
+        b.local_addr().unwrap().port(),
+    )
 }
 
 /// Runs a command to completion within `limit`, killing it by PID otherwise.
@@ -117,13 +120,15 @@ fn start_prosody(prosody: &Path, prosodyctl: &Path) -> Prosody {
     for d in ["", "data", "certs"] {
         open_dir(&dir.join(d));
     }
-    let (c2s, component) = (free_port(), free_port());
+    let (c2s, component) = two_free_ports();
     let d = dir.display();
     let cfg = format!(
         r#"pidfile = "{d}/prosody.pid"
 data_path = "{d}/data"
 certificates = "{d}/certs"
 daemonize = false
+-- CI runs as root; without this mod_posix shuts prosody down (racily).
+run_as_root = true
 log = {{ {{ levels = {{ min = "info" }}, to = "file", filename = "{d}/prosody.log" }} }}
 c2s_ports = {{ {c2s} }}
 c2s_interfaces = {{ "127.0.0.1" }}
@@ -168,9 +173,19 @@ Component "gw.localhost"
         c2s,
         component,
     };
-    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut p = p;
+    let deadline = Instant::now() + Duration::from_secs(30);
     while TcpStream::connect(("127.0.0.1", c2s)).is_err() {
-        assert!(Instant::now() < deadline, "prosody did not listen on {c2s}");
+        let exited = p.child.try_wait().ok().flatten();
+        if exited.is_some() || Instant::now() >= deadline {
+            // Say why before Drop removes the folder with prosody's logs.
+            let read = |f: &str| std::fs::read_to_string(p.dir.join(f)).unwrap_or_default();
+            panic!(
+                "prosody did not listen on {c2s} (exit status {exited:?})\n--- prosody.log\n{}\n--- stderr\n{}",
+                read("prosody.log"),
+                read("stderr.txt")
+            );
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
     p
