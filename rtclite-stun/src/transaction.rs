@@ -381,21 +381,32 @@ mod tests {
         buf
     }
 
+    /// A Binding success response with transaction ID `[id; 12]`.
+    fn success(id: u8) -> Vec<u8> {
+        let mut buf = Vec::new();
+        MessageWriter::new(
+            &mut buf,
+            MessageType::BINDING_SUCCESS,
+            TransactionId([id; 12]),
+        )
+        .finish();
+        buf
+    }
+
+    /// A Binding transaction to a fixed server with the default timers.
+    fn transaction(t0: Instant, transport: Transport) -> ClientTransaction {
+        let dest = "127.0.0.1:3478".parse().unwrap();
+        ClientTransaction::new(t0, request(), dest, transport, TransactionConfig::default())
+            .unwrap()
+    }
+
     // [RFC 8489 §6.2.1 test] "For example, assuming an
     // RTO of 500 ms, requests would be sent at times 0 ms, 500 ms, 1500 ms,
     // 3500 ms, 7500 ms, 15500 ms, and 31500 ms."
     #[test]
     fn udp_schedule_matches_the_rfc_example() {
         let t0 = Instant::now();
-        let dest = "127.0.0.1:3478".parse().unwrap();
-        let mut tx = ClientTransaction::new(
-            t0,
-            request(),
-            dest,
-            Transport::Unreliable,
-            TransactionConfig::default(),
-        )
-        .unwrap();
+        let mut tx = transaction(t0, Transport::Unreliable);
         let mut sends = Vec::new();
         let mut end = None;
         for _ in 0..20 {
@@ -426,15 +437,7 @@ mod tests {
     #[test]
     fn tcp_times_out_after_ti_without_retransmitting() {
         let t0 = Instant::now();
-        let dest = "127.0.0.1:3478".parse().unwrap();
-        let mut tx = ClientTransaction::new(
-            t0,
-            request(),
-            dest,
-            Transport::Reliable,
-            TransactionConfig::default(),
-        )
-        .unwrap();
+        let mut tx = transaction(t0, Transport::Reliable);
         assert!(tx.poll_transmit().is_some());
         assert_eq!(tx.poll_timeout(), Some(t0 + Duration::from_millis(39_500)));
         tx.handle_timeout(t0 + Duration::from_millis(39_499));
@@ -447,15 +450,7 @@ mod tests {
     #[test]
     fn response_ends_and_integrity_failures_change_the_outcome() {
         let t0 = Instant::now();
-        let dest = "127.0.0.1:3478".parse().unwrap();
-        let mut tx = ClientTransaction::new(
-            t0,
-            request(),
-            dest,
-            Transport::Unreliable,
-            TransactionConfig::default(),
-        )
-        .unwrap();
+        let mut tx = transaction(t0, Transport::Unreliable);
         let _ = tx.poll_transmit();
         tx.handle_integrity_failure();
         let mut t = t0;
@@ -467,28 +462,9 @@ mod tests {
         assert_eq!(t - t0, Duration::from_millis(39_500));
         assert_eq!(tx.poll_event(), Some(TransactionEvent::IntegrityViolation));
 
-        let mut tx = ClientTransaction::new(
-            t0,
-            request(),
-            dest,
-            Transport::Unreliable,
-            TransactionConfig::default(),
-        )
-        .unwrap();
-        let mut resp = Vec::new();
-        MessageWriter::new(
-            &mut resp,
-            MessageType::BINDING_SUCCESS,
-            TransactionId([1; 12]),
-        )
-        .finish();
-        let mut other = Vec::new();
-        MessageWriter::new(
-            &mut other,
-            MessageType::BINDING_SUCCESS,
-            TransactionId([2; 12]),
-        )
-        .finish();
+        let mut tx = transaction(t0, Transport::Unreliable);
+        let resp = success(1);
+        let other = success(2);
         assert!(!tx.handle_response(&Message::parse(&other).unwrap()));
         assert!(tx.handle_response(&Message::parse(&resp).unwrap()));
         assert_eq!(tx.poll_event(), Some(TransactionEvent::Response(resp)));
@@ -526,13 +502,7 @@ mod tests {
         let _ = tx.poll_transmit();
         tx.handle_timeout(t0 + Duration::from_millis(500));
         let _ = tx.poll_transmit();
-        let mut resp = Vec::new();
-        MessageWriter::new(
-            &mut resp,
-            MessageType::BINDING_SUCCESS,
-            TransactionId([1; 12]),
-        )
-        .finish();
+        let resp = success(1);
         assert!(tx.handle_response(&Message::parse(&resp).unwrap()));
         assert_eq!(tx.rtt_sample(t0 + Duration::from_millis(600)), None);
         let mut tx = ClientTransaction::new(
