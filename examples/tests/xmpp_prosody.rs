@@ -8,6 +8,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::run_bounded;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -37,41 +40,6 @@ fn two_free_ports() -> (u16, u16) {
         a.local_addr().unwrap().port(),
         b.local_addr().unwrap().port(),
     )
-}
-
-/// Runs a command to completion within `limit`, killing it by PID otherwise.
-fn run(cmd: &mut Command, limit: Duration) -> (bool, String, String) {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let mut out = String::new();
-            let mut err = String::new();
-            child
-                .stdout
-                .take()
-                .unwrap()
-                .read_to_string(&mut out)
-                .unwrap();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut err)
-                .unwrap();
-            return (status.success(), out, err);
-        }
-        if Instant::now() > deadline {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            panic!("{cmd:?} did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn json_lines(out: &str) -> Vec<Value> {
@@ -151,7 +119,7 @@ Component "gw.localhost"
     let cfg_path = dir.join("prosody.cfg.lua");
     std::fs::write(&cfg_path, cfg).unwrap();
     for (user, pw) in [("alice", "alicepw"), ("bob", "bobpw")] {
-        let (ok, out, err) = run(
+        let (ok, out, err) = run_bounded(
             Command::new(prosodyctl)
                 .arg("--config")
                 .arg(&cfg_path)
@@ -220,7 +188,7 @@ fn xmpp_against_prosody() {
     let p = start_prosody(&prosody, &prosodyctl);
 
     // 1. SCRAM-SHA-1 login, bind, roster, ping.
-    let (ok, out, err) = run(
+    let (ok, out, err) = run_bounded(
         &mut xmpp(
             &p,
             "alice@localhost/a",
@@ -244,7 +212,7 @@ fn xmpp_against_prosody() {
     );
 
     // 2. PLAIN (allowed in the clear by this server configuration).
-    let (ok, out, err) = run(
+    let (ok, out, err) = run_bounded(
         &mut xmpp(
             &p,
             "alice@localhost/p",
@@ -255,7 +223,7 @@ fn xmpp_against_prosody() {
     );
     assert!(ok, "{out}{err}");
     // A wrong password fails with exit 1 and one error line.
-    let (ok, _, err) = run(
+    let (ok, _, err) = run_bounded(
         &mut xmpp(
             &p,
             "alice@localhost/x",
@@ -286,7 +254,7 @@ fn xmpp_against_prosody() {
         assert!(Instant::now() < deadline, "bob did not come online");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let (ok, out, err) = run(
+    let (ok, out, err) = run_bounded(
         &mut xmpp(
             &p,
             "alice@localhost/a",
@@ -317,7 +285,7 @@ fn xmpp_against_prosody() {
 
     // 4. The subscription is complete: Alice's roster has Bob with subscription to (or both),
     //    and a Jingle session-initiate/accept/terminate goes through the server.
-    let (ok, out, err) = run(
+    let (ok, out, err) = run_bounded(
         &mut xmpp(
             &p,
             "alice@localhost/a2",

@@ -40,3 +40,52 @@ pub(crate) fn one_json_line(out: &Output) -> serde_json::Value {
     assert_eq!(stdout.lines().count(), 1, "one JSON value on one line");
     serde_json::from_str(&stdout).expect("stdout is JSON")
 }
+
+/// Runs a command to completion within `limit`, killing it by PID when it
+/// overruns (which fails the test). Returns (exited successfully, stdout,
+/// stderr). The pipes are drained while the command runs, so a chatty peer
+/// cannot block on a full pipe.
+pub(crate) fn run_bounded(cmd: &mut Command, limit: std::time::Duration) -> (bool, String, String) {
+    use std::io::Read;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the command starts");
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_string(&mut text);
+            }
+            text
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("the command can be waited for") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} did not finish within {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let out = out.join().unwrap_or_default();
+    let err = err.join().unwrap_or_default();
+    (status.success(), out, err)
+}
