@@ -12,6 +12,7 @@ pub mod headers;
 pub mod locate;
 mod message;
 mod owned;
+pub mod proxy;
 pub mod registrar;
 mod syntax;
 pub mod timer;

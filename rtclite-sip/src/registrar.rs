@@ -358,8 +358,17 @@ impl<L: LocationService> Registrar<L> {
 }
 
 /// The canonical address-of-record (RFC 3261 §10.3 step 5): scheme, the
-/// unescaped user and the host, without parameters.
-fn canonical_aor(uri: &Uri<'_>) -> Option<String> {
+/// unescaped user and the host, without parameters. A proxy uses the same
+/// form to look a Request-URI up in the location service (§16.5).
+///
+/// ```
+/// use rtclite_sip::Uri;
+/// use rtclite_sip::registrar::canonical_aor;
+/// let uri = Uri::parse("sip:%62ob@Biloxi.example.com;transport=tcp")?;
+/// assert_eq!(canonical_aor(&uri).as_deref(), Some("sip:bob@biloxi.example.com"));
+/// # Ok::<(), rtclite_sip::Error>(())
+/// ```
+pub fn canonical_aor(uri: &Uri<'_>) -> Option<String> {
     let u = uri.as_sip()?;
     // [RFC 3261 §10.3] "To do that, all URI parameters MUST be removed
     // (including the user-param), and any escaped characters MUST be converted

@@ -1,0 +1,221 @@
+//! Byte-level edits of a received message for forwarding: every header field
+//! line the proxy does not touch is copied exactly as received (name form,
+//! folding, order), so the copy differs from the original only where §16.6
+//! and §16.7 say it must.
+
+use bytes::{BufMut, BytesMut};
+
+use crate::error::Error;
+use crate::header_name::HeaderName;
+use crate::message::{Header, Message};
+use crate::owned::OwnedMessage;
+use crate::syntax::split_top;
+
+/// Byte range of one header field line inside the head, terminator included.
+fn line_span(head: &str, h: &Header<'_>) -> (usize, usize) {
+    let base = head.as_ptr() as usize;
+    let start = (h.name().as_ptr() as usize).saturating_sub(base);
+    let value_end = (h.raw_value().as_ptr() as usize)
+        .saturating_sub(base)
+        .saturating_add(h.raw_value().len());
+    let end = head
+        .get(value_end..)
+        .and_then(|rest| memchr::memchr(b'\n', rest.as_bytes()))
+        .map_or(head.len(), |i| value_end + i + 1);
+    (start.min(head.len()), end.min(head.len()))
+}
+
+/// Copies the line `span` of `head` into `out`, ending it with CRLF when the
+/// datagram ended without one.
+fn copy_line(out: &mut BytesMut, head: &str, span: (usize, usize)) {
+    let line = head.get(span.0..span.1).unwrap_or_default();
+    out.put_slice(line.as_bytes());
+    if !line.ends_with('\n') {
+        out.put_slice(b"\r\n");
+    }
+}
+
+fn put_header(out: &mut BytesMut, name: &str, value: &str) {
+    out.put_slice(name.as_bytes());
+    out.put_slice(b": ");
+    out.put_slice(value.as_bytes());
+    out.put_slice(b"\r\n");
+}
+
+/// What changes between the received request and the copy sent to one
+/// target (RFC 3261 §16.6 steps 1-9).
+#[derive(Debug, Clone)]
+pub(crate) struct RequestEdit<'e> {
+    /// The new Request-URI (step 2, or step 6 for a strict next hop).
+    pub(crate) request_uri: &'e str,
+    /// The Via value to put on top (step 8).
+    pub(crate) via: &'e str,
+    /// A Record-Route value to put before any existing one (step 4).
+    pub(crate) record_route: Option<&'e str>,
+    /// The whole Route header field after steps 6 and §16.4, when it
+    /// differs from the received one.
+    pub(crate) routes: Option<&'e [String]>,
+    /// Decrement Max-Forwards (false for a stateless ACK relay that keeps
+    /// everything else, never in practice).
+    pub(crate) decrement_max_forwards: bool,
+}
+
+/// Builds the forwarded copy of `msg` (RFC 3261 §16.6 steps 1-9).
+pub(crate) fn forward_request(
+    msg: &Message<'_>,
+    edit: &RequestEdit<'_>,
+) -> Result<OwnedMessage, Error> {
+    let head = msg.head();
+    let body = msg.body();
+    let method = msg.method().map(|m| m.as_str()).unwrap_or_default();
+    let mut out = BytesMut::with_capacity(head.len() + body.len() + 256);
+    // [RFC 3261 §16.6] "The Request-URI in the copy's start line MUST be
+    // replaced with the URI for this target."
+    out.put_slice(method.as_bytes());
+    out.put_u8(b' ');
+    out.put_slice(edit.request_uri.as_bytes());
+    out.put_slice(b" SIP/2.0\r\n");
+    // [RFC 3261 §16.6] "The proxy MUST insert a Via header field value into
+    // the copy before the existing Via header field values."
+    put_header(&mut out, "Via", edit.via);
+    if let Some(rr) = edit.record_route {
+        // [RFC 3261 §16.6] "it MUST insert a Record-Route header field value
+        // into the copy before any existing Record-Route header field values,
+        // even if a Route header field is already present."
+        put_header(&mut out, "Record-Route", rr);
+    }
+    let mut saw_max_forwards = false;
+    let mut saw_route = false;
+    let mut saw_length = false;
+    for h in msg.headers() {
+        let span = line_span(head, &h);
+        match h.kind() {
+            HeaderName::MaxForwards if !saw_max_forwards && edit.decrement_max_forwards => {
+                saw_max_forwards = true;
+                // [RFC 3261 §16.6] "If the copy contains a Max-Forwards header
+                // field, the proxy MUST decrement its value by one (1)."
+                let n = msg
+                    .max_forwards()
+                    .and_then(Result::ok)
+                    .unwrap_or(1)
+                    .saturating_sub(1);
+                put_header(&mut out, "Max-Forwards", &n.to_string());
+            }
+            HeaderName::Route if edit.routes.is_some() => {
+                if !saw_route {
+                    saw_route = true;
+                    if let Some(routes) = edit.routes.filter(|r| !r.is_empty()) {
+                        put_header(&mut out, "Route", &routes.join(", "));
+                    }
+                }
+            }
+            HeaderName::ContentLength => {
+                saw_length = true;
+                copy_line(&mut out, head, span);
+            }
+            // [RFC 3261 §16.6] "The copy MUST initially contain all of the
+            // header fields from the received request."
+            // [RFC 3261 §16.6] "The proxy MUST NOT reorder field values with a
+            // common field name"
+            _ => copy_line(&mut out, head, span),
+        }
+    }
+    if !saw_max_forwards && edit.decrement_max_forwards {
+        // [RFC 3261 §16.6] "If the copy does not contain a Max-Forwards header
+        // field, the proxy MUST add one with a field value, which SHOULD be
+        // 70."
+        put_header(&mut out, "Max-Forwards", "70");
+    }
+    if !saw_route {
+        if let Some(routes) = edit.routes.filter(|r| !r.is_empty()) {
+            put_header(&mut out, "Route", &routes.join(", "));
+        }
+    }
+    if !saw_length {
+        // [RFC 3261 §16.6] "If the request will be sent to the next hop using a
+        // stream- based transport and the copy contains no Content-Length
+        // header field, the proxy MUST insert one with the correct value for
+        // the body of the request"
+        put_header(&mut out, "Content-Length", &body.len().to_string());
+    }
+    out.put_slice(b"\r\n");
+    // [RFC 3261 §16.6] "The proxy MUST NOT add to, modify, or remove the
+    // message body."
+    out.put_slice(body);
+    OwnedMessage::parse(out.freeze())
+}
+
+/// `msg` without its topmost Via value (RFC 3261 §16.7 step 3, §16.11),
+/// and with `extra` header field lines added at the end of the header.
+/// Returns `None` when no Via value remains (the response was for this
+/// element).
+pub(crate) fn strip_top_via(
+    msg: &Message<'_>,
+    extra: &[(HeaderName, String)],
+) -> Result<Option<OwnedMessage>, Error> {
+    let head = msg.head();
+    let body = msg.body();
+    let mut out = BytesMut::with_capacity(head.len() + body.len() + 64);
+    let first_header = msg
+        .headers()
+        .next()
+        .map_or(head.len(), |h| line_span(head, &h).0);
+    out.put_slice(head.get(..first_header).unwrap_or_default().as_bytes());
+    let mut removed = false;
+    let mut remaining_vias = 0usize;
+    for h in msg.headers() {
+        let span = line_span(head, &h);
+        if h.kind() == HeaderName::Via && !removed {
+            removed = true;
+            let value = h.value();
+            let rest: Vec<&str> = split_top(&value, b',')
+                .skip(1)
+                .filter(|v| !v.is_empty())
+                .collect();
+            if !rest.is_empty() {
+                remaining_vias += rest.len();
+                put_header(&mut out, h.name(), &rest.join(", "));
+            }
+            continue;
+        }
+        if h.kind() == HeaderName::Via {
+            remaining_vias += 1;
+        }
+        copy_line(&mut out, head, span);
+    }
+    // [RFC 3261 §16.7] "If no Via header field values remain in the response,
+    // the response was meant for this element and MUST NOT be forwarded."
+    if remaining_vias == 0 {
+        return Ok(None);
+    }
+    for (name, value) in extra {
+        put_header(&mut out, name.as_str(), value);
+    }
+    out.put_slice(b"\r\n");
+    out.put_slice(body);
+    OwnedMessage::parse(out.freeze()).map(Some)
+}
+
+/// `msg` with `extra` header field lines appended (for a response the proxy
+/// generated itself).
+pub(crate) fn append_headers(
+    msg: &Message<'_>,
+    extra: &[(HeaderName, String)],
+) -> Result<OwnedMessage, Error> {
+    if extra.is_empty() {
+        return Ok(msg.to_owned_message());
+    }
+    let head = msg.head();
+    let body = msg.body();
+    let mut out = BytesMut::with_capacity(head.len() + body.len() + 64);
+    out.put_slice(head.as_bytes());
+    if !head.ends_with('\n') {
+        out.put_slice(b"\r\n");
+    }
+    for (name, value) in extra {
+        put_header(&mut out, name.as_str(), value);
+    }
+    out.put_slice(b"\r\n");
+    out.put_slice(body);
+    OwnedMessage::parse(out.freeze())
+}
