@@ -10,6 +10,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod inspect;
+mod pcap;
+mod runtime;
 mod srtp;
 mod stun;
 mod xmpp;
