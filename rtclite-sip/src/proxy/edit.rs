@@ -55,9 +55,20 @@ pub(crate) struct RequestEdit<'e> {
     /// The whole Route header field after steps 6 and §16.4, when it
     /// differs from the received one.
     pub(crate) routes: Option<&'e [String]>,
-    /// Decrement Max-Forwards (false for a stateless ACK relay that keeps
-    /// everything else, never in practice).
+    /// Decrement Max-Forwards (or add it).
     pub(crate) decrement_max_forwards: bool,
+    /// Drop the Proxy-Authorization values with this realm (the proxy
+    /// consumed them, §22.3).
+    pub(crate) consume_realm: Option<&'e str>,
+}
+
+/// Whether a Proxy-Authorization line carries credentials for `realm`.
+fn credentials_for(h: &Header<'_>, realm: &str) -> bool {
+    let value = h.value();
+    crate::headers::AuthValue::parse(&value)
+        .ok()
+        .and_then(|a| a.param("realm").map(|r| r.eq_ignore_ascii_case(realm)))
+        .unwrap_or(false)
 }
 
 /// Builds the forwarded copy of `msg` (RFC 3261 §16.6 steps 1-9).
@@ -112,6 +123,14 @@ pub(crate) fn forward_request(
             HeaderName::ContentLength => {
                 saw_length = true;
                 copy_line(&mut out, head, span);
+            }
+            HeaderName::ProxyAuthorization
+                if edit.consume_realm.is_some_and(|r| credentials_for(&h, r)) =>
+            {
+                // [RFC 3261 §22.3] "When multiple proxies are used in a chain, a
+                // Proxy- Authorization header field value MUST NOT be consumed by
+                // any proxy whose realm does not match the "realm" parameter
+                // specified in that value."
             }
             // [RFC 3261 §16.6] "The copy MUST initially contain all of the
             // header fields from the received request."

@@ -145,6 +145,14 @@ pub struct ProxyConfig {
     /// Insert Record-Route (§16.6 step 4) into dialog-creating and unknown
     /// requests and requests inside a dialog.
     pub record_route: bool,
+    /// The Record-Route value to insert, e.g. `<sip:p1.example.com;lr>`
+    /// (must name this proxy and carry `lr`); by default one is made from
+    /// the first `local` address.
+    pub record_route_uri: Option<String>,
+    /// The realm of the credentials this proxy checks: Proxy-Authorization
+    /// values for it are consumed (not forwarded, §22.3); values for other
+    /// realms are forwarded.
+    pub realm: Option<String>,
     /// Option-tags understood in Proxy-Require (§16.3 step 5).
     pub supported: Vec<String>,
     /// Answer 482 to requests that looped (§16.3 step 4).
@@ -176,6 +184,8 @@ impl Default for ProxyConfig {
             }],
             aliases: Vec::new(),
             record_route: true,
+            record_route_uri: None,
+            realm: None,
             supported: Vec::new(),
             loop_detection: true,
             layer: LayerConfig::default(),
@@ -618,13 +628,18 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             // 482 (Loop Detected) response."
             return Err(Refusal::Status(482, "Loop Detected"));
         }
+        let method = msg.method();
+        // [RFC 3261 §22.1] "servers MUST NOT attempt to challenge CANCEL
+        // requests since these requests cannot be resubmitted."
+        let challengeable = !matches!(method, Some(Method::Cancel | Method::Ack));
         // [RFC 3261 §16.3] "If an element requires credentials before
         // forwarding a request, the request MUST be inspected as described in
         // Section 22.3."
-        if let Some(resp) = self.policy.authorize(now, msg) {
-            return Err(Refusal::Response(resp));
+        if challengeable {
+            if let Some(resp) = self.policy.authorize(now, msg) {
+                return Err(Refusal::Response(resp));
+            }
         }
-        let method = msg.method();
         let ruri = msg.request_uri().unwrap_or_default();
         let mut routes: Vec<String> = msg
             .values_of(HeaderName::Route)
@@ -1017,7 +1032,12 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             }
         };
         let method = msg.method();
+        let in_dialog = msg.to().ok().and_then(|t| t.tag()).is_some();
+        // [RFC 3261 §16.6] "The proxy will remain on the path if it chooses to
+        // not insert a Record-Route header field value into requests that are
+        // already part of a dialog."
         let record_route = self.config.record_route
+            && !in_dialog
             && !matches!(
                 method,
                 Some(
@@ -1056,19 +1076,22 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         // guidelines of Section 8.1.1.7."
         let via = format!("SIP/2.0/{} {sent_by};branch={branch}", transport.as_str());
         let rr = if plan.record_route {
-            self.config.local.first().map(|l| {
-                // [RFC 3261 §16.6] "The URI placed in the Record-Route header field
-                // value MUST be a SIP or SIPS URI."
-                // [RFC 3261 §16.6] "This URI MUST contain an lr parameter (see
-                // Section 19.1.1)."
-                match l.transport {
-                    TransportKind::Udp => format!("<sip:{};lr>", l.sent_by()),
-                    t => format!(
-                        "<sip:{};transport={};lr>",
-                        l.sent_by(),
-                        t.as_str().to_ascii_lowercase()
-                    ),
-                }
+            let configured = self.config.record_route_uri.clone();
+            configured.or_else(|| {
+                self.config.local.first().map(|l| {
+                    // [RFC 3261 §16.6] "The URI placed in the Record-Route header field
+                    // value MUST be a SIP or SIPS URI."
+                    // [RFC 3261 §16.6] "This URI MUST contain an lr parameter (see
+                    // Section 19.1.1)."
+                    match l.transport {
+                        TransportKind::Udp => format!("<sip:{};lr>", l.sent_by()),
+                        t => format!(
+                            "<sip:{};transport={};lr>",
+                            l.sent_by(),
+                            t.as_str().to_ascii_lowercase()
+                        ),
+                    }
+                })
             })
         } else {
             None
@@ -1081,6 +1104,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
                 record_route: rr.as_deref(),
                 routes: plan.routes.as_deref(),
                 decrement_max_forwards: true,
+                consume_realm: self.config.realm.as_deref(),
             },
         )
     }

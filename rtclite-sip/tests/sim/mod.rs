@@ -6,6 +6,8 @@
 
 pub(crate) mod msg;
 pub(crate) mod net;
+pub(crate) mod phones;
+pub(crate) mod proxy;
 
 /// Seeds per scenario: `RTCLITE_SIM_SEEDS`, else `default`.
 pub(crate) fn seeds(default: u64) -> u64 {
