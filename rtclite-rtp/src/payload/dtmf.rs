@@ -3,6 +3,11 @@
 //! three final packets, long-event segmentation) and a receiver that turns
 //! reports back into digit start/end notifications.
 
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use crate::rtp::RtpPacket;
+
 /// Length of one event report.
 pub const EVENT_LEN: usize = 4;
 /// Largest duration one report (segment) can carry.
@@ -102,6 +107,32 @@ pub struct EventPacket {
     pub timestamp: u32,
     /// The report.
     pub report: TelephoneEvent,
+}
+
+impl EventPacket {
+    /// Writes this packet as a complete RTP packet (12-octet header and the
+    /// four-octet report) into `out` and returns its length. The
+    /// `sequence_number` is the caller's: one more for every packet sent,
+    /// retransmissions included (RFC 4733 §2.5.1.6).
+    pub fn write_to(
+        &self,
+        payload_type: u8,
+        sequence_number: u16,
+        ssrc: crate::Ssrc,
+        out: &mut [u8],
+    ) -> Result<usize, crate::rtp::RtpWriteError> {
+        let payload = self.report.to_bytes();
+        crate::rtp::RtpPacketBuilder {
+            marker: self.marker,
+            payload_type,
+            sequence_number,
+            timestamp: self.timestamp,
+            ssrc,
+            payload: &payload,
+            ..Default::default()
+        }
+        .write_to(out)
+    }
 }
 
 /// Generates the packets of one event of known total duration, sent every
@@ -254,6 +285,17 @@ pub enum EventNotice {
         /// Total duration in timestamp units.
         duration: u32,
     },
+    /// No report of the event arrived for three update intervals and no
+    /// end report was seen: the receiver stopped it (RFC 4733 §2.5.2.2).
+    /// Only [`TelephoneEventReceiver`] reports this.
+    Lapsed {
+        /// The event code.
+        event: u8,
+        /// RTP timestamp of its first segment.
+        timestamp: u32,
+        /// Duration reported so far, in timestamp units.
+        duration: u32,
+    },
 }
 
 /// Turns received event reports into start/end notices, ignoring the
@@ -269,6 +311,28 @@ impl EventReceiver {
     /// A receiver with no event in progress.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// True while an event has started and no end report was seen.
+    pub fn is_playing(&self) -> bool {
+        matches!(self.current, Some((.., false)))
+    }
+
+    /// Stops the event in progress as if its end report had arrived (for a
+    /// receiver that gives up waiting) and returns it as
+    /// [`EventNotice::Lapsed`]. Later reports for it are ignored.
+    pub fn end_current(&mut self) -> Option<EventNotice> {
+        match &mut self.current {
+            Some((ev, first, _, before, dur, ended)) if !*ended => {
+                *ended = true;
+                Some(EventNotice::Lapsed {
+                    event: *ev,
+                    timestamp: *first,
+                    duration: *before + u32::from(*dur),
+                })
+            }
+            _ => None,
+        }
     }
 
     /// Feeds one report carried in a packet with RTP timestamp `timestamp`.
@@ -307,6 +371,15 @@ impl EventReceiver {
                 *seg_ts = timestamp;
                 *dur = report.duration;
             }
+            Some((_, _, seg_ts, _, _, _)) if (timestamp.wrapping_sub(*seg_ts) as i32) <= 0 => {
+                // A report older than the event being played (reordered or
+                // late): that event was already played out. (At the same
+                // timestamp but another code it contradicts the report
+                // already taken, which is kept.)
+                // [RFC 4733 §2.5.2.2] "In that case, further reports for the
+                // event MUST be ignored"
+                return out;
+            }
             Some((ev, first, _, before, dur, ended)) => {
                 if !*ended {
                     // A new event while the previous one had no end report:
@@ -344,5 +417,133 @@ impl EventReceiver {
             }
         }
         out
+    }
+}
+
+/// Default spacing of event updates assumed before two updates have been
+/// seen: the 50 ms RFC 4733 §2.5.1.2 recommends.
+pub const DEFAULT_UPDATE_INTERVAL: Duration = Duration::from_millis(50);
+/// Longest update spacing the receiver measures; a longer gap is clamped, so
+/// an event lapses at most three times this after its last report.
+pub const MAX_UPDATE_INTERVAL: Duration = Duration::from_secs(1);
+/// Most notices queued before the oldest are dropped.
+pub const MAX_QUEUED_NOTICES: usize = 64;
+
+/// A sans-IO receiver of telephone-event RTP packets: it reports each event
+/// once (start, then end) despite the redundant final reports, reordering
+/// and long-event segments, splits packed events (§2.5.2.4), and stops an
+/// event whose end reports were all lost after three update intervals
+/// (§2.5.2.2) — driven by [`handle_timeout`](Self::handle_timeout).
+///
+/// Feed it only the packets of the negotiated telephone-event payload type.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use rtclite_rtp::payload::dtmf::{EventNotice, EventSender, TelephoneEventReceiver};
+/// use rtclite_rtp::{RtpPacket, Ssrc};
+///
+/// let t0 = Instant::now();
+/// let mut rx = TelephoneEventReceiver::new();
+/// let mut buf = [0u8; 16];
+/// // "5" for 100 ms (800 units at 8 kHz), one update every 50 ms (400 units).
+/// for (seq, p) in EventSender::new(5, 10, 1000, 800, 400).enumerate() {
+///     let n = p.write_to(101, seq as u16, Ssrc(7), &mut buf)?;
+///     let now = t0 + Duration::from_millis(u64::from(p.send_at) / 8);
+///     rx.handle_input(now, &RtpPacket::parse(&buf[..n]).unwrap()).unwrap();
+/// }
+/// assert_eq!(rx.poll_event(), Some(EventNotice::Started { event: 5, timestamp: 1000 }));
+/// assert_eq!(
+///     rx.poll_event(),
+///     Some(EventNotice::Ended { event: 5, timestamp: 1000, duration: 800 })
+/// );
+/// assert_eq!(rx.poll_event(), None); // the retransmitted end reports are absorbed
+/// assert_eq!(rx.poll_timeout(), None);
+/// # Ok::<(), rtclite_rtp::rtp::RtpWriteError>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct TelephoneEventReceiver {
+    inner: EventReceiver,
+    notices: VecDeque<EventNotice>,
+    last_update: Option<Instant>,
+    interval: Option<Duration>,
+}
+
+impl TelephoneEventReceiver {
+    /// A receiver with no event in progress.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feeds one telephone-event RTP packet received at `now`.
+    pub fn handle_input(&mut self, now: Instant, packet: &RtpPacket<'_>) -> Result<(), DtmfError> {
+        self.handle_payload(now, packet.timestamp(), packet.payload())
+    }
+
+    /// Feeds the payload of one telephone-event packet whose RTP timestamp
+    /// is `timestamp` (for callers that have already taken the packet
+    /// apart, or that extract events from an RFC 2198 block).
+    pub fn handle_payload(
+        &mut self,
+        now: Instant,
+        timestamp: u32,
+        payload: &[u8],
+    ) -> Result<(), DtmfError> {
+        let was_playing = self.inner.is_playing();
+        let mut start = timestamp;
+        for report in TelephoneEvent::parse_all(payload)? {
+            for notice in self.inner.handle(start, report).into_iter().flatten() {
+                if self.notices.len() == MAX_QUEUED_NOTICES {
+                    self.notices.pop_front();
+                }
+                self.notices.push_back(notice);
+            }
+            // [RFC 4733 §2.5.2.4] "it is equal to the sum of the start time
+            // of the preceding event plus the duration of the preceding
+            // event"
+            start = start.wrapping_add(u32::from(report.duration));
+        }
+        if self.inner.is_playing() {
+            if was_playing {
+                if let Some(last) = self.last_update {
+                    let gap = now.saturating_duration_since(last);
+                    if !gap.is_zero() {
+                        self.interval = Some(gap.min(MAX_UPDATE_INTERVAL));
+                    }
+                }
+            }
+            self.last_update = Some(now);
+        } else {
+            self.last_update = None;
+        }
+        Ok(())
+    }
+
+    /// Stops an event whose updates stopped arriving (all its end reports
+    /// lost) once its deadline has passed.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.poll_timeout().is_some_and(|t| now >= t) {
+            if let Some(notice) = self.inner.end_current() {
+                if self.notices.len() == MAX_QUEUED_NOTICES {
+                    self.notices.pop_front();
+                }
+                self.notices.push_back(notice);
+            }
+            self.last_update = None;
+        }
+    }
+
+    /// The next start or end notice.
+    pub fn poll_event(&mut self) -> Option<EventNotice> {
+        self.notices.pop_front()
+    }
+
+    /// When to call [`handle_timeout`](Self::handle_timeout): three update
+    /// intervals after the last report of an event still playing.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let last = self.last_update?;
+        // [RFC 4733 §2.5.2.2] "Regardless of the algorithm used, the tone
+        // SHOULD NOT be extended by more than three packet interarrival
+        // times."
+        last.checked_add(3 * self.interval.unwrap_or(DEFAULT_UPDATE_INTERVAL))
     }
 }

@@ -1,11 +1,12 @@
 //! Payload formats and the RTP/AVP profile: the RFC 3551 static payload
 //! type table, telephone events (RFC 4733), redundant audio (RFC 2198),
-//! real-time text (RFC 4103) and G.711.
+//! telephony tones (RFC 4733 §4), real-time text (RFC 4103) and G.711.
 
 pub mod dtmf;
 pub mod g711;
 pub mod red;
 pub mod t140;
+pub mod tone;
 
 /// The kind of media a static payload type carries (RFC 3551 §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -55,6 +55,31 @@ def rfc4733():
     write("rfc4733_table5_911.txt", out)
 
 
+def rfc4733_tones():
+    t = text(4733)
+    table = section(t, "Table 6 shows the same sequence", "Table 6: Example of Tone Reporting")
+    out = ["# RFC 4733 §5 Table 6 (\"911\" as tones): time_ms marker timestamp seq duration freq1 freq2"]
+    for line in table.splitlines():
+        m = re.match(r'^\s+\|\s+(\d+) \| RTP\s+\|\s+"(\d)"\s+\|\s+(\d+)\s+\|\s+(\d+)\s+\|\s+(\d+)\s+\|\s+(\d+)\s+\|\s+(\d+)\s+\|', line)
+        if m:
+            out.append(" ".join(m.groups()))
+    write("rfc4733_table6_tones.txt", out)
+    # Figures 3, 4 and 5: the field values printed under each field row.
+    for fig, start, end in ((3, "Figure 3 assumes", "Figure 3: Example RTP Packet for Event"),
+                            (4, "Figure 4 assumes", "Figure 4: Example RTP Packet for Tone"),
+                            (5, "Figure 5, for the combined", "Figure 5: Example RTP Packet for Combined")):
+        body = section(t, start, end)
+        out = [f"# RFC 4733 §5 Figure {fig}: the value rows of the packet diagram, in order"]
+        for line in body.splitlines():
+            inner = line.strip().rstrip("/\\").strip()
+            if not (inner.startswith("|") and inner.endswith("|")):
+                continue
+            cells = inner.strip("|")
+            if re.fullmatch(r"[|\s\d]*(0x[0-9a-f]+)?[|\s\d]*", cells) and re.search(r"\d", cells):
+                out.append("row " + " ".join(re.findall(r"0x[0-9a-f]+|\d+", cells)))
+        write(f"rfc4733_figure{fig}.txt", out)
+
+
 def rfc3611():
     t = text(3611)
     s = section(t, "The mapping from a sequence of lost and received packets", "All bits in a bit vector chunk")
@@ -111,5 +136,6 @@ def write(name, lines):
 
 rfc3551()
 rfc4733()
+rfc4733_tones()
 rfc3611()
 g711()
