@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 mod inspect;
 mod pcap;
+mod proxy;
 mod runtime;
 mod srtp;
 mod stun;
@@ -43,6 +44,8 @@ enum Command {
     Stun(stun::StunCommand),
     /// An XMPP client on TCP: log in, roster, subscribe, message, ping, Jingle call; listen or echo.
     Xmpp(xmpp::XmppArgs),
+    /// A registrar and stateful (or stateless) SIP proxy on UDP and TCP (RFC 3261 §10.3, §16).
+    Proxy(proxy::ProxyArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Command::Srtp(cmd) => srtp::run(cmd),
         Command::Stun(cmd) => stun::run(cmd),
         Command::Xmpp(args) => xmpp::run(args),
+        Command::Proxy(args) => proxy::run(args, cli.verbose, cli.quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

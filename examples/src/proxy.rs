@@ -1,0 +1,511 @@
+//! `rtclite proxy`: a registrar and a stateful (or stateless) proxy on UDP
+//! and TCP, with digest authentication from a users file.
+//!
+//! All SIP logic is `rtclite_sip::proxy::Proxy` (RFC 3261 §16 with the
+//! §10.3 registrar in front of an in-memory location service); this module
+//! binds the sockets, runs the proxy on the [`crate::runtime`] driver,
+//! supplies the authentication policy from the users file, and prints.
+//!
+//! # Users file (`--users FILE`)
+//!
+//! One user per line, `USER:PASSWORD`; everything after the first `:` is
+//! the password (it may contain `:`). Blank lines and lines starting with
+//! `#` are ignored; surrounding white space is trimmed. Example:
+//!
+//! ```text
+//! # rtclite proxy users
+//! alice:wonderland
+//! bob:s3cret:with:colons
+//! ```
+//!
+//! With a users file, every REGISTER must carry valid Digest credentials
+//! (MD5, the algorithm every peer speaks; realm = the first `--domain`):
+//! the proxy answers 401 with a WWW-Authenticate challenge otherwise, and
+//! again with `stale=true` when only the nonce expired (after 5 minutes).
+//! With `--challenge-calls` as well, other requests whose From is in one of
+//! the proxy's domains must carry Proxy-Authorization (407 otherwise).
+//! ACK and CANCEL are never challenged (RFC 3261 §22.1). Nonces are
+//! stateless (issue time and MAC), so the nonce count is not checked for
+//! replays within a nonce's lifetime.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rtclite_sip::builder::{MessageBuilder, response_to};
+use rtclite_sip::digest::{Algorithm, Credentials, DigestServer, Verdict};
+use rtclite_sip::proxy::{
+    LocalAddr, Proxy, ProxyConfig, ProxyError, ProxyEvent, ProxyMode, ProxyPolicy,
+};
+use rtclite_sip::registrar::{InMemoryLocationService, Registrar, RegistrarConfig};
+use rtclite_sip::{HeaderName, Message, Method, OwnedMessage};
+use serde_json::json;
+
+use crate::inspect::CliError;
+use crate::pcap::PcapSink;
+use crate::runtime::{self, Driver, DriverConfig, Flow, ListenAddr, Machine, Sockets};
+
+/// How long a nonce stays fresh.
+const NONCE_LIFETIME_SECS: u64 = 300;
+/// The most users a users file may hold.
+const MAX_USERS: usize = 100_000;
+
+/// Arguments of `rtclite proxy`.
+#[derive(Debug, Args)]
+pub(crate) struct ProxyArgs {
+    /// Where to listen: `udp:HOST:PORT` or `tcp:HOST:PORT`, repeatable
+    /// (port 0 picks a free port; the chosen addresses are printed).
+    #[arg(long, required = true, num_args = 1..)]
+    listen: Vec<String>,
+    /// A domain this proxy and registrar serve (repeatable). Default: the
+    /// listening IP addresses and `localhost`.
+    #[arg(long)]
+    domain: Vec<String>,
+    /// Users for digest authentication, one `USER:PASSWORD` per line.
+    #[arg(long)]
+    users: Option<PathBuf>,
+    /// With --users: challenge (407) requests from users of our domains too,
+    /// not only REGISTER.
+    #[arg(long)]
+    challenge_calls: bool,
+    /// Forward statelessly (RFC 3261 §16.11): no transactions, no forking.
+    #[arg(long)]
+    stateless: bool,
+    /// Do not insert Record-Route.
+    #[arg(long)]
+    no_record_route: bool,
+    /// Print one JSON object per line: listening addresses, registrations,
+    /// routed requests, final responses and a closing summary.
+    #[arg(long)]
+    json: bool,
+    /// Write every SIP message in and out to this pcap file.
+    #[arg(long)]
+    pcap: Option<PathBuf>,
+    /// Stop after this many seconds (default: until SIGINT or SIGTERM).
+    #[arg(long)]
+    duration: Option<f64>,
+}
+
+/// Runs `rtclite proxy`.
+pub(crate) fn run(args: ProxyArgs, verbose: u8, quiet: bool) -> Result<(), CliError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| CliError::Io {
+            what: "the runtime".into(),
+            source,
+        })?;
+    rt.block_on(serve(args, verbose, quiet))
+}
+
+/// Reads a users file (format in the module documentation).
+pub(crate) fn read_users(path: &std::path::Path) -> Result<HashMap<String, String>, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
+        what: path.display().to_string(),
+        source,
+    })?;
+    parse_users(&text).map_err(|e| CliError::Invalid(format!("{}: {e}", path.display())))
+}
+
+fn parse_users(text: &str) -> Result<HashMap<String, String>, String> {
+    let mut users = HashMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((user, password)) = line.split_once(':') else {
+            return Err(format!("line {}: expected USER:PASSWORD", n + 1));
+        };
+        if user.is_empty() {
+            return Err(format!("line {}: empty user name", n + 1));
+        }
+        if users.len() >= MAX_USERS {
+            return Err(format!("more than {MAX_USERS} users"));
+        }
+        users.insert(user.to_owned(), password.to_owned());
+    }
+    Ok(users)
+}
+
+async fn serve(args: ProxyArgs, verbose: u8, quiet: bool) -> Result<(), CliError> {
+    let listen = args
+        .listen
+        .iter()
+        .map(|s| ListenAddr::parse(s).map_err(CliError::Invalid))
+        .collect::<Result<Vec<_>, _>>()?;
+    let sockets = Sockets::bind(&listen)
+        .await
+        .map_err(|source| CliError::Io {
+            what: "binding the listening sockets".into(),
+            source,
+        })?;
+    let bound = sockets.local_addrs().to_vec();
+    let users = args.users.as_deref().map(read_users).transpose()?;
+    let pcap = args
+        .pcap
+        .as_deref()
+        .map(PcapSink::create)
+        .transpose()
+        .map_err(|source| CliError::Io {
+            what: "the pcap file".into(),
+            source,
+        })?;
+
+    let local: Vec<LocalAddr> = bound
+        .iter()
+        .map(|b| LocalAddr {
+            transport: b.transport,
+            host: advertised_ip(b).to_string(),
+            port: b.addr.port(),
+        })
+        .collect();
+    let mut domains = args.domain.clone();
+    if domains.is_empty() {
+        for l in &local {
+            if !domains.contains(&l.host) {
+                domains.push(l.host.clone());
+            }
+        }
+        domains.push("localhost".into());
+    }
+    let mut secret = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);
+    let config = ProxyConfig {
+        mode: if args.stateless {
+            ProxyMode::Stateless
+        } else {
+            ProxyMode::Stateful
+        },
+        domains: domains.clone(),
+        local,
+        record_route: !args.no_record_route,
+        secret,
+        ..ProxyConfig::default()
+    };
+    let registrar = Registrar::new(
+        RegistrarConfig {
+            domains: domains.clone(),
+            ..RegistrarConfig::default()
+        },
+        InMemoryLocationService::new(),
+    );
+    let start = Instant::now();
+    let policy = AuthPolicy {
+        users,
+        challenge_calls: args.challenge_calls,
+        server: DigestServer::new(
+            domains.first().map_or("rtclite", String::as_str),
+            &secret,
+            Algorithm::Md5,
+            NONCE_LIFETIME_SECS,
+        ),
+        domains,
+        start,
+        rng: StdRng::from_os_rng(),
+    };
+    let machine = ProxyMachine(Proxy::new(config, registrar, policy));
+
+    for b in &bound {
+        say(
+            args.json,
+            json!({"event": "listening", "address": b.to_string()}),
+            format!("listening {b}"),
+        );
+    }
+    let driver = Driver::new(
+        sockets,
+        machine,
+        DriverConfig {
+            pcap,
+            trace: verbose > 1 && !quiet,
+            ..DriverConfig::default()
+        },
+    );
+    let mut stats = Stats::default();
+    let json = args.json;
+    let log = verbose > 0 && !quiet;
+    let duration = args.duration.map(Duration::from_secs_f64);
+    let machine = driver
+        .run(
+            |_m, _now, event| {
+                stats.count(&event);
+                report(json, log, &event);
+                Flow::Continue
+            },
+            shutdown(duration),
+        )
+        .await;
+    let summary = json!({
+        "event": "summary",
+        "registrations": stats.registrations,
+        "routed": stats.routed,
+        "final_responses": stats.finals,
+        "final_2xx": stats.finals_2xx,
+        "bindings": machine.0.registrar().location().len(),
+        "seconds": start.elapsed().as_secs_f64(),
+    });
+    say(
+        json,
+        summary,
+        format!(
+            "stopped: {} registrations, {} requests routed, {} final responses ({} 2xx)",
+            stats.registrations, stats.routed, stats.finals, stats.finals_2xx
+        ),
+    );
+    Ok(())
+}
+
+/// The address to put in Via and Record-Route: the bound IP, or loopback
+/// for a wildcard bind.
+fn advertised_ip(b: &ListenAddr) -> std::net::IpAddr {
+    let ip = b.addr.ip();
+    match ip {
+        std::net::IpAddr::V4(a) if a.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(a) if a.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        other => other,
+    }
+}
+
+/// Completes on SIGINT, SIGTERM or after `duration`.
+async fn shutdown(duration: Option<Duration>) {
+    let timer = async {
+        match duration {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    let term = async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            match signal(SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending().await,
+            }
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await
+    };
+    tokio::select! {
+        () = timer => {}
+        () = term => {}
+        r = tokio::signal::ctrl_c() => {
+            if r.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+}
+
+fn say(json: bool, value: serde_json::Value, text: String) {
+    use std::io::Write;
+    // A closed stdout must not stop the proxy: write errors are ignored.
+    let mut out = std::io::stdout().lock();
+    let _ = if json {
+        writeln!(out, "{value}")
+    } else {
+        writeln!(out, "{text}")
+    };
+    let _ = out.flush();
+}
+
+/// Event counts for the closing summary.
+#[derive(Debug, Default)]
+struct Stats {
+    registrations: u64,
+    routed: u64,
+    finals: u64,
+    finals_2xx: u64,
+}
+
+impl Stats {
+    fn count(&mut self, event: &ProxyEvent) {
+        match event {
+            ProxyEvent::Registration { .. } => self.registrations += 1,
+            ProxyEvent::RequestRouted { .. } => self.routed += 1,
+            ProxyEvent::FinalResponse { status, .. } => {
+                self.finals += 1;
+                if (200..300).contains(status) {
+                    self.finals_2xx += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `--json` prints each event on stdout; otherwise `-v` logs it on stderr.
+fn report(json: bool, log: bool, event: &ProxyEvent) {
+    let (value, text) = match event {
+        ProxyEvent::Registration {
+            aor,
+            status,
+            contacts,
+        } => (
+            json!({"event": "registration", "aor": aor, "status": status, "contacts": contacts}),
+            format!("registration {aor}: {status} {contacts:?}"),
+        ),
+        ProxyEvent::RequestRouted {
+            method,
+            call_id,
+            request_uri,
+            targets,
+        } => (
+            json!({"event": "routed", "method": method, "call_id": call_id,
+                   "request_uri": request_uri, "targets": targets}),
+            format!("routed {method} {request_uri} -> {targets:?} ({call_id})"),
+        ),
+        ProxyEvent::FinalResponse {
+            method,
+            call_id,
+            status,
+        } => (
+            json!({"event": "final_response", "method": method, "call_id": call_id,
+                   "status": status}),
+            format!("final {status} for {method} ({call_id})"),
+        ),
+        other => (
+            json!({"event": "other", "debug": format!("{other:?}")}),
+            format!("{other:?}"),
+        ),
+    };
+    if json {
+        say(true, value, text);
+    } else if log {
+        eprintln!("{text}");
+    }
+}
+
+/// The proxy as a driver machine.
+struct ProxyMachine(Proxy<InMemoryLocationService, AuthPolicy>);
+
+impl Machine for ProxyMachine {
+    type Event = ProxyEvent;
+    type Error = ProxyError;
+
+    fn handle_input(&mut self, now: Instant, input: runtime::Received) -> Result<(), ProxyError> {
+        self.0.handle_input(now, runtime::sip::input(input))
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.0.handle_timeout(now);
+    }
+
+    fn poll_transmit(&mut self) -> Option<runtime::Outgoing> {
+        self.0.poll_transmit().map(runtime::sip::outgoing)
+    }
+
+    fn poll_event(&mut self) -> Option<ProxyEvent> {
+        self.0.poll_event()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.0.poll_timeout()
+    }
+}
+
+/// Digest authentication from the users file (see the module docs).
+struct AuthPolicy {
+    users: Option<HashMap<String, String>>,
+    challenge_calls: bool,
+    server: DigestServer,
+    domains: Vec<String>,
+    start: Instant,
+    rng: StdRng,
+}
+
+impl AuthPolicy {
+    /// Whether the From URI of `request` is in one of our domains.
+    fn caller_is_local(&self, request: &Message<'_>) -> bool {
+        request.from().ok().is_some_and(|f| {
+            f.uri().as_sip().is_some_and(|u| {
+                let host = u.host.to_string();
+                self.domains.iter().any(|d| d.eq_ignore_ascii_case(&host))
+            })
+        })
+    }
+
+    fn challenge(
+        &mut self,
+        request: &Message<'_>,
+        secs: u64,
+        stale: bool,
+        status: u16,
+    ) -> Option<OwnedMessage> {
+        let challenge = self.server.challenge(secs, stale, &mut self.rng);
+        let (reason, header) = if status == 401 {
+            ("Unauthorized", HeaderName::WwwAuthenticate)
+        } else {
+            (
+                "Proxy Authentication Required",
+                HeaderName::ProxyAuthenticate,
+            )
+        };
+        let tag = rtclite_sip::builder::new_tag(&mut self.rng);
+        let r = response_to(request, status, reason, Some(&tag)).ok()?;
+        MessageBuilder::from_message(&r.message())
+            .header(header, challenge.to_header_value())
+            .build()
+            .ok()
+    }
+}
+
+impl ProxyPolicy for AuthPolicy {
+    fn authorize(&mut self, now: Instant, request: &Message<'_>) -> Option<OwnedMessage> {
+        let users = self.users.as_ref()?;
+        let method = request.method()?;
+        // [RFC 3261 §22.1] "Since ACK and CANCEL requests cannot be
+        // challenged, the credentials used in the INVITE must be used."
+        let (status, credentials_header) = match method {
+            Method::Ack | Method::Cancel => return None,
+            Method::Register => (401, HeaderName::Authorization),
+            _ if self.challenge_calls && self.caller_is_local(request) => {
+                (407, HeaderName::ProxyAuthorization)
+            }
+            _ => return None,
+        };
+        let secs = now.saturating_duration_since(self.start).as_secs();
+        let method_name = method.as_str();
+        let mut stale = false;
+        for value in request.auth(credentials_header).flatten() {
+            let Ok(creds) = Credentials::parse(&value) else {
+                continue;
+            };
+            let verdict = self
+                .server
+                .verify(&creds, method_name, request.body(), secs, |u| {
+                    users.get(u).cloned()
+                });
+            match verdict {
+                Verdict::Ok => return None,
+                Verdict::Stale => stale = true,
+                _ => {}
+            }
+        }
+        self.challenge(request, secs, stale, status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_file_lines() {
+        let u = parse_users("# comment\n\n alice:wonder land \nbob:a:b:c\n").unwrap();
+        assert_eq!(u.len(), 2);
+        assert_eq!(u["alice"], "wonder land");
+        assert_eq!(u["bob"], "a:b:c");
+        assert_eq!(
+            parse_users("alice\n").unwrap_err(),
+            "line 1: expected USER:PASSWORD"
+        );
+        assert!(parse_users(":pw\n").is_err());
+    }
+}
