@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod inspect;
+mod media;
 mod pcap;
 mod proxy;
 mod runtime;
