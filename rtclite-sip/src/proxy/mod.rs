@@ -83,6 +83,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod auth;
 mod context;
 mod edit;
 mod route;
@@ -106,6 +107,7 @@ use crate::transport::{Destination, TransportKind, response_destination, stamp_r
 use crate::uri::{SipUri, Uri};
 use crate::validate::{Rejection, proxy_validate};
 
+pub use auth::{DigestAuth, NONCE_LIFETIME};
 use context::{Best, Branch, BranchState, Context, Stored, challenges_to_aggregate, choose_best};
 pub use route::{LocalAddr, stateless_branch, uri_destination};
 
