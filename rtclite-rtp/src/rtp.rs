@@ -15,6 +15,7 @@ pub const FIXED_HEADER_LEN: usize = 12;
 /// Largest CSRC list the four-bit CC field can announce.
 pub const MAX_CSRCS: usize = 15;
 /// The "defined by profile" value that marks the RFC 8285 one-byte form.
+// [RFC 8285 §4.2] "MUST have the fixed bit pattern 0xBEDE"
 pub const ONE_BYTE_PROFILE: u16 = 0xBEDE;
 /// The upper 12 bits of the "defined by profile" value of the two-byte form.
 pub const TWO_BYTE_PROFILE_MASK: u16 = 0x1000;
@@ -549,7 +550,19 @@ impl ExtensionSpec<'_> {
             }
             ExtensionSpec::OneByte(els) => {
                 let mut n = 0;
-                for e in els {
+                for (i, e) in els.iter().enumerate() {
+                    // [RFC 8285 §4.1.2] "Each distinct extension MUST have a
+                    // unique ID."
+                    if els[..i].iter().any(|o| o.id == e.id) {
+                        return Err(RtpWriteError::Element {
+                            id: e.id,
+                            len: e.data.len(),
+                            form: "one-byte (duplicate ID)",
+                        });
+                    }
+                    // [RFC 8285 §4.2] "The local identifier value 15 is
+                    // reserved for a future extension and MUST NOT be used as an
+                    // identifier."
                     if !(1..=14).contains(&e.id) || !(1..=16).contains(&e.data.len()) {
                         return Err(RtpWriteError::Element {
                             id: e.id,
@@ -561,9 +574,19 @@ impl ExtensionSpec<'_> {
                 }
                 n
             }
+            // [RFC 8285 §4.1.2 exception: the caller picks the form] "Transmitters SHOULD NOT use
+            // the two-byte header form when all extensions are small enough for the one-byte header
+            // form."
             ExtensionSpec::TwoByte { elements, .. } => {
                 let mut n = 0;
-                for e in elements {
+                for (i, e) in elements.iter().enumerate() {
+                    if elements[..i].iter().any(|o| o.id == e.id) {
+                        return Err(RtpWriteError::Element {
+                            id: e.id,
+                            len: e.data.len(),
+                            form: "two-byte (duplicate ID)",
+                        });
+                    }
                     if e.id == 0 || e.data.len() > 255 {
                         return Err(RtpWriteError::Element {
                             id: e.id,
@@ -701,6 +724,8 @@ impl RtpPacketBuilder<'_> {
                 ExtensionSpec::OneByte(els) => {
                     let mut p = at;
                     for e in els {
+                        // [RFC 8285 §4.2] "Each extension element MUST start with a byte containing
+                        // an ID and a length:"
                         out[p] = (e.id << 4) | (e.data.len() - 1) as u8;
                         out[p + 1..p + 1 + e.data.len()].copy_from_slice(e.data);
                         p += 1 + e.data.len();

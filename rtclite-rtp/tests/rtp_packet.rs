@@ -249,6 +249,29 @@ fn writer_rejects_what_cannot_be_encoded() {
         b.write_to(&mut out),
         Err(RtpWriteError::Element { id: 15, .. })
     ));
+    // [RFC 8285 §4.1.2 test] "Each distinct extension MUST have a unique ID."
+    for dup in [
+        ExtensionSpec::OneByte(&[
+            ExtensionElement { id: 3, data: &[1] },
+            ExtensionElement { id: 3, data: &[2] },
+        ]),
+        ExtensionSpec::TwoByte {
+            appbits: 0,
+            elements: &[
+                ExtensionElement { id: 30, data: &[] },
+                ExtensionElement { id: 30, data: &[2] },
+            ],
+        },
+    ] {
+        let b = RtpPacketBuilder {
+            extension: Some(dup),
+            ..Default::default()
+        };
+        assert!(matches!(
+            b.write_to(&mut out),
+            Err(RtpWriteError::Element { id: 3 | 30, .. })
+        ));
+    }
     let b = RtpPacketBuilder {
         payload: &[0; 60],
         ..Default::default()
@@ -295,6 +318,10 @@ proptest! {
                 .map(|(id, mut d)| { d.truncate(16); if d.is_empty() { d.push(0) }; (id % 14 + 1, d) })
                 .collect()
         };
+        // Each distinct extension has its own ID (duplicates are a write error).
+        let mut seen = std::collections::HashSet::new();
+        let elements: Vec<(u8, Vec<u8>)> =
+            elements.into_iter().filter(|(id, _)| seen.insert(*id)).collect();
         let els: Vec<ExtensionElement<'_>> =
             elements.iter().map(|(id, d)| ExtensionElement { id: *id, data: d }).collect();
         let extension = with_ext.then(|| if two_byte {

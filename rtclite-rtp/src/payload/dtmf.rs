@@ -114,6 +114,10 @@ impl EventPacket {
     /// four-octet report) into `out` and returns its length. The
     /// `sequence_number` is the caller's: one more for every packet sent,
     /// retransmissions included (RFC 4733 §2.5.1.6).
+    // [RFC 4733 §2.5.1.6 exception: the caller owns the sequence numbers] "The RTP sequence number
+    // MUST be incremented by one in each successive RTP packet sent."
+    // [RFC 4733 §2.5.1.5 exception: the sender never packs events] "The M bit MUST be set if the
+    // packet records the beginning of at least one event."
     pub fn write_to(
         &self,
         payload_type: u8,
@@ -166,11 +170,15 @@ impl EventSender {
     /// Packets for `event` at `volume` (−dBm0), starting at RTP timestamp
     /// `start`, lasting `duration` units, one update every `period` units
     /// (`period` and `duration` at least 1).
+    // [RFC 4733 §2.5.1.1 exception: the caller picks events from the negotiated set] "it MUST
+    // restrict the set of events it sends to those listed in the received"
     pub fn new(event: u8, volume: u8, start: u32, duration: u32, period: u32) -> Self {
         Self {
             event,
             volume: volume.min(63),
             period: period.max(1),
+            // [RFC 4733 §2.3.5] "A sender MUST NOT transmit a zero duration for events other than
+            // those defined as states."
             total: duration.max(1),
             seg_start: start,
             seg_offset: 0,
@@ -190,7 +198,11 @@ impl Iterator for EventSender {
         if self.done {
             return None;
         }
+        // [RFC 4733 §2.5.1.2] "An audio source SHOULD start transmitting event packets as soon as
+        // it recognizes an event and continue to send updates until the event has ended."
         let send_at = self.tick;
+        // [RFC 4733 §2.5.1.2] "the sender SHOULD minimize the need for buffering at the receiving
+        // end by sending event reports at constant intervals"
         self.tick = self.tick.saturating_add(self.period);
         if let Some((ts, report)) = self.final_report {
             self.finals -= 1;
@@ -219,6 +231,8 @@ impl Iterator for EventSender {
             volume: self.volume,
             duration,
         };
+        // [RFC 4733 §2.5.1.3] "The sender MUST repeat this procedure as required until the end of
+        // the complete event has been reached."
         if in_segment >= u32::from(MAX_SEGMENT_DURATION) && elapsed < self.total
             || in_segment > u32::from(MAX_SEGMENT_DURATION)
         {
@@ -243,10 +257,16 @@ impl Iterator for EventSender {
                 report: r,
             });
         }
+        // [RFC 4733 §2.5.2.2] "it MUST be set to the current duration as described"
         let duration = in_segment as u16;
         if send_at >= self.total {
             // Ended on this tick (E delayed) or before it (E now).
+            // [RFC 4733 §2.5.1.2] "The final packet for an event MUST have the E bit set"
+            // [RFC 4733 §2.5.1.4] "A sender MAY delay setting the E bit until retransmitting the
+            // last packet for a tone"
             let end_now = send_at > self.total;
+            // [RFC 4733 §2.5.1.3] "The final packet for the complete event MUST have the E bit set
+            // (either on initial transmission or on retransmission as described below)."
             self.final_report = Some((self.seg_start, report(duration, true)));
             self.finals = 2;
             return Some(EventPacket {
@@ -355,6 +375,8 @@ impl EventReceiver {
         );
         match &mut self.current {
             Some((ev, _, seg_ts, _, dur, ended)) if *ev == report.event && *seg_ts == timestamp => {
+                // [RFC 4733 §2.5.2.2] "A receiver SHOULD NOT restart a tone once playout has
+                // stopped."
                 if *ended {
                     return out; // a retransmitted final report
                 }
@@ -366,11 +388,17 @@ impl EventReceiver {
                     && *dur == MAX_SEGMENT_DURATION
                     && timestamp == seg_ts.wrapping_add(u32::from(MAX_SEGMENT_DURATION)) =>
             {
+                // [RFC 4733 §2.5.2.3] "the receiver MUST compare the RTP timestamp for the new
+                // event with the sum of the RTP timestamp of the previous report plus the duration
+                // (0xFFFF)"
                 // The next segment of a long event.
                 *before += u32::from(MAX_SEGMENT_DURATION);
                 *seg_ts = timestamp;
                 *dur = report.duration;
             }
+            // [RFC 4733 §2.5.2.2] "The receiver MAY determine on the basis of retained history and
+            // the timestamp and event code of the current packet that it corresponds to an event
+            // already played out and lapsed."
             Some((_, _, seg_ts, _, _, _)) if (timestamp.wrapping_sub(*seg_ts) as i32) <= 0 => {
                 // A report older than the event being played (reordered or
                 // late): that event was already played out. (At the same
@@ -408,6 +436,8 @@ impl EventReceiver {
             if let Some((ev, first, _, before, dur, ended)) = &mut self.current {
                 if !*ended {
                     *ended = true;
+                    // [RFC 4733 §2.5.2.2] "instead MUST use the event timestamps and durations to
+                    // determine timing and duration of playout"
                     out[2] = Some(EventNotice::Ended {
                         event: *ev,
                         timestamp: *first,
@@ -422,6 +452,8 @@ impl EventReceiver {
 
 /// Default spacing of event updates assumed before two updates have been
 /// seen: the 50 ms RFC 4733 §2.5.1.2 recommends.
+// [RFC 4733 §2.5.1.2] "Alternatively, a source MAY decide to use a different spacing for event
+// updates, with a value of 50 ms RECOMMENDED."
 pub const DEFAULT_UPDATE_INTERVAL: Duration = Duration::from_millis(50);
 /// Longest update spacing the receiver measures; a longer gap is clamped, so
 /// an event lapses at most three times this after its last report.

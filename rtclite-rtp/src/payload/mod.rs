@@ -56,6 +56,8 @@ const fn v(pt: u8, encoding: &'static str, media: MediaKind) -> StaticPayloadTyp
 }
 
 /// Every static assignment of RFC 3551 Tables 4 and 5, in PT order.
+// [RFC 3551 §6 exception: G.711 only, no DVI4 codec] "SHOULD, at a minimum, be able to send and/or
+// receive payload types 0 (PCMU) and 5 (DVI4)"
 pub const STATIC_PAYLOAD_TYPES: &[StaticPayloadType] = &[
     a(0, "PCMU", 8000, 1),
     a(3, "GSM", 8000, 1),

@@ -150,6 +150,10 @@ pub fn write_red(
     if primary_pt > 127 {
         return Err(RedError::Unencodable("payload type above 127"));
     }
+    // [RFC 2198 §3 exception: the caller chooses the encodings] "The implication of this is that
+    // the redundant encoding MUST be sampled at the same rate as the primary."
+    // [RFC 2198 §3 exception: the caller chooses the encodings] "The redundant encoding MUST NOT be
+    // higher bandwidth than the primary."
     let mut needed = 1 + primary.len();
     for b in redundant {
         if b.payload_type > 127 {

@@ -12,6 +12,11 @@ pub const T140_CLOCK_RATE: u32 = 1000;
 /// The missing text marker (U+FFFD) inserted for each lost T140block, as
 /// ITU-T T.140 Addendum 1 specifies.
 pub const MISSING_TEXT_MARKER: &str = "\u{fffd}";
+/// The number of redundant generations to send when nothing else is
+/// known about the path.
+// [RFC 4103 §4] "the original text and two redundant generations SHOULD be
+// transmitted"
+pub const RECOMMENDED_GENERATIONS: usize = 2;
 /// Largest timestamp offset a redundant block may have.
 pub const MAX_AGE: u32 = 16383;
 
@@ -25,7 +30,8 @@ pub struct T140Sender {
 
 impl T140Sender {
     /// A sender of text payload type `t140_pt` carrying `generations`
-    /// redundant blocks (2 is the RFC's recommendation; at most 15).
+    /// redundant blocks ([`RECOMMENDED_GENERATIONS`] unless the path calls
+    /// for another level; at most 15).
     pub fn new(t140_pt: u8, generations: usize) -> Self {
         Self {
             t140_pt,
@@ -44,6 +50,8 @@ impl T140Sender {
         out: &mut [u8],
     ) -> Result<usize, RedError> {
         let mut blocks: Vec<RedBlock<'_>> = Vec::with_capacity(self.history.len());
+        // [RFC 4103 §4.2] "All T140blocks, from the oldest desired generation up through the
+        // generation immediately preceding the new (primary) T140block, MUST be included."
         for (ts, data) in &self.history {
             let age = timestamp.wrapping_sub(*ts);
             // [RFC 4103 §4.1] "Redundant data that would need a timestamp
@@ -62,11 +70,15 @@ impl T140Sender {
                 primary: false,
             });
         }
+        // [RFC 4103 §4] "The default method that MUST be used, when no other method is explicitly
+        // selected, is redundancy in accordance with RFC 2198"
         let n = write_red(&blocks, self.t140_pt, text, out)?;
         if self.generations > 0 {
             if self.history.len() == self.generations {
                 self.history.pop_front();
             }
+            // [RFC 4103 §4.2] "Each redundant data block MUST contain the same data as a T140block
+            // previously transmitted as primary data."
             self.history.push_back((timestamp, text.to_vec()));
         }
         Ok(n)
@@ -99,6 +111,8 @@ impl T140Receiver {
             None => return Ok(()),
         };
         if let Some(expected) = self.expected {
+            // [RFC 4103 §5.3] "Packet loss for text/t140 packets MAY be detected by observing gaps
+            // in the sequence numbers of RTP packets received by the receiver."
             let gap = seq.wrapping_sub(expected);
             if gap >= 0x8000 {
                 return Ok(()); // old or duplicate
@@ -191,6 +205,8 @@ pub enum T140Output {
 /// # Ok::<(), rtclite_rtp::payload::red::RedError>(())
 /// ```
 #[derive(Debug, Clone)]
+// [RFC 4103 §5.4] "For protection against packets arriving out of order, the following procedure
+// MAY be implemented in the receiver."
 pub struct T140Reassembler {
     wait: Duration,
     /// Extended sequence number of the next block to deliver.

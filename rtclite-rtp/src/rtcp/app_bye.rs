@@ -111,6 +111,8 @@ impl RtcpWriter<'_> {
                     "BYE reason longer than 255 octets (RFC 3550 §6.6)",
                 ));
             }
+            // [RFC 3550 §6.6] "If not, the BYE packet MUST be padded with null octets to the next
+            // 32- bit boundary."
             Some(r) => (1 + r.len()).div_ceil(4) * 4,
             None => 0,
         };
@@ -137,6 +139,7 @@ impl RtcpWriter<'_> {
         if subtype > 31 {
             return Err(RtcpWriteError::Invalid("APP subtype does not fit 5 bits"));
         }
+        // [RFC 3550 §6.7] "It MUST be a multiple of 32 bits long."
         self.packet(subtype, PT_APP, 8 + data.len(), |b| {
             put32(b, 0, ssrc.0);
             b[4..8].copy_from_slice(&name);

@@ -5,11 +5,36 @@ use core::time::Duration;
 use rand_core::RngCore;
 
 /// Minimum interval between RTCP reports, in seconds (RFC 3550 §6.2).
+// [RFC 3550 §6.2] "The RECOMMENDED value for a fixed minimum interval is 5 seconds."
 pub const RTCP_MIN_TIME: f64 = 5.0;
 /// Share of the RTCP bandwidth reserved for senders.
 // [RFC 3550 §6.2] "It is also RECOMMENDED that 1/4 of the RTCP bandwidth be
 // dedicated to participants that are sending data"
+// [RFC 3550 §6.2] "all participants in the session MUST use the same values so the same interval
+// will be calculated"
+// [RFC 3550 §6.2] "Therefore, these constants SHOULD be fixed for a particular profile."
 pub const RTCP_SENDER_BW_FRACTION: f64 = 0.25;
+/// The reduced minimum interval of RFC 3550 §6.2, in seconds, for a session
+/// of `session_bandwidth` bits per second: 360 divided by the bandwidth in
+/// kilobits per second (for example 4.5 s at 80 kb/s, 0.36 s at 1 Mb/s).
+/// Set it as [`SessionConfig::min_interval`](super::SessionConfig::min_interval) to send
+/// reports more often on a fast session; timeouts keep using the fixed
+/// 5 s minimum. A zero bandwidth gives [`RTCP_MIN_TIME`].
+///
+/// ```
+/// use rtclite_rtp::session::reduced_min_time;
+/// assert_eq!(reduced_min_time(1_000_000), 0.36);
+/// assert_eq!(reduced_min_time(0), 5.0);
+/// ```
+pub fn reduced_min_time(session_bandwidth: u32) -> f64 {
+    if session_bandwidth == 0 {
+        return RTCP_MIN_TIME;
+    }
+    // [RFC 3550 §6.2] "The RECOMMENDED value for the reduced minimum in
+    // seconds is 360 divided by the session bandwidth in kilobits/second."
+    360.0 / (f64::from(session_bandwidth) / 1000.0)
+}
+
 /// The timer reconsideration compensation factor, e − 3/2.
 pub const COMPENSATION: f64 = core::f64::consts::E - 1.5;
 
@@ -67,6 +92,8 @@ impl IntervalParams {
         };
         // [RFC 3550 §6.3.1] "The deterministic calculated interval Td is set
         // to max(Tmin, n*C)."
+        // [RFC 3550 §6.2] "The calculated interval between transmissions of compound RTCP packets
+        // SHOULD also have a lower bound"
         t.max(tmin)
     }
 
@@ -87,6 +114,8 @@ impl IntervalParams {
         // [RFC 3550 §6.3.1] "The calculated interval T is set to a number
         // uniformly distributed between 0.5 and 1.5 times the deterministic
         // calculated interval."
+        // [RFC 3550 §6.3] "An implementation which is constrained to two-party unicast operation
+        // SHOULD still use randomization of the RTCP transmission interval"
         let t = td * (unit + 0.5);
         // [RFC 3550 §6.3.1] "The resulting value of T is divided by
         // e-3/2=1.21828 to compensate for the fact that the timer

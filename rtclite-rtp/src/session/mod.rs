@@ -30,7 +30,9 @@
 mod interval;
 mod stats;
 
-pub use interval::{COMPENSATION, IntervalParams, RTCP_MIN_TIME, RTCP_SENDER_BW_FRACTION};
+pub use interval::{
+    COMPENSATION, IntervalParams, RTCP_MIN_TIME, RTCP_SENDER_BW_FRACTION, reduced_min_time,
+};
 pub use stats::{
     JitterEstimator, MAX_DROPOUT, MAX_MISORDER, MIN_SEQUENTIAL, SeqVerdict, SequenceTracker,
 };
@@ -99,9 +101,15 @@ impl SessionConfig {
             clock_rate,
             // [RFC 3550 §6.2] "It is RECOMMENDED that the fraction of the
             // session bandwidth added for RTCP be fixed at 5%."
+            // [RFC 3550 §6.2 exception: the caller configures the bandwidth] "All participants MUST
+            // use the same value for the session bandwidth"
             rtcp_bandwidth: f64::from(session_bandwidth) / 8.0 * 0.05,
             initial_avg_rtcp_size: 100.0,
             min_interval: RTCP_MIN_TIME,
+            // [RFC 3550 §6.2.1] "if no RTP or RTCP packet has been received for a small number of
+            // RTCP report intervals (5 is RECOMMENDED)"
+            // [RFC 3550 §6.2.1] "Therefore, this multiplier SHOULD be fixed for a particular
+            // profile."
             timeout_multiplier: 5,
             max_members: 512,
             lower_layer_overhead: 28,
@@ -339,6 +347,8 @@ impl<R: RngCore> Session<R> {
         };
         // [RFC 3550 §6.3.2] "The calculated interval T is then computed, and
         // the first packet is scheduled for time tn = T."
+        // [RFC 3550 §6.2] "At application startup, a delay SHOULD be imposed before the first
+        // compound RTCP packet is sent"
         let t = s.interval();
         s.tn = now + t;
         s
@@ -390,6 +400,8 @@ impl<R: RngCore> Session<R> {
         }
     }
 
+    // [RFC 3550 §6.3] "An implementation that allows operation in a multicast environment or a
+    // multipoint unicast environment MUST meet the requirements in Section 6.2."
     fn interval(&mut self) -> Duration {
         let p = self.params(self.we_sent);
         p.randomized(&mut self.rng)
@@ -410,13 +422,20 @@ impl<R: RngCore> Session<R> {
     /// Checks a packet's source transport address against the table entry
     /// (RFC 3550 §8.2). Returns false when the packet must be discarded.
     fn check_source(&mut self, now: Instant, ssrc: Ssrc, from: SocketAddr, rtcp: bool) -> bool {
+        // [RFC 3550 §8.2] "all RTP implementations MUST be prepared to detect collisions and take
+        // the appropriate actions to resolve them"
+        // [RFC 3550 §8.2] "To detect and resolve these conflicts, an RTP implementation MUST
+        // include an algorithm similar to the one described below"
         if ssrc == self.ssrc {
             // Our own entry has no transport address, so any packet carrying
             // our SSRC is a collision or a loop.
+            // [RFC 3550 §8.2] "the implementation MUST also keep a separate list of source
+            // transport addresses (not identifiers) that have been found to be conflicting"
             if let Some(entry) = self.conflicts.iter_mut().find(|(a, _)| *a == from) {
                 // [RFC 3550 §8.2] "mark current time in conflicting address
                 // list entry"
                 entry.1 = now;
+                // [RFC 3550 §8.2] "An error condition SHOULD be indicated as appropriate."
                 push_bounded(&mut self.events, SessionEvent::OwnTrafficLooped { from });
                 return false;
             }
@@ -426,6 +445,8 @@ impl<R: RngCore> Session<R> {
         let Some(m) = self.members_table.get_mut(&ssrc) else {
             return true;
         };
+        // [RFC 3550 §8.2] "two source transport addresses MUST be kept to separately track
+        // conflicting RTP and RTCP packets"
         let slot = if rtcp {
             &mut m.rtcp_addr
         } else {
@@ -442,6 +463,11 @@ impl<R: RngCore> Session<R> {
             Some(_) => {
                 // We keep the first source and report the conflict; telling
                 // collisions from loops by CNAME is left to the application.
+                // [RFC 3550 §8.2 exception: the first source is kept] "the RTP implementation
+                // SHOULD modify the collision detection algorithm to accept packets from the new
+                // source transport address"
+                // [RFC 3550 §8.2 exception: the first source is kept] "To guard against
+                // flip-flopping between addresses if a genuine collision does occur"
                 // [RFC 3550 §8.2 exception: the first source is kept] "MAY
                 // choose a different policy to keep new source"
                 push_bounded(
@@ -476,7 +502,9 @@ impl<R: RngCore> Session<R> {
         // [RFC 3550 §8.2] "the candidate identifier SHOULD first be looked up
         // in the source identifier table to see if it was already in use by
         // some other source"
+        // [RFC 3550 §5.1] "This identifier SHOULD be chosen randomly"
         let mut new = Ssrc(self.rng.next_u32());
+        // [RFC 3550 §8.2] "If so, another candidate MUST be generated and the process repeated."
         while new == old || self.members_table.contains_key(&new) {
             new = Ssrc(self.rng.next_u32());
         }
@@ -507,6 +535,11 @@ impl<R: RngCore> Session<R> {
             if self.members_table.len() >= self.cfg.max_members {
                 return None;
             }
+            // [RFC 3550 §6.2.1] "an entry for each SHOULD be created in a table indexed by the SSRC
+            // or CSRC identifier"
+            // A new SSRC starts from fresh statistics:
+            // [RFC 3550 §6.4.1] "Receivers SHOULD NOT carry over statistics when a source changes
+            // its SSRC identifier due to a collision."
             self.members_table.insert(ssrc, Member::new(now));
         }
         self.members_table.get_mut(&ssrc)
@@ -527,6 +560,10 @@ impl<R: RngCore> Session<R> {
     }
 
     /// Processes one received RTP packet from transport address `from`.
+    // [RFC 3550 §5.1 exception: the caller filters negotiated types] "A receiver MUST ignore
+    // packets with payload types that it does not understand."
+    // [RFC 3550 §8.2 exception: this crate has no mixer or translator] "All mixers and translators
+    // MUST implement a loop detection algorithm like the one here"
     pub fn handle_rtp(
         &mut self,
         now: Instant,
@@ -559,6 +596,8 @@ impl<R: RngCore> Session<R> {
         }
         // [RFC 3550 §6.4.1] "The interarrival jitter SHOULD be calculated
         // continuously as each data packet i is received from source SSRC_n"
+        // [RFC 4733 §2.5.2.2] "The receiver MUST calculate jitter for RTCP receiver reports based
+        // on all packets with a given timestamp."
         m.jitter.update(arrival, packet.timestamp());
         m.last_rtp = Some(now);
         m.heard_since_report = true;
@@ -651,6 +690,7 @@ impl<R: RngCore> Session<R> {
                         self.remove_by_bye(now, ssrc, bye.reason());
                     }
                 }
+                // [RFC 3550 §6.7] "APP packets with unrecognized names SHOULD be ignored."
                 _ => {}
             }
         }
@@ -837,6 +877,8 @@ impl<R: RngCore> Session<R> {
         if self.mode == Mode::Active {
             // [RFC 3550 §6.3.5] "The participant MUST perform this check at
             // least once per RTCP transmission interval."
+            // [RFC 3550 §6.3.5] "At occasional intervals, the participant MUST check to see if any
+            // of the other participants time out."
             self.expire_members(now);
         }
         // [RFC 3550 §6.3.6] "The transmission interval T is computed as
@@ -844,6 +886,8 @@ impl<R: RngCore> Session<R> {
         let t = self.interval();
         // [RFC 3550 §6.3.6] "If tp + T is less than or equal to tc, an RTCP
         // packet is transmitted."
+        // [RFC 3550 §6.1] "An individual RTP participant SHOULD send only one compound RTCP packet
+        // per report interval"
         if self.tp + t <= now {
             if self.mode == Mode::Leaving {
                 self.send_bye(now);
@@ -881,7 +925,15 @@ impl<R: RngCore> Session<R> {
         // [RFC 3550 §6.3.5] "the participant computes the deterministic
         // (without the randomization factor) calculated interval Td for a
         // receiver, that is, with we_sent false"
-        let td = secs(self.params(false).deterministic());
+        let td = secs(
+            IntervalParams {
+                // [RFC 3550 §6.2] "the fixed minimum SHOULD be used when calculating the
+                // participant timeout interval"
+                min_time: self.cfg.min_interval.max(RTCP_MIN_TIME),
+                ..self.params(false)
+            }
+            .deterministic(),
+        );
         let member_limit = td * self.cfg.timeout_multiplier;
         let own_td = secs(self.params(self.we_sent).deterministic());
         let sender_limit = own_td * 2;
@@ -962,6 +1014,12 @@ impl<R: RngCore> Session<R> {
             Some(_) => 8,
             None => 0,
         };
+        // [RFC 3550 §6.1] "then only the subset that will fit into one MTU SHOULD be included in
+        // each interval"
+        // [RFC 3550 §6.4] "then only the subset that will fit into one MTU SHOULD be included in
+        // each interval"
+        // [RFC 3550 §6.1] "If the overall length of a compound packet would exceed the MTU of the
+        // network path, it SHOULD be segmented"
         let budget = MAX_RTCP_SIZE.saturating_sub(first + sdes + bye_len);
         // [RFC 3550 §6.4] "Since a maximum of 31 reception report blocks will
         // fit in an SR or RR packet, additional RR packets SHOULD be stacked
@@ -972,6 +1030,8 @@ impl<R: RngCore> Session<R> {
         };
         // [RFC 3550 §6.4] "The subsets SHOULD be selected round-robin across
         // multiple intervals so that all sources are reported."
+        // [RFC 3550 §6.1] "The subsets SHOULD be selected round-robin across multiple intervals so
+        // that all sources are reported."
         let cursor = self.report_cursor;
         let order: Vec<Ssrc> = self
             .members_table
@@ -1025,6 +1085,12 @@ impl<R: RngCore> Session<R> {
         let mut w = RtcpWriter::new(&mut buf);
         let mut chunks = blocks.chunks(31);
         let head = chunks.next().unwrap_or(&[]);
+        // [RFC 3550 §6.1] "each periodically transmitted compound RTCP packet MUST include a report
+        // packet"
+        // [RFC 3550 §6.4.2] "An empty RR packet (RC = 0) MUST be put at the head of a compound RTCP
+        // packet when there is no data transmission or reception to report."
+        // [RFC 3550 §6.1] "all RTCP packets MUST be sent in a compound packet of at least two
+        // individual packets"
         // An SR carries our sender information while we_sent.
         // [RFC 3550 §6.1] "This is true even if no data has been sent or
         // received, in which case an empty RR MUST be sent"
@@ -1050,11 +1116,18 @@ impl<R: RngCore> Session<R> {
         } else {
             w.receiver_report(ssrc, head, &[])
         };
+        // [RFC 3550 §6.1] "then additional RR packets SHOULD follow the initial report packet"
         for more in chunks {
             written = written.and(w.receiver_report(ssrc, more, &[]));
         }
         // [RFC 3550 §6.1] "An SDES packet containing a CNAME item MUST be
         // included in each compound RTCP packet"
+        // [RFC 3550 §6.1] "so each compound RTCP packet MUST also include the SDES CNAME"
+        // [RFC 3550 §6.5.1] "the CNAME item MUST be included to provide the binding from the SSRC
+        // identifier to an identifier for the source"
+        // Only the CNAME is sent, so no bandwidth goes to other items:
+        // [RFC 3550 §6.3.9] "It is RECOMMENDED that no more than 20% of the RTCP bandwidth
+        // allocated to a single participant be used to carry the additional information."
         let cname = [SdesItem::Cname(&self.cfg.cname)];
         let sdes = w.sdes(&[(ssrc, &cname[..])]);
         let bye_written = match bye {
