@@ -524,6 +524,16 @@ impl Dialog {
         Ok(())
     }
 
+    /// Confirms an early dialog on the side that answered (UAS), when it
+    /// sends the 2xx (RFC 3261 §12.1.1: a 2xx creates the dialog in the
+    /// "confirmed" state; an early dialog created by a provisional response
+    /// moves there).
+    pub fn confirm_sent(&mut self) {
+        if self.state == DialogState::Early {
+            self.state = DialogState::Confirmed;
+        }
+    }
+
     /// Ends the dialog (a BYE sent or received, a timeout).
     pub fn terminate(&mut self) {
         self.state = DialogState::Terminated;

@@ -77,6 +77,11 @@ impl Retransmit2xx {
         self.next = None;
     }
 
+    /// The 2xx being retransmitted.
+    pub const fn response(&self) -> &OwnedMessage {
+        &self.response
+    }
+
     /// Whether retransmission is still running.
     pub fn is_active(&self) -> bool {
         self.next.is_some()

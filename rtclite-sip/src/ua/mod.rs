@@ -12,10 +12,16 @@
 //! The ACK for a 2xx is built by the dialog ([`crate::dialog::Dialog::new_request`]
 //! with [`crate::Method::Ack`], §13.2.2.4).
 
+mod agent;
 mod invite;
 mod register;
+mod types;
 mod uas;
 
+pub use agent::{ALLOW, MAX_EARLY_DIALOGS, UserAgent, reason_phrase};
 pub use invite::{Retransmit2xx, Retransmit2xxEvent};
 pub use register::{RegisterClient, RegisterConfig, RegisterEvent};
+pub use types::{
+    Body, CallHandle, DigestCredentials, EndReason, RequestHandle, UaConfig, UaError, UaEvent,
+};
 pub use uas::{MergeDetector, UasPolicy};

@@ -1,0 +1,2541 @@
+//! The user agent core (RFC 3261 §8, §12–§15, RFC 3262, RFC 3428) as one
+//! sans-IO object.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use rand_core::RngCore;
+
+use crate::HeaderName;
+use crate::builder::{
+    MessageBuilder, RequestParams, new_branch, new_request, new_tag, response_to,
+};
+use crate::dialog::{Dialog, DialogError, DialogId};
+use crate::digest::{DigestClient, Selection, select_challenge};
+use crate::message::{Message, Method};
+use crate::owned::OwnedMessage;
+use crate::transaction::{Event, Input, TransactionId, TransactionLayer, Transmit};
+use crate::transport::{Destination, TransportKind};
+use crate::ua::types::{
+    Body, CallHandle, DigestCredentials, EndReason, RequestHandle, UaConfig, UaError, UaEvent,
+};
+use crate::ua::{MergeDetector, RegisterClient, Retransmit2xx, Retransmit2xxEvent, UasPolicy};
+use crate::uri::Uri;
+use crate::validate::validate;
+
+/// The methods this agent implements (the Allow of 405s, OPTIONS answers,
+/// INVITEs and their 2xx).
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, PRACK";
+const ALLOWED: [&str; 7] = [
+    "INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "MESSAGE", "PRACK",
+];
+/// Early dialogs kept per outgoing INVITE (one per forked branch).
+pub const MAX_EARLY_DIALOGS: usize = 8;
+/// Challenges answered per request (each once, RFC 3261 §22.2).
+const MAX_CHALLENGES: usize = 4;
+
+/// Where a call is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CallState {
+    /// UAC: INVITE sent, no provisional with a dialog yet. UAS: INVITE
+    /// received, nothing but 100 sent.
+    Calling,
+    /// A provisional response with a To tag went out or came in.
+    Early,
+    /// UAS: 2xx sent, waiting for the ACK.
+    Accepted,
+    /// The session is up.
+    Confirmed,
+    /// Ended (BYE, final non-2xx, CANCEL, timeout); waiting for the last
+    /// transactions to finish before the record is dropped.
+    Terminated,
+}
+
+impl CallState {
+    const fn as_str(self) -> &'static str {
+        match self {
+            Self::Calling => "calling",
+            Self::Early => "early",
+            Self::Accepted => "waiting for the ACK",
+            Self::Confirmed => "confirmed",
+            Self::Terminated => "terminated",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Uac,
+    Uas,
+}
+
+/// A reliable provisional response waiting for its PRACK (UAS, RFC 3262 §3).
+#[derive(Debug, Clone)]
+struct Reliable {
+    response: OwnedMessage,
+    rseq: u32,
+    next: Instant,
+    interval: Duration,
+    deadline: Instant,
+    has_body: bool,
+}
+
+/// An early dialog of an outgoing INVITE and the RSeq of its last
+/// in-order reliable provisional response (RFC 3262 §4).
+#[derive(Debug, Clone)]
+struct Early {
+    dialog: Dialog,
+    rseq: Option<u32>,
+}
+
+/// One INVITE session.
+#[derive(Debug)]
+struct Call {
+    role: Role,
+    state: CallState,
+    /// The INVITE that created the call (the last one sent, after auth
+    /// retries, at the UAC; the one received at the UAS).
+    invite: OwnedMessage,
+    /// UAC: the INVITE client transaction; UAS: its server transaction.
+    invite_tx: Option<TransactionId>,
+    /// Where the UAC sent the INVITE (CANCEL goes there too, §9.1).
+    destination: Option<Destination>,
+    dialog: Option<Dialog>,
+    early: Vec<Early>,
+    local_tag: String,
+    got_provisional: bool,
+    cancel_requested: bool,
+    cancel_deadline: Option<Instant>,
+    invite_deadline: Option<Instant>,
+    challenged: Vec<String>,
+    credentials: Option<DigestCredentials>,
+    /// UAS: the 2xx retransmission (initial INVITE or re-INVITE).
+    retransmit: Option<Retransmit2xx>,
+    /// UAC: the ACK for the last 2xx, its CSeq and destination.
+    ack: Option<(u32, OwnedMessage, Destination)>,
+    /// UAC: our re-INVITE in progress (transaction, body).
+    reinvite_out: Option<(TransactionId, Option<Body>)>,
+    /// UAS: a re-INVITE waiting for the user (transaction, request).
+    reinvite_in: Option<(TransactionId, OwnedMessage)>,
+    /// A re-INVITE to retry after a 491 (RFC 3261 §14.1).
+    glare_retry: Option<(Instant, Option<Body>)>,
+    reliable: Option<Reliable>,
+    next_rseq: Option<u32>,
+    /// UAS: a 2xx held until the reliable provisional with a body is
+    /// PRACKed (RFC 3262 §3).
+    deferred_answer: Option<Option<Body>>,
+    final_sent: bool,
+    hangup_after_ack: bool,
+    ended: bool,
+    /// Transactions owned by this call still alive.
+    txs: usize,
+}
+
+impl Call {
+    fn new(role: Role, invite: OwnedMessage, local_tag: String) -> Self {
+        Self {
+            role,
+            state: CallState::Calling,
+            invite,
+            invite_tx: None,
+            destination: None,
+            dialog: None,
+            early: Vec::new(),
+            local_tag,
+            got_provisional: false,
+            cancel_requested: false,
+            cancel_deadline: None,
+            invite_deadline: None,
+            challenged: Vec::new(),
+            credentials: None,
+            retransmit: None,
+            ack: None,
+            reinvite_out: None,
+            reinvite_in: None,
+            glare_retry: None,
+            reliable: None,
+            next_rseq: None,
+            deferred_answer: None,
+            final_sent: false,
+            hangup_after_ack: false,
+            ended: false,
+            txs: 0,
+        }
+    }
+
+    fn next_timeout(&self) -> Option<Instant> {
+        [
+            self.retransmit
+                .as_ref()
+                .and_then(Retransmit2xx::poll_timeout),
+            self.reliable.as_ref().map(|r| r.next.min(r.deadline)),
+            self.glare_retry.as_ref().map(|(t, _)| *t),
+            self.cancel_deadline,
+            self.invite_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Whether the record can be dropped.
+    fn finished(&self) -> bool {
+        self.state == CallState::Terminated
+            && self.txs == 0
+            && self.retransmit.as_ref().is_none_or(|r| !r.is_active())
+            && self.reliable.is_none()
+    }
+}
+
+/// What a client transaction is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TxKind {
+    Invite,
+    ReInvite,
+    Bye,
+    /// A BYE for the extra dialog of a forked 2xx: no event.
+    ForkBye,
+    Cancel,
+    Prack,
+    InviteServer,
+    Message(RequestHandle),
+    Options(RequestHandle),
+    Register,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Owner {
+    call: Option<CallHandle>,
+    kind: TxKind,
+}
+
+/// A stand-alone request in progress (MESSAGE, OPTIONS), kept for digest
+/// retries.
+#[derive(Debug, Clone)]
+struct Pending {
+    request: OwnedMessage,
+    destination: Destination,
+    challenged: Vec<String>,
+}
+
+/// A SIP user agent (RFC 3261 §8, §12–§15; RFC 3262; RFC 3428), sans-IO.
+///
+/// It owns a [`TransactionLayer`], the dialogs and INVITE sessions, and
+/// optionally a [`RegisterClient`]; identifiers (tags, branches, Call-IDs,
+/// RSeq, cnonces, the 491 back-off) come from the caller's RNG, so a seeded
+/// RNG makes every message reproducible. Drive it like every state machine
+/// of the workspace: [`handle_input`](Self::handle_input) or
+/// [`handle_timeout`](Self::handle_timeout) or a command, then drain
+/// [`poll_transmit`](Self::poll_transmit) and
+/// [`poll_event`](Self::poll_event), then sleep until
+/// [`poll_timeout`](Self::poll_timeout).
+///
+/// Commands: [`call`](Self::call), [`ring`](Self::ring),
+/// [`early_media`](Self::early_media), [`answer`](Self::answer),
+/// [`reject`](Self::reject), [`cancel`](Self::cancel),
+/// [`hang_up`](Self::hang_up), [`reinvite`](Self::reinvite),
+/// [`send_message`](Self::send_message), [`options`](Self::options),
+/// [`register`](Self::register), [`unregister`](Self::unregister).
+pub struct UserAgent<R: RngCore> {
+    config: UaConfig,
+    rng: R,
+    layer: TransactionLayer,
+    policy: UasPolicy,
+    merges: MergeDetector,
+    register: Option<RegisterClient>,
+    calls: BTreeMap<CallHandle, Call>,
+    dialogs: HashMap<DialogId, CallHandle>,
+    owners: HashMap<TransactionId, Owner>,
+    pending: HashMap<RequestHandle, Pending>,
+    next_handle: u64,
+    events: VecDeque<UaEvent>,
+    transport: TransportKind,
+}
+
+impl<R: RngCore> std::fmt::Debug for UserAgent<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserAgent")
+            .field("aor", &self.config.aor)
+            .field("calls", &self.calls.len())
+            .field("transactions", &self.layer.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: RngCore> UserAgent<R> {
+    /// An agent with `config`, drawing identifiers from `rng`.
+    pub fn new(config: UaConfig, mut rng: R) -> Self {
+        let transport = config
+            .via
+            .split_whitespace()
+            .next()
+            .and_then(|p| p.rsplit('/').next())
+            .and_then(TransportKind::from_token)
+            .unwrap_or(TransportKind::Udp);
+        let mut supported = Vec::new();
+        if config.reliable_provisionals {
+            supported.push("100rel".to_owned());
+        }
+        let policy = UasPolicy {
+            allow: ALLOWED.iter().map(|m| (*m).to_owned()).collect(),
+            supported,
+            accept: config.accept.clone(),
+            to_tag: String::new(),
+        };
+        let register = config
+            .register
+            .clone()
+            .map(|r| RegisterClient::new(r, &mut rng));
+        Self {
+            layer: TransactionLayer::new(config.layer),
+            config,
+            rng,
+            policy,
+            merges: MergeDetector::new(),
+            register,
+            calls: BTreeMap::new(),
+            dialogs: HashMap::new(),
+            owners: HashMap::new(),
+            pending: HashMap::new(),
+            next_handle: 0,
+            events: VecDeque::new(),
+            transport,
+        }
+    }
+
+    /// The configuration.
+    pub const fn config(&self) -> &UaConfig {
+        &self.config
+    }
+
+    /// The transaction layer (read-only: for inspection and tests).
+    pub const fn transactions(&self) -> &TransactionLayer {
+        &self.layer
+    }
+
+    /// How many calls the agent holds (including ended ones whose last
+    /// transactions still run).
+    pub fn call_count(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// The dialog of `call`, once it has one.
+    pub fn dialog(&self, call: CallHandle) -> Option<&Dialog> {
+        self.calls.get(&call).and_then(|c| c.dialog.as_ref())
+    }
+
+    /// Whether `call` exists and its session is up.
+    pub fn is_established(&self, call: CallHandle) -> bool {
+        self.calls
+            .get(&call)
+            .is_some_and(|c| c.state == CallState::Confirmed)
+    }
+
+    fn handle(&mut self) -> u64 {
+        self.next_handle += 1;
+        self.next_handle
+    }
+
+    // ------------------------------------------------------------------
+    // Drive loop
+    // ------------------------------------------------------------------
+
+    /// Feeds one message received from the network. A message that does
+    /// not parse, or that lacks what transaction matching needs, is
+    /// returned as an error and otherwise ignored (RFC 3261 §18.3).
+    pub fn handle_input(&mut self, now: Instant, input: Input) -> Result<(), UaError> {
+        let result = self.layer.handle_input(now, input);
+        self.pump(now);
+        result.map_err(UaError::from)
+    }
+
+    /// Fires every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.layer.handle_timeout(now);
+        self.pump(now);
+        let due: Vec<CallHandle> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.next_timeout().is_some_and(|t| t <= now))
+            .map(|(h, _)| *h)
+            .collect();
+        for h in due {
+            self.call_timeout(now, h);
+            self.pump(now);
+        }
+        if let Some(reg) = self.register.as_mut() {
+            if let Some(req) = reg.handle_timeout(now, &mut self.rng) {
+                self.send_register(now, req);
+            }
+        }
+        self.pump(now);
+    }
+
+    /// The next message to send, if any.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.layer.poll_transmit()
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<UaEvent> {
+        self.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) must next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let calls = self.calls.values().filter_map(Call::next_timeout).min();
+        let reg = self
+            .register
+            .as_ref()
+            .and_then(RegisterClient::poll_timeout);
+        [self.layer.poll_timeout(), calls, reg]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Processes the transaction layer's events and drops finished calls.
+    fn pump(&mut self, now: Instant) {
+        for _ in 0..100_000 {
+            let Some(event) = self.layer.poll_event() else {
+                break;
+            };
+            self.on_layer_event(now, event);
+        }
+        let done: Vec<CallHandle> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.finished())
+            .map(|(h, _)| *h)
+            .collect();
+        for h in done {
+            self.calls.remove(&h);
+            self.dialogs.retain(|_, c| *c != h);
+        }
+    }
+
+    fn on_layer_event(&mut self, now: Instant, event: Event) {
+        match event {
+            Event::Request {
+                id: Some(id),
+                request,
+                ..
+            } => self.on_request(now, id, request),
+            Event::Request {
+                id: None, request, ..
+            }
+            | Event::Ack { request, .. } => {
+                self.on_ack(now, &request);
+            }
+            Event::Response { id, response } => {
+                if let Some(owner) = self.owners.get(&id).copied() {
+                    self.on_response(now, id, owner, response);
+                }
+            }
+            Event::StrayResponse { response, .. } => self.on_stray_response(&response),
+            Event::Timeout { id, .. } | Event::TransportError { id } => {
+                let transport = matches!(event, Event::TransportError { .. });
+                if let Some(owner) = self.owners.get(&id).copied() {
+                    self.on_tx_failure(now, id, owner, transport);
+                }
+            }
+            Event::Terminated { id } => {
+                if let Some(owner) = self.owners.remove(&id) {
+                    if let Some(call) = owner.call.and_then(|h| self.calls.get_mut(&h)) {
+                        call.txs = call.txs.saturating_sub(1);
+                        if call.invite_tx == Some(id) && call.role == Role::Uac {
+                            call.invite_tx = None;
+                        }
+                    }
+                }
+            }
+            #[allow(unreachable_patterns)]
+            _ => {}
+        }
+    }
+
+    fn own(&mut self, id: TransactionId, call: Option<CallHandle>, kind: TxKind) {
+        self.owners.insert(id, Owner { call, kind });
+        if let Some(c) = call.and_then(|h| self.calls.get_mut(&h)) {
+            c.txs += 1;
+        }
+    }
+
+    fn end(&mut self, h: CallHandle, reason: EndReason) {
+        if let Some(call) = self.calls.get_mut(&h) {
+            call.state = CallState::Terminated;
+            call.cancel_deadline = None;
+            call.invite_deadline = None;
+            call.glare_retry = None;
+            if let Some(d) = call.dialog.as_mut() {
+                d.terminate();
+            }
+            if !call.ended {
+                call.ended = true;
+                self.events
+                    .push_back(UaEvent::Terminated { call: h, reason });
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Building and sending
+    // ------------------------------------------------------------------
+
+    fn contact_header(&self) -> String {
+        format!("<{}>", self.config.contact)
+    }
+
+    fn outbound_routes(&self, extra: &[String]) -> Vec<String> {
+        let mut routes: Vec<String> = self
+            .config
+            .outbound_proxy
+            .iter()
+            .map(|p| format!("<{p}>"))
+            .collect();
+        routes.extend(extra.iter().cloned());
+        routes
+    }
+
+    /// Where a request goes: the first Route when it is a loose router,
+    /// else the Request-URI (RFC 3261 §8.1.2, §12.2.1.1).
+    fn destination_of(&self, msg: &Message<'_>) -> Result<Destination, UaError> {
+        // [RFC 3261 §8.1.2] "If the first element in the route set indicated a
+        // strict router (resulting in forming the request as described in
+        // Section 12.2.1.1), the procedures MUST be applied to the Request-URI
+        // of the request."
+        if let Some(Ok(route)) = msg.routes().next() {
+            if route
+                .uri()
+                .as_sip()
+                .is_some_and(|u| u.params.contains("lr"))
+            {
+                return uri_destination(route.uri(), self.transport);
+            }
+        }
+        let uri = msg
+            .request_uri_parsed()
+            .ok_or(UaError::Message(crate::Error::new(
+                crate::ErrorKind::Invalid("not a request"),
+            )))??;
+        uri_destination(&uri, self.transport)
+    }
+
+    fn decorate(&self, mut b: MessageBuilder, method: Method<'_>) -> MessageBuilder {
+        if matches!(method, Method::Invite) {
+            // [RFC 3261 §8.1.1.8] "The Contact header field MUST be present and
+            // contain exactly one SIP or SIPS URI in any request that can result
+            // in the establishment of a dialog."
+            b = b.set(HeaderName::Contact, self.contact_header());
+            b = b.header(HeaderName::Allow, ALLOW);
+            if self.config.reliable_provisionals {
+                // [RFC 3262 §4] "If the UAC does not wish to insist on usage of
+                // reliable provisional responses, but merely indicate that it
+                // supports them if the UAS needs to send one, a Supported header
+                // MUST be included in the request with the option tag 100rel."
+                b = b.header(HeaderName::Supported, "100rel");
+            }
+        }
+        if let Some(ua) = &self.config.user_agent {
+            b = b.header(HeaderName::UserAgent, ua.clone());
+        }
+        b
+    }
+
+    /// A request outside any dialog (RFC 3261 §8.1.1).
+    fn out_of_dialog(
+        &mut self,
+        method: Method<'_>,
+        target: &str,
+        to: Option<&str>,
+        routes: &[String],
+        body: Option<&Body>,
+    ) -> Result<OwnedMessage, UaError> {
+        let uri = Uri::parse(target)?;
+        let to = to.map_or_else(|| format!("<{target}>"), str::to_owned);
+        let (transport, sent_by) = split_via(&self.config.via);
+        // [RFC 3261 §8.1.1.5] "The sequence number value MUST be expressible
+        // as a 32-bit unsigned integer and MUST be less than 2**31."
+        let cseq = 1 + self.rng.next_u32() % 10_000;
+        let base = new_request(
+            &RequestParams {
+                method,
+                request_uri: &uri.to_string(),
+                from: &self.config.aor,
+                to: &to,
+                transport,
+                sent_by,
+                cseq,
+                contact: None,
+                call_id: None,
+            },
+            &mut self.rng,
+        )?;
+        let mut b = MessageBuilder::from_message(&base.message());
+        // [RFC 3261 §8.1.2] "However, that approach for configuring an outbound
+        // proxy is NOT RECOMMENDED; a pre-existing route set with a single URI
+        // SHOULD be used instead."
+        for r in self.outbound_routes(routes) {
+            b = b.header(HeaderName::Route, r);
+        }
+        b = self.decorate(b, method);
+        if let Some(body) = body {
+            b = b.body(&body.content_type, body.bytes.to_vec());
+        }
+        Ok(b.build()?)
+    }
+
+    /// A request inside `call`'s dialog.
+    fn in_dialog(
+        &mut self,
+        h: CallHandle,
+        method: Method<'_>,
+        body: Option<&Body>,
+    ) -> Result<OwnedMessage, UaError> {
+        let branch = new_branch(&mut self.rng);
+        let via = self.config.via.clone();
+        let call = self.calls.get_mut(&h).ok_or(UaError::NoSuchCall(h))?;
+        let dialog = call.dialog.as_mut().ok_or(UaError::WrongState {
+            call: h,
+            state: call.state.as_str(),
+            action: "send a request in the dialog",
+        })?;
+        let req = dialog.new_request(method, &via, &branch)?;
+        let mut b = MessageBuilder::from_message(&req.message());
+        b = self.decorate(b, method);
+        if let Some(body) = body {
+            b = b.body(&body.content_type, body.bytes.to_vec());
+        }
+        Ok(b.build()?)
+    }
+
+    fn send(
+        &mut self,
+        now: Instant,
+        request: OwnedMessage,
+        call: Option<CallHandle>,
+        kind: TxKind,
+    ) -> Result<(TransactionId, Destination), UaError> {
+        let destination = self.destination_of(&request.message())?;
+        let id = self.layer.send_request(now, request, destination.clone())?;
+        self.own(id, call, kind);
+        Ok((id, destination))
+    }
+
+    fn respond(&mut self, now: Instant, id: TransactionId, response: OwnedMessage) {
+        // A response the server transaction refuses (it already answered)
+        // is dropped: nothing else can be done with it.
+        let _ = self.layer.send_response(now, id, response);
+    }
+
+    fn respond_status(
+        &mut self,
+        now: Instant,
+        id: TransactionId,
+        request: &Message<'_>,
+        code: u16,
+    ) {
+        let tag = new_tag(&mut self.rng);
+        if let Ok(r) = response_to(request, code, reason_phrase(code), Some(&tag)) {
+            self.respond(now, id, r);
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Commands: calls
+    // ------------------------------------------------------------------
+
+    /// Calls `target` (a SIP URI) with `offer` (none: the callee offers in
+    /// its 2xx and we answer in the ACK, which this agent sends empty — use
+    /// an offer). Returns the call; events follow.
+    pub fn call(
+        &mut self,
+        now: Instant,
+        target: &str,
+        offer: Option<Body>,
+    ) -> Result<CallHandle, UaError> {
+        self.call_with(now, target, offer, &[], None)
+    }
+
+    /// [`call`](Self::call) with extra Route values (after the outbound
+    /// proxy) and credentials for this call only.
+    pub fn call_with(
+        &mut self,
+        now: Instant,
+        target: &str,
+        offer: Option<Body>,
+        routes: &[String],
+        credentials: Option<DigestCredentials>,
+    ) -> Result<CallHandle, UaError> {
+        if self.calls.len() >= self.config.max_calls {
+            return Err(UaError::TooManyCalls(self.config.max_calls));
+        }
+        let mut invite =
+            self.out_of_dialog(Method::Invite, target, None, routes, offer.as_ref())?;
+        if self.config.require_100rel {
+            invite = MessageBuilder::from_message(&invite.message())
+                .header(HeaderName::Require, "100rel")
+                .build()?;
+        }
+        let h = CallHandle(self.handle());
+        let local_tag = invite
+            .message()
+            .from()?
+            .tag()
+            .unwrap_or_default()
+            .to_owned();
+        let mut call = Call::new(Role::Uac, invite.clone(), local_tag);
+        call.credentials = credentials.or_else(|| self.config.credentials.clone());
+        call.invite_deadline = Some(now + self.config.invite_timeout);
+        self.calls.insert(h, call);
+        match self.send(now, invite, Some(h), TxKind::Invite) {
+            Ok((id, dest)) => {
+                if let Some(c) = self.calls.get_mut(&h) {
+                    c.invite_tx = Some(id);
+                    c.destination = Some(dest);
+                }
+            }
+            Err(e) => {
+                self.calls.remove(&h);
+                return Err(e);
+            }
+        }
+        self.pump(now);
+        Ok(h)
+    }
+
+    fn uas_call(&self, h: CallHandle, action: &'static str) -> Result<&Call, UaError> {
+        let call = self.calls.get(&h).ok_or(UaError::NoSuchCall(h))?;
+        if call.role != Role::Uas
+            || call.final_sent
+            || !matches!(call.state, CallState::Calling | CallState::Early)
+        {
+            return Err(UaError::WrongState {
+                call: h,
+                state: call.state.as_str(),
+                action,
+            });
+        }
+        Ok(call)
+    }
+
+    /// Sends 180 (Ringing) for an incoming call, reliably when the caller
+    /// supports RFC 3262.
+    pub fn ring(&mut self, now: Instant, call: CallHandle) -> Result<(), UaError> {
+        self.provisional(now, call, 180, None)
+    }
+
+    /// Sends 183 (Session Progress) with `body` (early media).
+    pub fn early_media(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        body: Body,
+    ) -> Result<(), UaError> {
+        self.provisional(now, call, 183, Some(body))
+    }
+
+    fn provisional(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        code: u16,
+        body: Option<Body>,
+    ) -> Result<(), UaError> {
+        let call = self.uas_call(h, "send a provisional response")?;
+        let invite = call.invite.clone();
+        let msg = invite.message();
+        let id = call.invite_tx.ok_or(UaError::NoSuchCall(h))?;
+        let requires = has_token(&msg, HeaderName::Require, "100rel");
+        let supports = has_token(&msg, HeaderName::Supported, "100rel");
+        // [RFC 3262 §3] "The UAS MUST send any non-100 provisional response
+        // reliably if the initial request contained a Require header field
+        // with the option tag 100rel."
+        // [RFC 3262 §3] "If the request did not include either a Supported or
+        // Require header field indicating this feature, the UAS MUST NOT send
+        // the provisional response reliably."
+        let reliable = requires || (supports && self.config.reliable_provisionals);
+        if reliable && call.reliable.is_some() {
+            // [RFC 3262 §3] "The UAS MUST NOT send a second reliable
+            // provisional response until the first is acknowledged."
+            return Err(UaError::PrackPending(h));
+        }
+        let mut b = MessageBuilder::from_message(
+            &response_to(&msg, code, reason_phrase(code), Some(&call.local_tag))?.message(),
+        )
+        // [RFC 3261 §12.1.1] "The UAS MUST add a Contact header field to the
+        // response."
+        .header(HeaderName::Contact, self.contact_header());
+        let mut rseq = None;
+        if reliable {
+            let next = match call.next_rseq {
+                Some(n) => n,
+                // [RFC 3262 §3] "The value of the header field for the first
+                // reliable provisional response in a transaction MUST be between
+                // 1 and 2**31 - 1."
+                None => 1 + self.rng.next_u32() % ((1 << 31) - 2),
+            };
+            // [RFC 3262 §3] "RSeq numbers MUST NOT wrap around."
+            if next >= 1 << 31 {
+                return Err(UaError::PrackPending(h));
+            }
+            // [RFC 3262 §3] "In addition, it MUST contain a Require header field
+            // containing the option tag 100rel, and MUST include an RSeq header
+            // field."
+            b = b
+                .header(HeaderName::Require, "100rel")
+                .header(HeaderName::RSeq, next.to_string());
+            rseq = Some(next);
+        }
+        if let Some(body) = &body {
+            b = b.body(&body.content_type, body.bytes.to_vec());
+        }
+        let response = b.build()?;
+        let dialog = Dialog::uas(&msg, &response.message())?;
+        let timers = self.config.layer.timers;
+        let call = self.calls.get_mut(&h).ok_or(UaError::NoSuchCall(h))?;
+        if call.dialog.is_none() {
+            self.dialogs.insert(dialog.id().clone(), h);
+            call.dialog = Some(dialog);
+        }
+        call.state = CallState::Early;
+        if let Some(rseq) = rseq {
+            // [RFC 3262 §3] "The value of the RSeq in each subsequent reliable
+            // provisional response for the same request MUST be greater by
+            // exactly one."
+            call.next_rseq = Some(rseq + 1);
+            // [RFC 3262 §3] "The reliable provisional response is passed to the
+            // transaction layer periodically with an interval that starts at T1
+            // seconds and doubles for each retransmission"
+            call.reliable = Some(Reliable {
+                response: response.clone(),
+                rseq,
+                next: now + timers.t1,
+                interval: timers.t1,
+                deadline: now + timers.timeout(),
+                has_body: body.is_some(),
+            });
+        }
+        self.respond(now, id, response);
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Accepts an incoming call with 200 (OK) carrying `answer` (or the
+    /// offer, when the INVITE had none), or accepts a pending re-INVITE
+    /// from the peer ([`UaEvent::ReInvite`]).
+    pub fn answer(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        answer: Option<Body>,
+    ) -> Result<(), UaError> {
+        let call = self.calls.get(&h).ok_or(UaError::NoSuchCall(h))?;
+        if let Some((id, reinvite)) = call.reinvite_in.clone() {
+            let response = self.ok_to_invite(h, &reinvite.message(), answer.as_ref())?;
+            let dest = self.layer.server(id).map(|s| s.destination().clone());
+            self.respond(now, id, response.clone());
+            if let Some(call) = self.calls.get_mut(&h) {
+                call.reinvite_in = None;
+                call.retransmit =
+                    dest.map(|d| Retransmit2xx::new(now, response, d, self.config.layer.timers));
+            }
+            self.pump(now);
+            return Ok(());
+        }
+        let call = self.uas_call(h, "answer")?;
+        if call.reliable.as_ref().is_some_and(|r| r.has_body) {
+            // [RFC 3262 §3] "In that case, it MUST NOT send a final response
+            // until those provisional responses are acknowledged."
+            if let Some(c) = self.calls.get_mut(&h) {
+                c.deferred_answer = Some(answer);
+            }
+            return Ok(());
+        }
+        self.send_answer(now, h, answer)
+    }
+
+    fn ok_to_invite(
+        &mut self,
+        h: CallHandle,
+        invite: &Message<'_>,
+        body: Option<&Body>,
+    ) -> Result<OwnedMessage, UaError> {
+        let call = self.calls.get(&h).ok_or(UaError::NoSuchCall(h))?;
+        let mut b = MessageBuilder::from_message(
+            &response_to(invite, 200, "OK", Some(&call.local_tag))?.message(),
+        )
+        // [RFC 3261 §12.1.1] "The UAS MUST add a Contact header field to the
+        // response."
+        .header(HeaderName::Contact, self.contact_header())
+        .header(HeaderName::Allow, ALLOW);
+        if self.config.reliable_provisionals {
+            b = b.header(HeaderName::Supported, "100rel");
+        }
+        if let Some(body) = body {
+            b = b.body(&body.content_type, body.bytes.to_vec());
+        }
+        Ok(b.build()?)
+    }
+
+    fn send_answer(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        answer: Option<Body>,
+    ) -> Result<(), UaError> {
+        let call = self.calls.get(&h).ok_or(UaError::NoSuchCall(h))?;
+        let invite = call.invite.clone();
+        let id = call.invite_tx.ok_or(UaError::NoSuchCall(h))?;
+        let response = self.ok_to_invite(h, &invite.message(), answer.as_ref())?;
+        let dest = self
+            .layer
+            .server(id)
+            .map(|s| s.destination().clone())
+            .ok_or(UaError::WrongState {
+                call: h,
+                state: "cancelled",
+                action: "answer",
+            })?;
+        let dialog = Dialog::uas(&invite.message(), &response.message())?;
+        self.respond(now, id, response.clone());
+        let timers = self.config.layer.timers;
+        let call = self.calls.get_mut(&h).ok_or(UaError::NoSuchCall(h))?;
+        match call.dialog.as_mut() {
+            Some(d) => d.confirm_sent(),
+            None => {
+                self.dialogs.insert(dialog.id().clone(), h);
+                call.dialog = Some(dialog);
+            }
+        }
+        call.final_sent = true;
+        call.state = CallState::Accepted;
+        // [RFC 3262 §3] "If the UAS does send a final response when reliable
+        // responses are still unacknowledged, it SHOULD NOT continue to
+        // retransmit the unacknowledged reliable provisional responses"
+        call.reliable = None;
+        // [RFC 3261 §13.3.1.4] "The 2xx response is passed to the transport
+        // with an interval that starts at T1 seconds and doubles for each
+        // retransmission until it reaches T2 seconds"
+        call.retransmit = Some(Retransmit2xx::new(now, response, dest, timers));
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Refuses an incoming call with `status` (300-699), or refuses a
+    /// pending re-INVITE (the session stays as it was).
+    pub fn reject(&mut self, now: Instant, h: CallHandle, status: u16) -> Result<(), UaError> {
+        let status = if (300..700).contains(&status) {
+            status
+        } else {
+            603
+        };
+        let call = self.calls.get(&h).ok_or(UaError::NoSuchCall(h))?;
+        if let Some((id, reinvite)) = call.reinvite_in.clone() {
+            let tag = call.local_tag.clone();
+            let r = response_to(
+                &reinvite.message(),
+                status,
+                reason_phrase(status),
+                Some(&tag),
+            )?;
+            self.respond(now, id, r);
+            if let Some(c) = self.calls.get_mut(&h) {
+                c.reinvite_in = None;
+            }
+            self.pump(now);
+            return Ok(());
+        }
+        let call = self.uas_call(h, "reject")?;
+        let id = call.invite_tx.ok_or(UaError::NoSuchCall(h))?;
+        let r = response_to(
+            &call.invite.message(),
+            status,
+            reason_phrase(status),
+            Some(&call.local_tag),
+        )?;
+        self.respond(now, id, r);
+        if let Some(c) = self.calls.get_mut(&h) {
+            c.final_sent = true;
+            c.reliable = None;
+        }
+        self.end(h, EndReason::Rejected { status });
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Cancels an outgoing call that has no final response (RFC 3261 §9.1).
+    pub fn cancel(&mut self, now: Instant, h: CallHandle) -> Result<(), UaError> {
+        let call = self.calls.get_mut(&h).ok_or(UaError::NoSuchCall(h))?;
+        if call.role != Role::Uac || !matches!(call.state, CallState::Calling | CallState::Early) {
+            return Err(UaError::WrongState {
+                call: h,
+                state: call.state.as_str(),
+                action: "cancel",
+            });
+        }
+        if call.cancel_requested {
+            return Ok(());
+        }
+        call.cancel_requested = true;
+        call.cancel_deadline = Some(now + self.config.layer.timers.timeout());
+        // [RFC 3261 §9.1] "If no provisional response has been received, the
+        // CANCEL request MUST NOT be sent; rather, the client MUST wait for the
+        // arrival of a provisional response before sending the request."
+        if call.got_provisional {
+            self.send_cancel(now, h);
+        }
+        self.pump(now);
+        Ok(())
+    }
+
+    fn send_cancel(&mut self, now: Instant, h: CallHandle) {
+        let Some(call) = self.calls.get(&h) else {
+            return;
+        };
+        let (Ok(cancel), Some(dest)) = (
+            crate::builder::cancel(&call.invite.message()),
+            call.destination.clone(),
+        ) else {
+            return;
+        };
+        // [RFC 3261 §9.1] "The destination address, port, and transport for
+        // the CANCEL MUST be identical to those used to send the original
+        // request."
+        if let Ok(id) = self.layer.send_request(now, cancel, dest) {
+            self.own(id, Some(h), TxKind::Cancel);
+        }
+    }
+
+    /// Ends a call: BYE on a confirmed dialog (RFC 3261 §15), CANCEL for
+    /// an outgoing call not yet answered, 603 (Decline) for an incoming one.
+    pub fn hang_up(&mut self, now: Instant, h: CallHandle) -> Result<(), UaError> {
+        let call = self.calls.get_mut(&h).ok_or(UaError::NoSuchCall(h))?;
+        match (call.role, call.state) {
+            (_, CallState::Terminated) => Err(UaError::WrongState {
+                call: h,
+                state: call.state.as_str(),
+                action: "hang up",
+            }),
+            // [RFC 3261 §15] "The caller's UA MAY send a BYE for either confirmed or
+            // early dialogs, and the callee's UA MAY send a BYE on confirmed
+            // dialogs, but MUST NOT send a BYE on early dialogs."
+            (Role::Uac, CallState::Calling | CallState::Early) => self.cancel(now, h),
+            (Role::Uas, CallState::Calling | CallState::Early) => self.reject(now, h, 603),
+            (_, CallState::Accepted) => {
+                // [RFC 3261 §15] "However, the callee's UA MUST NOT send a BYE on a
+                // confirmed dialog until it has received an ACK for its 2xx response
+                // or until the server transaction times out."
+                call.hangup_after_ack = true;
+                Ok(())
+            }
+            (_, CallState::Confirmed) => {
+                self.send_bye(now, h, TxKind::Bye);
+                self.end(h, EndReason::LocalBye);
+                self.pump(now);
+                Ok(())
+            }
+        }
+    }
+
+    fn send_bye(&mut self, now: Instant, h: CallHandle, kind: TxKind) {
+        if let Ok(bye) = self.in_dialog(h, Method::Bye, None) {
+            // [RFC 3261 §15.1.1] "The UAC MUST consider the session terminated
+            // (and therefore stop sending or listening for media) as soon as the
+            // BYE request is passed to the client transaction."
+            let _ = self.send(now, bye, Some(h), kind);
+        }
+    }
+
+    /// Sends a re-INVITE with a new offer (hold, resume, codec change;
+    /// RFC 3261 §14.1). A 491 is retried after the §14.1 back-off.
+    pub fn reinvite(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        offer: Option<Body>,
+    ) -> Result<(), UaError> {
+        let call = self.calls.get_mut(&h).ok_or(UaError::NoSuchCall(h))?;
+        if call.state != CallState::Confirmed {
+            return Err(UaError::WrongState {
+                call: h,
+                state: call.state.as_str(),
+                action: "re-INVITE",
+            });
+        }
+        // [RFC 3261 §14.1] "Note that a UAC MUST NOT initiate a new INVITE
+        // transaction within a dialog while another INVITE transaction is in
+        // progress in either direction."
+        if call.reinvite_out.is_some()
+            || call.reinvite_in.is_some()
+            || call
+                .retransmit
+                .as_ref()
+                .is_some_and(Retransmit2xx::is_active)
+        {
+            return Err(UaError::InvitePending(h));
+        }
+        call.glare_retry = None;
+        let request = self.in_dialog(h, Method::Invite, offer.as_ref())?;
+        let (id, _) = self.send(now, request, Some(h), TxKind::ReInvite)?;
+        if let Some(c) = self.calls.get_mut(&h) {
+            c.reinvite_out = Some((id, offer));
+        }
+        self.pump(now);
+        Ok(())
+    }
+
+    // ------------------------------------------------------------------
+    // Commands: stand-alone requests and registration
+    // ------------------------------------------------------------------
+
+    /// Sends a MESSAGE (RFC 3428) with `body` to `target` outside any
+    /// dialog; [`UaEvent::MessageResult`] tells the outcome.
+    pub fn send_message(
+        &mut self,
+        now: Instant,
+        target: &str,
+        body: Body,
+    ) -> Result<RequestHandle, UaError> {
+        // [RFC 3428 §4] "User Agents MUST NOT insert Contact header fields into
+        // MESSAGE requests."
+        let request = self.out_of_dialog(Method::Message, target, None, &[], Some(&body))?;
+        self.send_standalone(now, request, None, TxKind::Message)
+    }
+
+    /// Sends a MESSAGE inside `call`'s dialog (RFC 3428 §4: "A UAC MAY
+    /// associate a MESSAGE request with an existing dialog").
+    pub fn send_message_in_call(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        body: Body,
+    ) -> Result<RequestHandle, UaError> {
+        let request = self.in_dialog(call, Method::Message, Some(&body))?;
+        self.send_standalone(now, request, Some(call), TxKind::Message)
+    }
+
+    /// Sends OPTIONS to `target` (RFC 3261 §11.1).
+    pub fn options(&mut self, now: Instant, target: &str) -> Result<RequestHandle, UaError> {
+        let request = self.out_of_dialog(Method::Options, target, None, &[], None)?;
+        let request = MessageBuilder::from_message(&request.message())
+            // [RFC 3261 §11.1] "An Accept header field SHOULD be included to
+            // indicate the type of message body the UAC wishes to receive in
+            // the response."
+            .header(HeaderName::Accept, "application/sdp")
+            .build()?;
+        self.send_standalone(now, request, None, TxKind::Options)
+    }
+
+    fn send_standalone(
+        &mut self,
+        now: Instant,
+        request: OwnedMessage,
+        call: Option<CallHandle>,
+        kind: impl FnOnce(RequestHandle) -> TxKind,
+    ) -> Result<RequestHandle, UaError> {
+        let h = RequestHandle(self.handle());
+        let (_, destination) = self.send(now, request.clone(), call, kind(h))?;
+        self.pending.insert(
+            h,
+            Pending {
+                request,
+                destination,
+                challenged: Vec::new(),
+            },
+        );
+        self.pump(now);
+        Ok(h)
+    }
+
+    /// Sends the REGISTER that adds (or refreshes) the binding.
+    pub fn register(&mut self, now: Instant) -> Result<(), UaError> {
+        let reg = self.register.as_mut().ok_or(UaError::NoRegistration)?;
+        let req = reg.register(&mut self.rng)?;
+        self.send_register(now, req);
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Sends the REGISTER that removes the binding.
+    pub fn unregister(&mut self, now: Instant) -> Result<(), UaError> {
+        let reg = self.register.as_mut().ok_or(UaError::NoRegistration)?;
+        let req = reg.unregister(&mut self.rng)?;
+        self.send_register(now, req);
+        self.pump(now);
+        Ok(())
+    }
+
+    fn send_register(&mut self, now: Instant, req: OwnedMessage) {
+        let req = match &self.config.outbound_proxy {
+            Some(p) => MessageBuilder::from_message(&req.message())
+                .header(HeaderName::Route, format!("<{p}>"))
+                .build()
+                .unwrap_or(req),
+            None => req,
+        };
+        if self.send(now, req, None, TxKind::Register).is_err() {
+            if let Some(reg) = self.register.as_mut() {
+                reg.handle_timeout_of_request();
+                while let Some(e) = reg.poll_event() {
+                    self.events.push_back(UaEvent::Registration(e));
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Incoming requests (UAS, RFC 3261 §8.2)
+    // ------------------------------------------------------------------
+
+    fn on_request(&mut self, now: Instant, id: TransactionId, request: OwnedMessage) {
+        let msg = request.message();
+        let Some(method) = msg.method() else {
+            return;
+        };
+        if let Err(e) = validate(&msg) {
+            // [RFC 3261 §21.4.1] "The request could not be understood due to
+            // malformed syntax."
+            let tag = new_tag(&mut self.rng);
+            if let Ok(r) = response_to(&msg, 400, "Bad Request", Some(&tag)) {
+                let r = MessageBuilder::from_message(&r.message())
+                    .header(
+                        HeaderName::Warning,
+                        format!("399 rtclite \"{}\"", sanitize(&e.to_string())),
+                    )
+                    .build()
+                    .unwrap_or(r);
+                self.respond(now, id, r);
+            }
+            return;
+        }
+        if method == Method::Cancel {
+            self.on_cancel(now, id, &msg);
+            return;
+        }
+        let in_dialog = msg.to().ok().and_then(|t| t.tag()).is_some();
+        if !in_dialog || method == Method::Invite {
+            self.policy.to_tag = new_tag(&mut self.rng);
+            if let Some(rejection) = self.policy.check(now, &msg, &mut self.merges) {
+                self.respond(now, id, rejection);
+                return;
+            }
+        }
+        let call = if in_dialog {
+            let found = DialogId::of_received_request(&msg)
+                .ok()
+                .and_then(|d| self.dialogs.get(&d).copied());
+            match found {
+                Some(h) => Some(h),
+                None => {
+                    // [RFC 3261 §12.2.2] "If the UAS wishes to reject the
+                    // request because it does not wish to recreate the dialog,
+                    // it MUST respond to the request with a 481
+                    // (Call/Transaction Does Not Exist) status code and pass
+                    // that to the server transaction."
+                    self.respond_status(now, id, &msg, 481);
+                    return;
+                }
+            }
+        } else {
+            None
+        };
+        if let Some(h) = call {
+            if method != Method::Prack {
+                let result = self
+                    .calls
+                    .get_mut(&h)
+                    .and_then(|c| c.dialog.as_mut())
+                    .map(|d| d.receive_request(&msg));
+                match result {
+                    Some(Err(DialogError::OutOfOrder { .. })) => {
+                        self.respond_status(now, id, &msg, 500);
+                        return;
+                    }
+                    Some(Err(_)) | None => {
+                        self.respond_status(now, id, &msg, 481);
+                        return;
+                    }
+                    Some(Ok(())) => {}
+                }
+            }
+        }
+        match method {
+            Method::Invite => match call {
+                Some(h) => self.on_reinvite(now, id, h, request.clone()),
+                None => self.on_invite(now, id, request.clone()),
+            },
+            Method::Bye => match call {
+                Some(h) => self.on_bye(now, id, h, &msg),
+                // [RFC 3261 §15.1.2] "If the BYE does not match an existing
+                // dialog, the UAS core SHOULD generate a 481 (Call/Transaction
+                // Does Not Exist) response and pass that to the server
+                // transaction."
+                None => self.respond_status(now, id, &msg, 481),
+            },
+            Method::Prack => match call {
+                Some(h) => self.on_prack(now, id, h, &msg),
+                None => self.respond_status(now, id, &msg, 481),
+            },
+            Method::Message => {
+                // [RFC 3428 §7] "A 2xx response to a MESSAGE request MUST NOT
+                // contain a body."
+                // [RFC 3428 §7] "A UAS MUST NOT insert a Contact header field
+                // into a 2xx response."
+                let tag = self.policy.to_tag.clone();
+                if let Ok(r) = response_to(&msg, 200, "OK", Some(&tag)) {
+                    self.respond(now, id, r);
+                }
+                let from = msg
+                    .header(HeaderName::From)
+                    .map(|h| h.value().into_owned())
+                    .unwrap_or_default();
+                if let Some(body) = Body::of(&msg) {
+                    self.events
+                        .push_back(UaEvent::IncomingMessage { call, from, body });
+                }
+            }
+            Method::Options => {
+                let tag = self.policy.to_tag.clone();
+                if let Ok(r) = response_to(&msg, 200, "OK", Some(&tag)) {
+                    // [RFC 3261 §11.2] "Allow, Accept, Accept-Encoding,
+                    // Accept-Language, and Supported header fields SHOULD be
+                    // present in a 200 (OK) response to an OPTIONS request."
+                    let mut b = MessageBuilder::from_message(&r.message())
+                        .header(HeaderName::Allow, ALLOW)
+                        .header(HeaderName::Accept, self.config.accept.join(", "))
+                        .header(HeaderName::AcceptEncoding, "identity")
+                        .header(HeaderName::AcceptLanguage, "en");
+                    if self.config.reliable_provisionals {
+                        b = b.header(HeaderName::Supported, "100rel");
+                    }
+                    // [RFC 3261 §11.2] "Contact header fields MAY be present in
+                    // a 200 (OK) response and have the same semantics as in a
+                    // 3xx response."
+                    b = b.header(HeaderName::Contact, self.contact_header());
+                    if let Ok(r) = b.build() {
+                        self.respond(now, id, r);
+                    }
+                }
+            }
+            _ => {
+                // [RFC 3261 §8.2.1] "If the UAS recognizes but does not support
+                // the method of a request, it MUST generate a 405 (Method Not
+                // Allowed) response."
+                self.respond_status(now, id, &msg, 501);
+            }
+        }
+    }
+
+    fn on_invite(&mut self, now: Instant, id: TransactionId, request: OwnedMessage) {
+        let msg = request.message();
+        if self.calls.len() >= self.config.max_calls {
+            let tag = self.policy.to_tag.clone();
+            if let Ok(r) = response_to(&msg, 486, "Busy Here", Some(&tag)) {
+                self.respond(now, id, r);
+            }
+            return;
+        }
+        let h = CallHandle(self.handle());
+        let tag = self.policy.to_tag.clone();
+        let mut call = Call::new(Role::Uas, request.clone(), tag);
+        call.invite_tx = Some(id);
+        self.calls.insert(h, call);
+        self.own(id, Some(h), TxKind::InviteServer);
+        let text = |n: HeaderName| {
+            msg.header(n)
+                .map(|h| h.value().into_owned())
+                .unwrap_or_default()
+        };
+        self.events.push_back(UaEvent::IncomingCall {
+            call: h,
+            from: text(HeaderName::From),
+            to: text(HeaderName::To),
+            offer: Body::of(&msg),
+        });
+    }
+
+    fn on_reinvite(
+        &mut self,
+        now: Instant,
+        id: TransactionId,
+        h: CallHandle,
+        request: OwnedMessage,
+    ) {
+        let msg = request.message();
+        let Some(call) = self.calls.get(&h) else {
+            return;
+        };
+        if call.reinvite_out.is_some() {
+            // [RFC 3261 §14.2] "A UAS that receives an INVITE on a dialog while
+            // an INVITE it had sent on that dialog is in progress MUST return a
+            // 491 (Request Pending) response to the received INVITE."
+            self.respond_status(now, id, &msg, 491);
+            return;
+        }
+        let busy = call.reinvite_in.is_some() || call.state != CallState::Confirmed;
+        let tag = call.local_tag.clone();
+        if busy {
+            // [RFC 3261 §14.2] "A UAS that receives a second INVITE before it
+            // sends the final response to a first INVITE with a lower CSeq
+            // sequence number on the same dialog MUST return a 500 (Server
+            // Internal Error) response to the second INVITE and MUST include a
+            // Retry-After header field with a randomly chosen value of between
+            // 0 and 10 seconds."
+            let after = self.rng.next_u32() % 11;
+            if let Ok(r) = response_to(&msg, 500, "Server Internal Error", Some(&tag)) {
+                if let Ok(r) = MessageBuilder::from_message(&r.message())
+                    .header(HeaderName::RetryAfter, after.to_string())
+                    .build()
+                {
+                    self.respond(now, id, r);
+                }
+            }
+            return;
+        }
+        self.own(id, Some(h), TxKind::InviteServer);
+        if let Some(c) = self.calls.get_mut(&h) {
+            c.reinvite_in = Some((id, request.clone()));
+        }
+        self.events.push_back(UaEvent::ReInvite {
+            call: h,
+            offer: Body::of(&msg),
+        });
+    }
+
+    fn on_bye(&mut self, now: Instant, id: TransactionId, h: CallHandle, msg: &Message<'_>) {
+        // [RFC 3261 §15.1.2] "Whether or not it ends its participation on the
+        // session, the UAS core MUST generate a 2xx response to the BYE, and
+        // MUST pass that to the server transaction for transmission."
+        let tag = self
+            .calls
+            .get(&h)
+            .map(|c| c.local_tag.clone())
+            .unwrap_or_default();
+        if let Ok(r) = response_to(msg, 200, "OK", Some(&tag)) {
+            self.respond(now, id, r);
+        }
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        let mut pending = Vec::new();
+        // [RFC 3261 §15.1.2] "The UAS MUST still respond to any pending
+        // requests received for that dialog."
+        // [RFC 3261 §15.1.2] "It is RECOMMENDED that a 487 (Request Terminated)
+        // response be generated to those pending requests."
+        if let Some((rid, req)) = call.reinvite_in.take() {
+            pending.push((rid, req));
+        }
+        if call.role == Role::Uas && !call.final_sent {
+            if let Some(iid) = call.invite_tx {
+                pending.push((iid, call.invite.clone()));
+            }
+            call.final_sent = true;
+            call.reliable = None;
+        }
+        call.retransmit = None;
+        let tag = call.local_tag.clone();
+        for (rid, req) in pending {
+            if let Ok(r) = response_to(&req.message(), 487, "Request Terminated", Some(&tag)) {
+                self.respond(now, rid, r);
+            }
+        }
+        // [RFC 3261 §15.1.2] "A UAS core receiving a BYE request for an
+        // existing dialog MUST follow the procedures of Section 12.2.2 to
+        // process the request."
+        self.end(h, EndReason::RemoteBye);
+    }
+
+    fn on_prack(&mut self, now: Instant, id: TransactionId, h: CallHandle, msg: &Message<'_>) {
+        let rack = msg.rack().and_then(Result::ok);
+        let invite_cseq = self
+            .calls
+            .get(&h)
+            .and_then(|c| c.invite.message().cseq().ok().map(|c| c.seq));
+        let matched = self
+            .calls
+            .get(&h)
+            .and_then(|c| c.reliable.as_ref())
+            .is_some_and(|r| {
+                rack.as_ref().is_some_and(|k| {
+                    k.response_num == r.rseq
+                        && Some(k.cseq_num) == invite_cseq
+                        && k.method == "INVITE"
+                })
+            });
+        if !matched {
+            // [RFC 3262 §3] "If a PRACK request is received by the UA core that
+            // does not match any unacknowledged reliable provisional response,
+            // the UAS MUST respond to the PRACK with a 481 response."
+            self.respond_status(now, id, msg, 481);
+            return;
+        }
+        if let Some(d) = self.calls.get_mut(&h).and_then(|c| c.dialog.as_mut()) {
+            let _ = d.receive_request(msg);
+        }
+        // [RFC 3262 §3] "If the PRACK does match an unacknowledged reliable
+        // provisional response, it MUST be responded to with a 2xx response."
+        let tag = self
+            .calls
+            .get(&h)
+            .map(|c| c.local_tag.clone())
+            .unwrap_or_default();
+        if let Ok(r) = response_to(msg, 200, "OK", Some(&tag)) {
+            self.respond(now, id, r);
+        }
+        let deferred = self.calls.get_mut(&h).and_then(|c| {
+            // [RFC 3262 §3] "It SHOULD cease retransmissions of the reliable
+            // provisional response, and MUST remove it from the list of
+            // unacknowledged provisional responses."
+            c.reliable = None;
+            c.deferred_answer.take()
+        });
+        self.events.push_back(UaEvent::Prack {
+            call: h,
+            body: Body::of(msg),
+        });
+        if let Some(answer) = deferred {
+            let _ = self.send_answer(now, h, answer);
+        }
+    }
+
+    fn on_cancel(&mut self, now: Instant, id: TransactionId, msg: &Message<'_>) {
+        let target = self.layer.cancel_target(msg);
+        let owner = target.and_then(|t| self.owners.get(&t).copied());
+        let Some((invite_id, Some(h))) = target.zip(owner.map(|o| o.call)) else {
+            // [RFC 3261 §9.2] "If the UAS did not find a matching transaction
+            // for the CANCEL according to the procedure above, it SHOULD
+            // respond to the CANCEL with a 481 (Call Leg/Transaction Does Not
+            // Exist)."
+            self.respond_status(now, id, msg, 481);
+            return;
+        };
+        let Some(call) = self.calls.get(&h) else {
+            self.respond_status(now, id, msg, 481);
+            return;
+        };
+        // [RFC 3261 §9.2] "noting that the To tag of the response to the CANCEL
+        // and the To tag in the response to the original request SHOULD be the
+        // same"
+        let tag = call.local_tag.clone();
+        let reinvite = call
+            .reinvite_in
+            .as_ref()
+            .filter(|(r, _)| *r == invite_id)
+            .cloned();
+        let unanswered =
+            call.role == Role::Uas && !call.final_sent && call.invite_tx == Some(invite_id);
+        let invite = call.invite.clone();
+        if let Ok(r) = response_to(msg, 200, "OK", Some(&tag)) {
+            self.respond(now, id, r);
+        }
+        if let Some((rid, req)) = reinvite {
+            if let Ok(r) = response_to(&req.message(), 487, "Request Terminated", Some(&tag)) {
+                self.respond(now, rid, r);
+            }
+            if let Some(c) = self.calls.get_mut(&h) {
+                c.reinvite_in = None;
+            }
+            return;
+        }
+        if unanswered {
+            // [RFC 3261 §9.2] "If the original request was an INVITE, the UAS
+            // SHOULD immediately respond to the INVITE with a 487 (Request
+            // Terminated)."
+            if let Ok(r) = response_to(&invite.message(), 487, "Request Terminated", Some(&tag)) {
+                self.respond(now, invite_id, r);
+            }
+            if let Some(c) = self.calls.get_mut(&h) {
+                c.final_sent = true;
+                c.reliable = None;
+            }
+            self.end(h, EndReason::Cancelled);
+        }
+    }
+
+    fn on_ack(&mut self, now: Instant, request: &OwnedMessage) {
+        let msg = request.message();
+        let Some(h) = DialogId::of_received_request(&msg)
+            .ok()
+            .and_then(|d| self.dialogs.get(&d).copied())
+        else {
+            return;
+        };
+        let seq = msg.cseq().ok().map(|c| c.seq);
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        let active = call
+            .retransmit
+            .as_ref()
+            .is_some_and(Retransmit2xx::is_active);
+        let acked_cseq = call
+            .retransmit
+            .as_ref()
+            .and_then(|r| r.response().message().cseq().ok().map(|c| c.seq));
+        if !active || acked_cseq != seq {
+            return;
+        }
+        if let Some(r) = call.retransmit.as_mut() {
+            r.ack_received();
+        }
+        if call.state == CallState::Accepted {
+            call.state = CallState::Confirmed;
+            let hang_up = call.hangup_after_ack;
+            self.events.push_back(UaEvent::Established {
+                call: h,
+                answer: Body::of(&msg),
+            });
+            if hang_up {
+                self.send_bye(now, h, TxKind::Bye);
+                self.end(h, EndReason::LocalBye);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Responses (UAC)
+    // ------------------------------------------------------------------
+
+    fn on_response(
+        &mut self,
+        now: Instant,
+        id: TransactionId,
+        owner: Owner,
+        response: OwnedMessage,
+    ) {
+        let msg = response.message();
+        let Some(status) = msg.status() else {
+            return;
+        };
+        match (owner.kind, owner.call) {
+            (TxKind::Invite, Some(h)) => self.on_invite_response(now, id, h, &response),
+            (TxKind::ReInvite, Some(h)) => self.on_reinvite_response(now, h, &response),
+            (TxKind::Bye, Some(h)) => {
+                if let Some(d) = self.calls.get_mut(&h).and_then(|c| c.dialog.as_mut()) {
+                    let _ = d.receive_response(Method::Bye, &msg);
+                }
+            }
+            (TxKind::Message(r), _) if status >= 200 => {
+                if !self.retry_standalone(now, r, owner, &msg) {
+                    self.pending.remove(&r);
+                    self.events
+                        .push_back(UaEvent::MessageResult { request: r, status });
+                }
+                if let Some(c) = owner.call {
+                    self.in_dialog_failure(c, status);
+                }
+            }
+            (TxKind::Options(r), _)
+                if status >= 200 && !self.retry_standalone(now, r, owner, &msg) =>
+            {
+                self.pending.remove(&r);
+                self.events.push_back(UaEvent::OptionsResult {
+                    request: r,
+                    status,
+                    response: Some(response.clone()),
+                });
+            }
+            (TxKind::Register, _) => {
+                if let Some(reg) = self.register.as_mut() {
+                    if let Some(next) = reg.handle_response(now, &msg, &mut self.rng) {
+                        self.send_register(now, next);
+                    }
+                    self.drain_register();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn drain_register(&mut self) {
+        if let Some(reg) = self.register.as_mut() {
+            while let Some(e) = reg.poll_event() {
+                self.events.push_back(UaEvent::Registration(e));
+            }
+        }
+    }
+
+    /// A 481 or 408 to a request inside the dialog ends it (RFC 3261
+    /// §12.2.1.2).
+    fn in_dialog_failure(&mut self, h: CallHandle, status: u16) {
+        if status == 481 || status == 408 {
+            // [RFC 3261 §12.2.1.2] "If the response for a request within a
+            // dialog is a 481 (Call/Transaction Does Not Exist) or a 408
+            // (Request Timeout), the UAC SHOULD terminate the dialog."
+            self.end(h, EndReason::DialogLost { status });
+        }
+    }
+
+    fn on_invite_response(
+        &mut self,
+        now: Instant,
+        id: TransactionId,
+        h: CallHandle,
+        response: &OwnedMessage,
+    ) {
+        let msg = response.message();
+        let Some(status) = msg.status() else {
+            return;
+        };
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        if call.invite_tx != Some(id) {
+            // A response to an INVITE replaced by an authenticated retry.
+            return;
+        }
+        match status {
+            100 => {
+                call.got_provisional = true;
+                if call.cancel_requested {
+                    self.send_cancel(now, h);
+                }
+            }
+            101..=199 => {
+                let first = !call.got_provisional;
+                call.got_provisional = true;
+                let cancel_now = first && call.cancel_requested;
+                self.on_invite_provisional(now, h, &msg, status);
+                if cancel_now {
+                    self.send_cancel(now, h);
+                }
+            }
+            200..=299 => self.on_invite_2xx(now, h, &msg),
+            _ => self.on_invite_failure(now, h, &msg, status),
+        }
+    }
+
+    fn on_invite_provisional(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        msg: &Message<'_>,
+        status: u16,
+    ) {
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        if call.state == CallState::Terminated || call.dialog.is_some() {
+            return;
+        }
+        let invite = call.invite.clone();
+        let mut send_prack = None;
+        let reliable = has_token(msg, HeaderName::Require, "100rel");
+        if let Ok(id) = DialogId::of_received_response(msg) {
+            if !id.remote_tag.is_empty() {
+                let pos = call.early.iter().position(|e| *e.dialog.id() == id);
+                let pos = match pos {
+                    Some(p) => Some(p),
+                    // [RFC 3262 §4] "The provisional response MUST establish a
+                    // dialog if one is not yet created."
+                    None if call.early.len() < MAX_EARLY_DIALOGS => {
+                        match Dialog::uac(&invite.message(), msg) {
+                            Ok(d) => {
+                                call.early.push(Early {
+                                    dialog: d,
+                                    rseq: None,
+                                });
+                                Some(call.early.len() - 1)
+                            }
+                            Err(_) => None,
+                        }
+                    }
+                    None => None,
+                };
+                call.state = CallState::Early;
+                if let (Some(p), true) = (pos, reliable) {
+                    let rseq = msg.rseq().and_then(Result::ok);
+                    if let (Some(early), Some(rseq)) = (call.early.get_mut(p), rseq) {
+                        match early.rseq {
+                            // [RFC 3262 §4] "Once a reliable provisional response is
+                            // received, retransmissions of that response MUST be
+                            // discarded."
+                            Some(last) if rseq <= last => return,
+                            // [RFC 3262 §4] "As a result, if the UAC receives another
+                            // reliable provisional response to the same request, and
+                            // its RSeq value is not one higher than the value of the
+                            // sequence number, that response MUST NOT be acknowledged
+                            // with a PRACK, and MUST NOT be processed further by the
+                            // UAC."
+                            Some(last) if rseq != last + 1 => return,
+                            // [RFC 3262 §4] "Its value MUST be initialized to the RSeq
+                            // header field in the first reliable provisional response
+                            // received for the initial request."
+                            _ => early.rseq = Some(rseq),
+                        }
+                        let cseq = invite.message().cseq().map(|c| c.seq).unwrap_or(0);
+                        send_prack = Some((p, rseq, cseq));
+                    }
+                }
+            }
+        }
+        if let Some((p, rseq, cseq)) = send_prack {
+            // [RFC 3262 §4] "Assuming the response is to be transmitted
+            // reliably, the UAC MUST create a new request with method PRACK."
+            let branch = new_branch(&mut self.rng);
+            let via = self.config.via.clone();
+            let prack = self
+                .calls
+                .get_mut(&h)
+                .and_then(|c| c.early.get_mut(p))
+                .and_then(|e| e.dialog.new_request(Method::Prack, &via, &branch).ok())
+                .and_then(|req| {
+                    MessageBuilder::from_message(&req.message())
+                        .header(HeaderName::RAck, format!("{rseq} {cseq} INVITE"))
+                        .build()
+                        .ok()
+                });
+            if let Some(prack) = prack {
+                let _ = self.send(now, prack, Some(h), TxKind::Prack);
+            }
+        }
+        let body = Body::of(msg);
+        self.events.push_back(if status == 180 {
+            UaEvent::Ringing { call: h, body }
+        } else {
+            UaEvent::Progress {
+                call: h,
+                status,
+                body,
+            }
+        });
+    }
+
+    fn build_ack(&mut self, dialog: &mut Dialog, invite: &Message<'_>) -> Option<OwnedMessage> {
+        let seq = invite.cseq().ok()?.seq;
+        let branch = new_branch(&mut self.rng);
+        let ack = dialog
+            .new_request(Method::Ack, &self.config.via, &branch)
+            .ok()?;
+        // [RFC 3261 §13.2.2.4] "The sequence number of the CSeq header field
+        // MUST be the same as the INVITE being acknowledged, but the CSeq
+        // method MUST be ACK."
+        let mut b = MessageBuilder::from_message(&ack.message())
+            .set(HeaderName::CSeq, format!("{seq} ACK"));
+        // [RFC 3261 §13.2.2.4] "The ACK MUST contain the same credentials as
+        // the INVITE."
+        for name in [HeaderName::Authorization, HeaderName::ProxyAuthorization] {
+            for v in invite.headers_of(name) {
+                b = b.header(name, v.value());
+            }
+        }
+        b.build().ok()
+    }
+
+    fn on_invite_2xx(&mut self, now: Instant, h: CallHandle, msg: &Message<'_>) {
+        let Ok(id) = DialogId::of_received_response(msg) else {
+            return;
+        };
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        let invite = call.invite.clone();
+        if let Some(d) = &call.dialog {
+            if *d.id() == id {
+                // [RFC 3261 §13.2.2.4] "The ACK MUST be passed to the client
+                // transport every time a retransmission of the 2xx final
+                // response that triggered the ACK arrives."
+                if let Some((_, ack, dest)) = call.ack.clone() {
+                    self.layer.send_stateless(dest, ack);
+                }
+                return;
+            }
+            // A 2xx from another branch of a forked INVITE: a second dialog.
+            // [RFC 3261 §13.2.2.4] "Otherwise, a new dialog in the "confirmed"
+            // state MUST be constructed using the procedures of Section
+            // 12.1.2."
+            let Ok(mut extra) = Dialog::uac(&invite.message(), msg) else {
+                return;
+            };
+            if let Some(ack) = self.build_ack(&mut extra, &invite.message()) {
+                if let Ok(dest) = self.destination_of(&ack.message()) {
+                    self.layer.send_stateless(dest, ack);
+                }
+            }
+            // [RFC 3261 §13.2.2.4] "If, after acknowledging any 2xx response to
+            // an INVITE, the UAC does not want to continue with that dialog,
+            // then the UAC MUST terminate the dialog by sending a BYE request as
+            // described in Section 15."
+            let branch = new_branch(&mut self.rng);
+            if let Ok(bye) = extra.new_request(Method::Bye, &self.config.via, &branch) {
+                let _ = self.send(now, bye, Some(h), TxKind::ForkBye);
+            }
+            return;
+        }
+        // [RFC 3261 §13.2.2.4] "If the dialog identifier in the 2xx response
+        // matches the dialog identifier of an existing dialog, the dialog MUST
+        // be transitioned to the "confirmed" state, and the route set for the
+        // dialog MUST be recomputed based on the 2xx response using the
+        // procedures of Section 12.2.1.2."
+        let mut dialog = match call.early.iter().position(|e| *e.dialog.id() == id) {
+            Some(p) => {
+                let mut d = call.early.swap_remove(p).dialog;
+                if d.confirm(msg).is_err() {
+                    return;
+                }
+                d
+            }
+            None => match Dialog::uac(&invite.message(), msg) {
+                Ok(d) => d,
+                Err(_) => return,
+            },
+        };
+        call.early.clear();
+        // [RFC 3261 §13.2.2.4] "The UAC core MUST generate an ACK request for
+        // each 2xx received from the transaction layer."
+        let Some(ack) = self.build_ack(&mut dialog, &invite.message()) else {
+            return;
+        };
+        let Ok(dest) = self.destination_of(&ack.message()) else {
+            return;
+        };
+        self.layer.send_stateless(dest.clone(), ack.clone());
+        let seq = invite.message().cseq().map(|c| c.seq).unwrap_or(0);
+        self.dialogs.insert(dialog.id().clone(), h);
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        call.dialog = Some(dialog);
+        call.ack = Some((seq, ack, dest));
+        call.invite_deadline = None;
+        call.cancel_deadline = None;
+        let cancelled = call.cancel_requested;
+        call.state = CallState::Confirmed;
+        self.events.push_back(UaEvent::Answered {
+            call: h,
+            answer: Body::of(msg),
+        });
+        self.events.push_back(UaEvent::Established {
+            call: h,
+            answer: None,
+        });
+        if cancelled {
+            // The CANCEL lost the race with the 2xx: the call was answered
+            // but is no longer wanted (RFC 3261 §9.1, §15).
+            self.send_bye(now, h, TxKind::Bye);
+            self.end(h, EndReason::LocalBye);
+        }
+    }
+
+    fn on_invite_failure(&mut self, now: Instant, h: CallHandle, msg: &Message<'_>, status: u16) {
+        let Some(call) = self.calls.get(&h) else {
+            return;
+        };
+        if call.state == CallState::Terminated || call.dialog.is_some() {
+            return;
+        }
+        let cancelled = call.cancel_requested;
+        if matches!(status, 401 | 407) && !cancelled && self.retry_invite_auth(now, h, msg, status)
+        {
+            return;
+        }
+        if status == 420 && !cancelled && self.retry_invite_without(now, h, msg) {
+            return;
+        }
+        let reason = if cancelled && status == 487 {
+            EndReason::Cancelled
+        } else {
+            EndReason::Rejected { status }
+        };
+        self.end(h, reason);
+    }
+
+    /// Answers a challenge to the INVITE once (RFC 3261 §22.2).
+    fn retry_invite_auth(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        msg: &Message<'_>,
+        status: u16,
+    ) -> bool {
+        let Some(call) = self.calls.get(&h) else {
+            return false;
+        };
+        let Some(creds) = call.credentials.clone() else {
+            return false;
+        };
+        let mut challenged = call.challenged.clone();
+        let invite = call.invite.clone();
+        let Some(auth) = self.authorize(&invite.message(), msg, status, &creds, &mut challenged)
+        else {
+            return false;
+        };
+        let Some((name, value)) = auth else {
+            return false;
+        };
+        let retry = self.next_attempt(&invite.message(), |b| b.remove(name).header(name, value));
+        let Some(retry) = retry else {
+            return false;
+        };
+        if let Some(c) = self.calls.get_mut(&h) {
+            c.challenged = challenged;
+        }
+        self.resend_invite(now, h, retry)
+    }
+
+    fn retry_invite_without(&mut self, now: Instant, h: CallHandle, msg: &Message<'_>) -> bool {
+        let unsupported: Vec<String> = msg
+            .tokens(HeaderName::Unsupported)
+            .filter_map(Result::ok)
+            .map(str::to_owned)
+            .collect();
+        let Some(call) = self.calls.get(&h) else {
+            return false;
+        };
+        let invite = call.invite.clone();
+        let required: Vec<String> = invite
+            .message()
+            .tokens(HeaderName::Require)
+            .filter_map(Result::ok)
+            .map(str::to_owned)
+            .collect();
+        let keep: Vec<&String> = required
+            .iter()
+            .filter(|r| !unsupported.iter().any(|u| u.eq_ignore_ascii_case(r)))
+            .collect();
+        if keep.len() == required.len() {
+            return false;
+        }
+        // [RFC 3261 §8.1.3.5] "The UAC SHOULD retry the request, this time
+        // omitting any extensions listed in the Unsupported header field in the
+        // response."
+        let value = keep
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let retry = self.next_attempt(&invite.message(), |b| {
+            let b = b.remove(HeaderName::Require);
+            if value.is_empty() {
+                b
+            } else {
+                b.header(HeaderName::Require, value.clone())
+            }
+        });
+        match retry {
+            Some(r) => self.resend_invite(now, h, r),
+            None => false,
+        }
+    }
+
+    /// A copy of `request` with a new branch and the next CSeq, modified
+    /// by `f`.
+    fn next_attempt(
+        &mut self,
+        request: &Message<'_>,
+        f: impl FnOnce(MessageBuilder) -> MessageBuilder,
+    ) -> Option<OwnedMessage> {
+        let cseq = request.cseq().ok()?;
+        let method = cseq.method.to_owned();
+        let branch = new_branch(&mut self.rng);
+        let (transport, sent_by) = split_via(&self.config.via);
+        // [RFC 3261 §22.2] "When a UAC resubmits a request with its
+        // credentials after receiving a 401 (Unauthorized) or 407 (Proxy
+        // Authentication Required) response, it MUST increment the CSeq header
+        // field value as it would normally when sending an updated request."
+        let b = MessageBuilder::from_message(request)
+            .set(
+                HeaderName::Via,
+                format!("SIP/2.0/{transport} {sent_by};branch={branch}"),
+            )
+            .set(
+                HeaderName::CSeq,
+                format!("{} {method}", cseq.seq.checked_add(1)?),
+            );
+        f(b).build().ok()
+    }
+
+    fn authorize(
+        &mut self,
+        request: &Message<'_>,
+        response: &Message<'_>,
+        status: u16,
+        creds: &DigestCredentials,
+        challenged: &mut Vec<String>,
+    ) -> Option<Option<(HeaderName, String)>> {
+        let (header, answer) = if status == 401 {
+            (HeaderName::WwwAuthenticate, HeaderName::Authorization)
+        } else {
+            (
+                HeaderName::ProxyAuthenticate,
+                HeaderName::ProxyAuthorization,
+            )
+        };
+        let challenge = select_challenge(
+            response.auth(header).filter_map(Result::ok),
+            Selection::Strongest,
+        )?;
+        // Each challenge is answered once: the same nonce again (not stale)
+        // means the credentials were refused.
+        if (!challenge.stale && challenged.contains(&challenge.nonce))
+            || challenged.len() >= MAX_CHALLENGES
+        {
+            return Some(None);
+        }
+        challenged.push(challenge.nonce.clone());
+        let method = request.method()?.as_str().to_owned();
+        let uri = request.request_uri()?.to_owned();
+        let credentials = DigestClient {
+            username: &creds.username,
+            password: &creds.password,
+        }
+        .respond(&challenge, &method, &uri, request.body(), 1, &mut self.rng);
+        Some(Some((answer, credentials.to_header_value())))
+    }
+
+    fn resend_invite(&mut self, now: Instant, h: CallHandle, invite: OwnedMessage) -> bool {
+        match self.send(now, invite.clone(), Some(h), TxKind::Invite) {
+            Ok((id, dest)) => {
+                if let Some(c) = self.calls.get_mut(&h) {
+                    c.invite = invite;
+                    c.invite_tx = Some(id);
+                    c.destination = Some(dest);
+                    c.got_provisional = false;
+                    c.early.clear();
+                    c.state = CallState::Calling;
+                }
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn retry_standalone(
+        &mut self,
+        now: Instant,
+        r: RequestHandle,
+        owner: Owner,
+        msg: &Message<'_>,
+    ) -> bool {
+        let Some(status) = msg.status() else {
+            return false;
+        };
+        if !matches!(status, 401 | 407) {
+            return false;
+        }
+        let Some(creds) = self.config.credentials.clone() else {
+            return false;
+        };
+        let Some(p) = self.pending.get(&r).cloned() else {
+            return false;
+        };
+        let mut challenged = p.challenged.clone();
+        let Some(Some((name, value))) =
+            self.authorize(&p.request.message(), msg, status, &creds, &mut challenged)
+        else {
+            return false;
+        };
+        let Some(retry) =
+            self.next_attempt(&p.request.message(), |b| b.remove(name).header(name, value))
+        else {
+            return false;
+        };
+        let Ok(id) = self
+            .layer
+            .send_request(now, retry.clone(), p.destination.clone())
+        else {
+            return false;
+        };
+        self.own(id, owner.call, owner.kind);
+        self.pending.insert(
+            r,
+            Pending {
+                request: retry,
+                destination: p.destination,
+                challenged,
+            },
+        );
+        true
+    }
+
+    fn on_reinvite_response(&mut self, now: Instant, h: CallHandle, response: &OwnedMessage) {
+        let msg = response.message();
+        let Some(status) = msg.status() else {
+            return;
+        };
+        if status < 200 {
+            return;
+        }
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        let seq = msg.cseq().map(|c| c.seq).unwrap_or(0);
+        if (200..300).contains(&status) {
+            if let Some((aseq, ack, dest)) = call.ack.clone() {
+                if aseq == seq {
+                    // A retransmission of the 2xx to the re-INVITE.
+                    self.layer.send_stateless(dest, ack);
+                    return;
+                }
+            }
+            let Some(mut dialog) = call.dialog.take() else {
+                return;
+            };
+            let _ = dialog.receive_response(Method::Invite, &msg);
+            let invite_like = MessageBuilder::request(Method::Invite, "sip:x")
+                .header(HeaderName::CSeq, format!("{seq} INVITE"))
+                .build();
+            let ack = invite_like.ok().and_then(|i| {
+                // Credentials are not carried by our re-INVITEs.
+                self.build_ack(&mut dialog, &i.message())
+            });
+            let Some(call) = self.calls.get_mut(&h) else {
+                return;
+            };
+            call.dialog = Some(dialog);
+            call.reinvite_out = None;
+            if let Some(ack) = ack {
+                if let Ok(dest) = self.destination_of(&ack.message()) {
+                    self.layer.send_stateless(dest.clone(), ack.clone());
+                    if let Some(c) = self.calls.get_mut(&h) {
+                        c.ack = Some((seq, ack, dest));
+                    }
+                }
+            }
+            self.events.push_back(UaEvent::SessionUpdated {
+                call: h,
+                answer: Body::of(&msg),
+            });
+            return;
+        }
+        let Some((_, body)) = call.reinvite_out.take() else {
+            return;
+        };
+        if status == 491 {
+            // [RFC 3261 §14.1] "If a UAC receives a 491 response to a
+            // re-INVITE, it SHOULD start a timer with a value T chosen as
+            // follows:"
+            let owner = call.role == Role::Uac;
+            let units = if owner {
+                // 2.1 to 4 seconds in units of 10 ms.
+                210 + self.rng.next_u32() % 191
+            } else {
+                // 0 to 2 seconds in units of 10 ms.
+                self.rng.next_u32() % 201
+            };
+            if let Some(c) = self.calls.get_mut(&h) {
+                c.glare_retry = Some((now + Duration::from_millis(u64::from(units) * 10), body));
+            }
+            return;
+        }
+        // [RFC 3261 §14.1] "If a UA receives a non-2xx final response to a
+        // re-INVITE, the session parameters MUST remain unchanged, as if no
+        // re-INVITE had been issued."
+        if let Some(d) = call.dialog.as_mut() {
+            let _ = d.receive_response(Method::Invite, &msg);
+        }
+        self.events
+            .push_back(UaEvent::ReInviteFailed { call: h, status });
+        self.in_dialog_failure(h, status);
+    }
+
+    fn on_stray_response(&mut self, response: &OwnedMessage) {
+        let msg = response.message();
+        if !msg.status().is_some_and(|s| (200..300).contains(&s)) {
+            return;
+        }
+        if msg.cseq().ok().map(|c| c.method) != Some("INVITE") {
+            return;
+        }
+        let Some(h) = DialogId::of_received_response(&msg)
+            .ok()
+            .and_then(|d| self.dialogs.get(&d).copied())
+        else {
+            return;
+        };
+        let seq = msg.cseq().map(|c| c.seq).unwrap_or(0);
+        if let Some((aseq, ack, dest)) = self.calls.get(&h).and_then(|c| c.ack.clone()) {
+            if aseq == seq {
+                // [RFC 3261 §13.2.2.4] "The ACK MUST be passed to the client
+                // transport every time a retransmission of the 2xx final
+                // response that triggered the ACK arrives."
+                self.layer.send_stateless(dest, ack);
+            }
+        }
+    }
+
+    fn on_tx_failure(&mut self, now: Instant, id: TransactionId, owner: Owner, transport: bool) {
+        match (owner.kind, owner.call) {
+            (TxKind::Invite, Some(h)) => {
+                let current = self.calls.get(&h).is_some_and(|c| c.invite_tx == Some(id));
+                let answered = self
+                    .calls
+                    .get(&h)
+                    .is_some_and(|c| c.dialog.is_some() && c.state != CallState::Early);
+                if current && !answered {
+                    let cancelled = self.calls.get(&h).is_some_and(|c| c.cancel_requested);
+                    let reason = match (cancelled, transport) {
+                        (true, _) => EndReason::Cancelled,
+                        (false, true) => EndReason::TransportError,
+                        (false, false) => EndReason::Timeout,
+                    };
+                    self.end(h, reason);
+                }
+            }
+            (TxKind::ReInvite, Some(h)) => {
+                if let Some(c) = self.calls.get_mut(&h) {
+                    c.reinvite_out = None;
+                }
+                self.events.push_back(UaEvent::ReInviteFailed {
+                    call: h,
+                    status: 408,
+                });
+                self.in_dialog_failure(h, 408);
+            }
+            // [RFC 3261 §15.1.1] "If the response for the BYE is a 481
+            // (Call/Transaction Does Not Exist) or a 408 (Request Timeout) or no
+            // response at all is received for the BYE (that is, a timeout is
+            // returned by the client transaction), the UAC MUST consider the
+            // session and the dialog terminated."
+            (TxKind::Bye, Some(h)) => self.end(h, EndReason::LocalBye),
+            (TxKind::Message(r), _) => {
+                self.pending.remove(&r);
+                self.events.push_back(UaEvent::MessageResult {
+                    request: r,
+                    status: 0,
+                });
+                if let Some(h) = owner.call {
+                    self.in_dialog_failure(h, 408);
+                }
+            }
+            (TxKind::Options(r), _) => {
+                self.pending.remove(&r);
+                self.events.push_back(UaEvent::OptionsResult {
+                    request: r,
+                    status: 0,
+                    response: None,
+                });
+            }
+            (TxKind::Register, _) => {
+                if let Some(reg) = self.register.as_mut() {
+                    reg.handle_timeout_of_request();
+                }
+                self.drain_register();
+            }
+            (TxKind::InviteServer, Some(h)) => {
+                // Timer H (no ACK for a non-2xx) or a transport error: the
+                // call is over if it was not already.
+                let _ = now;
+                if self
+                    .calls
+                    .get(&h)
+                    .is_some_and(|c| c.reinvite_in.as_ref().is_some_and(|(r, _)| *r == id))
+                {
+                    if let Some(c) = self.calls.get_mut(&h) {
+                        c.reinvite_in = None;
+                    }
+                } else if self
+                    .calls
+                    .get(&h)
+                    .is_some_and(|c| c.invite_tx == Some(id) && !c.final_sent)
+                {
+                    self.end(h, EndReason::TransportError);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Call timers
+    // ------------------------------------------------------------------
+
+    fn call_timeout(&mut self, now: Instant, h: CallHandle) {
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        // The UAS 2xx retransmission.
+        let mut ack_timeout = false;
+        if let Some(r) = call.retransmit.as_mut() {
+            r.handle_timeout(now);
+            while let Some(t) = r.poll_transmit() {
+                self.layer.send_stateless(t.destination, t.message);
+            }
+            while let Some(e) = r.poll_event() {
+                if e == Retransmit2xxEvent::AckTimeout {
+                    ack_timeout = true;
+                }
+            }
+        }
+        // The reliable provisional retransmission (RFC 3262 §3).
+        let mut resend = None;
+        let mut prack_timeout = false;
+        if let Some(rel) = call.reliable.as_mut() {
+            if now >= rel.deadline {
+                prack_timeout = true;
+            } else if now >= rel.next {
+                resend = Some(rel.response.clone());
+                rel.interval = rel.interval.saturating_mul(2);
+                rel.next = now + rel.interval;
+            }
+        }
+        let glare = call.glare_retry.as_ref().is_some_and(|(t, _)| *t <= now);
+        let cancel_expired = call.cancel_deadline.is_some_and(|t| t <= now);
+        let invite_expired = call.invite_deadline.is_some_and(|t| t <= now);
+        let invite_tx = call.invite_tx;
+        let state = call.state;
+        if let (Some(r), Some(id)) = (resend, invite_tx) {
+            self.respond(now, id, r);
+        }
+        if prack_timeout {
+            if let Some(c) = self.calls.get_mut(&h) {
+                c.reliable = None;
+                c.deferred_answer = None;
+            }
+            // [RFC 3262 §3] "If a reliable provisional response is retransmitted
+            // for 64*T1 seconds without reception of a corresponding PRACK, the
+            // UAS SHOULD reject the original request with a 5xx response."
+            let _ = self.reject(now, h, 504);
+        }
+        if ack_timeout {
+            // [RFC 3261 §14.2] "If a UAS generates a 2xx response and never
+            // receives an ACK, it SHOULD generate a BYE to terminate the
+            // dialog."
+            if let Some(c) = self.calls.get_mut(&h) {
+                c.retransmit = None;
+            }
+            if state == CallState::Accepted {
+                if let Some(c) = self.calls.get_mut(&h) {
+                    c.state = CallState::Confirmed;
+                }
+                self.send_bye(now, h, TxKind::Bye);
+                self.end(h, EndReason::Timeout);
+            }
+        }
+        if glare {
+            let body = self
+                .calls
+                .get_mut(&h)
+                .and_then(|c| c.glare_retry.take())
+                .map(|(_, b)| b);
+            if let Some(body) = body {
+                // [RFC 3261 §14.1] "When the timer fires, the UAC SHOULD attempt
+                // the re-INVITE once more, if it still desires for that session
+                // modification to take place."
+                if self.reinvite(now, h, body.clone()).is_err() {
+                    // Another INVITE is in progress: try again later.
+                    if let Some(c) = self.calls.get_mut(&h) {
+                        if c.state == CallState::Confirmed {
+                            c.glare_retry = Some((now + self.config.layer.timers.t1, body));
+                        }
+                    }
+                }
+            }
+        }
+        if cancel_expired {
+            // [RFC 3261 §9.1] "If there is no final response for the original
+            // request in 64*T1 seconds (T1 is defined in Section 17.1.1.1), the
+            // client SHOULD then consider the original transaction cancelled and
+            // SHOULD destroy the client transaction handling the original
+            // request."
+            if let Some(c) = self.calls.get_mut(&h) {
+                c.cancel_deadline = None;
+            }
+            if let Some(id) = invite_tx {
+                self.layer.abandon(id);
+            }
+            if matches!(state, CallState::Calling | CallState::Early) {
+                self.end(h, EndReason::Cancelled);
+            }
+        }
+        if invite_expired {
+            if let Some(c) = self.calls.get_mut(&h) {
+                c.invite_deadline = None;
+            }
+            if matches!(state, CallState::Calling | CallState::Early) {
+                let _ = self.cancel(now, h);
+            }
+        }
+    }
+}
+
+/// The destination of a URI: its address when the host is an IP address,
+/// else a host name for the runtime to resolve (RFC 3263).
+fn uri_destination(uri: &Uri<'_>, default: TransportKind) -> Result<Destination, UaError> {
+    let Some(sip) = uri.as_sip() else {
+        return Err(UaError::Message(
+            crate::Error::new(crate::ErrorKind::Invalid(
+                "only sip: and sips: targets can be reached",
+            ))
+            .rfc("RFC 3261 §8.1.2"),
+        ));
+    };
+    let transport = match sip.params.get("transport").flatten() {
+        Some(t) => TransportKind::from_token(t).unwrap_or(default),
+        None if sip.secure => TransportKind::Tls,
+        None => default,
+    };
+    let port = sip.port.unwrap_or_else(|| transport.default_port());
+    Ok(match sip.host {
+        crate::uri::Host::Ipv4(ip) => Destination::Addr {
+            transport,
+            addr: (ip, port).into(),
+        },
+        crate::uri::Host::Ipv6(ip) => Destination::Addr {
+            transport,
+            addr: (ip, port).into(),
+        },
+        crate::uri::Host::Domain(d) => Destination::Host {
+            transport,
+            host: d.to_owned(),
+            port,
+        },
+    })
+}
+
+/// `("UDP", "host:port")` from `SIP/2.0/UDP host:port`.
+fn split_via(via: &str) -> (&str, &str) {
+    let mut parts = via.split_whitespace();
+    let proto = parts.next().unwrap_or("SIP/2.0/UDP");
+    let sent_by = parts.next().unwrap_or("localhost");
+    (proto.rsplit('/').next().unwrap_or("UDP"), sent_by)
+}
+
+fn has_token(msg: &Message<'_>, name: HeaderName, token: &str) -> bool {
+    msg.tokens(name)
+        .filter_map(Result::ok)
+        .any(|t| t.eq_ignore_ascii_case(token))
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control() && *c != '"' && *c != '\\')
+        .take(200)
+        .collect()
+}
+
+/// The reason phrase this agent uses for `code` (RFC 3261 §21).
+pub fn reason_phrase(code: u16) -> &'static str {
+    match code {
+        100 => "Trying",
+        180 => "Ringing",
+        181 => "Call Is Being Forwarded",
+        182 => "Queued",
+        183 => "Session Progress",
+        200 => "OK",
+        202 => "Accepted",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        415 => "Unsupported Media Type",
+        420 => "Bad Extension",
+        480 => "Temporarily Unavailable",
+        481 => "Call/Transaction Does Not Exist",
+        482 => "Loop Detected",
+        486 => "Busy Here",
+        487 => "Request Terminated",
+        488 => "Not Acceptable Here",
+        491 => "Request Pending",
+        500 => "Server Internal Error",
+        501 => "Not Implemented",
+        503 => "Service Unavailable",
+        504 => "Server Time-out",
+        600 => "Busy Everywhere",
+        603 => "Decline",
+        _ => "Unknown",
+    }
+}
