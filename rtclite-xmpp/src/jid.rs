@@ -39,6 +39,16 @@ pub struct Jid {
 impl Jid {
     /// Parses a JID.
     pub fn new(s: &str) -> Result<Self, JidError> {
+        let (at, slash) = Self::split(s)?;
+        Ok(Self {
+            s: s.to_owned(),
+            at,
+            slash,
+        })
+    }
+
+    /// The positions of the '@' and '/' separators, after checking the parts.
+    fn split(s: &str) -> Result<(Option<usize>, Option<usize>), JidError> {
         // The first '/' starts the resource (which may contain '@' and '/').
         let slash = s.find('/');
         let before = &s[..slash.unwrap_or(s.len())];
@@ -61,11 +71,7 @@ impl Jid {
         {
             return Err(JidError::TooLong);
         }
-        Ok(Self {
-            s: s.to_owned(),
-            at,
-            slash,
-        })
+        Ok((at, slash))
     }
 
     /// The localpart, if any.
@@ -105,6 +111,15 @@ impl Jid {
     /// The JID as a string.
     pub fn as_str(&self) -> &str {
         &self.s
+    }
+}
+
+impl TryFrom<String> for Jid {
+    type Error = JidError;
+    /// Parses a JID, keeping `s` as its storage (no copy).
+    fn try_from(s: String) -> Result<Self, JidError> {
+        let (at, slash) = Self::split(&s)?;
+        Ok(Self { s, at, slash })
     }
 }
 

@@ -37,9 +37,10 @@ pub enum StanzaParseError {
     MissingError,
 }
 
-fn jid_attr(el: &Element, name: &'static str) -> Result<Option<Jid>, StanzaParseError> {
-    el.attr(name)
-        .map(|s| Jid::new(s).map_err(|_| StanzaParseError::BadJid(name)))
+/// Moves attribute `name` out of `el` as a JID (no copy of the string).
+fn jid_attr(el: &mut Element, name: &'static str) -> Result<Option<Jid>, StanzaParseError> {
+    el.remove_attr(name)
+        .map(|s| Jid::try_from(s).map_err(|_| StanzaParseError::BadJid(name)))
         .transpose()
 }
 
@@ -177,14 +178,11 @@ impl Iq {
         el
     }
 
-    fn from_el(el: Element) -> Result<Self, StanzaParseError> {
-        let from = jid_attr(&el, "from")?;
-        let to = jid_attr(&el, "to")?;
+    fn from_el(mut el: Element) -> Result<Self, StanzaParseError> {
+        let from = jid_attr(&mut el, "from")?;
+        let to = jid_attr(&mut el, "to")?;
         // [RFC 6120 §8.2.3] "The 'id' attribute is REQUIRED for IQ stanzas."
-        let id = el
-            .attr("id")
-            .ok_or(StanzaParseError::IqWithoutId)?
-            .to_owned();
+        let id = el.remove_attr("id").ok_or(StanzaParseError::IqWithoutId)?;
         // [RFC 6120 §8.2.3] "The 'type' attribute is REQUIRED for IQ stanzas."
         let iq_type = match el.attr("type") {
             Some("get") => IqType::Get,
@@ -193,7 +191,7 @@ impl Iq {
             Some("error") => IqType::Error,
             _ => return Err(StanzaParseError::BadType("iq")),
         };
-        let ns = el.ns().to_owned();
+        let ns = std::sync::Arc::clone(el.ns_shared());
         let mut payload = None;
         let mut error = None;
         let mut count = 0;
@@ -326,8 +324,8 @@ impl Message {
         el
     }
 
-    fn from_el(el: Element) -> Result<Self, StanzaParseError> {
-        let ns = el.ns().to_owned();
+    fn from_el(mut el: Element) -> Result<Self, StanzaParseError> {
+        let ns = std::sync::Arc::clone(el.ns_shared());
         let message_type = match el.attr("type") {
             Some("chat") => MessageType::Chat,
             Some("error") => MessageType::Error,
@@ -337,9 +335,9 @@ impl Message {
             _ => MessageType::Normal,
         };
         let mut m = Self {
-            from: jid_attr(&el, "from")?,
-            to: jid_attr(&el, "to")?,
-            id: el.attr("id").map(str::to_owned),
+            from: jid_attr(&mut el, "from")?,
+            to: jid_attr(&mut el, "to")?,
+            id: el.remove_attr("id"),
             message_type,
             body: None,
             subject: None,
@@ -347,12 +345,12 @@ impl Message {
             error: None,
             extensions: Vec::new(),
         };
-        for c in child_elements(el) {
-            match (c.name(), c.ns() == ns) {
-                ("body", true) if m.body.is_none() => m.body = Some(c.text()),
-                ("subject", true) if m.subject.is_none() => m.subject = Some(c.text()),
+        for mut c in child_elements(el) {
+            match (c.name(), c.ns() == &*ns) {
+                ("body", true) if m.body.is_none() => m.body = Some(c.take_text()),
+                ("subject", true) if m.subject.is_none() => m.subject = Some(c.take_text()),
                 ("thread", true) if m.thread.is_none() => {
-                    m.thread = Some((c.text(), c.attr("parent").map(str::to_owned)))
+                    m.thread = Some((c.take_text(), c.remove_attr("parent")))
                 }
                 ("error", true) if message_type == MessageType::Error => {
                     m.error = Some(StanzaError::from_element(&c))
@@ -492,8 +490,8 @@ impl Presence {
         el
     }
 
-    fn from_el(el: Element) -> Result<Self, StanzaParseError> {
-        let ns = el.ns().to_owned();
+    fn from_el(mut el: Element) -> Result<Self, StanzaParseError> {
+        let ns = std::sync::Arc::clone(el.ns_shared());
         let presence_type = match el.attr("type") {
             None => PresenceType::Available,
             Some("unavailable") => PresenceType::Unavailable,
@@ -505,13 +503,13 @@ impl Presence {
             Some("error") => PresenceType::Error,
             Some(_) => return Err(StanzaParseError::BadType("presence")),
         };
-        let mut p = Self::new(presence_type, jid_attr(&el, "to")?);
-        p.from = jid_attr(&el, "from")?;
-        p.id = el.attr("id").map(str::to_owned);
-        for c in child_elements(el) {
-            match (c.name(), c.ns() == ns) {
+        let mut p = Self::new(presence_type, jid_attr(&mut el, "to")?);
+        p.from = jid_attr(&mut el, "from")?;
+        p.id = el.remove_attr("id");
+        for mut c in child_elements(el) {
+            match (c.name(), c.ns() == &*ns) {
                 ("show", true) => {
-                    p.show = match c.text().trim() {
+                    p.show = match c.text_trimmed() {
                         "away" => Some(Show::Away),
                         "chat" => Some(Show::Chat),
                         "dnd" => Some(Show::Dnd),
@@ -519,9 +517,9 @@ impl Presence {
                         _ => None,
                     }
                 }
-                ("status", true) if p.status.is_none() => p.status = Some(c.text()),
+                ("status", true) if p.status.is_none() => p.status = Some(c.take_text()),
                 // [RFC 6121 §4.7.2.3] "The value MUST be an integer between -128 and +127."
-                ("priority", true) => p.priority = c.text().trim().parse().unwrap_or(0),
+                ("priority", true) => p.priority = c.text_trimmed().parse().unwrap_or(0),
                 ("error", true) if presence_type == PresenceType::Error => {
                     p.error = Some(StanzaError::from_element(&c))
                 }

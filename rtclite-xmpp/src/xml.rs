@@ -149,7 +149,8 @@ pub struct Attribute {
 /// stay meaningful when written back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Element {
-    name: String,
+    /// Well-known names point at a static string; others are owned.
+    name: Cow<'static, str>,
     /// Shared: every element of a namespace points at one string.
     ns: Arc<str>,
     attrs: Vec<Attribute>,
@@ -160,8 +161,8 @@ impl Element {
     /// A new empty element `name` in namespace `ns`.
     pub fn new(name: impl Into<String>, ns: impl Into<String>) -> Self {
         Self {
-            name: name.into(),
-            ns: Arc::from(ns.into()),
+            name: Cow::Owned(name.into()),
+            ns: intern_ns_owned(ns.into()),
             attrs: Vec::new(),
             children: Vec::new(),
         }
@@ -201,6 +202,11 @@ impl Element {
     /// True when the element is `name` in namespace `ns`.
     pub fn is(&self, name: &str, ns: &str) -> bool {
         self.name == name && &*self.ns == ns
+    }
+
+    /// The namespace as the shared string the parser interned.
+    pub(crate) fn ns_shared(&self) -> &Arc<str> {
+        &self.ns
     }
 
     /// The value of attribute `name`, if present.
@@ -281,6 +287,40 @@ impl Element {
         }
     }
 
+    /// Moves the character data directly inside this element out of it (the
+    /// same string [`Element::text`] returns, without copying when the
+    /// element holds a single piece of text); child elements stay.
+    pub fn take_text(&mut self) -> String {
+        let texts = self
+            .children
+            .iter()
+            .filter(|n| matches!(n, Node::Text(_)))
+            .count();
+        if texts <= 1 {
+            let mut out = String::new();
+            self.children.retain_mut(|n| match n {
+                Node::Text(t) => {
+                    out = std::mem::take(t);
+                    false
+                }
+                Node::Element(_) => true,
+            });
+            return out;
+        }
+        let s = self.text();
+        self.children.retain(|n| matches!(n, Node::Element(_)));
+        s
+    }
+
+    /// The character data of an element that holds a single piece of text,
+    /// trimmed of white space, without copying (empty otherwise).
+    pub(crate) fn text_trimmed(&self) -> &str {
+        match self.children.as_slice() {
+            [Node::Text(t)] => t.trim(),
+            _ => "",
+        }
+    }
+
     /// The concatenated character data directly inside this element.
     pub fn text(&self) -> String {
         let mut s = String::new();
@@ -308,7 +348,29 @@ impl Element {
                 offset: 0,
             });
         }
+        // The builder's two stacks are reused from one call to the next on
+        // the same thread (bounded: a large one is dropped, not kept).
+        thread_local! {
+            static SCRATCH: std::cell::Cell<Option<Scratch>> = const { std::cell::Cell::new(None) };
+        }
         let mut b = TreeBuilder::new(limits);
+        if let Some((stack, decls)) = SCRATCH.with(std::cell::Cell::take) {
+            b.stack = stack;
+            b.ns.decls = decls;
+        }
+        let result = Self::parse_in(input, &mut b);
+        b.reset();
+        if b.stack.capacity() <= 64 && b.ns.decls.capacity() <= 64 {
+            let scratch = (
+                std::mem::take(&mut b.stack),
+                std::mem::take(&mut b.ns.decls),
+            );
+            SCRATCH.with(|c| c.set(Some(scratch)));
+        }
+        result
+    }
+
+    fn parse_in(input: &[u8], b: &mut TreeBuilder) -> Result<Element, XmlError> {
         let mut pos = 0;
         let mut done: Option<Element> = None;
         let mut seen_markup = false;
@@ -748,17 +810,11 @@ const fn is_ws(c: u8) -> bool {
 }
 
 fn find(hay: &[u8], from: usize, needle: u8) -> Option<usize> {
-    hay.get(from..)?
-        .iter()
-        .position(|&c| c == needle)
-        .map(|i| i + from)
+    memchr::memchr(needle, hay.get(from..)?).map(|i| i + from)
 }
 
 fn find_seq(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    let h = hay.get(from..)?;
-    h.windows(needle.len())
-        .position(|w| w == needle)
-        .map(|i| i + from)
+    memchr::memmem::find(hay.get(from..)?, needle).map(|i| i + from)
 }
 
 /// The next complete token at `pos`, or `None` when more input is needed.
@@ -834,6 +890,10 @@ fn next_token(buf: &[u8], pos: usize) -> Result<Option<(Token<'_>, usize)>, XmlE
             let mut quote = 0u8;
             let mut i = pos + 1;
             while let Some(&c) = buf.get(i) {
+                i += 1;
+                if TAG_CLASS[usize::from(c)] == 0 {
+                    continue;
+                }
                 if quote != 0 {
                     if c == quote {
                         quote = 0;
@@ -845,16 +905,28 @@ fn next_token(buf: &[u8], pos: usize) -> Result<Option<(Token<'_>, usize)>, XmlE
                 } else if c == b'<' {
                     return Err(XmlErrorKind::NotWellFormed("'<' inside a start tag"));
                 } else if c == b'>' {
-                    let empty = i > pos + 1 && buf[i - 1] == b'/';
-                    let raw = &buf[pos + 1..if empty { i - 1 } else { i }];
-                    return Ok(Some((Token::Start { raw, empty }, i + 1)));
+                    let at = i - 1;
+                    let empty = at > pos + 1 && buf.get(at - 1) == Some(&b'/');
+                    let raw = buf
+                        .get(pos + 1..if empty { at - 1 } else { at })
+                        .unwrap_or_default();
+                    return Ok(Some((Token::Start { raw, empty }, at + 1)));
                 }
-                i += 1;
             }
             Ok(None)
         }
     }
 }
+
+/// Bytes that matter while looking for the end of a start tag.
+const TAG_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b'<' as usize] = 1;
+    t[b'>' as usize] = 1;
+    t[b'\'' as usize] = 1;
+    t[b'"' as usize] = 1;
+    t
+};
 
 fn check_decl(d: &[u8]) -> Result<(), XmlErrorKind> {
     let s = std::str::from_utf8(d).map_err(|_| XmlErrorKind::InvalidUtf8)?;
@@ -870,13 +942,32 @@ fn check_decl(d: &[u8]) -> Result<(), XmlErrorKind> {
 }
 
 fn split_qname(name: &str) -> (&str, &str) {
-    match name.split_once(':') {
-        Some((p, l)) => (p, l),
+    match memchr::memchr(b':', name.as_bytes()) {
+        Some(i) => (
+            name.get(..i).unwrap_or_default(),
+            name.get(i + 1..).unwrap_or_default(),
+        ),
         None => ("", name),
     }
 }
 
 fn is_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.is_ascii() {
+        // The common case: ASCII names need no character decoding.
+        let Some(&first) = b.first() else {
+            return false;
+        };
+        let mut colons = 0;
+        for &c in b {
+            match NAME_CLASS[usize::from(c)] {
+                0 => return false,
+                3 => colons += 1,
+                _ => {}
+            }
+        }
+        return NAME_CLASS[usize::from(first)] == 1 && colons <= 1 && b.last() != Some(&b':');
+    }
     let mut it = s.chars();
     let Some(c) = it.next() else { return false };
     let ok_start = |c: char| c.is_alphabetic() || c == '_' || c == ':' || (c as u32) > 0x7f;
@@ -888,19 +979,85 @@ fn is_name(s: &str) -> bool {
         && s.matches(':').count() <= 1
 }
 
+/// ASCII name characters: 1 = may start a name (letters, `_`), 2 = may
+/// follow (digits, `-`, `.`), 3 = `:` (the prefix separator), 0 = not allowed.
+const NAME_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 128 {
+        let b = c as u8;
+        t[c] = if b.is_ascii_alphabetic() || b == b'_' {
+            1
+        } else if b.is_ascii_digit() || b == b'-' || b == b'.' {
+            2
+        } else if b == b':' {
+            3
+        } else {
+            0
+        };
+        c += 1;
+    }
+    t
+};
+
+/// Byte classes for the one-pass scan of character data: 1 = a control
+/// character that is not white space, 2 = `&`, 3 = 0xEF (the lead byte of
+/// U+FFFE and U+FFFF), 4 = `<` (possible only in an attribute value, where
+/// it is not allowed), 0 = nothing to do.
+const TEXT_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        if !is_ws(i as u8) {
+            t[i] = 1;
+        }
+        i += 1;
+    }
+    t[b'&' as usize] = 2;
+    t[0xEF] = 3;
+    t[b'<' as usize] = 4;
+    t
+};
+
 /// Replaces the predefined entities and character references in `raw`.
 fn unescape(raw: &[u8]) -> Result<Cow<'_, str>, XmlErrorKind> {
-    let s = std::str::from_utf8(raw).map_err(|_| XmlErrorKind::InvalidUtf8)?;
-    check_chars(s)?;
-    if !s.contains('&') {
+    unescape_str(std::str::from_utf8(raw).map_err(|_| XmlErrorKind::InvalidUtf8)?)
+}
+
+/// [`unescape`] of text already known to be UTF-8.
+fn unescape_str(s: &str) -> Result<Cow<'_, str>, XmlErrorKind> {
+    let raw = s.as_bytes();
+    // A branch-free pass (it vectorizes) clears the common case: no control
+    // character, no '&' or '<', no byte that could start U+FFFE or U+FFFF.
+    let attention = raw.iter().fold(false, |acc, &b| {
+        acc | (b < 0x20) | (b == b'&') | (b == b'<') | (b >= 0xEF)
+    });
+    if !attention {
+        return Ok(Cow::Borrowed(s));
+    }
+    let mut amp = false;
+    for (i, &b) in raw.iter().enumerate() {
+        match TEXT_CLASS[usize::from(b)] {
+            0 => {}
+            1 => return Err(control_char()),
+            2 => amp = true,
+            3 => {
+                if raw.get(i + 1) == Some(&0xBF) && matches!(raw.get(i + 2), Some(0xBE | 0xBF)) {
+                    return Err(control_char());
+                }
+            }
+            _ => return Err(XmlErrorKind::NotWellFormed("'<' in an attribute value")),
+        }
+    }
+    if !amp {
         return Ok(Cow::Borrowed(s));
     }
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
-    while let Some(i) = rest.find('&') {
+    while let Some(i) = memchr::memchr(b'&', rest.as_bytes()) {
         out.push_str(&rest[..i]);
         let after = &rest[i + 1..];
-        let Some(semi) = after.find(';') else {
+        let Some(semi) = memchr::memchr(b';', after.as_bytes()) else {
             return Err(XmlErrorKind::NotWellFormed("'&' without a terminating ';'"));
         };
         let ent = &after[..semi];
@@ -936,17 +1093,174 @@ fn unescape(raw: &[u8]) -> Result<Cow<'_, str>, XmlErrorKind> {
     Ok(Cow::Owned(out))
 }
 
+fn control_char() -> XmlErrorKind {
+    XmlErrorKind::NotWellFormed("control character in character data")
+}
+
 fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 fn check_chars(s: &str) -> Result<(), XmlErrorKind> {
-    if s.bytes().any(|b| b < 0x20 && !is_ws(b)) || s.contains(['\u{FFFE}', '\u{FFFF}']) {
-        return Err(XmlErrorKind::NotWellFormed(
-            "control character in character data",
-        ));
+    let raw = s.as_bytes();
+    for (i, &b) in raw.iter().enumerate() {
+        match TEXT_CLASS[usize::from(b)] {
+            1 => return Err(control_char()),
+            3 if raw.get(i + 1) == Some(&0xBF) && matches!(raw.get(i + 2), Some(0xBE | 0xBF)) => {
+                return Err(control_char());
+            }
+            _ => {}
+        }
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Interning: the namespaces and element names XMPP uses all the time are
+// shared (namespaces) or static (names), so parsing them allocates nothing.
+
+/// Namespaces shared by every parsed element that uses them.
+const WELL_KNOWN_NS: &[&str] = &[
+    "",
+    NS_XML,
+    NS_STREAM,
+    "jabber:client",
+    "jabber:server",
+    "jabber:component:accept",
+    "jabber:iq:roster",
+    "urn:ietf:params:xml:ns:xmpp-sasl",
+    "urn:ietf:params:xml:ns:xmpp-tls",
+    "urn:ietf:params:xml:ns:xmpp-bind",
+    "urn:ietf:params:xml:ns:xmpp-session",
+    "urn:ietf:params:xml:ns:xmpp-stanzas",
+    "urn:ietf:params:xml:ns:xmpp-streams",
+    "http://jabber.org/protocol/disco#info",
+    "http://jabber.org/protocol/disco#items",
+    "http://jabber.org/protocol/caps",
+    "http://jabber.org/protocol/chatstates",
+    "urn:xmpp:ping",
+    "urn:xmpp:sm:3",
+    "urn:xmpp:delay",
+    "urn:xmpp:receipts",
+    "urn:xmpp:carbons:2",
+    "urn:xmpp:jingle:1",
+    "urn:xmpp:jingle:errors:1",
+    "urn:xmpp:jingle:apps:rtp:1",
+    "urn:xmpp:jingle:apps:rtp:info:1",
+    "urn:xmpp:jingle:apps:rtp:rtcp-fb:0",
+    "urn:xmpp:jingle:apps:rtp:rtp-hdrext:0",
+    "urn:xmpp:jingle:apps:rtp:ssma:0",
+    "urn:xmpp:jingle:apps:grouping:0",
+    "urn:xmpp:jingle:apps:dtls:0",
+    "urn:xmpp:jingle:transports:ice-udp:1",
+    "urn:xmpp:jingle:transports:raw-udp:1",
+];
+
+fn ns_table() -> &'static [Arc<str>] {
+    static TABLE: std::sync::OnceLock<Vec<Arc<str>>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| WELL_KNOWN_NS.iter().map(|s| Arc::from(*s)).collect())
+}
+
+/// The shared string for namespace `ns` (allocates only for a namespace
+/// that is not well known).
+fn intern_ns(ns: &str) -> Arc<str> {
+    match ns_table()
+        .iter()
+        .find(|n| n.len() == ns.len() && &***n == ns)
+    {
+        Some(n) => Arc::clone(n),
+        None => Arc::from(ns),
+    }
+}
+
+fn intern_ns_owned(ns: String) -> Arc<str> {
+    match ns_table()
+        .iter()
+        .find(|n| n.len() == ns.len() && ***n == *ns)
+    {
+        Some(n) => Arc::clone(n),
+        None => Arc::from(ns),
+    }
+}
+
+/// Element names that are used without allocating.
+const WELL_KNOWN_NAMES: &[&str] = &[
+    "message",
+    "presence",
+    "iq",
+    "body",
+    "subject",
+    "thread",
+    "show",
+    "status",
+    "priority",
+    "error",
+    "text",
+    "query",
+    "item",
+    "group",
+    "c",
+    "x",
+    "delay",
+    "ping",
+    "bind",
+    "jid",
+    "resource",
+    "identity",
+    "feature",
+    "features",
+    "stream",
+    "mechanisms",
+    "mechanism",
+    "auth",
+    "challenge",
+    "response",
+    "success",
+    "failure",
+    "starttls",
+    "proceed",
+    "enable",
+    "enabled",
+    "resume",
+    "resumed",
+    "r",
+    "a",
+    "jingle",
+    "content",
+    "description",
+    "payload-type",
+    "parameter",
+    "rtcp-fb",
+    "rtcp-mux",
+    "rtp-hdrext",
+    "source",
+    "encryption",
+    "crypto",
+    "bandwidth",
+    "transport",
+    "candidate",
+    "remote-candidate",
+    "fingerprint",
+    "reason",
+    "active",
+    "hold",
+    "unhold",
+    "mute",
+    "unmute",
+    "ringing",
+    "received",
+    "request",
+    "composing",
+];
+
+fn intern_name(name: &str) -> Cow<'static, str> {
+    match WELL_KNOWN_NAMES
+        .iter()
+        .find(|n| n.len() == name.len() && **n == name)
+    {
+        Some(n) => Cow::Borrowed(n),
+        None => Cow::Owned(name.to_owned()),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -964,8 +1278,8 @@ impl Default for NsScope {
     fn default() -> Self {
         Self {
             decls: Vec::new(),
-            none: Arc::from(""),
-            xml: Arc::from(NS_XML),
+            none: intern_ns(""),
+            xml: intern_ns(NS_XML),
         }
     }
 }
@@ -992,6 +1306,9 @@ impl NsScope {
         }
     }
 }
+
+/// The reusable stacks of a [`TreeBuilder`].
+type Scratch = (Vec<Open>, Vec<(String, Arc<str>)>);
 
 #[derive(Debug)]
 struct Open {
@@ -1031,44 +1348,69 @@ impl TreeBuilder {
 
     /// Splits a raw start tag into its name and attributes, declaring namespaces.
     fn parse_start(&mut self, raw: &[u8]) -> Result<(Option<String>, Element), XmlErrorKind> {
-        let s = std::str::from_utf8(raw).map_err(|_| XmlErrorKind::InvalidUtf8)?;
-        let name_end = s.find(|c: char| c.is_ascii_whitespace()).unwrap_or(s.len());
-        let qname = &s[..name_end];
+        // One validation for the whole tag; every delimiter below is ASCII,
+        // so every slice taken at one is on a character boundary.
+        let tag = std::str::from_utf8(raw).map_err(|_| XmlErrorKind::InvalidUtf8)?;
+        let name_end = raw.iter().position(|c| is_ws(*c)).unwrap_or(raw.len());
+        let qname = tag.get(..name_end).unwrap_or_default();
         if !is_name(qname) {
             return Err(XmlErrorKind::NotWellFormed("invalid element name"));
         }
-        let mut rest = &s[name_end..];
-        let mut attrs: Vec<Attribute> = Vec::new();
-        let mut default_ns: Option<String> = None;
+        let rest_str = tag.get(name_end..).unwrap_or_default();
+        let rest = rest_str.as_bytes();
+        // Every attribute has one '=' outside its value: an upper bound that
+        // sizes the list once.
+        let mut attrs: Vec<Attribute> =
+            Vec::with_capacity(rest.iter().filter(|c| **c == b'=').count());
+        let mut default_ns: Option<Arc<str>> = None;
         let mut n_attrs = 0usize;
+        let mut i = 0;
+        let skip_ws = |mut i: usize| {
+            while rest.get(i).is_some_and(|c| is_ws(*c)) {
+                i += 1;
+            }
+            i
+        };
         loop {
-            let trimmed = rest.trim_start_matches([' ', '\t', '\r', '\n']);
-            if trimmed.is_empty() {
+            let name_start = skip_ws(i);
+            if name_start >= rest.len() {
                 break;
             }
-            if trimmed.len() == rest.len() {
+            if name_start == i {
                 return Err(XmlErrorKind::NotWellFormed(
                     "attributes must be separated by white space",
                 ));
             }
-            let Some(eq) = trimmed.find('=') else {
+            let mut j = name_start;
+            while let Some(&c) = rest.get(j) {
+                if c == b'=' || is_ws(c) {
+                    break;
+                }
+                j += 1;
+            }
+            let aname = rest_str.get(name_start..j).unwrap_or_default();
+            let eq = skip_ws(j);
+            if rest.get(eq) != Some(&b'=') {
                 return Err(XmlErrorKind::NotWellFormed("attribute without '='"));
-            };
-            let aname = trimmed[..eq].trim_end_matches([' ', '\t', '\r', '\n']);
+            }
             if !is_name(aname) {
                 return Err(XmlErrorKind::NotWellFormed("invalid attribute name"));
             }
-            let after = trimmed[eq + 1..].trim_start_matches([' ', '\t', '\r', '\n']);
-            let Some(q) = after.chars().next().filter(|c| *c == '\'' || *c == '"') else {
+            let open = skip_ws(eq + 1);
+            let Some(&q) = rest.get(open).filter(|c| **c == b'\'' || **c == b'"') else {
                 return Err(XmlErrorKind::NotWellFormed("attribute value not quoted"));
             };
-            let Some(close) = after[1..].find(q) else {
+            let Some(close) = rest
+                .get(open + 1..)
+                .and_then(|v| v.iter().position(|c| *c == q))
+                .map(|k| open + 1 + k)
+            else {
                 return Err(XmlErrorKind::NotWellFormed(
                     "attribute value not terminated",
                 ));
             };
-            let value = unescape(&after.as_bytes()[1..1 + close])?;
-            rest = &after[1 + close + 1..];
+            let value = unescape_str(rest_str.get(open + 1..close).unwrap_or_default())?;
+            i = close + 1;
             n_attrs += 1;
             if n_attrs > self.limits.max_attributes {
                 return Err(XmlErrorKind::TooManyAttributes(self.limits.max_attributes));
@@ -1077,7 +1419,7 @@ impl TreeBuilder {
                 if default_ns.is_some() {
                     return Err(XmlErrorKind::DuplicateAttribute("xmlns".into()));
                 }
-                default_ns = Some(value.into_owned());
+                default_ns = Some(intern_ns(&value));
                 continue;
             }
             if attrs.iter().any(|a| a.name == aname) {
@@ -1091,8 +1433,8 @@ impl TreeBuilder {
             });
         }
         // Declarations take effect on the element itself.
-        if let Some(ns) = &default_ns {
-            self.ns.decls.push((String::new(), Arc::from(ns.as_str())));
+        if let Some(ns) = default_ns {
+            self.ns.decls.push((String::new(), ns));
         }
         for a in &attrs {
             if let Some(p) = a.name.strip_prefix("xmlns:") {
@@ -1101,9 +1443,7 @@ impl TreeBuilder {
                         "a prefix cannot be undeclared in XML 1.0",
                     ));
                 }
-                self.ns
-                    .decls
-                    .push((p.to_owned(), Arc::from(a.value.as_str())));
+                self.ns.decls.push((p.to_owned(), intern_ns(&a.value)));
             }
         }
         for a in &attrs {
@@ -1115,7 +1455,7 @@ impl TreeBuilder {
         let (prefix, local) = split_qname(qname);
         let ns = Arc::clone(self.ns.resolve(prefix)?);
         let el = Element {
-            name: local.to_owned(),
+            name: intern_name(local),
             ns,
             attrs,
             children: Vec::new(),
@@ -1313,6 +1653,42 @@ mod tests {
         let s = e.to_string();
         assert!(!s.contains("]]>"));
         assert_eq!(Element::parse(s.as_bytes()).unwrap(), e);
+    }
+
+    #[test]
+    fn take_text_moves_the_character_data() {
+        let mut e = Element::parse(b"<body xmlns='jabber:client'>a &amp; b</body>").unwrap();
+        assert_eq!(e.take_text(), "a & b");
+        assert!(e.nodes().is_empty());
+        let mut mixed = Element::parse(b"<x>a<y/>b</x>").unwrap();
+        assert_eq!(mixed.take_text(), "ab");
+        assert_eq!(mixed.nodes().len(), 1);
+    }
+
+    #[test]
+    fn interned_and_other_names_compare_equal() {
+        let parsed =
+            Element::parse(b"<message xmlns='jabber:client'><custom-name/></message>").unwrap();
+        let built = Element::new("message", "jabber:client")
+            .with_child(Element::new("custom-name", "jabber:client"));
+        assert_eq!(parsed, built);
+    }
+
+    #[test]
+    fn lt_in_attribute_value_is_rejected() {
+        for bad in [&b"<a x='<'/>"[..], b"<a x='1' y=\"a<b\">"] {
+            let e = Element::parse(bad).unwrap_err();
+            assert!(matches!(e.kind, XmlErrorKind::NotWellFormed(_)), "{e}");
+        }
+        assert_eq!(
+            Element::parse(b"<a x='a&#x1;'/>").unwrap_err().kind,
+            XmlErrorKind::NotWellFormed("character reference to a non-XML character")
+        );
+        assert!(Element::parse(b"<a x='\xef\xbf\xbe'/>").is_err());
+        assert_eq!(
+            Element::parse(b"<a x='\xc3\xa9 &gt;'/>").unwrap().attr("x"),
+            Some("\u{e9} >")
+        );
     }
 
     #[test]
