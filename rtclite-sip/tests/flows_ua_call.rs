@@ -42,7 +42,7 @@ fn call_answered_then_bye_from_caller() {
     let (mut w, alice, bob) = pair();
     let call = w
         .with(alice, |ua, now| {
-            ua.call(now, "sip:bob@192.0.2.201", Some(Body::sdp(OFFER)))
+            ua.call(now, "sip:bob@192.0.2.201", Body::sdp(OFFER))
         })
         .unwrap();
     let theirs = incoming(&w, bob);

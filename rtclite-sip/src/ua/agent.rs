@@ -12,6 +12,7 @@ use crate::builder::{
 };
 use crate::dialog::{Dialog, DialogError, DialogId};
 use crate::digest::{DigestClient, Selection, select_challenge};
+use crate::headers::NameAddr;
 use crate::message::{Message, Method};
 use crate::owned::OwnedMessage;
 use crate::transaction::{Event, Input, TransactionId, TransactionLayer, Transmit};
@@ -551,16 +552,26 @@ impl<R: RngCore> UserAgent<R> {
         routes: &[String],
         body: Option<&Body>,
     ) -> Result<OwnedMessage, UaError> {
-        let uri = Uri::parse(target)?;
-        let to = to.map_or_else(|| format!("<{target}>"), str::to_owned);
+        // A target written as a name-addr (`Bob <sip:bob@biloxi.example.com>`)
+        // gives the To value; its URI is the Request-URI.
+        let (uri, to) = match NameAddr::parse(target) {
+            Ok(a) if target.contains('<') => (
+                a.uri().to_string(),
+                to.map_or_else(|| target.trim().to_owned(), str::to_owned),
+            ),
+            _ => (
+                Uri::parse(target)?.to_string(),
+                to.map_or_else(|| format!("<{target}>"), str::to_owned),
+            ),
+        };
         let (transport, sent_by) = split_via(&self.config.via);
         // [RFC 3261 §8.1.1.5] "The sequence number value MUST be expressible
         // as a 32-bit unsigned integer and MUST be less than 2**31."
-        let cseq = 1 + self.rng.next_u32() % 10_000;
+        let cseq = 1;
         let base = new_request(
             &RequestParams {
                 method,
-                request_uri: &uri.to_string(),
+                request_uri: &uri,
                 from: &self.config.aor,
                 to: &to,
                 transport,
@@ -645,15 +656,14 @@ impl<R: RngCore> UserAgent<R> {
     // Commands: calls
     // ------------------------------------------------------------------
 
-    /// Calls `target` (a SIP URI) with `offer` (none: the callee offers in
-    /// its 2xx and we answer in the ACK, which this agent sends empty — use
-    /// an offer). Returns the call; events follow.
-    pub fn call(
-        &mut self,
-        now: Instant,
-        target: &str,
-        offer: Option<Body>,
-    ) -> Result<CallHandle, UaError> {
+    /// Calls `target` — a SIP URI, or a name-addr such as
+    /// `Bob <sip:bob@biloxi.example.com>` that also gives the To value —
+    /// with `offer` in the INVITE. Returns the call; events follow.
+    ///
+    /// The INVITE always carries the offer: an INVITE without one would
+    /// make the 2xx carry the offer and the ACK the answer (RFC 3261
+    /// §13.2.1), which this agent does not do.
+    pub fn call(&mut self, now: Instant, target: &str, offer: Body) -> Result<CallHandle, UaError> {
         self.call_with(now, target, offer, &[], None)
     }
 
@@ -663,10 +673,11 @@ impl<R: RngCore> UserAgent<R> {
         &mut self,
         now: Instant,
         target: &str,
-        offer: Option<Body>,
+        offer: Body,
         routes: &[String],
         credentials: Option<DigestCredentials>,
     ) -> Result<CallHandle, UaError> {
+        let offer = Some(offer);
         if self.calls.len() >= self.config.max_calls {
             return Err(UaError::TooManyCalls(self.config.max_calls));
         }
@@ -1048,8 +1059,13 @@ impl<R: RngCore> UserAgent<R> {
     }
 
     /// Sends a re-INVITE with a new offer (hold, resume, codec change;
-    /// RFC 3261 §14.1). A 491 is retried after the §14.1 back-off.
-    pub fn reinvite(
+    /// RFC 3261 §14.1). A 491 is retried after the §14.1 back-off. As for
+    /// [`call`](Self::call), the re-INVITE always carries the offer.
+    pub fn reinvite(&mut self, now: Instant, h: CallHandle, offer: Body) -> Result<(), UaError> {
+        self.send_reinvite(now, h, Some(offer))
+    }
+
+    fn send_reinvite(
         &mut self,
         now: Instant,
         h: CallHandle,
@@ -2413,7 +2429,7 @@ impl<R: RngCore> UserAgent<R> {
                 // [RFC 3261 §14.1] "When the timer fires, the UAC SHOULD attempt
                 // the re-INVITE once more, if it still desires for that session
                 // modification to take place."
-                if self.reinvite(now, h, body.clone()).is_err() {
+                if self.send_reinvite(now, h, body.clone()).is_err() {
                     // Another INVITE is in progress: try again later.
                     if let Some(c) = self.calls.get_mut(&h) {
                         if c.state == CallState::Confirmed {

@@ -30,6 +30,8 @@ pub(crate) struct Sent {
     pub(crate) from: SocketAddr,
     pub(crate) to: SocketAddr,
     pub(crate) bytes: bytes::Bytes,
+    /// When it was sent.
+    pub(crate) at: Instant,
 }
 
 /// The agents, the clock and the log.
@@ -124,12 +126,23 @@ impl Phones {
 
     /// Delivers `bytes` from `from` to the agent at `to`, now.
     pub(crate) fn inject(&mut self, from: SocketAddr, to: SocketAddr, bytes: bytes::Bytes) {
+        self.inject_over(TransportKind::Udp, from, to, bytes);
+    }
+
+    /// As [`inject`](Self::inject), over `transport`.
+    pub(crate) fn inject_over(
+        &mut self,
+        transport: TransportKind,
+        from: SocketAddr,
+        to: SocketAddr,
+        bytes: bytes::Bytes,
+    ) {
         let now = self.now;
         if let Some(p) = self.phones.iter_mut().find(|p| p.addr == to) {
             let r = p.ua.handle_input(
                 now,
                 Input::Received {
-                    transport: TransportKind::Udp,
+                    transport,
                     source: from,
                     bytes,
                 },
@@ -164,14 +177,21 @@ impl Phones {
                 from,
                 to,
                 bytes: bytes.clone(),
+                at: self.now,
             });
             match self.net.as_mut() {
                 Some(net) => net.send(self.now, Datagram { from, to, bytes }),
                 None => {
                     if self.phones.iter().any(|p| p.addr == to) {
-                        self.inject(from, to, bytes);
+                        self.inject_over(t.destination.transport(), from, to, bytes);
                     } else {
-                        self.outside.push(Sent { from, to, bytes });
+                        let at = self.now;
+                        self.outside.push(Sent {
+                            from,
+                            to,
+                            bytes,
+                            at,
+                        });
                     }
                 }
             }
