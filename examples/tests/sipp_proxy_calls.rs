@@ -1,0 +1,165 @@
+//! Calls from SIPp through `rtclite proxy` to SIPp: `sipp -sn uac` → our
+//! proxy → `sipp -sn uas`, the UAS reached through the registrar's location
+//! service (RFC 3261 §16.5). SIPp's own statistics must show every call
+//! successful, none failed, no unexpected message and no message outside
+//! a call.
+//!
+//! Loopback only, free ports, every process bounded in time and killed by
+//! PID. Without SIPp the tests fail when `CI=true` and say so loudly
+//! otherwise.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+#[path = "fixtures/sipp/support.rs"]
+mod sipp_support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use sipp_support::{Background, RtcliteProxy, free_udp_ports, peer, register, run_sipp};
+
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Runs `calls` calls at `rate` calls/s from a SIPp UAC through the proxy
+/// (started with `proxy_args`) to a SIPp UAS registered as `service`, over
+/// `transport` (`u1`: UDP, `t1`: TCP); returns the proxy's JSON events.
+fn calls_through_proxy(
+    proxy_args: &[&str],
+    transport: &str,
+    calls: u64,
+    rate: u32,
+) -> Vec<serde_json::Value> {
+    // One load at a time: the machine has two cores, and parallel runs
+    // would measure contention, not the proxy.
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let sipp = peer("sipp", "sip-tester").unwrap();
+    let proxy = RtcliteProxy::start(proxy_args);
+    let (tname, contact_param) = if transport == "t1" {
+        ("tcp", ";transport=tcp")
+    } else {
+        ("udp", "")
+    };
+    let target = proxy.addr(tname).to_string();
+    let ports = free_udp_ports(2);
+    let (uas_port, uac_port) = (ports[0].to_string(), ports[1].to_string());
+    let mut uas = Background::spawn(
+        "sipp uas",
+        Command::new(&sipp).args([
+            "-sn",
+            "uas",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &uas_port,
+            "-t",
+            transport,
+            "-nostdin",
+            "-timeout",
+            "60s",
+        ]),
+        None,
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        uas.running(),
+        "sipp uas exited at start (port {uas_port} taken?)"
+    );
+    // The UAS's binding: calls to sip:service@127.0.0.1 reach it.
+    register(
+        proxy.addr("udp"),
+        "service",
+        "127.0.0.1",
+        &format!("sip:service@127.0.0.1:{uas_port}{contact_param}"),
+    );
+    let (calls_s, rate_s) = (calls.to_string(), rate.to_string());
+    let (ok, stats) = run_sipp(
+        &sipp,
+        &[
+            "-sn",
+            "uac",
+            "-s",
+            "service",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &uac_port,
+            "-t",
+            transport,
+            "-m",
+            &calls_s,
+            "-r",
+            &rate_s,
+            "-timeout",
+            "60s",
+            &target,
+        ],
+        Duration::from_secs(90),
+    );
+    assert!(ok, "SIPp UAC reported failed calls: {:?}", stats.0);
+    stats.assert_clean(calls);
+    drop(uas);
+    let events = proxy.stop();
+    let summary = events.last().unwrap();
+    assert_eq!(summary["event"], "summary");
+    events
+}
+
+fn count(events: &[serde_json::Value], event: &str, method: &str) -> usize {
+    events
+        .iter()
+        .filter(|e| e["event"] == event && e["method"] == method)
+        .count()
+}
+
+#[test]
+fn sipp_uac_through_stateful_proxy_to_sipp_uas_1000_calls_udp() {
+    if peer("sipp", "sip-tester").is_none() {
+        return;
+    }
+    let events = calls_through_proxy(&["--listen", "udp:127.0.0.1:0"], "u1", 1000, 200);
+    // Every INVITE and BYE was routed to the registered UAS and answered 2xx.
+    assert_eq!(count(&events, "routed", "INVITE"), 1000);
+    assert_eq!(count(&events, "routed", "BYE"), 1000);
+    let ok_invites = events
+        .iter()
+        .filter(|e| e["event"] == "final_response" && e["method"] == "INVITE" && e["status"] == 200)
+        .count();
+    assert_eq!(ok_invites, 1000);
+    let routed = events.iter().find(|e| e["event"] == "routed").unwrap();
+    let uas_target = routed["targets"][0].as_str().unwrap();
+    assert!(
+        uas_target.starts_with("sip:service@127.0.0.1:"),
+        "{uas_target}"
+    );
+}
+
+#[test]
+fn sipp_uac_through_stateful_proxy_to_sipp_uas_over_tcp() {
+    if peer("sipp", "sip-tester").is_none() {
+        return;
+    }
+    let events = calls_through_proxy(
+        &["--listen", "udp:127.0.0.1:0", "--listen", "tcp:127.0.0.1:0"],
+        "t1",
+        200,
+        200,
+    );
+    assert_eq!(count(&events, "routed", "INVITE"), 200);
+}
+
+#[test]
+fn sipp_uac_through_stateless_proxy_to_sipp_uas() {
+    if peer("sipp", "sip-tester").is_none() {
+        return;
+    }
+    let events = calls_through_proxy(
+        &["--listen", "udp:127.0.0.1:0", "--stateless"],
+        "u1",
+        200,
+        200,
+    );
+    assert_eq!(count(&events, "routed", "INVITE"), 200);
+}
