@@ -182,6 +182,21 @@ pub(crate) fn strip_top_via(
     out.put_slice(head.get(..first_header).unwrap_or_default().as_bytes());
     let mut removed = false;
     let mut remaining_vias = 0usize;
+    // Every other line is copied as received, To tag included:
+    // [RFC 3261 §16.7] "A proxy MUST NOT insert a tag into the To header field
+    // of a 1xx or 2xx response if the request did not contain one."
+    // [RFC 3261 §16.7] "A proxy MUST NOT modify the tag in the To header field
+    // of a 1xx or 2xx response."
+    // [RFC 3261 §16.7] "A proxy MUST NOT modify the To tag in any forwarded
+    // response to a request that contains a To tag."
+    // [RFC 3261 §16.7] "Unless otherwise specified, the proxy MUST NOT remove
+    // any header field values other than the Via header field value discussed
+    // in Section 16.7 Item 3."
+    // [RFC 3261 §16.7] "In particular, the proxy MUST NOT remove any "received"
+    // parameter it may have added to the next Via header field value while
+    // processing the request associated with this response."
+    // [RFC 3261 §16.11] "Unless specified otherwise, the proxy MUST NOT remove
+    // any other header field values."
     for h in msg.headers() {
         let span = line_span(head, &h);
         if h.kind() == HeaderName::Via && !removed {
@@ -211,6 +226,8 @@ pub(crate) fn strip_top_via(
         put_header(&mut out, name.as_str(), value);
     }
     out.put_slice(b"\r\n");
+    // [RFC 3261 §16.11] "The proxy MUST NOT add to, modify, or remove the
+    // message body."
     out.put_slice(body);
     OwnedMessage::parse(out.freeze()).map(Some)
 }

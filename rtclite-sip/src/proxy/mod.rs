@@ -453,6 +453,9 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
                     // an error when it tries to forward a request (see Section
                     // 18.4), the proxy MUST behave as if the forwarded request
                     // received a 503 (Service Unavailable) response."
+                    // [RFC 3261 §16.9] "The proxy SHOULD NOT cancel any
+                    // outstanding client transactions associated with this
+                    // response context due to this notification."
                     self.branch_failed(now, id, 503);
                 }
                 Event::Terminated { id } => self.terminated(now, id),
@@ -681,6 +684,8 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         }) {
             routes.remove(0);
         }
+        // [RFC 3261 §16.4] "The proxy MUST then proceed as if it received this
+        // modified request."
         let targets = self.targets(now, msg, &request_uri, &routes, method)?;
         Ok(Plan { routes, targets })
     }
@@ -768,6 +773,10 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
                 set.push(t);
             }
         }
+        // [RFC 3261 §16.5 exception: a location service answers or not; no ambiguity is modelled] "If
+        // the Request-URI does not provide sufficient information for the proxy
+        // to determine the target set, it SHOULD return a 485 (Ambiguous)
+        // response."
         if set.is_empty() {
             // [RFC 3261 §16.5] "If the target set remains empty after applying
             // all of the above, the proxy MUST return an error response, which
@@ -1038,6 +1047,18 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         // [RFC 3261 §16.6] "The proxy will remain on the path if it chooses to
         // not insert a Record-Route header field value into requests that are
         // already part of a dialog."
+        // [RFC 3261 §16.6] "The URI SHOULD NOT contain the transport parameter
+        // unless the proxy has knowledge (such as in a private network) that
+        // the next downstream element that will be in the path of subsequent
+        // requests supports that transport."
+        // (Only a proxy that listens on TCP alone adds `transport=tcp`.)
+        // [RFC 3261 §16.6 exception: no TLS transport in this proxy] "If the
+        // Request-URI contains a SIPS URI, or the topmost Route header field value
+        // (after the post processing of bullet 6) contains a SIPS URI, the URI
+        // placed into the Record-Route header field MUST be a SIPS URI."
+        // [RFC 3261 §16.6 exception: local route-set policy is the caller's, through ProxyPolicy::next_hops] "This set
+        // MUST be pushed into the Route header field of the copy ahead of any
+        // existing values, if present."
         let record_route = self.config.record_route
             && !in_dialog
             && !matches!(
@@ -1261,6 +1282,10 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             // other responses."
             return;
         }
+        // [RFC 3261 §16.7 exception: 3xx responses are kept and forwarded, never recursed on] "If the
+        // proxy chooses to recurse on any contacts in a 3xx response by adding
+        // them to the target set, it MUST remove them from the response before
+        // adding the response to the response context."
         // [RFC 3261 §16.7] "Final responses received are stored in the response
         // context until a final response is generated on the server transaction
         // associated with this context."
@@ -1274,13 +1299,21 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             // client pending transactions as described in Section 10, and it
             // MUST NOT create any new branches in this context."
             ctx.no_new_branches = true;
+            // [RFC 3261 §16.7] "A proxy SHOULD also generate a CANCEL request
+            // for all pending client transactions associated with this response
+            // context when it receives a 6xx response."
             self.cancel_pending(now, key);
         }
         self.maybe_finish(now, key);
     }
 
     /// Passes a response to the context's server transaction, or, when it
-    /// is gone, forwards it statelessly (§16.7 step 9).
+    /// is gone, forwards it statelessly (§16.7 step 9). Record-Route values
+    /// are never rewritten: the proxy has no TLS transport.
+    // [RFC 3261 §16.7 exception: no TLS transport in this proxy] "If the proxy
+    // received the request over TLS, and sent it out over a non-TLS
+    // connection, the proxy MUST rewrite the URI in the Record-Route header
+    // field to be a SIPS URI."
     fn send_upstream(&mut self, now: Instant, key: u64, response: OwnedMessage) {
         let Some(ctx) = self.contexts.get(&key) else {
             return;
@@ -1589,6 +1622,8 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             }
         };
         let Plan { routes, targets } = plan;
+        // [RFC 3261 §16.11] "Stateless proxies MUST NOT perform special
+        // processing for CANCEL requests."
         // [RFC 3261 §16.11] "A stateless proxy MUST choose one and only one
         // target from the target set."
         // [RFC 3261 §16.11] "This choice MUST only rely on fields in the
@@ -1616,6 +1651,10 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         // that makes it unique MUST be the same each time a retransmitted
         // request is forwarded."
         let branch = stateless_branch(&self.config.secret, &msg);
+        // The copy depends on the request and the configuration only:
+        // [RFC 3261 §16.11] "In particular, if the proxy inserts a Record-Route
+        // value or pushes URIs into the Route header field, it MUST place the
+        // same values in retransmissions of the request."
         let Ok(forwarded) = self.build_copy(&msg, &copy, &destination, &branch) else {
             return;
         };
