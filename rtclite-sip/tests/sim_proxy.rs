@@ -1,0 +1,716 @@
+//! Deterministic simulation of calls through the stateful proxy (RFC 3261
+//! §16) between user agents ([`rtclite_sip::ua::UserAgent`]) on a hostile
+//! network: four scenarios at 0 %, 10 % and 30 % loss (with duplication and
+//! reordering), many seeds each, invariants checked after every step. The
+//! run ends with `sim: <S> scenarios x <N> seeds, <V> invariant violations`.
+//!
+//! Scenarios (Alice calls `sip:bob@biloxi.example.com` through the proxy as
+//! her outbound proxy; the proxy Record-Routes, so ACK, PRACK and BYE go
+//! through it too):
+//! - `call`: Bob rings, answers, Alice hangs up;
+//! - `fork`: Bob has two contacts; both ring, one answers, the other must
+//!   receive a CANCEL and answer 487 (it never gets established);
+//! - `cancel-race`: Alice CANCELs at a random moment while Bob answers at
+//!   another: the call ends 487 or establishes (and is hung up);
+//! - `register`: Bob registers through the proxy's registrar, which
+//!   challenges him with digest (401); then Alice calls him at the contact
+//!   he registered.
+//!
+//! Invariants after every step: no panic; the proxy holds at most a few
+//! response contexts and transactions (bounded state); no proxy
+//! transaction lives longer than its timers allow. At the end: every
+//! transaction and context is gone, and every call ended established then
+//! terminated, or failed with a status the RFC prescribes (at 0 % loss: the
+//! successful outcome only).
+//!
+//! `RTCLITE_SIM_SEEDS=N` runs N seeds per scenario; `RTCLITE_SIM_SEED=S`
+//! replays one seed of every scenario (`RTCLITE_SIM_TRACE=1` prints every
+//! datagram delivered).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod sim;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rtclite_sip::digest::Algorithm;
+use rtclite_sip::proxy::{DigestAuth, LocalAddr, Proxy, ProxyConfig, ProxyEvent};
+use rtclite_sip::registrar::{
+    Binding, InMemoryLocationService, LocationService, Registrar, RegistrarConfig,
+};
+use rtclite_sip::transaction::{Input, TransactionId, Transmit};
+use rtclite_sip::transport::{Destination, TransportKind};
+use rtclite_sip::ua::{
+    Body, CallHandle, EndReason, RegisterConfig, RegisterEvent, UaConfig, UaEvent, UserAgent,
+};
+
+use sim::net::{Datagram, Net, NetConfig};
+use sim::{replay_seed, seeds};
+
+const PROXY: &str = "192.0.2.2:5060";
+const ALICE: &str = "192.0.2.101:5060";
+const BOB1: &str = "192.0.2.4:5060";
+const BOB2: &str = "192.0.2.5:5060";
+/// Longest life of a proxy transaction: Timer C, then 64*T1 for the CANCEL,
+/// then Timer D, with margin.
+const MAX_LIFETIME: Duration = Duration::from_secs(300);
+/// Simulated time per run.
+const END: Duration = Duration::from_secs(900);
+const MAX_CONTEXTS: usize = 4;
+const MAX_TRANSACTIONS: usize = 48;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Call,
+    Fork,
+    CancelRace,
+    Register,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Call => "call",
+            Kind::Fork => "fork",
+            Kind::CancelRace => "cancel-race",
+            Kind::Register => "register",
+        }
+    }
+}
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+/// What a UA saw of its calls.
+#[derive(Debug, Default, Clone)]
+struct Log {
+    established: u32,
+    ended: Vec<EndReason>,
+    incoming: u32,
+    registered: bool,
+    register_failed: bool,
+}
+
+struct Host {
+    addr: SocketAddr,
+    ua: UserAgent<ChaCha8Rng>,
+    log: Log,
+    /// Answer incoming calls this long after they arrive (`None`: ring
+    /// forever).
+    answer_after: Option<Duration>,
+    /// Pending answers: when, which call.
+    answers: Vec<(Instant, CallHandle)>,
+    /// Hang up established calls this long after establishment.
+    hang_up_after: Option<Duration>,
+    hang_ups: Vec<(Instant, CallHandle)>,
+}
+
+impl Host {
+    fn new(addr_s: &str, user: &str, seed: u64, register: bool) -> Self {
+        let a = addr(addr_s);
+        let mut config = UaConfig::new(
+            format!(
+                "<sip:{user}@{}>",
+                if user == "alice" {
+                    "atlanta.example.com"
+                } else {
+                    "biloxi.example.com"
+                }
+            ),
+            format!("sip:{user}@{a}"),
+            format!("SIP/2.0/UDP {a}"),
+        );
+        config.outbound_proxy = Some(format!("sip:{PROXY};lr"));
+        if register {
+            config.register = Some(RegisterConfig {
+                registrar: format!("sip:{PROXY}"),
+                aor: format!("<sip:{user}@biloxi.example.com>"),
+                contact: format!("sip:{user}@{a}"),
+                via: format!("SIP/2.0/UDP {a}"),
+                expires: 3600,
+                username: user.to_owned(),
+                password: "zanzibar".to_owned(),
+            });
+        }
+        Self {
+            addr: a,
+            ua: UserAgent::new(config, ChaCha8Rng::seed_from_u64(seed)),
+            log: Log::default(),
+            answer_after: None,
+            answers: Vec::new(),
+            hang_up_after: None,
+            hang_ups: Vec::new(),
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        let own = self
+            .answers
+            .iter()
+            .chain(self.hang_ups.iter())
+            .map(|(t, _)| *t)
+            .min();
+        [self.ua.poll_timeout(), own].into_iter().flatten().min()
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        let due: Vec<CallHandle> = self
+            .answers
+            .iter()
+            .filter(|(t, _)| *t <= now)
+            .map(|(_, c)| *c)
+            .collect();
+        self.answers.retain(|(t, _)| *t > now);
+        for c in due {
+            // The call may have been CANCELled meanwhile: that is the race.
+            let _ = self.ua.answer(now, c, Some(Body::sdp(&b"v=0\r\n"[..])));
+        }
+        let due: Vec<CallHandle> = self
+            .hang_ups
+            .iter()
+            .filter(|(t, _)| *t <= now)
+            .map(|(_, c)| *c)
+            .collect();
+        self.hang_ups.retain(|(t, _)| *t > now);
+        for c in due {
+            let _ = self.ua.hang_up(now, c);
+        }
+        self.ua.handle_timeout(now);
+    }
+
+    fn on_events(&mut self, now: Instant) {
+        while let Some(e) = self.ua.poll_event() {
+            match e {
+                UaEvent::IncomingCall { call, .. } => {
+                    self.log.incoming += 1;
+                    let _ = self.ua.ring(now, call);
+                    if let Some(d) = self.answer_after {
+                        self.answers.push((now + d, call));
+                    }
+                }
+                UaEvent::Established { call, .. } => {
+                    self.log.established += 1;
+                    if let Some(d) = self.hang_up_after {
+                        self.hang_ups.push((now + d, call));
+                    }
+                }
+                UaEvent::Terminated { call, reason } => {
+                    self.log.ended.push(reason);
+                    self.answers.retain(|(_, c)| *c != call);
+                    self.hang_ups.retain(|(_, c)| *c != call);
+                }
+                UaEvent::Registration(RegisterEvent::Registered { .. }) => {
+                    self.log.registered = true;
+                }
+                UaEvent::Registration(RegisterEvent::Failed { .. }) => {
+                    self.log.register_failed = true;
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+type SimProxy = Proxy<InMemoryLocationService, DigestAuth>;
+
+struct World {
+    kind: Kind,
+    loss: f64,
+    seed: u64,
+    t0: Instant,
+    now: Instant,
+    net: Net,
+    rng: ChaCha8Rng,
+    proxy: SimProxy,
+    proxy_events: Vec<ProxyEvent>,
+    alice: Host,
+    bobs: Vec<Host>,
+    /// Alice's call and when she CANCELs it (cancel-race).
+    call: Option<CallHandle>,
+    call_at: Option<Instant>,
+    cancel_at: Option<Instant>,
+    born: HashMap<TransactionId, Instant>,
+    violations: Vec<String>,
+    steps: u64,
+}
+
+impl World {
+    fn new(kind: Kind, loss: f64, seed: u64) -> Self {
+        let t0 = Instant::now();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_0000);
+        let mut between =
+            |lo: u64, hi: u64| Duration::from_millis(lo + rng.next_u64() % (hi - lo + 1));
+        let config = ProxyConfig {
+            domains: vec!["biloxi.example.com".into(), "192.0.2.2".into()],
+            local: vec![LocalAddr {
+                transport: TransportKind::Udp,
+                host: "192.0.2.2".into(),
+                port: 5060,
+            }],
+            max_contexts: MAX_CONTEXTS,
+            secret: {
+                let mut s = [0u8; 32];
+                s[..8].copy_from_slice(&seed.to_be_bytes());
+                s
+            },
+            ..ProxyConfig::default()
+        };
+        let mut location = InMemoryLocationService::new();
+        let contacts: &[&str] = match kind {
+            Kind::Call | Kind::CancelRace => &[BOB1],
+            Kind::Fork => &[BOB1, BOB2],
+            Kind::Register => &[],
+        };
+        if !contacts.is_empty() {
+            let bindings = contacts
+                .iter()
+                .map(|c| Binding {
+                    uri: format!("sip:bob@{c}"),
+                    call_id: "pre".into(),
+                    cseq: 1,
+                    expires_at: t0 + Duration::from_secs(3600),
+                    q: None,
+                })
+                .collect();
+            location
+                .replace("sip:bob@biloxi.example.com", bindings)
+                .unwrap();
+        }
+        let registrar = Registrar::new(
+            RegistrarConfig {
+                domains: config.domains.clone(),
+                ..RegistrarConfig::default()
+            },
+            location,
+        );
+        let auth = DigestAuth::new(
+            "biloxi.example.com",
+            [seed as u8; 32],
+            Algorithm::Md5,
+            t0,
+            1_700_000_000,
+        )
+        .with_user("bob", "zanzibar");
+        let proxy = Proxy::new(config, registrar, auth);
+        let mut alice = Host::new(ALICE, "alice", seed.wrapping_mul(3), false);
+        alice.hang_up_after = Some(between(500, 5000));
+        let mut bob1 = Host::new(BOB1, "bob", seed.wrapping_mul(5), kind == Kind::Register);
+        bob1.answer_after = Some(between(0, 2000));
+        let mut bobs = vec![bob1];
+        if kind == Kind::Fork {
+            // The second contact rings and never answers.
+            bobs.push(Host::new(BOB2, "bob", seed.wrapping_mul(7), false));
+        }
+        let call_at = Some(
+            t0 + if kind == Kind::Register {
+                Duration::from_secs(40)
+            } else {
+                Duration::ZERO
+            },
+        );
+        let cancel_at = (kind == Kind::CancelRace).then(|| t0 + between(0, 2500));
+        Self {
+            kind,
+            loss,
+            seed,
+            t0,
+            now: t0,
+            net: Net::new(seed, NetConfig::lossy(loss)),
+            rng,
+            proxy,
+            proxy_events: Vec::new(),
+            alice,
+            bobs,
+            call: None,
+            call_at,
+            cancel_at,
+            born: HashMap::new(),
+            violations: Vec::new(),
+            steps: 0,
+        }
+    }
+
+    fn violation(&mut self, what: String) {
+        if self.violations.len() < 5 {
+            self.violations.push(what);
+        }
+    }
+
+    fn send(&mut self, from: SocketAddr, t: Transmit) {
+        match t.destination {
+            Destination::Addr { addr, .. } => self.net.send(
+                self.now,
+                Datagram {
+                    from,
+                    to: addr,
+                    bytes: t.message.bytes().clone(),
+                },
+            ),
+            other => self.violation(format!("unresolvable destination {other:?}")),
+        }
+    }
+
+    /// Moves every queued output onto the network.
+    fn pump(&mut self) {
+        let now = self.now;
+        let proxy_addr = addr(PROXY);
+        while let Some(t) = self.proxy.poll_transmit() {
+            self.send(proxy_addr, t);
+        }
+        while let Some(e) = self.proxy.poll_event() {
+            self.proxy_events.push(e);
+        }
+        let mut outs = Vec::new();
+        for h in std::iter::once(&mut self.alice).chain(self.bobs.iter_mut()) {
+            h.on_events(now);
+            while let Some(t) = h.ua.poll_transmit() {
+                outs.push((h.addr, t));
+            }
+        }
+        for (from, t) in outs {
+            self.send(from, t);
+        }
+    }
+
+    fn deliver(&mut self, d: Datagram) {
+        if std::env::var_os("RTCLITE_SIM_TRACE").is_some() {
+            let text = String::from_utf8_lossy(&d.bytes);
+            let first = text.lines().next().unwrap_or_default();
+            let cseq = text
+                .lines()
+                .find(|l| l.starts_with("CSeq"))
+                .unwrap_or_default();
+            eprintln!(
+                "{:>9.3} {} -> {}: {first} [{cseq}]",
+                self.now.duration_since(self.t0).as_secs_f64(),
+                d.from,
+                d.to
+            );
+        }
+        let input = Input::Received {
+            transport: TransportKind::Udp,
+            source: d.from,
+            bytes: d.bytes,
+        };
+        if d.to == addr(PROXY) {
+            // Errors are messages the proxy discards (a stray for someone
+            // else, a duplicate of something ended): not invariants.
+            let _ = self.proxy.handle_input(self.now, input);
+            return;
+        }
+        let now = self.now;
+        for h in std::iter::once(&mut self.alice).chain(self.bobs.iter_mut()) {
+            if h.addr == d.to {
+                let _ = h.ua.handle_input(now, input);
+                return;
+            }
+        }
+    }
+
+    fn next_time(&self) -> Option<Instant> {
+        let hosts = std::iter::once(&self.alice)
+            .chain(self.bobs.iter())
+            .filter_map(Host::poll_timeout);
+        [
+            self.net.next_time(),
+            self.proxy.poll_timeout(),
+            self.call_at,
+            self.cancel_at,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(hosts)
+        .min()
+    }
+
+    fn step(&mut self) -> bool {
+        let Some(at) = self.next_time() else {
+            return false;
+        };
+        if at > self.t0 + END {
+            return false;
+        }
+        self.now = self.now.max(at);
+        let now = self.now;
+        self.steps += 1;
+        if self.call_at.is_some_and(|t| t <= now) {
+            self.call_at = None;
+            match self.alice.ua.call(
+                now,
+                "sip:bob@biloxi.example.com",
+                Body::sdp(&b"v=0\r\n"[..]),
+            ) {
+                Ok(c) => self.call = Some(c),
+                Err(e) => self.violation(format!("alice cannot call: {e}")),
+            }
+        }
+        if self.cancel_at.is_some_and(|t| t <= now) {
+            self.cancel_at = None;
+            if let Some(c) = self.call {
+                // Before a provisional response the agent waits for one
+                // (§9.1); after a final response there is nothing to cancel.
+                let _ = self.alice.ua.cancel(now, c);
+            }
+        }
+        while let Some(d) = self.net.pop_due(now) {
+            self.deliver(d);
+            self.pump();
+        }
+        self.proxy.handle_timeout(now);
+        for h in std::iter::once(&mut self.alice).chain(self.bobs.iter_mut()) {
+            h.handle_timeout(now);
+        }
+        self.pump();
+        self.check_step();
+        true
+    }
+
+    fn check_step(&mut self) {
+        if self.proxy.poll_timeout().is_some_and(|t| t <= self.now) {
+            self.violation("a proxy timer due now survived handle_timeout".into());
+        }
+        if self.proxy.contexts() > MAX_CONTEXTS {
+            self.violation(format!("{} response contexts", self.proxy.contexts()));
+        }
+        let live: Vec<TransactionId> = self.proxy.transactions().ids().collect();
+        if live.len() > MAX_TRANSACTIONS {
+            self.violation(format!("{} proxy transactions", live.len()));
+        }
+        let now = self.now;
+        for id in &live {
+            let born = *self.born.entry(*id).or_insert(now);
+            if now.duration_since(born) > MAX_LIFETIME {
+                self.violation(format!("proxy transaction {id} outlived its timers"));
+            }
+        }
+        self.born.retain(|id, _| live.contains(id));
+    }
+
+    fn run(mut self) -> (Vec<String>, String) {
+        if self.kind == Kind::Register {
+            let now = self.now;
+            if let Err(e) = self.bobs[0].ua.register(now) {
+                self.violation(format!("bob cannot register: {e}"));
+            }
+            self.pump();
+        }
+        let mut guard = 0u32;
+        while self.step() {
+            guard += 1;
+            if guard > 200_000 {
+                self.violation("simulation did not settle".into());
+                break;
+            }
+        }
+        self.check_end();
+        let outcome = self.outcome();
+        (self.violations, outcome)
+    }
+
+    fn outcome(&self) -> String {
+        let a = &self.alice.log;
+        let ended: Vec<String> = a.ended.iter().map(|r| format!("{r:?}")).collect();
+        if a.established > 0 {
+            format!("established then {}", ended.join("+"))
+        } else {
+            format!("failed {}", ended.join("+"))
+        }
+    }
+
+    fn check_end(&mut self) {
+        let lossless = self.loss == 0.0;
+        if self.proxy.contexts() != 0 {
+            self.violation(format!(
+                "{} contexts left at the end",
+                self.proxy.contexts()
+            ));
+        }
+        if !self.proxy.transactions().is_empty() {
+            self.violation(format!(
+                "{} proxy transactions left at the end",
+                self.proxy.transactions().len()
+            ));
+        }
+        let a = self.alice.log.clone();
+        let bob = self.bobs[0].log.clone();
+        if self.call.is_none() {
+            self.violation("Alice never placed the call".into());
+            return;
+        }
+        // Whether the registrar bound Bob's contact (he may not have seen
+        // the 200 under loss: that is his client's business).
+        let bound = self.proxy_events.iter().any(|e| {
+            matches!(e, ProxyEvent::Registration { status: 200, contacts, .. }
+                if contacts == &["sip:bob@192.0.2.4:5060".to_owned()])
+        });
+        if a.ended.len() != 1 {
+            self.violation(format!(
+                "Alice's call ended {} times: {:?}",
+                a.ended.len(),
+                a.ended
+            ));
+        }
+        let reason = a.ended.first().copied();
+        if a.established > 0 {
+            // Established then terminated by her own BYE (or the peer's BYE
+            // if the ACK was lost, §13.3.1.4; or the BYE timed out, §15.1.1).
+            let ok = matches!(
+                reason,
+                Some(EndReason::LocalBye | EndReason::RemoteBye | EndReason::Timeout)
+                    | Some(EndReason::DialogLost { .. })
+            );
+            if !ok || (lossless && reason != Some(EndReason::LocalBye)) {
+                self.violation(format!("established call ended as {reason:?}"));
+            }
+        } else {
+            // Failed: with the status the RFC prescribes.
+            let ok = match self.kind {
+                Kind::CancelRace => {
+                    matches!(
+                        reason,
+                        Some(EndReason::Cancelled | EndReason::Rejected { status: 487 })
+                    ) || (!lossless
+                        && matches!(
+                            reason,
+                            Some(EndReason::Timeout | EndReason::Rejected { status: 408 })
+                        ))
+                }
+                // Bob never got a binding before the call: 404 (§16.5).
+                Kind::Register if !bound => {
+                    !lossless && matches!(reason, Some(EndReason::Rejected { status: 404 }))
+                }
+                // Under loss: the request or every answer lost (Timer B, 408
+                // from the proxy's Timer C or B), or the caller gave up and
+                // CANCELled.
+                _ => {
+                    !lossless
+                        && matches!(
+                            reason,
+                            Some(
+                                EndReason::Timeout
+                                    | EndReason::Cancelled
+                                    | EndReason::Rejected { status: 408 }
+                            )
+                        )
+                }
+            };
+            if !ok {
+                self.violation(format!("call failed as {reason:?}"));
+            }
+        }
+        if a.established > 1 {
+            self.violation(format!("Alice established {} times", a.established));
+        }
+        // Bob never holds a call Alice does not have.
+        if bob.established > 0 && a.established == 0 && lossless {
+            self.violation("Bob established a call Alice never saw".into());
+        }
+        if self.kind == Kind::Fork {
+            let other = self.bobs[1].log.clone();
+            if other.established > 0 && bob.established > 0 {
+                self.violation("both forks were established".into());
+            }
+            // The branch that only rang ends CANCELled (487).
+            if bob.established > 0 && other.incoming > 0 {
+                let ok = other
+                    .ended
+                    .iter()
+                    .all(|r| matches!(r, EndReason::Cancelled | EndReason::Timeout));
+                if !ok || (lossless && other.ended != [EndReason::Cancelled]) {
+                    self.violation(format!("the other fork ended as {:?}", other.ended));
+                }
+            }
+        }
+        if self.kind == Kind::Register {
+            if bob.incoming > 0 && !bound {
+                self.violation("Bob was reached without a binding".into());
+            }
+            if lossless && !(bound && bob.registered) {
+                self.violation("lossless registration did not complete".into());
+            }
+        }
+        if self.alice.ua.call_count() != 0 || self.bobs.iter().any(|b| b.ua.call_count() != 0) {
+            self.violation("a user agent still holds a call at the end".into());
+        }
+        let _ = &mut self.rng;
+        let _ = self.seed;
+    }
+}
+
+#[test]
+fn sim_proxy() {
+    let n = seeds(80);
+    let only = replay_seed();
+    let kinds = [Kind::Call, Kind::Fork, Kind::CancelRace, Kind::Register];
+    let losses = [0.0, 0.10, 0.30];
+    let seeds: Vec<u64> = match only {
+        Some(s) => vec![s],
+        None => (0..n).collect(),
+    };
+    let results: Vec<(String, Vec<String>, u64)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = kinds
+            .iter()
+            .map(|&kind| {
+                let seeds = &seeds;
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    for loss in losses {
+                        let mut violations = Vec::new();
+                        let mut runs = 0u64;
+                        let mut tally: BTreeMap<String, u64> = BTreeMap::new();
+                        for &seed in seeds {
+                            runs += 1;
+                            let (v, outcome) = World::new(kind, loss, seed).run();
+                            for what in v {
+                                violations.push(format!(
+                                    "{} at {:.0}% loss, seed {seed}: {what} (replay: RTCLITE_SIM_SEED={seed} cargo test -p rtclite-sip --test sim_proxy -- --nocapture)",
+                                    kind.name(),
+                                    loss * 100.0
+                                ));
+                            }
+                            *tally.entry(outcome).or_default() += 1;
+                        }
+                        let tally: Vec<String> =
+                            tally.iter().map(|(k, v)| format!("{k} x {v}")).collect();
+                        out.push((
+                            format!("{} at {:.0}% loss: {}", kind.name(), loss * 100.0, tally.join(", ")),
+                            violations,
+                            runs,
+                        ));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("scenario thread"))
+            .collect()
+    });
+    let mut violations = Vec::new();
+    let mut runs = 0;
+    for (line, v, r) in results {
+        println!("{line}");
+        violations.extend(v);
+        runs += r;
+    }
+    for v in violations.iter().take(20) {
+        eprintln!("violation: {v}");
+    }
+    println!(
+        "sim: {} scenarios x {} seeds, {} invariant violations",
+        kinds.len() * losses.len(),
+        if only.is_some() { 1 } else { n },
+        violations.len()
+    );
+    assert!(runs > 0);
+    assert!(
+        violations.is_empty(),
+        "{} invariant violations",
+        violations.len()
+    );
+}
