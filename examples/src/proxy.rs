@@ -19,37 +19,43 @@
 //! ```
 //!
 //! With a users file, every REGISTER must carry valid Digest credentials
-//! (MD5, the algorithm every peer speaks; realm = the first `--domain`):
-//! the proxy answers 401 with a WWW-Authenticate challenge otherwise, and
-//! again with `stale=true` when only the nonce expired (after 5 minutes).
-//! With `--challenge-calls` as well, other requests whose From is in one of
-//! the proxy's domains must carry Proxy-Authorization (407 otherwise).
-//! ACK and CANCEL are never challenged (RFC 3261 §22.1). Nonces are
-//! stateless (issue time and MAC), so the nonce count is not checked for
-//! replays within a nonce's lifetime.
+//! (MD5, the algorithm every peer speaks; realm = the first `--domain`, or
+//! `rtclite`): the proxy answers 401 with a WWW-Authenticate challenge
+//! otherwise, and again with `stale=true` when only the nonce expired.
+//! With `--challenge-calls` as well, every new request outside a dialog
+//! must carry Proxy-Authorization (407 otherwise). ACK and CANCEL are never
+//! challenged (RFC 3261 §22.1). The checks are
+//! `rtclite_sip::proxy::DigestAuth`; nonces are stateless (issue time and
+//! MAC), so the nonce count is not checked for replays within a nonce's
+//! lifetime.
+//!
+//! # Domains
+//!
+//! With `--domain D` (repeatable) the proxy is responsible for the URIs of
+//! those domains and its registrar binds their addresses-of-record. Without
+//! it the proxy is responsible only for URIs that name one of its listening
+//! addresses (host *and* port), and its registrar accepts
+//! addresses-of-record at its listening IP addresses (and `localhost`): on
+//! loopback every user agent shares the IP, so a URI like
+//! `sip:127.0.0.1:5070` (a peer's contact) must not count as the proxy's.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use rtclite_sip::builder::{MessageBuilder, response_to};
-use rtclite_sip::digest::{Algorithm, Credentials, DigestServer, Verdict};
+use rtclite_sip::digest::Algorithm;
 use rtclite_sip::proxy::{
-    LocalAddr, Proxy, ProxyConfig, ProxyError, ProxyEvent, ProxyMode, ProxyPolicy,
+    DigestAuth, LocalAddr, Proxy, ProxyConfig, ProxyError, ProxyEvent, ProxyMode, ProxyPolicy,
 };
 use rtclite_sip::registrar::{InMemoryLocationService, Registrar, RegistrarConfig};
-use rtclite_sip::{HeaderName, Message, Method, OwnedMessage};
+use rtclite_sip::{Message, OwnedMessage};
 use serde_json::json;
 
 use crate::inspect::CliError;
 use crate::pcap::PcapSink;
 use crate::runtime::{self, Driver, DriverConfig, Flow, ListenAddr, Machine, Sockets};
 
-/// How long a nonce stays fresh.
-const NONCE_LIFETIME_SECS: u64 = 300;
 /// The most users a users file may hold.
 const MAX_USERS: usize = 100_000;
 
@@ -61,14 +67,15 @@ pub(crate) struct ProxyArgs {
     #[arg(long, required = true, num_args = 1..)]
     listen: Vec<String>,
     /// A domain this proxy and registrar serve (repeatable). Default: the
-    /// listening IP addresses and `localhost`.
+    /// proxy's own listening addresses; the registrar then accepts
+    /// addresses-of-record at the listening IPs and `localhost`.
     #[arg(long)]
     domain: Vec<String>,
     /// Users for digest authentication, one `USER:PASSWORD` per line.
     #[arg(long)]
     users: Option<PathBuf>,
-    /// With --users: challenge (407) requests from users of our domains too,
-    /// not only REGISTER.
+    /// With --users: challenge (407) every new request outside a dialog
+    /// too, not only REGISTER.
     #[arg(long)]
     challenge_calls: bool,
     /// Forward statelessly (RFC 3261 §16.11): no transactions, no forking.
@@ -163,14 +170,16 @@ async fn serve(args: ProxyArgs, verbose: u8, quiet: bool) -> Result<(), CliError
             port: b.addr.port(),
         })
         .collect();
-    let mut domains = args.domain.clone();
-    if domains.is_empty() {
+    // See "Domains" in the module documentation.
+    let proxy_domains = args.domain.clone();
+    let mut registrar_domains = args.domain.clone();
+    if registrar_domains.is_empty() {
         for l in &local {
-            if !domains.contains(&l.host) {
-                domains.push(l.host.clone());
+            if !registrar_domains.contains(&l.host) {
+                registrar_domains.push(l.host.clone());
             }
         }
-        domains.push("localhost".into());
+        registrar_domains.push("localhost".into());
     }
     let mut secret = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);
@@ -180,7 +189,7 @@ async fn serve(args: ProxyArgs, verbose: u8, quiet: bool) -> Result<(), CliError
         } else {
             ProxyMode::Stateful
         },
-        domains: domains.clone(),
+        domains: proxy_domains.clone(),
         local,
         record_route: !args.no_record_route,
         secret,
@@ -188,25 +197,24 @@ async fn serve(args: ProxyArgs, verbose: u8, quiet: bool) -> Result<(), CliError
     };
     let registrar = Registrar::new(
         RegistrarConfig {
-            domains: domains.clone(),
+            domains: registrar_domains,
             ..RegistrarConfig::default()
         },
         InMemoryLocationService::new(),
     );
     let start = Instant::now();
-    let policy = AuthPolicy {
-        users,
-        challenge_calls: args.challenge_calls,
-        server: DigestServer::new(
-            domains.first().map_or("rtclite", String::as_str),
-            &secret,
-            Algorithm::Md5,
-            NONCE_LIFETIME_SECS,
-        ),
-        domains,
-        start,
-        rng: StdRng::from_os_rng(),
-    };
+    let policy = Policy(users.map(|users| {
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let realm = proxy_domains.first().map_or("rtclite", String::as_str);
+        let auth = DigestAuth::new(realm, secret, Algorithm::Md5, start, wall)
+            .challenge_requests(args.challenge_calls);
+        users
+            .iter()
+            .fold(auth, |a, (user, password)| a.with_user(user, password))
+    }));
     let machine = ProxyMachine(Proxy::new(config, registrar, policy));
 
     for b in &bound {
@@ -383,7 +391,7 @@ fn report(json: bool, log: bool, event: &ProxyEvent) {
 }
 
 /// The proxy as a driver machine.
-struct ProxyMachine(Proxy<InMemoryLocationService, AuthPolicy>);
+struct ProxyMachine(Proxy<InMemoryLocationService, Policy>);
 
 impl Machine for ProxyMachine {
     type Event = ProxyEvent;
@@ -410,85 +418,14 @@ impl Machine for ProxyMachine {
     }
 }
 
-/// Digest authentication from the users file (see the module docs).
-struct AuthPolicy {
-    users: Option<HashMap<String, String>>,
-    challenge_calls: bool,
-    server: DigestServer,
-    domains: Vec<String>,
-    start: Instant,
-    rng: StdRng,
-}
+/// The proxy's policy: digest authentication when a users file is given,
+/// otherwise every request is accepted; targets and next hops are the
+/// proxy's defaults (location service, the URI's own address).
+struct Policy(Option<DigestAuth>);
 
-impl AuthPolicy {
-    /// Whether the From URI of `request` is in one of our domains.
-    fn caller_is_local(&self, request: &Message<'_>) -> bool {
-        request.from().ok().is_some_and(|f| {
-            f.uri().as_sip().is_some_and(|u| {
-                let host = u.host.to_string();
-                self.domains.iter().any(|d| d.eq_ignore_ascii_case(&host))
-            })
-        })
-    }
-
-    fn challenge(
-        &mut self,
-        request: &Message<'_>,
-        secs: u64,
-        stale: bool,
-        status: u16,
-    ) -> Option<OwnedMessage> {
-        let challenge = self.server.challenge(secs, stale, &mut self.rng);
-        let (reason, header) = if status == 401 {
-            ("Unauthorized", HeaderName::WwwAuthenticate)
-        } else {
-            (
-                "Proxy Authentication Required",
-                HeaderName::ProxyAuthenticate,
-            )
-        };
-        let tag = rtclite_sip::builder::new_tag(&mut self.rng);
-        let r = response_to(request, status, reason, Some(&tag)).ok()?;
-        MessageBuilder::from_message(&r.message())
-            .header(header, challenge.to_header_value())
-            .build()
-            .ok()
-    }
-}
-
-impl ProxyPolicy for AuthPolicy {
+impl ProxyPolicy for Policy {
     fn authorize(&mut self, now: Instant, request: &Message<'_>) -> Option<OwnedMessage> {
-        let users = self.users.as_ref()?;
-        let method = request.method()?;
-        // [RFC 3261 §22.1] "Since ACK and CANCEL requests cannot be
-        // challenged, the credentials used in the INVITE must be used."
-        let (status, credentials_header) = match method {
-            Method::Ack | Method::Cancel => return None,
-            Method::Register => (401, HeaderName::Authorization),
-            _ if self.challenge_calls && self.caller_is_local(request) => {
-                (407, HeaderName::ProxyAuthorization)
-            }
-            _ => return None,
-        };
-        let secs = now.saturating_duration_since(self.start).as_secs();
-        let method_name = method.as_str();
-        let mut stale = false;
-        for value in request.auth(credentials_header).flatten() {
-            let Ok(creds) = Credentials::parse(&value) else {
-                continue;
-            };
-            let verdict = self
-                .server
-                .verify(&creds, method_name, request.body(), secs, |u| {
-                    users.get(u).cloned()
-                });
-            match verdict {
-                Verdict::Ok => return None,
-                Verdict::Stale => stale = true,
-                _ => {}
-            }
-        }
-        self.challenge(request, secs, stale, status)
+        self.0.as_mut()?.authorize(now, request)
     }
 }
 

@@ -30,6 +30,18 @@ fn calls_through_proxy(
     calls: u64,
     rate: u32,
 ) -> Vec<serde_json::Value> {
+    calls_with_scenarios(proxy_args, transport, calls, rate, None)
+}
+
+/// As [`calls_through_proxy`], with SIPp scenario files `(uac, uas)` from
+/// `fixtures/sipp` instead of the built-in `uac` and `uas`.
+fn calls_with_scenarios(
+    proxy_args: &[&str],
+    transport: &str,
+    calls: u64,
+    rate: u32,
+    scenarios: Option<(&str, &str)>,
+) -> Vec<serde_json::Value> {
     // One load at a time: the machine has two cores, and parallel runs
     // would measure contention, not the proxy.
     let _serial = SERIAL
@@ -45,21 +57,35 @@ fn calls_through_proxy(
     let target = proxy.addr(tname).to_string();
     let ports = free_udp_ports(2);
     let (uas_port, uac_port) = (ports[0].to_string(), ports[1].to_string());
-    let mut uas = Background::spawn(
-        "sipp uas",
-        Command::new(&sipp).args([
-            "-sn",
-            "uas",
+    let dir = sipp_support::fixtures().join("sipp");
+    let scenario = |name: Option<&str>, builtin: &str| -> Vec<String> {
+        match name {
+            Some(f) => vec!["-sf".into(), dir.join(f).to_string_lossy().into_owned()],
+            None => vec!["-sn".into(), builtin.into()],
+        }
+    };
+    let uas_scenario = scenario(scenarios.map(|s| s.1), "uas");
+    let uac_scenario = scenario(scenarios.map(|s| s.0), "uac");
+    let common = |port: &str| -> Vec<String> {
+        [
             "-i",
             "127.0.0.1",
             "-p",
-            &uas_port,
+            port,
             "-t",
             transport,
-            "-nostdin",
             "-timeout",
             "60s",
-        ]),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let mut uas = Background::spawn(
+        "sipp uas",
+        Command::new(&sipp)
+            .args(&uas_scenario)
+            .args(common(&uas_port))
+            .arg("-nostdin"),
         None,
     );
     std::thread::sleep(Duration::from_millis(300));
@@ -74,30 +100,22 @@ fn calls_through_proxy(
         "127.0.0.1",
         &format!("sip:service@127.0.0.1:{uas_port}{contact_param}"),
     );
-    let (calls_s, rate_s) = (calls.to_string(), rate.to_string());
-    let (ok, stats) = run_sipp(
-        &sipp,
-        &[
-            "-sn",
-            "uac",
+    let mut uac_args = uac_scenario;
+    uac_args.extend(common(&uac_port));
+    uac_args.extend(
+        [
             "-s",
             "service",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &uac_port,
-            "-t",
-            transport,
             "-m",
-            &calls_s,
+            &calls.to_string(),
             "-r",
-            &rate_s,
-            "-timeout",
-            "60s",
+            &rate.to_string(),
             &target,
-        ],
-        Duration::from_secs(90),
+        ]
+        .map(String::from),
     );
+    let uac_args: Vec<&str> = uac_args.iter().map(String::as_str).collect();
+    let (ok, stats) = run_sipp(&sipp, &uac_args, Duration::from_secs(90));
     assert!(ok, "SIPp UAC reported failed calls: {:?}", stats.0);
     stats.assert_clean(calls);
     drop(uas);
@@ -162,4 +180,34 @@ fn sipp_uac_through_stateless_proxy_to_sipp_uas() {
         200,
     );
     assert_eq!(count(&events, "routed", "INVITE"), 200);
+}
+
+/// SIPp's built-in scenarios ignore Record-Route; these follow it, so the
+/// ACK and BYE arrive as in-dialog requests with the proxy's Route value
+/// (RFC 3261 §16.4 loose routing) and a user-less Request-URI naming the
+/// UAS's contact, which the proxy must forward rather than look up.
+#[test]
+fn sipp_calls_following_record_route_through_stateful_proxy() {
+    if peer("sipp", "sip-tester").is_none() {
+        return;
+    }
+    let events = calls_with_scenarios(
+        &["--listen", "udp:127.0.0.1:0"],
+        "u1",
+        200,
+        200,
+        Some(("uac_rr.xml", "uas_rr.xml")),
+    );
+    assert_eq!(count(&events, "routed", "INVITE"), 200);
+    let byes: Vec<_> = events
+        .iter()
+        .filter(|e| e["event"] == "routed" && e["method"] == "BYE")
+        .collect();
+    assert_eq!(byes.len(), 200);
+    for b in byes {
+        // In-dialog: the Request-URI is the UAS's contact, forwarded as is.
+        let ruri = b["request_uri"].as_str().unwrap();
+        assert!(ruri.starts_with("sip:127.0.0.1:"), "{ruri}");
+        assert_eq!(b["targets"][0], ruri);
+    }
 }
