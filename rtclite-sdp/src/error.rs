@@ -209,4 +209,31 @@ pub enum NegotiationError {
     /// The state does not allow this call.
     #[error("{0}")]
     State(&'static str),
+    /// A BUNDLE group of the answer breaks RFC 9143 §7 or §9.
+    #[error("BUNDLE group: {reason} (RFC 9143 {section})")]
+    Bundle {
+        /// What is wrong.
+        reason: &'static str,
+        /// The section of RFC 9143 broken.
+        section: &'static str,
+    },
+    /// ICE credentials changed in a way RFC 8839 §4.4 does not allow.
+    #[error("m-line {index}: {reason} (RFC 8839 {section})")]
+    Ice {
+        /// Index of the m-line.
+        index: usize,
+        /// What is wrong.
+        reason: &'static str,
+        /// The section of RFC 8839 broken.
+        section: &'static str,
+    },
+    /// The answer to a multicast stream differs from the offer (RFC 3264
+    /// §6.2).
+    #[error("m-line {index}: multicast answer {reason} (RFC 3264 §6.2)")]
+    Multicast {
+        /// Index of the m-line.
+        index: usize,
+        /// What differs.
+        reason: &'static str,
+    },
 }

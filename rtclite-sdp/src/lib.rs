@@ -9,10 +9,11 @@ mod parse;
 mod write;
 
 pub use attributes::{
-    AttributeValue, BandwidthType, Candidate, CandidateType, Crypto, Direction, EndOfCandidates,
-    Extmap, Fingerprint, Fmtp, Framerate, Group, IceLite, IceOptions, IcePwd, IceUfrag, KeyParam,
-    Label, Lifetime, MaxMessageSize, MaxPtime, Mid, Mki, Msid, Ptime, Rtcp, RtcpFb, RtcpMux,
-    RtcpMuxOnly, RtcpRsize, Rtpmap, SctpPort, Setup, Ssrc, SsrcGroup, Tool,
+    AttributeValue, BandwidthType, BundleOnly, Candidate, CandidateType, Crypto, Direction,
+    EndOfCandidates, Extmap, Fingerprint, Fmtp, Framerate, Group, IceLite, IceOptions, IcePwd,
+    IceUfrag, KeyParam, Label, Lifetime, MaxMessageSize, MaxPtime, Mid, Mki, Msid, Ptime,
+    RemoteCandidate, RemoteCandidates, Rtcp, RtcpFb, RtcpMux, RtcpMuxOnly, RtcpRsize, Rtpmap,
+    SctpPort, Setup, Ssrc, SsrcGroup, Tool,
 };
 pub use error::{AttributeError, NegotiationError, ParseError, ParseErrorKind};
 pub use model::{

@@ -40,8 +40,8 @@ use std::borrow::Cow;
 
 use crate::Direction;
 use crate::attributes::{
-    AttributeValue, Candidate, Crypto, Fingerprint, Fmtp, Group, IcePwd, IceUfrag, Ptime, Rtcp,
-    Rtpmap, Setup,
+    AttributeValue, Candidate, Crypto, Fingerprint, Fmtp, Group, IcePwd, IceUfrag, Ptime,
+    RemoteCandidates, Rtcp, Rtpmap, Setup,
 };
 use crate::error::{AttributeError, NegotiationError};
 use crate::model::{
@@ -188,6 +188,9 @@ pub struct StreamConfig {
     /// Address for a media-level `c=` line, when it differs from the
     /// session's.
     pub address: Option<String>,
+    /// TTL of an IPv4 multicast `address` (RFC 8866 §5.7); see
+    /// [`StreamConfig::with_multicast`].
+    pub ttl: Option<u8>,
     /// Supported codecs in order of preference.
     pub codecs: Vec<Codec>,
     /// The direction wanted when not on hold.
@@ -211,6 +214,7 @@ impl StreamConfig {
             proto: proto.into(),
             port,
             address: None,
+            ttl: None,
             codecs: Vec::new(),
             direction: Direction::SendRecv,
             sdes: Vec::new(),
@@ -238,6 +242,16 @@ impl StreamConfig {
     #[must_use]
     pub fn with_address(mut self, address: impl Into<String>) -> Self {
         self.address = Some(address.into());
+        self
+    }
+
+    /// Sends to and receives from a multicast group: a media-level
+    /// `c=<address>/<ttl>` (RFC 3264 §5.1, RFC 8866 §5.7; the TTL is
+    /// written for IPv4 only).
+    #[must_use]
+    pub fn with_multicast(mut self, address: impl Into<String>, ttl: u8) -> Self {
+        self.address = Some(address.into());
+        self.ttl = Some(ttl);
         self
     }
 
@@ -295,6 +309,9 @@ pub struct EndpointConfig {
     /// Stream configurations: offers use them in order; answers use the
     /// first one whose media type and protocol match an offered m-line.
     pub streams: Vec<StreamConfig>,
+    /// Offer to put every stream in one BUNDLE group (RFC 9143). Answers
+    /// accept an offered BUNDLE group whatever this says.
+    pub bundle: bool,
 }
 
 impl EndpointConfig {
@@ -306,7 +323,17 @@ impl EndpointConfig {
             address: address.into(),
             session_name: "-".to_owned(),
             streams: Vec::new(),
+            bundle: false,
         }
+    }
+
+    /// Offers every stream in one BUNDLE group (RFC 9143 §7.2): each
+    /// m-line gets an `a=mid` (its index, unless the stream configuration
+    /// has one) and `a=rtcp-mux`.
+    #[must_use]
+    pub fn with_bundle(mut self) -> Self {
+        self.bundle = true;
+        self
     }
 
     /// Sets the `s=` text.
@@ -410,6 +437,17 @@ pub struct NegotiatedMedia {
     pub remote_setup: Option<Setup>,
     /// The packet time the peer wants to receive, in ms.
     pub remote_ptime: Option<f64>,
+    /// In a BUNDLE group (RFC 9143): the index of the tagged m-line whose
+    /// transport (address, port, ICE, DTLS) this m-line shares — its own
+    /// index for the tagged one. `None` when not bundled.
+    pub bundle: Option<usize>,
+    /// The peer's `a=remote-candidates` (RFC 8839 §5.2): the candidates of
+    /// ours its controlling agent selected, as (component, address, port).
+    pub selected_by_peer: Vec<(u16, String, u16)>,
+    /// The peer restarted ICE for this stream in this exchange: its
+    /// ice-ufrag and ice-pwd both changed (RFC 8839 §4.4.1.1.1). Set by
+    /// [`OfferAnswer`], which knows the previous description.
+    pub ice_restart: bool,
 }
 
 impl NegotiatedMedia {
@@ -525,6 +563,392 @@ fn rejected(offer_m: &MediaDescription<'_>) -> MediaDescription<'static> {
     m
 }
 
+/// True for an IPv4 or IPv6 multicast connection address.
+fn is_multicast(c: &Connection<'_>) -> bool {
+    c.address
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_multicast())
+}
+
+/// Attributes of the IDENTICAL and TRANSPORT multiplexing categories that
+/// the engine writes or recognises: inside a BUNDLE group they belong to the
+/// tagged m-line only. `a=crypto` stays on every m-line, because the engine
+/// keys each m-line's SDES on its own.
+const BUNDLE_ATTRIBUTES: &[&str] = &[
+    "rtcp",
+    "rtcp-mux",
+    "rtcp-mux-only",
+    "rtcp-rsize",
+    "ice-ufrag",
+    "ice-pwd",
+    "ice-options",
+    "ice-pacing",
+    "ice-lite",
+    "candidate",
+    "remote-candidates",
+    "end-of-candidates",
+    "fingerprint",
+    "setup",
+    "tls-id",
+];
+
+/// The ICE attributes of RFC 8839 §5 (and trickle's end-of-candidates).
+const ICE_ATTRIBUTES: &[&str] = &[
+    "candidate",
+    "remote-candidates",
+    "ice-lite",
+    "ice-mismatch",
+    "ice-ufrag",
+    "ice-pwd",
+    "ice-pacing",
+    "ice-options",
+    "end-of-candidates",
+];
+
+/// The identification-tag lists of a description's BUNDLE groups.
+fn bundle_groups<'s>(sdp: &'s SessionDescription<'_>) -> Vec<Vec<&'s str>> {
+    sdp.typed::<Group<'s>>()
+        .filter_map(Result::ok)
+        .filter(|g| g.semantics == "BUNDLE")
+        .map(|g| g.mids().collect::<Vec<_>>())
+        .filter(|g| !g.is_empty())
+        .collect()
+}
+
+/// The m-line carrying `a=mid:<mid>`.
+fn mid_index(sdp: &SessionDescription<'_>, mid: &str) -> Option<usize> {
+    sdp.media.iter().position(|m| m.mid() == Some(mid))
+}
+
+/// A port-0 m-line that the offerer wants accepted only inside its BUNDLE
+/// group (RFC 9143 §6, §7.2).
+fn is_bundle_only(sdp: &SessionDescription<'_>, index: usize) -> bool {
+    let Some(m) = sdp.media.get(index) else {
+        return false;
+    };
+    let grouped = m
+        .mid()
+        .is_some_and(|mid| bundle_groups(sdp).iter().any(|g| g.contains(&mid)));
+    // [RFC 9143 §6] "If an offerer or answerer receives a 'bundle-only'
+    // attribute in a non-bundled "m=" section, the offerer or answerer MUST
+    // discard the attribute."
+    m.port == 0 && m.has_attribute("bundle-only") && grouped
+}
+
+/// The effective ICE credentials of m-line `index`: media level, else
+/// session level (RFC 8839 §5.4).
+fn ice_credentials(sdp: &SessionDescription<'_>, index: usize) -> Option<(String, String)> {
+    let m = sdp.media.get(index)?;
+    let value = |name: &str| {
+        m.attribute(name)
+            .or_else(|| sdp.attribute(name))
+            .and_then(Attribute::value)
+            .map(str::to_owned)
+    };
+    Some((value("ice-ufrag")?, value("ice-pwd")?))
+}
+
+/// Whether `current` restarts ICE for m-line `index` relative to
+/// `previous` (RFC 8839 §4.4.1.1.1): both ice-ufrag and ice-pwd changed.
+/// Moving unchanged credentials between session and media level is not a
+/// restart.
+///
+/// # Errors
+/// [`NegotiationError::Ice`] when only one of the two changed.
+///
+/// ```
+/// use rtclite_sdp::offer_answer::ice_restart;
+/// use rtclite_sdp::SessionDescription;
+/// let sdp = |creds: &str| format!("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n{creds}m=audio 5000 RTP/AVP 0\r\n");
+/// let before = sdp("a=ice-ufrag:8hhY\r\na=ice-pwd:asd88fgpdd777uzjYhagZg\r\n");
+/// let after = sdp("a=ice-ufrag:9uB6\r\na=ice-pwd:YH75Fviy6338Vbrhrlp8Yh\r\n");
+/// let (a, b) = (SessionDescription::parse(before.as_bytes())?, SessionDescription::parse(after.as_bytes())?);
+/// assert!(ice_restart(&a, &b, 0)?);
+/// assert!(!ice_restart(&a, &a, 0)?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn ice_restart(
+    previous: &SessionDescription<'_>,
+    current: &SessionDescription<'_>,
+    index: usize,
+) -> Result<bool, NegotiationError> {
+    match (
+        ice_credentials(previous, index),
+        ice_credentials(current, index),
+    ) {
+        (Some((pu, pp)), Some((nu, np))) => match (pu != nu, pp != np) {
+            (true, true) => Ok(true),
+            // [RFC 8839 §4.4.1.1.1] "However, it is permissible to use a
+            // session-level attribute in one offer, but to provide the same
+            // "ice-pwd" or "ice-ufrag" as a media-level attribute in a
+            // subsequent offer.  This MUST NOT be considered as ICE restart."
+            (false, false) => Ok(false),
+            // [RFC 8839 §4.4.1.1.1] "To restart ICE, an agent MUST change both
+            // the "ice-pwd" and the "ice- ufrag" for the data stream in an
+            // offer."
+            _ => Err(NegotiationError::Ice {
+                index,
+                reason: "only one of ice-ufrag and ice-pwd changed",
+                section: "§4.4.1.1.1",
+            }),
+        },
+        _ => Ok(false),
+    }
+}
+
+/// Puts the live m-lines of an offer in one BUNDLE group (RFC 9143 §7.2,
+/// §7.5). `previous_tag` is `Some` in a subsequent offer: the m-line chosen
+/// as offerer-tagged last time, kept when still live.
+fn bundle_offer(sdp: &mut OwnedSessionDescription, previous_tag: Option<usize>) {
+    let live: Vec<usize> = (0..sdp.media.len())
+        .filter(|&i| sdp.media.get(i).is_some_and(|m| m.port != 0))
+        .collect();
+    let Some(&first) = live.first() else {
+        return;
+    };
+    // [RFC 9143 §7.5] "The offerer can pick either the "m=" section that was
+    // previously selected by the answerer as the offerer-tagged "m=" section
+    // or another bundled "m=" section within the BUNDLE group"
+    let tagged = previous_tag.filter(|t| live.contains(t)).unwrap_or(first);
+    let shared = previous_tag.map(|_| {
+        sdp.media
+            .get(tagged)
+            .map(|m| (m.port, m.connections.clone()))
+    });
+    for &i in &live {
+        let Some(m) = sdp.media.get_mut(i) else {
+            continue;
+        };
+        if m.mid().is_none() {
+            m.attributes
+                .insert(0, Attribute::new("mid", Cow::Owned(i.to_string())));
+        }
+        // [RFC 9143 §9.3.1.1] "the offerer MUST include an SDP 'rtcp-mux'
+        // attribute [RFC5761] in each bundled "m=" section (excluding any
+        // bundle-only "m=" sections)"
+        if !m.has_attribute("rtcp-mux") {
+            m.attributes.push(Attribute::flag("rtcp-mux"));
+        }
+        if let Some(Some((port, connections))) = &shared {
+            // [RFC 9143 §7.5] "Assign a BUNDLE address:port (previously
+            // negotiated or newly suggested) to the offerer-tagged "m="
+            // section and to every other bundled "m=" section within the
+            // BUNDLE group"
+            m.port = *port;
+            m.connections.clone_from(connections);
+            if i != tagged {
+                // [RFC 9143 §7.1.3] "The offerer and answerer MUST NOT include
+                // such attributes in any other bundled "m=" section."
+                m.attributes
+                    .retain(|a| !BUNDLE_ATTRIBUTES.contains(&a.name.as_ref()));
+            }
+        }
+    }
+    let mids: Vec<String> = std::iter::once(tagged)
+        .chain(live.iter().copied().filter(|&i| i != tagged))
+        .filter_map(|i| sdp.media.get(i).and_then(|m| m.mid()).map(str::to_owned))
+        .collect();
+    // [RFC 9143 §7.2] "Place the identification-tag of each bundled "m="
+    // section in the SDP 'group:BUNDLE' attribute identification-tag list."
+    sdp.attributes.push(Attribute::new(
+        "group",
+        format!("BUNDLE {}", mids.join(" ")),
+    ));
+}
+
+/// Applies RFC 9143 §7.3 to an answer built m-line by m-line: picks the
+/// tagged m-line, gives every bundled m-line its address and port, keeps
+/// the BUNDLE attributes on it alone, and writes the `group:BUNDLE`.
+fn bundle_answer(offer: &SessionDescription<'_>, sdp: &mut OwnedSessionDescription) {
+    let live =
+        |sdp: &OwnedSessionDescription, i: usize| sdp.media.get(i).is_some_and(|m| m.port != 0);
+    for group in bundle_groups(offer) {
+        let members: Vec<usize> = group
+            .iter()
+            .filter_map(|mid| mid_index(offer, mid))
+            .collect();
+        // [RFC 9143 §7.3.1] "If all of the criteria above are fulfilled, the
+        // answerer MUST select the "m=" section as the offerer-tagged "m="
+        // section and MUST also mark the corresponding "m=" section in the
+        // answer as the answerer- tagged "m=" section."
+        let tagged = members
+            .iter()
+            .copied()
+            .find(|&i| offer.media.get(i).is_some_and(|m| m.port != 0) && live(sdp, i));
+        let Some(t) = tagged else {
+            // [RFC 9143 §7.3.1] "If there are no more identification-tags in
+            // the identification-tag list, the answerer MUST NOT create the
+            // BUNDLE group."
+            for &i in &members {
+                // A bundle-only m-line cannot be moved out of the group: it
+                // is rejected.
+                // [RFC 9143 §7.3.2] "In the corresponding offer, the "m="
+                // section contains an SDP 'bundle-only' attribute."
+                if is_bundle_only(offer, i) && live(sdp, i) {
+                    if let (Some(slot), Some(om)) = (sdp.media.get_mut(i), offer.media.get(i)) {
+                        *slot = rejected(om);
+                    }
+                }
+            }
+            continue;
+        };
+        let bundled: Vec<usize> = std::iter::once(t)
+            .chain(members.iter().copied().filter(|&i| i != t && live(sdp, i)))
+            .collect();
+        let Some((port, connections)) = sdp.media.get(t).map(|m| (m.port, m.connections.clone()))
+        else {
+            continue;
+        };
+        let mux_offered = members.iter().any(|&i| {
+            offer
+                .media
+                .get(i)
+                .is_some_and(|m| m.has_attribute("rtcp-mux"))
+        });
+        let mux_only = offer
+            .media
+            .get(t)
+            .is_some_and(|m| m.has_attribute("rtcp-mux-only"));
+        for &i in &bundled {
+            let Some(m) = sdp.media.get_mut(i) else {
+                continue;
+            };
+            // [RFC 9143 §7.3] "Assign the answerer BUNDLE address:port to the
+            // answerer-tagged "m=" section and to every other bundled "m="
+            // section within the BUNDLE group"
+            m.port = port;
+            m.connections.clone_from(&connections);
+            // [RFC 9143 §9.3.1.2] "The answerer MUST NOT include an SDP 'rtcp'
+            // attribute in any bundled "m=" section in the answer."
+            m.attributes
+                .retain(|a| a.name != "rtcp" && a.name != "bundle-only");
+            if i != t {
+                // [RFC 9143 §7.1.3] "The offerer and answerer MUST NOT include
+                // such attributes in any other bundled "m=" section."
+                m.attributes
+                    .retain(|a| !BUNDLE_ATTRIBUTES.contains(&a.name.as_ref()));
+            }
+        }
+        if let Some(m) = sdp.media.get_mut(t) {
+            // [RFC 9143 §9.3.1.2] "The answerer MUST include an SDP 'rtcp-mux'
+            // attribute in the answerer-tagged "m=" section, following the
+            // procedures for BUNDLE attributes"
+            if mux_offered && !m.has_attribute("rtcp-mux") {
+                m.attributes.push(Attribute::flag("rtcp-mux"));
+            }
+            // [RFC 9143 §9.3.1.2] "the answerer MUST include an SDP
+            // 'rtcp-mux-only' attribute in the answerer-tagged "m=" section"
+            if mux_only && !m.has_attribute("rtcp-mux-only") {
+                m.attributes.push(Attribute::flag("rtcp-mux-only"));
+            }
+        }
+        let mids: Vec<&str> = bundled
+            .iter()
+            .filter_map(|&i| offer.media.get(i).and_then(|m| m.mid()))
+            .collect();
+        // [RFC 9143 §7.3] "The answerer BUNDLE-tag indicates the
+        // answerer-tagged "m=" section (Section 7.3.1)."
+        sdp.attributes.push(Attribute::new(
+            "group",
+            format!("BUNDLE {}", mids.join(" ")),
+        ));
+    }
+}
+
+/// Checks the answer's BUNDLE groups against the offer and gives every
+/// bundled m-line the transport of its tagged m-line (RFC 9143 §7.4,
+/// §9.3.1.3).
+fn bundle_negotiated(
+    offer: &SessionDescription<'_>,
+    answer: &SessionDescription<'_>,
+    media: &mut [NegotiatedMedia],
+) -> Result<(), NegotiationError> {
+    let offered = bundle_groups(offer);
+    let mismatch = NegotiationError::Bundle {
+        reason: "the answer bundles an m-line the offer did not bundle with the others",
+        section: "§7.4",
+    };
+    for group in bundle_groups(answer) {
+        // [RFC 9143 §7.4] "the offerer MUST check that any bundled "m="
+        // section in the answer was indicated as bundled in the corresponding
+        // offer (for the same BUNDLE group)"
+        let og = offered
+            .iter()
+            .find(|og| group.first().is_some_and(|f| og.contains(f)))
+            .ok_or_else(|| mismatch.clone())?;
+        if group.iter().any(|mid| !og.contains(mid)) {
+            return Err(mismatch);
+        }
+        let indices: Vec<usize> = group
+            .iter()
+            .map(|mid| {
+                mid_index(answer, mid).ok_or(NegotiationError::Bundle {
+                    reason: "a tag of the answer's group names no m-line",
+                    section: "§7.3",
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let Some(&t) = indices.first() else {
+            continue;
+        };
+        let port = answer.media.get(t).map_or(0, |m| m.port);
+        if port == 0
+            || indices
+                .iter()
+                .any(|&i| answer.media.get(i).is_none_or(|m| m.port != port))
+        {
+            return Err(NegotiationError::Bundle {
+                reason: "bundled m-lines of the answer do not all carry the answerer BUNDLE port",
+                section: "§7.3",
+            });
+        }
+        let mux_offered = og.iter().any(|mid| {
+            mid_index(offer, mid)
+                .and_then(|i| offer.media.get(i))
+                .is_some_and(|m| m.has_attribute("rtcp-mux"))
+        });
+        // [RFC 9143 §9.3.1.3] "It is considered a protocol error if the
+        // answerer has not accepted the usage of RTP/RTCP multiplexing for
+        // RTP-based "m=" sections that the answerer included in the BUNDLE
+        // group."
+        if mux_offered
+            && !answer
+                .media
+                .get(t)
+                .is_some_and(|m| m.has_attribute("rtcp-mux"))
+        {
+            return Err(NegotiationError::Bundle {
+                reason: "the answerer-tagged m-line does not accept rtcp-mux",
+                section: "§9.3.1.3",
+            });
+        }
+        let Some(tagged) = media.get(t).cloned() else {
+            continue;
+        };
+        for &i in &indices {
+            let Some(m) = media.get_mut(i) else {
+                continue;
+            };
+            m.bundle = Some(t);
+            if i != t && m.accepted {
+                // [RFC 9143 §7.4] "the offerer MUST apply the properties
+                // (BUNDLE address:port, BUNDLE attributes, etc.) of the
+                // offerer-tagged "m=" section (selected by the answerer; see
+                // Section 7.3.1) to each bundled "m=" section within the BUNDLE
+                // group"
+                m.remote_rtp.clone_from(&tagged.remote_rtp);
+                m.remote_rtcp.clone_from(&tagged.remote_rtcp);
+                m.rtcp_mux = tagged.rtcp_mux;
+                m.remote_ice.clone_from(&tagged.remote_ice);
+                m.remote_candidates.clone_from(&tagged.remote_candidates);
+                m.remote_fingerprint.clone_from(&tagged.remote_fingerprint);
+                m.remote_setup = tagged.remote_setup;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Direction of the answer for an offered direction and what the answerer
 /// wants (RFC 3264 §6.1).
 pub fn answer_direction(offered: Direction, wanted: Direction) -> Direction {
@@ -569,6 +993,9 @@ pub fn build_offer(config: &EndpointConfig, version: u64) -> OwnedSessionDescrip
     for s in &config.streams {
         sdp.media.push(offer_media(s, s.port, s.direction));
     }
+    if config.bundle {
+        bundle_offer(&mut sdp, None);
+    }
     sdp
 }
 
@@ -586,7 +1013,14 @@ fn offer_media(s: &StreamConfig, port: u16, direction: Direction) -> MediaDescri
             .collect(),
     );
     if let Some(a) = &s.address {
-        m.connections.push(Connection::new(Cow::Owned(a.clone())));
+        let mut c = Connection::new(Cow::Owned(a.clone()));
+        if c.addrtype == "IP4" && is_multicast(&c) {
+            // [RFC 8866 §5.7] "Sessions using an "IP4" multicast connection
+            // address MUST also have a time to live (TTL) value present in addition
+            // to the multicast address."
+            c.ttl = Some(s.ttl.unwrap_or(127));
+        }
+        m.connections.push(c);
     }
     for c in &s.codecs {
         push_codec_attributes(&mut m, c.payload_type, c, c.fmtp.as_deref());
@@ -677,23 +1111,19 @@ fn build_answer_with(
     let mut uses = vec![0u16; config.streams.len()];
     let mut live_offered = 0usize;
     let mut accepted = 0usize;
-    let mut bundle: Vec<String> = Vec::new();
-    let offered_bundle: Vec<&str> = offer
-        .typed::<Group<'_>>()
-        .filter_map(Result::ok)
-        .filter(|g| g.semantics == "BUNDLE")
-        .flat_map(|g| g.mids().collect::<Vec<_>>())
-        .collect();
     // [RFC 3264 §6] "For each "m=" line in the offer, there MUST be a
     // corresponding "m=" line in the answer."
     for (i, om) in offer.media.iter().enumerate() {
-        if om.port != 0 {
+        // [RFC 9143 §7.2] "Include an SDP 'bundle-only' attribute (Section
+        // 7.2.1) in the "m=" section, and"
+        let bundle_only = is_bundle_only(offer, i);
+        if om.port != 0 || bundle_only {
             live_offered += 1;
         }
         let answer_m = match config.streams.iter().position(|s| s.accepts(om)) {
             // [RFC 3264 §8.2] "A stream that is offered with a port of zero
             // MUST be marked with port zero in the answer."
-            _ if om.port == 0 => None,
+            _ if om.port == 0 && !bundle_only => None,
             Some(ci) => config.streams.get(ci).and_then(|s| {
                 // A rejected stream does not use up a port.
                 let m = answer_media(
@@ -712,9 +1142,6 @@ fn build_answer_with(
         let m = match answer_m {
             Some(m) => {
                 accepted += 1;
-                if let Some(mid) = om.mid().filter(|mid| offered_bundle.contains(mid)) {
-                    bundle.push(mid.to_owned());
-                }
                 m
             }
             None => rejected(om),
@@ -726,12 +1153,7 @@ fn build_answer_with(
     if live_offered > 0 && accepted == 0 {
         return Err(NegotiationError::NothingInCommon);
     }
-    if !bundle.is_empty() {
-        sdp.attributes.push(Attribute::new(
-            "group",
-            format!("BUNDLE {}", bundle.join(" ")),
-        ));
-    }
+    bundle_answer(offer, &mut sdp);
     Ok(sdp)
 }
 
@@ -808,7 +1230,18 @@ fn answer_media(
         return None;
     }
     let offered_dir = offer.effective_direction(index);
-    let direction = answer_direction(offered_dir, wanted);
+    let multicast = offer
+        .effective_connection(index)
+        .filter(|c| is_multicast(c))
+        .map(|c| c.clone().into_owned());
+    let (direction, port) = if multicast.is_some() {
+        // [RFC 3264 §6.2] "Similarly, the directionality information in the
+        // answer (sendonly, recvonly, or sendrecv) MUST equal that of the
+        // offer."
+        (offered_dir, om.port)
+    } else {
+        (answer_direction(offered_dir, wanted), port)
+    };
     let mut m = MediaDescription::new(
         Cow::Owned(om.media.to_string()),
         port,
@@ -818,9 +1251,20 @@ fn answer_media(
             .map(|(f, _)| Cow::Owned(f.token.to_owned()))
             .collect(),
     );
-    // [RFC 3264 §6.1] "This address and port MUST be present even for
-    // sendonly streams"
-    if let Some(a) = &s.address {
+    if let Some(group) = multicast.clone() {
+        // [RFC 3264 §6.2] "If a multicast stream is accepted, the address and
+        // port information in the answer MUST match that of the offer."
+        m.connections.push(group);
+        // [RFC 3264 §6.2] "The ptime and bandwidth attributes in the answer
+        // MUST equal the ones in the offer, if present."
+        m.bandwidths = om
+            .bandwidths
+            .iter()
+            .map(|b| b.clone().into_owned())
+            .collect();
+    } else if let Some(a) = &s.address {
+        // [RFC 3264 §6.1] "This address and port MUST be present even for
+        // sendonly streams"
         m.connections.push(Connection::new(Cow::Owned(a.clone())));
     }
     if let Some(mid) = om.mid() {
@@ -863,7 +1307,29 @@ fn answer_media(
         m.attributes
             .push(Attribute::new("ice-pwd", ice.pwd.clone()));
     }
-    m.attributes.extend(s.attributes.iter().cloned());
+    let offered_ptime = om.attribute("ptime").filter(|_| multicast.is_some());
+    m.attributes.extend(
+        s.attributes
+            .iter()
+            .filter(|a| {
+                let name = a.name.as_ref();
+                // [RFC 8839 §4.4.2] "the answerer MUST NOT include the
+                // "remote-candidates" attribute in the answer."
+                name != "remote-candidates"
+                    // [RFC 9143 §7.3.2] "MUST NOT include an SDP 'bundle-only'
+                    // attribute to the "m=" section."
+                    && name != "bundle-only"
+                    // [RFC 8839 §4.3.2] "If the answerer still accepts the
+                    // offer, the answerer MUST NOT include any ICE-related SDP
+                    // attributes in the answer."
+                    && (offered_ice || !ICE_ATTRIBUTES.contains(&name))
+                    && !(offered_ptime.is_some() && name == "ptime")
+            })
+            .cloned(),
+    );
+    if let Some(p) = offered_ptime {
+        m.attributes.push(p.clone().into_owned());
+    }
     Some(m)
 }
 
@@ -904,11 +1370,22 @@ pub fn negotiate(
                 answer: am.media.to_string(),
             });
         }
-        if om.port == 0 && am.port != 0 {
+        if om.port == 0 && am.port != 0 && !is_bundle_only(offer, i) {
             return Err(NegotiationError::RemovedStreamAnswered { index: i });
+        }
+        // [RFC 8839 §5.2] "This attribute MUST be included in an offer by a
+        // controlling agent for a data stream that is Completed, and MUST NOT
+        // be included in any other case."
+        if am.has_attribute("remote-candidates") {
+            return Err(NegotiationError::Ice {
+                index: i,
+                reason: "an answer carries a=remote-candidates",
+                section: "§5.2",
+            });
         }
         media.push(negotiate_media(offer, answer, i, om, am, local_is_offerer)?);
     }
+    bundle_negotiated(offer, answer, &mut media)?;
     Ok(NegotiatedSession { media })
 }
 
@@ -925,7 +1402,7 @@ fn negotiate_media(
     } else {
         (answer, offer, am, om)
     };
-    let accepted = om.port != 0 && am.port != 0;
+    let accepted = (om.port != 0 || is_bundle_only(offer, i)) && am.port != 0;
     let mut out = NegotiatedMedia {
         index: i,
         media: om.media.to_string(),
@@ -943,6 +1420,9 @@ fn negotiate_media(
         remote_fingerprint: None,
         remote_setup: None,
         remote_ptime: None,
+        bundle: None,
+        selected_by_peer: Vec::new(),
+        ice_restart: false,
     };
     if !accepted {
         // [RFC 3264 §6] "If a stream is rejected, the offerer and answerer
@@ -951,16 +1431,63 @@ fn negotiate_media(
     }
     let offered_dir = offer.effective_direction(i);
     let answered_dir = answer.effective_direction(i);
-    if !direction_allowed(offered_dir, answered_dir) {
+    let multicast = offer
+        .effective_connection(i)
+        .is_some_and(|c| is_multicast(c));
+    if !multicast && !direction_allowed(offered_dir, answered_dir) {
         return Err(NegotiationError::DirectionMismatch {
             index: i,
             offer: offered_dir,
             answer: answered_dir,
         });
     }
+    if let Some(group) = offer.effective_connection(i).filter(|c| is_multicast(c)) {
+        let err = |reason| NegotiationError::Multicast { index: i, reason };
+        // [RFC 3264 §6.2] "If a multicast stream is accepted, the address and
+        // port information in the answer MUST match that of the offer."
+        if answer
+            .effective_connection(i)
+            .is_none_or(|c| c.address != group.address)
+            || am.port != om.port
+        {
+            return Err(err("address or port differs from the offer"));
+        }
+        // [RFC 3264 §6.2] "Similarly, the directionality information in the
+        // answer (sendonly, recvonly, or sendrecv) MUST equal that of the
+        // offer."
+        if answered_dir != offered_dir {
+            return Err(err("direction differs from the offer"));
+        }
+        // [RFC 3264 §6.2] "The set of media formats in the answer MUST be
+        // equal to or be a subset of those in the offer."
+        if am.formats.iter().any(|f| !om.formats.contains(f)) {
+            return Err(err("lists a format the offer does not"));
+        }
+        // [RFC 3264 §6.2] "The ptime and bandwidth attributes in the answer
+        // MUST equal the ones in the offer, if present."
+        let ptime = |m: &MediaDescription<'_>| {
+            m.attribute("ptime")
+                .and_then(Attribute::value)
+                .map(str::to_owned)
+        };
+        if ptime(om).is_some() && ptime(om) != ptime(am) {
+            return Err(err("ptime differs from the offer"));
+        }
+        if !om.bandwidths.is_empty() && om.bandwidths != am.bandwidths {
+            return Err(err("bandwidth differs from the offer"));
+        }
+    }
     let ld = local.effective_direction(i);
     let rd = remote.effective_direction(i);
-    out.direction = Direction::from_flags(ld.sends() && rd.receives(), ld.receives() && rd.sends());
+    out.direction = if multicast {
+        // [RFC 3264 §5.2] "If a session description contains a multicast
+        // media stream which is listed as receive (send) only, it means that
+        // the participants, including the offerer and answerer, can only
+        // receive (send) on that stream."
+        offered_dir
+    } else {
+        Direction::from_flags(ld.sends() && rd.receives(), ld.receives() && rd.sends())
+    };
 
     // Codecs: formats of the answer that name an offered codec.
     let of = formats(om);
@@ -1059,6 +1586,13 @@ fn negotiate_media(
     for c in rm.typed::<Candidate<'_>>() {
         let c = c.map_err(attr_err(i))?;
         out.remote_candidates.push(c.value().unwrap_or_default());
+    }
+    for r in rm.typed::<RemoteCandidates<'_>>() {
+        for c in r.map_err(attr_err(i))?.candidates() {
+            let c = c.map_err(attr_err(i))?;
+            out.selected_by_peer
+                .push((c.component, c.address.to_owned(), c.port));
+        }
     }
     if let Some(fp) = rm
         .first::<Fingerprint<'_>>()
@@ -1433,9 +1967,70 @@ impl OfferAnswer {
             };
             sdp.media.push(m);
         }
+        if self.config.bundle {
+            // A subsequent offer keeps the negotiated group's tagged m-line.
+            let previous_tag = self
+                .negotiated
+                .as_ref()
+                .and_then(|n| n.media.iter().find_map(|m| m.bundle));
+            bundle_offer(&mut sdp, previous_tag);
+        }
         let sdp = self.stamp(sdp);
         self.pending = Some(sdp.clone());
         Ok(sdp)
+    }
+
+    /// Sets new ICE credentials for stream `index` (RFC 8839): the next
+    /// offer then restarts ICE for it (§4.4.1.1.1), or the next answer
+    /// answers the peer's restart (§4.4.2.1), which
+    /// [`receive_offer`](Self::receive_offer) requires. The caller draws
+    /// the values (4+ and 22+ ice-chars).
+    ///
+    /// # Errors
+    /// When there is no configured stream at that index.
+    pub fn set_ice_credentials(
+        &mut self,
+        index: usize,
+        ufrag: impl Into<String>,
+        pwd: impl Into<String>,
+    ) -> Result<(), NegotiationError> {
+        let ci = self
+            .slots
+            .get(index)
+            .and_then(|s| s.stream)
+            .ok_or(NegotiationError::State(
+                "no configured stream at that index",
+            ))?;
+        if let Some(s) = self.config.streams.get_mut(ci) {
+            s.ice = Some(IceCredentials {
+                ufrag: ufrag.into(),
+                pwd: pwd.into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The m-lines of `offer` whose ICE the peer restarts relative to the
+    /// last description it sent (RFC 8839 §4.4.1.1.1). Call it before
+    /// [`receive_offer`](Self::receive_offer) to set new local credentials
+    /// with [`set_ice_credentials`](Self::set_ice_credentials).
+    ///
+    /// # Errors
+    /// When only one of ice-ufrag and ice-pwd changed for an m-line.
+    pub fn ice_restarts_in(
+        &self,
+        offer: &SessionDescription<'_>,
+    ) -> Result<Vec<usize>, NegotiationError> {
+        let Some(prev) = &self.last_remote else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for i in 0..prev.media.len().min(offer.media.len()) {
+            if ice_restart(prev, offer, i)? {
+                out.push(i);
+            }
+        }
+        Ok(out)
     }
 
     /// Processes the answer to our pending offer (RFC 3264 §7).
@@ -1451,7 +2046,26 @@ impl OfferAnswer {
             return Err(NegotiationError::State("no offer is waiting for an answer"));
         };
         self.check_remote_origin(answer)?;
-        let negotiated = negotiate(offer, answer, true)?;
+        let mut negotiated = negotiate(offer, answer, true)?;
+        if let (Some(prev_local), Some(prev_remote)) = (&self.last_local, &self.last_remote) {
+            for (i, m) in negotiated.media.iter_mut().enumerate() {
+                if !m.accepted || !ice_restart(prev_local, offer, i)? {
+                    continue;
+                }
+                m.ice_restart = true;
+                // [RFC 8839 §4.4.2.1] "For a given data stream, the answerer MAY
+                // include the same candidates that were used in the previous
+                // ICE session, but it MUST change the SDP "ice-pwd" and
+                // "ice-ufrag" attribute values."
+                if ice_credentials(answer, i).is_some() && !ice_restart(prev_remote, answer, i)? {
+                    return Err(NegotiationError::Ice {
+                        index: i,
+                        reason: "we restarted ICE but the answer kept its ice-ufrag and ice-pwd",
+                        section: "§4.4.2.1",
+                    });
+                }
+            }
+        }
         let offer = offer.clone();
         self.pending = None;
         self.last_local = Some(offer);
@@ -1538,9 +2152,29 @@ impl OfferAnswer {
                 });
             }
         }
+        let restarts = self.ice_restarts_in(offer)?;
         let answer =
             build_answer_with(offer, &self.config, self.version, &|i, d| self.wanted(i, d))?;
-        let negotiated = negotiate(offer, &answer, false)?;
+        let mut negotiated = negotiate(offer, &answer, false)?;
+        for &i in &restarts {
+            let Some(m) = negotiated.media.get_mut(i).filter(|m| m.accepted) else {
+                continue;
+            };
+            m.ice_restart = true;
+            if let Some(prev_local) = &self.last_local {
+                // [RFC 8839 §4.4.2.1] "If the offerer in a subsequent offer
+                // requested an ICE restart (Section 4.4.1.1.1) for a data
+                // stream, and if the answerer accepts the offer, the answerer
+                // follows the procedures for generating an initial answer."
+                if ice_credentials(&answer, i).is_some() && !ice_restart(prev_local, &answer, i)? {
+                    return Err(NegotiationError::Ice {
+                        index: i,
+                        reason: "the peer restarted ICE: set new local credentials with OfferAnswer::set_ice_credentials before answering",
+                        section: "§4.4.2.1",
+                    });
+                }
+            }
+        }
         // Slots follow the offer's m-lines.
         for (i, m) in offer.media.iter().enumerate() {
             let stream = self.config.streams.iter().position(|s| s.accepts(m));

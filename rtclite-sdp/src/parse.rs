@@ -414,7 +414,11 @@ impl<'a> Parser<'a> {
             // [RFC 8866 §5.7] "A session description MUST contain either at
             // least one "c=" line in each media description or a single "c="
             // line at the session level."
-            if media.connections.is_empty() && desc.connection.is_none() {
+            // Tolerated: a disabled m-line (port 0) without one, as RFC 9143
+            // §18.5 and RFC 3264 §8.2 senders write it.
+            // [RFC 3264 §8.2] "The stream description MAY omit all attributes
+            // present previously"
+            if media.connections.is_empty() && desc.connection.is_none() && media.port != 0 {
                 return Err(m.err(ParseErrorKind::MissingConnection));
             }
             desc.media.push(media);

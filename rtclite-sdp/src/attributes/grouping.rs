@@ -1,13 +1,19 @@
 //! Grouping and source attributes: mid, group (RFC 5888, RFC 9143), ssrc and
 //! ssrc-group (RFC 5576), msid (RFC 8830).
 
-use super::{AttributeValue, number, required, text_attribute};
+use super::{AttributeValue, flag_attribute, number, required, text_attribute};
 use crate::error::AttributeError;
 use crate::parse::is_token;
 
 text_attribute!(
     /// `a=mid:<identification-tag>` (RFC 5888 §4, used by RFC 9143 BUNDLE).
     Mid, "mid", "RFC 5888 §4", is_token
+);
+
+flag_attribute!(
+    /// `a=bundle-only`: accept this port-0 m-line only inside the BUNDLE
+    /// group (RFC 9143 §6).
+    BundleOnly, "bundle-only", "RFC 9143 §6"
 );
 
 /// `a=group:<semantics> *(SP <identification-tag>)` (RFC 5888 §5; `BUNDLE`

@@ -247,3 +247,89 @@ flag_attribute!(
     /// `a=end-of-candidates` (RFC 8840 §8.2).
     EndOfCandidates, "end-of-candidates", "RFC 8840 §8.2"
 );
+
+/// One transport address of `a=remote-candidates` (RFC 8839 §5.2): the
+/// candidate the controlling agent selected for a component.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemoteCandidate<'a> {
+    /// Component: 1 for RTP, 2 for RTCP.
+    pub component: u16,
+    /// Connection address.
+    pub address: &'a str,
+    /// Port.
+    pub port: u16,
+}
+
+/// `a=remote-candidates:<component-id> <connection-address> <port> *(SP
+/// ...)` (RFC 8839 §5.2): sent by a controlling agent in a later offer once
+/// ICE has completed for the data stream.
+///
+/// ```
+/// use rtclite_sdp::attributes::{AttributeValue, RemoteCandidates};
+/// let r = RemoteCandidates::parse(Some("1 192.0.2.3 45664 2 192.0.2.3 45665"))?;
+/// let c: Vec<_> = r.candidates().collect::<Result<_, _>>()?;
+/// assert_eq!((c[1].component, c[1].address, c[1].port), (2, "192.0.2.3", 45665));
+/// # Ok::<(), rtclite_sdp::AttributeError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemoteCandidates<'a>(pub &'a str);
+
+const REMOTE_CANDIDATES: &str = "RFC 8839 §5.2";
+
+impl<'a> RemoteCandidates<'a> {
+    /// The candidates, in order (each triple was checked by `parse`).
+    pub fn candidates(
+        &self,
+    ) -> impl Iterator<Item = Result<RemoteCandidate<'a>, AttributeError>> + 'a {
+        let mut it = self.0.split(' ');
+        core::iter::from_fn(move || {
+            let component = it.next()?;
+            let bad = |what| AttributeError::new("remote-candidates", what, REMOTE_CANDIDATES);
+            Some((|| {
+                // [RFC 8839 §5.2] "remote-candidate = component-id SP
+                // connection-address SP port"
+                if component.len() > 3 {
+                    return Err(bad("component-id has more than 3 digits"));
+                }
+                let component = number(
+                    component,
+                    "remote-candidates",
+                    "component-id must be a number",
+                    REMOTE_CANDIDATES,
+                )?;
+                let address = it
+                    .next()
+                    .filter(|a| !a.is_empty())
+                    .ok_or(bad("missing connection-address"))?;
+                let port = number(
+                    it.next().ok_or(bad("missing port"))?,
+                    "remote-candidates",
+                    "port must be a number 0-65535",
+                    REMOTE_CANDIDATES,
+                )?;
+                Ok(RemoteCandidate {
+                    component,
+                    address,
+                    port,
+                })
+            })())
+        })
+    }
+}
+
+impl<'a> AttributeValue<'a> for RemoteCandidates<'a> {
+    const NAME: &'static str = "remote-candidates";
+
+    fn parse(value: Option<&'a str>) -> Result<Self, AttributeError> {
+        let v = required(value, Self::NAME, REMOTE_CANDIDATES)?;
+        let r = Self(v);
+        for c in r.candidates() {
+            c?;
+        }
+        Ok(r)
+    }
+
+    fn value(&self) -> Option<String> {
+        Some(self.0.to_owned())
+    }
+}

@@ -29,8 +29,11 @@ mod ice;
 mod rtp;
 mod security;
 
-pub use grouping::{Group, Mid, Msid, Ssrc, SsrcGroup};
-pub use ice::{Candidate, CandidateType, EndOfCandidates, IceLite, IceOptions, IcePwd, IceUfrag};
+pub use grouping::{BundleOnly, Group, Mid, Msid, Ssrc, SsrcGroup};
+pub use ice::{
+    Candidate, CandidateType, EndOfCandidates, IceLite, IceOptions, IcePwd, IceUfrag,
+    RemoteCandidate, RemoteCandidates,
+};
 pub use rtp::{
     Extmap, Fmtp, MaxPtime, Ptime, Rtcp, RtcpFb, RtcpMux, RtcpMuxOnly, RtcpRsize, Rtpmap,
 };

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Extracts the SDP examples of RFC 8866, RFC 4317, RFC 3264 section 10 and
-RFC 4568 section 7.1.5
+RFC 4568 section 7.1.5, RFC 9143 (BUNDLE) and RFC 8839 (ICE)
 from the RFC texts into one file per example, lines ended by CRLF.
 
 Run from this directory:  python3 extract.py [RFC_DIR]   (default ../../../../shared/rfc)
@@ -17,8 +17,10 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 RFC_DIR = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "../../../../shared/rfc")
 LINE = re.compile(r"^( *)([a-z])=(.*)$")
-SECTION = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+\S")
+SECTION = re.compile(r"^(\d+(?:\.\d+)*|[A-Z]\.\d+(?:\.\d+)*)\.?\s+\S|^Appendix ([A-Z])\.\s")
 LABEL = re.compile(r"^\s*\[([A-Za-z-]+)\]\s*$")
+# RFC 9143 labels its examples "SDP Offer (1)", "SDP Answer (2)".
+NUMBERED_LABEL = re.compile(r"^\s*SDP (Offer|Answer) \((\d+)\)\s*$")
 
 
 def unpaginate(text):
@@ -41,6 +43,8 @@ def unpaginate(text):
 
 
 CONTINUED = False
+# RFC 9143 separates the media sections of its examples by one blank line.
+BLANK_JOIN = False
 
 
 def blocks(rfc):
@@ -50,10 +54,13 @@ def blocks(rfc):
         no, line = lines[i]
         m = SECTION.match(line)
         if m:
-            section, label = m.group(1), None
+            section, label = m.group(1) or m.group(2), None
         m = LABEL.match(line)
         if m:
             label = m.group(1)
+        m = NUMBERED_LABEL.match(line)
+        if m:
+            label = m.group(1) + m.group(2)
         m = LINE.match(line)
         if m and m.group(2) == "v" and m.group(3) == "0":
             indent = len(m.group(1))
@@ -66,7 +73,7 @@ def blocks(rfc):
                     while k < len(lines) and lines[k][1].strip() == "":
                         k += 1
                     if k < len(lines) and LINE.match(lines[k][1]) and len(LINE.match(lines[k][1]).group(1)) == indent \
-                            and LINE.match(lines[k][1]).group(2) != "v" and k - j > 3:
+                            and LINE.match(lines[k][1]).group(2) != "v" and (k - j > 3 or BLANK_JOIN):
                         j = k
                         continue
                     break
@@ -92,13 +99,18 @@ def blocks(rfc):
 
 def main():
     manifest = []
-    global CONTINUED
-    wanted = {"8866": None, "4317": None, "3264": "10", "4568": "7.1.5"}
+    global CONTINUED, BLANK_JOIN
+    wanted = {"8866": None, "4317": None, "3264": "10", "4568": "7.1.5", "9143": None, "8839": None}
     for rfc, only in wanted.items():
-        CONTINUED = rfc == "4568"
+        CONTINUED = rfc in ("4568", "8839")  # both fold long lines for the page
+        BLANK_JOIN = rfc == "9143"
         seen = {}
         for section, label, no, body in blocks(rfc):
             if only and not ((section or "") + ".").startswith(only + "."):
+                continue
+            if any("$" in l for l in body):
+                # RFC 8839 Appendix A writes addresses and ports as
+                # placeholders ($NAT-PUB-1.PORT): not SDP.
                 continue
             if not any(l.startswith("o=") for l in body):
                 continue  # a lone "v=0" showing the field, not a description
