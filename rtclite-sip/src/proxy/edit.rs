@@ -255,3 +255,66 @@ pub(crate) fn append_headers(
     out.put_slice(body);
     OwnedMessage::parse(out.freeze())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> OwnedMessage {
+        OwnedMessage::parse(bytes::Bytes::copy_from_slice(s.as_bytes()))
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    // [RFC 3261 §16.7 test] "The proxy removes the topmost Via header field
+    // value from the response."
+    #[test]
+    fn only_the_first_value_of_a_combined_via_line_goes() {
+        let r = parse(
+            "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP p1:5060;branch=z9hG4bK1, SIP/2.0/UDP a:5060;branch=z9hG4bK2\r\n\
+             To: <sip:b@x>;tag=1\r\nFrom: <sip:a@x>;tag=2\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+        );
+        let out = strip_top_via(&r.message(), &[]).unwrap().unwrap();
+        let m = out.message();
+        let vias: Vec<&str> = m.values_of(HeaderName::Via).map(|(_, v)| v).collect();
+        assert_eq!(vias, ["SIP/2.0/UDP a:5060;branch=z9hG4bK2"]);
+        assert_eq!(m.to().unwrap().tag(), Some("1"));
+    }
+
+    // [RFC 3261 §16.7 test] "If no Via header field values remain in the
+    // response, the response was meant for this element and MUST NOT be
+    // forwarded."
+    #[test]
+    fn a_response_with_only_our_via_is_not_forwarded() {
+        let r = parse(
+            "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP p1:5060;branch=z9hG4bK1\r\n\
+             To: <sip:b@x>;tag=1\r\nFrom: <sip:a@x>;tag=2\r\nCall-ID: c\r\nCSeq: 1 CANCEL\r\nContent-Length: 0\r\n\r\n",
+        );
+        assert!(strip_top_via(&r.message(), &[]).unwrap().is_none());
+    }
+
+    #[test]
+    fn bare_lf_and_a_missing_final_line_are_forwarded_with_crlf() {
+        let r = parse(
+            "OPTIONS sip:b@x SIP/2.0\nVia: SIP/2.0/UDP a:5060;branch=z9hG4bK2\nMax-Forwards: 5\n\
+             To: <sip:b@x>\nFrom: <sip:a@x>;tag=2\nCall-ID: c\nCSeq: 1 OPTIONS",
+        );
+        let out = forward_request(
+            &r.message(),
+            &RequestEdit {
+                request_uri: "sip:b@192.0.2.4",
+                via: "SIP/2.0/UDP p:5060;branch=z9hG4bKp",
+                record_route: None,
+                routes: None,
+                decrement_max_forwards: true,
+                consume_realm: None,
+            },
+        )
+        .unwrap();
+        let m = out.message();
+        assert_eq!(m.request_uri(), Some("sip:b@192.0.2.4"));
+        assert_eq!(m.max_forwards().unwrap().unwrap(), 4);
+        assert_eq!(m.via().count(), 2);
+        assert_eq!(m.call_id().unwrap(), "c");
+        assert_eq!(m.content_length().unwrap().unwrap(), 0);
+    }
+}
