@@ -227,6 +227,17 @@ pub enum NegotiationError {
         /// The section of RFC 8839 broken.
         section: &'static str,
     },
+    /// A dynamic payload type of the peer now names another codec on the
+    /// same m-line.
+    #[error(
+        "m-line {index}: dynamic payload type {payload_type} changed codec (RFC 3264 §8.3.2: \"MUST NOT change for the duration of a session\")"
+    )]
+    PayloadTypeRemapped {
+        /// Index of the m-line.
+        index: usize,
+        /// The payload type.
+        payload_type: u8,
+    },
     /// The answer to a multicast stream differs from the offer (RFC 3264
     /// §6.2).
     #[error("m-line {index}: multicast answer {reason} (RFC 3264 §6.2)")]

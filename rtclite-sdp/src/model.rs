@@ -320,6 +320,8 @@ impl<'a> SessionDescription<'a> {
             .get(index)
             .and_then(MediaDescription::direction)
             .or_else(|| self.direction())
+            // [RFC 8866 §6.7] "If none of the media direction attributes is present at either
+            // session level or media level, "a=sendrecv" SHOULD be assumed as the default."
             .unwrap_or(Direction::SendRecv)
     }
 

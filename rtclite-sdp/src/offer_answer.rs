@@ -321,6 +321,10 @@ impl EndpointConfig {
             username: username.into(),
             session_id,
             address: address.into(),
+            // [RFC 3264 §5] "For unicast sessions, it is RECOMMENDED that it consist of a single
+            // space character (0x20) or a dash (-)."
+            // [RFC 8866 §5.3] "If a session has no meaningful name, then "s= " or "s=-" (i.e., a
+            // single space or dash as the session name) is RECOMMENDED."
             session_name: "-".to_owned(),
             streams: Vec::new(),
             bundle: false,
@@ -351,9 +355,12 @@ impl EndpointConfig {
     }
 
     fn skeleton(&self, version: u64) -> OwnedSessionDescription {
+        // [RFC 8866 §5.12] "The "k=" line (key-field) is obsolete and MUST NOT be used."
         let mut sdp = SessionDescription::new(Origin {
             username: Cow::Owned(self.username.clone()),
-            session_id: Cow::Owned(self.session_id.to_string()),
+            // [RFC 3264 §5] "The numeric value of the session id and version in the o line MUST be
+            // representable with a 64 bit signed integer."
+            session_id: Cow::Owned(self.session_id.min(i64::MAX as u64).to_string()),
             session_version: Cow::Owned(version.to_string()),
             nettype: Cow::Borrowed("IN"),
             addrtype: Cow::Borrowed(if self.address.contains(':') {
@@ -949,8 +956,40 @@ fn bundle_negotiated(
     Ok(())
 }
 
+/// The first dynamic payload type (96–127) that `current` maps to another
+/// codec than `previous` did on the same m-line.
+fn remapped_payload_type(
+    previous: &SessionDescription<'_>,
+    current: &SessionDescription<'_>,
+) -> Option<(usize, u8)> {
+    for (i, (pm, cm)) in previous.media.iter().zip(&current.media).enumerate() {
+        if pm.media != cm.media || pm.port == 0 || cm.port == 0 {
+            continue;
+        }
+        let before = formats(pm);
+        for f in formats(cm) {
+            let Some(pt) = f.payload_type.filter(|pt| (96..=127).contains(pt)) else {
+                continue;
+            };
+            // [RFC 3264 §8.3.2] "However, in the case of RTP, the mapping from
+            // a particular dynamic payload type number to a particular codec
+            // within that media stream MUST NOT change for the duration of a
+            // session."
+            if before
+                .iter()
+                .any(|b| b.payload_type == Some(pt) && !same_codec(b, &f))
+            {
+                return Some((i, pt));
+            }
+        }
+    }
+    None
+}
+
 /// Direction of the answer for an offered direction and what the answerer
 /// wants (RFC 3264 §6.1).
+// [RFC 3264 §8.4] "The recipient of an offer for a stream on-hold SHOULD NOT automatically return
+// an answer with the corresponding stream on hold."
 pub fn answer_direction(offered: Direction, wanted: Direction) -> Direction {
     // [RFC 3264 §6.1] "If a stream is offered as sendonly, the corresponding
     // stream MUST be marked as recvonly or inactive in the answer."
@@ -1025,6 +1064,12 @@ fn offer_media(s: &StreamConfig, port: u16, direction: Direction) -> MediaDescri
     for c in &s.codecs {
         push_codec_attributes(&mut m, c.payload_type, c, c.fmtp.as_deref());
     }
+    // [RFC 3264 §5.1] "If the offerer wishes to only send media on a stream to its peer, it MUST
+    // mark the stream as sendonly with the"
+    // [RFC 3264 §5.1] "If the offerer wishes to only receive media from its peer, it MUST mark the
+    // stream as recvonly."
+    // [RFC 3264 §5.1] "wishes to neither send nor receive media at this time, it MUST mark the
+    // stream with an"
     // [RFC 3264 §5.1] "If the offerer wishes to both send and receive media
     // with its peer, it MAY include an "a=sendrecv" attribute, or it MAY omit
     // it, since sendrecv is the default."
@@ -1060,6 +1105,8 @@ fn push_codec_attributes(m: &mut MediaDescription<'static>, pt: u8, c: &Codec, f
         Some(ch) => format!("{pt} {}/{}/{ch}", c.encoding_name, c.clock_rate),
         None => format!("{pt} {}/{}", c.encoding_name, c.clock_rate),
     };
+    // [RFC 3264 §5.1] "In the case of RTP streams, all media descriptions SHOULD contain"
+    // [RFC 8866 §5.14] "For dynamic payload type assignments, the"
     m.attributes.push(Attribute::new("rtpmap", map));
     if let Some(f) = fmtp {
         m.attributes
@@ -1105,12 +1152,15 @@ fn build_answer_with(
     wanted: &dyn Fn(usize, Direction) -> Direction,
 ) -> Result<OwnedSessionDescription, NegotiationError> {
     let mut sdp = config.skeleton(version);
+    // [RFC 3264 §6] "If the answer is different from the offer in any way (different IP addresses,
+    // ports, etc.), the origin line MUST be different in the answer"
     // [RFC 3264 §6] "The "t=" line in the answer MUST equal that of the
     // offer."
     sdp.times = offer.times.clone();
     let mut uses = vec![0u16; config.streams.len()];
     let mut live_offered = 0usize;
     let mut accepted = 0usize;
+    // [RFC 3264 §6] "This implies that if the offer contained zero"
     // [RFC 3264 §6] "For each "m=" line in the offer, there MUST be a
     // corresponding "m=" line in the answer."
     for (i, om) in offer.media.iter().enumerate() {
@@ -1196,6 +1246,8 @@ fn answer_media(
     // [RFC 3264 §6.1] "If the answerer has no media formats in common for a
     // particular offered stream, the answerer MUST reject that media stream
     // by setting the port to zero."
+    // [RFC 3264 §6.1] "For streams marked as recvonly in the answer, the"
+    // [RFC 3264 §6.1] "For streams marked as sendonly in the answer, the"
     if chosen.is_empty() || (offered_primary && !chosen_primary) {
         return None;
     }
@@ -1262,6 +1314,8 @@ fn answer_media(
             .iter()
             .map(|b| b.clone().into_owned())
             .collect();
+    // [RFC 3264 §6.1] "If a stream is offered with a unicast address, the answer for that stream
+    // MUST contain a unicast address."
     } else if let Some(a) = &s.address {
         // [RFC 3264 §6.1] "This address and port MUST be present even for
         // sendonly streams"
@@ -1402,6 +1456,8 @@ fn negotiate_media(
     } else {
         (answer, offer, am, om)
     };
+    // [RFC 3264 §5.1] "A port number of zero in the offer indicates that the stream is offered but
+    // MUST NOT be used."
     let accepted = (om.port != 0 || is_bundle_only(offer, i)) && am.port != 0;
     let mut out = NegotiatedMedia {
         index: i,
@@ -1509,6 +1565,13 @@ fn negotiate_media(
     if pairs.is_empty() {
         return Err(NegotiationError::NoFormats { index: i });
     }
+    // [RFC 3264 §5.1] "In this case, preferred means that the recipient of the offer SHOULD use the
+    // format with the highest preference that is acceptable to it."
+    // [RFC 8866 §5.14] "When multiple payload formats are listed, the first acceptable payload
+    // format from the beginning of the list SHOULD be used for the session."
+    // The answer's order stands for the offerer:
+    // [RFC 3264 §6.1] "In this case, preferred means that the offerer SHOULD use the format with
+    // the highest preference from the answer."
     if !local_is_offerer {
         // [RFC 3264 §6.1] "SHOULD send using the most preferred media format
         // in the offer that is also listed in the answer."
@@ -1549,6 +1612,7 @@ fn negotiate_media(
         // [RFC 3264 §8.4] "An agent MUST be capable of receiving SDP with a
         // connection address of 0.0.0.0, in which case it means that neither
         // RTP nor RTCP should be sent to the peer."
+        // [RFC 8866 §5.14] "MUST NOT subtract 1 from the RTP port"
         out.remote_rtp = Some((c.address.to_string(), rm.port));
         let rtcp = rm.first::<Rtcp<'_>>().transpose().map_err(attr_err(i))?;
         out.remote_rtcp = Some(match rtcp {
@@ -1605,6 +1669,10 @@ fn negotiate_media(
         out.remote_setup = Some(s.map_err(attr_err(i))?);
     }
     if let Some(p) = rm.first::<Ptime>() {
+        // [RFC 3264 §7] "The offerer SHOULD send media according to the value of any ptime and
+        // bandwidth attribute in the answer."
+        // [RFC 3264 §6.1] "When sending media, it SHOULD use a packetization interval equal to the
+        // value of the ptime attribute in the offer, if any was present."
         out.remote_ptime = Some(p.map_err(attr_err(i))?.0);
     }
     Ok(out)
@@ -1743,6 +1811,8 @@ impl OfferAnswer {
     pub fn new(config: EndpointConfig, initial_version: u64) -> Self {
         Self {
             config,
+            // [RFC 3264 §5] "The initial value of the version MUST be less than (2**62)-1, to avoid
+            // rollovers."
             version: initial_version.min((1 << 62) - 2),
             slots: Vec::new(),
             last_local: None,
@@ -1860,6 +1930,7 @@ impl OfferAnswer {
     /// m-line index.
     pub fn add_stream(&mut self, stream: StreamConfig) -> usize {
         self.config.streams.push(stream);
+        // [RFC 3264 §8.1] "New media descriptions MUST appear below any existing media sections."
         self.slots.push(Slot {
             stream: Some(self.config.streams.len() - 1),
             held: false,
@@ -1959,6 +2030,8 @@ impl OfferAnswer {
                 _ => {
                     let prev = self.last_local.as_ref().and_then(|p| p.media.get(i));
                     match (prev, stream) {
+                        // [RFC 3264 §8] "Deleted media streams from a previous SDP MUST NOT be
+                        // removed in a new SDP"
                         (Some(p), _) => rejected(p),
                         (None, Some((_, s))) => rejected(&offer_media(s, 0, s.direction)),
                         (None, None) => continue,
@@ -2046,6 +2119,7 @@ impl OfferAnswer {
             return Err(NegotiationError::State("no offer is waiting for an answer"));
         };
         self.check_remote_origin(answer)?;
+        self.check_payload_types(answer)?;
         let mut negotiated = negotiate(offer, answer, true)?;
         if let (Some(prev_local), Some(prev_remote)) = (&self.last_local, &self.last_remote) {
             for (i, m) in negotiated.media.iter_mut().enumerate() {
@@ -2090,6 +2164,22 @@ impl OfferAnswer {
         }
     }
 
+    /// Checks that the peer kept its dynamic payload type mappings
+    /// (RFC 3264 §8.3.2).
+    fn check_payload_types(&self, sdp: &SessionDescription<'_>) -> Result<(), NegotiationError> {
+        match self
+            .last_remote
+            .as_ref()
+            .and_then(|prev| remapped_payload_type(prev, sdp))
+        {
+            Some((index, payload_type)) => Err(NegotiationError::PayloadTypeRemapped {
+                index,
+                payload_type,
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Checks the `o=` rules of RFC 3264 §8 for a description from the peer.
     fn check_remote_origin(&self, sdp: &SessionDescription<'_>) -> Result<(), NegotiationError> {
         let Some(prev) = &self.last_remote else {
@@ -2111,6 +2201,8 @@ impl OfferAnswer {
                 "session version is not a 64-bit number",
             ));
         };
+        // [RFC 3264 §8] "The answerer MUST be prepared to receive an offer that contains SDP with a
+        // version that has not changed"
         if nv == pv {
             // [RFC 3264 §8] "If the version in the origin line does not
             // increment, the SDP MUST be identical to the SDP with that
@@ -2145,6 +2237,8 @@ impl OfferAnswer {
         if let Some(prev) = &self.last_remote {
             // [RFC 3264 §8] "if the previous SDP had N "m=" lines, the new
             // SDP MUST have at least N "m=" lines."
+            // [RFC 3264 §8] "the new SDP MUST have a matching media stream for each media stream in
+            // the previous SDP"
             if offer.media.len() < prev.media.len() {
                 return Err(NegotiationError::MediaRemoved {
                     previous: prev.media.len(),
@@ -2152,6 +2246,7 @@ impl OfferAnswer {
                 });
             }
         }
+        self.check_payload_types(offer)?;
         let restarts = self.ice_restarts_in(offer)?;
         let answer =
             build_answer_with(offer, &self.config, self.version, &|i, d| self.wanted(i, d))?;

@@ -59,6 +59,8 @@ pub fn parse(input: &[u8]) -> Result<SessionDescription<'_>, ParseError> {
     // [RFC 8866 §5] "If the "a=charset:" attribute is not present, these
     // octet strings MUST be interpreted as containing ISO-10646 characters in
     // UTF-8 encoding."
+    // [RFC 8866 §5.3] "the "s=" field MUST contain ISO 10646 characters in UTF-8 encoding."
+    // [RFC 8866 §5.4] "the "i=" line MUST contain ISO 10646 characters in UTF-8 encoding."
     let text = match std::str::from_utf8(input) {
         Ok(t) => t,
         Err(e) => {
@@ -283,6 +285,7 @@ impl<'a> Parser<'a> {
         // [RFC 8866 §5] "Some lines in each description are required and
         // some are optional, but when present, they must appear in exactly
         // the order given here."
+        // [RFC 8866 §5] "An SDP description MUST conform to the syntax defined in Section 9."
         let v = self.expect_first(b'v')?;
         // [RFC 8866 §5.1] "This memo defines version 0."
         if v.value != "0" {
@@ -290,6 +293,7 @@ impl<'a> Parser<'a> {
         }
         let o = self.expect_first(b'o')?;
         let origin = parse_origin(&o)?;
+        // [RFC 8866 §5.3] "There MUST be one and only one"
         let s = self.expect_first(b's')?;
         // RFC 4317 and RFC 3264 publish an empty "s=" and deployed SIP
         // phones send it, so it is accepted and written back as received.
@@ -323,7 +327,15 @@ impl<'a> Parser<'a> {
             if r == 12 {
                 break;
             }
+            // [RFC 8866 §5.7] "Multiple addresses or "c=" lines MUST NOT be specified at session
+            // level."
             let repeatable = matches!(l.kind, b'e' | b'p' | b'b' | b't' | b'r' | b'z' | b'a');
+            // [RFC 8866 §5.6] "If an email address or phone number is present, it MUST be specified
+            // before the first media description."
+            // A second description (v= again) is out of order, so one message holds one
+            // description:
+            // [RFC 3264 §5] "an SDP message used in the offer/answer model MUST contain exactly one
+            // session description"
             if r < rank || (r == rank && !repeatable) {
                 return Err(l.err(ParseErrorKind::OutOfOrder {
                     found: char::from(l.kind),
@@ -372,6 +384,9 @@ impl<'a> Parser<'a> {
                     last.zone_adjustments = Some(parse_zone(&l)?);
                     time_state = 3;
                 }
+                // [RFC 8866 §5.12 exception: kept so parse then write is byte-identical] "One MUST
+                // NOT include a "k=" line in an SDP, and MUST discard it if it is received in an
+                // SDP."
                 b'k' => desc.key = Some(text(&l, "k= key", "5.12")?),
                 b'a' => {
                     if desc.attributes.len() >= MAX_ATTRIBUTES {
@@ -572,6 +587,7 @@ fn parse_origin<'a>(l: &Line<'a>) -> Result<Origin<'a>, ParseError> {
         nettype,
         addrtype,
         unicast_address,
+        // [RFC 8866 §5.2] "The <username> MUST NOT contain spaces."
     ] = fields::<6>(l.value).ok_or_else(|| {
         l.invalid(
             "o= line",
@@ -722,6 +738,7 @@ fn parse_bandwidth<'a>(l: &Line<'a>) -> Result<Bandwidth<'a>, ParseError> {
     if !is_token(bwtype) {
         return Err(l.invalid("b= bwtype", "must be a token", "5.8"));
     }
+    // [RFC 8866 §5.8] "SDP parsers MUST ignore bandwidth-fields with unknown <bwtype> names."
     let bandwidth = canonical_u64(value)
         .ok_or_else(|| l.invalid("b= bandwidth", "must be a decimal number", "5.8"))?;
     Ok(Bandwidth {
@@ -827,8 +844,14 @@ fn parse_attribute<'a>(l: &Line<'a>) -> Result<Attribute<'a>, ParseError> {
             l.value.get(..n).unwrap_or_default(),
             Some(Cow::Borrowed(l.value.get(n + 1..).unwrap_or_default())),
         ),
+        // [RFC 8866 §5.13] "Attribute names MUST use the US-ASCII subset of ISO-10646/UTF-8."
         _ => return Err(l.invalid("a= attribute-name", "must be a token", "5.13")),
     };
+    // Attributes stay raw; typed views are parsed on demand, so one not understood is carried, not
+    // acted on:
+    // [RFC 8866 §5] "An SDP parser MUST ignore any attribute it doesn't understand."
+    // [RFC 8866 §5.13] "If an attribute is received that is not understood, it MUST be ignored by
+    // the receiver."
     Ok(Attribute {
         name: Cow::Borrowed(name),
         value,

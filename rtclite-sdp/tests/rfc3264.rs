@@ -110,3 +110,57 @@ fn rfc3264_10_2() {
     assert_eq!(agreed.media[0].direction, Direction::SendRecv);
     assert_eq!(agreed.media[0].codecs[0].encoding_name, "G723");
 }
+
+/// A later offer that maps a dynamic payload type to another codec on the
+/// same m-line is refused; keeping the mapping is accepted.
+#[test]
+fn dynamic_payload_type_mapping_cannot_change_in_a_session() {
+    let cfg = |user: &str, addr: &str, port, name: &str| {
+        EndpointConfig::new(user, 1, addr).with_stream(stream(
+            "audio",
+            port,
+            &[Codec::new(0, "PCMU", 8000), Codec::new(97, name, 8000)],
+        ))
+    };
+    let mut alice = OfferAnswer::new(cfg("alice", "192.0.2.1", 49170, "iLBC"), 1);
+    let mut bob = OfferAnswer::new(cfg("bob", "192.0.2.2", 49172, "iLBC"), 1);
+    let offer = alice.create_offer().unwrap();
+    let answer = bob.receive_offer(&offer).unwrap();
+    alice.receive_answer(&answer).unwrap();
+    // Same mapping, new port: fine.
+    alice
+        .update_stream(
+            0,
+            stream(
+                "audio",
+                49180,
+                &[Codec::new(0, "PCMU", 8000), Codec::new(97, "iLBC", 8000)],
+            ),
+        )
+        .unwrap();
+    let offer = alice.create_offer().unwrap();
+    let answer = bob.receive_offer(&offer).unwrap();
+    alice.receive_answer(&answer).unwrap();
+    // 97 now names another codec.
+    alice
+        .update_stream(
+            0,
+            stream(
+                "audio",
+                49180,
+                &[Codec::new(0, "PCMU", 8000), Codec::new(97, "speex", 8000)],
+            ),
+        )
+        .unwrap();
+    let offer = alice.create_offer().unwrap();
+    // [RFC 3264 §8.3.2 test] "the mapping from a particular dynamic payload
+    // type number to a particular codec within that media stream MUST NOT
+    // change for the duration of a session"
+    assert_eq!(
+        bob.receive_offer(&offer),
+        Err(rtclite_sdp::NegotiationError::PayloadTypeRemapped {
+            index: 0,
+            payload_type: 97
+        })
+    );
+}

@@ -172,6 +172,7 @@ impl<'a> AttributeValue<'a> for Ptime {
 
     fn parse(value: Option<&'a str>) -> Result<Self, AttributeError> {
         let v = required(value, Self::NAME, "RFC 8866 §6.4")?;
+        // [RFC 3264 §5.1] "The ptime attribute MUST be greater than zero."
         decimal(v).map(Self).ok_or(AttributeError::new(
             Self::NAME,
             "must be a positive number",
