@@ -9,9 +9,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod demo;
+mod echo;
 mod inspect;
 mod media;
 mod pcap;
+mod phone;
 mod proxy;
 mod runtime;
 mod srtp;
@@ -47,6 +50,12 @@ enum Command {
     Xmpp(xmpp::XmppArgs),
     /// A registrar and stateful (or stateless) SIP proxy on UDP and TCP (RFC 3261 §10.3, §16).
     Proxy(proxy::ProxyArgs),
+    /// A SIP phone: register, call or answer, play/record WAV, DTMF, SRTP, MESSAGE, hold; call summary.
+    Phone(phone::PhoneArgs),
+    /// Answers every call and sends the audio back; answers every MESSAGE with its text.
+    Echo(echo::EchoArgs),
+    /// A whole call on loopback in one process: proxy, echo, phone, Opus over SRTP, quality line.
+    Demo(demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +66,9 @@ fn main() -> ExitCode {
         Command::Stun(cmd) => stun::run(cmd),
         Command::Xmpp(args) => xmpp::run(args),
         Command::Proxy(args) => proxy::run(args, cli.verbose, cli.quiet),
+        Command::Phone(args) => phone::run(args, cli.verbose, cli.quiet),
+        Command::Echo(args) => echo::run(args, cli.verbose, cli.quiet),
+        Command::Demo(args) => demo::run(args, cli.verbose, cli.quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

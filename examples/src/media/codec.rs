@@ -131,11 +131,6 @@ impl AudioCodec {
         Ok(Self { kind, opus })
     }
 
-    /// The codec.
-    pub(crate) fn kind(&self) -> CodecKind {
-        self.kind
-    }
-
     /// Encodes one 20 ms frame into `out`; returns the payload length.
     pub(crate) fn encode(&mut self, pcm: &[i16], out: &mut [u8]) -> Result<usize, CodecError> {
         match (self.kind, &mut self.opus) {

@@ -13,9 +13,6 @@
 //! - [`quality`]: the call summary's E-model MOS and the demo's
 //!   cross-correlation delay and SNR.
 
-// TEMP: the endpoints that use every item come next.
-#![allow(dead_code)]
-
 pub(crate) mod audio;
 pub(crate) mod codec;
 pub(crate) mod driver;

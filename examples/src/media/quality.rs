@@ -80,6 +80,7 @@ pub(crate) fn mos_from_r(r: f64) -> f64 {
 
 /// Signal-to-noise ratio of `got` against `reference`, sample by sample, in
 /// dB (infinite when they are equal).
+#[cfg(test)]
 pub(crate) fn snr_db(reference: &[i16], got: &[i16]) -> f64 {
     let (mut s, mut n) = (0.0f64, 0.0f64);
     for (&a, &b) in reference.iter().zip(got) {

@@ -37,10 +37,6 @@ use super::codec::{AudioCodec, CodecError, CodecKind, FRAME_MS};
 
 /// Most queued transmits and events; beyond it the oldest is dropped.
 const MAX_QUEUE: usize = 256;
-/// Most samples an echo endpoint holds before sending them back (1 s).
-const MAX_ECHO_SECONDS: usize = 1;
-/// Frames an echo endpoint collects before it starts sending them back.
-const ECHO_PREFILL_FRAMES: usize = 2;
 /// Duration of each DTMF digit we send, in milliseconds.
 pub(crate) const DTMF_DIGIT_MS: u32 = 100;
 /// Silence between two DTMF digits we send, in frames (after the
@@ -225,7 +221,12 @@ struct DtmfInProgress {
 
 enum Source {
     Audio(Box<dyn AudioSource>),
-    Echo { fifo: VecDeque<i16>, primed: bool },
+    /// Each frame played out is sent back at once, so frame k of the echo
+    /// is frame k received (concealed frames included): the echoed timeline
+    /// never slips against the caller's.
+    Echo {
+        frames_sent: u32,
+    },
 }
 
 /// One audio stream; see the module documentation.
@@ -239,7 +240,6 @@ pub(crate) struct MediaStream {
     source: Source,
     source_done: bool,
     recorder: Option<Recorder>,
-    frame: usize,
     start: Instant,
     ssrc: Ssrc,
     seq: u16,
@@ -329,10 +329,7 @@ impl MediaStream {
         let frame = params.codec.frame_samples();
         let jitter = JitterBuffer::new(JitterConfig::new(rate, frame as u32), now);
         let source = if setup.echo {
-            Source::Echo {
-                fifo: VecDeque::new(),
-                primed: false,
-            }
+            Source::Echo { frames_sent: 0 }
         } else {
             Source::Audio(source.unwrap_or_else(|| Box::new(Silence)))
         };
@@ -345,7 +342,6 @@ impl MediaStream {
             source,
             source_done: false,
             recorder: setup.record.then(|| Recorder::new(rate)),
-            frame,
             start: now,
             ssrc,
             seq,
@@ -370,11 +366,6 @@ impl MediaStream {
     /// The negotiated parameters in force.
     pub(crate) fn params(&self) -> &MediaParams {
         &self.params
-    }
-
-    /// Our SSRC.
-    pub(crate) fn ssrc(&self) -> Ssrc {
-        self.session.ssrc()
     }
 
     /// Applies a new negotiation (re-INVITE): direction, remote addresses.
@@ -442,16 +433,10 @@ impl MediaStream {
         self.recorder.as_ref()
     }
 
-    /// The RTP timestamp offset of our first frame, and our frame length:
-    /// frame `k` of the source is sent with timestamp `ts0 + k·frame`.
-    #[cfg(test)]
-    pub(crate) fn first_timestamp(&self) -> u32 {
-        self.ts0
-    }
-
     /// When [`handle_timeout`](Self::handle_timeout) is next due.
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
-        let send = (!self.leaving).then_some(self.next_send);
+        let echo = matches!(self.source, Source::Echo { .. });
+        let send = (!self.leaving && !echo).then_some(self.next_send);
         [
             send,
             self.jitter.poll_timeout(),
@@ -476,7 +461,8 @@ impl MediaStream {
     pub(crate) fn handle_timeout(&mut self, now: Instant) {
         let period = Duration::from_millis(u64::from(FRAME_MS));
         let mut sent = 0;
-        while !self.leaving && self.next_send <= now {
+        let echo = matches!(self.source, Source::Echo { .. });
+        while !self.leaving && !echo && self.next_send <= now {
             if sent == MAX_CATCH_UP {
                 // The runtime fell far behind: skip the missed ticks rather
                 // than bursting them.
@@ -515,19 +501,24 @@ impl MediaStream {
             self.pcm = pcm;
             return;
         }
-        if self.params.send {
-            let mut payload = [0u8; rtclite_opus_ffi::MAX_PACKET_LEN];
-            match self.codec.encode(&pcm, &mut payload) {
-                Ok(n) => {
-                    // [RFC 3551 §4.1] "Applications without silence
-                    // suppression MUST set the marker bit to zero."
-                    let pt = self.params.send_pt;
-                    self.send_rtp(now, false, pt, ts, payload.get(..n).unwrap_or(&[]));
-                }
-                Err(_) => self.stats.discarded += 1,
-            }
-        }
+        self.send_audio(now, ts, &pcm);
         self.pcm = pcm;
+    }
+
+    fn send_audio(&mut self, now: Instant, ts: u32, pcm: &[i16]) {
+        if !self.params.send || self.leaving {
+            return;
+        }
+        let mut payload = [0u8; rtclite_opus_ffi::MAX_PACKET_LEN];
+        match self.codec.encode(pcm, &mut payload) {
+            Ok(n) => {
+                // [RFC 3551 §4.1] "Applications without silence
+                // suppression MUST set the marker bit to zero."
+                let pt = self.params.send_pt;
+                self.send_rtp(now, false, pt, ts, payload.get(..n).unwrap_or(&[]));
+            }
+            Err(_) => self.stats.discarded += 1,
+        }
     }
 
     fn next_source_frame(&mut self, pcm: &mut [i16]) {
@@ -538,22 +529,7 @@ impl MediaStream {
                     push_bounded(&mut self.events, MediaEvent::SourceFinished);
                 }
             }
-            Source::Echo { fifo, primed } => {
-                if !*primed && fifo.len() >= ECHO_PREFILL_FRAMES * pcm.len() {
-                    *primed = true;
-                }
-                if *primed && fifo.len() >= pcm.len() {
-                    let n = pcm.len();
-                    for (s, v) in pcm.iter_mut().zip(fifo.drain(..n)) {
-                        *s = v;
-                    }
-                } else {
-                    // Underrun: a whole frame of silence, then prime again,
-                    // so the echoed audio is never cut mid-frame.
-                    *primed = false;
-                    pcm.fill(0);
-                }
-            }
+            Source::Echo { .. } => pcm.fill(0),
         }
     }
 
@@ -832,10 +808,11 @@ impl MediaStream {
             if let Some(rec) = &mut self.recorder {
                 rec.put(pos, &pcm);
             }
-            if let Source::Echo { fifo, .. } = &mut self.source {
-                if fifo.len() + pcm.len() <= MAX_ECHO_SECONDS * rate as usize {
-                    fifo.extend(pcm.iter().copied());
-                }
+            if let Source::Echo { frames_sent } = &mut self.source {
+                let k = *frames_sent;
+                *frames_sent = k.wrapping_add(1);
+                let ts = self.ts0.wrapping_add(k.wrapping_mul(pcm.len() as u32));
+                self.send_audio(now, ts, &pcm);
             }
         }
         self.pcm = pcm;
