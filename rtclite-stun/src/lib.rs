@@ -9,6 +9,7 @@ pub mod integrity;
 pub mod message;
 pub mod nonce;
 pub mod opaque;
+pub mod redirect;
 pub mod server;
 pub mod transaction;
 pub mod turn;

@@ -49,9 +49,8 @@ impl Default for TransactionConfig {
 // inspect the site identified by the certificate."
 // [RFC 8489 §8 exception: sans-IO, the caller resolves names (see `uri`)] "Hard-
 // coding a STUN URI into software is NOT RECOMMENDED"
-// [RFC 8489 §10 todo: issue 8, follow-up (the client reports 300 as an error)] "If the
-// client has been redirected to a server to which it has already sent this request within
-// the last five minutes, it MUST ignore the redirection"
+// A 300 (Try Alternate) ends the transaction with its response like any
+// other; `crate::redirect::Redirects` decides whether to retry elsewhere.
 /// The transport a transaction runs over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Transport {

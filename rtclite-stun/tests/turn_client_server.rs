@@ -302,3 +302,197 @@ fn lost_server_means_timeout_after_rc_requests() {
         ))
     );
 }
+
+/// A 300 (Try Alternate) answer to `request` naming `alternates`, protected
+/// with `key` when given.
+fn try_alternate(
+    request: &[u8],
+    alternates: &[SocketAddr],
+    key: Option<&rtclite_stun::IntegrityKey>,
+) -> Vec<u8> {
+    use rtclite_stun::{Attribute, Class, ErrorCode, Message, MessageType, MessageWriter};
+    let req = Message::parse(request).unwrap();
+    let mut buf = Vec::new();
+    let mut w = MessageWriter::new(
+        &mut buf,
+        MessageType::new(Class::ErrorResponse, req.method()),
+        req.transaction_id(),
+    );
+    w.attribute(&Attribute::ErrorCode(ErrorCode::TRY_ALTERNATE))
+        .unwrap();
+    for a in alternates {
+        w.attribute(&Attribute::AlternateServer(*a)).unwrap();
+    }
+    if let Some(k) = key {
+        w.message_integrity(k).unwrap();
+    }
+    w.finish();
+    buf
+}
+
+const ALTERNATE: &str = "192.0.2.2:3478";
+
+// [RFC 8656 §7.4 test] "it SHOULD try the Allocate request with the
+// alternate server before trying any other servers"
+#[test]
+fn allocate_follows_a_300_to_the_alternate_server() {
+    let mut w = World::new("secret", Duration::from_secs(3600));
+    let server: SocketAddr = SERVER.parse().unwrap();
+    let alternate: SocketAddr = ALTERNATE.parse().unwrap();
+    w.client.allocate(w.now).unwrap();
+    let first = w.client.poll_transmit().unwrap();
+    assert_eq!(first.destination, server);
+    let redirect = try_alternate(&first.payload, &[alternate], None);
+    w.client.handle_input(w.now, server, &redirect);
+    assert_eq!(
+        w.client.poll_event(),
+        Some(TurnEvent::Redirected {
+            from: server,
+            to: alternate
+        })
+    );
+    // The same Allocate, now to the alternate: run the 401 dance with the
+    // server there (the World's server plays the alternate).
+    let mut exchanges = 0;
+    while let Some(t) = w.client.poll_transmit() {
+        assert_eq!(t.destination, alternate);
+        exchanges += 1;
+        assert!(exchanges < 10);
+        let mut relay = |_| Some(RELAY.parse().unwrap());
+        w.server.handle_client(
+            w.now,
+            alternate,
+            CLIENT.parse().unwrap(),
+            &t.payload,
+            &mut relay,
+        );
+        while let Some(o) = w.server.poll_output() {
+            if let ServerOutput::ToClient { payload, .. } = o {
+                // Datagrams from the old server are ignored now.
+                w.client.handle_input(w.now, server, &payload);
+                assert_eq!(w.client.poll_event(), None);
+                w.client.handle_input(w.now, alternate, &payload);
+            }
+        }
+    }
+    assert_eq!(
+        exchanges, 2,
+        "unauthenticated Allocate, 401, authenticated Allocate"
+    );
+    assert!(matches!(
+        w.client.poll_event(),
+        Some(TurnEvent::Allocated { .. })
+    ));
+    assert_eq!(w.client.state(), AllocationState::Allocated);
+}
+
+// [RFC 8489 §10 test] "If the client has been redirected to a server to
+// which it has already sent this request within the last five minutes, it
+// MUST ignore the redirection and consider the transaction to have failed."
+#[test]
+fn allocate_refuses_a_redirection_loop() {
+    use rtclite_stun::redirect::RedirectRefusal;
+    use rtclite_stun::turn::client::TurnFailure;
+    let mut w = World::new("secret", Duration::from_secs(3600));
+    let server: SocketAddr = SERVER.parse().unwrap();
+    let alternate: SocketAddr = ALTERNATE.parse().unwrap();
+    w.client.allocate(w.now).unwrap();
+    let first = w.client.poll_transmit().unwrap();
+    w.client.handle_input(
+        w.now,
+        server,
+        &try_alternate(&first.payload, &[alternate], None),
+    );
+    assert!(matches!(
+        w.client.poll_event(),
+        Some(TurnEvent::Redirected { .. })
+    ));
+    let second = w.client.poll_transmit().unwrap();
+    assert_eq!(second.destination, alternate);
+    // The alternate sends the client back: a ping-pong.
+    w.client.handle_input(
+        w.now,
+        alternate,
+        &try_alternate(&second.payload, &[server], None),
+    );
+    assert_eq!(
+        w.client.poll_event(),
+        Some(TurnEvent::AllocationFailed(TurnFailure::Redirect(
+            RedirectRefusal::Loop(server)
+        )))
+    );
+    assert_eq!(w.client.poll_transmit(), None);
+    assert_eq!(w.client.state(), AllocationState::Closed);
+}
+
+// [RFC 8489 §10 test] "which MUST contain an IP address of the same address
+// family as the source IP address of the request message"
+#[test]
+fn allocate_refuses_a_redirection_to_another_family() {
+    use rtclite_stun::redirect::RedirectRefusal;
+    use rtclite_stun::turn::client::TurnFailure;
+    let mut w = World::new("secret", Duration::from_secs(3600));
+    let server: SocketAddr = SERVER.parse().unwrap();
+    w.client.allocate(w.now).unwrap();
+    let first = w.client.poll_transmit().unwrap();
+    let v6: SocketAddr = "[2001:db8::2]:3478".parse().unwrap();
+    w.client
+        .handle_input(w.now, server, &try_alternate(&first.payload, &[v6], None));
+    assert_eq!(
+        w.client.poll_event(),
+        Some(TurnEvent::AllocationFailed(TurnFailure::Redirect(
+            RedirectRefusal::FamilyMismatch
+        )))
+    );
+}
+
+// [RFC 8489 §9.2.5 test] "If the request was sent over an unreliable
+// transport, the response MUST be discarded, as if it had never been
+// received."
+#[test]
+fn an_unauthenticated_300_to_an_authenticated_allocate_is_discarded() {
+    let mut w = World::new("secret", Duration::from_secs(3600));
+    let server: SocketAddr = SERVER.parse().unwrap();
+    let alternate: SocketAddr = ALTERNATE.parse().unwrap();
+    w.client.allocate(w.now).unwrap();
+    // Let the real server answer the first Allocate with its 401.
+    let first = w.client.poll_transmit().unwrap();
+    let mut relay = |_| Some(RELAY.parse().unwrap());
+    w.server.handle_client(
+        w.now,
+        server,
+        CLIENT.parse().unwrap(),
+        &first.payload,
+        &mut relay,
+    );
+    let Some(ServerOutput::ToClient { payload, .. }) = w.server.poll_output() else {
+        panic!("no 401");
+    };
+    w.client.handle_input(w.now, server, &payload);
+    let authenticated = w.client.poll_transmit().unwrap();
+    // An off-path attacker answers the authenticated Allocate with a 300
+    // it cannot sign, then with one signed by the wrong key.
+    let forged = try_alternate(&authenticated.payload, &[alternate], None);
+    w.client.handle_input(w.now, server, &forged);
+    let wrong = rtclite_stun::IntegrityKey::from_bytes(b"wrong");
+    let forged = try_alternate(&authenticated.payload, &[alternate], Some(&wrong));
+    w.client.handle_input(w.now, server, &forged);
+    assert_eq!(w.client.poll_event(), None);
+    assert_eq!(w.client.state(), AllocationState::Allocating);
+    // The real answer still completes the allocation with the first server.
+    w.server.handle_client(
+        w.now,
+        server,
+        CLIENT.parse().unwrap(),
+        &authenticated.payload,
+        &mut relay,
+    );
+    let Some(ServerOutput::ToClient { payload, .. }) = w.server.poll_output() else {
+        panic!("no success");
+    };
+    w.client.handle_input(w.now, server, &payload);
+    assert!(matches!(
+        w.client.poll_event(),
+        Some(TurnEvent::Allocated { .. })
+    ));
+}

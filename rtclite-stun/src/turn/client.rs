@@ -19,6 +19,7 @@ use crate::attribute::{Attribute, AttributeType, PasswordAlgorithmEntry};
 use crate::integrity::{Check, IntegrityKey, PasswordAlgorithm};
 use crate::message::{Class, Message, MessageType, MessageWriter, Method, TransactionId};
 use crate::nonce::SecurityFeatures;
+use crate::redirect::{RedirectRefusal, Redirects};
 use crate::transaction::{
     ClientTransaction, RtoCache, TransactionConfig, TransactionEvent, Transmit, Transport,
 };
@@ -93,6 +94,10 @@ pub enum TurnFailure {
     Malformed(&'static str),
     /// The credentials could not be prepared (OpaqueString).
     Credentials(String),
+    /// The server answered 300 (Try Alternate) and the redirection could
+    /// not be followed (RFC 8489 §10): no usable ALTERNATE-SERVER, a
+    /// redirection loop, or too many redirections.
+    Redirect(RedirectRefusal),
 }
 
 /// What the application must know.
@@ -130,6 +135,16 @@ pub enum TurnEvent {
     },
     /// A ChannelBind failed.
     ChannelBindFailed(SocketAddr, TurnFailure),
+    /// The server redirected the Allocate request with 300 (Try
+    /// Alternate): the client now talks to `to` (same transport, same
+    /// username and password; RFC 8489 §10, RFC 8656 §7.4). Datagrams from
+    /// `to` are accepted from now on, those from `from` no longer.
+    Redirected {
+        /// The server that redirected.
+        from: SocketAddr,
+        /// The alternate server now used.
+        to: SocketAddr,
+    },
     /// Data from a peer (Data indication or ChannelData).
     Data {
         /// The peer.
@@ -225,6 +240,7 @@ pub struct TurnClient<R> {
     rto: RtoCache,
     transmits: VecDeque<Transmit>,
     events: VecDeque<TurnEvent>,
+    redirects: Option<Redirects>,
 }
 
 fn refresh_time(now: Instant, lifetime: Duration) -> Instant {
@@ -257,6 +273,7 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
             rto: RtoCache::new(config_rto),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            redirects: None,
         }
     }
 
@@ -273,6 +290,7 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
     /// Sends the Allocate request.
     pub fn allocate(&mut self, now: Instant) -> Result<(), TurnError> {
         self.state = AllocationState::Allocating;
+        self.redirects = Some(Redirects::new(now, self.config.server));
         self.start(now, Request::Allocate, 0)
     }
 
@@ -664,6 +682,7 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
                     self.fail(&p.request, TurnFailure::Malformed("438 without NONCE"));
                 }
             }
+            300 if p.request == Request::Allocate => self.redirect(now, &p, msg),
             // [RFC 8656 §8.3] "If the client receives a 437 (Allocation Mismatch) error response to
             // a request to delete the allocation, then the allocation no longer
             // exists and it should consider its request as having effectively
@@ -694,6 +713,41 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
                     reason: e.reason.to_owned(),
                 },
             ),
+        }
+    }
+
+    /// Follows a 300 (Try Alternate) answer to Allocate.
+    fn redirect(&mut self, now: Instant, p: &Pending, msg: &Message<'_>) {
+        // The integrity of a response to an authenticated request was
+        // checked in `on_response`; `follow` checks it again.
+        let key = self.auth.as_ref().map(|a| a.key.clone());
+        let server = self.config.server;
+        let redirects = self
+            .redirects
+            .get_or_insert_with(|| Redirects::new(p.tx.started(), server));
+        match redirects.follow(now, msg, key.as_ref()) {
+            Ok(alternate) => {
+                // [RFC 8656 §7.4] "The client considers the current
+                // transaction as having failed, but it SHOULD try the
+                // Allocate request with the alternate server before trying
+                // any other servers"
+                self.config.server = alternate;
+                // [RFC 8489 §10] "That request, if authenticated, MUST
+                // utilize the same credentials that the client would have
+                // used in the request to the server that performed the
+                // redirection."
+                // The username and password stay; the realm and nonce are
+                // the old server's, so the alternate challenges afresh.
+                self.auth = None;
+                self.push_event(TurnEvent::Redirected {
+                    from: server,
+                    to: alternate,
+                });
+                if let Err(e) = self.start(now, Request::Allocate, p.retries) {
+                    self.fail(&p.request, TurnFailure::Malformed(turn_error_text(&e)));
+                }
+            }
+            Err(refusal) => self.fail(&p.request, TurnFailure::Redirect(refusal)),
         }
     }
 
@@ -935,5 +989,13 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
             }
         }
         t
+    }
+}
+
+fn turn_error_text(e: &TurnError) -> &'static str {
+    match e {
+        TurnError::Busy => "too many outstanding requests",
+        TurnError::TooLong => "request too long",
+        _ => "request could not be sent",
     }
 }
