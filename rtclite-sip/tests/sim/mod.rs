@@ -8,6 +8,7 @@ pub(crate) mod msg;
 pub(crate) mod net;
 pub(crate) mod phones;
 pub(crate) mod proxy;
+pub(crate) mod registrar_host;
 
 /// Seeds per scenario: `RTCLITE_SIM_SEEDS`, else `default`.
 pub(crate) fn seeds(default: u64) -> u64 {

@@ -24,6 +24,21 @@ pub(crate) struct Phone {
     pub(crate) events: Vec<UaEvent>,
 }
 
+/// Another element on the wire (a scripted registrar, a proxy): it
+/// receives what is addressed to it and sends what it wants.
+pub(crate) trait Element {
+    /// Its address.
+    fn addr(&self) -> SocketAddr;
+    /// A datagram for it.
+    fn input(&mut self, now: Instant, from: SocketAddr, bytes: bytes::Bytes);
+    /// Fires its timers.
+    fn timeout(&mut self, now: Instant);
+    /// Its next timer.
+    fn next_timeout(&self) -> Option<Instant>;
+    /// The next message it sends.
+    fn transmit(&mut self) -> Option<Transmit>;
+}
+
 /// One message on the wire.
 #[derive(Debug, Clone)]
 pub(crate) struct Sent {
@@ -47,6 +62,8 @@ pub(crate) struct Phones {
     pub(crate) outside: Vec<Sent>,
     /// Errors returned by `handle_input`.
     pub(crate) input_errors: usize,
+    /// Other elements.
+    pub(crate) elements: Vec<Box<dyn Element>>,
 }
 
 /// A config for `user` at `host` (a name the wire resolves) on `addr`.
@@ -77,6 +94,7 @@ impl Phones {
             net: None,
             outside: Vec::new(),
             input_errors: 0,
+            elements: Vec::new(),
         }
     }
 
@@ -103,6 +121,12 @@ impl Phones {
             events: Vec::new(),
         });
         self.phones.len() - 1
+    }
+
+    /// Adds an element known on the wire as `host`.
+    pub(crate) fn add_element(&mut self, host: &str, e: Box<dyn Element>) {
+        self.names.insert(host.to_owned(), e.addr());
+        self.elements.push(e);
     }
 
     /// Makes `host` resolve to `addr` (a scripted element).
@@ -138,6 +162,10 @@ impl Phones {
         bytes: bytes::Bytes,
     ) {
         let now = self.now;
+        if let Some(e) = self.elements.iter_mut().find(|e| e.addr() == to) {
+            e.input(now, from, bytes);
+            return;
+        }
         if let Some(p) = self.phones.iter_mut().find(|p| p.addr == to) {
             let r = p.ua.handle_input(
                 now,
@@ -167,6 +195,12 @@ impl Phones {
                 moved = true;
             }
         }
+        for e in &mut self.elements {
+            let addr = e.addr();
+            while let Some(t) = e.transmit() {
+                out.push((addr, t));
+            }
+        }
         for (from, t) in out {
             moved = true;
             let Some(to) = self.resolve(&t.destination) else {
@@ -182,7 +216,9 @@ impl Phones {
             match self.net.as_mut() {
                 Some(net) => net.send(self.now, Datagram { from, to, bytes }),
                 None => {
-                    if self.phones.iter().any(|p| p.addr == to) {
+                    if self.phones.iter().any(|p| p.addr == to)
+                        || self.elements.iter().any(|e| e.addr() == to)
+                    {
                         self.inject_over(t.destination.transport(), from, to, bytes);
                     } else {
                         let at = self.now;
@@ -226,6 +262,7 @@ impl Phones {
         self.phones
             .iter()
             .filter_map(|p| p.ua.poll_timeout())
+            .chain(self.elements.iter().filter_map(|e| e.next_timeout()))
             .chain(net)
             .min()
     }
@@ -244,6 +281,11 @@ impl Phones {
                             p.ua.handle_timeout(now);
                         }
                     }
+                    for e in &mut self.elements {
+                        if e.next_timeout().is_some_and(|t| t <= now) {
+                            e.timeout(now);
+                        }
+                    }
                     self.settle();
                 }
                 _ => break,
@@ -253,6 +295,9 @@ impl Phones {
         let now = self.now;
         for p in &mut self.phones {
             p.ua.handle_timeout(now);
+        }
+        for e in &mut self.elements {
+            e.timeout(now);
         }
         self.settle();
     }
