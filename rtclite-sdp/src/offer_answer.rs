@@ -703,6 +703,18 @@ pub fn ice_restart(
     }
 }
 
+/// The ICE attributes that may change only with an ICE restart
+/// (ice-options, ice-pacing, ice-lite) in force for m-line `index`.
+fn ice_settings(sdp: &SessionDescription<'_>, index: usize) -> [Option<String>; 3] {
+    let m = sdp.media.get(index);
+    let value = |name: &str| {
+        m.and_then(|m| m.attribute(name))
+            .or_else(|| sdp.attribute(name))
+            .map(|a| a.value().unwrap_or_default().to_owned())
+    };
+    [value("ice-options"), value("ice-pacing"), value("ice-lite")]
+}
+
 /// Puts the live m-lines of an offer in one BUNDLE group (RFC 9143 §7.2,
 /// §7.5). `previous_tag` is `Some` in a subsequent offer: the m-line chosen
 /// as offerer-tagged last time, kept when still live.
@@ -716,6 +728,9 @@ fn bundle_offer(sdp: &mut OwnedSessionDescription, previous_tag: Option<usize>) 
     // [RFC 9143 §7.5] "The offerer can pick either the "m=" section that was
     // previously selected by the answerer as the offerer-tagged "m=" section
     // or another bundled "m=" section within the BUNDLE group"
+    // Only live m-lines (never a port-0 one) can be tagged:
+    // [RFC 9143 §7.2.1] "The offerer MUST NOT suggest a bundle-only "m=" section as the
+    // offerer-tagged "m=" section."
     let tagged = previous_tag.filter(|t| live.contains(t)).unwrap_or(first);
     let shared = previous_tag.map(|_| {
         sdp.media
@@ -733,6 +748,8 @@ fn bundle_offer(sdp: &mut OwnedSessionDescription, previous_tag: Option<usize>) 
         // [RFC 9143 §9.3.1.1] "the offerer MUST include an SDP 'rtcp-mux'
         // attribute [RFC5761] in each bundled "m=" section (excluding any
         // bundle-only "m=" sections)"
+        // [RFC 9143 §9.3.1.4] "When an offerer generates a subsequent offer, the offerer MUST
+        // include an SDP 'rtcp-mux' attribute in the offerer-tagged"
         if !m.has_attribute("rtcp-mux") {
             m.attributes.push(Attribute::flag("rtcp-mux"));
         }
@@ -751,6 +768,7 @@ fn bundle_offer(sdp: &mut OwnedSessionDescription, previous_tag: Option<usize>) 
             }
         }
     }
+    // [RFC 9143 §7.2] "Include an SDP 'group:BUNDLE' attribute in the offer; and"
     let mids: Vec<String> = std::iter::once(tagged)
         .chain(live.iter().copied().filter(|&i| i != tagged))
         .filter_map(|i| sdp.media.get(i).and_then(|m| m.mid()).map(str::to_owned))
@@ -791,6 +809,8 @@ fn bundle_answer(offer: &SessionDescription<'_>, sdp: &mut OwnedSessionDescripti
                 // is rejected.
                 // [RFC 9143 §7.3.2] "In the corresponding offer, the "m="
                 // section contains an SDP 'bundle-only' attribute."
+                // [RFC 9143 §9.3.1.2] "If the answerer rejects the "m=" section (Section 7.3.3),
+                // the answerer MUST NOT include the attribute."
                 if is_bundle_only(offer, i) && live(sdp, i) {
                     if let (Some(slot), Some(om)) = (sdp.media.get_mut(i), offer.media.get(i)) {
                         *slot = rejected(om);
@@ -824,6 +844,7 @@ fn bundle_answer(offer: &SessionDescription<'_>, sdp: &mut OwnedSessionDescripti
             // answerer-tagged "m=" section and to every other bundled "m="
             // section within the BUNDLE group"
             m.port = port;
+            // [RFC 9143 §7.1.1] "The same value MUST be associated with each"
             m.connections.clone_from(&connections);
             // [RFC 9143 §9.3.1.2] "The answerer MUST NOT include an SDP 'rtcp'
             // attribute in any bundled "m=" section in the answer."
@@ -849,6 +870,7 @@ fn bundle_answer(offer: &SessionDescription<'_>, sdp: &mut OwnedSessionDescripti
                 m.attributes.push(Attribute::flag("rtcp-mux-only"));
             }
         }
+        // [RFC 9143 §7.3.3] "MUST NOT place the identification-tag associated with the"
         let mids: Vec<&str> = bundled
             .iter()
             .filter_map(|&i| offer.media.get(i).and_then(|m| m.mid()))
@@ -875,6 +897,8 @@ fn bundle_negotiated(
         reason: "the answer bundles an m-line the offer did not bundle with the others",
         section: "§7.4",
     };
+    // [RFC 9143 §7.4] "If the answer does not contain a BUNDLE group, the offerer MUST process the
+    // answer as a normal answer."
     for group in bundle_groups(answer) {
         // [RFC 9143 §7.4] "the offerer MUST check that any bundled "m="
         // section in the answer was indicated as bundled in the corresponding
@@ -1354,6 +1378,8 @@ fn answer_media(
     if let Some(line) = crypto_line {
         m.attributes.push(Attribute::new("crypto", line));
     }
+    // [RFC 8839 §4.3.2] "If the offer does not indicate support of ICE (Section 4.2.5), the
+    // answerer MUST NOT accept the usage of ICE."
     let offered_ice = om.has_attribute("ice-ufrag") || offer.has_attribute("ice-ufrag");
     if let (true, Some(ice)) = (offered_ice, &s.ice) {
         m.attributes
@@ -2032,6 +2058,8 @@ impl OfferAnswer {
                     match (prev, stream) {
                         // [RFC 3264 §8] "Deleted media streams from a previous SDP MUST NOT be
                         // removed in a new SDP"
+                        // [RFC 8839 §4.4.1.1.2] "If an agent removes a data stream by setting its
+                        // port to zero, it MUST NOT include any"
                         (Some(p), _) => rejected(p),
                         (None, Some((_, s))) => rejected(&offer_media(s, 0, s.direction)),
                         (None, None) => continue,
@@ -2248,6 +2276,25 @@ impl OfferAnswer {
         }
         self.check_payload_types(offer)?;
         let restarts = self.ice_restarts_in(offer)?;
+        if let Some(prev) = &self.last_remote {
+            for i in 0..prev.media.len().min(offer.media.len()) {
+                let both_ice =
+                    ice_credentials(prev, i).is_some() && ice_credentials(offer, i).is_some();
+                // [RFC 8839 §4.4.2.1] "If any of the SDP attributes have been
+                // modified in a subsequent offer that is not used to request an
+                // ICE restart, the answerer MUST reject the offer."
+                if both_ice
+                    && !restarts.contains(&i)
+                    && ice_settings(prev, i) != ice_settings(offer, i)
+                {
+                    return Err(NegotiationError::Ice {
+                        index: i,
+                        reason: "ice-options, ice-pacing or ice-lite changed without an ICE restart",
+                        section: "§4.4.2.1",
+                    });
+                }
+            }
+        }
         let answer =
             build_answer_with(offer, &self.config, self.version, &|i, d| self.wanted(i, d))?;
         let mut negotiated = negotiate(offer, &answer, false)?;

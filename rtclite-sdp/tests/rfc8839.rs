@@ -248,3 +248,43 @@ fn no_ice_attributes_in_an_answer_to_an_offer_without_ice() {
     }
     assert_eq!(answer.media[0].port, 3478);
 }
+
+/// ice-options changed in a later offer that does not restart ICE.
+#[test]
+fn ice_options_change_without_restart_is_refused() {
+    let mut alice_cfg = endpoint("alice", "192.0.2.1", 5000, "8hhY", "asd88fgpdd777uzjYhagZg");
+    let mut alice = OfferAnswer::new(alice_cfg.clone(), 1);
+    let mut bob = OfferAnswer::new(
+        endpoint("bob", "192.0.2.2", 6000, "9uB6", "YH75Fviy6338Vbrhrlp8Yh"),
+        1,
+    );
+    let offer = alice.create_offer().unwrap();
+    let answer = bob.receive_offer(&offer).unwrap();
+    alice.receive_answer(&answer).unwrap();
+    alice_cfg.streams[0]
+        .attributes
+        .push(Attribute::new("ice-options", "ice2"));
+    alice
+        .update_stream(0, alice_cfg.streams[0].clone())
+        .unwrap();
+    let offer = alice.create_offer().unwrap();
+    // [RFC 8839 §4.4.2.1 test] "If any of the SDP attributes have been
+    // modified in a subsequent offer that is not used to request an ICE
+    // restart, the answerer MUST reject the offer."
+    assert!(matches!(
+        bob.receive_offer(&offer),
+        Err(NegotiationError::Ice {
+            section: "§4.4.2.1",
+            ..
+        })
+    ));
+    // With a restart the same change is fine.
+    alice.cancel_offer();
+    alice
+        .set_ice_credentials(0, "R3st", "restartrestartrestart1")
+        .unwrap();
+    let offer = alice.create_offer().unwrap();
+    bob.set_ice_credentials(0, "N3wU", "newpasswordnewpassword")
+        .unwrap();
+    bob.receive_offer(&offer).unwrap();
+}
