@@ -337,27 +337,31 @@ fn stream() -> impl Strategy<Value = StreamConfig> {
 }
 
 fn offer() -> impl Strategy<Value = OwnedSessionDescription> {
-    prop::collection::vec(
-        stream().prop_filter("an offer lists formats", |s| !s.codecs.is_empty()),
-        0..5,
+    (
+        prop::collection::vec(
+            stream().prop_filter("an offer lists formats", |s| !s.codecs.is_empty()),
+            0..5,
+        ),
+        any::<bool>(),
     )
-    .prop_map(|streams| {
-        let mut sdp = rtclite_sdp::offer_answer::build_offer(
-            &EndpointConfig {
-                streams,
-                ..EndpointConfig::new("alice", 1, "192.0.2.1")
-            },
-            1,
-        );
-        // Zero ports stand for removed streams.
-        sdp.media.iter_mut().for_each(|m| {
-            if m.port == 0 {
-                m.attributes.clear();
-                m.formats.truncate(1);
-            }
-        });
-        sdp
-    })
+        .prop_map(|(streams, bundle)| {
+            let mut sdp = rtclite_sdp::offer_answer::build_offer(
+                &EndpointConfig {
+                    streams,
+                    bundle,
+                    ..EndpointConfig::new("alice", 1, "192.0.2.1")
+                },
+                1,
+            );
+            // Zero ports stand for removed streams.
+            sdp.media.iter_mut().for_each(|m| {
+                if m.port == 0 {
+                    m.attributes.clear();
+                    m.formats.truncate(1);
+                }
+            });
+            sdp
+        })
 }
 
 proptest! {
@@ -393,9 +397,27 @@ proptest! {
         }
         let text = answer.to_string();
         let answer = SessionDescription::parse(text.as_bytes()).unwrap();
+        // BUNDLE (RFC 9143 §7.3): every m-line of the answer's group is live
+        // and on the tagged m-line's port, and was in the offer's group.
+        let offered_group: Vec<String> = offer
+            .typed::<rtclite_sdp::Group<'_>>()
+            .filter_map(Result::ok)
+            .flat_map(|g| g.mids().map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        for g in answer.typed::<rtclite_sdp::Group<'_>>().filter_map(Result::ok) {
+            let ports: Vec<u16> = g
+                .mids()
+                .map(|mid| answer.media.iter().find(|m| m.mid() == Some(mid)).map_or(0, |m| m.port))
+                .collect();
+            prop_assert!(ports.iter().all(|&p| p != 0 && p == ports[0]), "{:?}", ports);
+            prop_assert!(g.mids().all(|mid| offered_group.iter().any(|o| o == mid)));
+        }
         let agreed = negotiate(&offer, &answer, true).unwrap();
         for m in &agreed.media {
             prop_assert!(!m.accepted || !m.codecs.is_empty());
+            if let Some(t) = m.bundle {
+                prop_assert_eq!(&m.remote_rtp, &agreed.media[t].remote_rtp);
+            }
         }
     }
 }
