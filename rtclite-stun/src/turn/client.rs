@@ -175,6 +175,24 @@ pub enum TurnError {
     TooLong,
 }
 
+/// What the Allocate request asks for beyond a relayed address of any port
+/// (RFC 8656 §7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum AllocatePort {
+    /// Any port (no EVEN-PORT, no RESERVATION-TOKEN).
+    #[default]
+    Any,
+    /// An even port (EVEN-PORT with the R bit 0).
+    Even,
+    /// An even port, with the next port reserved for a later allocation
+    /// (EVEN-PORT with the R bit 1); the token is then available from
+    /// [`TurnClient::reservation_token`].
+    EvenReserveNext,
+    /// The port reserved earlier under this RESERVATION-TOKEN.
+    Reserved(u64),
+}
+
 /// The lifecycle of the allocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -241,6 +259,8 @@ pub struct TurnClient<R> {
     transmits: VecDeque<Transmit>,
     events: VecDeque<TurnEvent>,
     redirects: Option<Redirects>,
+    port: AllocatePort,
+    reservation_token: Option<u64>,
 }
 
 fn refresh_time(now: Instant, lifetime: Duration) -> Instant {
@@ -274,6 +294,8 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             redirects: None,
+            port: AllocatePort::Any,
+            reservation_token: None,
         }
     }
 
@@ -285,6 +307,21 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
     /// The relayed transport address, once allocated.
     pub fn relayed_address(&self) -> Option<SocketAddr> {
         self.relayed
+    }
+
+    /// Sends an Allocate request asking for an even port, an even port with
+    /// the next one reserved, or a port reserved earlier (RFC 8656 §7.1).
+    pub fn allocate_port(&mut self, now: Instant, port: AllocatePort) -> Result<(), TurnError> {
+        self.port = port;
+        self.allocate(now)
+    }
+
+    /// The RESERVATION-TOKEN the server returned for the port it reserved
+    /// after an [`AllocatePort::EvenReserveNext`] allocation; present it to
+    /// the server (from this or another client) with
+    /// [`AllocatePort::Reserved`].
+    pub fn reservation_token(&self) -> Option<u64> {
+        self.reservation_token
     }
 
     /// Sends the Allocate request.
@@ -436,6 +473,25 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
                 // request."
                 w.attribute(&Attribute::RequestedTransport(TRANSPORT_UDP))?;
                 w.attribute(&Attribute::Lifetime(self.config.lifetime))?;
+                match self.port {
+                    AllocatePort::Any => {}
+                    // [RFC 8656 §7.1] "If the client requires the port number of the relayed transport
+                    // address to be even, the client includes the EVEN-PORT attribute."
+                    AllocatePort::Even => {
+                        w.attribute(&Attribute::EvenPort(false))?;
+                    }
+                    // [RFC 8656 §7.1] "By
+                    // setting the R bit in the EVEN-PORT attribute to 1, the client can
+                    // request that the server reserve the next highest port number"
+                    AllocatePort::EvenReserveNext => {
+                        w.attribute(&Attribute::EvenPort(true))?;
+                    }
+                    // [RFC 8656 §7.1] "If the RESERVATION-TOKEN attribute is included, then the
+                    // client MUST omit the EVEN-PORT attribute."
+                    AllocatePort::Reserved(t) => {
+                        w.attribute(&Attribute::ReservationToken(t))?;
+                    }
+                };
             }
             Request::Refresh(lifetime) => {
                 // [RFC 8656 §8.1] "If the client wishes to immediately delete an existing allocation, it
@@ -691,6 +747,17 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
                 self.close();
                 self.push_event(TurnEvent::Deallocated);
             }
+            // [RFC 8656 §7.4] "The client considers the current
+            // operation as having failed."
+            // (508 Insufficient Capacity to Allocate: no retry; the caller
+            // may drop EVEN-PORT or RESERVATION-TOKEN and allocate again.)
+            508 if p.request == Request::Allocate => self.fail(
+                &p.request,
+                TurnFailure::Error {
+                    code: 508,
+                    reason: e.reason.to_owned(),
+                },
+            ),
             // [RFC 8489 §6.3.4] "If the error code is 500 through 599, the client MAY resend the
             // request; clients that do so MUST limit the number of times they do
             // this."
@@ -832,6 +899,11 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
                 };
                 // [RFC 8656 §7.3] "the client needs to remember the actual lifetime received back from
                 // the server, rather than the value sent to the server in the request."
+                if let Some(Ok(Attribute::ReservationToken(t))) =
+                    msg.get(AttributeType::RESERVATION_TOKEN)
+                {
+                    self.reservation_token = Some(t);
+                }
                 self.state = AllocationState::Allocated;
                 self.relayed = Some(relayed);
                 self.expires = Some(now + lifetime);

@@ -7,13 +7,18 @@
 //! [`TurnServer::handle_peer`]; send what [`TurnServer::poll_output`]
 //! returns; call [`TurnServer::handle_timeout`] at
 //! [`TurnServer::poll_timeout`] so that expired state is dropped. Relayed
-//! addresses are obtained from the caller through a closure (it binds a
-//! socket), and handed back with [`ServerOutput::ReleaseRelay`].
+//! addresses are obtained from the caller (it binds a socket): through a
+//! closure with [`TurnServer::handle_client`], or through a
+//! [`RelayAllocator`] with [`TurnServer::handle_client_with`], which also
+//! serves EVEN-PORT (an even port, or an even/odd pair whose odd half is
+//! held under a RESERVATION-TOKEN for [`RESERVATION_LIFETIME`] and given to
+//! the Allocate request that presents the token). Addresses are handed back
+//! with [`ServerOutput::ReleaseRelay`].
 //!
 //! Not supported by this server (requests using them get the error the RFC
-//! prescribes for an unsupported feature): DONT-FRAGMENT (420), EVEN-PORT
-//! and RESERVATION-TOKEN (508), dual allocations (ADDITIONAL-ADDRESS-FAMILY,
-//! 440 in ADDRESS-ERROR-CODE is not produced; the request gets 508).
+//! prescribes for an unsupported feature): DONT-FRAGMENT (420), dual
+//! allocations (ADDITIONAL-ADDRESS-FAMILY, 440 in ADDRESS-ERROR-CODE is not
+//! produced; the request gets 508).
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -33,6 +38,76 @@ use crate::turn::{CHANNEL_MAX, CHANNEL_MIN, ChannelData, PacketKind, TRANSPORT_U
 
 /// The default allocation lifetime (RFC 8656 §6: 600 s).
 pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(600);
+
+/// How long a port reserved by EVEN-PORT with the R bit is held for the
+/// RESERVATION-TOKEN (RFC 8656 §7.2: at least 30 seconds).
+pub const RESERVATION_LIFETIME: Duration = Duration::from_secs(30);
+
+/// Most reservations held at once (each holds a bound port).
+pub const MAX_RESERVATIONS: usize = 256;
+
+/// What kind of relayed transport address an Allocate request needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RelayRequest {
+    /// Any port of the family.
+    Any(AddressFamily),
+    /// An even port (EVEN-PORT with the R bit 0).
+    EvenPort(AddressFamily),
+    /// An even port N whose successor N+1 on the same IP address is bound
+    /// too, to be reserved (EVEN-PORT with the R bit 1).
+    EvenPortPair(AddressFamily),
+}
+
+impl RelayRequest {
+    /// The address family asked for.
+    pub fn family(self) -> AddressFamily {
+        match self {
+            RelayRequest::Any(f) | RelayRequest::EvenPort(f) | RelayRequest::EvenPortPair(f) => f,
+        }
+    }
+}
+
+/// Relayed transport addresses bound by the caller for a [`RelayRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelayGrant {
+    /// The relayed transport address of the new allocation.
+    pub relayed: SocketAddr,
+    /// For [`RelayRequest::EvenPortPair`]: the address with port
+    /// `relayed.port() + 1`, bound and held for a later Allocate.
+    pub reserved: Option<SocketAddr>,
+}
+
+/// Binds relayed transport addresses for the server (the caller owns the
+/// sockets). A grant that does not match the request (another family, an
+/// odd port for EVEN-PORT, a missing or non-adjacent reserved address) is
+/// released at once through [`ServerOutput::ReleaseRelay`] and the request
+/// gets 508.
+pub trait RelayAllocator {
+    /// Binds addresses for `request`, or `None` when it cannot.
+    fn allocate(&mut self, request: RelayRequest) -> Option<RelayGrant>;
+}
+
+/// The closure form of [`TurnServer::handle_client`]: any port only.
+struct ClosureRelays<'a>(&'a mut dyn FnMut(AddressFamily) -> Option<SocketAddr>);
+
+impl RelayAllocator for ClosureRelays<'_> {
+    fn allocate(&mut self, request: RelayRequest) -> Option<RelayGrant> {
+        match request {
+            RelayRequest::Any(f) => (self.0)(f).map(|relayed| RelayGrant {
+                relayed,
+                reserved: None,
+            }),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Reservation {
+    relayed: SocketAddr,
+    expires: Instant,
+}
 
 /// Configuration of a [`TurnServer`].
 #[derive(Debug, Clone)]
@@ -97,6 +172,7 @@ pub struct TurnServer {
     outputs: VecDeque<ServerOutput>,
     prf: crate::hmac_state::HmacSha256,
     counter: u64,
+    reservations: HashMap<u64, Reservation>,
 }
 
 struct Policy<'s> {
@@ -141,6 +217,7 @@ impl TurnServer {
             outputs: VecDeque::new(),
             prf: crate::hmac_state::HmacSha256::new(&config_secret),
             counter: 0,
+            reservations: HashMap::new(),
         }
     }
 
@@ -232,6 +309,25 @@ impl TurnServer {
         datagram: &[u8],
         allocate_relay: &mut dyn FnMut(AddressFamily) -> Option<SocketAddr>,
     ) {
+        self.handle_client_with(
+            now,
+            local,
+            from,
+            datagram,
+            &mut ClosureRelays(allocate_relay),
+        );
+    }
+
+    /// Processes a datagram from a client on the listening address, binding
+    /// relayed addresses through `relays` (which may serve EVEN-PORT).
+    pub fn handle_client_with(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        from: SocketAddr,
+        datagram: &[u8],
+        relays: &mut dyn RelayAllocator,
+    ) {
         match classify(datagram) {
             PacketKind::ChannelData => self.client_channel_data(from, datagram),
             PacketKind::Stun => {
@@ -252,7 +348,7 @@ impl TurnServer {
                         self.send_indication(from, &msg)
                     }
                     Class::Request => {
-                        if let Ok(Some(payload)) = self.request(now, from, &msg, allocate_relay) {
+                        if let Ok(Some(payload)) = self.request(now, from, &msg, relays) {
                             self.outputs
                                 .push_back(ServerOutput::ToClient { to: from, payload });
                         }
@@ -364,7 +460,7 @@ impl TurnServer {
         now: Instant,
         from: SocketAddr,
         msg: &Message<'_>,
-        allocate_relay: &mut dyn FnMut(AddressFamily) -> Option<SocketAddr>,
+        relays: &mut dyn RelayAllocator,
     ) -> Result<Option<Vec<u8>>, EncodeError> {
         let unknown: Vec<AttributeType> = msg.unknown_comprehension_required(|t| {
             t.is_known()
@@ -412,7 +508,7 @@ impl TurnServer {
         }
         match msg.method() {
             Method::ALLOCATE => self
-                .allocate(now, from, msg, key, &auth.username, allocate_relay)
+                .allocate(now, from, msg, key, &auth.username, relays)
                 .map(Some),
             Method::REFRESH => self.refresh(now, from, msg, key).map(Some),
             Method::CREATE_PERMISSION => self.create_permission(now, from, msg, key).map(Some),
@@ -523,7 +619,7 @@ impl TurnServer {
         msg: &Message<'_>,
         key: Option<(&IntegrityKey, IntegrityAlgorithm)>,
         username: &str,
-        allocate_relay: &mut dyn FnMut(AddressFamily) -> Option<SocketAddr>,
+        relays: &mut dyn RelayAllocator,
     ) -> Result<Vec<u8>, EncodeError> {
         // [RFC 8656 §7.2] "The server checks if the 5-tuple is currently in use by an
         // existing allocation.  If yes, the server rejects the request
@@ -545,10 +641,34 @@ impl TurnServer {
             // Request) error."
             _ => return self.error(msg, ErrorCode::BAD_REQUEST, key, None),
         }
-        if msg.contains(AttributeType::RESERVATION_TOKEN)
-            || msg.contains(AttributeType::EVEN_PORT)
-            || msg.contains(AttributeType::ADDITIONAL_ADDRESS_FAMILY)
+        let even_port = match msg.get(AttributeType::EVEN_PORT) {
+            Some(Ok(Attribute::EvenPort(r))) => Some(r),
+            None => None,
+            Some(_) => return self.error(msg, ErrorCode::BAD_REQUEST, key, None),
+        };
+        let token = match msg.get(AttributeType::RESERVATION_TOKEN) {
+            Some(Ok(Attribute::ReservationToken(t))) => Some(t),
+            None => None,
+            Some(_) => return self.error(msg, ErrorCode::BAD_REQUEST, key, None),
+        };
+        // [RFC 8656 §7.2] "If yes, and the request also contains an EVEN-PORT
+        // or REQUESTED-ADDRESS-FAMILY or ADDITIONAL-ADDRESS-FAMILY
+        // attribute, the server rejects the request with a 400 (Bad
+        // Request) error."
+        if token.is_some()
+            && (even_port.is_some()
+                || msg.contains(AttributeType::REQUESTED_ADDRESS_FAMILY)
+                || msg.contains(AttributeType::ADDITIONAL_ADDRESS_FAMILY))
         {
+            return self.error(msg, ErrorCode::BAD_REQUEST, key, None);
+        }
+        // [RFC 8656 §7.2] "If yes, and the request also contains
+        // an ADDITIONAL-ADDRESS-FAMILY attribute, the server rejects the
+        // request with a 400 (Bad Request) error."
+        if even_port == Some(true) && msg.contains(AttributeType::ADDITIONAL_ADDRESS_FAMILY) {
+            return self.error(msg, ErrorCode::BAD_REQUEST, key, None);
+        }
+        if msg.contains(AttributeType::ADDITIONAL_ADDRESS_FAMILY) {
             return self.error(msg, ErrorCode::INSUFFICIENT_CAPACITY, key, None);
         }
         let family = match msg.get(AttributeType::REQUESTED_ADDRESS_FAMILY) {
@@ -559,11 +679,71 @@ impl TurnServer {
         if self.allocations.len() >= self.config.max_allocations {
             return self.error(msg, ErrorCode::ALLOCATION_QUOTA_REACHED, key, None);
         }
-        let Some(relayed) = allocate_relay(family) else {
-            // [RFC 8656 §7.2] "If the server
-            // cannot satisfy the request, then the server rejects the request
-            // with a 508 (Insufficient Capacity) error."
-            return self.error(msg, ErrorCode::INSUFFICIENT_CAPACITY, key, None);
+        let mut new_token = None;
+        let relayed = if let Some(t) = token {
+            // [RFC 8656 §7.2] "If the request contains a RESERVATION-TOKEN attribute, the server
+            // uses the previously reserved transport address corresponding to
+            // the included token (if it is still available)."
+            match self.reservations.get(&t) {
+                Some(r) if r.expires > now => {
+                    let relayed = r.relayed;
+                    self.reservations.remove(&t);
+                    relayed
+                }
+                // [RFC 8656 §7.2] "If
+                // the token is not valid for some reason, the server rejects the
+                // request with a 508 (Insufficient Capacity) error."
+                _ => return self.error(msg, ErrorCode::INSUFFICIENT_CAPACITY, key, None),
+            }
+        } else {
+            let request = match even_port {
+                None => RelayRequest::Any(family),
+                // [RFC 8656 §7.2] "If the request contains an EVEN-PORT attribute with the R bit set
+                // to 0, then the server allocates a relayed transport address with
+                // an even port number."
+                Some(false) => RelayRequest::EvenPort(family),
+                // [RFC 8656 §7.2] "If the request contains an EVEN-PORT attribute with the R bit set
+                // to 1, then the server looks for a pair of port numbers N and N+1
+                // on the same IP address, where N is even."
+                Some(true) if self.reservations.len() < MAX_RESERVATIONS => {
+                    RelayRequest::EvenPortPair(family)
+                }
+                Some(true) => {
+                    return self.error(msg, ErrorCode::INSUFFICIENT_CAPACITY, key, None);
+                }
+            };
+            let grant = relays.allocate(request);
+            match grant.filter(|g| grant_fits(request, g)) {
+                Some(g) => {
+                    if let Some(reserved) = g.reserved {
+                        let t = self.reservation_token();
+                        // [RFC 8656 §7.2] "The
+                        // server MUST hold this reservation for at least 30 seconds"
+                        self.reservations.insert(
+                            t,
+                            Reservation {
+                                relayed: reserved,
+                                expires: now + RESERVATION_LIFETIME,
+                            },
+                        );
+                        new_token = Some(t);
+                    }
+                    g.relayed
+                }
+                None => {
+                    if let Some(g) = grant {
+                        self.outputs
+                            .push_back(ServerOutput::ReleaseRelay(g.relayed));
+                        if let Some(r) = g.reserved {
+                            self.outputs.push_back(ServerOutput::ReleaseRelay(r));
+                        }
+                    }
+                    // [RFC 8656 §7.2] "If the server
+                    // cannot satisfy the request, then the server rejects the request
+                    // with a 508 (Insufficient Capacity) error."
+                    return self.error(msg, ErrorCode::INSUFFICIENT_CAPACITY, key, None);
+                }
+            }
         };
         let lifetime = self.lifetime(msg).max(DEFAULT_LIFETIME);
         self.allocations.insert(
@@ -582,6 +762,11 @@ impl TurnServer {
         let mut w = self.response(&mut buf, msg, Class::SuccessResponse);
         w.attribute(&Attribute::XorRelayedAddress(relayed))?;
         w.attribute(&Attribute::Lifetime(lifetime.as_secs() as u32))?;
+        if let Some(t) = new_token {
+            // [RFC 8656 §7.2] "The server then includes the token in a RESERVATION-
+            // TOKEN attribute in the success response."
+            w.attribute(&Attribute::ReservationToken(t))?;
+        }
         w.attribute(&Attribute::XorMappedAddress(from))?;
         self.seal(&mut w, key)?;
         Ok(buf)
@@ -721,8 +906,17 @@ impl TurnServer {
         Ok(buf)
     }
 
-    /// Drops expired allocations, permissions and channel bindings.
+    /// Drops expired allocations, permissions, channel bindings and
+    /// reservations.
     pub fn handle_timeout(&mut self, now: Instant) {
+        let outputs = &mut self.outputs;
+        self.reservations.retain(|_, r| {
+            let keep = r.expires > now;
+            if !keep {
+                outputs.push_back(ServerOutput::ReleaseRelay(r.relayed));
+            }
+            keep
+        });
         let expired: Vec<SocketAddr> = self
             .allocations
             .iter()
@@ -757,6 +951,7 @@ impl TurnServer {
                     .chain(a.permissions.values().copied())
                     .chain(a.channels.values().map(|(_, t)| *t))
             })
+            .chain(self.reservations.values().map(|r| r.expires))
             .min()
     }
 
@@ -766,8 +961,49 @@ impl TurnServer {
         self.outputs.pop_front()
     }
 
+    /// Number of relayed transport addresses held under a
+    /// RESERVATION-TOKEN.
+    pub fn reservation_count(&self) -> usize {
+        self.reservations.len()
+    }
+
+    /// A RESERVATION-TOKEN: a keyed PRF over a counter, unpredictable
+    /// without the secret and unique among the live reservations.
+    fn reservation_token(&mut self) -> u64 {
+        loop {
+            self.counter += 1;
+            let mac = self.prf.mac(b"token:", &self.counter.to_be_bytes());
+            let mut t = [0u8; 8];
+            t.copy_from_slice(&mac[..8]);
+            let t = u64::from_be_bytes(t);
+            if !self.reservations.contains_key(&t) {
+                return t;
+            }
+        }
+    }
+
     /// The username that owns the allocation of `client`.
     pub fn allocation_user(&self, client: SocketAddr) -> Option<&str> {
         self.allocations.get(&client).map(|a| a.username.as_str())
     }
+}
+
+/// Whether a grant is what the request asked for: the family, an even port
+/// for EVEN-PORT, and for a pair the odd successor on the same IP address.
+fn grant_fits(request: RelayRequest, g: &RelayGrant) -> bool {
+    let family_ok = g.relayed.is_ipv4() == (request.family() == AddressFamily::Ipv4);
+    let even = g.relayed.port() % 2 == 0;
+    family_ok
+        && match request {
+            RelayRequest::Any(_) => g.reserved.is_none(),
+            RelayRequest::EvenPort(_) => even && g.reserved.is_none(),
+            // [RFC 8656 §7.2] "Port N is used in the
+            // current allocation, while the relayed transport address with port
+            // N+1 is assigned a token and reserved for a future allocation."
+            RelayRequest::EvenPortPair(_) => {
+                even && g.reserved.is_some_and(|r| {
+                    r.ip() == g.relayed.ip() && Some(r.port()) == g.relayed.port().checked_add(1)
+                })
+            }
+        }
 }
