@@ -13,18 +13,26 @@ pub enum SdesItem<'a> {
     /// CNAME (1): canonical end-point identifier.
     Cname(&'a [u8]),
     /// NAME (2): user name.
+    // [RFC 3550 §6.5.2 exception: item contents are the application's] "It SHOULD NOT be relied
+    // upon to be unique among all participants in the session."
     Name(&'a [u8]),
     /// EMAIL (3).
     Email(&'a [u8]),
     /// PHONE (4).
+    // [RFC 3550 §6.5.4 exception: item contents are the application's] "The phone number SHOULD be
+    // formatted with the plus sign replacing the international access code."
     Phone(&'a [u8]),
     /// LOC (5): geographic user location.
     Loc(&'a [u8]),
     /// TOOL (6): application or tool name.
     Tool(&'a [u8]),
     /// NOTE (7): notice or status.
+    // [RFC 3550 §6.5.7 exception: the session never sends NOTE] "SHOULD NOT be included routinely
+    // by all participants"
     Note(&'a [u8]),
     /// PRIV (8): private extension, a prefix and a value.
+    // [RFC 3550 §6.5.8 exception: the session never sends PRIV] "This facility and the constrained
+    // RTCP bandwidth SHOULD NOT be overloaded"
     Priv {
         /// The prefix string.
         prefix: &'a [u8],

@@ -64,6 +64,15 @@ pub struct SessionConfig {
     /// Our SSRC (choose it at random, RFC 3550 §8.1).
     pub ssrc: Ssrc,
     /// Our CNAME (at most 255 octets).
+    // The CNAME's content is the caller's choice; the session only carries it:
+    // [RFC 3550 §6.5.1 exception: the caller picks the CNAME] "Like the SSRC identifier, the CNAME
+    // identifier SHOULD also be unique among all participants within one RTP session."
+    // [RFC 3550 §6.5.1 exception: the caller picks the CNAME] "the CNAME SHOULD be fixed for that
+    // participant"
+    // [RFC 3550 §6.5.1 exception: the caller picks the CNAME] "Therefore, the CNAME SHOULD be
+    // derived algorithmically and not entered manually, when possible."
+    // [RFC 3550 §6.5.1 exception: the caller picks the CNAME] "The CNAME item SHOULD have the
+    // format"
     pub cname: Vec<u8>,
     /// The RTP clock rate of the media, in Hz.
     pub clock_rate: u32,
