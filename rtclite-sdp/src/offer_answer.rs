@@ -2297,6 +2297,23 @@ impl OfferAnswer {
         }
         let answer =
             build_answer_with(offer, &self.config, self.version, &|i, d| self.wanted(i, d))?;
+        let bundled_before = self
+            .negotiated
+            .as_ref()
+            .is_some_and(|n| n.media.iter().any(|m| m.bundle.is_some()));
+        if bundled_before {
+            for group in bundle_groups(offer) {
+                let tagged = group.first().and_then(|mid| mid_index(offer, mid));
+                // [RFC 9143 §7.3.3] "In the corresponding offer (subsequent),
+                // the "m=" section is the offerer-tagged "m=" section."
+                if tagged.is_some_and(|t| answer.media.get(t).is_some_and(|m| m.port == 0)) {
+                    return Err(NegotiationError::Bundle {
+                        reason: "the offerer-tagged m-line of a later offer cannot be rejected: reject the whole offer",
+                        section: "§7.3.3",
+                    });
+                }
+            }
+        }
         let mut negotiated = negotiate(offer, &answer, false)?;
         for &i in &restarts {
             let Some(m) = negotiated.media.get_mut(i).filter(|m| m.accepted) else {

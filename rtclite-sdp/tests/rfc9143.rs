@@ -303,3 +303,38 @@ fn bundle_offerer_initial_and_subsequent_offers() {
     let agreed = a.receive_answer(&answer).unwrap();
     assert!(agreed.media.iter().all(|m| m.bundle == Some(0)));
 }
+
+/// In a later offer the offerer-tagged m-line cannot be rejected by the
+/// answerer (§7.3.3): the engine refuses to answer rather than move the tag.
+#[test]
+fn later_offer_with_unacceptable_tagged_m_line_is_refused() {
+    let alice = EndpointConfig::new("alice", 1, "192.0.2.1")
+        .with_bundle()
+        .with_stream(
+            StreamConfig::new("audio", "RTP/AVP", 10000).with_codec(Codec::new(0, "PCMU", 8000)),
+        )
+        .with_stream(
+            StreamConfig::new("video", "RTP/AVP", 10002).with_codec(Codec::new(32, "MPV", 90000)),
+        );
+    let mut a = OfferAnswer::new(alice, 1);
+    let mut b = OfferAnswer::new(bob(), 1);
+    let offer = a.create_offer().unwrap();
+    let answer = b.receive_offer(&offer).unwrap();
+    a.receive_answer(&answer).unwrap();
+    // Alice now offers only a codec Bob lacks on the tagged audio m-line.
+    a.update_stream(
+        0,
+        StreamConfig::new("audio", "RTP/AVP", 10000).with_codec(Codec::new(8, "PCMA", 8000)),
+    )
+    .unwrap();
+    let offer = a.create_offer().unwrap();
+    // [RFC 9143 §7.3.3 test] "In the corresponding offer (subsequent), the
+    // "m=" section is the offerer-tagged "m=" section."
+    assert!(matches!(
+        b.receive_offer(&offer),
+        Err(NegotiationError::Bundle {
+            section: "§7.3.3",
+            ..
+        })
+    ));
+}
