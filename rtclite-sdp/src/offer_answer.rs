@@ -1321,6 +1321,8 @@ fn answer_media(
     let mut m = MediaDescription::new(
         Cow::Owned(om.media.to_string()),
         port,
+        // [RFC 8839 §4.3.2] "In each "m=" line, the answerer MUST use the same
+        // transport protocol as was used in the offer "m=" line."
         Cow::Owned(om.proto.to_string()),
         chosen
             .iter()
