@@ -479,3 +479,21 @@ fn the_context_lives_until_every_transaction_ended() {
     assert_eq!(h.proxy.contexts(), 0);
     assert!(h.proxy.transactions().is_empty());
 }
+
+// [RFC 3261 §16.9 test] "If the transport layer notifies a proxy of an error
+// when it tries to forward a request (see Section 18.4), the proxy MUST
+// behave as if the forwarded request received a 503 (Service Unavailable)
+// response."
+#[test]
+fn transport_errors_count_as_503_and_two_of_them_become_500() {
+    let mut h = forked();
+    start(&mut h);
+    let now = h.now;
+    h.proxy.handle_transport_error(now, &addr(Udp, B1));
+    assert!(h.drain().iter().all(|t| status(t) < 200));
+    h.proxy.handle_transport_error(now, &addr(Udp, B2));
+    let out = h.drain();
+    let up: Vec<u16> = out.iter().map(status).filter(|s| *s >= 200).collect();
+    // Two (synthesised) 503s: the proxy answers 500 (§16.7 step 6).
+    assert_eq!(up, [500]);
+}

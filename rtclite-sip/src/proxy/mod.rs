@@ -389,6 +389,26 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         }
     }
 
+    /// Tells the proxy that the transport could not deliver to
+    /// `destination` (a refused TCP connection, an ICMP error): every client
+    /// transaction sending there fails, and each branch behaves as if it
+    /// received 503 (§16.9) or moves on to its next tuple (§16.6 step 7).
+    pub fn handle_transport_error(&mut self, now: Instant, destination: &Destination) {
+        let failed: Vec<TransactionId> = self
+            .layer
+            .ids()
+            .filter(|id| {
+                self.layer
+                    .client(*id)
+                    .is_some_and(|c| c.destination() == destination)
+            })
+            .collect();
+        for id in failed {
+            self.layer.handle_transport_error(now, id);
+        }
+        self.process_layer(now);
+    }
+
     /// The next message to send.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
         self.layer.poll_transmit()
