@@ -231,7 +231,10 @@ pub(crate) async fn serve(
                     );
                 }
             }
-            Incoming::Media(_, MediaEvent::Dtmf { digit, duration_ms }) => {
+            Incoming::Media(call, MediaEvent::Dtmf { digit, duration_ms }) => {
+                if let Some(s) = calls.get_mut(&call) {
+                    s.dtmf_received.push(digit);
+                }
                 out.say(
                     json!({"event": "dtmf", "digit": digit.to_string(), "duration_ms": duration_ms}),
                     format!("DTMF {digit} ({duration_ms} ms)"),
