@@ -497,6 +497,8 @@ impl<'b> RtcpWriter<'b> {
 
     /// Appends `pad` padding octets (a multiple of 4, 4..=252) to the last
     /// packet written and sets its P bit (RFC 3550 §6.4.1). Call it last.
+    // [RFC 3550 §6.1 exception: §9.1 encryption is not implemented, SRTCP is] "it MUST be prefixed
+    // by a random 32-bit quantity redrawn for every compound packet transmitted"
     pub fn pad_last(&mut self, pad: u8) -> Result<(), RtcpWriteError> {
         // [RFC 3550 §6.4.1] "padding MUST only be added to the last
         // individual packet, and if padding is added to that packet, the

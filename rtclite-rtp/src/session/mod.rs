@@ -573,6 +573,10 @@ impl<R: RngCore> Session<R> {
     // packets with payload types that it does not understand."
     // [RFC 3550 §8.2 exception: this crate has no mixer or translator] "All mixers and translators
     // MUST implement a loop detection algorithm like the one here"
+    // [RFC 3550 §5.1 exception: the caller's media clock stamps the packets] "The sampling instant
+    // MUST be derived from a clock that increments monotonically and linearly in time"
+    // [RFC 3550 §5.1 exception: the caller's media clock stamps the packets] "The resolution of the
+    // clock MUST be sufficient for the desired synchronization accuracy"
     pub fn handle_rtp(
         &mut self,
         now: Instant,
@@ -1012,6 +1016,10 @@ impl<R: RngCore> Session<R> {
     }
 
     /// Builds SR or RR, SDES CNAME and optionally BYE for `ssrc`.
+    // Every compound carries reception reports; there is no switch to turn them off:
+    // [RFC 3550 §6.2] "Turning off RTCP reception reports is NOT RECOMMENDED"
+    // [RFC 3550 §6.6 exception: this crate has no mixer] "If a BYE packet is received by a mixer,
+    // the mixer SHOULD forward the BYE packet"
     fn build_compound(&mut self, now: Instant, ssrc: Ssrc, bye: Option<&[u8]>) -> Vec<u8> {
         let ntp_now = self.ntp_at(now);
         let send_sr = self.we_sent && ssrc == self.ssrc;

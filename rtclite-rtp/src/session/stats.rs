@@ -197,6 +197,7 @@ impl JitterEstimator {
         if let Some(prev) = self.transit {
             let d = u64::from((transit.wrapping_sub(prev) as i32).unsigned_abs());
             // [RFC 3550 §A.8] "s->jitter += d - ((s->jitter + 8) >> 4);"
+            // [RFC 3550 §6.4.1] "The jitter calculation MUST conform to the formula specified here"
             self.scaled = self.scaled + d - ((self.scaled + 8) >> 4);
         }
         self.transit = Some(transit);
