@@ -36,7 +36,9 @@ use crate::error::{
 };
 use crate::im::{NS_ROSTER, Roster, RosterItem};
 use crate::jid::Jid;
-use crate::sasl::{SaslError, ScramClient, ScramHash, plain_initial_response};
+use crate::sasl::{
+    SaslError, ScramClient, ScramHash, plain_initial_response, prepare_password, prepare_username,
+};
 use crate::stanza::{Iq, IqType, Message, NS_CLIENT, Presence, PresenceType, Stanza};
 use crate::xml::{Element, Limits, NS_STREAM, StreamHeader, StreamParser, XmlError, XmlEvent};
 
@@ -573,17 +575,21 @@ impl Client {
                 self.close_now(now, None);
                 return Err(ClientError::NoMechanism);
             };
-            let user = self
-                .config
-                .jid
-                .local()
-                .unwrap_or(self.config.jid.domain())
-                .to_owned();
+            let user = self.config.jid.local().unwrap_or(self.config.jid.domain());
+            // RFC 8265 §3.3 and §4.2: the username and the password are prepared
+            // before they are used, for PLAIN and SCRAM alike.
+            let prepared = prepare_username(user).and_then(|u| {
+                prepare_password(&self.config.password).map(|p| (u.into_owned(), p.into_owned()))
+            });
+            let (user, password) = match prepared {
+                Ok(up) => up,
+                Err(e) => {
+                    self.close_now(now, None);
+                    return Err(ClientError::Sasl(e));
+                }
+            };
             let (initial, state) = match mech {
-                Mechanism::Plain => (
-                    plain_initial_response(&user, &self.config.password),
-                    SaslState::Plain,
-                ),
+                Mechanism::Plain => (plain_initial_response(&user, &password), SaslState::Plain),
                 Mechanism::ScramSha1 | Mechanism::ScramSha256 => {
                     let hash = if mech == Mechanism::ScramSha1 {
                         ScramHash::Sha1
@@ -592,8 +598,7 @@ impl Client {
                     };
                     let mut nonce = [0u8; 18];
                     self.rng.fill_bytes(&mut nonce);
-                    let scram =
-                        ScramClient::new(hash, &user, &self.config.password, &B64.encode(nonce));
+                    let scram = ScramClient::new(hash, &user, &password, &B64.encode(nonce));
                     (scram.client_first().into_bytes(), SaslState::Scram(scram))
                 }
             };

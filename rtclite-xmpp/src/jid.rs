@@ -26,6 +26,14 @@ pub enum JidError {
     /// A part is longer than [`MAX_PART`] bytes.
     #[error("JID part longer than 1023 bytes (RFC 7622 §3)")]
     TooLong,
+    /// A part does not conform to its PRECIS profile ([`Jid::prepared`]).
+    #[error("JID {part} is not valid: {error}")]
+    Precis {
+        /// `localpart`, `domainpart` or `resourcepart`.
+        part: &'static str,
+        /// What was wrong.
+        error: crate::precis::PrecisError,
+    },
 }
 
 /// A JID, stored as its string with the positions of its separators.
@@ -45,6 +53,45 @@ impl Jid {
             at,
             slash,
         })
+    }
+
+    /// Parses a JID and enforces the rules of each part (RFC 7622 §3.2–§3.4,
+    /// via [`crate::precis`]): the result is the canonical form to compare
+    /// octet for octet.
+    ///
+    /// [`Jid::new`] only splits and bounds the parts; this also applies
+    /// the PRECIS profiles (case mapping of the localpart, NFC, IDNA for the
+    /// domainpart, ...) and rejects what they disallow.
+    ///
+    /// ```
+    /// use rtclite_xmpp::jid::Jid;
+    /// let j = Jid::prepared("Juliet@Example.COM./Balcony").unwrap();
+    /// assert_eq!(j.as_str(), "juliet@example.com/Balcony");
+    /// assert!(Jid::prepared("foo bar@example.com").is_err());
+    /// ```
+    pub fn prepared(s: &str) -> Result<Self, JidError> {
+        let (at, slash) = Self::split(s)?;
+        let before = &s[..slash.unwrap_or(s.len())];
+        let err = |part| move |error| JidError::Precis { part, error };
+        let local = at
+            .map(|i| crate::precis::localpart(&before[..i]).map_err(err("localpart")))
+            .transpose()?;
+        let domain = crate::precis::domainpart(&before[at.map_or(0, |i| i + 1)..])
+            .map_err(err("domainpart"))?;
+        let resource = slash
+            .map(|i| crate::precis::resourcepart(&s[i + 1..]).map_err(err("resourcepart")))
+            .transpose()?;
+        let mut out = String::with_capacity(s.len());
+        if let Some(l) = &local {
+            out.push_str(l);
+            out.push('@');
+        }
+        out.push_str(&domain);
+        if let Some(r) = &resource {
+            out.push('/');
+            out.push_str(r);
+        }
+        Self::try_from(out)
     }
 
     /// The positions of the '@' and '/' separators, after checking the parts.

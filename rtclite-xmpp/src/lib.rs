@@ -7,6 +7,7 @@ pub mod error;
 pub mod im;
 pub mod jid;
 pub mod jingle;
+pub mod precis;
 pub mod sasl;
 pub mod sdp;
 pub mod stanza;

@@ -49,6 +49,21 @@ pub enum SaslError {
     /// A message arrived in a state that does not expect it.
     #[error("SCRAM message out of order")]
     OutOfOrder,
+    /// The username or password does not conform to its PRECIS profile
+    /// (RFC 8265 §3.3 for usernames, §4.2 for passwords).
+    #[error("{0} cannot be prepared: {1}")]
+    Preparation(&'static str, crate::precis::PrecisError),
+}
+
+/// Prepares a SASL username: the UsernameCaseMapped profile (RFC 8265
+/// §3.3), which replaces SASLprep (RFC 5802 §5.1, RFC 8265 §6).
+pub fn prepare_username(username: &str) -> Result<std::borrow::Cow<'_, str>, SaslError> {
+    crate::precis::username_case_mapped(username).map_err(|e| SaslError::Preparation("username", e))
+}
+
+/// Prepares a SASL password: the OpaqueString profile (RFC 8265 §4.2).
+pub fn prepare_password(password: &str) -> Result<std::borrow::Cow<'_, str>, SaslError> {
+    crate::precis::opaque_string(password).map_err(|e| SaslError::Preparation("password", e))
 }
 
 /// The hash function of a SCRAM mechanism.
@@ -144,17 +159,40 @@ pub struct ScramClient {
 const GS2_HEADER: &str = "n,,";
 
 impl ScramClient {
-    /// A client for `username`/`password` using `client_nonce` (printable
-    /// ASCII without `,`; at least 16 random characters are advisable).
+    /// [`ScramClient::new`] after preparing the username (UsernameCaseMapped)
+    /// and the password (OpaqueString) per RFC 8265, the PRECIS successor of
+    /// the SASLprep step of RFC 5802 §2.2 and §5.1.
+    ///
+    /// ```
+    /// use rtclite_xmpp::sasl::{ScramClient, ScramHash};
+    /// let c = ScramClient::try_new(ScramHash::Sha1, "User", "pencil", "fyko+d2lbbFgONRv9qkxdawL").unwrap();
+    /// assert_eq!(c.client_first(), "n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL");
+    /// assert!(ScramClient::try_new(ScramHash::Sha1, "us er", "pencil", "abc").is_err());
+    /// ```
+    pub fn try_new(
+        hash: ScramHash,
+        username: &str,
+        password: &str,
+        client_nonce: &str,
+    ) -> Result<Self, SaslError> {
+        // [RFC 5802 §5.1] "Before sending the username to the server, the client SHOULD
+        // prepare the username using the "SASLprep" profile"
+        let user = prepare_username(username)?;
+        // [RFC 8265 §4.2.2] "Any instances of non-ASCII space MUST be mapped to SPACE (U+0020)"
+        let pass = prepare_password(password)?;
+        Ok(Self::new(hash, &user, &pass, client_nonce))
+    }
+
+    /// A client for `username`/`password`, used as given (see
+    /// [`ScramClient::try_new`] for the prepared form), with `client_nonce`
+    /// (printable ASCII without `,`; at least 16 random characters are
+    /// advisable).
     pub fn new(hash: ScramHash, username: &str, password: &str, client_nonce: &str) -> Self {
         // [RFC 5802 §5.1] "The characters ',' or '=' in usernames are sent as
         // '=2C' and '=3D' respectively."
         let user = username.replace('=', "=3D").replace(',', "=2C");
         Self {
             hash,
-            // [RFC 5802 §5.1 todo: SASLprep is not applied, ASCII names are unaffected] "Before
-            // sending the username to the server, the client SHOULD prepare the username using
-            // the "SASLprep" profile"
             password: password.to_owned(),
             client_nonce: client_nonce.to_owned(),
             client_first_bare: format!("n={user},r={client_nonce}"),

@@ -5,6 +5,8 @@ Run from this directory: python3 extract.py [RFC_DIR] (default ../../../../share
 Nothing here is typed by hand: every file is cut out of the published text.
   scram-rfc5802.txt, scram-rfc7677.txt  the C:/S: exchanges of RFC 5802 §5 and
                                         RFC 7677 §3, one message per line
+  jid-rfc7622.txt, precis-rfc8265.txt  the numbered examples of RFC 7622 §3.5
+                                        and RFC 8265 §3.6, §4.3: "N<TAB>string"
   xep-NNNN/NN.xml                       every <example> of the XEP, in order,
                                         with its caption on the first line as
                                         an XML-free header "caption: ..."
@@ -40,6 +42,22 @@ def scram(rfc, start, out):
         for who, m in msgs[:4]:
             f.write(f"{who}: {m}\n")
 
+def example_tables(rfc, out):
+    """The numbered example rows of the tables in `rfc` ("| N | <string> | notes |"),
+    one "N<TAB>string" line each, "&#xHEX;" references decoded (RFC 7622 writes
+    non-ASCII that way, once without the ';'); continuation rows are skipped."""
+    lines = strip_pages(open(os.path.join(rfc_dir, rfc), encoding="utf-8").read())
+    rows = []
+    for l in lines:
+        m = re.match(r"^\s*\| ?(\d+)\s*\| <(.*?)>;?\s*\|", l)
+        if m:
+            text = re.sub(r"&#x([0-9A-Fa-f]+);?", lambda h: chr(int(h.group(1), 16)), m.group(2))
+            rows.append(m.group(1) + "\t" + text)
+    with open(out, "w", encoding="utf-8") as f:
+        f.write("\n".join(rows) + "\n")
+
+example_tables("rfc7622.txt", "jid-rfc7622.txt")
+example_tables("rfc8265.txt", "precis-rfc8265.txt")
 scram("rfc5802.txt", "5.  SCRAM Authentication Exchange", "scram-rfc5802.txt")
 scram("rfc7677.txt", "3.  SCRAM-SHA-256 and SCRAM-SHA-256-PLUS", "scram-rfc7677.txt")
 
