@@ -648,22 +648,8 @@ impl Context {
 
     /// Checks that a new stream for `ssrc` may be created.
     fn admit(&self, ssrc: u32) -> Result<(), Error> {
-        if let Some(list) = &self.params.ssrcs {
-            // [RFC 3711 §3.2.3] "If no valid context can be found for a
-            // packet corresponding to a certain context identifier, that
-            // packet MUST be discarded."
-            if !list.contains(&ssrc) {
-                return Err(Error::UnknownSsrc { ssrc });
-            }
-        }
-        if self.streams.len() >= self.params.max_streams {
-            return Err(Error::TooManyStreams {
-                limit: self.params.max_streams,
-            });
-        }
-        Ok(())
+        admit(&self.params, self.streams.len(), ssrc)
     }
-
     fn check_direction(&self, want: Direction) -> Result<(), Error> {
         if self.params.direction != want {
             return Err(Error::WrongDirection(match self.params.direction {
@@ -779,15 +765,17 @@ impl Context {
             return Err(Error::TooLong { len: payload_len });
         }
         self.check_lifetime(self.active, false)?;
-        if !self.streams.contains_key(&hdr.ssrc) {
-            self.admit(hdr.ssrc)?;
-        }
         let active = self.active;
-        let window = self.params.window;
-        let stream = self
-            .streams
-            .entry(hdr.ssrc)
-            .or_insert_with(|| Stream::new(window));
+        // One hash lookup per packet; a new SSRC is admitted first.
+        let streams_len = self.streams.len();
+        let params = &self.params;
+        let stream = match self.streams.entry(hdr.ssrc) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                admit(params, streams_len, hdr.ssrc)?;
+                v.insert(Stream::new(params.window))
+            }
+        };
         // [RFC 3711 §3.3] "Determine the index of the SRTP packet using the
         // rollover counter, the highest sequence number in the cryptographic
         // context, and the sequence number in the RTP packet"
@@ -836,14 +824,18 @@ impl Context {
             // [RFC 7714 §8.2] "This tag is to be placed immediately before the
             // optional variable-length SRTP MKI"
             buf[len..len + AEAD_TAG_LEN].copy_from_slice(&tag);
-            buf[len + AEAD_TAG_LEN..needed].copy_from_slice(mki);
+            if !mki.is_empty() {
+                buf[len + AEAD_TAG_LEN..needed].copy_from_slice(mki);
+            }
         } else {
             // [RFC 3711 §3.1] "encryption SHALL be applied before
             // authentication on the sender side"
             keys.apply_ctr(hdr.ssrc, index, &mut buf[hdr.len..len]);
             // [RFC 3711 §3.3] "If the MKI indicator is set to one, append the
             // MKI to the packet."
-            buf[len..len + mki_len].copy_from_slice(mki);
+            if !mki.is_empty() {
+                buf[len..len + mki_len].copy_from_slice(mki);
+            }
             // [RFC 3711 §4.2] "M SHALL consist of the Authenticated Portion of
             // the packet (as specified in Figure 1) concatenated with the ROC"
             let (m, trailer) = buf.split_at_mut(len);
@@ -1293,6 +1285,25 @@ fn open_preserving(
 type Scratch<'a> = &'a mut Vec<u8>;
 #[cfg(not(feature = "ring"))]
 type Scratch<'a> = ();
+
+/// Checks that a new stream for `ssrc` may be created in a context with
+/// `streams` streams.
+fn admit(params: &Params, streams: usize, ssrc: u32) -> Result<(), Error> {
+    if let Some(list) = &params.ssrcs {
+        // [RFC 3711 §3.2.3] "If no valid context can be found for a
+        // packet corresponding to a certain context identifier, that
+        // packet MUST be discarded."
+        if !list.contains(&ssrc) {
+            return Err(Error::UnknownSsrc { ssrc });
+        }
+    }
+    if streams >= params.max_streams {
+        return Err(Error::TooManyStreams {
+            limit: params.max_streams,
+        });
+    }
+    Ok(())
+}
 
 fn replay_check(window: &ReplayWindow, ssrc: u32, index: u64) -> Result<(), Error> {
     match window.check(index) {

@@ -43,22 +43,20 @@ pub(crate) fn rtp_header(packet: &[u8]) -> Result<RtpHeader, Error> {
         needed,
         what,
     };
-    let first = *packet
-        .first()
-        .ok_or(short(RTP_FIXED_HEADER, "the RTP fixed header"))?;
-    if packet.len() < RTP_FIXED_HEADER {
+    let Some(fixed) = packet.first_chunk::<RTP_FIXED_HEADER>() else {
         return Err(short(RTP_FIXED_HEADER, "the RTP fixed header"));
-    }
+    };
+    let first = fixed[0];
     check_version(first)?;
-    let seq = be16(packet, 2).ok_or(short(RTP_FIXED_HEADER, "the RTP fixed header"))?;
-    let ssrc = be32(packet, 8).ok_or(short(RTP_FIXED_HEADER, "the RTP fixed header"))?;
+    let seq = u16::from_be_bytes([fixed[2], fixed[3]]);
+    let ssrc = u32::from_be_bytes([fixed[8], fixed[9], fixed[10], fixed[11]]);
     let csrc_count = usize::from(first & 0x0f);
     let mut len = RTP_FIXED_HEADER + 4 * csrc_count;
     if packet.len() < len {
         return Err(short(len, "the CSRC list"));
     }
     if first & 0x10 != 0 {
-        let words = be16(packet, len + 2).ok_or(short(len + 4, "the header extension"))?;
+        let words = be16(packet, len + 2).ok_or_else(|| short(len + 4, "the header extension"))?;
         len += 4 + 4 * usize::from(words);
         if packet.len() < len {
             return Err(short(len, "the header extension"));

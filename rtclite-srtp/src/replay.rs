@@ -112,6 +112,11 @@ impl ReplayWindow {
     }
 
     fn shift(&mut self, n: u64) {
+        // The default window (64 packets) is one word.
+        if let [word] = self.bits.as_mut_slice() {
+            *word = if n >= 64 { 0 } else { *word << n };
+            return;
+        }
         let words = self.bits.len();
         if n >= (words as u64) * 64 {
             self.bits.iter_mut().for_each(|w| *w = 0);
