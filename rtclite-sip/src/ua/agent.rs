@@ -462,15 +462,38 @@ impl<R: RngCore> UserAgent<R> {
         }
     }
 
-    fn end(&mut self, h: CallHandle, reason: EndReason) {
+    fn end(&mut self, now: Instant, h: CallHandle, reason: EndReason) {
+        let mut pending = Vec::new();
         if let Some(call) = self.calls.get_mut(&h) {
             call.state = CallState::Terminated;
             call.cancel_deadline = None;
             call.invite_deadline = None;
             call.glare_retry = None;
+            call.reliable = None;
+            call.deferred_answer = None;
             if let Some(d) = call.dialog.as_mut() {
                 d.terminate();
             }
+            // Requests still waiting for this side's answer get one, so that
+            // their transactions end (RFC 3261 §15.1.2 recommends 487).
+            if let Some((id, req)) = call.reinvite_in.take() {
+                pending.push((id, req));
+            }
+            if call.role == Role::Uas && !call.final_sent {
+                call.final_sent = true;
+                if let Some(id) = call.invite_tx {
+                    pending.push((id, call.invite.clone()));
+                }
+            }
+            let tag = call.local_tag.clone();
+            for (id, req) in pending {
+                if let Ok(r) = response_to(&req.message(), 487, "Request Terminated", Some(&tag)) {
+                    let _ = self.layer.send_response(now, id, r);
+                }
+            }
+            let Some(call) = self.calls.get_mut(&h) else {
+                return;
+            };
             if !call.ended {
                 call.ended = true;
                 self.events
@@ -970,7 +993,7 @@ impl<R: RngCore> UserAgent<R> {
             c.final_sent = true;
             c.reliable = None;
         }
-        self.end(h, EndReason::Rejected { status });
+        self.end(now, h, EndReason::Rejected { status });
         self.pump(now);
         Ok(())
     }
@@ -1042,7 +1065,7 @@ impl<R: RngCore> UserAgent<R> {
             }
             (_, CallState::Confirmed) => {
                 self.send_bye(now, h, TxKind::Bye);
-                self.end(h, EndReason::LocalBye);
+                self.end(now, h, EndReason::LocalBye);
                 self.pump(now);
                 Ok(())
             }
@@ -1459,7 +1482,7 @@ impl<R: RngCore> UserAgent<R> {
         // [RFC 3261 §15.1.2] "A UAS core receiving a BYE request for an
         // existing dialog MUST follow the procedures of Section 12.2.2 to
         // process the request."
-        self.end(h, EndReason::RemoteBye);
+        self.end(now, h, EndReason::RemoteBye);
     }
 
     fn on_prack(&mut self, now: Instant, id: TransactionId, h: CallHandle, msg: &Message<'_>) {
@@ -1565,7 +1588,7 @@ impl<R: RngCore> UserAgent<R> {
                 c.final_sent = true;
                 c.reliable = None;
             }
-            self.end(h, EndReason::Cancelled);
+            self.end(now, h, EndReason::Cancelled);
         }
     }
 
@@ -1604,7 +1627,7 @@ impl<R: RngCore> UserAgent<R> {
             });
             if hang_up {
                 self.send_bye(now, h, TxKind::Bye);
-                self.end(h, EndReason::LocalBye);
+                self.end(now, h, EndReason::LocalBye);
             }
         }
     }
@@ -1639,7 +1662,7 @@ impl<R: RngCore> UserAgent<R> {
                         .push_back(UaEvent::MessageResult { request: r, status });
                 }
                 if let Some(c) = owner.call {
-                    self.in_dialog_failure(c, status);
+                    self.in_dialog_failure(now, c, status);
                 }
             }
             (TxKind::Options(r), _)
@@ -1674,12 +1697,12 @@ impl<R: RngCore> UserAgent<R> {
 
     /// A 481 or 408 to a request inside the dialog ends it (RFC 3261
     /// §12.2.1.2).
-    fn in_dialog_failure(&mut self, h: CallHandle, status: u16) {
+    fn in_dialog_failure(&mut self, now: Instant, h: CallHandle, status: u16) {
         if status == 481 || status == 408 {
             // [RFC 3261 §12.2.1.2] "If the response for a request within a
             // dialog is a 481 (Call/Transaction Does Not Exist) or a 408
             // (Request Timeout), the UAC SHOULD terminate the dialog."
-            self.end(h, EndReason::DialogLost { status });
+            self.end(now, h, EndReason::DialogLost { status });
         }
     }
 
@@ -1930,7 +1953,7 @@ impl<R: RngCore> UserAgent<R> {
             // The CANCEL lost the race with the 2xx: the call was answered
             // but is no longer wanted (RFC 3261 §9.1, §15).
             self.send_bye(now, h, TxKind::Bye);
-            self.end(h, EndReason::LocalBye);
+            self.end(now, h, EndReason::LocalBye);
         }
     }
 
@@ -1954,7 +1977,7 @@ impl<R: RngCore> UserAgent<R> {
         } else {
             EndReason::Rejected { status }
         };
-        self.end(h, reason);
+        self.end(now, h, reason);
     }
 
     /// Answers a challenge to the INVITE once (RFC 3261 §22.2).
@@ -2243,7 +2266,7 @@ impl<R: RngCore> UserAgent<R> {
         }
         self.events
             .push_back(UaEvent::ReInviteFailed { call: h, status });
-        self.in_dialog_failure(h, status);
+        self.in_dialog_failure(now, h, status);
     }
 
     fn on_stray_response(&mut self, response: &OwnedMessage) {
@@ -2286,7 +2309,7 @@ impl<R: RngCore> UserAgent<R> {
                         (false, true) => EndReason::TransportError,
                         (false, false) => EndReason::Timeout,
                     };
-                    self.end(h, reason);
+                    self.end(now, h, reason);
                 }
             }
             (TxKind::ReInvite, Some(h)) => {
@@ -2297,14 +2320,14 @@ impl<R: RngCore> UserAgent<R> {
                     call: h,
                     status: 408,
                 });
-                self.in_dialog_failure(h, 408);
+                self.in_dialog_failure(now, h, 408);
             }
             // [RFC 3261 §15.1.1] "If the response for the BYE is a 481
             // (Call/Transaction Does Not Exist) or a 408 (Request Timeout) or no
             // response at all is received for the BYE (that is, a timeout is
             // returned by the client transaction), the UAC MUST consider the
             // session and the dialog terminated."
-            (TxKind::Bye, Some(h)) => self.end(h, EndReason::LocalBye),
+            (TxKind::Bye, Some(h)) => self.end(now, h, EndReason::LocalBye),
             (TxKind::Message(r), _) => {
                 self.pending.remove(&r);
                 self.events.push_back(UaEvent::MessageResult {
@@ -2312,7 +2335,7 @@ impl<R: RngCore> UserAgent<R> {
                     status: 0,
                 });
                 if let Some(h) = owner.call {
-                    self.in_dialog_failure(h, 408);
+                    self.in_dialog_failure(now, h, 408);
                 }
             }
             (TxKind::Options(r), _) => {
@@ -2346,7 +2369,7 @@ impl<R: RngCore> UserAgent<R> {
                     .get(&h)
                     .is_some_and(|c| c.invite_tx == Some(id) && !c.final_sent)
                 {
-                    self.end(h, EndReason::TransportError);
+                    self.end(now, h, EndReason::TransportError);
                 }
             }
             _ => {}
@@ -2416,7 +2439,7 @@ impl<R: RngCore> UserAgent<R> {
                     c.state = CallState::Confirmed;
                 }
                 self.send_bye(now, h, TxKind::Bye);
-                self.end(h, EndReason::Timeout);
+                self.end(now, h, EndReason::Timeout);
             }
         }
         if glare {
@@ -2452,7 +2475,7 @@ impl<R: RngCore> UserAgent<R> {
                 self.layer.abandon(id);
             }
             if matches!(state, CallState::Calling | CallState::Early) {
-                self.end(h, EndReason::Cancelled);
+                self.end(now, h, EndReason::Cancelled);
             }
         }
         if invite_expired {

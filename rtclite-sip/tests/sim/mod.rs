@@ -9,6 +9,7 @@ pub(crate) mod net;
 pub(crate) mod phones;
 pub(crate) mod proxy;
 pub(crate) mod registrar_host;
+pub(crate) mod ua_drive;
 
 /// Seeds per scenario: `RTCLITE_SIM_SEEDS`, else `default`.
 pub(crate) fn seeds(default: u64) -> u64 {
