@@ -30,6 +30,8 @@ pub const NS_RTP_INFO: &str = "urn:xmpp:jingle:apps:rtp:info:1";
 pub const NS_ICE_UDP: &str = "urn:xmpp:jingle:transports:ice-udp:1";
 /// Raw UDP transport namespace (XEP-0177).
 pub const NS_RAW_UDP: &str = "urn:xmpp:jingle:transports:raw-udp:1";
+/// XEP-0320 DTLS-SRTP fingerprint namespace.
+pub const NS_DTLS: &str = "urn:xmpp:jingle:apps:dtls:0";
 
 /// Most contents in one Jingle element.
 pub const MAX_CONTENTS: usize = 32;
@@ -555,6 +557,102 @@ pub struct IceUdpTransport {
     pub other: Vec<Element>,
 }
 
+/// The DTLS role of an endpoint: the SDP `a=setup` attribute (RFC 4145 §4,
+/// RFC 5763 §5) as XEP-0320 carries it in `setup='...'`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DtlsSetup {
+    /// The endpoint initiates the DTLS handshake.
+    Active,
+    /// The endpoint waits for the handshake.
+    Passive,
+    /// Either (used in offers).
+    Actpass,
+}
+
+impl DtlsSetup {
+    /// The attribute value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Passive => "passive",
+            Self::Actpass => "actpass",
+        }
+    }
+
+    /// Parses an attribute value; `holdconn` and unknown roles give `None`
+    /// ([XEP-0320 §1] "no mapping for the 'holdconn' role is defined").
+    pub fn from_name(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(Self::Active),
+            "passive" => Some(Self::Passive),
+            "actpass" => Some(Self::Actpass),
+            _ => None,
+        }
+    }
+}
+
+/// A DTLS certificate fingerprint (XEP-0320 §1): the Jingle form of the SDP
+/// `a=fingerprint` and `a=setup` attributes.
+///
+/// It travels as a child of the ICE-UDP `<transport/>`; see
+/// [`IceUdpTransport::fingerprints`] and [`IceUdpTransport::push_fingerprint`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DtlsFingerprint {
+    /// The hash function (`sha-256`, ...), as in the SDP `hash-func`.
+    pub hash: String,
+    /// The DTLS role, when given.
+    pub setup: Option<DtlsSetup>,
+    /// The fingerprint: upper-case hex byte pairs separated by colons.
+    pub value: String,
+}
+
+impl DtlsFingerprint {
+    /// Reads a `<fingerprint xmlns='urn:xmpp:jingle:apps:dtls:0'/>`; `None`
+    /// for another element or one without a hash or a value.
+    pub fn from_element(el: &Element) -> Option<Self> {
+        if !el.is("fingerprint", NS_DTLS) {
+            return None;
+        }
+        // [XEP-0320 §1] "Note that the whitespace would not appear in actual XML content."
+        let value = el.text().trim().to_owned();
+        let hash = el.attr("hash")?.to_owned();
+        if value.is_empty() || hash.is_empty() {
+            return None;
+        }
+        Some(Self {
+            hash,
+            setup: el.attr("setup").and_then(DtlsSetup::from_name),
+            value,
+        })
+    }
+
+    /// The `<fingerprint/>` element.
+    pub fn to_element(&self) -> Element {
+        let mut e = Element::new("fingerprint", NS_DTLS).with_attr("hash", self.hash.as_str());
+        if let Some(s) = self.setup {
+            e.set_attr("setup", s.as_str());
+        }
+        e.with_text(self.value.as_str())
+    }
+}
+
+impl IceUdpTransport {
+    /// The XEP-0320 DTLS fingerprints among the transport's children.
+    pub fn fingerprints(&self) -> Vec<DtlsFingerprint> {
+        self.other
+            .iter()
+            .filter_map(DtlsFingerprint::from_element)
+            .collect()
+    }
+
+    /// Adds a XEP-0320 DTLS fingerprint child (kept among [`IceUdpTransport::other`],
+    /// so the transport round-trips unchanged).
+    pub fn push_fingerprint(&mut self, fingerprint: &DtlsFingerprint) {
+        self.other.push(fingerprint.to_element());
+    }
+}
+
 /// A raw-UDP candidate (XEP-0177 §5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawUdpCandidate {
@@ -640,11 +738,14 @@ impl Transport {
                 let mut e = Element::new("transport", NS_ICE_UDP);
                 set_opt(&mut e, "pwd", t.pwd.as_ref());
                 set_opt(&mut e, "ufrag", t.ufrag.as_ref());
-                for c in &t.candidates {
-                    e.push_child(c.to_element());
-                }
+                // Other children (a XEP-0320 fingerprint, a remote-candidate) come
+                // first, as the XEP-0320 examples write them (no XEP-0176 example
+                // mixes the two).
                 for o in &t.other {
                     e.push_child(o.clone());
+                }
+                for c in &t.candidates {
+                    e.push_child(c.to_element());
                 }
                 e
             }

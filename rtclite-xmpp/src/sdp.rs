@@ -7,9 +7,15 @@
 //! offer and [`sdp_to_contents`] to turn the SDP answer back into the
 //! contents of a session-accept.
 //!
+//! XEP-0320 DTLS fingerprints on an ICE-UDP transport map to `a=fingerprint`
+//! and `a=setup` (and the `UDP/TLS/RTP/SAVP` profile, RFC 5764 §8), both
+//! ways.
+//!
 //! What does not map: Jingle candidate `id`s (SDP has none; ids are
 //! generated as `<mid>-<n>`), `<encryption/>` (only reflected as the
-//! `RTP/SAVP` profile), and unknown extension elements.
+//! `RTP/SAVP` profile), the `holdconn` setup role (XEP-0320 defines no
+//! mapping), a fingerprint on a media line without ICE (a raw-UDP
+//! transport has no place for it), and unknown extension elements.
 
 use std::borrow::Cow;
 
@@ -19,8 +25,8 @@ use rtclite_sdp::{
 };
 
 use crate::jingle::{
-    Content, Creator, Description, IceCandidate, IceUdpTransport, PayloadType, RawUdpCandidate,
-    RawUdpTransport, RtpDescription, Senders, Transport,
+    Content, Creator, Description, DtlsFingerprint, DtlsSetup, IceCandidate, IceUdpTransport,
+    PayloadType, RawUdpCandidate, RawUdpTransport, RtpDescription, Senders, Transport,
 };
 
 /// Why an SDP cannot be mapped to Jingle contents.
@@ -103,7 +109,14 @@ fn connection(address: &str) -> Connection<'static> {
 pub fn content_to_media(content: &Content, author: Creator) -> Option<MediaDescription<'static>> {
     let d = content.rtp()?;
     let (addr, port) = media_address(content.transport.as_ref());
-    let proto = if d.encryption.is_some() {
+    let fingerprints = match &content.transport {
+        Some(Transport::IceUdp(t)) => t.fingerprints(),
+        _ => Vec::new(),
+    };
+    let proto = if !fingerprints.is_empty() {
+        // RFC 5764 §8: DTLS-SRTP media use the UDP/TLS/RTP/SAVP profile.
+        "UDP/TLS/RTP/SAVP"
+    } else if d.encryption.is_some() {
         "RTP/SAVP"
     } else {
         "RTP/AVP"
@@ -164,6 +177,18 @@ pub fn content_to_media(content: &Content, author: Creator) -> Option<MediaDescr
         attrs.push(Attribute::flag("rtcp-mux"));
     }
     attrs.push(Attribute::flag(direction(content.senders, author).name()));
+    // [XEP-0320 §1] "These SDP attributes can be translated into Jingle as a <fingerprint/>
+    // element"
+    for f in &fingerprints {
+        attrs.push(Attribute::new(
+            "fingerprint",
+            owned(format!("{} {}", f.hash, f.value)),
+        ));
+    }
+    // [XEP-0320 §1] "Additionally, the SDP setup attribute defined in RFC 4145 must be mapped"
+    if let Some(setup) = fingerprints.iter().find_map(|f| f.setup) {
+        attrs.push(Attribute::new("setup", Cow::Borrowed(setup.as_str())));
+    }
     if let Some(Transport::IceUdp(t)) = &content.transport {
         if let Some(u) = &t.ufrag {
             attrs.push(Attribute::new("ice-ufrag", owned(u.clone())));
@@ -337,6 +362,34 @@ pub fn sdp_to_contents(
                     rel_addr: cand.related_address.map(str::to_owned),
                     rel_port: cand.related_port,
                     candidate_type: cand.kind.as_str().to_owned(),
+                });
+            }
+            // [XEP-0320 §1] "Additionally, the SDP setup attribute defined in RFC 4145 must be
+            // mapped"
+            let setup = m
+                .attribute("setup")
+                .or_else(|| sdp.attribute("setup"))
+                .and_then(|a| a.value())
+                .and_then(|v| DtlsSetup::from_name(v.trim()));
+            let media_level = m.attributes.iter().any(|a| a.name == "fingerprint");
+            let fingerprints = if media_level {
+                &m.attributes
+            } else {
+                &sdp.attributes
+            };
+            for a in fingerprints.iter().filter(|a| a.name == "fingerprint") {
+                let (hash, value) = a
+                    .value()
+                    .and_then(|v| v.trim().split_once(' '))
+                    .filter(|(h, v)| !h.is_empty() && !v.trim().is_empty())
+                    .ok_or(SdpMappingError::BadAttribute {
+                        index: i,
+                        attribute: "fingerprint",
+                    })?;
+                t.push_fingerprint(&DtlsFingerprint {
+                    hash: hash.to_owned(),
+                    setup,
+                    value: value.trim().to_owned(),
                 });
             }
             c.transport = Some(Transport::IceUdp(t));

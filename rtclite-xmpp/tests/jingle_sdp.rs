@@ -189,3 +189,62 @@ fn session_initiate_examples_through_sdp() {
     eprintln!("{n} session-initiate examples mapped through SDP");
     assert!(n >= 4, "{n} session-initiate examples mapped");
 }
+
+/// XEP-0320: the session-initiate with a DTLS fingerprint maps to the
+/// `a=fingerprint` line of §1 (code block 2), `a=setup:actpass` and the
+/// DTLS-SRTP profile; the SDP maps back to the same fingerprint.
+// [XEP-0320 §1 test] "Additionally, the SDP setup attribute defined in RFC 4145 must be mapped"
+#[test]
+fn xep0320_fingerprint_through_sdp() {
+    use rtclite_xmpp::jingle::{DtlsFingerprint, DtlsSetup};
+    let text = vector("xep-0320/01.xml");
+    let el = Element::parse(text.split_once('\n').unwrap().1.as_bytes()).unwrap();
+    let j = Jingle::from_element(el.child("jingle", NS_JINGLE).unwrap()).unwrap();
+    let sdp = contents_to_sdp(&j.contents, Creator::Initiator, "192.0.2.1", "1").to_string();
+    let expected_line = vector("xep-0320-code/02.txt");
+    assert!(
+        sdp.contains(&format!("{}\r\n", expected_line.trim())),
+        "{sdp}"
+    );
+    assert!(sdp.contains("a=setup:actpass\r\n"), "{sdp}");
+    assert!(sdp.contains(" UDP/TLS/RTP/SAVP "), "{sdp}");
+    let parsed = SessionDescription::parse(sdp.as_bytes()).unwrap();
+    let back = sdp_to_contents(&parsed, Creator::Initiator, Creator::Initiator).unwrap();
+    let Some(Transport::IceUdp(t)) = &back[0].transport else {
+        panic!()
+    };
+    let Some(Transport::IceUdp(orig)) = &j.contents[0].transport else {
+        panic!()
+    };
+    assert_eq!(t.fingerprints(), orig.fingerprints());
+    // A session-level fingerprint applies to every media line; holdconn has no mapping.
+    let session_level = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\na=fingerprint:sha-1 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB\r\na=setup:holdconn\r\nm=audio 9 UDP/TLS/RTP/SAVP 0\r\na=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\n";
+    let parsed = SessionDescription::parse(session_level.as_bytes()).unwrap();
+    let back = sdp_to_contents(&parsed, Creator::Responder, Creator::Responder).unwrap();
+    let Some(Transport::IceUdp(t)) = &back[0].transport else {
+        panic!()
+    };
+    assert_eq!(
+        t.fingerprints(),
+        vec![DtlsFingerprint {
+            hash: "sha-1".into(),
+            setup: None,
+            value: "4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB".into(),
+        }]
+    );
+    let _ = DtlsSetup::Passive;
+    // A fingerprint without a value is a mapping error naming the attribute.
+    let bad = session_level.replace("a=fingerprint:sha-1 4A", "a=fingerprint:sha-1");
+    let bad = bad.replace(
+        ":AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB",
+        "",
+    );
+    let parsed = SessionDescription::parse(bad.as_bytes()).unwrap();
+    assert_eq!(
+        sdp_to_contents(&parsed, Creator::Responder, Creator::Responder),
+        Err(rtclite_xmpp::sdp::SdpMappingError::BadAttribute {
+            index: 0,
+            attribute: "fingerprint"
+        })
+    );
+}

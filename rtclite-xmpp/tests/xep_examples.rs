@@ -167,3 +167,38 @@ fn jingle_iq_stanzas_parse_as_stanzas() {
     assert_eq!(iq.id, "ih28sx61");
     assert!(Jingle::from_element(iq.payload().unwrap()).is_ok());
 }
+
+// [XEP-0320 §1 test] "If the Jingle initiator wishes to use DTLS-SRTP, it includes the
+// <fingerprint/> element in its session invitation."
+#[test]
+fn xep0320_examples_round_trip() {
+    use rtclite_xmpp::jingle::{DtlsFingerprint, DtlsSetup};
+    let all = round_trip("xep-0320");
+    assert_eq!(all.len(), 3, "initiate, accept, transport-info");
+    let fingerprint = |j: &Jingle| -> DtlsFingerprint {
+        let Some(Transport::IceUdp(t)) = &j.contents[0].transport else {
+            panic!()
+        };
+        let f = t.fingerprints();
+        assert_eq!(f.len(), 1);
+        f[0].clone()
+    };
+    let offer = fingerprint(&all[0].1);
+    assert_eq!(offer.hash, "sha-256");
+    assert_eq!(offer.setup, Some(DtlsSetup::Actpass));
+    assert!(offer.value.starts_with("02:1A:CC:54") && offer.value.ends_with("46:19:B2"));
+    assert_eq!(fingerprint(&all[1].1).setup, Some(DtlsSetup::Active));
+    assert_eq!(all[2].1.action, Action::TransportInfo);
+    // The element form of §1 (code block 5) is the same fingerprint as the offer's.
+    let code = std::fs::read_to_string(format!(
+        "{}/tests/vectors/xep-0320-code/05.txt",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let el = Element::parse(code.as_bytes()).unwrap();
+    assert_eq!(DtlsFingerprint::from_element(&el), Some(offer.clone()));
+    assert_eq!(
+        DtlsFingerprint::from_element(&offer.to_element()),
+        Some(offer)
+    );
+}

@@ -7,6 +7,7 @@ Nothing here is typed by hand: every file is cut out of the published text.
                                         RFC 7677 §3, one message per line
   jid-rfc7622.txt, precis-rfc8265.txt  the numbered examples of RFC 7622 §3.5
                                         and RFC 8265 §3.6, §4.3: "N<TAB>string"
+  xep-0320-code/NN.txt                  the <code> blocks of XEP-0320 §1
   xep-NNNN/NN.xml                       every <example> of the XEP, in order,
                                         with its caption on the first line as
                                         an XML-free header "caption: ..."
@@ -61,7 +62,7 @@ example_tables("rfc8265.txt", "precis-rfc8265.txt")
 scram("rfc5802.txt", "5.  SCRAM Authentication Exchange", "scram-rfc5802.txt")
 scram("rfc7677.txt", "3.  SCRAM-SHA-256 and SCRAM-SHA-256-PLUS", "scram-rfc7677.txt")
 
-for xep in ["0030", "0114", "0166", "0167", "0176", "0177", "0198", "0199"]:
+for xep in ["0030", "0114", "0166", "0167", "0176", "0177", "0198", "0199", "0320"]:
     src = open(os.path.join(rfc_dir, f"xep-{xep}.xml")).read()
     d = f"xep-{xep}"
     os.makedirs(d, exist_ok=True)
@@ -81,5 +82,16 @@ os.makedirs(d, exist_ok=True)
 for f in os.listdir(d):
     os.remove(os.path.join(d, f))
 for n, m in enumerate(re.finditer(r"<code><!\[CDATA\[(.*?)\]\]></code>", sec, re.S), 1):
+    with open(os.path.join(d, f"{n:02}.txt"), "w") as f:
+        f.write(m.group(1).strip() + "\n")
+
+# XEP-0320 §1: the <code> blocks (SDP a=fingerprint / a=setup forms and the
+# <fingerprint/> element they map to), in order.
+src = open(os.path.join(rfc_dir, "xep-0320.xml")).read()
+d = "xep-0320-code"
+os.makedirs(d, exist_ok=True)
+for f in os.listdir(d):
+    os.remove(os.path.join(d, f))
+for n, m in enumerate(re.finditer(r"<code>(?:<!\[CDATA\[)?(.*?)(?:\]\]>)?\s*</code>", src, re.S), 1):
     with open(os.path.join(d, f"{n:02}.txt"), "w") as f:
         f.write(m.group(1).strip() + "\n")
