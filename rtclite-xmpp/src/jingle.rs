@@ -1155,6 +1155,55 @@ pub struct Session {
     peer: String,
     state: SessionState,
     contents: Vec<Content>,
+    /// Our requests that can collide with the same request from the peer
+    /// (XEP-0166 §7.2.16), sent and not yet answered.
+    outstanding: Vec<Action>,
+}
+
+/// How a session-initiate that crossed ours is resolved (XEP-0166 §7.2.16,
+/// "No existing session").
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InitiateCollision {
+    /// Not a collision: another peer, our session is no longer pending, or
+    /// the contents are not functionally equivalent. Handle it as usual.
+    NotACollision,
+    /// Our session-initiate overrules theirs: answer theirs with this error
+    /// (`<conflict/>` with `<tie-break/>`); our session goes on.
+    OursWins(JingleError),
+    /// Their session-initiate overrules ours: our session has ended (the
+    /// peer answers ours with a tie-break error); accept or refuse theirs as
+    /// any session-initiate ([`Session::from_initiate`]).
+    TheirsWins,
+}
+
+/// Actions that both parties can send at the same time in one session, so
+/// that a tie has to be broken (XEP-0166 §7.2.16, "Existing session").
+fn can_tie(action: Action) -> bool {
+    matches!(
+        action,
+        Action::ContentAdd
+            | Action::ContentModify
+            | Action::ContentRemove
+            | Action::TransportReplace
+            | Action::DescriptionInfo
+            | Action::SecurityInfo
+    )
+}
+
+/// The application types of the contents: (description namespace, media).
+fn content_types(contents: &[Content]) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = contents
+        .iter()
+        .map(|c| match &c.description {
+            Some(Description::Rtp(d)) => (NS_RTP.to_owned(), d.media.clone()),
+            Some(Description::Other(e)) => (e.ns().to_owned(), String::new()),
+            None => (String::new(), String::new()),
+        })
+        .collect();
+    v.sort();
+    v.dedup();
+    v
 }
 
 impl Session {
@@ -1179,6 +1228,7 @@ impl Session {
             peer: peer.into(),
             state: SessionState::Pending,
             contents,
+            outstanding: Vec::new(),
         };
         (s, j)
     }
@@ -1198,7 +1248,88 @@ impl Session {
             peer: from.into(),
             state: SessionState::Pending,
             contents: j.contents.clone(),
+            outstanding: Vec::new(),
         })
+    }
+
+    /// Resolves a session-initiate received from `from` while our own
+    /// session-initiate is pending (XEP-0166 §7.2.16, "No existing session").
+    ///
+    /// When both carry functionally equivalent contents (the same
+    /// application types and media) to each other, the one with the lower
+    /// session id (byte order, RFC 4790 "i;octet") wins; with equal ids, the
+    /// one sent by the lower JID. The loser ends: on [`InitiateCollision::TheirsWins`]
+    /// this session is [`SessionState::Ended`].
+    pub fn initiate_collision(&mut self, from: &str, theirs: &Jingle) -> InitiateCollision {
+        if theirs.action != Action::SessionInitiate
+            || self.role != Role::Initiator
+            || self.state != SessionState::Pending
+            || from != self.peer
+            || content_types(&theirs.contents) != content_types(&self.contents)
+        {
+            return InitiateCollision::NotACollision;
+        }
+        // [XEP-0166 §7.2.16] "the action with the lower of the two session IDs MUST overrule
+        // the other action"
+        let ours_wins = match self.sid.as_bytes().cmp(theirs.sid.as_bytes()) {
+            std::cmp::Ordering::Less => true,
+            std::cmp::Ordering::Greater => false,
+            // [XEP-0166 §7.2.16] "the action sent by the lower of the JabberIDs MUST overrule
+            // the other action"
+            std::cmp::Ordering::Equal => self.local.as_bytes() < from.as_bytes(),
+        };
+        if ours_wins {
+            // [XEP-0166 §7.2.16] "the party that receives the session-initiate action with the
+            // higher of the two session IDs MUST return a &conflict; error to the other party"
+            InitiateCollision::OursWins(JingleError::new(JingleErrorCondition::TieBreak))
+        } else {
+            self.state = SessionState::Ended;
+            InitiateCollision::TheirsWins
+        }
+    }
+
+    /// Records a request we send in this session (a `<jingle/>` built by the
+    /// caller, e.g. content-add or transport-replace), so that the same
+    /// request arriving from the peer before ours is answered counts as a
+    /// tie (XEP-0166 §7.2.16). Call [`Session::request_answered`] when the
+    /// peer's iq result or error for it arrives.
+    pub fn request_sent(&mut self, j: &Jingle) {
+        if can_tie(j.action) && !self.outstanding.contains(&j.action) {
+            self.outstanding.push(j.action);
+        }
+    }
+
+    /// Answers a transport-replace received in this session: with `accept`,
+    /// a transport-accept carrying the new transports (which replace those
+    /// of the named contents), otherwise a transport-reject.
+    pub fn answer_transport_replace(&mut self, replace: &Jingle, accept: bool) -> Jingle {
+        // [XEP-0166 §7.2.15] "If the recipient wishes to use the new transport definition, it
+        // MUST send a transport-accept action to the other party; if not, it MUST send a
+        // transport-reject action to the other party."
+        let action = if accept {
+            Action::TransportAccept
+        } else {
+            Action::TransportReject
+        };
+        let mut j = Jingle::new(action, self.sid.clone());
+        j.contents = replace.contents.clone();
+        if accept {
+            for new in &replace.contents {
+                if let Some(c) = self
+                    .contents
+                    .iter_mut()
+                    .find(|c| c.name == new.name && c.creator == new.creator)
+                {
+                    c.transport = new.transport.clone();
+                }
+            }
+        }
+        j
+    }
+
+    /// The peer answered (result or error) our request of `action`.
+    pub fn request_answered(&mut self, action: Action) {
+        self.outstanding.retain(|a| *a != action);
     }
 
     /// The session id.
@@ -1271,6 +1402,18 @@ impl Session {
             // from the other party after sending the session-terminate action, it MUST reply with
             // an <unknown-session/> error."
             return Err(JingleError::new(JingleErrorCondition::UnknownSession));
+        }
+        if self.outstanding.contains(&j.action) {
+            // [XEP-0166 §7.2.16] "In the context of an existing session, the action sent by the
+            // initiator MUST overrule the action sent by the responder"
+            if self.role == Role::Initiator {
+                // [XEP-0166 §7.2.16] "the initiator MUST return a &conflict; error to the
+                // responder for the duplicate action"
+                return Err(JingleError::new(JingleErrorCondition::TieBreak));
+            }
+            // Ours is overruled (the initiator answers it with a tie-break error):
+            // [XEP-0166 §7.2.16] "both parties MUST accept the action sent by the initiator"
+            self.outstanding.retain(|a| *a != j.action);
         }
         match j.action {
             Action::SessionAccept => {
@@ -1386,6 +1529,123 @@ mod tests {
                 .condition,
             JingleErrorCondition::UnknownSession
         );
+    }
+
+    // [XEP-0166 §7.2.16 test] "the action with the lower of the two session IDs MUST overrule
+    // the other action"
+    #[test]
+    fn crossed_session_initiates_lower_sid_wins() {
+        let (romeo, juliet) = ("romeo@montague.lit/orchard", "juliet@capulet.lit/balcony");
+        let (mut r, r_init) = Session::initiate("a73sjjvkla37jfea", romeo, juliet, audio());
+        let (mut j, j_init) = Session::initiate("b73sjjvkla37jfea", juliet, romeo, audio());
+        // Romeo's sid is lower: Romeo answers Juliet's with conflict + tie-break...
+        let InitiateCollision::OursWins(e) = r.initiate_collision(juliet, &j_init) else {
+            panic!()
+        };
+        assert_eq!(e.condition, JingleErrorCondition::TieBreak);
+        assert_eq!(e.stanza_error.condition, StanzaErrorCondition::Conflict);
+        assert_eq!(r.state(), SessionState::Pending);
+        // ...and Juliet yields, then takes Romeo's as any session-initiate.
+        assert_eq!(
+            j.initiate_collision(romeo, &r_init),
+            InitiateCollision::TheirsWins
+        );
+        assert_eq!(j.state(), SessionState::Ended);
+        assert!(Session::from_initiate(juliet, romeo, &r_init).is_ok());
+        // Equal sids: the lower JID ("juliet..." < "romeo...") wins.
+        let (mut r2, _) = Session::initiate("same", romeo, juliet, audio());
+        let (mut j2, j2_init) = Session::initiate("same", juliet, romeo, audio());
+        let (_, r2_init) = Session::initiate("same", romeo, juliet, audio());
+        assert_eq!(
+            r2.initiate_collision(juliet, &j2_init),
+            InitiateCollision::TheirsWins
+        );
+        assert!(matches!(
+            j2.initiate_collision(romeo, &r2_init),
+            InitiateCollision::OursWins(_)
+        ));
+    }
+
+    #[test]
+    fn not_a_collision() {
+        let (mut r, _) = Session::initiate("a", "r@x/1", "j@x/1", audio());
+        let mut video = audio();
+        if let Some(Description::Rtp(d)) = &mut video[0].description {
+            d.media = "video".into();
+        }
+        let (_, other_media) = Session::initiate("b", "j@x/1", "r@x/1", video);
+        assert_eq!(
+            r.initiate_collision("j@x/1", &other_media),
+            InitiateCollision::NotACollision
+        );
+        let (_, from_eve) = Session::initiate("b", "eve@x/1", "r@x/1", audio());
+        assert_eq!(
+            r.initiate_collision("eve@x/1", &from_eve),
+            InitiateCollision::NotACollision
+        );
+    }
+
+    // [XEP-0166 §7.2.16 test] "both parties MUST accept the action sent by the initiator"
+    #[test]
+    fn crossed_content_adds_initiator_wins() {
+        let (romeo, juliet) = ("r@x/1", "j@x/1");
+        let (mut r, init) = Session::initiate("s", romeo, juliet, audio());
+        let mut j = Session::from_initiate(juliet, romeo, &init).unwrap();
+        let acc = j.accept(audio()).unwrap();
+        r.handle(juliet, &acc).unwrap();
+        let mut r_add = Jingle::new(Action::ContentAdd, "s");
+        r_add.contents = audio();
+        let mut j_add = Jingle::new(Action::ContentAdd, "s");
+        j_add.contents = audio();
+        r.request_sent(&r_add);
+        j.request_sent(&j_add);
+        // The initiator refuses the responder's duplicate with a tie-break...
+        assert_eq!(
+            r.handle(juliet, &j_add).unwrap_err().condition,
+            JingleErrorCondition::TieBreak
+        );
+        // ...and the responder accepts the initiator's.
+        assert!(matches!(
+            j.handle(romeo, &r_add),
+            Ok(SessionEvent::Changed(Action::ContentAdd, _))
+        ));
+        // Once answered, a later content-add from the peer is no tie.
+        r.request_answered(Action::ContentAdd);
+        assert!(r.handle(juliet, &j_add).is_ok());
+        // transport-replace ties the same way; transport-info never does.
+        let tr = Jingle::new(Action::TransportReplace, "s");
+        r.request_sent(&tr);
+        assert!(r.handle(juliet, &tr).is_err());
+        let ti = Jingle::new(Action::TransportInfo, "s");
+        r.request_sent(&ti);
+        assert!(r.handle(juliet, &ti).is_ok());
+    }
+
+    // [XEP-0166 §7.2.15 test] "it MUST send a transport-accept action to the other party"
+    #[test]
+    fn transport_replace_answers() {
+        let (mut r, init) = Session::initiate("s", "r@x/1", "j@x/1", audio());
+        let mut j = Session::from_initiate("j@x/1", "r@x/1", &init).unwrap();
+        r.handle("j@x/1", &j.accept(audio()).unwrap()).unwrap();
+        let mut replace = Jingle::new(Action::TransportReplace, "s");
+        let mut c = Content::new(Creator::Initiator, "voice");
+        c.transport = Some(Transport::IceUdp(IceUdpTransport::default()));
+        replace.contents.push(c);
+        r.request_sent(&replace);
+        assert!(j.handle("r@x/1", &replace).is_ok());
+        let reject = j.answer_transport_replace(&replace, false);
+        assert_eq!(reject.action, Action::TransportReject);
+        assert!(matches!(
+            j.contents()[0].transport,
+            Some(Transport::RawUdp(_))
+        ));
+        let accept = j.answer_transport_replace(&replace, true);
+        assert_eq!(accept.action, Action::TransportAccept);
+        assert_eq!(accept.contents[0].name, "voice");
+        assert!(matches!(
+            j.contents()[0].transport,
+            Some(Transport::IceUdp(_))
+        ));
     }
 
     #[test]

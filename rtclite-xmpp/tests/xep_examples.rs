@@ -202,3 +202,30 @@ fn xep0320_examples_round_trip() {
         Some(offer)
     );
 }
+
+// [XEP-0166 §7.2.16 test] "In both scenarios, the error to be returned is &conflict;"
+#[test]
+fn xep0166_tie_break_error_example() {
+    use rtclite_xmpp::jingle::{JingleError, JingleErrorCondition};
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/vectors/xep-0166/34.xml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let (caption, body) = text.split_once('\n').unwrap();
+    assert_eq!(
+        caption,
+        "caption: Initiator returns conflict error on tie-break"
+    );
+    // The example has no content namespace declared: it is on a client stream.
+    let iq = Element::parse(
+        body.replacen("<iq ", "<iq xmlns='jabber:client' ", 1)
+            .as_bytes(),
+    )
+    .unwrap();
+    let example = iq.child("error", "jabber:client").unwrap();
+    let ours = JingleError::new(JingleErrorCondition::TieBreak)
+        .stanza_error
+        .to_element("jabber:client");
+    assert_eq!(normalize(&ours), normalize(example));
+}
