@@ -226,6 +226,8 @@ pub(crate) fn strip_top_via(
         put_header(&mut out, name.as_str(), value);
     }
     out.put_slice(b"\r\n");
+    // [RFC 3261 §16.7] "The proxy MUST NOT add to, modify, or remove the
+    // message body."
     // [RFC 3261 §16.11] "The proxy MUST NOT add to, modify, or remove the
     // message body."
     out.put_slice(body);

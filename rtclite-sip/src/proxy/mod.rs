@@ -561,6 +561,8 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         source: SocketAddr,
     ) {
         let msg = request.message();
+        // [RFC 3261 §16.2] "For all new requests, including any with unknown
+        // methods, an element intending to proxy the request MUST:"
         let plan = match self.admit(now, &msg) {
             Ok(plan) => plan,
             Err(refusal) => {
@@ -636,6 +638,9 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         // because it contains a method or header field it does not know
         // about."
         let supported: Vec<&str> = self.config.supported.iter().map(String::as_str).collect();
+        // [RFC 3261 §16.3] "Any components involved in the remainder of these
+        // Request Validation steps or the Request Forwarding section MUST be
+        // well-formed."
         if let Err(rejection) = proxy_validate(msg, &supported) {
             return Err(Refusal::Rejected(rejection));
         }
@@ -685,6 +690,10 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
                 if let Some(last) = routes.pop() {
                     request_uri = route::route_uri(&last).unwrap_or(last);
                 }
+                // [RFC 3261 §16.4] "If the Request-URI contains a maddr parameter, the
+                // proxy MUST check to see if its value is in the set of addresses or
+                // domains the proxy is configured to be responsible for."
+                // (`is_self` looks at the maddr when there is one.)
             } else if ours && u.param("maddr").is_some() {
                 // [RFC 3261 §16.4] "the proxy MUST strip the maddr and any
                 // non-default port or transport parameter and continue
@@ -740,6 +749,9 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         // into the target set as the only target, and the element MUST proceed
         // to the task of Request Forwarding (Section 16.6)."
         // A request with a Route left after §16.4 is routed by it (§16.12).
+        // [RFC 3261 §16.5] "A proxy MUST NOT add additional targets to the target
+        // set if the Request-URI of the original request does not indicate a
+        // resource this proxy is responsible for."
         if !ours || !routes.is_empty() {
             return Ok(vec![request_uri.to_owned()]);
         }
@@ -786,6 +798,8 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             // [RFC 3261 §16.5] "If a target URI is already present in the set
             // (based on the definition of equality for the URI type), it MUST
             // NOT be added again."
+            // [RFC 3261 §16.5] "As above, any given URI MUST NOT be added to the set
+            // more than once."
             let dup = set
                 .iter()
                 .any(|s| Uri::parse(s).is_ok_and(|x| x.equivalent(&u)));
@@ -963,6 +977,9 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         let loop_part = route::loop_hash(&self.config.secret, &msg);
         let branch_id =
             route::stateful_branch(&self.config.secret, self.branch_counter, &loop_part);
+        // [RFC 3261 §16.6] "For each tuple attempted, the proxy MUST format the
+        // message as appropriate for the tuple and send the request using a new
+        // client transaction as detailed in steps 8 through 10."
         let forwarded = match self.build_copy(&msg, &copy, &destination, &branch_id) {
             Ok(f) => f,
             Err(_) => {
@@ -1035,6 +1052,8 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             },
             None => false,
         };
+        // [RFC 3261 §16.6] "If that URI does not contain an lr parameter, the proxy
+        // MUST modify the copy as follows:"
         if strict {
             if let Some(first) = first_uri {
                 // [RFC 3261 §16.6] "The proxy MUST place the Request-URI into the
@@ -1118,6 +1137,38 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         // [RFC 3261 §16.6] "The construction of this value follows the same
         // guidelines of Section 8.1.1.7."
         let via = format!("SIP/2.0/{} {sent_by};branch={branch}", transport.as_str());
+        // [RFC 3261 §16.6] "The URI placed in the Record-Route header field MUST
+        // resolve to the element inserting it (or a suitable stand-in) when the
+        // server location procedures of [4] are applied to it, so that subsequent
+        // requests reach the same SIP element."
+        // (The default is the proxy's own first listening address.)
+        // [RFC 3261 §16.6 exception: Record-Route values are never rewritten] "If the URI
+        // placed in the Record-Route header field needs to be rewritten when it
+        // passes back through in a response, the URI MUST be distinct enough to
+        // locate at that time."
+        // [RFC 3261 §16.6 exception: no TLS transport in this proxy] "Furthermore, if
+        // the request was not received over TLS, the proxy MUST insert a
+        // Record-Route header field."
+        // [RFC 3261 §16.6 exception: no TLS transport in this proxy] "In a similar
+        // fashion, a proxy that receives a request over TLS, but generates a request
+        // without a SIPS URI in the Request-URI or topmost Route header field value
+        // (after the post processing of bullet 6), MUST insert a Record-Route header
+        // field that is not a SIPS URI."
+        // [RFC 3261 §16.6 exception: no TLS transport in this proxy] "Independently
+        // of which URI is being used as input to the procedures of [4], if the
+        // Request-URI specifies a SIPS resource, the proxy MUST follow the procedures
+        // of [4] as if the input URI were a SIPS URI."
+        // [RFC 3261 §16.6 exception: no local route-set policy; next hops are the ProxyPolicy's] "A
+        // proxy MUST ensure that all such proxies are loose routers."
+        // [RFC 3261 §16.6 exception: no local route-set policy; next hops are the ProxyPolicy's] "If
+        // the Route header field is absent, it MUST be added, containing that list of
+        // URIs."
+        // [RFC 3261 §16.6 exception: next_hops is the caller's policy and must name loose routers] "Such
+        // a policy MUST NOT be used if the proxy is not certain that the IP address,
+        // port, and transport correspond to a server that is a loose router."
+        // [RFC 3261 §16.6 exception: next_hops is the caller's policy and must name loose routers] "If
+        // the request has a Route header field, this alternative MUST NOT be used
+        // unless it is known that next hop proxy is a loose router."
         let rr = if plan.record_route {
             let configured = self.config.record_route_uri.clone();
             configured.or_else(|| {
@@ -1205,6 +1256,8 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         self.collect(key);
     }
 
+    // [RFC 3261 §16.7] "As client transactions pass responses to the proxy
+    // layer, the following processing MUST take place:"
     fn receive_response(&mut self, now: Instant, id: TransactionId, response: OwnedMessage) {
         if self.cancels.contains_key(&id) {
             // The answer to our own CANCEL: nothing to forward (§16.7 step 3).
@@ -1233,6 +1286,8 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
                 // (i.e., anything but 100), the proxy MUST reset timer C for that
                 // client transaction."
                 if b.timer_c.is_some() {
+                    // [RFC 3261 §16.7] "The timer MAY be reset to a different value, but this
+                    // value MUST be greater than 3 minutes."
                     let at = now + self.config.timer_c;
                     b.timer_c = Some(at);
                     rearm = Some(at);
@@ -1278,7 +1333,8 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         }
         if (200..300).contains(&status) {
             if final_sent.is_none() {
-                // [RFC 3261 §16.7] "- Any 2xx response"
+                // [RFC 3261 §16.7] "- Any provisional response other than 100
+                // (Trying) - Any 2xx response"
                 ctx.final_sent = Some(status);
                 let request = ctx.request.clone();
                 self.send_upstream(now, key, stripped);
@@ -1334,6 +1390,18 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
     // received the request over TLS, and sent it out over a non-TLS
     // connection, the proxy MUST rewrite the URI in the Record-Route header
     // field to be a SIPS URI."
+    // [RFC 3261 §16.7] "Any response chosen for immediate forwarding MUST be
+    // processed as described in steps "Aggregate Authorization Header Field
+    // Values" through "Record-Route"."
+    // (Provisionals and 2xx never need aggregation; Record-Route is left as is.)
+    // [RFC 3261 §16.7 exception: no TLS transport in this proxy] "If the proxy
+    // received the request over a non-TLS connection, and sent it out over TLS,
+    // the proxy MUST rewrite the URI in the Record-Route header field to be a
+    // SIP URI."
+    // [RFC 3261 §16.7 exception: Record-Route values are never rewritten] "The new
+    // URI provided by the proxy MUST satisfy the same constraints on URIs placed
+    // in Record-Route header fields in requests (see Step 4 of Section 16.6) with
+    // the following modifications:"
     fn send_upstream(&mut self, now: Instant, key: u64, response: OwnedMessage) {
         let Some(ctx) = self.contexts.get(&key) else {
             return;
@@ -1629,6 +1697,9 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         source: Option<SocketAddr>,
     ) {
         let msg = request.message();
+        // [RFC 3261 §16.11] "A stateless proxy MUST follow the request processing
+        // steps described in Sections 16.4 through 16.5 with the following
+        // exception:"
         let plan = match self.admit(now, &msg) {
             Ok(p) => p,
             Err(refusal) => {
@@ -1675,6 +1746,14 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         // [RFC 3261 §16.11] "In particular, if the proxy inserts a Record-Route
         // value or pushes URIs into the Route header field, it MUST place the
         // same values in retransmissions of the request."
+        // [RFC 3261 §16.11] "A stateless proxy MUST follow the request processing
+        // steps described in Section 16.6 with the following exceptions:"
+        // [RFC 3261 §16.11] "o All other message transformations specified in
+        // Section 16.6 MUST result in the same transformation of a retransmitted
+        // request."
+        // [RFC 3261 §16.11] "As for the Via branch parameter, this implies that the
+        // transformations MUST be based on time-invariant configuration or
+        // retransmission-invariant properties of the request."
         let Ok(forwarded) = self.build_copy(&msg, &copy, &destination, &branch) else {
             return;
         };

@@ -138,6 +138,11 @@ pub(crate) fn keyed_hash(secret: &[u8; 32], parts: &[&[u8]]) -> String {
 /// of a non-2xx (§17.1.1.3) must get the same branch as its INVITE and may
 /// differ from it in exactly those fields.
 pub(crate) fn loop_hash(secret: &[u8; 32], msg: &Message<'_>) -> String {
+    // [RFC 3261 §16.6 exception: a CANCEL or ACK must hash as its INVITE] "If a
+    // proxy wishes to detect loops, the "branch" parameter it supplies MUST
+    // depend on all information affecting processing of a request, including
+    // the incoming Request-URI and any header fields affecting the request's
+    // admission or routing."
     // [RFC 3261 §16.6 exception: a CANCEL or ACK must hash as its INVITE] "The value placed in this part of the branch parameter SHOULD reflect
     // all of those fields"
     let ruri = msg.request_uri().unwrap_or_default();
@@ -173,6 +178,8 @@ pub(crate) fn stateful_branch(secret: &[u8; 32], counter: u64, loop_part: &str) 
     let unique = keyed_hash(secret, &[b"branch", &counter.to_be_bytes()]);
     // [RFC 3261 §16.6] "A proxy choosing to detect loops SHOULD create a branch
     // parameter separable into two parts by the implementation."
+    // [RFC 3261 §16.6] "The first part MUST satisfy the constraints of Section
+    // 8.1.1.7 as described above."
     format!("{BRANCH_COOKIE}{unique}.{loop_part}")
 }
 
