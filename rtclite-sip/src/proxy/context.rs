@@ -138,6 +138,8 @@ pub(crate) fn choose_best(finals: &[Stored]) -> Best {
     if finals.is_empty() {
         return Best::Generate(408);
     }
+    // [RFC 3261 §16.7] "Otherwise, the proxy MUST forward a response from the
+    // responses stored in the response context."
     // [RFC 3261 §16.7] "It MUST choose from the 6xx class responses if any
     // exist in the context."
     if let Some(i) = finals.iter().position(|f| f.status >= 600) {

@@ -1390,6 +1390,8 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
     // received the request over TLS, and sent it out over a non-TLS
     // connection, the proxy MUST rewrite the URI in the Record-Route header
     // field to be a SIPS URI."
+    // [RFC 3261 §16.7] "The following processing MUST be performed on each
+    // response that is forwarded."
     // [RFC 3261 §16.7] "Any response chosen for immediate forwarding MUST be
     // processed as described in steps "Aggregate Authorization Header Field
     // Values" through "Record-Route"."
@@ -1457,6 +1459,9 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
                     .as_ref()
                     .and_then(|r| r.message().status())
                     .unwrap_or(500);
+                // [RFC 3261 §16.7] "The forwarded response MUST be processed as
+                // described in steps "Aggregate Authorization Header Field
+                // Values" through "Record- Route"."
                 let extra = if matches!(status, 401 | 407) {
                     // [RFC 3261 §16.7] "If the selected response is a 401
                     // (Unauthorized) or 407 (Proxy Authentication Required), the
