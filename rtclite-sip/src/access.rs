@@ -218,14 +218,30 @@ impl<'a> Message<'a> {
     }
 
     /// Challenges of WWW-Authenticate or Proxy-Authenticate, and credentials
-    /// of Authorization or Proxy-Authorization: one per header field line
-    /// (the parameters themselves are comma-separated).
+    /// of Authorization or Proxy-Authorization, in order. Credentials are
+    /// one per header field line (RFC 3261 §20.7, the parameters themselves
+    /// are comma-separated); a challenge line may hold several challenges
+    /// (RFC 7235 §4.1, e.g. `Digest ..., Digest ...` or `Basic ..., Digest
+    /// ...`), which are split with [`AuthValue::parse_challenges`].
     pub fn auth(
         &self,
         name: HeaderName,
     ) -> impl Iterator<Item = Result<AuthValue<'a>, Error>> + '_ {
-        self.headers_of(name)
-            .map(move |h| AuthValue::parse(h.raw_value()).map_err(|e| e.in_header(name)))
+        let split = matches!(
+            name,
+            HeaderName::WwwAuthenticate | HeaderName::ProxyAuthenticate
+        );
+        self.headers_of(name).flat_map(move |h| {
+            let raw = h.raw_value();
+            let (one, many) = if split {
+                (None, Some(AuthValue::parse_challenges(raw)))
+            } else {
+                (Some(AuthValue::parse(raw)), None)
+            };
+            one.into_iter()
+                .chain(many.into_iter().flatten())
+                .map(move |r| r.map_err(|e| e.in_header(name)))
+        })
     }
 
     /// Authentication-Info (parameters only).

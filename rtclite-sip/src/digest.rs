@@ -6,6 +6,7 @@
 //! Sans-IO: the caller passes the time (seconds on any clock of its own) and
 //! the randomness (a `rand_core::RngCore`).
 
+use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 
 use base64::Engine as _;
@@ -75,6 +76,9 @@ impl Algorithm {
     }
 
     /// Relative strength, for picking the strongest offered challenge.
+    // [RFC 7616 §3.2] "To maintain backwards
+    // compatibility with [RFC2617], the MD5 algorithm is still supported
+    // but NOT RECOMMENDED."
     pub const fn strength(self) -> u8 {
         match self {
             Algorithm::Md5 | Algorithm::Md5Sess => 1,
@@ -178,6 +182,23 @@ impl Challenge {
             .param("qop")
             .map(|q| q.split(',').filter_map(|t| Qop::parse(t.trim())).collect())
             .unwrap_or_default();
+        // `domain` is not read: a SIP protection space is the realm
+        // (RFC 3261 §22.1), for WWW- and Proxy-Authenticate alike.
+        // [RFC 7616 §3.3] "This parameter is not meaningful in Proxy-Authenticate header
+        // fields, for which the protection space is always the entire proxy;
+        // if present, it MUST be ignored."
+        //
+        // SIP has no web-origin: RFC 3261 §22.1 makes the realm the
+        // protection space.
+        // [RFC 7616 §3.3 exception: SIP has no web-origin] "If this parameter is
+        // omitted or its value is empty, the client SHOULD assume that the
+        // protection space consists of all URIs on the web-origin."
+        //
+        // Usernames and passwords are hashed as the UTF-8 the caller gives;
+        // charset=UTF-8 says no more.
+        // [RFC 7616 §3.3 exception: strings are always hashed as UTF-8] "This is an
+        // OPTIONAL parameter that is used by the server to indicate the
+        // encoding scheme it supports."
         Ok(Challenge {
             realm: need("realm")?,
             nonce: need("nonce")?,
@@ -191,6 +212,8 @@ impl Challenge {
             stale: v
                 .param("stale")
                 .is_some_and(|s| s.eq_ignore_ascii_case("true")),
+            // [RFC 7616 §3.3] "This is an OPTIONAL parameter that is used by the server to
+            // indicate that it supports username hashing."
             userhash: v
                 .param("userhash")
                 .is_some_and(|s| s.eq_ignore_ascii_case("true")),
@@ -264,6 +287,8 @@ pub fn select_challenge<'v>(
         // [RFC 8760 §2.4] "it SHOULD use
         // the topmost header field that it supports unless a local policy
         // dictates otherwise."
+        // [RFC 7616 §3.7] "When the client receives the first challenge, it SHOULD use the
+        // first challenge it supports, unless a local policy dictates otherwise."
         Selection::Topmost => usable.next(),
         Selection::Strongest => usable.fold(None, |best: Option<Challenge>, c| match best {
             Some(b) if b.algorithm.strength() >= c.algorithm.strength() => Some(b),
@@ -311,6 +336,13 @@ impl Credentials {
                 syntax("Digest credentials need username, realm, nonce, uri and response").rfc(S)
             })
         };
+        // [RFC 7616 §3.4] "Sending both username and username* in the same header
+        // option MUST be treated as an error."
+        if v.param("username*").is_some() && v.param("username").is_some() {
+            return Err(syntax("both username and username* in Digest credentials").rfc(S));
+        }
+        // [RFC 7616 §3.4] "If a parameter or its value is improper, or required parameters are
+        // missing, the proper response is a 4xx error code."
         let algorithm = match v.param("algorithm") {
             None => Algorithm::Md5,
             Some(a) => Algorithm::parse(&a).ok_or_else(unknown_algorithm)?,
@@ -319,6 +351,8 @@ impl Credentials {
             None => None,
             Some(q) => Some(Qop::parse(&q).ok_or_else(|| syntax("unknown qop").rfc(S))?),
         };
+        // [RFC 7616 §3.5] "For historical reasons, the nc value MUST be exactly 8 hexadecimal
+        // digits."
         let nc = match v.param("nc") {
             None => None,
             Some(n) if n.len() == 8 => Some(
@@ -345,6 +379,9 @@ impl Credentials {
 
     /// The header value: `Digest username="...", ...`.
     pub fn to_header_value(&self) -> String {
+        // [RFC 7616 §3.4] "For historical reasons, a sender MUST only generate the quoted string
+        // syntax for the following parameters: username, realm, nonce, uri,
+        // response, cnonce, and opaque."
         let mut s = format!(
             "Digest username={}, realm={}, nonce={}, uri={}, response={}, algorithm={}",
             quote(&self.username),
@@ -362,6 +399,8 @@ impl Credentials {
         if let Some(o) = &self.opaque {
             let _ = write!(s, ", opaque={}", quote(o));
         }
+        // [RFC 7616 §3.4] "For historical reasons, a sender MUST NOT generate the quoted string
+        // syntax for the following parameters: algorithm, qop, and nc."
         if let Some(q) = self.qop {
             let _ = write!(s, ", qop={}", q.as_str());
         }
@@ -433,6 +472,100 @@ pub fn request_digest(i: &DigestInput<'_>) -> String {
     }
 }
 
+/// Authentication-Info (RFC 7616 §3.5, RFC 3261 §20.6): what a server
+/// adds to a successful response: mutual authentication (`rspauth`) and a
+/// nonce for the next request (`nextnonce`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuthenticationInfo {
+    /// The nonce the client should use next.
+    pub nextnonce: Option<String>,
+    /// The qop applied, the one of the request.
+    pub qop: Option<Qop>,
+    /// The response digest, proving the server knows the user's secret.
+    pub rspauth: Option<String>,
+    /// The cnonce of the request.
+    pub cnonce: Option<String>,
+    /// The nonce count of the request.
+    pub nc: Option<u32>,
+}
+
+impl AuthenticationInfo {
+    /// Reads the parameters of an Authentication-Info value
+    /// ([`crate::Message::authentication_info`]).
+    pub fn parse(v: &AuthValue<'_>) -> Result<Self, Error> {
+        const S: &str = "RFC 7616 §3.5";
+        let qop = match v.param("qop") {
+            None => None,
+            Some(q) => Some(Qop::parse(&q).ok_or_else(|| syntax("unknown qop").rfc(S))?),
+        };
+        let nc = match v.param("nc") {
+            None => None,
+            // [RFC 7616 §3.5] "For historical reasons, the nc value MUST be exactly 8 hexadecimal
+            // digits."
+            Some(n) if n.len() == 8 => Some(
+                u32::from_str_radix(&n, 16).map_err(|_| syntax("nc is not 8 hex digits").rfc(S))?,
+            ),
+            Some(_) => return Err(syntax("nc is not 8 hex digits").rfc(S)),
+        };
+        let info = AuthenticationInfo {
+            nextnonce: v.param("nextnonce").map(|c| c.into_owned()),
+            qop,
+            rspauth: v.param("rspauth").map(|c| c.into_owned()),
+            cnonce: v.param("cnonce").map(|c| c.into_owned()),
+            nc,
+        };
+        // [RFC 7616 §3.5] "The rspauth,
+        // cnonce, and nc parameters MUST be present if "qop=auth" or
+        // "qop=auth-int" is specified."
+        if info.qop.is_some()
+            && (info.rspauth.is_none() || info.cnonce.is_none() || info.nc.is_none())
+        {
+            return Err(syntax("Authentication-Info with qop needs rspauth, cnonce and nc").rfc(S));
+        }
+        Ok(info)
+    }
+
+    /// The header value (parameters only, no scheme).
+    pub fn to_header_value(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        // [RFC 7616 §3.5] "For historical reasons, a sender MUST only generate the quoted string
+        // syntax for the following parameters: nextnonce, rspauth, and cnonce."
+        if let Some(n) = &self.nextnonce {
+            parts.push(format!("nextnonce={}", quote(n)));
+        }
+        // [RFC 7616 §3.5] "For historical reasons, a sender MUST NOT generate the quoted string
+        // syntax for the following parameters: qop and nc."
+        if let Some(q) = self.qop {
+            parts.push(format!("qop={}", q.as_str()));
+        }
+        if let Some(r) = &self.rspauth {
+            parts.push(format!("rspauth={}", quote(r)));
+        }
+        if let Some(c) = &self.cnonce {
+            parts.push(format!("cnonce={}", quote(c)));
+        }
+        if let Some(nc) = self.nc {
+            parts.push(format!("nc={nc:08x}"));
+        }
+        parts.join(", ")
+    }
+}
+
+/// `rspauth`: the request-digest with `A2 = ":" digest-uri` (qop `auth` or
+/// none) or `A2 = ":" digest-uri ":" H(entity-body)` (qop `auth-int`, the
+/// body of the response) (RFC 7616 §3.5). `input.method` is ignored and
+/// `input.body` is the response body.
+pub fn response_auth(input: &DigestInput<'_>) -> String {
+    // [RFC 7616 §3.5] "The rspauth value is
+    // calculated as for the response in the Authorization header field,
+    // except that if qop is set to "auth" or is not specified in the
+    // Authorization header field for the request, A2 is"
+    request_digest(&DigestInput {
+        method: "",
+        ..*input
+    })
+}
+
 /// The client side: answers a challenge for one request.
 #[derive(Debug, Clone, Copy)]
 pub struct DigestClient<'a> {
@@ -474,6 +607,8 @@ impl DigestClient<'_> {
     ) -> Credentials {
         // [RFC 8760 §2.6] "If the "qop" parameter is not specified, then the default value
         // is "auth"."
+        // [RFC 7616 §3.4] "Its value MUST be one of the alternatives the server indicated it
+        // supports in the WWW-Authenticate header field."
         let qop = if challenge.qop.contains(&Qop::Auth) || challenge.qop.is_empty() {
             Qop::Auth
         } else {
@@ -512,12 +647,57 @@ impl DigestClient<'_> {
             uri: uri.to_owned(),
             response,
             algorithm: challenge.algorithm,
+            // [RFC 7616 §3.4] "This parameter MUST be used by all implementations.  The cnonce
+            // value is an opaque quoted ASCII-only string value"
             cnonce: qop.map(|_| cnonce.to_owned()),
+            // [RFC 7616 §3.3] "A string of data, specified by the server, that SHOULD be returned
+            // by the client unchanged in the Authorization header field"
             opaque: challenge.opaque.clone(),
             qop,
             nc: qop.map(|_| nc),
             userhash: challenge.userhash,
         }
+    }
+}
+
+impl DigestClient<'_> {
+    /// Checks the Authentication-Info of the response to the request that
+    /// carried `creds` (answered for `challenge`): the cnonce and nc must be
+    /// the request's and `rspauth` must prove that the server knows the
+    /// password (mutual authentication, RFC 7616 §3.5). `body` is the body of
+    /// the response (used with qop `auth-int`). False on any mismatch.
+    pub fn verify_authentication_info(
+        &self,
+        creds: &Credentials,
+        info: &AuthenticationInfo,
+        body: &[u8],
+    ) -> bool {
+        // [RFC 7616 §3.5] "The cnonce value and nc value MUST be the ones for the client
+        // request to which this message is the response."
+        if info.cnonce != creds.cnonce || info.nc != creds.nc || info.qop != creds.qop {
+            return false;
+        }
+        let Some(rspauth) = &info.rspauth else {
+            return false;
+        };
+        let expected = response_auth(&DigestInput {
+            algorithm: creds.algorithm,
+            username: self.username,
+            realm: &creds.realm,
+            password: self.password,
+            nonce: &creds.nonce,
+            cnonce: creds.cnonce.as_deref().unwrap_or_default(),
+            nc: creds.nc.unwrap_or(0),
+            qop: creds.qop,
+            method: "",
+            uri: &creds.uri,
+            body,
+        });
+        bool::from(
+            expected
+                .as_bytes()
+                .ct_eq(rspauth.to_ascii_lowercase().as_bytes()),
+        )
     }
 }
 
@@ -534,6 +714,222 @@ pub enum Verdict {
     BadNonce,
     /// Unknown user, wrong password, wrong realm or algorithm.
     Rejected,
+    /// The digest matched and the nonce is fresh, but its nonce count is not
+    /// above the highest already accepted for that nonce: the request is a
+    /// replay (or arrived after a later one). Only
+    /// [`DigestServer::verify_counted`] returns it. Answer with a new
+    /// challenge with `stale=true` (RFC 7616 §5.4): a legitimate client
+    /// retries without asking its user; a replaying attacker, who does not
+    /// know the password, cannot answer it.
+    Replayed {
+        /// The nonce count of the request.
+        nc: u32,
+        /// The highest nonce count accepted before for the same nonce.
+        highest: u32,
+    },
+}
+
+impl Verdict {
+    /// True when the right answer is a new challenge with `stale=true`
+    /// ([`Verdict::Stale`] and [`Verdict::Replayed`]): the credentials were
+    /// right, only the nonce or its count was not acceptable.
+    pub const fn wants_stale_challenge(&self) -> bool {
+        matches!(self, Verdict::Stale | Verdict::Replayed { .. })
+    }
+}
+
+/// Longest nonce [`NonceCounts`] records, in bytes: a nonce of
+/// [`DigestServer`] is 44 bytes; longer ones are refused so that the table's
+/// memory stays bounded by `capacity x MAX_TRACKED_NONCE_LEN`.
+pub const MAX_TRACKED_NONCE_LEN: usize = 256;
+
+/// Nonces [`DigestServer`] tracks for replay protection unless told
+/// otherwise ([`DigestServer::with_nonce_capacity`]).
+pub const DEFAULT_NONCE_CAPACITY: usize = 4096;
+
+/// Why [`NonceCounts::check`] refused a nonce count.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NonceCountError {
+    /// The count is not above the highest already accepted for the nonce.
+    #[error(
+        "nonce count {nc:08x} is not above {highest:08x}, already accepted for this nonce: \
+         a replayed request (RFC 7616 §3.4, nc)"
+    )]
+    Replayed {
+        /// The nonce count of the request.
+        nc: u32,
+        /// The highest count accepted before.
+        highest: u32,
+    },
+    /// `nc=00000000`: the first request with a nonce counts 1.
+    #[error(
+        "nonce count 00000000: the first request with a nonce sends 00000001 (RFC 7616 §3.4, nc)"
+    )]
+    Zero,
+    /// The nonce is older than the newest one evicted from the full table,
+    /// and not in it: its counts are forgotten, so it cannot be checked.
+    /// Challenge again with `stale=true`.
+    #[error(
+        "nonce issued at {issued} is not tracked and not newer than the evicted ones \
+         (up to {evicted_up_to}): its nonce count cannot be checked"
+    )]
+    Forgotten {
+        /// The issue time of the nonce.
+        issued: u64,
+        /// The newest issue time evicted from the table.
+        evicted_up_to: u64,
+    },
+    /// The nonce is longer than [`MAX_TRACKED_NONCE_LEN`].
+    #[error("nonce of {0} bytes is longer than the {MAX_TRACKED_NONCE_LEN} bytes tracked")]
+    NonceTooLong(usize),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct CountEntry {
+    highest: u32,
+    issued: u64,
+}
+
+/// The highest nonce count accepted per nonce, for replay protection
+/// (RFC 7616 §3.4 `nc`, §5.5), in a table of bounded size.
+///
+/// The table holds at most `capacity` nonces. When a new nonce arrives and
+/// the table is full, the nonce that entered it first is evicted and its
+/// issue time raises a watermark: from then on a nonce issued at or before
+/// the watermark that is not in the table is refused
+/// ([`NonceCountError::Forgotten`]) instead of being taken for a new one, so
+/// an evicted nonce can never be replayed. Memory: at most `capacity`
+/// entries of at most [`MAX_TRACKED_NONCE_LEN`] bytes of nonce each.
+///
+/// ```
+/// use rtclite_sip::digest::{NonceCountError, NonceCounts};
+/// let mut counts = NonceCounts::new(2);
+/// counts.check("n1", 10, 1)?;
+/// counts.check("n1", 10, 2)?;
+/// assert_eq!(
+///     counts.check("n1", 10, 2),
+///     Err(NonceCountError::Replayed { nc: 2, highest: 2 })
+/// );
+/// counts.check("n2", 20, 1)?;
+/// counts.check("n3", 30, 1)?; // evicts n1, issued at 10
+/// assert!(matches!(counts.check("n1", 10, 3), Err(NonceCountError::Forgotten { .. })));
+/// # Ok::<(), NonceCountError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct NonceCounts {
+    capacity: usize,
+    table: HashMap<Box<str>, CountEntry>,
+    /// Nonces in the order they entered the table (eviction order).
+    order: VecDeque<Box<str>>,
+    /// The newest issue time among evicted nonces.
+    evicted_up_to: Option<u64>,
+}
+
+impl NonceCounts {
+    /// An empty table for at most `capacity` nonces (at least 1).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            table: HashMap::new(),
+            order: VecDeque::new(),
+            evicted_up_to: None,
+        }
+    }
+
+    /// The most nonces the table holds.
+    pub const fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The nonces tracked now.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// True when no nonce is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// The highest count accepted for `nonce`, when it is tracked.
+    pub fn highest(&self, nonce: &str) -> Option<u32> {
+        self.table.get(nonce).map(|e| e.highest)
+    }
+
+    /// Accepts `nc` for `nonce` (issued at `issued`, on the caller's clock)
+    /// when it is above every count accepted before for that nonce, and
+    /// records it; refuses it otherwise. Call it only for credentials whose
+    /// digest verified, so that a forger cannot burn counts.
+    pub fn check(&mut self, nonce: &str, issued: u64, nc: u32) -> Result<(), NonceCountError> {
+        if nonce.len() > MAX_TRACKED_NONCE_LEN {
+            return Err(NonceCountError::NonceTooLong(nonce.len()));
+        }
+        // [RFC 7616 §3.4] "in the first request sent in response to a
+        // given nonce value, the client sends "nc=00000001""
+        if nc == 0 {
+            return Err(NonceCountError::Zero);
+        }
+        if let Some(entry) = self.table.get_mut(nonce) {
+            // [RFC 7616 §3.4] "if the same nc value is
+            // seen twice, then the request is a replay."
+            if nc <= entry.highest {
+                return Err(NonceCountError::Replayed {
+                    nc,
+                    highest: entry.highest,
+                });
+            }
+            entry.highest = nc;
+            return Ok(());
+        }
+        if let Some(evicted_up_to) = self.evicted_up_to.filter(|w| issued <= *w) {
+            return Err(NonceCountError::Forgotten {
+                issued,
+                evicted_up_to,
+            });
+        }
+        while self.table.len() >= self.capacity {
+            let Some(old) = self.order.pop_front() else {
+                break;
+            };
+            if let Some(e) = self.table.remove(&old) {
+                self.evicted_up_to = Some(self.evicted_up_to.map_or(e.issued, |w| w.max(e.issued)));
+            }
+        }
+        let key: Box<str> = nonce.into();
+        self.order.push_back(key.clone());
+        self.table.insert(
+            key,
+            CountEntry {
+                highest: nc,
+                issued,
+            },
+        );
+        Ok(())
+    }
+
+    /// Forgets the nonces issued before `oldest_valid` (they are stale
+    /// anyway). They raise the watermark like evicted ones, so a forgotten
+    /// nonce is never taken for a new one.
+    pub fn prune_issued_before(&mut self, oldest_valid: u64) {
+        let mut watermark = self.evicted_up_to;
+        self.table.retain(|_, e| {
+            let keep = e.issued >= oldest_valid;
+            if !keep {
+                watermark = Some(watermark.map_or(e.issued, |w| w.max(e.issued)));
+            }
+            keep
+        });
+        self.evicted_up_to = watermark;
+        let table = &self.table;
+        self.order.retain(|n| table.contains_key(n));
+    }
+}
+
+impl Default for NonceCounts {
+    fn default() -> Self {
+        Self::new(DEFAULT_NONCE_CAPACITY)
+    }
 }
 
 type HmacSha256 = Hmac<Sha256>;
@@ -542,14 +938,21 @@ type HmacSha256 = Hmac<Sha256>;
 /// so that verification needs no per-nonce state, and checks credentials.
 ///
 /// Nonce = base64(issue time, 8 bytes big-endian || 8 random bytes ||
-/// first 16 bytes of HMAC-SHA-256(secret, time || random)). Replay
-/// protection by nonce count is the caller's (it needs per-client state).
+/// first 16 bytes of HMAC-SHA-256(secret, time || random)).
+///
+/// [`DigestServer::verify`] is stateless: a nonce is good until it expires,
+/// however often it is used. [`DigestServer::verify_counted`] adds replay
+/// protection: it remembers the highest nonce count accepted per nonce in
+/// a bounded [`NonceCounts`] table ([`DEFAULT_NONCE_CAPACITY`] nonces unless
+/// set with [`DigestServer::with_nonce_capacity`]) and refuses a repeated
+/// or lower count ([`Verdict::Replayed`]).
 #[derive(Debug, Clone)]
 pub struct DigestServer {
     realm: String,
     secret: Vec<u8>,
     algorithm: Algorithm,
     lifetime: u64,
+    counts: NonceCounts,
 }
 
 impl DigestServer {
@@ -561,7 +964,21 @@ impl DigestServer {
             secret: secret.to_vec(),
             algorithm,
             lifetime: lifetime_secs,
+            counts: NonceCounts::default(),
         }
+    }
+
+    /// The same server with a replay-protection table of `capacity` nonces
+    /// (see [`NonceCounts`]); the table starts empty.
+    #[must_use]
+    pub fn with_nonce_capacity(mut self, capacity: usize) -> Self {
+        self.counts = NonceCounts::new(capacity);
+        self
+    }
+
+    /// The replay-protection table [`DigestServer::verify_counted`] keeps.
+    pub const fn nonce_counts(&self) -> &NonceCounts {
+        &self.counts
     }
 
     fn mac(&self, body: &[u8]) -> [u8; 16] {
@@ -585,6 +1002,8 @@ impl DigestServer {
         let mut nonce = Vec::with_capacity(32);
         nonce.extend_from_slice(&body);
         nonce.extend_from_slice(&mac);
+        // [RFC 7616 §3.3] "It is
+        // RECOMMENDED that this string be Base64 or hexadecimal data."
         let mut opaque = [0u8; 8];
         rng.fill_bytes(&mut opaque);
         Challenge {
@@ -594,9 +1013,53 @@ impl DigestServer {
             algorithm: self.algorithm,
             // [RFC 8760 §2.6] "A UAS MUST always send a "qop" parameter in WWW-Authenticate and
             // Proxy-Authenticate header field values"
+            // [RFC 7616 §3.3] "This parameter MUST be used by all implementations.  It is a
+            // quoted string of one or more tokens"
             qop: vec![Qop::Auth, Qop::AuthInt],
             stale,
+            // The server looks users up by name through the caller's
+            // callback; a hashed name would need a table of
+            // H(username ":" realm) per realm.
+            // [RFC 7616 §3.4.4 exception: users are looked up by clear name] "the server SHOULD set the
+            // userhash parameter with the value of "true""
             userhash: false,
+        }
+    }
+
+    /// The Authentication-Info for a successful response to a request with
+    /// `creds` (verified, [`Verdict::Ok`]): `rspauth` over `body` (the
+    /// response body, for qop `auth-int`) with the user's `password`, the
+    /// request's cnonce and nc, and `nextnonce` when given (e.g. a fresh
+    /// [`DigestServer::challenge`] nonce, for one-time nonces).
+    pub fn authentication_info(
+        &self,
+        creds: &Credentials,
+        password: &str,
+        body: &[u8],
+        nextnonce: Option<String>,
+    ) -> AuthenticationInfo {
+        let rspauth = response_auth(&DigestInput {
+            algorithm: creds.algorithm,
+            username: &creds.username,
+            realm: &creds.realm,
+            password,
+            nonce: &creds.nonce,
+            cnonce: creds.cnonce.as_deref().unwrap_or_default(),
+            nc: creds.nc.unwrap_or(0),
+            qop: creds.qop,
+            method: "",
+            uri: &creds.uri,
+            body,
+        });
+        // [RFC 7616 §3.5] "The server SHOULD use the same value for
+        // the qop parameter in the response as was sent by the client in the
+        // corresponding request."
+        AuthenticationInfo {
+            nextnonce,
+            qop: creds.qop,
+            rspauth: Some(rspauth),
+            cnonce: creds.cnonce.clone(),
+            nc: creds.nc,
         }
     }
 
@@ -619,6 +1082,10 @@ impl DigestServer {
 
     /// Checks `creds` for a request with `method` and `body` at `now`;
     /// `password` looks the user's password up.
+    ///
+    /// Stateless: the nonce count is not checked, so a captured request can
+    /// be replayed until its nonce expires. Use
+    /// [`DigestServer::verify_counted`] to refuse replays.
     pub fn verify(
         &self,
         creds: &Credentials,
@@ -627,13 +1094,99 @@ impl DigestServer {
         now: u64,
         password: impl FnOnce(&str) -> Option<String>,
     ) -> Verdict {
-        if creds.realm != self.realm || creds.algorithm != self.algorithm || creds.userhash {
+        self.verify_issued(creds, method, body, now, password).0
+    }
+
+    /// As [`DigestServer::verify`], then, when the credentials are good,
+    /// checks their nonce count against the highest accepted before for
+    /// the same nonce and records it (RFC 7616 §3.4, §5.5).
+    ///
+    /// Returns [`Verdict::Replayed`] for a count not above the highest seen,
+    /// [`Verdict::Stale`] for a nonce whose counts the bounded table had to
+    /// forget, and [`Verdict::Rejected`] for credentials without `qop` and
+    /// `nc` (the RFC 2069 form cannot be protected against replay). The
+    /// count is recorded only after the digest verified, so that a request
+    /// with a forged response cannot use up counts.
+    pub fn verify_counted(
+        &mut self,
+        creds: &Credentials,
+        method: &str,
+        body: &[u8],
+        now: u64,
+        password: impl FnOnce(&str) -> Option<String>,
+    ) -> Verdict {
+        let (verdict, issued) = self.verify_issued(creds, method, body, now, password);
+        if verdict != Verdict::Ok {
+            return verdict;
+        }
+        // [RFC 7616 §3.4] "This parameter MUST be used by all implementations.  The nc
+        // parameter stands for "nonce count"."
+        let (Some(nc), Some(_)) = (creds.nc, creds.qop) else {
             return Verdict::Rejected;
+        };
+        if self.counts.len() >= self.counts.capacity() {
+            // stale nonces first, so that eviction takes only useless ones
+            self.counts
+                .prune_issued_before(now.saturating_sub(self.lifetime));
+        }
+        match self.counts.check(&creds.nonce, issued, nc) {
+            Ok(()) => Verdict::Ok,
+            // [RFC 7616 §3.4] "The purpose of
+            // this parameter is to allow the server to detect request replays by
+            // maintaining its own copy of this count"
+            Err(NonceCountError::Replayed { nc, highest }) => Verdict::Replayed { nc, highest },
+            Err(NonceCountError::Forgotten { .. }) => Verdict::Stale,
+            Err(_) => Verdict::Rejected,
+        }
+    }
+
+    /// The verdict and, for a nonce of ours, its issue time.
+    fn verify_issued(
+        &self,
+        creds: &Credentials,
+        method: &str,
+        body: &[u8],
+        now: u64,
+        password: impl FnOnce(&str) -> Option<String>,
+    ) -> (Verdict, u64) {
+        // [RFC 7616 §3.4.4] "the server MAY reject the
+        // request"
+        if creds.realm != self.realm || creds.algorithm != self.algorithm || creds.userhash {
+            return (Verdict::Rejected, 0);
         }
         let Some(issued) = self.nonce_time(&creds.nonce) else {
-            return Verdict::BadNonce;
+            return (Verdict::BadNonce, 0);
         };
+        (
+            self.check_digest(creds, method, body, now, issued, password),
+            issued,
+        )
+    }
+
+    fn check_digest(
+        &self,
+        creds: &Credentials,
+        method: &str,
+        body: &[u8],
+        now: u64,
+        issued: u64,
+        password: impl FnOnce(&str) -> Option<String>,
+    ) -> Verdict {
         let qop = creds.qop;
+        // [RFC 7616 §3.4] "This parameter MUST be used by all implementations.  The cnonce
+        // value is an opaque quoted ASCII-only string value"
+        if qop.is_some() && (creds.cnonce.is_none() || creds.nc.is_none()) {
+            return Verdict::Rejected;
+        }
+        // RFC 8760 §2.6 replaces this for SIP, where forwarding changes the
+        // Request-URI: the caller checks that `uri` names a user it serves.
+        // [RFC 7616 §3.4.6 exception: replaced by RFC 8760 §2.6 for SIP] "The authenticating server MUST
+        // assure that the resource designated by the "uri" parameter is the
+        // same as the resource specified in the Request-Line"
+        //
+        // [RFC 7616 §3.6] "Upon receiving the Authorization header field, the server MAY
+        // check its validity by looking up the password that corresponds to the
+        // submitted username."
         let Some(pw) = password(&creds.username) else {
             return Verdict::Rejected;
         };
@@ -650,6 +1203,13 @@ impl DigestServer {
             uri: &creds.uri,
             body,
         });
+        // [RFC 7616 §3.6] "Then, the server MUST perform the same digest
+        // operation (e.g., MD5, SHA-256) performed by the client and compare
+        // the result to the given response value."
+        //
+        // A sans-IO library does not log: the caller sees Verdict::Rejected.
+        // [RFC 7616 §3.4 exception: the caller logs Verdict::Rejected] "If the response is
+        // invalid, then a login failure SHOULD be logged"
         if !bool::from(
             expected
                 .as_bytes()
@@ -659,9 +1219,15 @@ impl DigestServer {
         }
         // [RFC 7616 §3.3] "The server SHOULD only set stale to
         // true if it receives a request for which the nonce is invalid."
+        // [RFC 7616 §3.6] "Alternatively,
+        // the server MAY return a 401 response with a new nonce value in the
+        // WWW-Authenticate header field"
         if now.saturating_sub(issued) > self.lifetime || issued > now {
             return Verdict::Stale;
         }
+        // [RFC 7616 §3.6] "The server MAY
+        // choose to accept the old Authorization header field information, even
+        // though the nonce value included might not be fresh."
         Verdict::Ok
     }
 }

@@ -34,8 +34,11 @@ fn check_params(p: &Params<'_>) -> Result<(), Error> {
 /// Checks header parameters and returns the first `tag` value, in one pass.
 fn params_with_tag<'a>(p: &Params<'a>) -> Result<Option<&'a str>, Error> {
     let mut tag = None;
-    for (n, v) in p.iter() {
-        check_param(n, v).map_err(|e| syntax(e).rfc(S25))?;
+    let mut it = p.iter();
+    while let Some((n, v, checked)) = it.next_checked() {
+        if !checked {
+            check_param(n, v).map_err(|e| syntax(e).rfc(S25))?;
+        }
         if tag.is_none() && n.eq_ignore_ascii_case("tag") {
             tag = v;
         }
@@ -323,8 +326,11 @@ impl<'a> Via<'a> {
         };
         // One pass over the parameters: check each and keep the ones a
         // transaction layer reads on every message.
-        for (n, v) in params.iter() {
-            check_param(n, v).map_err(|e| syntax(e).rfc(S25))?;
+        let mut it = params.iter();
+        while let Some((n, v, checked)) = it.next_checked() {
+            if !checked {
+                check_param(n, v).map_err(|e| syntax(e).rfc(S25))?;
+            }
             if n.eq_ignore_ascii_case("branch") && via.branch.is_none() {
                 via.branch = Some(v);
             } else if n.eq_ignore_ascii_case("received") && via.received.is_none() {
@@ -393,7 +399,13 @@ fn parse_received(r: &str) -> Option<std::net::IpAddr> {
         .strip_prefix('[')
         .and_then(|x| x.strip_suffix(']'))
         .unwrap_or(r);
-    r.parse().ok()
+    match crate::uri::parse_ipv4(r) {
+        Some(v4) => Some(std::net::IpAddr::V4(v4)),
+        None => r
+            .parse::<std::net::Ipv6Addr>()
+            .ok()
+            .map(std::net::IpAddr::V6),
+    }
 }
 
 /// CSeq (RFC 3261 §20.16): sequence number and method.
@@ -649,6 +661,32 @@ impl<'a> AuthValue<'a> {
         Ok(v)
     }
 
+    /// Splits one WWW-Authenticate or Proxy-Authenticate value that holds
+    /// several challenges, such as `Digest realm="a", nonce="1",
+    /// algorithm=SHA-256, Digest realm="a", nonce="2"` or mixed schemes
+    /// (`Basic realm="x", Digest realm="y", ...`), into one [`AuthValue`]
+    /// per challenge (RFC 7235 §4.1 `1#challenge`).
+    ///
+    /// The comma separates both auth-params and challenges; an element
+    /// starts a new challenge when it begins with a token followed by white
+    /// space and something other than `=` (`Digest realm=...`), or is a
+    /// lone token (a scheme without parameters). A challenge that does not
+    /// parse (e.g. a `token68` such as `Basic dXNlcg==`) yields an error and
+    /// the next challenge is still found.
+    ///
+    /// ```
+    /// use rtclite_sip::headers::AuthValue;
+    /// let v = r#"Basic realm="x", Digest realm="y", nonce="n", algorithm=SHA-256"#;
+    /// let all: Vec<_> = AuthValue::parse_challenges(v).collect::<Result<_, _>>()?;
+    /// assert_eq!(all.len(), 2);
+    /// assert_eq!(all[1].scheme, "Digest");
+    /// assert_eq!(all[1].param("algorithm").as_deref(), Some("SHA-256"));
+    /// # Ok::<(), rtclite_sip::Error>(())
+    /// ```
+    pub fn parse_challenges(s: &'a str) -> Challenges<'a> {
+        Challenges { rest: trim_lws(s) }
+    }
+
     /// Parses a parameter list without scheme (Authentication-Info).
     pub fn parse_params_only(s: &'a str) -> Result<Self, Error> {
         let v = AuthValue {
@@ -704,6 +742,77 @@ impl<'a> AuthValue<'a> {
     /// The raw parameter text.
     pub const fn raw_params(&self) -> &'a str {
         self.raw_params
+    }
+}
+
+/// Iterator over the challenges of one header field value, returned by
+/// [`AuthValue::parse_challenges`].
+#[derive(Debug, Clone)]
+pub struct Challenges<'a> {
+    rest: &'a str,
+}
+
+/// True when the comma-separated element `e` (trimmed) starts a challenge:
+/// `auth-scheme [ 1*SP ( token68 / auth-param ) ]` rather than an
+/// `auth-param` (`token BWS "=" ...`).
+fn starts_challenge(e: &str) -> bool {
+    let end = e.bytes().position(|b| !is_token_char(b)).unwrap_or(e.len());
+    if end == 0 {
+        return false;
+    }
+    let after = e.get(end..).unwrap_or_default();
+    if after.is_empty() {
+        // a lone token: a scheme without parameters
+        return true;
+    }
+    let gap = after.bytes().take_while(|b| is_lws(*b)).count();
+    gap > 0 && !after.get(gap..).is_some_and(|r| r.starts_with('='))
+}
+
+impl<'a> Iterator for Challenges<'a> {
+    type Item = Result<AuthValue<'a>, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        // skip empty list elements (RFC 7230 §7: `#rule` allows them)
+        let s = self
+            .rest
+            .trim_start_matches(|c: char| c == ',' || (c.is_ascii() && is_lws(c as u8)));
+        if s.is_empty() {
+            self.rest = s;
+            return None;
+        }
+        // The first element opens the challenge; each following element
+        // either continues it (an auth-param) or opens the next one.
+        let mut end = find_top(s, b',').unwrap_or(s.len());
+        while end < s.len() {
+            let next = s.get(end + 1..).unwrap_or_default();
+            let elem = trim_lws(match find_top(next, b',') {
+                Some(i) => next.get(..i).unwrap_or_default(),
+                None => next,
+            });
+            if starts_challenge(elem) {
+                break;
+            }
+            end = match find_top(next, b',') {
+                Some(i) => end + 1 + i,
+                None => s.len(),
+            };
+        }
+        let this = s.get(..end).unwrap_or_default();
+        self.rest = s.get(end..).unwrap_or_default();
+        if !starts_challenge(trim_lws(
+            this.get(..find_top(this, b',').unwrap_or(this.len()))
+                .unwrap_or_default(),
+        )) {
+            // a parameter list with no scheme before it: nothing after it
+            // can be trusted to be split right
+            self.rest = "";
+            return Some(Err(syntax(
+                "expected an auth-scheme before the auth-params of a challenge",
+            )
+            .rfc(S25)));
+        }
+        Some(AuthValue::parse(trim_lws(this).trim_end_matches(',')))
     }
 }
 
