@@ -907,7 +907,15 @@ impl<'a> Message<'a> {
                 reason,
             } => {
                 write_version(out, version);
-                out.put_slice(format!(" {code:03} ").as_bytes());
+                // the code is 100-699 (checked by the parser and the builder)
+                let c = code.min(999);
+                out.put_slice(&[
+                    b' ',
+                    b'0' + (c / 100) as u8,
+                    b'0' + (c / 10 % 10) as u8,
+                    b'0' + (c % 10) as u8,
+                    b' ',
+                ]);
                 out.put_slice(reason.as_bytes());
             }
         }

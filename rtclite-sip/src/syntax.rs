@@ -273,13 +273,72 @@ pub struct ParamIter<'a> {
     done: bool,
 }
 
-impl<'a> Iterator for ParamIter<'a> {
-    type Item = (&'a str, Option<&'a str>);
+/// `token / host` characters without white space: what an unquoted
+/// `gen-value` is made of (token characters, `[`, `]`, `:`).
+static VALUE_CHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = CLASS[i] & class::TOKEN != 0 || matches!(i as u8, b'[' | b']' | b':');
+        i += 1;
+    }
+    t
+};
 
-    fn next(&mut self) -> Option<Self::Item> {
+impl<'a> ParamIter<'a> {
+    /// The next parameter and whether it is already known to satisfy
+    /// [`check_param`]: the common `name[=value]` written without white
+    /// space is recognised in one pass over its bytes; anything else goes
+    /// through the general scan and is left for `check_param` to judge.
+    pub(crate) fn next_checked(&mut self) -> Option<(&'a str, Option<&'a str>, bool)> {
         if self.done {
             return None;
         }
+        let s = self.s;
+        let b = s.as_bytes();
+        let len = b.len();
+        let start = self.pos;
+        let mut p = start;
+        while p < len && b.get(p).is_some_and(|&c| is_token_char(c)) {
+            p += 1;
+        }
+        let name_end = p;
+        let mut fast = name_end > start;
+        let mut value = None;
+        if fast && b.get(p) == Some(&b'=') {
+            p += 1;
+            let v0 = p;
+            if b.get(p) == Some(&b'"') {
+                match quoted_len(s.get(p..).unwrap_or_default()) {
+                    Some(q) => p += q,
+                    None => fast = false,
+                }
+            } else {
+                while p < len && b.get(p).is_some_and(|&c| VALUE_CHAR[c as usize]) {
+                    p += 1;
+                }
+                fast &= p > v0;
+            }
+            value = s.get(v0..p);
+        }
+        if fast {
+            match b.get(p) {
+                None => {
+                    self.done = true;
+                    return Some((s.get(start..name_end)?, value, true));
+                }
+                Some(b';') => {
+                    self.pos = p + 1;
+                    return Some((s.get(start..name_end)?, value, true));
+                }
+                Some(_) => {}
+            }
+        }
+        self.next_general().map(|(n, v)| (n, v, false))
+    }
+
+    /// The general scan: white space anywhere, junk kept for validation.
+    fn next_general(&mut self) -> Option<(&'a str, Option<&'a str>)> {
         let s = self.s;
         let b = s.as_bytes();
         let len = b.len();
@@ -330,6 +389,14 @@ impl<'a> Iterator for ParamIter<'a> {
             self.pos = end + 1;
         }
         Some((trim_lws(s.get(seg..end).unwrap_or_default()), None))
+    }
+}
+
+impl<'a> Iterator for ParamIter<'a> {
+    type Item = (&'a str, Option<&'a str>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_checked().map(|(n, v, _)| (n, v))
     }
 }
 
@@ -408,4 +475,36 @@ pub(crate) fn check_param(n: &str, v: Option<&str>) -> Result<(), &'static str> 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// The one-pass scan of `next_checked` yields what the general scan
+        /// yields, step by step, and what it vouches for passes `check_param`.
+        #[test]
+        fn fast_param_scan_agrees_with_the_general_scan(
+            s in "[a-zA-Z0-9;=\"\\\\\\[\\]: \t.%<>,-]{0,40}"
+        ) {
+            let mut fast = Params::from_raw(&s).iter();
+            let mut general = Params::from_raw(&s).iter();
+            for _ in 0..64 {
+                let x = fast.next_checked();
+                let y = if general.done { None } else { general.next_general() };
+                prop_assert_eq!(x.map(|(n, v, _)| (n, v)), y);
+                if let Some((n, v, true)) = x {
+                    prop_assert!(check_param(n, v).is_ok(), "{:?} {:?}", n, v);
+                }
+                if x.is_none() {
+                    break;
+                }
+            }
+        }
+    }
 }

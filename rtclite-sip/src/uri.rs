@@ -49,18 +49,15 @@ impl<'a> Host<'a> {
         if s.is_empty() {
             return Err(syntax("empty host").rfc(S25));
         }
-        if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-            return s
-                .parse::<Ipv4Addr>()
+        match classify_host(s) {
+            HostShape::Hostname => Ok(Host::Domain(s)),
+            HostShape::DigitsAndDots => parse_ipv4(s)
                 .map(Host::Ipv4)
-                .map_err(|_| syntax("malformed IPv4 address").rfc(S25));
-        }
-        if is_hostname(s) {
-            Ok(Host::Domain(s))
-        } else if s.contains(':') {
-            Err(syntax("IPv6 address not enclosed in brackets").rfc("RFC 5118 §4.2"))
-        } else {
-            Err(syntax("malformed host name").rfc(S25))
+                .ok_or_else(|| syntax("malformed IPv4 address").rfc(S25)),
+            HostShape::Invalid if s.contains(':') => {
+                Err(syntax("IPv6 address not enclosed in brackets").rfc("RFC 5118 §4.2"))
+            }
+            HostShape::Invalid => Err(syntax("malformed host name").rfc(S25)),
         }
     }
 
@@ -85,7 +82,101 @@ impl fmt::Display for Host<'_> {
     }
 }
 
+/// What a `host` that is not an IPv6 reference looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HostShape {
+    /// `hostname = *( domainlabel "." ) toplabel [ "." ]`.
+    Hostname,
+    /// Only digits and dots: an `IPv4address` or nothing.
+    DigitsAndDots,
+    /// Neither.
+    Invalid,
+}
+
+/// `alphanum / "-"`: the characters inside a domain label.
+static LABEL_CHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric() || b == b'-';
+        i += 1;
+    }
+    t
+};
+
+/// Classifies `s` (not empty) label by label: a valid hostname, digits and
+/// dots, or neither. Same decision as [`is_hostname`] after the
+/// digits-and-dots test, with one table load per byte in the common case.
+fn classify_host(s: &str) -> HostShape {
+    let b = s.as_bytes();
+    let len = b.len();
+    let mut i = 0;
+    let mut top_start = 0;
+    let valid = loop {
+        // domainlabel = alphanum / alphanum *( alphanum / "-" ) alphanum
+        let start = i;
+        while i < len && b.get(i).is_some_and(|&c| LABEL_CHAR[c as usize]) {
+            i += 1;
+        }
+        let label_ok = i > start
+            && b.get(start).is_some_and(u8::is_ascii_alphanumeric)
+            && b.get(i - 1).is_some_and(u8::is_ascii_alphanumeric);
+        if !label_ok {
+            break false;
+        }
+        top_start = start;
+        match b.get(i) {
+            None => break true,
+            Some(b'.') if i + 1 == len => break true, // the optional final "."
+            Some(b'.') => i += 1,
+            Some(_) => break false,
+        }
+    };
+    if valid && b.get(top_start).is_some_and(u8::is_ascii_alphabetic) {
+        HostShape::Hostname
+    } else if b.iter().all(|&c| c.is_ascii_digit() || c == b'.') {
+        HostShape::DigitsAndDots
+    } else {
+        HostShape::Invalid
+    }
+}
+
+/// `IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT`, each
+/// at most 255 and, as `std::net::Ipv4Addr` has it, without leading zeros.
+pub(crate) fn parse_ipv4(s: &str) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut n = 0; // octets done
+    let mut v: u16 = 0;
+    let mut digits = 0;
+    let mut leading_zero = false;
+    for &c in s.as_bytes() {
+        if c.is_ascii_digit() {
+            if digits == 3 || leading_zero {
+                return None;
+            }
+            leading_zero = digits == 0 && c == b'0';
+            v = v * 10 + u16::from(c - b'0');
+            digits += 1;
+        } else if c == b'.' && digits > 0 {
+            *octets.get_mut(n)? = u8::try_from(v).ok()?;
+            n += 1;
+            v = 0;
+            digits = 0;
+            leading_zero = false;
+        } else {
+            return None;
+        }
+    }
+    if digits == 0 || n != 3 {
+        return None;
+    }
+    *octets.get_mut(3)? = u8::try_from(v).ok()?;
+    Some(Ipv4Addr::from(octets))
+}
+
 /// `hostname = *( domainlabel "." ) toplabel [ "." ]`.
+#[cfg(test)]
 fn is_hostname(s: &str) -> bool {
     let b = s.strip_suffix('.').unwrap_or(s).as_bytes();
     if b.is_empty() {
@@ -604,6 +695,71 @@ impl fmt::Display for Uri<'_> {
                 Ok(())
             }
             Uri::Other { scheme, rest } => write!(f, "{scheme}:{rest}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    /// Every string of up to 6 bytes over `a 1 - . Z` (and some longer
+    /// ones): the one-pass classifier decides as the plain grammar check.
+    #[test]
+    fn classify_host_agrees_with_the_grammar() {
+        let alphabet = [b'a', b'1', b'-', b'.', b'Z'];
+        let mut all: Vec<Vec<u8>> = vec![Vec::new()];
+        let mut frontier = all.clone();
+        for _ in 0..6 {
+            let mut next = Vec::new();
+            for s in &frontier {
+                for &c in &alphabet {
+                    let mut t = s.clone();
+                    t.push(c);
+                    next.push(t);
+                }
+            }
+            all.extend(next.iter().cloned());
+            frontier = next;
+        }
+        for s in all.iter().skip(1) {
+            let s = std::str::from_utf8(s).unwrap();
+            let digits_dots = s.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+            let expected = if digits_dots {
+                HostShape::DigitsAndDots
+            } else if is_hostname(s) {
+                HostShape::Hostname
+            } else {
+                HostShape::Invalid
+            };
+            assert_eq!(classify_host(s), expected, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn parse_ipv4_agrees_with_std() {
+        for s in [
+            "192.0.2.101",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "01.2.3.4",
+            "1..3.4",
+            "1.2.3.4.",
+            ".1.2.3",
+            "1.2.3.0",
+            "10.0.0.1",
+            "1.2.3.00",
+            "999.1.1.1",
+            "1.2.3.1000",
+            "",
+            "1.2.3.a",
+        ] {
+            assert_eq!(parse_ipv4(s), s.parse::<Ipv4Addr>().ok(), "{s:?}");
         }
     }
 }
