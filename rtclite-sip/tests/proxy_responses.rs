@@ -111,6 +111,14 @@ fn summary(out: &[Transmit]) -> Vec<String> {
 // [RFC 3261 §16.7 test] "If the forwarded response was a final response, the
 // proxy MUST generate a CANCEL request for all pending client transactions
 // associated with this response context."
+// [RFC 3261 §16.6 test] "A stateful proxy MUST create a new client transaction
+// for this request as described in Section 17.1 and instructs the transaction
+// to send the request using the address, port and transport determined in
+// step 7."
+// [RFC 3261 §16.6 test] "The first part MUST satisfy the constraints of Section
+// 8.1.1.7 as described above."
+// [RFC 3261 §16.7 test] "As client transactions pass responses to the proxy
+// layer, the following processing MUST take place:"
 #[test]
 fn fork_forwards_ringing_and_the_first_200_then_cancels_the_other_branch() {
     let mut h = forked();
@@ -178,6 +186,11 @@ fn every_2xx_is_forwarded() {
 // immediately forwarded, but the stateful proxy SHOULD cancel all client
 // pending transactions as described in Section 10, and it MUST NOT create
 // any new branches in this context."
+// [RFC 3261 §16.7 test] "A proxy SHOULD also generate a CANCEL request for all
+// pending client transactions associated with this response context when it
+// receives a 6xx response."
+// [RFC 3261 §16.7 test] "An element SHOULD preserve the To tag when simply
+// forwarding a 3-6xx response to a request that did not contain a To tag."
 #[test]
 fn a_6xx_cancels_the_rest_and_is_forwarded_after_them() {
     let mut h = forked();
@@ -202,6 +215,8 @@ fn a_6xx_cancels_the_rest_and_is_forwarded_after_them() {
 // (Unauthorized) and 407 (Proxy Authentication Required) responses received
 // so far in this response context and add them to this response without
 // modification before forwarding."
+// [RFC 3261 §16.7 test] "The stateful proxy MUST choose the "best" final
+// response among those received and stored in the response context."
 #[test]
 fn challenges_from_both_branches_are_aggregated() {
     let mut h = forked();
@@ -288,6 +303,9 @@ fn silent_branches_time_out_to_408() {
 // [RFC 3261 §16.10 test] "A proxy MUST cancel any pending client
 // transactions associated with a response context when it receives a
 // matching CANCEL request."
+// [RFC 3261 §16.10 test] "Furthermore, the element MUST generate CANCEL requests
+// for all pending client transactions in the context as described in Section
+// 16.7 step 10."
 #[test]
 fn upstream_cancel_is_answered_and_passed_to_every_branch() {
     let mut h = forked();
@@ -317,6 +335,10 @@ fn upstream_cancel_is_answered_and_passed_to_every_branch() {
 // provisional response with status codes 101 to 199 inclusive (i.e.,
 // anything but 100), the proxy MUST reset timer C for that client
 // transaction."
+// [RFC 3261 §16.8 test] "If timer C should fire, the proxy MUST either reset the
+// timer with any value it chooses, or terminate the client transaction."
+// [RFC 3261 §16.6 test] "Timer C MUST be set for each client transaction when
+// an INVITE request is proxied."
 #[test]
 fn timer_c_cancels_a_branch_that_rings_forever() {
     let mut h = forked();
@@ -395,6 +417,9 @@ fn non_invite_gets_no_100_and_exactly_one_final() {
 // the next address in that ordered set."
 // [RFC 3261 §16.6 test] "Thus, the branch parameter provided with the Via
 // header field inserted in step 8 MUST be different for each attempt."
+// [RFC 3261 §16.6 test] "As described in [4], the proxy MUST attempt to deliver
+// the message to the first tuple in that set, and proceed through the set in
+// order until the delivery attempt succeeds."
 #[test]
 fn next_tuple_is_tried_after_a_timeout() {
     let mut policy = TestPolicy::default();

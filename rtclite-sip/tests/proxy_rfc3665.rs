@@ -187,6 +187,19 @@ fn rfc3665_3_2_proxy1_forwards_f4_as_f5_and_relays_f10_f13_and_the_ack() {
 // if a Route header field is already present."
 // [RFC 3261 §16.7 test] "The proxy removes the topmost Via header field value
 // from the response."
+// [RFC 3261 §16.6 test] "The URI placed in the Record-Route header field value
+// MUST be a SIP or SIPS URI."
+// [RFC 3261 §16.6 test] "This URI MUST contain an lr parameter (see Section
+// 19.1.1)."
+// [RFC 3261 §16.6 test] "The proxy MUST NOT reorder field values with a common
+// field name"
+// [RFC 3261 §16.5 test] "When accessing the location service constructed by a
+// registrar, the Request-URI MUST first be canonicalized as described in
+// Section 10.3 before being used as an index."
+// [RFC 3261 §16.7 test] "The proxy MUST pass the response to the server
+// transaction associated with the response context."
+// [RFC 3261 §16.7 test] "A proxy MUST NOT modify the tag in the To header field
+// of a 1xx or 2xx response."
 #[test]
 fn rfc3665_3_2_proxy2_forwards_f5_as_f7_and_the_responses_as_f10_and_f13() {
     let mut p2 = proxy2();

@@ -61,6 +61,14 @@ Content-Length: 0\r\n\r\n";
 // [RFC 3261 §16.11 test] "Therefore, the component of the branch parameter
 // that makes it unique MUST be the same each time a retransmitted request is
 // forwarded."
+// [RFC 3261 §16.11 test] "This choice MUST only rely on fields in the message
+// and time-invariant properties of the server."
+// [RFC 3261 §16.11 test] "Thus for a stateless proxy, the branch parameter MUST
+// be computed as a combinatoric function of message parameters which are
+// invariant on retransmission."
+// [RFC 3261 §16.11 test] "o All other message transformations specified in
+// Section 16.6 MUST result in the same transformation of a retransmitted
+// request."
 #[test]
 fn a_retransmission_takes_the_same_branch_to_the_same_place() {
     let mut h = stateless();
@@ -81,6 +89,8 @@ fn a_retransmission_takes_the_same_branch_to_the_same_place() {
 // [RFC 3261 §16.6 test] "In particular, CANCEL and ACK requests (for non-2xx
 // responses) MUST have the same branch value as the corresponding request
 // they cancel or acknowledge."
+// [RFC 3261 §16.11 test] "Stateless proxies MUST NOT perform special processing
+// for CANCEL requests."
 #[test]
 fn cancel_and_non_2xx_ack_follow_their_invite() {
     let mut h = stateless();
@@ -112,6 +122,9 @@ fn cancel_and_non_2xx_ack_follow_their_invite() {
 // this proxy has inserted into previous requests) the proxy MUST remove that
 // header field value from the response and forward the result to the
 // location indicated in the next Via header field value."
+// [RFC 3261 §16.11 test] "When a response arrives at a stateless proxy, the
+// proxy MUST inspect the sent-by value in the first (topmost) Via header field
+// value."
 #[test]
 fn responses_lose_our_via_and_follow_the_next_one() {
     let mut h = stateless();

@@ -52,6 +52,10 @@ Content-Length: 0\r\n\r\n"
 
 // [RFC 3261 §16.3 test] "Otherwise, the element MUST return a 483 (Too many
 // hops) response."
+// [RFC 3261 §16.3 test] "If the request contains a Max-Forwards header field
+// with a field value of zero (0), the element MUST NOT forward the request."
+// [RFC 3261 §16.3 test] "If any of these checks fail, the element MUST behave
+// as a user agent server (see Section 8.2) and respond with an error code."
 #[test]
 fn max_forwards_zero_is_483_and_not_forwarded() {
     let mut h = harness();
@@ -97,6 +101,9 @@ fn max_forwards_one_is_forwarded_with_zero() {
 // [RFC 3261 §16.3 test] "The response MUST include an Unsupported (Section
 // 20.40) header field listing those option-tags the element did not
 // understand."
+// [RFC 3261 §16.3 test] "If the request contains a Proxy-Require header field
+// (Section 20.29) with one or more option-tags this element does not
+// understand, the element MUST return a 420 (Bad Extension) response."
 #[test]
 fn unknown_proxy_require_is_420_with_unsupported() {
     let mut h = harness();
@@ -149,6 +156,8 @@ fn unknown_scheme_is_416() {
 
 // [RFC 3261 §16.3 test] "The request MUST be well-formed enough to be
 // handled with a server transaction."
+// [RFC 3261 §16.3 test] "Before an element can proxy a request, it MUST verify
+// the message's validity."
 #[test]
 fn cseq_method_mismatch_is_400() {
     let mut h = harness();
@@ -164,6 +173,12 @@ fn cseq_method_mismatch_is_400() {
 // because it contains a method or header field it does not know about."
 // [RFC 3261 §16.6 test] "Fields not detailed in the processing described
 // below MUST NOT be removed."
+// [RFC 3261 §16.6 test] "The copy MUST initially contain all of the header
+// fields from the received request."
+// [RFC 3261 §16.6 test] "The Request-URI in the copy's start line MUST be
+// replaced with the URI for this target."
+// [RFC 3261 §16.2 test] "For all new requests, including any with unknown
+// methods, an element intending to proxy the request MUST:"
 #[test]
 fn unknown_method_and_headers_are_forwarded_untouched() {
     let mut h = harness();
@@ -251,6 +266,10 @@ fn a_request_that_comes_back_with_a_new_request_uri_spirals() {
 // 16.6 item 4), the proxy MUST replace the Request-URI in the request with
 // the last value from the Route header field, and remove that value from
 // the Route header field."
+// [RFC 3261 §16.4 test] "The proxy MUST inspect the Request-URI of the
+// request."
+// [RFC 3261 §16.4 test] "The proxy MUST then proceed as if it received this
+// modified request."
 #[test]
 fn strict_router_request_is_fixed_up() {
     let mut h = harness();
@@ -276,6 +295,10 @@ Content-Length: 0\r\n\r\n";
 // [RFC 3261 §16.6 test] "The proxy MUST then place the first Route header
 // field value into the Request-URI and remove that value from the Route
 // header field."
+// [RFC 3261 §16.6 test] "If the copy contains a Route header field, the proxy
+// MUST inspect the URI in its first value."
+// [RFC 3261 §16.6 test] "If that URI does not contain an lr parameter, the
+// proxy MUST modify the copy as follows:"
 #[test]
 fn strict_next_hop_gets_the_request_uri_in_the_route() {
     let mut h = harness();
@@ -327,6 +350,9 @@ Content-Length: 0\r\n\r\n";
 // [RFC 3261 §16.4 test] "the proxy MUST strip the maddr and any non-default
 // port or transport parameter and continue processing as if those values had
 // not been present in the request."
+// [RFC 3261 §16.4 test] "If the Request-URI contains a maddr parameter, the
+// proxy MUST check to see if its value is in the set of addresses or domains
+// the proxy is configured to be responsible for."
 #[test]
 fn maddr_naming_us_is_stripped() {
     let mut h = harness();
@@ -370,6 +396,9 @@ fn maddr_elsewhere_is_the_only_target() {
 // this element is not responsible for, the Request-URI MUST be placed into
 // the target set as the only target, and the element MUST proceed to the
 // task of Request Forwarding (Section 16.6)."
+// [RFC 3261 §16.5 test] "A proxy MUST NOT add additional targets to the target
+// set if the Request-URI of the original request does not indicate a resource
+// this proxy is responsible for."
 #[test]
 fn foreign_domain_is_forwarded_unchanged() {
     let mut h = harness();
@@ -536,4 +565,30 @@ Content-Length: 0\r\n\r\n";
     let out = h.recv(ALICE, Udp, req.as_bytes());
     assert_eq!(status(&out[0]), 200);
     assert!(out[0].message.message().header(HeaderName::Allow).is_some());
+}
+
+// [RFC 3261 §16.5 test] "When accessing the location service constructed by a
+// registrar, the Request-URI MUST first be canonicalized as described in
+// Section 10.3 before being used as an index."
+#[test]
+fn the_request_uri_is_canonicalized_for_the_lookup() {
+    let mut h = harness();
+    let out = h.recv(
+        ALICE,
+        Udp,
+        &invite(
+            "sip:%62ob@BILOXI.example.com;user=ip;transport=udp",
+            "Max-Forwards: 70\r\n",
+        ),
+    );
+    assert_eq!(
+        out.len(),
+        2,
+        "{:?}",
+        out.iter().map(status).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        out[1].message.message().request_uri(),
+        Some("sip:bob@192.0.2.4")
+    );
 }
