@@ -72,6 +72,9 @@ impl DialogId {
     /// The ID of the dialog a received response belongs to, seen from the
     /// side that sent the request: local tag from From, remote tag from To.
     pub fn of_received_response(msg: &Message<'_>) -> Result<Self, Error> {
+        // [RFC 3261 §12.1.2] "A UAC MUST be prepared to receive a response
+        // without a tag in the To field, in which case the tag is considered to
+        // have a value of null."
         Ok(Self {
             call_id: msg.call_id()?.to_owned(),
             local_tag: msg.from()?.tag().unwrap_or_default().to_owned(),
@@ -135,6 +138,10 @@ pub enum DialogError {
 }
 
 /// The state of one dialog (RFC 3261 §12.1).
+// [RFC 3261 §12.1] "UAs MUST assign values to the dialog ID components as
+// described below."
+// [RFC 3261 §12.1.1] "This state MUST be maintained for the duration of the
+// dialog."
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dialog {
     id: DialogId,
@@ -213,6 +220,8 @@ impl Dialog {
             // [RFC 3261 §12.1.1] "The route set MUST be set to the list of URIs in the
             // Record-Route header field from the request, taken in order and
             // preserving all URI parameters."
+            // [RFC 3261 §12.1.1] "If no Record-Route header field is present in
+            // the request, the route set MUST be set to the empty set."
             route_set: request
                 .record_routes()
                 .filter_map(Result::ok)
@@ -273,6 +282,8 @@ impl Dialog {
         // [RFC 3261 §12.1.2] "The route set MUST be set to the list of URIs in the
         // Record-Route header field from the response, taken in reverse order and
         // preserving all URI parameters."
+        // [RFC 3261 §12.1.2] "If no Record-Route header field is present in the
+        // response, the route set MUST be set to the empty set."
         let mut set: Vec<String> = response
             .record_routes()
             .filter_map(Result::ok)
@@ -374,9 +385,16 @@ impl Dialog {
             // value MUST be chosen using the guidelines of Section 8.1.1.5."
             (_, None) => 1,
         };
+        // [RFC 3261 §12.2.1.1] "Requests within a dialog MUST contain strictly
+        // monotonically increasing and contiguous CSeq sequence numbers
+        // (increasing-by-one) in each direction (excepting ACK and CANCEL of
+        // course, whose numbers equal the requests being acknowledged or
+        // cancelled)."
         if !matches!(method, Method::Ack | Method::Cancel) {
             self.local_seq = Some(seq);
         }
+        // [RFC 3261 §12.2.1.1 todo: SIPS targets of secure dialogs are the configuration's] "If
+        // the "secure" flag is true, that URI MUST be a SIPS URI."
         let (request_uri, routes) = self.request_target();
         let with_tag = |addr: &str, tag: &str| {
             // [RFC 3261 §12.2.1.1] "If the value of the remote or local tags is null,
@@ -395,12 +413,16 @@ impl Dialog {
             b = b.header(HeaderName::Route, r);
         }
         b = b
+            // [RFC 3261 §12.2.1.1] "The URI in the To field of the request MUST
+            // be set to the remote URI from the dialog state."
             // [RFC 3261 §12.2.1.1] "The tag in the To header field of the request MUST
             // be set to the remote tag of the dialog ID."
             .header(
                 HeaderName::To,
                 with_tag(&self.remote_uri, &self.id.remote_tag),
             )
+            // [RFC 3261 §12.2.1.1] "The From URI of the request MUST be set to the
+            // local URI from the dialog state."
             // [RFC 3261 §12.2.1.1] "The tag in the From header field of the request
             // MUST be set to the local tag of the dialog ID."
             .header(
@@ -409,6 +431,8 @@ impl Dialog {
             )
             // [RFC 3261 §12.2.1.1] "The Call-ID of the request MUST be set to the
             // Call-ID of the dialog."
+            // [RFC 3261 §8.1.1.4] "It MUST be the same for all requests and
+            // responses sent by either UA in a dialog."
             .header(HeaderName::CallId, self.id.call_id.clone())
             // [RFC 3261 §12.2.1.1] "The method field in the CSeq header field value
             // MUST match the method of the request."
@@ -421,6 +445,8 @@ impl Dialog {
         let Some(first) = self.route_set.first() else {
             // [RFC 3261 §12.2.1.1] "If the route set is empty, the UAC MUST place the
             // remote target URI into the Request-URI."
+            // [RFC 3261 §12.2.1.1] "The UAC MUST NOT add a Route header field to
+            // the request."
             return (self.remote_target.clone(), Vec::new());
         };
         let first_uri = NameAddr::parse(first).ok();

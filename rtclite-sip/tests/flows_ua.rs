@@ -1119,3 +1119,119 @@ fn acked_2xx_after_digest_carries_the_credentials() {
         retry.message().cseq().unwrap().seq
     );
 }
+
+// ---------------------------------------------------------------------
+// Rules added with the coverage review
+// ---------------------------------------------------------------------
+
+// [RFC 3261 §13.3.1.4 test] "If the INVITE request contained an offer, and the
+// UAS had not yet sent an answer, the 2xx MUST contain an answer."
+#[test]
+fn answer_without_a_body_is_refused() {
+    let (mut w, bob) = bob_alone();
+    w.inject(peer(), b_addr(), invite_to_bob("", "v=0\r\n"));
+    w.settle();
+    let call = incoming(&w, bob);
+    let r = w.with(bob, |ua, now| ua.answer(now, call, None));
+    assert_eq!(r, Err(rtclite_sip::ua::UaError::BodyRequired(call)));
+    assert!(to_peer(&w).is_empty());
+    w.with(bob, |ua, now| ua.answer(now, call, Some(Body::sdp(ANSWER))))
+        .unwrap();
+    assert_eq!(starts(&to_peer(&w)), ["200"]);
+}
+
+// [RFC 3261 §13.3.1.1 test] "To prevent cancellation, the UAS MUST send a
+// non-100 provisional response at every minute, to handle the possibility of
+// lost provisional responses."
+#[test]
+fn unanswered_call_rings_again_every_minute() {
+    let (mut w, bob) = bob_alone();
+    w.inject(peer(), b_addr(), invite_to_bob("", "v=0\r\n"));
+    w.settle();
+    let call = incoming(&w, bob);
+    w.with(bob, |ua, now| ua.ring(now, call)).unwrap();
+    w.advance(Duration::from_secs(59));
+    assert_eq!(starts(&to_peer(&w)), ["180"]);
+    w.advance(Duration::from_secs(62));
+    assert_eq!(starts(&to_peer(&w)), ["180", "180", "180"]);
+    w.with(bob, |ua, now| ua.answer(now, call, Some(Body::sdp(ANSWER))))
+        .unwrap();
+    let tag = to_peer(&w)[0]
+        .message()
+        .to()
+        .unwrap()
+        .tag()
+        .unwrap()
+        .to_owned();
+    w.inject(peer(), b_addr(), in_dialog_from_peer("ACK", &tag, 10, ""));
+    w.advance(Duration::from_secs(120));
+    assert_eq!(starts(&to_peer(&w)), ["180", "180", "180", "200"]);
+}
+
+// [RFC 3261 §8.1.3.1 test] "When a timeout error is received from the
+// transaction layer, it MUST be treated as if a 408 (Request Timeout) status
+// code has been received."
+#[test]
+fn message_without_answer_reports_408() {
+    let (mut w, alice) = alone();
+    let req = w
+        .with(alice, |ua, now| {
+            ua.send_message(now, "sip:carol@192.0.2.50", Body::text("anyone?"))
+        })
+        .unwrap();
+    w.advance(Duration::from_secs(33));
+    assert_eq!(
+        w.find(alice, |e| match e {
+            UaEvent::MessageResult { request, status } => Some((*request, *status)),
+            _ => None,
+        }),
+        [(req, 408)]
+    );
+}
+
+// [RFC 3261 §11.2 test] "The response code chosen MUST be the same that would
+// have been chosen had the request been an INVITE."
+#[test]
+fn options_at_the_call_limit_gets_486_like_an_invite() {
+    let mut w = Phones::new();
+    let mut cfg = config("bob", "biloxi.example.com", "192.0.2.201:5060");
+    cfg.max_calls = 1;
+    let bob = w.add(cfg, "192.0.2.201", b_addr(), 2);
+    w.inject(peer(), b_addr(), invite_to_bob("", "v=0\r\n"));
+    w.settle();
+    let r = answer_to(&mut w, bob, request_to_bob("OPTIONS", "", ""));
+    assert_eq!(start(&r), "486");
+    let second = String::from_utf8(invite_to_bob("", "v=0\r\n").to_vec())
+        .unwrap()
+        .replace("z9hG4bKpeer1", "z9hG4bKpeer2")
+        .replace("peer-call-1", "peer-call-2");
+    let r = answer_to(&mut w, bob, Bytes::from(second));
+    assert_eq!(start(&r), "486");
+}
+
+// [RFC 3261 §8.1.1.8 test] "If the Request-URI or top Route header field value
+// contains a SIPS URI, the Contact header field MUST contain a SIPS URI as
+// well."
+#[test]
+fn sips_target_needs_a_sips_contact() {
+    let (mut w, alice) = alone();
+    let r = w.with(alice, |ua, now| {
+        ua.call(now, "sips:bob@biloxi.example.com", Body::sdp(OFFER))
+    });
+    assert!(r.is_err());
+    assert!(w.outside.is_empty());
+}
+
+// [RFC 3262 §3 test] "If the UAS is unwilling to do so, it MUST reject the
+// initial request with a 420 (Bad Extension) and include an Unsupported header
+// field containing the option tag 100rel."
+#[test]
+fn required_100rel_refused_when_disabled() {
+    let mut w = Phones::new();
+    let mut cfg = config("bob", "biloxi.example.com", "192.0.2.201:5060");
+    cfg.reliable_provisionals = false;
+    let bob = w.add(cfg, "192.0.2.201", b_addr(), 2);
+    let r = answer_to(&mut w, bob, invite_to_bob("Require: 100rel\r\n", "v=0\r\n"));
+    assert_eq!(start(&r), "420");
+    assert_eq!(header(&r, HeaderName::Unsupported).unwrap(), "100rel");
+}

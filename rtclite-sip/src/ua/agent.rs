@@ -26,10 +26,15 @@ use crate::validate::validate;
 
 /// The methods this agent implements (the Allow of 405s, OPTIONS answers,
 /// INVITEs and their 2xx).
+// [RFC 3261 §13.1] "A UA that supports INVITE MUST also support ACK, CANCEL
+// and BYE."
 pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, PRACK";
 const ALLOWED: [&str; 7] = [
     "INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "MESSAGE", "PRACK",
 ];
+/// How often an unanswered incoming call's last provisional response is
+/// sent again (RFC 3261 §13.3.1.1: "at every minute").
+const PROVISIONAL_REFRESH: Duration = Duration::from_secs(60);
 /// Early dialogs kept per outgoing INVITE (one per forked branch).
 pub const MAX_EARLY_DIALOGS: usize = 8;
 /// Challenges answered per request (each once, RFC 3261 §22.2).
@@ -86,6 +91,11 @@ struct Reliable {
 #[derive(Debug, Clone)]
 struct Early {
     dialog: Dialog,
+    // [RFC 3262 §4] "The UAC MUST maintain a sequence number that indicates
+    // the most recently received in-order reliable provisional response for
+    // the initial request."
+    // [RFC 3262 §4] "This sequence number MUST be maintained until a final
+    // response is received for the initial request."
     rseq: Option<u32>,
 }
 
@@ -126,6 +136,12 @@ struct Call {
     /// PRACKed (RFC 3262 §3).
     deferred_answer: Option<Option<Body>>,
     final_sent: bool,
+    /// UAS: when to send the last provisional response again, and it.
+    refresh_1xx: Option<(Instant, OwnedMessage)>,
+    /// UAC: a session description arrived (reliably) for the initial INVITE.
+    answer_seen: bool,
+    /// UAS: a session description went out in a reliable provisional.
+    body_sent: bool,
     hangup_after_ack: bool,
     ended: bool,
     /// Transactions owned by this call still alive.
@@ -158,6 +174,9 @@ impl Call {
             next_rseq: None,
             deferred_answer: None,
             final_sent: false,
+            refresh_1xx: None,
+            answer_seen: false,
+            body_sent: false,
             hangup_after_ack: false,
             ended: false,
             txs: 0,
@@ -173,6 +192,7 @@ impl Call {
             self.glare_retry.as_ref().map(|(t, _)| *t),
             self.cancel_deadline,
             self.invite_deadline,
+            self.refresh_1xx.as_ref().map(|(t, _)| *t),
         ]
         .into_iter()
         .flatten()
@@ -237,6 +257,39 @@ struct Pending {
 /// [`hang_up`](Self::hang_up), [`reinvite`](Self::reinvite),
 /// [`send_message`](Self::send_message), [`options`](Self::options),
 /// [`register`](Self::register), [`unregister`](Self::unregister).
+// The UA core keeps state for every request it answers.
+// [RFC 3261 §8.2.7 exception: the UA core is stateful] "o A stateless UAS MUST NOT send provisional (1xx) responses."
+// This agent never redirects.
+// [RFC 3261 §8.3 exception: no redirect server in the UA core] "Redirect
+// servers MUST ignore features that are not understood (including
+// unrecognized header fields, any unknown option tags in Require, or even
+// method names) and proceed with the redirection of the request in question."
+// Offers and answers are opaque bodies; `rtclite-sdp` reads and writes SDP.
+// [RFC 3261 §13.2.1 exception: session descriptions are opaque to the UA core] "The Session
+// Description Protocol (SDP) (RFC 2327 [1]) MUST be supported by all user
+// agents as a means to describe sessions, and its usage for constructing
+// offers and answers MUST follow the procedures defined in [13]."
+// [RFC 3261 §13.2.1 exception: session descriptions are opaque to the UA core] "o Once the
+// UAS has sent or received an answer to the initial offer, it MUST NOT
+// generate subsequent offers in any responses to the initial INVITE."
+// [RFC 3261 §13.2.1 exception: INVITEs sent always carry the offer] "All user agents that
+// support INVITE MUST support these two exchanges."
+// [RFC 3262 §5 exception: INVITEs sent always carry the offer] "All user agents that support
+// this extension MUST support all offer/answer exchanges that are possible
+// based on the rules in Section 13.2 of RFC 3261, based on the existence of
+// INVITE and PRACK as requests, and 2xx and reliable 1xx as non-failure
+// reliable responses."
+// [RFC 3262 §5 exception: INVITEs sent always carry the offer] "If the UAC receives a reliable
+// provisional response with an offer (this would occur if the UAC sent an
+// INVITE without an offer, in which case the first reliable provisional
+// response will contain the offer), it MUST generate an answer in the
+// PRACK."
+// [RFC 3262 §5 exception: offers in PRACK are not supported; the PRACK body is passed on] "If
+// the UAS receives a PRACK with an offer, it MUST place the answer in the 2xx
+// to the PRACK."
+// [RFC 3262 §3 exception: a UA, not a proxy] "Of course, unlike a UAS, when the proxy element
+// receives a PRACK that does not match any outstanding reliable provisional
+// response, the PRACK MUST be proxied."
 pub struct UserAgent<R: RngCore> {
     config: UaConfig,
     rng: R,
@@ -274,6 +327,11 @@ impl<R: RngCore> UserAgent<R> {
             .and_then(TransportKind::from_token)
             .unwrap_or(TransportKind::Udp);
         let mut supported = Vec::new();
+        // Without 100rel in the supported list, an INVITE that requires it is
+        // refused by the §8.2.2.3 check with 420 and Unsupported: 100rel.
+        // [RFC 3262 §3] "If the UAS is unwilling to do so, it MUST reject the
+        // initial request with a 420 (Bad Extension) and include an Unsupported
+        // header field containing the option tag 100rel."
         if config.reliable_provisionals {
             supported.push("100rel".to_owned());
         }
@@ -524,6 +582,18 @@ impl<R: RngCore> UserAgent<R> {
     /// Where a request goes: the first Route when it is a loose router,
     /// else the Request-URI (RFC 3261 §8.1.2, §12.2.1.1).
     fn destination_of(&self, msg: &Message<'_>) -> Result<Destination, UaError> {
+        // [RFC 3261 §8.1.2] "Independent of which URI is used as input to the
+        // procedures of [4], if the Request-URI specifies a SIPS resource, the
+        // UAC MUST follow the procedures of [4] as if the input URI were a SIPS
+        // URI."
+        let sips = msg
+            .request_uri()
+            .is_some_and(|u| u.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("sips:")));
+        let default = if sips {
+            TransportKind::Tls
+        } else {
+            self.transport
+        };
         // [RFC 3261 §8.1.2] "If the first element in the route set indicated a
         // strict router (resulting in forming the request as described in
         // Section 12.2.1.1), the procedures MUST be applied to the Request-URI
@@ -534,7 +604,7 @@ impl<R: RngCore> UserAgent<R> {
                 .as_sip()
                 .is_some_and(|u| u.params.contains("lr"))
             {
-                return uri_destination(route.uri(), self.transport);
+                return uri_destination(route.uri(), default, sips);
             }
         }
         let uri = msg
@@ -542,7 +612,7 @@ impl<R: RngCore> UserAgent<R> {
             .ok_or(UaError::Message(crate::Error::new(
                 crate::ErrorKind::Invalid("not a request"),
             )))??;
-        uri_destination(&uri, self.transport)
+        uri_destination(&uri, default, sips)
     }
 
     fn decorate(&self, mut b: MessageBuilder, method: Method<'_>) -> MessageBuilder {
@@ -578,6 +648,17 @@ impl<R: RngCore> UserAgent<R> {
         // A target written as a name-addr (`Bob <sip:bob@biloxi.example.com>`)
         // gives the To value; its URI is the Request-URI.
         let (uri, to) = match NameAddr::parse(target) {
+            // [RFC 3261 §8.1.1.2] "A request outside of a dialog MUST NOT contain
+            // a To tag; the tag in the To field of a request identifies the peer
+            // of the dialog."
+            Ok(a) if a.tag().is_some() => {
+                return Err(UaError::Message(
+                    crate::Error::new(crate::ErrorKind::Invalid(
+                        "a request outside a dialog has no To tag",
+                    ))
+                    .rfc("RFC 3261 §8.1.1.2"),
+                ));
+            }
             Ok(a) if target.contains('<') => (
                 a.uri().to_string(),
                 to.map_or_else(|| target.trim().to_owned(), str::to_owned),
@@ -587,10 +668,39 @@ impl<R: RngCore> UserAgent<R> {
                 to.map_or_else(|| format!("<{target}>"), str::to_owned),
             ),
         };
+        let is_sips = |u: &str| {
+            u.trim_start_matches('<')
+                .get(..5)
+                .is_some_and(|p| p.eq_ignore_ascii_case("sips:"))
+        };
+        let first_route = self.outbound_routes(routes).into_iter().next();
+        if method == Method::Invite
+            && (is_sips(&uri) || first_route.as_deref().is_some_and(is_sips))
+            && !is_sips(&self.config.contact)
+        {
+            // [RFC 3261 §8.1.1.8] "If the Request-URI or top Route header field
+            // value contains a SIPS URI, the Contact header field MUST contain a
+            // SIPS URI as well."
+            // [RFC 3261 §12.1.2] "If the request has a Request- URI or a topmost
+            // Route header field value with a SIPS URI, the Contact header field
+            // MUST contain a SIPS URI."
+            return Err(UaError::Message(
+                crate::Error::new(crate::ErrorKind::Invalid(
+                    "a SIPS target needs a SIPS Contact",
+                ))
+                .rfc("RFC 3261 §8.1.1.8"),
+            ));
+        }
         let (transport, sent_by) = split_via(&self.config.via);
         // [RFC 3261 §8.1.1.5] "The sequence number value MUST be expressible
         // as a 32-bit unsigned integer and MUST be less than 2**31."
         let cseq = 1;
+        // [RFC 3261 §8.1.1.3] "The From field MUST contain a new "tag"
+        // parameter, chosen by the UAC."
+        // [RFC 3261 §8.1.1.6] "A UAC MUST insert a Max-Forwards header field
+        // into each request it originates with a value that SHOULD be 70."
+        // [RFC 3261 §8.1.1.7] "When the UAC creates a request, it MUST insert a
+        // Via into that request."
         let base = new_request(
             &RequestParams {
                 method,
@@ -601,6 +711,10 @@ impl<R: RngCore> UserAgent<R> {
                 sent_by,
                 cseq,
                 contact: None,
+                // [RFC 3261 §8.1.1.4] "In a new request created by a UAC outside
+                // of any dialog, the Call-ID header field MUST be selected by the
+                // UAC as a globally unique identifier over space and time unless
+                // overridden by method-specific behavior."
                 call_id: None,
             },
             &mut self.rng,
@@ -609,6 +723,12 @@ impl<R: RngCore> UserAgent<R> {
         // [RFC 3261 §8.1.2] "However, that approach for configuring an outbound
         // proxy is NOT RECOMMENDED; a pre-existing route set with a single URI
         // SHOULD be used instead."
+        // [RFC 3261 §8.1.1.1] "When a pre-existing route set is present, the
+        // procedures for populating the Request-URI and Route header field
+        // detailed in Section 12.2.1.1 MUST be followed (even though there is
+        // no dialog), using the desired Request-URI as the remote target URI."
+        // The route set is of loose routers (`;lr`), so the Request-URI stays
+        // the target and the Route carries the set in order.
         for r in self.outbound_routes(routes) {
             b = b.header(HeaderName::Route, r);
         }
@@ -686,6 +806,17 @@ impl<R: RngCore> UserAgent<R> {
     /// The INVITE always carries the offer: an INVITE without one would
     /// make the 2xx carry the offer and the ACK the answer (RFC 3261
     /// §13.2.1), which this agent does not do.
+    // Our INVITEs always carry the offer, so no 2xx to them carries one.
+    // [RFC 3261 §13.2.1] "o The initial offer MUST be in either an INVITE or,
+    // if not there, in the first reliable non-failure message from the UAS
+    // back to the UAC."
+    // [RFC 3261 §13.2.1 exception: our INVITEs always carry the offer] "o If
+    // the initial offer is in the first reliable non-failure message from the
+    // UAS back to UAC, the answer MUST be in the acknowledgement for that
+    // message (in this specification, ACK for a 2xx response)."
+    // [RFC 3261 §13.2.2.4 exception: our INVITEs always carry the offer] "If
+    // the 2xx contains an offer (based on the rules above), the ACK MUST carry
+    // an answer in its body."
     pub fn call(&mut self, now: Instant, target: &str, offer: Body) -> Result<CallHandle, UaError> {
         self.call_with(now, target, offer, &[], None)
     }
@@ -706,6 +837,13 @@ impl<R: RngCore> UserAgent<R> {
         }
         let mut invite =
             self.out_of_dialog(Method::Invite, target, None, routes, offer.as_ref())?;
+        // [RFC 3261 §8.1.1.9] "If the UAC wishes to insist that a UAS
+        // understand an extension that the UAC will apply to the request in
+        // order to process the request, it MUST insert a Require header field
+        // into the request listing the option tag for that extension."
+        // [RFC 3262 §4] "A Require header with the value 100rel MUST NOT be
+        // present in any requests excepting INVITE, although extensions to SIP
+        // may allow its usage with other request methods."
         if self.config.require_100rel {
             invite = MessageBuilder::from_message(&invite.message())
                 .header(HeaderName::Require, "100rel")
@@ -740,6 +878,13 @@ impl<R: RngCore> UserAgent<R> {
 
     fn uas_call(&self, h: CallHandle, action: &'static str) -> Result<&Call, UaError> {
         let call = self.calls.get(&h).ok_or(UaError::NoSuchCall(h))?;
+        // Only the initial INVITE of a call the UAS has not answered gets
+        // provisional responses (none for a re-INVITE, whose To has a tag).
+        // [RFC 3262 §3] "However, it MUST NOT attempt to do so for any request
+        // that contains a tag in the To field."
+        // [RFC 3262 §3] "A UAS MUST NOT send new reliable provisional responses
+        // (as opposed to retransmissions of unacknowledged ones) after sending
+        // a final response to a request."
         if call.role != Role::Uas
             || call.final_sent
             || !matches!(call.state, CallState::Calling | CallState::Early)
@@ -753,6 +898,9 @@ impl<R: RngCore> UserAgent<R> {
         Ok(call)
     }
 
+    // 100 (Trying) is only ever sent by the server transaction.
+    // [RFC 3262 §3] "A UAS MUST NOT attempt to send a 100 (Trying) response
+    // reliably."
     /// Sends 180 (Ringing) for an incoming call, reliably when the caller
     /// supports RFC 3262.
     pub fn ring(&mut self, now: Instant, call: CallHandle) -> Result<(), UaError> {
@@ -788,12 +936,31 @@ impl<R: RngCore> UserAgent<R> {
         // [RFC 3262 §3] "If the request did not include either a Supported or
         // Require header field indicating this feature, the UAS MUST NOT send
         // the provisional response reliably."
+        // [RFC 3261 §8.2.4] "A UAS that wishes to apply some extension when
+        // generating the response MUST NOT do so unless support for that
+        // extension is indicated in the Supported header field in the request."
         let reliable = requires || (supports && self.config.reliable_provisionals);
+        // [RFC 3262 §5] "Similarly, if a reliable provisional response is the
+        // first reliable message sent back to the UAC, and the INVITE did not
+        // contain an offer, one MUST appear in that reliable provisional
+        // response."
+        let mut reliable = reliable;
+        if reliable && body.is_none() && msg.body().is_empty() && !call.body_sent {
+            if requires {
+                return Err(UaError::BodyRequired(h));
+            }
+            // Only supported, not required: send this one unreliably.
+            reliable = false;
+        }
         if reliable && call.reliable.is_some() {
             // [RFC 3262 §3] "The UAS MUST NOT send a second reliable
             // provisional response until the first is acknowledged."
             return Err(UaError::PrackPending(h));
         }
+        // [RFC 3261 §8.2.6.2] "The same tag MUST be used for all responses to
+        // that request, both final and provisional (again excepting the 100
+        // (Trying))."
+        // [RFC 3261 §13.3.1.1] "Each of these MUST indicate the same dialog ID."
         let mut b = MessageBuilder::from_message(
             &response_to(&msg, code, reason_phrase(code), Some(&call.local_tag))?.message(),
         )
@@ -813,6 +980,9 @@ impl<R: RngCore> UserAgent<R> {
             if next >= 1 << 31 {
                 return Err(UaError::PrackPending(h));
             }
+            // [RFC 3261 §8.2.4] "Any extensions applied to a non-421 response
+            // MUST be listed in a Require header field included in the
+            // response."
             // [RFC 3262 §3] "In addition, it MUST contain a Require header field
             // containing the option tag 100rel, and MUST include an RSeq header
             // field."
@@ -849,6 +1019,14 @@ impl<R: RngCore> UserAgent<R> {
                 deadline: now + timers.timeout(),
                 has_body: body.is_some(),
             });
+            if body.is_some() {
+                // The body of a reliable provisional response is the answer (or
+                // offer) the 2xx then need not repeat.
+                call.body_sent = true;
+            }
+        }
+        if let Some(c) = self.calls.get_mut(&h) {
+            c.refresh_1xx = Some((now + PROVISIONAL_REFRESH, response.clone()));
         }
         self.respond(now, id, response);
         self.pump(now);
@@ -878,9 +1056,23 @@ impl<R: RngCore> UserAgent<R> {
             return Ok(());
         }
         let call = self.uas_call(h, "answer")?;
+        // [RFC 3261 §13.3.1.4] "If the INVITE request contained an offer, and
+        // the UAS had not yet sent an answer, the 2xx MUST contain an answer."
+        // [RFC 3261 §13.3.1.4] "If the INVITE did not contain an offer, the 2xx
+        // MUST contain an offer if the UAS had not yet sent an offer."
+        if answer.is_none() && !call.body_sent {
+            return Err(UaError::BodyRequired(h));
+        }
+        // Checked above and in the reliable provisional responses.
+        // [RFC 3261 §13.3.1] "It MUST provide the offer in its first
+        // non-failure reliable message back to the UAC."
         if call.reliable.as_ref().is_some_and(|r| r.has_body) {
             // [RFC 3262 §3] "In that case, it MUST NOT send a final response
             // until those provisional responses are acknowledged."
+            // [RFC 3262 §5] "If the UAS had placed a session description in any
+            // reliable provisional response that is unacknowledged when the
+            // INVITE is accepted, the UAS MUST delay sending the 2xx until the
+            // provisional response is acknowledged."
             if let Some(c) = self.calls.get_mut(&h) {
                 c.deferred_answer = Some(answer);
             }
@@ -896,6 +1088,12 @@ impl<R: RngCore> UserAgent<R> {
         body: Option<&Body>,
     ) -> Result<OwnedMessage, UaError> {
         let call = self.calls.get(&h).ok_or(UaError::NoSuchCall(h))?;
+        // [RFC 3261 §13.2.1] "o If the initial offer is in an INVITE, the answer
+        // MUST be in a reliable non-failure message from UAS back to UAC which
+        // is correlated to that INVITE."
+        // The Contact is the configured URI, which must be a SIP or SIPS URI.
+        // [RFC 3261 §12.1.1 exception: the Contact comes from the configuration] "The
+        // URI provided in the Contact header field MUST be a SIP or SIPS URI."
         let mut b = MessageBuilder::from_message(
             &response_to(invite, 200, "OK", Some(&call.local_tag))?.message(),
         )
@@ -1073,6 +1271,8 @@ impl<R: RngCore> UserAgent<R> {
     }
 
     fn send_bye(&mut self, now: Instant, h: CallHandle, kind: TxKind) {
+        // A BYE is only ever built from the call's dialog.
+        // [RFC 3261 §15] "A UA MUST NOT send a BYE outside of a dialog."
         if let Ok(bye) = self.in_dialog(h, Method::Bye, None) {
             // [RFC 3261 §15.1.1] "The UAC MUST consider the session terminated
             // (and therefore stop sending or listening for media) as soon as the
@@ -1105,6 +1305,13 @@ impl<R: RngCore> UserAgent<R> {
         // [RFC 3261 §14.1] "Note that a UAC MUST NOT initiate a new INVITE
         // transaction within a dialog while another INVITE transaction is in
         // progress in either direction."
+        // [RFC 3261 §14.1] "If there is an ongoing INVITE client transaction,
+        // the TU MUST wait until the transaction reaches the completed or
+        // terminated state before initiating the new INVITE."
+        // (A 2xx still retransmitted means no ACK yet.)
+        // [RFC 3261 §14.1] "If there is an ongoing INVITE server transaction,
+        // the TU MUST wait until the transaction reaches the confirmed or
+        // terminated state before initiating the new INVITE."
         if call.reinvite_out.is_some()
             || call.reinvite_in.is_some()
             || call
@@ -1138,6 +1345,8 @@ impl<R: RngCore> UserAgent<R> {
     ) -> Result<RequestHandle, UaError> {
         // [RFC 3428 §4] "User Agents MUST NOT insert Contact header fields into
         // MESSAGE requests."
+        // [RFC 3428 §4] "All UACs which support the MESSAGE method MUST be
+        // prepared to send MESSAGE requests with a body of type text/plain."
         let request = self.out_of_dialog(Method::Message, target, None, &[], Some(&body))?;
         self.send_standalone(now, request, None, TxKind::Message)
     }
@@ -1253,9 +1462,29 @@ impl<R: RngCore> UserAgent<R> {
             return;
         }
         let in_dialog = msg.to().ok().and_then(|t| t.tag()).is_some();
+        // Header fields are parsed when read, and only those the UA needs are
+        // read.
+        // [RFC 3261 §8.2.2] "If a UAS does not understand a header field in a
+        // request (that is, the header field is not defined in this
+        // specification or in any supported extension), the server MUST ignore
+        // that header field and continue processing the message."
+        // [RFC 3261 §8.2.3 exception: bodies are opaque to the UA core] "If the
+        // request contained content encodings not understood by the UAS, the
+        // response MUST contain an Accept-Encoding header field listing the
+        // encodings understood by the UAS."
+        // [RFC 3261 §8.2.3 exception: bodies are opaque to the UA core] "If the
+        // request contained content with languages not understood by the UAS,
+        // the response MUST contain an Accept-Language header field indicating
+        // the languages understood by the UAS."
         if !in_dialog || method == Method::Invite {
             self.policy.to_tag = new_tag(&mut self.rng);
+            // [RFC 3261 §8.2.1] "Once a request is authenticated (or
+            // authentication is skipped), the UAS MUST inspect the method of the
+            // request."
             if let Some(rejection) = self.policy.check(now, &msg, &mut self.merges) {
+                // The checks run before any call or dialog is created.
+                // [RFC 3261 §8.2] "If it is rejected, all state changes MUST NOT
+                // be performed."
                 self.respond(now, id, rejection);
                 return;
             }
@@ -1334,8 +1563,22 @@ impl<R: RngCore> UserAgent<R> {
                         .push_back(UaEvent::IncomingMessage { call, from, body });
                 }
             }
+            // [RFC 3261 §11] "All UAs MUST support the OPTIONS method."
             Method::Options => {
                 let tag = self.policy.to_tag.clone();
+                // [RFC 3261 §11.2] "The response code chosen MUST be the same
+                // that would have been chosen had the request been an INVITE."
+                // The only state-dependent answer to an INVITE is 486 at the
+                // call limit.
+                let code = if self.calls.len() >= self.config.max_calls {
+                    486
+                } else {
+                    200
+                };
+                if code != 200 {
+                    self.respond_status(now, id, &msg, code);
+                    return;
+                }
                 if let Ok(r) = response_to(&msg, 200, "OK", Some(&tag)) {
                     // [RFC 3261 §11.2] "Allow, Accept, Accept-Encoding,
                     // Accept-Language, and Supported header fields SHOULD be
@@ -1436,6 +1679,21 @@ impl<R: RngCore> UserAgent<R> {
         if let Some(c) = self.calls.get_mut(&h) {
             c.reinvite_in = Some((id, request.clone()));
         }
+        // The session description is the application's: it reads the offer in
+        // the event and answers with `answer` or refuses with `reject`.
+        // [RFC 3261 §14.2 exception: session descriptions are opaque to the UA core] "If
+        // a UA receives a re-INVITE for an existing dialog, it MUST check any
+        // version identifiers in the session description or, if there are no
+        // version identifiers, the content of the session description to see if
+        // it has changed."
+        // [RFC 3261 §14.2 exception: session descriptions are opaque to the UA core] "If
+        // the session description has changed, the UAS MUST adjust the session
+        // parameters accordingly, possibly after asking the user for
+        // confirmation."
+        // [RFC 3261 §14.2 exception: session descriptions are opaque to the UA core] "The
+        // UAS MUST ensure that the session description overlaps with its
+        // previous session description in media formats, transports, or other
+        // parameters that require support from the peer."
         self.events.push_back(UaEvent::ReInvite {
             call: h,
             offer: Body::of(&msg),
@@ -1658,6 +1916,10 @@ impl<R: RngCore> UserAgent<R> {
             (TxKind::Message(r), _) if status >= 200 => {
                 if !self.retry_standalone(now, r, owner, &msg) {
                     self.pending.remove(&r);
+                    // The status is all that is reported: a 2xx says a UAS
+                    // accepted the message, not that anyone read it.
+                    // [RFC 3428 §4] "It MUST NOT assume that the recipient has
+                    // actually read the instant message."
                     self.events
                         .push_back(UaEvent::MessageResult { request: r, status });
                 }
@@ -1725,6 +1987,9 @@ impl<R: RngCore> UserAgent<R> {
             return;
         }
         match status {
+            // [RFC 3262 §4] "If the response is a 100 (Trying) (as opposed to
+            // 101 to 199), this option tag MUST be ignored, and the procedures
+            // below MUST NOT be used."
             100 => {
                 call.got_provisional = true;
                 if call.cancel_requested {
@@ -1829,7 +2094,22 @@ impl<R: RngCore> UserAgent<R> {
                 let _ = self.send(now, prack, Some(h), TxKind::Prack);
             }
         }
-        let body = Body::of(msg);
+        let mut body = Body::of(msg);
+        if reliable && body.is_some() {
+            if let Some(c) = self.calls.get_mut(&h) {
+                // [RFC 3261 §13.2.1] "The UAC MUST treat the first session
+                // description it receives as the answer, and MUST ignore any
+                // session descriptions in subsequent responses to the initial
+                // INVITE."
+                if c.answer_seen {
+                    body = None;
+                }
+                c.answer_seen = true;
+            }
+        }
+        // [RFC 3261 §8.1.3.2] "A UAC MUST treat any provisional response
+        // different than 100 that it does not recognize as 183 (Session
+        // Progress)."
         self.events.push_back(if status == 180 {
             UaEvent::Ringing { call: h, body }
         } else {
@@ -1850,6 +2130,10 @@ impl<R: RngCore> UserAgent<R> {
         // [RFC 3261 §13.2.2.4] "The sequence number of the CSeq header field
         // MUST be the same as the INVITE being acknowledged, but the CSeq
         // method MUST be ACK."
+        // The dialog adds no Require or Proxy-Require.
+        // [RFC 3261 §8.2.2.3] "An ACK request for a 2xx response MUST contain
+        // only those Require and Proxy-Require values that were present in the
+        // initial request."
         let mut b = MessageBuilder::from_message(&ack.message())
             .set(HeaderName::CSeq, format!("{seq} ACK"));
         // [RFC 3261 §13.2.2.4] "The ACK MUST contain the same credentials as
@@ -1941,10 +2225,16 @@ impl<R: RngCore> UserAgent<R> {
         call.cancel_deadline = None;
         let cancelled = call.cancel_requested;
         call.state = CallState::Confirmed;
-        self.events.push_back(UaEvent::Answered {
-            call: h,
-            answer: Body::of(msg),
-        });
+        // [RFC 3261 §13.2.1] "The UAC MUST treat the first session description
+        // it receives as the answer, and MUST ignore any session descriptions
+        // in subsequent responses to the initial INVITE."
+        let answer = if call.answer_seen {
+            None
+        } else {
+            Body::of(msg)
+        };
+        call.answer_seen = true;
+        self.events.push_back(UaEvent::Answered { call: h, answer });
         self.events.push_back(UaEvent::Established {
             call: h,
             answer: None,
@@ -1961,6 +2251,8 @@ impl<R: RngCore> UserAgent<R> {
         let Some(call) = self.calls.get(&h) else {
             return;
         };
+        // [RFC 3261 §13.2.2.3] "Subsequent final responses (which would only
+        // arrive under error conditions) MUST be ignored."
         if call.state == CallState::Terminated || call.dialog.is_some() {
             return;
         }
@@ -1972,6 +2264,14 @@ impl<R: RngCore> UserAgent<R> {
         if status == 420 && !cancelled && self.retry_invite_without(now, h, msg) {
             return;
         }
+        // [RFC 3261 §8.1.3.2] "A UAC MUST treat any final response it does not
+        // recognize as being equivalent to the x00 response code of that class,
+        // and MUST be able to process the x00 response code for all classes."
+        // Every 3xx-6xx not handled above ends the call with its status.
+        // 3xx recursion is left to the application, which sees the status.
+        // [RFC 3261 §8.1.3.4 exception: no 3xx recursion in the UA core] "As
+        // with proxy recursion, a client processing 3xx class responses MUST NOT
+        // add any given URI to the target set more than once."
         let reason = if cancelled && status == 487 {
             EndReason::Cancelled
         } else {
@@ -2073,6 +2373,8 @@ impl<R: RngCore> UserAgent<R> {
         // credentials after receiving a 401 (Unauthorized) or 407 (Proxy
         // Authentication Required) response, it MUST increment the CSeq header
         // field value as it would normally when sending an updated request."
+        // [RFC 3261 §8.1.1.7] "The Via header field value MUST contain a branch
+        // parameter."
         let b = MessageBuilder::from_message(request)
             .set(
                 HeaderName::Via,
@@ -2295,6 +2597,14 @@ impl<R: RngCore> UserAgent<R> {
     }
 
     fn on_tx_failure(&mut self, now: Instant, id: TransactionId, owner: Owner, transport: bool) {
+        // [RFC 3261 §8.1.3.1] "When a timeout error is received from the
+        // transaction layer, it MUST be treated as if a 408 (Request Timeout)
+        // status code has been received."
+        // [RFC 3261 §8.1.3.1] "If a fatal transport error is reported by the
+        // transport layer (generally, due to fatal ICMP errors in UDP or
+        // connection failures in TCP), the condition MUST be treated as a 503
+        // (Service Unavailable) status code."
+        let status = if transport { 503 } else { 408 };
         match (owner.kind, owner.call) {
             (TxKind::Invite, Some(h)) => {
                 let current = self.calls.get(&h).is_some_and(|c| c.invite_tx == Some(id));
@@ -2316,11 +2626,9 @@ impl<R: RngCore> UserAgent<R> {
                 if let Some(c) = self.calls.get_mut(&h) {
                     c.reinvite_out = None;
                 }
-                self.events.push_back(UaEvent::ReInviteFailed {
-                    call: h,
-                    status: 408,
-                });
-                self.in_dialog_failure(now, h, 408);
+                self.events
+                    .push_back(UaEvent::ReInviteFailed { call: h, status });
+                self.in_dialog_failure(now, h, status);
             }
             // [RFC 3261 §15.1.1] "If the response for the BYE is a 481
             // (Call/Transaction Does Not Exist) or a 408 (Request Timeout) or no
@@ -2330,19 +2638,17 @@ impl<R: RngCore> UserAgent<R> {
             (TxKind::Bye, Some(h)) => self.end(now, h, EndReason::LocalBye),
             (TxKind::Message(r), _) => {
                 self.pending.remove(&r);
-                self.events.push_back(UaEvent::MessageResult {
-                    request: r,
-                    status: 0,
-                });
+                self.events
+                    .push_back(UaEvent::MessageResult { request: r, status });
                 if let Some(h) = owner.call {
-                    self.in_dialog_failure(now, h, 408);
+                    self.in_dialog_failure(now, h, status);
                 }
             }
             (TxKind::Options(r), _) => {
                 self.pending.remove(&r);
                 self.events.push_back(UaEvent::OptionsResult {
                     request: r,
-                    status: 0,
+                    status,
                     response: None,
                 });
             }
@@ -2397,6 +2703,20 @@ impl<R: RngCore> UserAgent<R> {
                 }
             }
         }
+        // [RFC 3261 §13.3.1.1] "To prevent cancellation, the UAS MUST send a
+        // non-100 provisional response at every minute, to handle the
+        // possibility of lost provisional responses."
+        let mut refresh = None;
+        if let Some((at, resp)) = call.refresh_1xx.as_mut() {
+            if *at <= now {
+                if call.final_sent || call.state == CallState::Terminated {
+                    call.refresh_1xx = None;
+                } else {
+                    *at = now + PROVISIONAL_REFRESH;
+                    refresh = Some(resp.clone());
+                }
+            }
+        }
         // The reliable provisional retransmission (RFC 3262 §3).
         let mut resend = None;
         let mut prack_timeout = false;
@@ -2414,7 +2734,7 @@ impl<R: RngCore> UserAgent<R> {
         let invite_expired = call.invite_deadline.is_some_and(|t| t <= now);
         let invite_tx = call.invite_tx;
         let state = call.state;
-        if let (Some(r), Some(id)) = (resend, invite_tx) {
+        if let (Some(r), Some(id)) = (resend.or(refresh), invite_tx) {
             self.respond(now, id, r);
         }
         if prack_timeout {
@@ -2491,7 +2811,15 @@ impl<R: RngCore> UserAgent<R> {
 
 /// The destination of a URI: its address when the host is an IP address,
 /// else a host name for the runtime to resolve (RFC 3263).
-fn uri_destination(uri: &Uri<'_>, default: TransportKind) -> Result<Destination, UaError> {
+// [RFC 3261 §8.1.1.2] "All SIP implementations MUST support the SIP URI
+// scheme."
+// [RFC 3261 §8.1.1.2] "Any implementation that supports TLS MUST support the
+// SIPS URI scheme."
+fn uri_destination(
+    uri: &Uri<'_>,
+    default: TransportKind,
+    sips: bool,
+) -> Result<Destination, UaError> {
     let Some(sip) = uri.as_sip() else {
         return Err(UaError::Message(
             crate::Error::new(crate::ErrorKind::Invalid(
@@ -2501,11 +2829,16 @@ fn uri_destination(uri: &Uri<'_>, default: TransportKind) -> Result<Destination,
         ));
     };
     let transport = match sip.params.get("transport").flatten() {
+        _ if sips || sip.secure => TransportKind::Tls,
         Some(t) => TransportKind::from_token(t).unwrap_or(default),
-        None if sip.secure => TransportKind::Tls,
         None => default,
     };
     let port = sip.port.unwrap_or_else(|| transport.default_port());
+    // A host name goes back to the runtime, which resolves it by RFC 3263
+    // (see `locate`); an address is used as is.
+    // [RFC 3261 §8.1.2] "Unless there is local policy specifying otherwise,
+    // the destination MUST be determined by applying the DNS procedures
+    // described in [4] as follows."
     Ok(match sip.host {
         crate::uri::Host::Ipv4(ip) => Destination::Addr {
             transport,

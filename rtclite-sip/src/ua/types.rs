@@ -272,14 +272,16 @@ pub enum UaEvent {
         /// The message.
         body: Body,
     },
-    /// The final answer to a MESSAGE we sent (0: no response).
+    /// The final answer to a MESSAGE we sent (408 when none came, 503 when
+    /// the transport failed: RFC 3261 §8.1.3.1).
     MessageResult {
         /// The request.
         request: RequestHandle,
         /// The status code.
         status: u16,
     },
-    /// The final answer to an OPTIONS we sent (0: no response).
+    /// The final answer to an OPTIONS we sent (408 when none came, 503 when
+    /// the transport failed: RFC 3261 §8.1.3.1).
     OptionsResult {
         /// The request.
         request: RequestHandle,
@@ -315,6 +317,11 @@ pub enum UaError {
     /// A reliable provisional response awaits its PRACK (RFC 3262 §3).
     #[error("{0}: a reliable provisional response awaits its PRACK (RFC 3262 §3)")]
     PrackPending(CallHandle),
+    /// The response must carry a session description (the answer to the
+    /// INVITE's offer, or the offer when it had none): RFC 3261 §13.3.1.4,
+    /// RFC 3262 §5.
+    #[error("{0}: this response must carry a session description (RFC 3261 §13.3.1.4)")]
+    BodyRequired(CallHandle),
     /// [`UaConfig::max_calls`] calls exist.
     #[error("call limit of {0} reached")]
     TooManyCalls(usize),

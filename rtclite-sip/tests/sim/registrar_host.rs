@@ -89,6 +89,9 @@ impl RegistrarHost {
                 other => {
                     let stale = other == Some(Verdict::Stale);
                     let challenge = self.digest.challenge(secs, stale, &mut self.rng);
+                    // [RFC 3261 §22.2 test] "The WWW-Authenticate response-header
+                    // field MUST be included in 401 (Unauthorized) response
+                    // messages."
                     response_to(&msg, 401, "Unauthorized", Some("reg"))
                         .ok()
                         .and_then(|r| {
