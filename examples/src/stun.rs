@@ -19,7 +19,9 @@ use rtclite_stun::transaction::{
     ClientTransaction, TransactionConfig, TransactionEvent, Transport,
 };
 use rtclite_stun::turn::client::{TurnClient, TurnClientConfig, TurnEvent};
-use rtclite_stun::turn::server::{ServerOutput, TurnServer, TurnServerConfig};
+use rtclite_stun::turn::server::{
+    RelayAllocator, RelayGrant, RelayRequest, ServerOutput, TurnServer, TurnServerConfig,
+};
 use serde_json::json;
 
 use crate::inspect::CliError;
@@ -249,30 +251,40 @@ fn server(args: ServerArgs) -> Result<(), CliError> {
                 }
             }
             (Some(Incoming::Listen(_, from, data)), Some(t)) => {
-                let mut new_relays = Vec::new();
-                let mut alloc = |family: AddressFamily| {
-                    let ip = if family == AddressFamily::Ipv4 {
-                        "127.0.0.1:0"
-                    } else {
-                        "[::1]:0"
-                    };
-                    let s = UdpSocket::bind(ip).ok()?;
-                    let addr = s.local_addr().ok()?;
-                    new_relays.push((addr, s));
-                    Some(addr)
-                };
-                t.handle_client(now, local, from, &data, &mut alloc);
-                for (addr, s) in new_relays {
+                let mut alloc = LoopbackRelays::default();
+                let had = t.relayed_address(from);
+                t.handle_client_with(now, local, from, &data, &mut alloc);
+                if let (None, Some(addr), true) =
+                    (had, t.relayed_address(from), alloc.bound.is_empty())
+                {
+                    // An Allocate with a RESERVATION-TOKEN took a held port.
+                    say(
+                        args.json,
+                        json!({"event": "allocated", "client": from.to_string(), "relayed": addr.to_string(), "reservation": true}),
+                        format!("allocated {addr} for {from} (reserved)"),
+                    );
+                }
+                for (addr, s, reserved) in alloc.bound {
                     let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
                     let s = Arc::new(s);
                     let flag = Arc::new(AtomicBool::new(false));
                     reader(s.clone(), Some(addr), flag.clone(), tx.clone());
                     relays.insert(addr, (s, flag));
-                    say(
-                        args.json,
-                        json!({"event": "allocated", "client": from.to_string(), "relayed": addr.to_string()}),
-                        format!("allocated {addr} for {from}"),
-                    );
+                    if reserved {
+                        // RFC 8656 §7.2: port N+1 of an EVEN-PORT (R=1) pair,
+                        // held for the Allocate that presents the token.
+                        say(
+                            args.json,
+                            json!({"event": "reserved", "client": from.to_string(), "relayed": addr.to_string()}),
+                            format!("reserved {addr} for {from}"),
+                        );
+                    } else {
+                        say(
+                            args.json,
+                            json!({"event": "allocated", "client": from.to_string(), "relayed": addr.to_string()}),
+                            format!("allocated {addr} for {from}"),
+                        );
+                    }
                 }
             }
             (Some(Incoming::Relay(relay, peer, data)), Some(t)) => {
@@ -316,6 +328,69 @@ fn server(args: ServerArgs) -> Result<(), CliError> {
         flag.store(true, Ordering::Relaxed);
     }
     Ok(())
+}
+
+/// Binds relayed transport addresses on loopback for the TURN server: any
+/// port, an even port (EVEN-PORT), or an even port N with N+1 bound too
+/// for the reservation (EVEN-PORT with the R bit). Even ports are found by
+/// binding port 0 a bounded number of times.
+#[derive(Default)]
+struct LoopbackRelays {
+    /// Sockets bound by this call: (address, socket, held for a reservation).
+    bound: Vec<(SocketAddr, UdpSocket, bool)>,
+}
+
+impl LoopbackRelays {
+    const ATTEMPTS: usize = 64;
+
+    fn bind(ip: std::net::IpAddr, port: u16) -> Option<(SocketAddr, UdpSocket)> {
+        let s = UdpSocket::bind(SocketAddr::new(ip, port)).ok()?;
+        let a = s.local_addr().ok()?;
+        Some((a, s))
+    }
+}
+
+impl RelayAllocator for LoopbackRelays {
+    fn allocate(&mut self, request: RelayRequest) -> Option<RelayGrant> {
+        let ip: std::net::IpAddr = if request.family() == AddressFamily::Ipv4 {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        };
+        let (even, pair) = match request {
+            RelayRequest::Any(_) => (false, false),
+            RelayRequest::EvenPort(_) => (true, false),
+            RelayRequest::EvenPortPair(_) => (true, true),
+            _ => return None,
+        };
+        for _ in 0..Self::ATTEMPTS {
+            let (a, s) = Self::bind(ip, 0)?;
+            if even && a.port() % 2 != 0 {
+                continue;
+            }
+            let reserved = if pair {
+                let Some(next) = a.port().checked_add(1) else {
+                    continue;
+                };
+                match Self::bind(ip, next) {
+                    Some(r) => Some(r),
+                    None => continue,
+                }
+            } else {
+                None
+            };
+            self.bound.push((a, s, false));
+            let reserved_addr = reserved.map(|(ra, rs)| {
+                self.bound.push((ra, rs, true));
+                ra
+            });
+            return Some(RelayGrant {
+                relayed: a,
+                reserved: reserved_addr,
+            });
+        }
+        None
+    }
 }
 
 /// Binds the listening socket and, with an alternate IP, the three others

@@ -327,3 +327,95 @@ fn nat_behaviour_discovery_against_coturn() {
     let (_g, port) = start_coturn_with("nat", "listening-ip=127.0.0.2\n");
     nat_discovery(port);
 }
+
+/// coturn's `turnutils_uclient` against our TURN server. Without `-c` the
+/// client allocates an RTP/RTCP pair per session: the RTP Allocate carries
+/// EVEN-PORT with the R bit (RFC 8656 §7.1), the RTCP Allocate the
+/// RESERVATION-TOKEN from its answer. `-s` relays with Send/Data
+/// indications: uclient picks channel numbers from RFC 5766's range
+/// 0x4000–0x7FFF, which RFC 8656 §12 narrowed to 0x4000–0x4FFF, so our
+/// server rightly refuses some of its ChannelBinds. `-y` makes two clients
+/// relay to each other, so no peer process is needed.
+#[test]
+fn coturn_uclient_even_port_pairs_against_our_turn_server() {
+    if !have("turnutils_uclient") {
+        return;
+    }
+    let (_g, port) = start_ours(&[
+        "--turn",
+        "--user",
+        "alice:secret",
+        "--realm",
+        "rtclite.test",
+    ]);
+    let (ok, out, err) = run_bounded(
+        Command::new("turnutils_uclient").args([
+            "-v",
+            "-s",
+            "-y",
+            "-u",
+            "alice",
+            "-w",
+            "secret",
+            "-n",
+            "5",
+            "-m",
+            "1",
+            "-p",
+            &port.to_string(),
+            "-e",
+            "127.0.0.1",
+            "127.0.0.1",
+        ]),
+        Duration::from_secs(40),
+    );
+    let all = format!("{out}{err}");
+    assert!(ok, "{all}");
+    // Each "Received relay addr" line is followed by the token uclient got
+    // back ("rtv=", 0 when none): RTP allocations on an even port N with a
+    // token, RTCP allocations on N+1 without one.
+    let mut relays: Vec<(u16, u64)> = Vec::new();
+    let mut last_port = None;
+    for line in all.lines() {
+        if let Some(a) = line.split("Received relay addr: ").nth(1) {
+            last_port = a
+                .trim()
+                .rsplit(':')
+                .next()
+                .and_then(|p| p.parse::<u16>().ok());
+        }
+        if let Some(t) = line.split("rtv=").nth(1) {
+            if let Some(p) = last_port.take() {
+                relays.push((p, t.trim().parse().unwrap()));
+            }
+        }
+    }
+    let rtp: Vec<u16> = relays
+        .iter()
+        .filter(|(_, t)| *t != 0)
+        .map(|(p, _)| *p)
+        .collect();
+    let rtcp: Vec<u16> = relays
+        .iter()
+        .filter(|(_, t)| *t == 0)
+        .map(|(p, _)| *p)
+        .collect();
+    // Two sessions (`-y`), each an RTP/RTCP pair (uclient may allocate one
+    // more RTP session first to probe the server).
+    assert!(
+        rtp.len() >= 2,
+        "RTP allocations with a token: {relays:?}\n{all}"
+    );
+    assert_eq!(rtcp.len(), 2, "RTCP allocations: {relays:?}");
+    for p in &rtp {
+        assert_eq!(p % 2, 0, "EVEN-PORT gave an even port: {relays:?}");
+    }
+    for p in &rtcp {
+        assert!(
+            rtp.contains(&(p - 1)),
+            "RESERVATION-TOKEN gave N+1: {relays:?}"
+        );
+    }
+    assert!(all.contains("tot_recv_msgs=20"), "{all}");
+    assert!(all.contains("Total lost packets 0 "), "{all}");
+}
