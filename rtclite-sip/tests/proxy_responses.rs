@@ -522,3 +522,28 @@ fn transport_errors_count_as_503_and_two_of_them_become_500() {
     // Two (synthesised) 503s: the proxy answers 500 (§16.7 step 6).
     assert_eq!(up, [500]);
 }
+
+// [RFC 3261 §9.1 test] "If there is no final response for the original
+// request in 64*T1 seconds (T1 is defined in Section 17.1.1.1), the client
+// SHOULD then consider the original transaction cancelled and SHOULD destroy
+// the client transaction handling the original request."
+#[test]
+fn branches_silent_after_timer_c_cancel_end_as_408() {
+    let mut h = forked();
+    let (a, b) = start(&mut h);
+    h.recv(B1, Udp, &answer(&a, 180, Some("b1")));
+    h.recv(B2, Udp, &answer(&b, 180, Some("b2")));
+    let out = h.advance(Duration::from_secs(182));
+    let sent: std::collections::BTreeSet<String> = summary(&out).into_iter().collect();
+    assert_eq!(
+        sent.into_iter().collect::<Vec<_>>(),
+        ["CANCEL -> 192.0.2.4:5060", "CANCEL -> 192.0.2.5:5060"]
+    );
+    let out = h.advance(Duration::from_secs(33));
+    let mut up: Vec<u16> = out.iter().map(status).filter(|s| *s >= 200).collect();
+    up.dedup();
+    assert_eq!(up, [408]);
+    h.advance(Duration::from_secs(120));
+    assert_eq!(h.proxy.contexts(), 0);
+    assert!(h.proxy.transactions().is_empty());
+}

@@ -1650,7 +1650,11 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
                 }
             }
             if failed {
-                self.fail_branch(now, key, bi, 487);
+                // Abandoned 64*T1 after its CANCEL with no final response: as
+                // if it answered 487 when the caller cancelled, else (Timer C)
+                // as if it timed out.
+                let cancelled = self.contexts.get(&key).is_some_and(|c| c.cancelled);
+                self.fail_branch(now, key, bi, if cancelled { 487 } else { 408 });
             }
             self.maybe_finish(now, key);
             self.collect(key);
