@@ -1876,6 +1876,8 @@ impl<R: RngCore> UserAgent<R> {
         if let Some(r) = call.retransmit.as_mut() {
             r.ack_received();
         }
+        // Retransmissions ceased: the 2xx copy is no longer needed.
+        call.retransmit = None;
         if call.state == CallState::Accepted {
             call.state = CallState::Confirmed;
             let hang_up = call.hangup_after_ack;
