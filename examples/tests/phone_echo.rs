@@ -268,3 +268,37 @@ fn phone_answers_a_phone_opus_with_dtmf() {
     assert_eq!(s["lost"], 0);
     assert_eq!(s["dtmf_received"], "5*");
 }
+
+#[test]
+fn echo_returns_a_message_sent_outside_a_call() {
+    let mut echo = Endpoint::start(&[
+        "echo",
+        "--listen",
+        "udp:127.0.0.1:0",
+        "--json",
+        "--duration",
+        "20",
+    ]);
+    let addr = echo.listening();
+    let to = format!("sip:echo@{addr}");
+    let phone = Endpoint::start(&[
+        "phone",
+        "--message",
+        "ping? pong!",
+        "--message-to",
+        &to,
+        "--json",
+    ]);
+    let (ok, seen, stderr) = phone.finish(Duration::from_secs(20));
+    assert!(ok, "{stderr}");
+    // [RFC 3428 §7] "A 2xx response to a MESSAGE request MUST NOT contain a
+    // body."
+    // so the text comes back in a MESSAGE of its own.
+    assert_eq!(events(&seen, "message_result")[0]["status"], 200);
+    let back = events(&seen, "message");
+    assert_eq!(back.len(), 1, "{seen:#?}");
+    assert_eq!(back[0]["text"], "ping? pong!");
+    assert!(back[0]["from"].as_str().unwrap().contains("sip:echo@"));
+    let got = echo.wait_for("message", Duration::from_secs(5));
+    assert_eq!(got["text"], "ping? pong!");
+}

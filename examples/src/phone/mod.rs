@@ -91,9 +91,14 @@ pub(crate) struct PhoneArgs {
     /// Minimum RTCP report interval in seconds (RFC 3550 §6.2 default 5).
     #[arg(long, default_value_t = 5.0)]
     rtcp_interval: f64,
-    /// Send this text as a MESSAGE inside the call once it is established.
+    /// Send this text as a MESSAGE (RFC 3428): inside the call once it is
+    /// established, or to `--message-to` outside any call.
     #[arg(long)]
     message: Option<String>,
+    /// Send `--message` to this SIP URI outside any call (and print the
+    /// answer and any MESSAGE that comes back within a few seconds).
+    #[arg(long, requires = "message")]
+    message_to: Option<String>,
     /// Put the call on hold (re-INVITE, RFC 3264 §8.4) this many seconds
     /// after it is established.
     #[arg(long)]
@@ -132,9 +137,9 @@ pub(crate) struct CallPlan {
 /// Runs `rtclite phone`.
 pub(crate) fn run(args: PhoneArgs, verbose: u8, quiet: bool) -> Result<(), CliError> {
     let listen = ListenAddr::parse(&args.listen).map_err(CliError::Invalid)?;
-    if args.call.is_none() && !args.answer && args.register.is_none() {
+    if args.call.is_none() && !args.answer && args.register.is_none() && args.message_to.is_none() {
         return Err(CliError::Invalid(
-            "nothing to do: give --call URI, --answer or --register URI".into(),
+            "nothing to do: give --call URI, --answer, --register URI or --message-to URI".into(),
         ));
     }
     let pcap = args
@@ -179,7 +184,7 @@ pub(crate) fn run(args: PhoneArgs, verbose: u8, quiet: bool) -> Result<(), CliEr
         }),
         record: args.record.is_some(),
         dtmf: args.dtmf.clone().map(|d| (d, args.dtmf_after)),
-        message: args.message.clone(),
+        message: args.message.clone().filter(|_| args.message_to.is_none()),
         hold: args
             .hold_after
             .map(|h| (h, args.resume_after.unwrap_or(h + 2.0))),
@@ -223,6 +228,9 @@ async fn phone_script(
             format!("registered {} at {r} for {expires} s", ep.aor),
         );
     }
+    if let (Some(text), Some(to)) = (&args.message, &args.message_to) {
+        send_message(ep, to, text).await?;
+    }
     let (call, state) = if let Some(target) = &args.call {
         place_call(ep, target, &plan).await?
     } else if args.answer {
@@ -232,6 +240,63 @@ async fn phone_script(
     };
     let summary = run_call(ep, call, state, &plan).await?;
     Ok(Some(summary))
+}
+
+/// How long `--message-to` waits for the answer, and then for a MESSAGE
+/// coming back.
+const MESSAGE_WAIT: Duration = Duration::from_secs(10);
+const REPLY_WAIT: Duration = Duration::from_secs(2);
+
+/// Sends a MESSAGE outside any dialog and reports its answer and any
+/// MESSAGE received shortly after.
+async fn send_message(ep: &mut Endpoint, to: &str, text: &str) -> Result<(), CliError> {
+    let out = ep.cfg.out.clone();
+    let (uri, body) = (to.to_owned(), Body::text(text));
+    let request = ep
+        .act(move |ua, now| ua.send_message(now, &uri, body))
+        .await?
+        .map_err(|e| CliError::Invalid(format!("MESSAGE to {to}: {e}")))?;
+    out.say(
+        json!({"event": "message_sent", "to": to, "text": text}),
+        format!("message sent to {to}: {text:?}"),
+    );
+    let mut deadline = Instant::now() + MESSAGE_WAIT;
+    let mut answered = false;
+    while let Some(ev) = ep.next(Some(deadline)).await {
+        match ev {
+            Incoming::Ua(UaEvent::MessageResult { request: r, status }) if r == request => {
+                out.say(
+                    json!({"event": "message_result", "status": status}),
+                    format!("MESSAGE answered {status}"),
+                );
+                if !(200..300).contains(&status) {
+                    return Err(CliError::Invalid(format!(
+                        "MESSAGE to {to} answered {status}"
+                    )));
+                }
+                answered = true;
+                deadline = Instant::now() + REPLY_WAIT;
+            }
+            Incoming::Ua(UaEvent::IncomingMessage { from, body, .. }) => {
+                let text = String::from_utf8_lossy(&body.bytes).into_owned();
+                out.say(
+                    json!({"event": "message", "from": from, "text": text}),
+                    format!("message from {from}: {text:?}"),
+                );
+                if answered {
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    if answered {
+        Ok(())
+    } else {
+        Err(CliError::Invalid(format!(
+            "no answer to the MESSAGE to {to}"
+        )))
+    }
 }
 
 /// Calls `target` and waits until the call is established.
