@@ -901,13 +901,13 @@ impl Context {
         // A stream is only created once a packet authenticates, so forged
         // packets cannot fill the stream table.
         let mut new_stream = None;
-        let stream = if self.streams.contains_key(&hdr.ssrc) {
-            self.streams
-                .get_mut(&hdr.ssrc)
-                .ok_or(Error::UnknownSsrc { ssrc: hdr.ssrc })?
-        } else {
-            self.admit(hdr.ssrc)?;
-            new_stream.insert(Stream::new(self.params.window))
+        let streams_len = self.streams.len();
+        let stream = match self.streams.get_mut(&hdr.ssrc) {
+            Some(s) => s,
+            None => {
+                admit(&self.params, streams_len, hdr.ssrc)?;
+                new_stream.insert(Stream::new(self.params.window))
+            }
         };
         // [RFC 3711 §3.3] "Run the algorithm in Section 3.3.1 to get the index
         // of the SRTP packet."
@@ -1172,13 +1172,13 @@ impl Context {
         let key = self.key_by_mki(&buf[mki_at..mki_at + mki_len], mki_at)?;
         self.check_lifetime(key, true)?;
         let mut new_stream = None;
-        let stream = if self.streams.contains_key(&ssrc) {
-            self.streams
-                .get_mut(&ssrc)
-                .ok_or(Error::UnknownSsrc { ssrc })?
-        } else {
-            self.admit(ssrc)?;
-            new_stream.insert(Stream::new(self.params.window))
+        let streams_len = self.streams.len();
+        let stream = match self.streams.get_mut(&ssrc) {
+            Some(s) => s,
+            None => {
+                admit(&self.params, streams_len, ssrc)?;
+                new_stream.insert(Stream::new(self.params.window))
+            }
         };
         // [RFC 3711 §3.4] "SRTCP replay protection is as defined in Section
         // 3.3.2, but using the SRTCP index as the index i and a separate Replay
