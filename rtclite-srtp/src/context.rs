@@ -170,6 +170,14 @@ impl Policy {
 
     /// Restricts the context to these SSRCs; packets from others fail with
     /// [`Error::UnknownSsrc`].
+    // SSRC allocation belongs to the application and key management; a
+    // context can only be limited to the SSRCs they assigned:
+    // [RFC 7714 §8.4 exception: SSRCs are assigned by the application] "SRTP
+    // using GCM with shared master keys MUST prevent an SSRC collision from
+    // happening even once."
+    // [RFC 7714 §8.4 exception: SSRCs are assigned by the application] "Each
+    // such originating endpoint MUST only issue SSRC values from the pool it
+    // has been assigned."
     pub fn with_ssrcs(mut self, ssrcs: &[u32]) -> Self {
         self.ssrcs = Some(ssrcs.to_vec());
         self
@@ -660,6 +668,9 @@ impl Context {
         Ok(())
     }
 
+    // [RFC 3711 §3.1] "Note that the MKI SHALL NOT identify the SRTP
+    // cryptographic context"
+    // (The stream is chosen by SSRC; the MKI only picks a master key of it.)
     fn key_by_mki(&self, mki: &[u8], offset: usize) -> Result<usize, Error> {
         if self.params.mki_len == 0 {
             return Ok(0);
@@ -687,6 +698,12 @@ impl Context {
         } else {
             (k.srtp_used, self.params.srtp_lifetime)
         };
+        // The lifetimes are at most 2^48 SRTP and 2^31 SRTCP packets, so a
+        // master key is exhausted before an index can repeat:
+        // [RFC 7714 §8.4] "A rekey MUST be performed to establish a new master
+        // key before the (ROC,SEQ) pair cycles back to its original value."
+        // [RFC 7714 §9.4] "A new master key MUST be established before the
+        // 31-bit SRTCP index cycles back to its original value."
         // [RFC 3711 §3.3.1] "After that number of SRTP packets have been sent
         // with a given (master or session) key, the sender MUST NOT send any
         // more packets with that key."
@@ -742,6 +759,8 @@ impl Context {
     /// length of the SRTP packet; `buf` must have
     /// [`srtp_overhead`](Self::srtp_overhead) octets of room after `len`.
     pub fn protect_rtp_in_place(&mut self, buf: &mut [u8], len: usize) -> Result<usize, Error> {
+        // [RFC 3711 §3.3] "the sender SHALL do the following to construct an
+        // SRTP packet"
         self.check_direction(Direction::Outbound)?;
         let packet = buf.get(..len).ok_or(Error::BufferTooSmall {
             capacity: buf.len(),
@@ -812,6 +831,16 @@ impl Context {
             // 4-octet rollover counter (ROC), and the 2-octet sequence number
             // (SEQ)."
             let iv = keys.gcm_iv(rtp_gcm_unique(hdr.ssrc, v, hdr.seq));
+            // Header extensions are authenticated as associated data, never
+            // encrypted:
+            // [RFC 7714 §8.3 exception: RFC 6904 is not implemented] "For the
+            // AEAD_AES_128_GCM algorithm, this keystream MUST be generated in
+            // the manner defined in [RFC6904]"
+            // [RFC 7714 §8.2] "Raw Data: The optional variable-length SRTP
+            // Master Key Identifier (MKI) and SRTP authentication tag (whose
+            // use is NOT RECOMMENDED)."
+            // (No SRTP authentication tag is added with AEAD; the MKI is
+            // appended only when the policy has one.)
             let (aad, rest) = buf.split_at_mut(hdr.len);
             let data = rest
                 .get_mut(..payload_len)
@@ -872,6 +901,8 @@ impl Context {
     /// the length of the RTP packet now at its start. On error `buf` and
     /// the context are unchanged.
     pub fn unprotect_rtp_in_place(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        // [RFC 3711 §3.3] "To authenticate and decrypt an SRTP packet, the
+        // receiver SHALL do the following"
         self.check_direction(Direction::Inbound)?;
         let len = buf.len();
         let hdr = header::rtp_header(buf)?;
@@ -1080,6 +1111,10 @@ impl Context {
             .unwrap_or(&[]);
         // [RFC 3711 §3.4] "The E-flag is assigned a value by the sender
         // depending on whether the packet was encrypted or not."
+        // [RFC 3711 §3.4] "E-flag: 1 bit, REQUIRED The E-flag indicates if the
+        // current SRTCP packet is encrypted or unencrypted."
+        // [RFC 3711 §3.4] "SRTCP index: 31 bits, REQUIRED The SRTCP index is a
+        // 31-bit counter for the SRTCP packet."
         let e_index = if encrypt { 0x8000_0000 | index } else { index };
         let esrtcp = e_index.to_be_bytes();
         if p.is_aead() {
@@ -1127,6 +1162,10 @@ impl Context {
             // consists of the entire equivalent (eventually compound) RTCP
             // packet, the E flag, and the SRTCP index"
             let (m, trailer) = buf.split_at_mut(len + 4);
+            // [RFC 3711 §3.4] "Authentication Tag: configurable length,
+            // REQUIRED The authentication tag is used to carry message
+            // authentication data."
+            // [RFC 3711 §3.4] "Message authentication for RTCP is REQUIRED"
             keys.hmac([m, &[]], &mut trailer[mki_len..mki_len + tag_len]);
         }
         // [RFC 3711 §3.4] "MUST be incremented by one, modulo 2^31, after each

@@ -80,6 +80,11 @@ impl Prf {
 
     /// Fills `out` with PRF_n(k_master, x) for x = (label || r) XOR
     /// master_salt, where r = index DIV key_derivation_rate.
+    // [RFC 3711 §4.3.1] "Key derivation SHALL be defined as follows in terms
+    // of <label>, an 8-bit constant (see below), master_salt and
+    // key_derivation_rate"
+    // [RFC 3711 §4.3.1] "The n-bit SRTP key (or salt) for this packet SHALL
+    // then be derived from the master key, k_master as follows:"
     pub(crate) fn generate(&self, master_salt: &[u8], label: Label, r: u64, out: &mut [u8]) {
         // x is 112 bits. A 96-bit (GCM) master salt is placed in its most
         // significant octets, padded with zero octets on the right: the

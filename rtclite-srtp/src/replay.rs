@@ -56,6 +56,10 @@ impl ReplayWindow {
     /// A window of `size` packets (between [`MIN_REPLAY_WINDOW`] and
     /// [`MAX_REPLAY_WINDOW`], checked by the policy).
     pub(crate) fn new(size: u64) -> Self {
+        // Every stream has one for SRTP and one for SRTCP; it cannot be
+        // turned off:
+        // [RFC 3711 §3.3.2] "It is RECOMMENDED to use replay protection, both
+        // for RTP and RTCP"
         let words = size.div_ceil(64) as usize;
         Self {
             top: 0,

@@ -123,6 +123,9 @@ fn replay_window_default_64_and_configurable_1024() {
 // [RFC 3711 §3.3.1 test] "After the packet has been processed and
 // authenticated (when enabled for SRTP packets for the session), the
 // receiver MUST use v to conditionally update its s_l and ROC"
+// [RFC 3711 §3.3.2 test] "After the packet has been authenticated (if
+// necessary the window is first moved ahead), the replay list SHALL be
+// updated with the new index."
 #[test]
 fn forged_packets_change_no_state() {
     for profile in P::ALL {
@@ -385,6 +388,8 @@ fn ssrc_policy_and_stream_limit() {
     );
 }
 
+// [RFC 7714 §8.4 test] "For GCM, the (ROC,SEQ) and SSRC values used MUST be
+// generated or checked by either the SRTP implementation"
 #[test]
 fn sender_refuses_to_reuse_an_index() {
     let p = P::AeadAes128Gcm;

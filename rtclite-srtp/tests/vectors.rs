@@ -141,6 +141,11 @@ fn srtp_gcm_decrypt(profile: ProtectionProfile, name: &str) {
 }
 
 // [RFC 7714 §16.1.1 test] "Encrypting the following packet:"
+// [RFC 7714 §8.1 test] "The 12-octet IV used by AES-GCM SRTP is formed by
+// first concatenating 2 octets of zeroes, the 4-octet SSRC, the 4-octet
+// rollover counter (ROC), and the 2-octet sequence number (SEQ)."
+// [RFC 7714 §8.2 test] "All SRTP packets MUST be both authenticated and
+// encrypted."
 #[test]
 fn rfc7714_16_1_1_srtp_aead_aes_128_gcm_encryption() {
     srtp_gcm_encrypt(ProtectionProfile::AeadAes128Gcm, "rfc7714_16_1_1");
@@ -210,6 +215,9 @@ fn srtcp_unprotect(profile: ProtectionProfile, name: &str) {
 }
 
 // [RFC 7714 §17.1 test] "Encrypting the following packet:"
+// [RFC 7714 §9.1 test] "The 12-octet IV used by AES-GCM SRTCP is formed by
+// first concatenating 2 octets of zeroes, the 4-octet SSRC identifier, 2
+// octets of zeroes, a single "0" bit, and the 31-bit SRTCP index."
 #[test]
 fn rfc7714_17_1_srtcp_aead_aes_128_gcm_encryption_and_tagging() {
     srtcp_protect(ProtectionProfile::AeadAes128Gcm, "rfc7714_17_1", true);
@@ -222,6 +230,9 @@ fn rfc7714_17_2_srtcp_aead_aes_256_gcm_verification_and_decryption() {
 }
 
 // [RFC 7714 §17.3 test] "Tagging the following packet:"
+// [RFC 7714 §9.3 test] "Even though there is no ciphertext in this RTCP
+// packet, AEAD encryption returns a cipher field that is precisely the
+// length of the AEAD authentication tag."
 #[test]
 fn rfc7714_17_3_srtcp_aead_aes_128_gcm_tagging_only() {
     srtcp_protect(ProtectionProfile::AeadAes128Gcm, "rfc7714_17_3", false);
