@@ -204,6 +204,8 @@ fn server(args: ServerArgs) -> Result<(), CliError> {
             TurnServerConfig {
                 realm: args.realm.clone(),
                 software: concat!("rtclite ", env!("CARGO_PKG_VERSION")).into(),
+                // [RFC 8656 §7.2] "It is RECOMMENDED that the server use a
+                // maximum allowed lifetime value of no more than 3600 seconds"
                 max_lifetime: Duration::from_secs(3600),
                 nonce_lifetime: Duration::from_secs(600),
                 nonce_secret: secret,
@@ -341,6 +343,10 @@ struct LoopbackRelays {
 }
 
 impl LoopbackRelays {
+    // A loopback test server takes the OS's ephemeral ports:
+    // [RFC 8656 §7.2 exception: loopback test server, OS ephemeral ports] "In
+    // all cases, the server SHOULD only allocate ports from the range 49152 -
+    // 65535"
     const ATTEMPTS: usize = 64;
 
     fn bind(ip: std::net::IpAddr, port: u16) -> Option<(SocketAddr, UdpSocket)> {

@@ -496,3 +496,83 @@ fn turn_clients_reserve_and_claim_an_rtp_rtcp_pair() {
     assert_eq!(rtcp_relayed.port(), 50003);
     assert_eq!(rtcp.reservation_token(), None);
 }
+
+/// An allocator that always hands out the same address (a broken one).
+struct Same(SocketAddr);
+
+impl RelayAllocator for Same {
+    fn allocate(&mut self, _: RelayRequest) -> Option<RelayGrant> {
+        Some(RelayGrant {
+            relayed: self.0,
+            reserved: None,
+        })
+    }
+}
+
+// [RFC 8656 §6 test] "The relayed transport address MUST be unique across
+// all allocations"
+#[test]
+fn a_relayed_address_in_use_is_not_given_twice() {
+    let now = Instant::now();
+    let mut s = server(now);
+    let mut ports = Ports::new(49152);
+    let mut released = Vec::new();
+    // Allocate once with the Ports allocator to learn the flow, then use a
+    // broken allocator that repeats the first address.
+    let first = allocate(&mut s, now, client(1), &[], &mut ports, &mut released);
+    let relayed = relayed_of(&first);
+    // Drive the second client by hand through the broken allocator.
+    let mut req = Vec::new();
+    let mut w = MessageWriter::new(
+        &mut req,
+        MessageType::new(Class::Request, Method::ALLOCATE),
+        TransactionId([5; 12]),
+    );
+    w.attribute(&Attribute::RequestedTransport(TRANSPORT_UDP))
+        .unwrap();
+    w.finish();
+    s.handle_client_with(
+        now,
+        SERVER.parse().unwrap(),
+        client(2),
+        &req,
+        &mut Same(relayed),
+    );
+    let Some(ServerOutput::ToClient { payload, .. }) = s.poll_output() else {
+        panic!("no 401");
+    };
+    let challenge = Message::parse(&payload).unwrap();
+    let Some(Ok(Attribute::Nonce(nonce))) = challenge.get(AttributeType::NONCE) else {
+        panic!("no NONCE")
+    };
+    let key =
+        IntegrityKey::long_term("alice", "example.org", "secret", PasswordAlgorithm::Md5).unwrap();
+    let mut req = Vec::new();
+    let mut w = MessageWriter::new(
+        &mut req,
+        MessageType::new(Class::Request, Method::ALLOCATE),
+        TransactionId([6; 12]),
+    );
+    w.attribute(&Attribute::RequestedTransport(TRANSPORT_UDP))
+        .unwrap();
+    w.attribute(&Attribute::Username("alice")).unwrap();
+    w.attribute(&Attribute::Realm("example.org")).unwrap();
+    w.attribute(&Attribute::Nonce(nonce)).unwrap();
+    w.message_integrity(&key).unwrap();
+    w.finish();
+    s.handle_client_with(
+        now,
+        SERVER.parse().unwrap(),
+        client(2),
+        &req,
+        &mut Same(relayed),
+    );
+    let Some(ServerOutput::ToClient { payload, .. }) = s.poll_output() else {
+        panic!("no answer");
+    };
+    assert_eq!(error_of(&payload), 508);
+    // Nothing is released: the address belongs to the first allocation.
+    assert_eq!(s.poll_output(), None);
+    assert_eq!(s.relayed_address(client(1)), Some(relayed));
+    assert_eq!(s.relayed_address(client(2)), None);
+}

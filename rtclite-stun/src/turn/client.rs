@@ -472,6 +472,10 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
                 // [RFC 8656 §7.1] "The client MUST include a REQUESTED-TRANSPORT attribute in the
                 // request."
                 w.attribute(&Attribute::RequestedTransport(TRANSPORT_UDP))?;
+                // [RFC 8656 §7.1] "If the client wishes the server to initialize
+                // the time-to-expiry field of the allocation to some value other
+                // than the default lifetime, then it MAY include a LIFETIME
+                // attribute specifying its desired value."
                 w.attribute(&Attribute::Lifetime(self.config.lifetime))?;
                 match self.port {
                     AllocatePort::Any => {}
@@ -488,6 +492,14 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
                     }
                     // [RFC 8656 §7.1] "If the RESERVATION-TOKEN attribute is included, then the
                     // client MUST omit the EVEN-PORT attribute."
+                    // The client never sends REQUESTED-ADDRESS-FAMILY or
+                    // ADDITIONAL-ADDRESS-FAMILY (IPv4 relays only), so:
+                    // [RFC 8656 §7.1] "Clients MUST NOT include a REQUESTED-ADDRESS-
+                    // FAMILY attribute in an Allocate request that contains a RESERVATION-
+                    // TOKEN attribute"
+                    // [RFC 8656 §7.1] "Clients MUST NOT include the
+                    // ADDITIONAL-ADDRESS-FAMILY attribute in an Allocate request
+                    // that contains a RESERVATION-TOKEN attribute."
                     AllocatePort::Reserved(t) => {
                         w.attribute(&Attribute::ReservationToken(t))?;
                     }
