@@ -31,6 +31,8 @@ pub const PERMISSION_LIFETIME: Duration = Duration::from_secs(300);
 /// How long a channel binding lasts (RFC 8656 §12: 10 minutes).
 pub const CHANNEL_LIFETIME: Duration = Duration::from_secs(600);
 /// Retries after 438 or 500 before giving up.
+// [RFC 8489 §6.3.4] "Unless a specific error code specifies a different
+// value, the number of retransmissions SHOULD be limited to 4."
 const MAX_RETRIES: u32 = 4;
 /// Upper bound on outstanding transactions.
 // [RFC 8489 §6.2] "a client SHOULD
@@ -528,7 +530,15 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
         if let Some(s) = &self.config.software {
             w.attribute(&Attribute::Software(s))?;
         }
+        // [RFC 8489 §9.2.3.1] "If the client has not completed a successful
+        // request/response transaction with the server, it MUST omit the
+        // USERNAME, USERHASH, MESSAGE-INTEGRITY, MESSAGE-INTEGRITY-SHA256,
+        // REALM, NONCE, PASSWORD-ALGORITHMS, and PASSWORD-ALGORITHM
+        // attributes."
         if let Some(auth) = &self.auth {
+            // [RFC 8489 §9.2.3.2] "When the client sends a subsequent request, it
+            // MUST include either the USERNAME or USERHASH, REALM, NONCE, and
+            // PASSWORD-ALGORITHM attributes with these cached values."
             // [RFC 8489 §9.2.5] "The request MUST contain the REALM, copied from the error
             // response.  The request MUST contain the NONCE, copied from the error
             // response."
@@ -750,6 +760,10 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
                     self.fail(&p.request, TurnFailure::Malformed("438 without NONCE"));
                 }
             }
+            // Other 3xx, and 300 to any other request, fail below.
+            // [RFC 8489 §6.3.4] "If the error code is 300 through 399, the client
+            // SHOULD consider the transaction as failed unless the
+            // ALTERNATE-SERVER extension (Section 10) is being used."
             300 if p.request == Request::Allocate => self.redirect(now, &p, msg),
             // [RFC 8656 §8.3] "If the client receives a 437 (Allocation Mismatch) error response to
             // a request to delete the allocation, then the allocation no longer
