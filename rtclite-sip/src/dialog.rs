@@ -140,6 +140,8 @@ pub enum DialogError {
 /// The state of one dialog (RFC 3261 §12.1).
 // [RFC 3261 §12.1] "UAs MUST assign values to the dialog ID components as
 // described below."
+// [RFC 3261 §12.1.2] "This state MUST be maintained for the duration of the
+// dialog."
 // [RFC 3261 §12.1.1] "This state MUST be maintained for the duration of the
 // dialog."
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -177,6 +177,21 @@ fn callee_bye_waits_for_the_ack() {
     w.settle();
     assert_eq!(starts(&to_peer(&w)), ["200", "BYE"]);
     let bye = &to_peer(&w)[1];
+    // A response to a request with a To tag keeps the request's To as is.
+    let tag_bye = tag.clone();
+    w.inject(
+        peer(),
+        b_addr(),
+        in_dialog_from_peer("OPTIONS", &tag_bye, 11, ""),
+    );
+    w.settle();
+    let ok = to_peer(&w).last().unwrap().clone();
+    // [RFC 3261 §8.2.6.2 test] "If a request contained a To tag in the request,
+    // the To header field in the response MUST equal that of the request."
+    assert_eq!(
+        header(&ok, HeaderName::To).unwrap(),
+        format!("Bob <sip:bob@biloxi.example.com>;tag={tag_bye}")
+    );
     assert_eq!(
         bye.message().request_uri(),
         Some("sip:carol@192.0.2.50:5060")

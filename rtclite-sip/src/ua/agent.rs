@@ -259,6 +259,41 @@ struct Pending {
 /// [`register`](Self::register), [`unregister`](Self::unregister).
 // The UA core keeps state for every request it answers.
 // [RFC 3261 §8.2.7 exception: the UA core is stateful] "o A stateless UAS MUST NOT send provisional (1xx) responses."
+// [RFC 3261 §8.2.7 exception: the UA core is stateful] "o A stateless UAS MUST NOT retransmit responses."
+// [RFC 3261 §8.2.7 exception: the UA core is stateful] "o A stateless UAS MUST ignore ACK requests."
+// [RFC 3261 §8.2.7 exception: the UA core is stateful] "o A stateless UAS MUST ignore CANCEL requests."
+// [RFC 3261 §8.2.7 exception: the UA core is stateful] "o To header tags MUST be generated
+// for responses in a stateless manner - in a manner that will generate the
+// same tag for the same request consistently."
+// [RFC 3261 §8.3 exception: no redirect server in the UA core] "However,
+// redirect servers MUST NOT redirect a request to a URI equal to the one in
+// the Request-URI"
+// [RFC 3261 §8.1.3.4 exception: no 3xx recursion in the UA core] "In order to
+// create a request based on a contact address in a 3xx response, a UAC MUST
+// copy the entire URI from the target set into the Request-URI"
+// [RFC 3261 §8.1.3.4 exception: no 3xx recursion in the UA core] "Finally,
+// once the new request has been constructed, it is sent using a new client
+// transaction, and therefore MUST have a new branch ID in the top Via field"
+// The Contact is the configured URI; the configuration gives a URI that
+// reaches this agent from anywhere (and a SIPS one where SIPS is used).
+// [RFC 3261 §8.1.1.8 exception: the Contact comes from the configuration] "That is, the
+// Contact header field value contains the URI at which the UA would like to
+// receive requests, and this URI MUST be valid even if used in subsequent
+// requests outside of any dialogs."
+// [RFC 3261 §12.1.2 exception: the Contact comes from the configuration] "When a UAC sends a
+// request that can establish a dialog (such as an INVITE) it MUST provide a
+// SIP or SIPS URI with global scope"
+// [RFC 3261 §12.1.1 exception: the Contact comes from the configuration] "If the request that
+// initiated the dialog contained a SIPS URI in the Request-URI or in the top
+// Record-Route header field value, if there was any, or the Contact header
+// field if there was no Record-Route header field, the Contact header field
+// in the response MUST be a SIPS URI."
+// [RFC 3261 §13.2.2.4 exception: our INVITEs always carry the offer] "If the offer in the
+// 2xx response is not acceptable, the UAC core MUST generate a valid answer in
+// the ACK and then send a BYE immediately."
+// [RFC 3261 §8.2.6.1 exception: the 100 (Trying) comes from the transaction layer, without a delay value] "This
+// value MUST contain the difference between the time of sending of the
+// response and receipt of the request, measured in seconds."
 // This agent never redirects.
 // [RFC 3261 §8.3 exception: no redirect server in the UA core] "Redirect
 // servers MUST ignore features that are not understood (including
@@ -622,6 +657,17 @@ impl<R: RngCore> UserAgent<R> {
             // in the establishment of a dialog."
             b = b.set(HeaderName::Contact, self.contact_header());
             b = b.header(HeaderName::Allow, ALLOW);
+            // 100rel is defined by RFC 3262, a standards-track RFC.
+            // [RFC 3261 §8.1.1.9] "The option tags listed MUST only refer to
+            // extensions defined in standards-track RFCs."
+            // [RFC 3261 §8.1.1.9] "As with the Supported header field, the option
+            // tags in the Require and Proxy-Require header fields MUST only refer
+            // to extensions defined in standards-track RFCs."
+            // [RFC 3261 §8.1.1.9 exception: the UA applies no extension proxies must understand] "If
+            // the UAC wishes to apply an extension to the request and insist that
+            // any proxies that are traversed understand that extension, it MUST
+            // insert a Proxy-Require header field into the request listing the
+            // option tag for that extension."
             if self.config.reliable_provisionals {
                 // [RFC 3262 §4] "If the UAC does not wish to insist on usage of
                 // reliable provisional responses, but merely indicate that it
@@ -939,6 +985,8 @@ impl<R: RngCore> UserAgent<R> {
         // [RFC 3261 §8.2.4] "A UAS that wishes to apply some extension when
         // generating the response MUST NOT do so unless support for that
         // extension is indicated in the Supported header field in the request."
+        // [RFC 3261 §8.2.4] "Of course, the server MUST NOT apply extensions
+        // not listed in the Supported header field in the request."
         let reliable = requires || (supports && self.config.reliable_provisionals);
         // [RFC 3262 §5] "Similarly, if a reliable provisional response is the
         // first reliable message sent back to the UAC, and the INVITE did not
@@ -983,6 +1031,8 @@ impl<R: RngCore> UserAgent<R> {
             // [RFC 3261 §8.2.4] "Any extensions applied to a non-421 response
             // MUST be listed in a Require header field included in the
             // response."
+            // [RFC 3261 §8.2.4] "The needed extension(s) MUST be included in a
+            // Require header field in the response."
             // [RFC 3262 §3] "In addition, it MUST contain a Require header field
             // containing the option tag 100rel, and MUST include an RSeq header
             // field."
@@ -1618,6 +1668,9 @@ impl<R: RngCore> UserAgent<R> {
             }
             return;
         }
+        // The call, its transaction's owner and the event are created together.
+        // [RFC 3261 §8.2] "If a request is accepted, all state changes
+        // associated with it MUST be performed."
         let h = CallHandle(self.handle());
         let tag = self.policy.to_tag.clone();
         let mut call = Call::new(Role::Uas, request.clone(), tag);
@@ -1922,6 +1975,11 @@ impl<R: RngCore> UserAgent<R> {
                     // accepted the message, not that anyone read it.
                     // [RFC 3428 §4] "It MUST NOT assume that the recipient has
                     // actually read the instant message."
+                    // [RFC 3428 §4] "In this case, the UAC MUST NOT assume the
+                    // message has been delivered to the final destination."
+                    // [RFC 3428 §4] "Therefore the UAC MUST NOT assume that a
+                    // given final response represents the only UAS that
+                    // receives the request."
                     self.events
                         .push_back(UaEvent::MessageResult { request: r, status });
                 }
@@ -1998,6 +2056,8 @@ impl<R: RngCore> UserAgent<R> {
                     self.send_cancel(now, h);
                 }
             }
+            // [RFC 3261 §8.1.3.2] "A UAC MUST be able to process 100 and 183
+            // responses."
             101..=199 => {
                 let first = !call.got_provisional;
                 call.got_provisional = true;
@@ -2377,6 +2437,8 @@ impl<R: RngCore> UserAgent<R> {
         // field value as it would normally when sending an updated request."
         // [RFC 3261 §8.1.1.7] "The Via header field value MUST contain a branch
         // parameter."
+        // [RFC 3261 §8.1.1.7] "The protocol name and protocol version in the
+        // header field MUST be SIP and 2.0, respectively."
         let b = MessageBuilder::from_message(request)
             .set(
                 HeaderName::Via,
@@ -2831,6 +2893,8 @@ fn uri_destination(
         ));
     };
     let transport = match sip.params.get("transport").flatten() {
+        // [RFC 3261 §8.1.2] "If the Request-URI contains a SIPS URI, any
+        // alternate destinations MUST be contacted with TLS."
         _ if sips || sip.secure => TransportKind::Tls,
         Some(t) => TransportKind::from_token(t).unwrap_or(default),
         None => default,

@@ -141,6 +141,10 @@ impl UaConfig {
             register: None,
             reliable_provisionals: true,
             require_100rel: false,
+            // [RFC 3428 §7] "A UAS that supports the MESSAGE method MUST be
+            // prepared to receive and render bodies of type "text/plain", and
+            // may support reception and rendering of bodies of type
+            // "message/cpim" [7]."
             accept: vec!["application/sdp".to_owned(), "text/plain".to_owned()],
             user_agent: None,
             layer: LayerConfig::default(),

@@ -54,6 +54,8 @@ impl UasPolicy {
         }
         // [RFC 3261 §8.2.2.3] "Note that Require and Proxy-Require MUST NOT be used in
         // a SIP CANCEL request, or in an ACK request sent for a non-2xx response."
+        // [RFC 3261 §8.2.2.3] "These header fields MUST be ignored if they are
+        // present in these requests."
         if !matches!(method, Method::Ack | Method::Cancel) {
             let unknown: Vec<&str> = request
                 .tokens(HeaderName::Require)
