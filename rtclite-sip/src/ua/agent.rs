@@ -128,6 +128,8 @@ struct Call {
     reinvite_out: Option<(TransactionId, Option<Body>)>,
     /// UAS: a re-INVITE waiting for the user (transaction, request).
     reinvite_in: Option<(TransactionId, OwnedMessage)>,
+    /// When our re-INVITE, provisionally answered, is given up.
+    reinvite_deadline: Option<Instant>,
     /// A re-INVITE to retry after a 491 (RFC 3261 §14.1).
     glare_retry: Option<(Instant, Option<Body>)>,
     reliable: Option<Reliable>,
@@ -170,6 +172,7 @@ impl Call {
             reinvite_out: None,
             reinvite_in: None,
             glare_retry: None,
+            reinvite_deadline: None,
             reliable: None,
             next_rseq: None,
             deferred_answer: None,
@@ -193,6 +196,8 @@ impl Call {
             self.cancel_deadline,
             self.invite_deadline,
             self.refresh_1xx.as_ref().map(|(t, _)| *t),
+            self.reinvite_deadline
+                .filter(|_| self.reinvite_out.is_some()),
         ]
         .into_iter()
         .flatten()
@@ -564,9 +569,19 @@ impl<R: RngCore> UserAgent<R> {
             call.glare_retry = None;
             call.reliable = None;
             call.deferred_answer = None;
+            call.reinvite_deadline = None;
             if let Some(d) = call.dialog.as_mut() {
                 d.terminate();
             }
+            // Our re-INVITE, if still pending, no longer matters: the peer
+            // answers it 487 when the BYE arrives (§15.1.2); its transaction is
+            // ended here so that it cannot outlive the call.
+            if let Some((id, _)) = call.reinvite_out.take() {
+                self.layer.abandon(id);
+            }
+            let Some(call) = self.calls.get_mut(&h) else {
+                return;
+            };
             // Requests still waiting for this side's answer get one, so that
             // their transactions end (RFC 3261 §15.1.2 recommends 487).
             if let Some((id, req)) = call.reinvite_in.take() {
@@ -1376,6 +1391,7 @@ impl<R: RngCore> UserAgent<R> {
         let (id, _) = self.send(now, request, Some(h), TxKind::ReInvite)?;
         if let Some(c) = self.calls.get_mut(&h) {
             c.reinvite_out = Some((id, offer));
+            c.reinvite_deadline = Some(now + self.config.invite_timeout);
         }
         self.pump(now);
         Ok(())
@@ -2794,6 +2810,8 @@ impl<R: RngCore> UserAgent<R> {
             }
         }
         let glare = call.glare_retry.as_ref().is_some_and(|(t, _)| *t <= now);
+        let reinvite_expired =
+            call.reinvite_out.is_some() && call.reinvite_deadline.is_some_and(|t| t <= now);
         let cancel_expired = call.cancel_deadline.is_some_and(|t| t <= now);
         let invite_expired = call.invite_deadline.is_some_and(|t| t <= now);
         let invite_tx = call.invite_tx;
@@ -2844,6 +2862,32 @@ impl<R: RngCore> UserAgent<R> {
                         }
                     }
                 }
+            }
+        }
+        if reinvite_expired {
+            // The re-INVITE got a provisional response and then nothing: it is
+            // cancelled (RFC 3261 §9.1) and reported as failed; the session
+            // stays as it was (§14.1).
+            let pending = self.calls.get_mut(&h).and_then(|c| {
+                c.reinvite_deadline = None;
+                c.reinvite_out.take()
+            });
+            if let Some((id, _)) = pending {
+                let cancel = self.layer.client(id).and_then(|tx| {
+                    crate::builder::cancel(&tx.request().message())
+                        .ok()
+                        .map(|c| (c, tx.destination().clone()))
+                });
+                if let Some((cancel, dest)) = cancel {
+                    if let Ok(cid) = self.layer.send_request(now, cancel, dest) {
+                        self.own(cid, Some(h), TxKind::Cancel);
+                    }
+                }
+                self.layer.abandon(id);
+                self.events.push_back(UaEvent::ReInviteFailed {
+                    call: h,
+                    status: 408,
+                });
             }
         }
         if cancel_expired {
