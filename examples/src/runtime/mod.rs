@@ -198,7 +198,8 @@ impl fmt::Display for ListenAddr {
 /// Bound sockets, before the driver runs.
 #[derive(Debug)]
 pub(crate) struct Sockets {
-    udp: Vec<Arc<UdpSocket>>,
+    /// Each UDP socket with its bound address.
+    udp: Vec<(SocketAddr, Arc<UdpSocket>)>,
     tcp: Vec<TcpListener>,
     bound: Vec<ListenAddr>,
 }
@@ -215,11 +216,12 @@ impl Sockets {
             match a.transport {
                 TransportKind::Udp => {
                     let sock = UdpSocket::bind(a.addr).await?;
+                    let addr = sock.local_addr()?;
                     s.bound.push(ListenAddr {
                         transport: TransportKind::Udp,
-                        addr: sock.local_addr()?,
+                        addr,
                     });
-                    s.udp.push(Arc::new(sock));
+                    s.udp.push((addr, Arc::new(sock)));
                 }
                 TransportKind::Tcp => {
                     let l = TcpListener::bind(a.addr).await?;
@@ -433,7 +435,7 @@ impl<M: Machine + 'static> Driver<M> {
     }
 
     fn start_readers(&mut self) {
-        for sock in &self.sockets.udp {
+        for (_, sock) in &self.sockets.udp {
             let sock = sock.clone();
             let tx = self.inbound_tx.clone();
             self.tasks.spawn(udp_reader(sock, tx));
@@ -597,19 +599,20 @@ impl<M: Machine + 'static> Driver<M> {
         }
         match out.transport {
             TransportKind::Udp => {
+                // Addresses cached at bind time: no system call per send.
                 let sock = self
                     .sockets
                     .udp
                     .iter()
-                    .find(|s| out.local.is_some_and(|l| s.local_addr().ok() == Some(l)))
+                    .find(|(l, _)| out.local == Some(*l))
                     .or_else(|| {
                         self.sockets
                             .udp
                             .iter()
-                            .find(|s| s.local_addr().is_ok_and(|l| l.is_ipv4() == to.is_ipv4()))
+                            .find(|(l, _)| l.is_ipv4() == to.is_ipv4())
                     })
                     .cloned();
-                let Some(sock) = sock else {
+                let Some((local, sock)) = sock else {
                     let e = io::Error::new(
                         io::ErrorKind::AddrNotAvailable,
                         "no UDP socket of this address family",
@@ -625,7 +628,7 @@ impl<M: Machine + 'static> Driver<M> {
                 };
                 match result {
                     Ok(_) => {
-                        if let (Some(p), Ok(local)) = (&self.config.pcap, sock.local_addr()) {
+                        if let Some(p) = &self.config.pcap {
                             if let Err(e) = p.record(local, to, &out.bytes) {
                                 eprintln!("pcap: {e}");
                             }

@@ -98,6 +98,10 @@ async fn echoes_udp_and_framed_tcp_and_fires_timers() {
     // TCP: a keep-alive ping is answered with a pong, and a message split
     // across two writes is framed into one input and echoed whole on the
     // same connection.
+    // [RFC 5626 §5.4 test] "it MUST immediately respond with a single CRLF
+    // over the same connection"
+    // [RFC 3261 §18.2.2 test] "the response MUST be sent using the existing
+    // connection to the source of the original request"
     let mut tcp = tokio::net::TcpStream::connect(bound[1].addr).await.unwrap();
     tcp.write_all(b"\r\n\r\n").await.unwrap();
     let mut pong = [0u8; 2];
