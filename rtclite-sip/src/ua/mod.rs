@@ -1,5 +1,12 @@
-//! User agent core pieces (RFC 3261 §8.2, §13.3.1.4) built on the
-//! transaction layer and [`crate::dialog`]:
+//! The user agent core (RFC 3261 §8, §12–§15; RFC 3262; RFC 3428) built on
+//! the transaction layer and [`crate::dialog`]:
+//!
+//! - [`UserAgent`]: the one sans-IO object a phone runs on — calls
+//!   (INVITE, CANCEL, BYE, re-INVITE with the §14.1 glare back-off, PRACK),
+//!   OPTIONS, MESSAGE and registration, driven by
+//!   `handle_input`/`handle_timeout`/`poll_transmit`/`poll_event`/`poll_timeout`,
+//!   with [`UaEvent`]s out and commands in (see the crate README for a
+//!   complete call between two agents);
 //!
 //! - [`UasPolicy::check`]: the UAS checks of §8.2.1–§8.2.3 (405 with Allow,
 //!   482 for a merged request, 420 with Unsupported, 415 with Accept), each
