@@ -20,6 +20,9 @@ fuzz_target!(|data: &[u8]| {
             let _ = rtclite_sip::digest::Credentials::parse(&a);
         }
     }
+    if let Some(Ok(info)) = m.authentication_info() {
+        let _ = rtclite_sip::digest::AuthenticationInfo::parse(&info);
+    }
     let written = m.to_vec();
     let again = Message::parse(&written).expect("the writer's output parses");
     assert_eq!(again.to_vec(), written, "writing is idempotent");

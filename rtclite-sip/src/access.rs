@@ -36,9 +36,8 @@ impl<'a> Message<'a> {
     /// The single value of a header field that must appear once: first line,
     /// whole value; several lines with different values are an error.
     fn single(&self, name: HeaderName) -> Result<(usize, &'a str), Error> {
-        if self.is_repeated(name) == Some(false) {
-            let h = self.header(name).ok_or_else(|| self.missing(name))?;
-            return Ok((self.value_offset(name).unwrap_or(0), h.raw_value()));
+        if let Some((h, offset, false)) = self.core_header(name) {
+            return Ok((offset, h.raw_value()));
         }
         let mut it = self.headers_of(name);
         let first = it.next().ok_or_else(|| self.missing(name))?;
@@ -92,15 +91,14 @@ impl<'a> Message<'a> {
 
     /// The topmost Via value.
     pub fn top_via(&self) -> Result<Via<'a>, Error> {
-        let h = self
-            .header(HeaderName::Via)
+        let (h, off, _) = self
+            .core_header(HeaderName::Via)
             .ok_or_else(|| self.missing(HeaderName::Via))?;
         let raw = h.raw_value();
         let first = match crate::syntax::find_top(raw, b',') {
             Some(i) => raw.get(..i).unwrap_or_default(),
             None => raw,
         };
-        let off = self.value_offset(HeaderName::Via).unwrap_or(0);
         Via::parse(first).map_err(|e| self.locate(HeaderName::Via, off, e))
     }
 

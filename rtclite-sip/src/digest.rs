@@ -282,6 +282,16 @@ pub fn select_challenge<'v>(
 ) -> Option<Challenge> {
     // [RFC 8760 §2.4] "The client MUST ignore any challenge it does not
     // understand."
+    // [RFC 8760 §2.6] "a UAC
+    // MUST be able to properly handle a "qop" parameter received in
+    // WWW-Authenticate and Proxy-Authenticate header fields"
+    // [RFC 8760 §2.4] "When the UAC receives a 401 response with multiple WWW-Authenticate
+    // header fields with different realms, it SHOULD retry and add an
+    // Authorization header field containing credentials that match the
+    // topmost header field of any of the realms"
+    // None leaves the request to be abandoned:
+    // [RFC 8760 §2.4] "If the UAC cannot respond to any of the challenges in the response,
+    // then it SHOULD abandon attempts to send the request"
     let mut usable = values.into_iter().filter_map(|v| Challenge::parse(&v).ok());
     match how {
         // [RFC 8760 §2.4] "it SHOULD use
@@ -347,6 +357,8 @@ impl Credentials {
             None => Algorithm::Md5,
             Some(a) => Algorithm::parse(&a).ok_or_else(unknown_algorithm)?,
         };
+        // [RFC 8760 §2.6] "A UAS MUST be able to properly handle a "qop" parameter received
+        // in an Authorization/Proxy-Authorization header field"
         let qop = match v.param("qop") {
             None => None,
             Some(q) => Some(Qop::parse(&q).ok_or_else(|| syntax("unknown qop").rfc(S))?),
@@ -500,8 +512,7 @@ impl AuthenticationInfo {
         };
         let nc = match v.param("nc") {
             None => None,
-            // [RFC 7616 §3.5] "For historical reasons, the nc value MUST be exactly 8 hexadecimal
-            // digits."
+            // [RFC 7616 §3.5] "the nc value MUST be exactly 8 hexadecimal digits"
             Some(n) if n.len() == 8 => Some(
                 u32::from_str_radix(&n, 16).map_err(|_| syntax("nc is not 8 hex digits").rfc(S))?,
             ),
@@ -951,6 +962,8 @@ pub struct DigestServer {
     realm: String,
     secret: Vec<u8>,
     algorithm: Algorithm,
+    /// Every algorithm accepted, most preferred first (`algorithm` first).
+    algorithms: Vec<Algorithm>,
     lifetime: u64,
     counts: NonceCounts,
 }
@@ -963,9 +976,78 @@ impl DigestServer {
             realm: realm.to_owned(),
             secret: secret.to_vec(),
             algorithm,
+            algorithms: vec![algorithm],
             lifetime: lifetime_secs,
             counts: NonceCounts::default(),
         }
+    }
+
+    /// The same server offering and accepting every algorithm of
+    /// `preference`, most preferred first (RFC 8760 §2.3); a repeated
+    /// algorithm is kept once, at its first place. An empty list changes
+    /// nothing. [`DigestServer::challenge`] then uses the first one and
+    /// [`DigestServer::challenges`] all of them.
+    #[must_use]
+    pub fn with_algorithms(mut self, preference: &[Algorithm]) -> Self {
+        let mut list: Vec<Algorithm> = Vec::with_capacity(preference.len());
+        for &a in preference {
+            // [RFC 8760 §2.3] "If the UAS challenges the originator using multiple WWW-Authenticate/
+            // Proxy-Authenticate header fields with the same realm, then each of
+            // these header fields MUST use a different digest algorithm."
+            if !list.contains(&a) {
+                list.push(a);
+            }
+        }
+        if let Some(&first) = list.first() {
+            self.algorithm = first;
+            self.algorithms = list;
+        }
+        self
+    }
+
+    /// The algorithms offered and accepted, most preferred first.
+    pub fn algorithms(&self) -> &[Algorithm] {
+        &self.algorithms
+    }
+
+    /// One challenge per algorithm, most preferred first, all with the same
+    /// nonce and opaque (issued at `now`): the WWW-Authenticate or
+    /// Proxy-Authenticate values of one 401 or 407, in this order.
+    ///
+    /// ```
+    /// use rand_core::RngCore;
+    /// use rtclite_sip::digest::{Algorithm, DigestServer};
+    /// # struct Counter(u64);
+    /// # impl RngCore for Counter {
+    /// #     fn next_u32(&mut self) -> u32 { self.next_u64() as u32 }
+    /// #     fn next_u64(&mut self) -> u64 { self.0 += 1; self.0 }
+    /// #     fn fill_bytes(&mut self, d: &mut [u8]) { for b in d { *b = self.next_u64() as u8 } }
+    /// # }
+    /// let server = DigestServer::new("atlanta.example.com", b"secret", Algorithm::Sha256, 300)
+    ///     .with_algorithms(&[Algorithm::Sha256, Algorithm::Md5]);
+    /// let offered = server.challenges(1_000, false, &mut Counter(0));
+    /// assert_eq!(offered.len(), 2);
+    /// assert_eq!(offered[0].algorithm, Algorithm::Sha256);
+    /// assert_eq!(offered[1].algorithm, Algorithm::Md5);
+    /// assert_eq!(offered[0].nonce, offered[1].nonce);
+    /// ```
+    pub fn challenges(&self, now: u64, stale: bool, rng: &mut impl RngCore) -> Vec<Challenge> {
+        let first = self.challenge(now, stale, rng);
+        // [RFC 8760 §2.3] "The UAS
+        // MUST add these header fields to the response in the order in which it
+        // would prefer to see them used, starting with the most preferred
+        // algorithm at the top."
+        // [RFC 7616 §3.7] "The server MUST
+        // add these challenges to the response in order of preference, starting
+        // with the most preferred algorithm, followed by the less preferred
+        // algorithm."
+        self.algorithms
+            .iter()
+            .map(|&algorithm| Challenge {
+                algorithm,
+                ..first.clone()
+            })
+            .collect()
     }
 
     /// The same server with a replay-protection table of `capacity` nonces
@@ -1151,7 +1233,10 @@ impl DigestServer {
     ) -> (Verdict, u64) {
         // [RFC 7616 §3.4.4] "the server MAY reject the
         // request"
-        if creds.realm != self.realm || creds.algorithm != self.algorithm || creds.userhash {
+        if creds.realm != self.realm
+            || !self.algorithms.contains(&creds.algorithm)
+            || creds.userhash
+        {
             return (Verdict::Rejected, 0);
         }
         let Some(issued) = self.nonce_time(&creds.nonce) else {
@@ -1173,13 +1258,17 @@ impl DigestServer {
         password: impl FnOnce(&str) -> Option<String>,
     ) -> Verdict {
         let qop = creds.qop;
-        // [RFC 7616 §3.4] "This parameter MUST be used by all implementations.  The cnonce
-        // value is an opaque quoted ASCII-only string value"
+        // [RFC 7616 §3.4] "The cnonce value is an opaque quoted ASCII-only string value
+        // provided by the client and used by both client and server"
         if qop.is_some() && (creds.cnonce.is_none() || creds.nc.is_none()) {
             return Verdict::Rejected;
         }
         // RFC 8760 §2.6 replaces this for SIP, where forwarding changes the
         // Request-URI: the caller checks that `uri` names a user it serves.
+        // [RFC 8760 §2.6 exception: the caller knows which users it serves] "in SIP, a UAS MUST check if the
+        // Request-URI in the Authorization/Proxy-Authorization header field
+        // value corresponds to a user for whom the UAS is willing to accept
+        // forwarded or direct requests"
         // [RFC 7616 §3.4.6 exception: replaced by RFC 8760 §2.6 for SIP] "The authenticating server MUST
         // assure that the resource designated by the "uri" parameter is the
         // same as the resource specified in the Request-Line"

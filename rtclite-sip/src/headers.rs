@@ -267,16 +267,25 @@ impl<'a> Via<'a> {
     pub fn parse(s: &'a str) -> Result<Self, Error> {
         const S: &str = "RFC 3261 §20.42";
         let s = trim_lws(s);
-        // SLASH = SWS "/" SWS
-        let slash1 = find_byte(s, b'/').unwrap_or(s.len());
-        let name = trim_lws(s.get(..slash1).unwrap_or_default());
-        let tail = s.get(slash1 + 1..).unwrap_or_default();
-        let slash2 = find_byte(tail, b'/').unwrap_or(tail.len());
-        let version = trim_lws(tail.get(..slash2).unwrap_or_default());
-        let rest = trim_lws(tail.get(slash2 + 1..).unwrap_or_default());
-        if !is_token(name) || !is_token(version) {
-            return Err(syntax("expected sent-protocol name/version/transport").rfc(S));
-        }
+        let (name, version, rest) = match (s.get(..3), s.get(4..7), s.get(8..)) {
+            // the usual `SIP/2.0/` without white space: nothing to scan
+            (Some(n), Some(v), Some(r)) if s.as_bytes().get(..8) == Some(b"SIP/2.0/") => {
+                (n, v, trim_lws(r))
+            }
+            _ => {
+                // SLASH = SWS "/" SWS
+                let slash1 = find_byte(s, b'/').unwrap_or(s.len());
+                let name = trim_lws(s.get(..slash1).unwrap_or_default());
+                let tail = s.get(slash1 + 1..).unwrap_or_default();
+                let slash2 = find_byte(tail, b'/').unwrap_or(tail.len());
+                let version = trim_lws(tail.get(..slash2).unwrap_or_default());
+                let rest = trim_lws(tail.get(slash2 + 1..).unwrap_or_default());
+                if !is_token(name) || !is_token(version) {
+                    return Err(syntax("expected sent-protocol name/version/transport").rfc(S));
+                }
+                (name, version, rest)
+            }
+        };
         let t_end = rest
             .bytes()
             .position(|b| !is_token_char(b))

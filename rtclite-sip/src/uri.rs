@@ -335,17 +335,24 @@ impl<'a> SipUri<'a> {
                 (Some(u), p)
             }
         };
-        let (before_headers, headers) = match find_byte(hostpart, b'?') {
-            Some(i) => (hostpart.get(..i).unwrap_or_default(), hostpart.get(i + 1..)),
-            None => (hostpart, None),
-        };
-        let (hostport, params) = match find_byte(before_headers, b';') {
-            Some(i) => (
-                before_headers.get(..i).unwrap_or_default(),
-                before_headers.get(i + 1..).unwrap_or_default(),
-            ),
-            None => (before_headers, ""),
-        };
+        // One scan of the host part: the first ';' or '?' ends hostport;
+        // after a ';' the parameters run to the first '?'.
+        let (hostport, params, headers) =
+            match hostpart.bytes().position(|c| c == b';' || c == b'?') {
+                None => (hostpart, "", None),
+                Some(i) => {
+                    let head = hostpart.get(..i).unwrap_or_default();
+                    let tail = hostpart.get(i + 1..).unwrap_or_default();
+                    if hostpart.as_bytes().get(i) == Some(&b'?') {
+                        (head, "", Some(tail))
+                    } else {
+                        match find_byte(tail, b'?') {
+                            Some(j) => (head, tail.get(..j).unwrap_or_default(), tail.get(j + 1..)),
+                            None => (head, tail, None),
+                        }
+                    }
+                }
+            };
         let (host, port) = parse_hostport(hostport)?;
         for p in params.split(';').filter(|_| !params.is_empty()) {
             if p.is_empty() {

@@ -677,3 +677,54 @@ fn username_and_username_star_together_are_an_error() {
     let e = Credentials::parse(&v).unwrap_err();
     assert!(e.to_string().contains("username*"), "{e}");
 }
+
+// [RFC 8760 §2.3 test] "The UAS
+// MUST add these header fields to the response in the order in which it
+// would prefer to see them used, starting with the most preferred
+// algorithm at the top."
+#[test]
+fn server_offers_several_algorithms_in_preference_order() {
+    let mut rng = ChaCha8Rng::seed_from_u64(6);
+    let server = DigestServer::new("biloxi.example.com", b"k", Algorithm::Md5, 300)
+        .with_algorithms(&[
+            Algorithm::Sha256,
+            Algorithm::Sha512_256,
+            Algorithm::Sha256,
+            Algorithm::Md5,
+        ]);
+    // [RFC 8760 §2.3 test] "then each of
+    // these header fields MUST use a different digest algorithm."
+    assert_eq!(
+        server.algorithms(),
+        [Algorithm::Sha256, Algorithm::Sha512_256, Algorithm::Md5]
+    );
+    let offered = server.challenges(10, false, &mut rng);
+    let algs: Vec<_> = offered.iter().map(|c| c.algorithm).collect();
+    assert_eq!(
+        algs,
+        [Algorithm::Sha256, Algorithm::Sha512_256, Algorithm::Md5]
+    );
+    // as header lines of a 401, read back by a client: topmost is preferred
+    let lines: Vec<String> = offered.iter().map(Challenge::to_header_value).collect();
+    let values: Vec<_> = lines.iter().map(|l| AuthValue::parse(l).unwrap()).collect();
+    let pick = select_challenge(values.iter().copied(), Selection::Topmost).unwrap();
+    assert_eq!(pick.algorithm, Algorithm::Sha256);
+    // the server accepts an answer to any of them, and nothing else
+    for ch in &offered {
+        assert_eq!(
+            server.verify(&answer(ch, 1), "REGISTER", b"", 11, bob),
+            Verdict::Ok,
+            "{:?}",
+            ch.algorithm
+        );
+    }
+    let mut sess = offered[0].clone();
+    sess.algorithm = Algorithm::Sha256Sess;
+    assert_eq!(
+        server.verify(&answer(&sess, 1), "REGISTER", b"", 11, bob),
+        Verdict::Rejected
+    );
+    // an empty preference list changes nothing
+    let same = DigestServer::new("r", b"k", Algorithm::Md5, 1).with_algorithms(&[]);
+    assert_eq!(same.algorithms(), [Algorithm::Md5]);
+}
