@@ -3,7 +3,7 @@
 //! authentication, calls the echo through the proxy with Opus over SRTP,
 //! plays a test signal and records the echo. The test checks the exit
 //! status, each step printed, and the quality line: the echo must come
-//! back recognisably (cross-correlation, SNR of at least 5 dB, the demo's
+//! back recognisably (cross-correlation, SNR of at least 4 dB, the demo's
 //! own threshold) with no packet lost on loopback.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -39,7 +39,7 @@ fn demo_call_works_end_to_end_with_its_quality_line() {
         .map(|l| serde_json::from_str(l).unwrap())
         .unwrap_or_else(|| panic!("no quality JSON line:\n{out}"));
     let snr = quality["snr_db"].as_f64().unwrap();
-    assert!(snr >= 5.0, "SNR {snr} dB:\n{out}");
+    assert!(snr >= 4.0, "SNR {snr} dB:\n{out}");
     assert!(quality["correlation"].as_f64().unwrap() > 0.8, "{quality}");
     assert_eq!(quality["lost"], 0, "{quality}");
     assert!(quality["expected"].as_u64().unwrap() >= 170, "{quality}");

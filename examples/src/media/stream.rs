@@ -290,6 +290,17 @@ impl std::fmt::Debug for MediaStream {
     }
 }
 
+/// Smallest playout delay of the jitter buffer: two frames, so that a
+/// scheduling hiccup of the sender (or of us) does not turn into concealed
+/// frames.
+const MIN_PLAYOUT_DELAY: Duration = Duration::from_millis(40);
+
+fn jitter_config(codec: CodecKind) -> JitterConfig {
+    let mut cfg = JitterConfig::new(codec.clock_rate(), codec.frame_samples() as u32);
+    cfg.min_delay = MIN_PLAYOUT_DELAY;
+    cfg
+}
+
 fn push_bounded<T>(q: &mut VecDeque<T>, v: T) {
     if q.len() >= MAX_QUEUE {
         q.pop_front();
@@ -347,7 +358,7 @@ impl MediaStream {
         cfg.ntp_at_start = NtpTimestamp(setup.ntp_now);
         let session = Session::new(cfg, now, StdRng::seed_from_u64(rng.random()));
         let frame = params.codec.frame_samples();
-        let jitter = JitterBuffer::new(JitterConfig::new(rate, frame as u32), now);
+        let jitter = JitterBuffer::new(jitter_config(params.codec), now);
         let source = if setup.echo {
             Source::Echo { frames_sent: 0 }
         } else {
@@ -786,10 +797,7 @@ impl MediaStream {
     }
 
     fn jitter_config(&self) -> JitterConfig {
-        JitterConfig::new(
-            self.params.codec.clock_rate(),
-            self.params.codec.frame_samples() as u32,
-        )
+        jitter_config(self.params.codec)
     }
 
     fn handle_event_payload(&mut self, ts: u32, payload: &[u8]) {
