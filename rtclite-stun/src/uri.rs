@@ -183,6 +183,16 @@ impl<'a> Uri<'a> {
                 section,
             });
         }
+        let ip_literal = authority.starts_with('[') || host.parse::<std::net::Ipv4Addr>().is_ok();
+        // [RFC 8489 §8.1] "A "stuns" URI containing an IP address MUST be
+        // rejected."
+        if scheme == Scheme::Stuns && ip_literal {
+            return Err(UriError {
+                offset: base,
+                reason: "a stuns URI cannot name an IP address (the certificate check needs a name)",
+                section: "RFC 8489 §8.1",
+            });
+        }
         let port = match port_str {
             None => None,
             Some(p) => Some(p.parse::<u16>().map_err(|_| UriError {
@@ -231,6 +241,24 @@ impl std::fmt::Display for Uri<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // [RFC 8489 §8.1 test] "A "stuns" URI containing an IP address MUST be
+    // rejected."
+    #[test]
+    fn stuns_with_an_ip_address_is_rejected() {
+        for bad in [
+            "stuns:192.0.2.1",
+            "stuns:192.0.2.1:5349",
+            "stuns:[2001:db8::1]:5349",
+        ] {
+            let e = Uri::parse(bad).unwrap_err();
+            assert_eq!(e.section, "RFC 8489 §8.1", "{bad}");
+        }
+        // A name is fine, and so is an IP address in a "stun" or "turns" URI.
+        assert!(Uri::parse("stuns:stun.example.org").is_ok());
+        assert!(Uri::parse("stun:192.0.2.1").is_ok());
+        assert!(Uri::parse("turns:192.0.2.1").is_ok());
+    }
 
     #[test]
     fn rfc_examples_and_defaults() {
