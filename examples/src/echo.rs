@@ -35,6 +35,9 @@ use crate::runtime::ListenAddr;
 #[derive(Debug, Args)]
 pub(crate) struct EchoArgs {
     /// SIP listening address, `udp:HOST:PORT` (port 0 picks a free port).
+    /// Its IP is the one written in Contact, Via and SDP (a wildcard address
+    /// is advertised as loopback: give the interface's address to talk to
+    /// other hosts).
     #[arg(long, default_value = "udp:127.0.0.1:5060")]
     listen: String,
     /// Register with this registrar (a SIP URI).

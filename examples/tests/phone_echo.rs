@@ -302,3 +302,48 @@ fn echo_returns_a_message_sent_outside_a_call() {
     let got = echo.wait_for("message", Duration::from_secs(5));
     assert_eq!(got["text"], "ping? pong!");
 }
+
+#[test]
+fn rtcp_mux_is_offered_accepted_and_carries_the_reports() {
+    let mut echo = Endpoint::start(&[
+        "echo",
+        "--listen",
+        "udp:127.0.0.1:0",
+        "--json",
+        "--duration",
+        "20",
+        "--rtcp-interval",
+        "0.5",
+    ]);
+    let addr = echo.listening();
+    let target = format!("sip:echo@{addr}");
+    let phone = Endpoint::start(&[
+        "phone",
+        "--call",
+        &target,
+        "--rtcp-mux",
+        "--codec",
+        "pcma",
+        "--tone",
+        "700",
+        "--duration",
+        "2.5",
+        "--rtcp-interval",
+        "0.5",
+        "--json",
+    ]);
+    let (ok, seen, stderr) = phone.finish(Duration::from_secs(20));
+    assert!(ok, "{stderr}");
+    let s = events(&seen, "summary")[0];
+    assert_eq!(s["codec"], "PCMA");
+    // RTP and RTCP share the RTP port (RFC 5761): reports went both ways
+    // and gave a round-trip time.
+    assert!(s["rtcp_received"].as_u64().unwrap() >= 2, "{s}");
+    assert!(s["rtt_ms"].as_f64().is_some(), "{s}");
+    assert_eq!(
+        s["discarded"], 1,
+        "only the first packet, on probation: {s}"
+    );
+    let e = echo.wait_for("summary", Duration::from_secs(10));
+    assert!(e["rtcp_received"].as_u64().unwrap() >= 2, "{e}");
+}

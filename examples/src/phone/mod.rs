@@ -38,6 +38,9 @@ const ANSWER_WAIT: Duration = Duration::from_secs(60);
 #[derive(Debug, Args)]
 pub(crate) struct PhoneArgs {
     /// SIP listening address, `udp:HOST:PORT` (port 0 picks a free port).
+    /// Its IP is the one written in Contact, Via and SDP (a wildcard address
+    /// is advertised as loopback: give the interface's address to talk to
+    /// other hosts).
     #[arg(long, default_value = "udp:127.0.0.1:0")]
     listen: String,
     /// Register with this registrar (a SIP URI, e.g. sip:127.0.0.1:5060).
