@@ -151,12 +151,20 @@ fn rtclite_phone_calls_sipp_uas() {
         "pcmu",
         "--tone",
         "440",
+        "--dtmf",
+        "1",
+        "--dtmf-after",
+        "0.2",
         "--json",
     ]);
     let (ok, seen, stderr) = phone.finish(Duration::from_secs(20));
     assert!(ok, "{stderr}\n{seen:#?}");
     assert_eq!(events(&seen, "established")[0]["codec"], "PCMU");
+    // SIPp's answer has no telephone-event: the digits are not sent, and
+    // the phone says so.
+    assert_eq!(events(&seen, "dtmf_unavailable").len(), 1, "{seen:#?}");
     let s = events(&seen, "summary")[0];
+    assert_eq!(s["dtmf_sent"], 0);
     // One second of 20 ms PCMU frames went to SIPp's media port.
     assert!(s["packets_sent"].as_u64().unwrap() >= 49, "{s}");
     // SIPp's UAS ends after its one call; its statistics count it.

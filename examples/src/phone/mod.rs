@@ -541,10 +541,17 @@ pub(crate) async fn run_call(
             }
         }
         let now = Instant::now();
-        if let Some((digits, at)) = dtmf_at.as_ref().filter(|(_, at)| *at <= now) {
-            let _ = at;
+        if let Some((digits, _)) = dtmf_at.as_ref().filter(|(_, at)| *at <= now) {
             let d = digits.clone();
-            if let Some(m) = &state.media {
+            let negotiated = state.params(&ep.cfg).is_ok_and(|p| p.events.is_some());
+            if !negotiated {
+                // RFC 4733 events share the audio's timestamp base, so they
+                // need telephone-event at the codec's clock rate.
+                out.say(
+                    json!({"event": "dtmf_unavailable", "digits": d}),
+                    "DTMF not sent: the peer accepted no telephone-event at the codec's clock rate",
+                );
+            } else if let Some(m) = &state.media {
                 m.handle
                     .call(move |mm, _| mm.stream.send_dtmf(&d))
                     .await
