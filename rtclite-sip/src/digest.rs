@@ -190,6 +190,9 @@ impl Challenge {
         //
         // SIP has no web-origin: RFC 3261 §22.1 makes the realm the
         // protection space.
+        // [RFC 7616 §3.3 exception: SIP has no web-origin] "any URI that has a URI in this list as a
+        // prefix (after both have been made absolute) MAY be assumed to be in
+        // the same protection space"
         // [RFC 7616 §3.3 exception: SIP has no web-origin] "If this parameter is
         // omitted or its value is empty, the client SHOULD assume that the
         // protection space consists of all URIs on the web-origin."
@@ -218,6 +221,22 @@ impl Challenge {
                 .param("userhash")
                 .is_some_and(|s| s.eq_ignore_ascii_case("true")),
         })
+    }
+
+    /// Takes the `nextnonce` of an Authentication-Info into this challenge,
+    /// so that the next request uses it (counting from nc=1 again). True
+    /// when there was one.
+    pub fn apply_authentication_info(&mut self, info: &AuthenticationInfo) -> bool {
+        // [RFC 7616 §3.5] "If the nextnonce field is present, the client SHOULD use it when
+        // constructing the Authorization header field for its next request."
+        match &info.nextnonce {
+            Some(n) => {
+                self.nonce.clone_from(n);
+                self.stale = false;
+                true
+            }
+            None => false,
+        }
     }
 
     /// The header value: `Digest realm="...", ...`.
@@ -383,6 +402,8 @@ impl Credentials {
             opaque: v.param("opaque").map(|c| c.into_owned()),
             qop,
             nc,
+            // [RFC 7616 §3.4] "This OPTIONAL parameter is used by the client to indicate that the
+            // username has been hashed."
             userhash: v
                 .param("userhash")
                 .is_some_and(|s| s.eq_ignore_ascii_case("true")),
@@ -578,12 +599,26 @@ pub fn response_auth(input: &DigestInput<'_>) -> String {
 }
 
 /// The client side: answers a challenge for one request.
-#[derive(Debug, Clone, Copy)]
+///
+/// `Debug` shows the username and never the password.
+#[derive(Clone, Copy)]
 pub struct DigestClient<'a> {
     /// The username.
     pub username: &'a str,
     /// The password.
     pub password: &'a str,
+}
+
+impl std::fmt::Debug for DigestClient<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // [RFC 7616 §3.4] "The server implementation SHOULD be careful with
+        // the information being logged so that it won't put a cleartext
+        // password (e.g., entered into the username field) into the log."
+        f.debug_struct("DigestClient")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
 }
 
 impl DigestClient<'_> {
@@ -655,6 +690,9 @@ impl DigestClient<'_> {
             username,
             realm: challenge.realm.clone(),
             nonce: challenge.nonce.clone(),
+            // The caller passes the Request-URI (RFC 8760 §2.6: digest-uri-value
+            // = Request-URI), so the two agree.
+            // [RFC 7616 §3.4.6] "it MUST agree with the request-target"
             uri: uri.to_owned(),
             response,
             algorithm: challenge.algorithm,
@@ -1076,6 +1114,14 @@ impl DigestServer {
     }
 
     /// A new challenge issued at `now` (seconds).
+    // The nonce carries its issue time under a MAC: it is good for a
+    // limited period, and verify_counted limits its uses to increasing
+    // counts.
+    // [RFC 7616 §5.4] "the server is free to construct the nonce such that it
+    // MAY only be used from a particular client, for a particular resource,
+    // for a limited period of time or number of uses"
+    // [RFC 7616 §5.4 exception: nonce counts protect against replay and keep pipelining] "a server MAY
+    // choose to allow each nonce value to be used only once"
     pub fn challenge(&self, now: u64, stale: bool, rng: &mut impl RngCore) -> Challenge {
         let mut body = [0u8; 16];
         body[..8].copy_from_slice(&now.to_be_bytes());
@@ -1108,6 +1154,11 @@ impl DigestServer {
         }
     }
 
+    // [RFC 7616 §3.5] "The Digest Authentication scheme MAY add the Authentication-Info
+    // header field in the confirmation request"
+    // [RFC 7616 §3.5] "The server MAY send the Authentication-Info header field with a
+    // nextnonce field as a means of implementing one-time nonces or
+    // otherwise changing nonces."
     /// The Authentication-Info for a successful response to a request with
     /// `creds` (verified, [`Verdict::Ok`]): `rspauth` over `body` (the
     /// response body, for qop `auth-int`) with the user's `password`, the
@@ -1197,6 +1248,11 @@ impl DigestServer {
         now: u64,
         password: impl FnOnce(&str) -> Option<String>,
     ) -> Verdict {
+        // A nonce stays good for its lifetime and any increasing count, so
+        // requests may be pipelined.
+        // [RFC 7616 §3.5] "Consideration SHOULD be given
+        // to the performance vs. security tradeoffs of allowing an old nonce
+        // value to be used for a limited time to permit request pipelining."
         let (verdict, issued) = self.verify_issued(creds, method, body, now, password);
         if verdict != Verdict::Ok {
             return verdict;

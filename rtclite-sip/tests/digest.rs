@@ -728,3 +728,40 @@ fn server_offers_several_algorithms_in_preference_order() {
     let same = DigestServer::new("r", b"k", Algorithm::Md5, 1).with_algorithms(&[]);
     assert_eq!(same.algorithms(), [Algorithm::Md5]);
 }
+
+// [RFC 7616 §3.5 test] "If the nextnonce field is present, the client SHOULD use it when
+// constructing the Authorization header field for its next request."
+#[test]
+fn client_moves_to_the_next_nonce() {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let mut server = DigestServer::new("biloxi.example.com", b"k", Algorithm::Sha256, 300);
+    let mut ch = server.challenge(0, false, &mut rng);
+    let first = answer(&ch, 1);
+    assert_eq!(
+        server.verify_counted(&first, "REGISTER", b"", 1, bob),
+        Verdict::Ok
+    );
+    let next = server.challenge(1, false, &mut rng).nonce;
+    let info = server.authentication_info(&first, "zanzibar", b"", Some(next.clone()));
+    assert!(ch.apply_authentication_info(&info));
+    assert_eq!(ch.nonce, next);
+    // a new nonce counts from 1 again
+    assert_eq!(
+        server.verify_counted(&answer(&ch, 1), "REGISTER", b"", 2, bob),
+        Verdict::Ok
+    );
+    assert!(!ch.apply_authentication_info(&AuthenticationInfo::default()));
+}
+
+// [RFC 7616 §3.4 test] "it won't put a cleartext
+// password (e.g., entered into the username field) into the log."
+#[test]
+fn client_debug_hides_the_password() {
+    let c = DigestClient {
+        username: "bob",
+        password: "zanzibar",
+    };
+    let shown = format!("{c:?}");
+    assert!(shown.contains("bob"));
+    assert!(!shown.contains("zanzibar"), "{shown}");
+}
