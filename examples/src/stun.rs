@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand};
 use rtclite_stun::attribute::{AddressFamily, Attribute, AttributeType};
 use rtclite_stun::message::{Class, Message, MessageType, MessageWriter, TransactionId};
+use rtclite_stun::redirect::{RedirectRefusal, Redirects};
 use rtclite_stun::server::{BindingServer, ServerAddresses};
 use rtclite_stun::transaction::{
     ClientTransaction, TransactionConfig, TransactionEvent, Transport,
@@ -575,14 +576,33 @@ fn binding_client(
     socket: &UdpSocket,
     server: SocketAddr,
 ) -> Result<(), CliError> {
-    let req = binding_request(None);
-    let (mapped, other) = mapped_of(&transact(
-        socket,
-        server,
-        req,
-        false,
-        TransactionConfig::default(),
-    )?)?;
+    // RFC 8489 §10: a 300 (Try Alternate) sends the request to the
+    // ALTERNATE-SERVER, with loop protection (Redirects).
+    let mut server = server;
+    let mut redirects = Redirects::new(Instant::now(), server);
+    let response = loop {
+        let bytes = transact(
+            socket,
+            server,
+            binding_request(None),
+            false,
+            TransactionConfig::default(),
+        )?;
+        let m = Message::parse(&bytes).map_err(|e| CliError::Invalid(e.to_string()))?;
+        match redirects.follow(Instant::now(), &m, None) {
+            Ok(alternate) => {
+                say(
+                    args.json,
+                    json!({"event": "redirected", "from": server.to_string(), "to": alternate.to_string()}),
+                    format!("redirected from {server} to {alternate}"),
+                );
+                server = alternate;
+            }
+            Err(RedirectRefusal::NotTryAlternate) => break bytes,
+            Err(e) => return Err(CliError::Invalid(format!("300 Try Alternate: {e}"))),
+        }
+    };
+    let (mapped, other) = mapped_of(&response)?;
     say(
         args.json,
         json!({"event": "mapped", "address": mapped.to_string()}),

@@ -419,3 +419,86 @@ fn coturn_uclient_even_port_pairs_against_our_turn_server() {
     assert!(all.contains("tot_recv_msgs=20"), "{all}");
     assert!(all.contains("Total lost packets 0 "), "{all}");
 }
+
+/// Answers every STUN request arriving on `s` with 300 (Try Alternate)
+/// naming `alternate`, until `stop` is set (or 30 s pass).
+fn redirector(
+    s: UdpSocket,
+    alternate: std::net::SocketAddr,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    use rtclite_stun::{Attribute, Class, ErrorCode, Message, MessageType, MessageWriter};
+    use std::sync::atomic::Ordering;
+    s.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut buf = [0u8; 1500];
+        while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
+            let Ok((n, from)) = s.recv_from(&mut buf) else {
+                continue;
+            };
+            let Ok(req) = Message::parse(&buf[..n]) else {
+                continue;
+            };
+            let mut out = Vec::new();
+            let mut w = MessageWriter::new(
+                &mut out,
+                MessageType::new(Class::ErrorResponse, req.method()),
+                req.transaction_id(),
+            );
+            w.attribute(&Attribute::ErrorCode(ErrorCode::TRY_ALTERNATE))
+                .unwrap();
+            w.attribute(&Attribute::AlternateServer(alternate)).unwrap();
+            w.finish();
+            let _ = s.send_to(&out, from);
+        }
+    })
+}
+
+/// `rtclite stun client` follows a 300 (Try Alternate) to our server
+/// (RFC 8489 §10), and refuses a redirection loop.
+#[test]
+fn our_client_follows_alternate_server_and_refuses_loops() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let (_g, port) = start_ours(&[]);
+    let real: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let fake = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let fake_addr = fake.local_addr().unwrap();
+    let t = redirector(fake, real, stop.clone());
+    let (ok, out, err) = run_bounded(
+        Command::new(RTCLITE).args(["stun", "client", &format!("udp:{fake_addr}"), "--json"]),
+        Duration::from_secs(20),
+    );
+    assert!(ok, "{out}{err}");
+    let events: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events[0]["event"], "redirected", "{out}");
+    assert_eq!(events[0]["to"], real.to_string(), "{out}");
+    assert_eq!(events[1]["event"], "mapped", "{out}");
+
+    // Two redirectors pointing at each other: the client goes to the
+    // second, is sent back to the first, and gives up with an error.
+    let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (a_addr, b_addr) = (a.local_addr().unwrap(), b.local_addr().unwrap());
+    let ta = redirector(a, b_addr, stop.clone());
+    let tb = redirector(b, a_addr, stop.clone());
+    let (ok, out, err) = run_bounded(
+        Command::new(RTCLITE).args(["stun", "client", &format!("udp:{a_addr}"), "--json"]),
+        Duration::from_secs(20),
+    );
+    stop.store(true, Ordering::Relaxed);
+    assert!(!ok, "a loop must fail: {out}{err}");
+    assert!(
+        err.contains("had this request in the last five minutes"),
+        "{out}{err}"
+    );
+    for h in [t, ta, tb] {
+        h.join().unwrap();
+    }
+}
