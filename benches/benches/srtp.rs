@@ -185,7 +185,8 @@ fn bench(c: &mut Criterion) {
                             |(mut p, nonce)| {
                                 let (aad, rest) = p.split_at_mut(12);
                                 let (body, tag) = rest.split_at_mut(rest.len() - 16);
-                                let tag = ring::aead::Tag::from(<[u8; 16]>::try_from(&*tag).unwrap());
+                                let tag =
+                                    ring::aead::Tag::from(<[u8; 16]>::try_from(&*tag).unwrap());
                                 key.open_in_place_separate_tag(
                                     ring::aead::Nonce::assume_unique_for_key(nonce),
                                     ring::aead::Aad::from(&*aad),
