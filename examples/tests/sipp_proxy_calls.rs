@@ -211,3 +211,100 @@ fn sipp_calls_following_record_route_through_stateful_proxy() {
         assert_eq!(b["targets"][0], ruri);
     }
 }
+
+/// Forking (RFC 3261 §16.6, §16.7): the called user has two bindings, one
+/// SIPp UAS answering 200 and one refusing 486. The proxy forwards every
+/// INVITE to both in parallel, forwards the 200 upstream and absorbs the
+/// 486 (ACKing it itself), so the caller sees only successful calls.
+#[test]
+fn sipp_call_forks_to_two_contacts_and_the_200_wins() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(sipp) = peer("sipp", "sip-tester") else {
+        return;
+    };
+    const CALLS: u64 = 100;
+    let proxy = RtcliteProxy::start(&["--listen", "udp:127.0.0.1:0"]);
+    let ports = free_udp_ports(3);
+    let dir = sipp_support::fixtures().join("sipp");
+    let uas = |scenario: &str, port: u16| {
+        let mut bg = Background::spawn(
+            scenario,
+            Command::new(&sipp)
+                .arg("-sf")
+                .arg(dir.join(scenario))
+                .args(["-i", "127.0.0.1", "-p", &port.to_string()])
+                .args(["-nostdin", "-timeout", "60s"]),
+            None,
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(bg.running(), "{scenario} exited at start");
+        bg
+    };
+    let _ok = uas("uas_rr.xml", ports[0]);
+    let _busy = uas("uas_busy.xml", ports[1]);
+    for p in &ports[..2] {
+        register(
+            proxy.addr("udp"),
+            "service",
+            "127.0.0.1",
+            &format!("sip:service@127.0.0.1:{p}"),
+        );
+    }
+    let target = proxy.addr("udp").to_string();
+    let (ok, stats) = run_sipp(
+        &sipp,
+        &[
+            "-sf",
+            dir.join("uac_rr.xml").to_str().unwrap(),
+            "-s",
+            "service",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &ports[2].to_string(),
+            "-m",
+            &CALLS.to_string(),
+            "-r",
+            "100",
+            "-timeout",
+            "60s",
+            &target,
+        ],
+        Duration::from_secs(90),
+    );
+    assert!(ok, "SIPp UAC reported failed calls: {:?}", stats.0);
+    stats.assert_clean(CALLS);
+    let events = proxy.stop();
+    let invites: Vec<_> = events
+        .iter()
+        .filter(|e| e["event"] == "routed" && e["method"] == "INVITE")
+        .collect();
+    assert_eq!(invites.len() as u64, CALLS);
+    for i in &invites {
+        let mut targets: Vec<&str> = i["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        targets.sort_unstable();
+        let mut want = vec![
+            format!("sip:service@127.0.0.1:{}", ports[0]),
+            format!("sip:service@127.0.0.1:{}", ports[1]),
+        ];
+        want.sort_unstable();
+        assert_eq!(targets, want, "both bindings are targets");
+    }
+    let finals = |status: u64| {
+        events
+            .iter()
+            .filter(|e| {
+                e["event"] == "final_response" && e["method"] == "INVITE" && e["status"] == status
+            })
+            .count() as u64
+    };
+    assert_eq!(finals(200), CALLS, "the 200 goes upstream");
+    assert_eq!(finals(486), 0, "the 486 is absorbed");
+}
