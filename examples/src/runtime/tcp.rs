@@ -23,6 +23,12 @@ pub(super) struct ConnectionIo {
     pub(super) trace: bool,
 }
 
+// The driver is no RFC 5626 edge proxy (no outbound flows): STUN
+// keep-alives on the SIP UDP ports are not answered.
+// [RFC 5626 §5.4 exception: not an outbound edge proxy] "All edge proxies
+// compliant with this specification MUST implement support for STUN NAT
+// keep-alives on their SIP UDP ports as described in Section 8."
+
 /// Serves a connection a peer opened.
 pub(super) async fn run_accepted(stream: TcpStream, io: ConnectionIo) {
     let (id, remote, inbound) = (io.id, io.remote, io.inbound.clone());
