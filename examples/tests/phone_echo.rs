@@ -347,3 +347,66 @@ fn rtcp_mux_is_offered_accepted_and_carries_the_reports() {
     let e = echo.wait_for("summary", Duration::from_secs(10));
     assert!(e["rtcp_received"].as_u64().unwrap() >= 2, "{e}");
 }
+
+#[test]
+fn phone_plays_a_wav_file_and_records_its_echo() {
+    let dir = temp_dir("phone-play");
+    // A 16 kHz stereo file: 1 kHz on the left, silence on the right. The
+    // phone mixes it to mono and resamples it to PCMU's 8 kHz.
+    let play = dir.join("play.wav");
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&play, spec).unwrap();
+    for i in 0..16_000 * 3 {
+        let t = f64::from(i) / 16_000.0;
+        w.write_sample((12_000.0 * (std::f64::consts::TAU * 1000.0 * t).sin()) as i16)
+            .unwrap();
+        w.write_sample(0i16).unwrap();
+    }
+    w.finalize().unwrap();
+    let mut echo = Endpoint::start(&[
+        "echo",
+        "--listen",
+        "udp:127.0.0.1:0",
+        "--json",
+        "--duration",
+        "20",
+    ]);
+    let addr = echo.listening();
+    let rec = dir.join("rec.wav");
+    let target = format!("sip:echo@{addr}");
+    let phone = Endpoint::start(&[
+        "phone",
+        "--call",
+        &target,
+        "--codec",
+        "pcmu",
+        "--play",
+        play.to_str().unwrap(),
+        "--record",
+        rec.to_str().unwrap(),
+        "--duration",
+        "2.5",
+        "--json",
+    ]);
+    let (ok, seen, stderr) = phone.finish(Duration::from_secs(20));
+    assert!(ok, "{stderr}");
+    assert_eq!(events(&seen, "recorded").len(), 1);
+    let reader = hound::WavReader::open(&rec).unwrap();
+    assert_eq!(reader.spec().sample_rate, 8000);
+    assert_eq!(reader.spec().channels, 1);
+    let wav: Vec<i16> = reader.into_samples::<i16>().map(Result::unwrap).collect();
+    // One second from the middle: the 1 kHz tone at half level (the mix
+    // of a full left and a silent right channel).
+    let mid = &wav[4000..12_000];
+    let zc = zero_crossings(mid);
+    assert!((1980..=2020).contains(&zc), "{zc}");
+    let level = rms(mid);
+    assert!((3800.0..4700.0).contains(&level), "{level}");
+    drop(echo);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
