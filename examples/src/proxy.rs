@@ -174,9 +174,14 @@ async fn serve(args: ProxyArgs, verbose: u8, quiet: bool) -> Result<(), CliError
     let proxy_domains = args.domain.clone();
     let mut registrar_domains = args.domain.clone();
     if registrar_domains.is_empty() {
-        for l in &local {
-            if !registrar_domains.contains(&l.host) {
-                registrar_domains.push(l.host.clone());
+        for b in &bound {
+            // A URI writes an IPv6 host as a reference, `[::1]`.
+            let host = match advertised_ip(b) {
+                std::net::IpAddr::V6(a) => format!("[{a}]"),
+                v4 => v4.to_string(),
+            };
+            if !registrar_domains.contains(&host) {
+                registrar_domains.push(host);
             }
         }
         registrar_domains.push("localhost".into());

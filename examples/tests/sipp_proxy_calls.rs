@@ -308,3 +308,71 @@ fn sipp_call_forks_to_two_contacts_and_the_200_wins() {
     assert_eq!(finals(200), CALLS, "the 200 goes upstream");
     assert_eq!(finals(486), 0, "the 486 is absorbed");
 }
+
+/// The same calls over IPv6 loopback: the proxy listens on `[::1]`, its
+/// Via and Record-Route carry IPv6 references, and the registrar accepts
+/// addresses-of-record at `[::1]`.
+#[test]
+fn sipp_calls_over_ipv6_through_stateful_proxy() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(sipp) = peer("sipp", "sip-tester") else {
+        return;
+    };
+    const CALLS: u64 = 100;
+    let proxy = RtcliteProxy::start(&["--listen", "udp:[::1]:0"]);
+    let ours = proxy.addr("udp");
+    assert!(ours.is_ipv6());
+    let ports = free_udp_ports(2);
+    let dir = sipp_support::fixtures().join("sipp");
+    let mut uas = Background::spawn(
+        "sipp uas",
+        Command::new(&sipp)
+            .arg("-sf")
+            .arg(dir.join("uas_rr.xml"))
+            .args(["-i", "::1", "-p", &ports[0].to_string()])
+            .args(["-nostdin", "-timeout", "60s"]),
+        None,
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(uas.running(), "sipp uas exited at start");
+    register(
+        ours,
+        "service",
+        "[::1]",
+        &format!("sip:service@[::1]:{}", ports[0]),
+    );
+    let (ok, stats) = run_sipp(
+        &sipp,
+        &[
+            "-sf",
+            dir.join("uac_rr.xml").to_str().unwrap(),
+            "-s",
+            "service",
+            "-i",
+            "::1",
+            "-p",
+            &ports[1].to_string(),
+            "-m",
+            &CALLS.to_string(),
+            "-r",
+            "100",
+            "-timeout",
+            "60s",
+            &ours.to_string(),
+        ],
+        Duration::from_secs(90),
+    );
+    assert!(ok, "SIPp UAC reported failed calls: {:?}", stats.0);
+    stats.assert_clean(CALLS);
+    drop(uas);
+    let events = proxy.stop();
+    assert_eq!(count(&events, "routed", "INVITE") as u64, CALLS);
+    assert_eq!(count(&events, "routed", "BYE") as u64, CALLS);
+    let registration = events
+        .iter()
+        .find(|e| e["event"] == "registration")
+        .unwrap();
+    assert_eq!(registration["aor"], "sip:service@[::1]");
+}
