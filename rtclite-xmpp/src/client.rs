@@ -48,6 +48,8 @@ pub const NS_TLS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
 pub const NS_SASL: &str = "urn:ietf:params:xml:ns:xmpp-sasl";
 /// Resource binding namespace (RFC 6120 §7.1).
 pub const NS_BIND: &str = "urn:ietf:params:xml:ns:xmpp-bind";
+/// The roster versioning stream feature (RFC 6121 §2.6.1).
+pub const NS_ROSTER_VER: &str = "urn:xmpp:features:rosterver";
 /// Legacy session establishment namespace (RFC 3921 §3, draft-cridland-xmpp-session).
 pub const NS_SESSION: &str = "urn:ietf:params:xml:ns:xmpp-session";
 /// XEP-0199 ping namespace.
@@ -322,6 +324,8 @@ pub struct Client {
     next_id: u64,
     sm: Sm,
     sm_offered: bool,
+    /// The server advertised roster versioning (RFC 6121 §2.6.1).
+    roster_ver_offered: bool,
     session_required: bool,
 }
 
@@ -346,6 +350,7 @@ impl Client {
             next_id: 0,
             sm: Sm::default(),
             sm_offered: false,
+            roster_ver_offered: false,
             session_required: false,
         }
     }
@@ -385,16 +390,24 @@ impl Client {
     fn open_stream(&mut self, now: Instant) {
         self.parser.restart();
         let header = StreamHeader {
+            // [RFC 6120 §4.8.3] "Client implementations MUST support the 'jabber:client' content
+            // namespace as a default namespace."
             default_ns: NS_CLIENT.into(),
             attrs: vec![
                 // [RFC 6120 §4.7.1] "if the client knows the XMPP identity then it SHOULD include
                 // the 'from' attribute"
                 attr("from", self.config.jid.bare_str()),
+                // [RFC 6120 §4.7.2] "the initiating entity MUST include the 'to' attribute and MUST
+                // set its value to a domainpart"
                 attr("to", self.config.jid.domain()),
                 // [RFC 6120 §4.7.5] "if the highest version number it supports is that defined in
                 // this specification, it MUST set the value to "1.0""
                 attr("version", "1.0"),
+                // [RFC 6120 §4.7.4] "For initial stream headers, the initiating entity SHOULD include
+                // the 'xml:lang' attribute."
                 attr("xml:lang", "en"),
+                // No 'id': [RFC 6120 §4.7.3] "For initial stream headers, the initiating entity MUST
+                // NOT include the 'id' attribute"
             ],
         };
         self.send_raw(now, header.to_xml());
@@ -544,6 +557,8 @@ impl Client {
     }
 
     fn handle_features(&mut self, now: Instant, f: &Element) -> Result<(), ClientError> {
+        // [RFC 6120 §5.3.4] "If the initiating entity chooses to use TLS, STARTTLS negotiation
+        // MUST be completed before proceeding to SASL negotiation"
         if !self.tls_active && self.config.tls != TlsPolicy::Never {
             if f.child("starttls", NS_TLS).is_some() {
                 self.send_raw(now, format!("<starttls xmlns='{NS_TLS}'/>"));
@@ -565,6 +580,9 @@ impl Client {
                         .collect()
                 })
                 .unwrap_or_default();
+            // [RFC 6120 §6.3.3] "The initiating entity MUST maintain its own preference order
+            // independent of the preference order of the receiving entity."
+            // [RFC 6120 §6.3.3] "A client MUST try SASL mechanisms in its preference order."
             let choice = self.config.mechanisms.iter().copied().find(|m| {
                 offered.iter().any(|o| o == m.name())
                     && (*m != Mechanism::Plain
@@ -575,6 +593,8 @@ impl Client {
                 self.close_now(now, None);
                 return Err(ClientError::NoMechanism);
             };
+            // [RFC 6120 §6.3.7] "an XMPP client SHOULD assume that the authentication identity for
+            // such a SASL mechanism is a simple user name equal to the localpart of the user's JID"
             let user = self.config.jid.local().unwrap_or(self.config.jid.domain());
             // RFC 8265 §3.3 and §4.2: the username and the password are prepared
             // before they are used, for PLAIN and SCRAM alike.
@@ -616,6 +636,7 @@ impl Client {
             return Ok(());
         }
         self.sm_offered = f.child("sm", NS_SM).is_some();
+        self.roster_ver_offered = f.child("ver", NS_ROSTER_VER).is_some();
         self.session_required = f
             .child("session", NS_SESSION)
             .is_some_and(|s| s.child("optional", NS_SESSION).is_none());
@@ -641,6 +662,10 @@ impl Client {
         }
         // [RFC 6120 §7.4] "the client MUST bind a resource to the stream as described in the
         // following sections"
+        // [RFC 6120 §7.1] "After a client authenticates with a server, it MUST bind a specific
+        // resource to the stream"
+        // [RFC 6120 §7.7] "a client MAY attempt to submit a resourcepart that it has generated or
+        // that the controlling user has provided"
         let mut bind = Element::new("bind", NS_BIND);
         if let Some(r) = self.config.jid.resource() {
             bind.push_child(Element::new("resource", NS_BIND).with_text(r));
@@ -855,6 +880,8 @@ impl Client {
                     ))?;
                 let jid = Jid::new(jid.trim())
                     .map_err(|_| ClientError::Protocol("bound JID is invalid"))?;
+                // [RFC 6120 §4.3.6] "A client MUST NOT attempt to guess at its JID but instead MUST
+                // consider its JID to be whatever the server returns to it during resource binding."
                 self.bound = Some(jid.clone());
                 self.events.push_back(Event::Bound(jid));
                 if self.session_required {
@@ -1118,7 +1145,11 @@ impl Client {
     /// versioning (RFC 6121 §2.6) when given. The answer is [`Event::Roster`].
     pub fn request_roster(&mut self, now: Instant, ver: Option<&str>) -> String {
         let mut q = Element::new("query", NS_ROSTER);
-        if let Some(v) = ver {
+        // [RFC 6121 §2.6.2] "If the server does not advertise support for roster versioning, the
+        // client MUST NOT include the 'ver' attribute."
+        if let Some(v) = ver.filter(|_| self.roster_ver_offered) {
+            // An empty `ver` bootstraps versioning: [RFC 6121 §2.6.2] "it MUST set the 'ver'
+            // attribute to the empty string"
             q.set_attr("ver", v);
         }
         let id = self.new_id();
@@ -1232,3 +1263,76 @@ fn escape_attr(s: &str) -> String {
     crate::xml::escape_into(&mut o, s, true);
     o
 }
+
+// ---------------------------------------------------------------------------
+// Server-side requirements of RFC 6120 in the sections this crate claims.
+// rtclite-xmpp implements the initiating side of client and component
+// streams; what the receiving server must do is not implemented here, and is
+// listed so that the coverage report counts it as a deliberate gap.
+
+// [RFC 6120 §4.3.2 exception: server rule, this crate is a client and component] "If the initiating entity includes in the initial stream"
+// [RFC 6120 §4.3.4 exception: server rule, this crate is a client and component] "The receiving entity MUST send an updated list of stream"
+// [RFC 6120 §4.3.5 exception: server rule, this crate is a client and component] "After doing so, the receiving entity MAY send an empty <features/>"
+// [RFC 6120 §4.3.6 exception: server rule, this crate is a client and component] "After the parties to an XML stream have completed the appropriate"
+// [RFC 6120 §4.3.6 exception: server rule, this crate is a client and component] "The server MUST ensure that the resulting JID (including"
+// [RFC 6120 §4.3.6 exception: server rule, this crate is a client and component] "For server-to-server communication, the initiating server's"
+// [RFC 6120 §4.3.6 exception: server rule, this crate is a client and component] "In the absence of SASL negotiation, the receiving server"
+// [RFC 6120 §4.5 exception: server rule, this crate is a client and component] "This approach is sometimes used for server-to-server communication"
+// [RFC 6120 §4.7.1 exception: server rule, this crate is a client and component] "I: <?xml version='1.0'?> <stream:stream from='example.net' to='im.example.com'"
+// [RFC 6120 §4.7.2 exception: server rule, this crate is a client and component] "For response stream headers in client-to-server communication,"
+// [RFC 6120 §4.7.2 exception: server rule, this crate is a client and component] "If the client did not include a 'from' attribute in the"
+// [RFC 6120 §4.7.2 exception: server rule, this crate is a client and component] "For response stream headers in server-to-server communication,"
+// [RFC 6120 §4.7.3 exception: server rule, this crate is a client and component] "For response stream headers, the receiving entity MUST include"
+// [RFC 6120 §4.7.4 exception: server rule, this crate is a client and component] "For response stream headers, the receiving entity MUST include"
+// [RFC 6120 §4.7.4 exception: server rule, this crate is a client and component] "If the initiating entity included the 'xml:lang' attribute"
+// [RFC 6120 §4.7.4 exception: server rule, this crate is a client and component] "If the initiating entity includes the 'xml:lang' attribute"
+// [RFC 6120 §4.7.5 exception: server rule, this crate is a client and component] "The receiving entity MUST set the value of the 'version'"
+// [RFC 6120 §4.7.5 exception: server rule, this crate is a client and component] "The receiving entity MUST perform a numeric comparison on"
+// [RFC 6120 §4.8.3 exception: server rule, this crate is a client and component] "Server implementations MUST support as default content namespaces"
+// [RFC 6120 §4.8.4 exception: server rule, this crate is a client and component] "However, an XMPP server MUST NOT route or deliver data received"
+// [RFC 6120 §4.8.4 exception: server rule, this crate is a client and component] "Upon receiving arbitrary first-level XML elements over an"
+// [RFC 6120 §4.8.5 exception: server rule, this crate is a client and component] "An XMPP entity SHOULD NOT accept data that violates this"
+// [RFC 6120 §4.9.1.2 exception: server rule, this crate is a client and component] "If the error is triggered by the initial stream header,"
+// [RFC 6120 §5.3.1 exception: server rule, this crate is a client and component] "If the receiving entity advertises only the STARTTLS feature"
+// [RFC 6120 §5.3.1 exception: server rule, this crate is a client and component] "If TLS is mandatory-to-negotiate, the receiving entity SHOULD"
+// [RFC 6120 §5.4.1 exception: server rule, this crate is a client and component] "The receiving entity MUST send a response stream header"
+// [RFC 6120 §5.4.1 exception: server rule, this crate is a client and component] "The receiving entity then MUST send stream features to the"
+// [RFC 6120 §5.4.1 exception: server rule, this crate is a client and component] "If the receiving entity supports TLS, the stream features"
+// [RFC 6120 §5.4.2.1 exception: server rule, this crate is a client and component] "The receiving entity MUST reply with either a <proceed/>"
+// [RFC 6120 §5.4.2.2 exception: server rule, this crate is a client and component] "If the failure case occurs, the receiving entity MUST return"
+// [RFC 6120 §5.4.2.3 exception: server rule, this crate is a client and component] "If the proceed case occurs, the receiving entity MUST return"
+// [RFC 6120 §5.4.2.3 exception: server rule, this crate is a client and component] "The receiving entity MUST consider the TLS negotiation to"
+// [RFC 6120 §5.4.3.1 exception: server rule, this crate is a client and component] "When using any of the mandatory-to-implement (MTI) ciphersuites"
+// [RFC 6120 §5.4.3.1 exception: server rule, this crate is a client and component] "The receiving entity SHOULD choose which certificate to"
+// [RFC 6120 §5.4.3.2 exception: server rule, this crate is a client and component] "If the TLS negotiation results in failure, the receiving"
+// [RFC 6120 §5.4.3.2 exception: server rule, this crate is a client and component] "The receiving entity MUST NOT send a closing </stream> tag"
+// [RFC 6120 §5.4.3.3 exception: server rule, this crate is a client and component] "The receiving entity MUST discard any information transmitted"
+// [RFC 6120 §5.4.3.3 exception: server rule, this crate is a client and component] "The receiving entity MUST respond with a new response stream"
+// [RFC 6120 §6.3.4 exception: server rule, this crate is a client and component] "The receiving entity SHOULD offer the SASL EXTERNAL mechanism"
+// [RFC 6120 §6.3.4 exception: server rule, this crate is a client and component] "However, the receiving entity MAY offer the SASL EXTERNAL"
+// [RFC 6120 §6.3.5 exception: server rule, this crate is a client and component] "As formally specified in the XML schema for the 'urn:ietf:params:xml:ns:xmpp-sasl'"
+// [RFC 6120 §6.3.8 exception: server rule, this crate is a client and component] "If the initiating entity provides an authorization identity"
+// [RFC 6120 §6.3.9 exception: server rule, this crate is a client and component] "The receiving entity MAY include a realm when negotiating"
+// [RFC 6120 §6.4.1 exception: server rule, this crate is a client and component] "The receiving entity also MUST send stream features to the"
+// [RFC 6120 §6.4.2 exception: server rule, this crate is a client and component] "I: <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGp1bGlldAByMG0zMG15cjBtMzA=</auth> If the"
+// [RFC 6120 §6.4.4 exception: server rule, this crate is a client and component] "Upon receiving an <abort/> element, the receiving entity"
+// [RFC 6120 §6.4.5 exception: server rule, this crate is a client and component] "Where appropriate for the chosen SASL mechanism, the receiving"
+// [RFC 6120 §6.4.5 exception: server rule, this crate is a client and component] "Implementation Note: For server-to-server streams, if the"
+// [RFC 6120 §6.4.6 exception: server rule, this crate is a client and component] "Before considering the SASL handshake to be a success, if"
+// [RFC 6120 §6.4.6 exception: server rule, this crate is a client and component] "The receiving entity MUST also send stream features, containing"
+// [RFC 6120 §7.1 exception: server rule, this crate is a client and component] "A server SHOULD allow an entity to maintain multiple connected"
+// [RFC 6120 §7.1 exception: server rule, this crate is a client and component] "Security Warning: A server SHOULD enable the administrator"
+// [RFC 6120 §7.4 exception: server rule, this crate is a client and component] "The server MUST NOT include the resource binding stream"
+// [RFC 6120 §7.6 exception: server rule, this crate is a client and component] "A server MUST be able to generate an XMPP resourcepart on"
+// [RFC 6120 §7.6 exception: server rule, this crate is a client and component] "The resourcepart generated by the server MUST be random"
+// [RFC 6120 §7.6.2.1 exception: server rule, this crate is a client and component] "If the account has reached a limit on the number of simultaneous"
+// [RFC 6120 §7.6.2.2 exception: server rule, this crate is a client and component] "If the client is otherwise not allowed to bind a resource"
+// [RFC 6120 §7.7.1 exception: server rule, this crate is a client and component] "The server SHOULD accept the client-submitted resourcepart."
+// [RFC 6120 §7.7.1 exception: server rule, this crate is a client and component] "Alternatively, in accordance with local service policies"
+// [RFC 6120 §8 exception: server rule, this crate is a client and component] "Security Warning: A server MUST NOT process a partial stanza"
+// [RFC 6120 §8.1.1.1 exception: server rule, this crate is a client and component] "A stanza sent from a client to a server for direct processing"
+// [RFC 6120 §8.1.2.1 exception: server rule, this crate is a client and component] "A server MUST NOT send to the client a stanza without a"
+// [RFC 6120 §8.1.5 exception: server rule, this crate is a client and component] "A server MUST NOT modify or delete 'xml:lang' attributes"
+// [RFC 6120 §8.2.1 exception: server rule, this crate is a client and component] "Upon receiving a message stanza with a 'to' address, a server"
+// [RFC 6120 §8.4 exception: server rule, this crate is a client and component] "Routing entities (typically servers) SHOULD try to maintain"
+// [RFC 6120 §11.3 exception: server rule, this crate is a client and component] "An XMPP entity MUST NOT accept data that is not namespace-well-"

@@ -43,6 +43,19 @@ fn config(tls: TlsPolicy) -> ClientConfig {
 
 /// Logs in with PLAIN and binds, returning the online client.
 fn online(now: Instant, sm: bool) -> Client {
+    let sm_feature = if sm {
+        "<sm xmlns='urn:xmpp:sm:3'/>"
+    } else {
+        ""
+    };
+    online_with(
+        now,
+        &format!("{sm_feature}<ver xmlns='urn:xmpp:features:rosterver'/>"),
+    )
+}
+
+/// A client through SASL and bind, with `extra_features` beside `<bind/>`.
+fn online_with(now: Instant, extra_features: &str) -> Client {
     let mut c = Client::new(config(TlsPolicy::Never));
     c.connect(now);
     let hdr = out(&mut c);
@@ -68,16 +81,11 @@ fn online(now: Instant, sm: bool) -> Client {
     assert!(out(&mut c).starts_with("<?xml version='1.0'?><stream:stream"));
     assert_eq!(events(&mut c), vec![Event::Authenticated("PLAIN")]);
     c.handle_input(now, Input::Data(SERVER_HEADER)).unwrap();
-    let sm_feature = if sm {
-        "<sm xmlns='urn:xmpp:sm:3'/>"
-    } else {
-        ""
-    };
     feed(
         &mut c,
         now,
         &format!(
-            "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>{sm_feature}</stream:features>"
+            "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>{extra_features}</stream:features>"
         ),
     );
     let bind = out(&mut c);
@@ -111,7 +119,7 @@ fn online(now: Instant, sm: bool) -> Client {
     let enable = out(&mut c);
     assert_eq!(
         enable.contains("<enable xmlns='urn:xmpp:sm:3' resume='true'/>"),
-        sm
+        extra_features.contains("urn:xmpp:sm:3")
     );
     c
 }
@@ -148,6 +156,19 @@ fn plain_login_bind_and_answers() {
         "<iq from='romeo@montague.lit/orchard' id='v1' type='get'><query xmlns='jabber:iq:version'/></iq>",
     );
     assert!(matches!(events(&mut c).as_slice(), [Event::IqRequest(_)]));
+}
+
+// [RFC 6121 §2.6.2 test] "If the server does not advertise support for roster versioning, the
+// client MUST NOT include the 'ver' attribute."
+#[test]
+fn roster_version_only_when_offered() {
+    let now = Instant::now();
+    let mut c = online_with(now, "");
+    c.request_roster(now, Some("ver7"));
+    assert!(out(&mut c).contains("<query xmlns='jabber:iq:roster'/>"));
+    let mut c = online_with(now, "<ver xmlns='urn:xmpp:features:rosterver'/>");
+    c.request_roster(now, Some(""));
+    assert!(out(&mut c).contains("<query xmlns='jabber:iq:roster' ver=''/>"));
 }
 
 // [RFC 6121 §2.1.6 test] "A receiving client MUST ignore the stanza unless it has no 'from'
