@@ -1250,3 +1250,33 @@ fn required_100rel_refused_when_disabled() {
     assert_eq!(start(&r), "420");
     assert_eq!(header(&r, HeaderName::Unsupported).unwrap(), "100rel");
 }
+
+/// An RSeq at the top of its range followed by another reliable response
+/// must not overflow the in-order check.
+#[test]
+fn rseq_at_u32_max_does_not_overflow() {
+    let (mut w, alice) = alone();
+    w.with(alice, |ua, now| {
+        ua.call(now, "sip:carol@192.0.2.50", Body::sdp(OFFER))
+    })
+    .unwrap();
+    let invite = to_peer(&w)[0].clone();
+    let rel = |rseq: &'static str| -> Vec<(HeaderName, &'static str)> {
+        vec![
+            (HeaderName::Contact, "<sip:carol@192.0.2.50>"),
+            (HeaderName::Require, "100rel"),
+            (HeaderName::RSeq, rseq),
+        ]
+    };
+    reply(
+        &mut w,
+        a_addr(),
+        &invite,
+        180,
+        Some("r1"),
+        &rel("4294967295"),
+        None,
+    );
+    reply(&mut w, a_addr(), &invite, 183, Some("r1"), &rel("0"), None);
+    assert_eq!(starts(&to_peer(&w)), ["INVITE", "PRACK"]);
+}

@@ -2140,7 +2140,7 @@ impl<R: RngCore> UserAgent<R> {
                             // sequence number, that response MUST NOT be acknowledged
                             // with a PRACK, and MUST NOT be processed further by the
                             // UAC."
-                            Some(last) if rseq != last + 1 => return,
+                            Some(last) if last.checked_add(1) != Some(rseq) => return,
                             // [RFC 3262 §4] "Its value MUST be initialized to the RSeq
                             // header field in the first reliable provisional response
                             // received for the initial request."

@@ -114,7 +114,7 @@ fn request(seen: &OwnedMessage, method: &str, sel: u8) -> Option<Vec<u8>> {
     } else {
         format!("{from};tag=p{}", sel % 3)
     };
-    let cseq = msg.cseq().ok()?.seq + u32::from(sel >> 4);
+    let cseq = msg.cseq().ok()?.seq.wrapping_add(u32::from(sel >> 4));
     let mut b = MessageBuilder::request(
         rtclite_sip::Method::from_token(method),
         "sip:alice@192.0.2.101:5060",
