@@ -1280,3 +1280,60 @@ fn rseq_at_u32_max_does_not_overflow() {
     reply(&mut w, a_addr(), &invite, 183, Some("r1"), &rel("0"), None);
     assert_eq!(starts(&to_peer(&w)), ["INVITE", "PRACK"]);
 }
+
+// [RFC 3261 §12.2.1.1 test] "Requests within a dialog MUST contain strictly
+// monotonically increasing and contiguous CSeq sequence numbers
+// (increasing-by-one) in each direction (excepting ACK and CANCEL of course,
+// whose numbers equal the requests being acknowledged or cancelled)."
+#[test]
+fn challenged_message_in_a_dialog_keeps_the_cseq_sequence() {
+    let mut w = Phones::new();
+    let mut cfg = config("alice", "atlanta.example.com", "192.0.2.101:5060");
+    cfg.credentials = Some(rtclite_sip::ua::DigestCredentials {
+        username: "alice".into(),
+        password: "secret".into(),
+    });
+    let alice = w.add(cfg, "192.0.2.101", a_addr(), 1);
+    let call = w
+        .with(alice, |ua, now| {
+            ua.call(now, "sip:carol@192.0.2.50", Body::sdp(OFFER))
+        })
+        .unwrap();
+    let invite = to_peer(&w)[0].clone();
+    reply(
+        &mut w,
+        a_addr(),
+        &invite,
+        200,
+        Some("t1"),
+        &[(HeaderName::Contact, "<sip:carol@192.0.2.50>")],
+        Some(ANSWER),
+    );
+    w.with(alice, |ua, now| {
+        ua.send_message_in_call(now, call, Body::text("hi"))
+    })
+    .unwrap();
+    let message = to_peer(&w).last().unwrap().clone();
+    let server = DigestServer::new("atlanta.example.com", b"k", Algorithm::Md5, 300);
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let challenge = server.challenge(0, false, &mut rng).to_header_value();
+    reply(
+        &mut w,
+        a_addr(),
+        &message,
+        407,
+        None,
+        &[(HeaderName::ProxyAuthenticate, &challenge)],
+        None,
+    );
+    let retry = to_peer(&w).last().unwrap().clone();
+    assert_eq!(start(&retry), "MESSAGE");
+    assert!(header(&retry, HeaderName::ProxyAuthorization).is_some());
+    let seq = |m: &OwnedMessage| m.message().cseq().unwrap().seq;
+    assert_eq!(seq(&retry), seq(&message) + 1);
+    reply(&mut w, a_addr(), &retry, 200, None, &[], None);
+    w.with(alice, |ua, now| ua.hang_up(now, call)).unwrap();
+    let bye = to_peer(&w).last().unwrap().clone();
+    assert_eq!(start(&bye), "BYE");
+    assert_eq!(seq(&bye), seq(&retry) + 1);
+}

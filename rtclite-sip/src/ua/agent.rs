@@ -2547,9 +2547,28 @@ impl<R: RngCore> UserAgent<R> {
         else {
             return false;
         };
-        let Some(retry) =
-            self.next_attempt(&p.request.message(), |b| b.remove(name).header(name, value))
-        else {
+        let retry = match owner.call {
+            // Inside a dialog the retry is the dialog's next request, so that
+            // its CSeq stays in the dialog's sequence (RFC 3261 §12.2.1.1).
+            Some(h) => {
+                let old = p.request.message();
+                let method = old
+                    .method()
+                    .map(|m| m.as_str().to_owned())
+                    .unwrap_or_default();
+                let body = Body::of(&old);
+                self.in_dialog(h, Method::from_token(&method), body.as_ref())
+                    .ok()
+                    .and_then(|req| {
+                        MessageBuilder::from_message(&req.message())
+                            .header(name, value)
+                            .build()
+                            .ok()
+                    })
+            }
+            None => self.next_attempt(&p.request.message(), |b| b.remove(name).header(name, value)),
+        };
+        let Some(retry) = retry else {
             return false;
         };
         let Ok(id) = self
