@@ -84,6 +84,14 @@ impl ScramHash {
         }
     }
 
+    /// The name of the channel-binding variant (RFC 5802 §6, RFC 7677 §3).
+    pub fn plus_mechanism(self) -> &'static str {
+        match self {
+            Self::Sha1 => "SCRAM-SHA-1-PLUS",
+            Self::Sha256 => "SCRAM-SHA-256-PLUS",
+        }
+    }
+
     fn hmac(self, key: &[u8], data: &[u8]) -> Vec<u8> {
         match self {
             Self::Sha1 => {
@@ -149,6 +157,7 @@ enum ScramState {
 #[derive(Debug, Clone)]
 pub struct ScramClient {
     hash: ScramHash,
+    binding: ChannelBinding,
     password: String,
     client_nonce: String,
     client_first_bare: String,
@@ -157,6 +166,55 @@ pub struct ScramClient {
 
 /// GS2 header for a client that does not support channel binding.
 const GS2_HEADER: &str = "n,,";
+
+/// The channel binding of a SCRAM exchange (RFC 5802 §6): what the client
+/// supports and, when it binds, the binding data the TLS layer gives (the
+/// IO layer computes it; this crate never sees the TLS connection).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChannelBinding {
+    /// The client does not support channel binding (`n` flag).
+    Unsupported,
+    /// The client supports channel binding but the server did not offer a
+    /// `-PLUS` mechanism (`y` flag).
+    NotOfferedByServer,
+    /// Bind to the TLS connection with `tls-exporter` (RFC 9266): the 32
+    /// bytes of the exporter with label "EXPORTER-Channel-Binding" and an
+    /// empty context.
+    TlsExporter(Vec<u8>),
+    /// Bind with `tls-server-end-point` (RFC 5929 §4): the hash of the
+    /// server's certificate.
+    TlsServerEndPoint(Vec<u8>),
+}
+
+impl ChannelBinding {
+    /// The gs2-header (RFC 5802 §7), without an authzid.
+    fn gs2_header(&self) -> &'static str {
+        match self {
+            // [RFC 5802 §6] "If the client does not support channel binding, then it MUST use an
+            // "n" gs2-cbind-flag."
+            Self::Unsupported => GS2_HEADER,
+            // [RFC 5802 §6] "then the client MUST NOT use an "n" gs2- cbind-flag"
+            Self::NotOfferedByServer => "y,,",
+            // [RFC 5802 §6] "Clients that support mechanism negotiation and channel binding MUST
+            // use a "p" gs2-cbind-flag when the server offers the PLUS- variant"
+            Self::TlsExporter(_) => "p=tls-exporter,,",
+            Self::TlsServerEndPoint(_) => "p=tls-server-end-point,,",
+        }
+    }
+
+    /// The binding data appended to the gs2-header in `c=` (only with `p`).
+    fn data(&self) -> &[u8] {
+        match self {
+            Self::TlsExporter(d) | Self::TlsServerEndPoint(d) => d,
+            Self::Unsupported | Self::NotOfferedByServer => &[],
+        }
+    }
+
+    fn binds(&self) -> bool {
+        matches!(self, Self::TlsExporter(_) | Self::TlsServerEndPoint(_))
+    }
+}
 
 impl ScramClient {
     /// [`ScramClient::new`] after preparing the username (UsernameCaseMapped)
@@ -193,6 +251,7 @@ impl ScramClient {
         let user = username.replace('=', "=3D").replace(',', "=2C");
         Self {
             hash,
+            binding: ChannelBinding::Unsupported,
             password: password.to_owned(),
             client_nonce: client_nonce.to_owned(),
             client_first_bare: format!("n={user},r={client_nonce}"),
@@ -200,14 +259,46 @@ impl ScramClient {
         }
     }
 
-    /// The mechanism name.
+    /// [`ScramClient::try_new`] with a channel binding (RFC 5802 §6): with
+    /// binding data the mechanism is the `-PLUS` variant and the data is
+    /// covered by the client proof (`c=`).
+    ///
+    /// ```
+    /// use rtclite_xmpp::sasl::{ChannelBinding, ScramClient, ScramHash};
+    /// let c = ScramClient::with_channel_binding(
+    ///     ScramHash::Sha256, "user", "pencil", "rOprNGfwEbeRWgbNEkqO",
+    ///     ChannelBinding::TlsExporter(vec![0xAB; 32]),
+    /// ).unwrap();
+    /// assert_eq!(c.mechanism(), "SCRAM-SHA-256-PLUS");
+    /// assert_eq!(c.client_first(), "p=tls-exporter,,n=user,r=rOprNGfwEbeRWgbNEkqO");
+    /// ```
+    pub fn with_channel_binding(
+        hash: ScramHash,
+        username: &str,
+        password: &str,
+        client_nonce: &str,
+        binding: ChannelBinding,
+    ) -> Result<Self, SaslError> {
+        let mut c = Self::try_new(hash, username, password, client_nonce)?;
+        if binding.binds() && binding.data().is_empty() {
+            return Err(SaslError::Malformed("channel binding data is empty"));
+        }
+        c.binding = binding;
+        Ok(c)
+    }
+
+    /// The mechanism name (the `-PLUS` variant when binding to the channel).
     pub fn mechanism(&self) -> &'static str {
-        self.hash.mechanism()
+        if self.binding.binds() {
+            self.hash.plus_mechanism()
+        } else {
+            self.hash.mechanism()
+        }
     }
 
     /// client-first-message.
     pub fn client_first(&self) -> String {
-        format!("{GS2_HEADER}{}", self.client_first_bare)
+        format!("{}{}", self.binding.gs2_header(), self.client_first_bare)
     }
 
     /// Takes server-first-message, returns client-final-message.
@@ -261,8 +352,11 @@ impl ScramClient {
         let salted = h.hi(self.password.as_bytes(), &salt, iters);
         let client_key = h.hmac(&salted, b"Client Key");
         let stored_key = h.h(&client_key);
-        // c= is base64 of the GS2 header ("n,," → "biws").
-        let without_proof = format!("c={},r={nonce}", B64.encode(GS2_HEADER));
+        // c= is base64 of the GS2 header ("n,," → "biws") followed, when binding, by the
+        // channel binding data: [RFC 5802 §7] "base64 encoding of cbind-input."
+        let mut cbind_input = self.binding.gs2_header().as_bytes().to_vec();
+        cbind_input.extend_from_slice(self.binding.data());
+        let without_proof = format!("c={},r={nonce}", B64.encode(cbind_input));
         let auth_message = format!("{},{server_first},{without_proof}", self.client_first_bare);
         let client_signature = h.hmac(&stored_key, auth_message.as_bytes());
         let proof: Vec<u8> = client_key
@@ -341,5 +435,114 @@ mod tests {
             Err(SaslError::Malformed(_))
         ));
         assert_eq!(c.handle_server_final("v=AAAA"), Err(SaslError::OutOfOrder));
+    }
+
+    /// The server side of RFC 5802 §3 for one exchange, written from the
+    /// formulas: checks the client proof and returns server-final-message.
+    fn server_final(
+        hash: ScramHash,
+        password: &str,
+        client_first_bare: &str,
+        server_first: &str,
+        client_final: &str,
+        expected_cbind_input: &[u8],
+    ) -> Option<String> {
+        let (without_proof, proof) = client_final.rsplit_once(",p=")?;
+        let c = without_proof.strip_prefix("c=")?.split(',').next()?;
+        // [RFC 5802 §6 test] "The server MUST always validate the client's "c=" field."
+        if B64.decode(c).ok()? != expected_cbind_input {
+            return None;
+        }
+        let salt = B64.decode("QSXCR+Q6sek8bf92").ok()?;
+        let salted = hash.hi(password.as_bytes(), &salt, 4096);
+        let client_key = hash.hmac(&salted, b"Client Key");
+        let stored_key = hash.h(&client_key);
+        let auth = format!("{client_first_bare},{server_first},{without_proof}");
+        let signature = hash.hmac(&stored_key, auth.as_bytes());
+        let proof = B64.decode(proof).ok()?;
+        let recovered: Vec<u8> = proof.iter().zip(&signature).map(|(a, b)| a ^ b).collect();
+        if hash.h(&recovered) != stored_key {
+            return None;
+        }
+        let server_key = hash.hmac(&salted, b"Server Key");
+        Some(format!(
+            "v={}",
+            B64.encode(hash.hmac(&server_key, auth.as_bytes()))
+        ))
+    }
+
+    #[test]
+    fn channel_binding_plus_exchange() {
+        let data = (0u8..32).collect::<Vec<u8>>();
+        for (hash, binding, header) in [
+            (
+                ScramHash::Sha256,
+                ChannelBinding::TlsExporter(data.clone()),
+                "p=tls-exporter,,",
+            ),
+            (
+                ScramHash::Sha1,
+                ChannelBinding::TlsServerEndPoint(data.clone()),
+                "p=tls-server-end-point,,",
+            ),
+            (ScramHash::Sha256, ChannelBinding::NotOfferedByServer, "y,,"),
+        ] {
+            let binds = !matches!(binding, ChannelBinding::NotOfferedByServer);
+            let mut c =
+                ScramClient::with_channel_binding(hash, "user", "pencil", "fyko", binding).unwrap();
+            assert_eq!(
+                c.mechanism(),
+                if binds {
+                    hash.plus_mechanism()
+                } else {
+                    hash.mechanism()
+                }
+            );
+            let first = c.client_first();
+            assert_eq!(first, format!("{header}n=user,r=fyko"));
+            let server_first = "r=fyko3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096";
+            let client_final = c.handle_server_first(server_first).unwrap();
+            let mut cbind = header.as_bytes().to_vec();
+            if binds {
+                cbind.extend_from_slice(&data);
+            }
+            let v = server_final(
+                hash,
+                "pencil",
+                "n=user,r=fyko",
+                server_first,
+                &client_final,
+                &cbind,
+            )
+            .expect("the server accepts the proof and the binding");
+            c.handle_server_final(&v).unwrap();
+            assert!(c.is_done());
+            // Other binding data (a man in the middle's channel) fails the server's c= check.
+            let mut other = cbind.clone();
+            if let Some(last) = other.last_mut() {
+                *last ^= 1;
+            }
+            assert!(
+                server_final(
+                    hash,
+                    "pencil",
+                    "n=user,r=fyko",
+                    server_first,
+                    &client_final,
+                    &other
+                )
+                .is_none()
+            );
+        }
+        assert!(
+            ScramClient::with_channel_binding(
+                ScramHash::Sha1,
+                "user",
+                "pencil",
+                "n",
+                ChannelBinding::TlsExporter(Vec::new())
+            )
+            .is_err()
+        );
     }
 }
