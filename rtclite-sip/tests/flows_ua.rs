@@ -1337,3 +1337,82 @@ fn challenged_message_in_a_dialog_keeps_the_cseq_sequence() {
     assert_eq!(start(&bye), "BYE");
     assert_eq!(seq(&bye), seq(&retry) + 1);
 }
+
+// [RFC 3261 §8.1.3.4 test] "In order to create a request based on a contact
+// address in a 3xx response, a UAC MUST copy the entire URI from the target set
+// into the Request-URI, except for the "method-param" and "header" URI
+// parameters"
+// [RFC 3261 §8.1.3.4 test] "As with proxy recursion, a client processing 3xx
+// class responses MUST NOT add any given URI to the target set more than once."
+#[test]
+fn redirect_is_followed_through_the_target_set() {
+    let (mut w, alice) = alone();
+    w.with(alice, |ua, now| {
+        ua.call(now, "sip:carol@192.0.2.50", Body::sdp(OFFER))
+    })
+    .unwrap();
+    let first = to_peer(&w)[0].clone();
+    reply(
+        &mut w,
+        a_addr(),
+        &first,
+        302,
+        Some("r"),
+        &[
+            (HeaderName::Contact, "<sip:carol@192.0.2.61>;q=0.5"),
+            (
+                HeaderName::Contact,
+                "<sip:carol@192.0.2.60;method=INVITE;transport=udp?Subject=hi>",
+            ),
+        ],
+        None,
+    );
+    let sent = to_peer(&w);
+    assert_eq!(starts(&sent), ["INVITE", "ACK", "INVITE"]);
+    let second = sent[2].clone();
+    assert_eq!(
+        second.message().request_uri(),
+        Some("sip:carol@192.0.2.60;transport=udp")
+    );
+    // [RFC 3261 §8.1.3.4 test] "Finally, once the new request has been
+    // constructed, it is sent using a new client transaction, and therefore MUST
+    // have a new branch ID in the top Via field as discussed in Section 8.1.1.7."
+    assert_ne!(
+        second.message().top_via().unwrap().branch(),
+        first.message().top_via().unwrap().branch()
+    );
+    assert_eq!(
+        second.message().cseq().unwrap().seq,
+        first.message().cseq().unwrap().seq + 1
+    );
+    assert_eq!(
+        second.message().call_id().unwrap(),
+        first.message().call_id().unwrap()
+    );
+    assert_eq!(
+        second.message().from().unwrap().tag(),
+        first.message().from().unwrap().tag()
+    );
+    assert_eq!(second.message().body(), first.message().body());
+    // The first target is busy and redirects back to both known contacts:
+    // nothing is added twice, so the next INVITE goes to the q=0.5 contact.
+    reply(
+        &mut w,
+        a_addr(),
+        &second,
+        302,
+        Some("r2"),
+        &[(HeaderName::Contact, "<sip:carol@192.0.2.61>;q=0.5")],
+        None,
+    );
+    let sent = to_peer(&w);
+    assert_eq!(starts(&sent), ["INVITE", "ACK", "INVITE", "ACK", "INVITE"]);
+    let third = sent[4].clone();
+    assert_eq!(third.message().request_uri(), Some("sip:carol@192.0.2.61"));
+    reply(&mut w, a_addr(), &third, 404, Some("r3"), &[], None);
+    assert_eq!(
+        starts(&to_peer(&w)),
+        ["INVITE", "ACK", "INVITE", "ACK", "INVITE", "ACK"]
+    );
+    assert_eq!(ends(&w, alice), [EndReason::Rejected { status: 404 }]);
+}

@@ -37,6 +37,8 @@ const ALLOWED: [&str; 7] = [
 const PROVISIONAL_REFRESH: Duration = Duration::from_secs(60);
 /// Early dialogs kept per outgoing INVITE (one per forked branch).
 pub const MAX_EARLY_DIALOGS: usize = 8;
+/// Contacts of 3xx responses one call may try (RFC 3261 §8.1.3.4).
+pub const MAX_REDIRECT_TARGETS: usize = 8;
 /// Challenges answered per request (each once, RFC 3261 §22.2).
 const MAX_CHALLENGES: usize = 4;
 
@@ -128,6 +130,9 @@ struct Call {
     reinvite_out: Option<(TransactionId, Option<Body>)>,
     /// UAS: a re-INVITE waiting for the user (transaction, request).
     reinvite_in: Option<(TransactionId, OwnedMessage)>,
+    /// UAC: contacts of 3xx responses still to try, and every one added.
+    targets: Vec<String>,
+    tried: Vec<String>,
     /// When our re-INVITE, provisionally answered, is given up.
     reinvite_deadline: Option<Instant>,
     /// A re-INVITE to retry after a 491 (RFC 3261 §14.1).
@@ -173,6 +178,8 @@ impl Call {
             reinvite_in: None,
             glare_retry: None,
             reinvite_deadline: None,
+            targets: Vec::new(),
+            tried: Vec::new(),
             reliable: None,
             next_rseq: None,
             deferred_answer: None,
@@ -273,12 +280,6 @@ struct Pending {
 // [RFC 3261 §8.3 exception: no redirect server in the UA core] "However,
 // redirect servers MUST NOT redirect a request to a URI equal to the one in
 // the Request-URI"
-// [RFC 3261 §8.1.3.4 exception: no 3xx recursion in the UA core] "In order to
-// create a request based on a contact address in a 3xx response, a UAC MUST
-// copy the entire URI from the target set into the Request-URI"
-// [RFC 3261 §8.1.3.4 exception: no 3xx recursion in the UA core] "Finally,
-// once the new request has been constructed, it is sent using a new client
-// transaction, and therefore MUST have a new branch ID in the top Via field"
 // The Contact is the configured URI; the configuration gives a URI that
 // reaches this agent from anywhere (and a SIPS one where SIPS is used).
 // [RFC 3261 §8.1.1.8 exception: the Contact comes from the configuration] "That is, the
@@ -2342,14 +2343,18 @@ impl<R: RngCore> UserAgent<R> {
         if status == 420 && !cancelled && self.retry_invite_without(now, h, msg) {
             return;
         }
+        let more_targets = self.calls.get(&h).is_some_and(|c| !c.targets.is_empty());
+        if ((300..400).contains(&status) || more_targets)
+            && !cancelled
+            && self.retry_invite_redirect(now, h, msg)
+        {
+            return;
+        }
         // [RFC 3261 §8.1.3.2] "A UAC MUST treat any final response it does not
         // recognize as being equivalent to the x00 response code of that class,
         // and MUST be able to process the x00 response code for all classes."
         // Every 3xx-6xx not handled above ends the call with its status.
-        // 3xx recursion is left to the application, which sees the status.
-        // [RFC 3261 §8.1.3.4 exception: no 3xx recursion in the UA core] "As
-        // with proxy recursion, a client processing 3xx class responses MUST NOT
-        // add any given URI to the target set more than once."
+        // A 3xx whose contacts were all tried (or that had none) ends the call.
         let reason = if cancelled && status == 487 {
             EndReason::Cancelled
         } else {
@@ -2389,6 +2394,82 @@ impl<R: RngCore> UserAgent<R> {
             c.challenged = challenged;
         }
         self.resend_invite(now, h, retry)
+    }
+
+    /// Follows a 3xx to the next contact of the target set (RFC 3261
+    /// §8.1.3.4); at most [`MAX_REDIRECT_TARGETS`] targets per call.
+    fn retry_invite_redirect(&mut self, now: Instant, h: CallHandle, msg: &Message<'_>) -> bool {
+        let Some(call) = self.calls.get_mut(&h) else {
+            return false;
+        };
+        // Contacts in decreasing q order (absent q counts as 1.0).
+        let mut contacts: Vec<(u16, String)> = msg
+            .contacts()
+            .filter_map(Result::ok)
+            .filter_map(|c| match &c {
+                crate::headers::Contact::Addr(a) if a.uri().as_sip().is_some() => {
+                    Some((c.q().unwrap_or(1000), a.uri_str().to_owned()))
+                }
+                _ => None,
+            })
+            .collect();
+        contacts.sort_by_key(|c| std::cmp::Reverse(c.0));
+        for (_, uri) in contacts {
+            // [RFC 3261 §8.1.3.4] "As with proxy recursion, a client processing
+            // 3xx class responses MUST NOT add any given URI to the target set
+            // more than once."
+            if call.tried.len() >= MAX_REDIRECT_TARGETS || call.tried.contains(&uri) {
+                continue;
+            }
+            call.tried.push(uri.clone());
+            call.targets.push(uri);
+        }
+        if call.targets.is_empty() {
+            return false;
+        }
+        let target = call.targets.remove(0);
+        let invite = call.invite.clone();
+        // [RFC 3261 §8.1.3.4] "In order to create a request based on a contact
+        // address in a 3xx response, a UAC MUST copy the entire URI from the
+        // target set into the Request-URI, except for the "method-param" and
+        // "header" URI parameters"
+        let request_uri = strip_method_and_headers(&target);
+        let old = invite.message();
+        let (Ok(cseq), Some(method)) = (old.cseq(), old.method()) else {
+            return false;
+        };
+        let Some(next) = cseq.seq.checked_add(1) else {
+            return false;
+        };
+        let branch = new_branch(&mut self.rng);
+        let (transport, sent_by) = split_via(&self.config.via);
+        // [RFC 3261 §8.1.3.4] "Finally, once the new request has been
+        // constructed, it is sent using a new client transaction, and therefore
+        // MUST have a new branch ID in the top Via field as discussed in
+        // Section 8.1.1.7."
+        let mut b = MessageBuilder::request(method, &request_uri).header(
+            HeaderName::Via,
+            format!("SIP/2.0/{transport} {sent_by};branch={branch}"),
+        );
+        for hdr in old.headers() {
+            match hdr.kind() {
+                HeaderName::Via
+                | HeaderName::CSeq
+                | HeaderName::ContentLength
+                | HeaderName::ContentType
+                | HeaderName::Authorization
+                | HeaderName::ProxyAuthorization => {}
+                _ => b = b.header_named(hdr.canonical_name(), hdr.value()),
+            }
+        }
+        b = b.header(HeaderName::CSeq, format!("{next} INVITE"));
+        if let Some(body) = Body::of(&old) {
+            b = b.body(&body.content_type, body.bytes.to_vec());
+        }
+        match b.build() {
+            Ok(retry) => self.resend_invite(now, h, retry),
+            Err(_) => false,
+        }
     }
 
     fn retry_invite_without(&mut self, now: Instant, h: CallHandle, msg: &Message<'_>) -> bool {
@@ -2983,6 +3064,25 @@ fn uri_destination(
             port,
         },
     })
+}
+
+/// A URI without its `method` parameter and its headers (the parts a
+/// Request-URI may not carry, RFC 3261 §19.1.1).
+fn strip_method_and_headers(uri: &str) -> String {
+    let no_headers = uri.split('?').next().unwrap_or(uri);
+    no_headers
+        .split(';')
+        .enumerate()
+        .filter(|(i, p)| {
+            *i == 0
+                || !p
+                    .split('=')
+                    .next()
+                    .is_some_and(|n| n.trim().eq_ignore_ascii_case("method"))
+        })
+        .map(|(_, p)| p)
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 /// `("UDP", "host:port")` from `SIP/2.0/UDP host:port`.

@@ -25,7 +25,7 @@ mod register;
 mod types;
 mod uas;
 
-pub use agent::{ALLOW, MAX_EARLY_DIALOGS, UserAgent, reason_phrase};
+pub use agent::{ALLOW, MAX_EARLY_DIALOGS, MAX_REDIRECT_TARGETS, UserAgent, reason_phrase};
 pub use invite::{Retransmit2xx, Retransmit2xxEvent};
 pub use register::{RegisterClient, RegisterConfig, RegisterEvent};
 pub use types::{
