@@ -285,6 +285,17 @@ static VALUE_CHAR: [bool; 256] = {
     t
 };
 
+/// `token` characters as a table of flags, for tight scanning loops.
+static TOKEN_CHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = CLASS[i] & class::TOKEN != 0;
+        i += 1;
+    }
+    t
+};
+
 impl<'a> ParamIter<'a> {
     /// The next parameter and whether it is already known to satisfy
     /// [`check_param`]: the common `name[=value]` written without white
@@ -296,12 +307,15 @@ impl<'a> ParamIter<'a> {
         }
         let s = self.s;
         let b = s.as_bytes();
-        let len = b.len();
         let start = self.pos;
-        let mut p = start;
-        while p < len && b.get(p).is_some_and(|&c| is_token_char(c)) {
-            p += 1;
-        }
+        let run = |from: usize, class: &[bool; 256]| {
+            let rest = b.get(from..).unwrap_or_default();
+            from + rest
+                .iter()
+                .position(|&c| !class[c as usize])
+                .unwrap_or(rest.len())
+        };
+        let mut p = run(start, &TOKEN_CHAR);
         let name_end = p;
         let mut fast = name_end > start;
         let mut value = None;
@@ -314,9 +328,7 @@ impl<'a> ParamIter<'a> {
                     None => fast = false,
                 }
             } else {
-                while p < len && b.get(p).is_some_and(|&c| VALUE_CHAR[c as usize]) {
-                    p += 1;
-                }
+                p = run(p, &VALUE_CHAR);
                 fast &= p > v0;
             }
             value = s.get(v0..p);
