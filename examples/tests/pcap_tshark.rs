@@ -266,10 +266,18 @@ fn rtclite_proxy_pcap_of_sipp_calls_dissects_cleanly() {
     );
     assert!(ok, "{:?}", stats.0);
     stats.assert_clean(CALLS);
+    // One REGISTER over TCP: the framed request and the 200 written back
+    // on the same connection are recorded too (as datagrams between the
+    // connection's two endpoints; see src/pcap.rs).
+    let tcp_peer = register_over_tcp(proxy.addr("tcp"));
     proxy.stop();
     let (stacks, text) = tshark(&file, &[]);
     let _ = std::fs::remove_file(&file);
     assert_clean(&text);
+    let tcp_port = format!("Source Port: {}", tcp_peer.port());
+    let tcp_port_dst = format!("Destination Port: {}", tcp_peer.port());
+    assert_eq!(text.matches(&tcp_port).count(), 1, "the REGISTER over TCP");
+    assert_eq!(text.matches(&tcp_port_dst).count(), 1, "its 200 over TCP");
     assert!(
         stacks.iter().all(|s| s.starts_with("raw:ip:udp:sip")),
         "{stacks:?}"
@@ -281,4 +289,35 @@ fn rtclite_proxy_pcap_of_sipp_calls_dissects_cleanly() {
     let byes = text.matches("Request-Line: BYE sip:").count();
     assert_eq!(byes as u64, 2 * CALLS);
     assert!(text.matches("Status-Line: SIP/2.0 200 OK").count() as u64 > 4 * CALLS);
+}
+
+/// Sends one REGISTER over a new TCP connection and reads the 200 on it;
+/// returns the connection's local address.
+fn register_over_tcp(proxy: SocketAddr) -> SocketAddr {
+    use std::io::{Read, Write};
+    let mut tcp = std::net::TcpStream::connect(proxy).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let local = tcp.local_addr().unwrap();
+    let request = format!(
+        "REGISTER sip:{proxy};transport=tcp SIP/2.0\r\n\
+         Via: SIP/2.0/TCP {local};branch=z9hG4bK-tcp-reg\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:tcpuser@127.0.0.1>;tag=t1\r\n\
+         To: <sip:tcpuser@127.0.0.1>\r\nCall-ID: tcp-reg@{local}\r\n\
+         CSeq: 1 REGISTER\r\nContact: <sip:tcpuser@{local};transport=tcp>\r\n\
+         Content-Length: 0\r\n\r\n"
+    );
+    tcp.write_all(request.as_bytes()).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 2048];
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tcp.read(&mut buf).unwrap();
+        assert!(n > 0, "connection closed before the response");
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(
+        got.starts_with(b"SIP/2.0 200"),
+        "{}",
+        String::from_utf8_lossy(&got)
+    );
+    local
 }
