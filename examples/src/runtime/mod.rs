@@ -93,7 +93,7 @@ pub(crate) enum Remote {
     /// This address.
     Addr(SocketAddr),
     /// A host name or literal the driver resolves first (the first address
-    /// the system resolver returns).
+    /// the system resolver returns that a socket of ours can reach).
     Host {
         /// The host.
         host: String,
@@ -331,7 +331,7 @@ enum Inbound {
     Data(Received),
     Accepted(tokio::net::TcpStream, SocketAddr),
     Closed { remote: SocketAddr, id: u64 },
-    Resolved(Outgoing, io::Result<SocketAddr>),
+    Resolved(Outgoing, io::Result<Vec<SocketAddr>>),
 }
 
 /// A live TCP connection as the driver sees it.
@@ -529,13 +529,36 @@ impl<M: Machine + 'static> Driver<M> {
                     self.connections.remove(&remote);
                 }
             }
-            Inbound::Resolved(mut out, result) => match result {
-                Ok(addr) => {
-                    out.remote = Remote::Addr(addr);
-                    self.send_to(out, addr).await;
+            Inbound::Resolved(mut out, result) => {
+                // The first address we can reach: for UDP one of a family
+                // we have a socket for (`localhost` may list ::1 first).
+                let pick = result.and_then(|addrs| {
+                    addrs
+                        .iter()
+                        .copied()
+                        .find(|a| {
+                            out.transport != TransportKind::Udp
+                                || self
+                                    .sockets
+                                    .udp
+                                    .iter()
+                                    .any(|(l, _)| l.is_ipv4() == a.is_ipv4())
+                        })
+                        .ok_or_else(|| {
+                            io::Error::new(
+                                io::ErrorKind::NotFound,
+                                format!("no usable address among {addrs:?}"),
+                            )
+                        })
+                });
+                match pick {
+                    Ok(addr) => {
+                        out.remote = Remote::Addr(addr);
+                        self.send_to(out, addr).await;
+                    }
+                    Err(e) => self.send_failed(&out, &e),
                 }
-                Err(e) => self.send_failed(&out, &e),
-            },
+            }
         }
     }
 
@@ -578,9 +601,7 @@ impl<M: Machine + 'static> Driver<M> {
                     )
                     .await
                     {
-                        Ok(Ok(mut addrs)) => addrs.next().ok_or_else(|| {
-                            io::Error::new(io::ErrorKind::NotFound, "no address for host")
-                        }),
+                        Ok(Ok(addrs)) => Ok(addrs.collect()),
                         Ok(Err(e)) => Err(e),
                         Err(_) => Err(io::Error::new(
                             io::ErrorKind::TimedOut,

@@ -161,3 +161,103 @@ fn listen_addresses_parse() {
     assert!(ListenAddr::parse("tls:127.0.0.1:5061").is_err());
     assert!(ListenAddr::parse("127.0.0.1:5060").is_err());
 }
+
+/// Sends one datagram to a host name on its first timeout.
+struct ToHost {
+    host: String,
+    port: u16,
+    sent: bool,
+    errors: Vec<String>,
+}
+
+impl Machine for ToHost {
+    type Event = String;
+    type Error = std::convert::Infallible;
+
+    fn handle_input(&mut self, _now: Instant, _r: Received) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    fn handle_timeout(&mut self, _now: Instant) {}
+    fn poll_transmit(&mut self) -> Option<Outgoing> {
+        if self.sent {
+            return None;
+        }
+        self.sent = true;
+        Some(Outgoing {
+            transport: TransportKind::Udp,
+            local: None,
+            remote: Remote::Host {
+                host: self.host.clone(),
+                port: self.port,
+            },
+            bytes: bytes::Bytes::from_static(b"resolved"),
+        })
+    }
+    fn poll_event(&mut self) -> Option<String> {
+        self.errors.pop()
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+    fn handle_send_error(&mut self, _now: Instant, out: &Outgoing, error: &std::io::Error) {
+        self.errors.push(format!("{}: {error}", out.remote));
+    }
+}
+
+#[tokio::test]
+async fn host_names_resolve_to_an_address_family_we_can_send_from() {
+    // Only an IPv4 socket: `localhost` must resolve to 127.0.0.1 even when
+    // the resolver lists ::1 first.
+    let peer = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let sockets = Sockets::bind(&[ListenAddr::parse("udp:127.0.0.1:0").unwrap()])
+        .await
+        .unwrap();
+    let machine = ToHost {
+        host: "localhost".into(),
+        port: peer.local_addr().unwrap().port(),
+        sent: false,
+        errors: Vec::new(),
+    };
+    let driver = Driver::new(sockets, machine, DriverConfig::default());
+    let task = tokio::spawn(driver.run(
+        |_m, _now, e| panic!("no send error expected: {e}"),
+        tokio::time::sleep(Duration::from_secs(10)),
+    ));
+    let mut buf = [0u8; 32];
+    let (n, _) = tokio::time::timeout(Duration::from_secs(5), peer.recv_from(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&buf[..n], b"resolved");
+    task.abort();
+    let _ = task.await;
+}
+
+#[tokio::test]
+async fn unresolvable_host_is_reported_as_a_send_error() {
+    let sockets = Sockets::bind(&[ListenAddr::parse("udp:127.0.0.1:0").unwrap()])
+        .await
+        .unwrap();
+    let machine = ToHost {
+        // RFC 6761 §6.4: .invalid never resolves.
+        host: "no-such-host.invalid".into(),
+        port: 5060,
+        sent: false,
+        errors: Vec::new(),
+    };
+    let driver = Driver::new(sockets, machine, DriverConfig::default());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let task = tokio::spawn(driver.run(
+        move |_m, _now, e| {
+            let _ = tx.send(e);
+            Flow::Stop
+        },
+        tokio::time::sleep(Duration::from_secs(10)),
+    ));
+    let error = tokio::time::timeout(Duration::from_secs(8), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(error.starts_with("no-such-host.invalid:5060: "), "{error}");
+    let _ = task.await;
+}
