@@ -251,3 +251,51 @@ proptest! {
         prop_assert_eq!(f.buffered(), 0);
     }
 }
+
+/// One generated challenge: a scheme and its auth-params as written.
+fn gen_challenge() -> impl Strategy<Value = (String, Vec<String>)> {
+    let value = prop_oneof![
+        "[A-Za-z0-9._~-]{1,8}",
+        // quoted values that hold what would otherwise split a challenge:
+        // commas, '=', spaces, a scheme-looking word
+        "\"[A-Za-z0-9 ,=]{0,10}\"",
+        Just("\"Digest realm=x, nonce=y\"".to_owned()),
+    ];
+    let param = ("[a-z][a-z0-9-]{0,6}", value).prop_map(|(n, v)| format!("{n}={v}"));
+    (
+        prop_oneof![Just("Digest"), Just("Basic"), Just("Newauth")],
+        prop::collection::vec(param, 0..4),
+    )
+        .prop_map(|(s, p)| (s.to_owned(), p))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Challenges joined into one header field value (RFC 7235 §4.1) split
+    /// back into the same schemes and parameter lists.
+    #[test]
+    fn challenges_in_one_value_split_back(
+        chs in prop::collection::vec(gen_challenge(), 1..5),
+        sep in prop_oneof![Just(", "), Just(","), Just(" ,  ")],
+    ) {
+        let line = chs
+            .iter()
+            .map(|(s, p)| {
+                if p.is_empty() { s.clone() } else { format!("{s} {}", p.join(sep)) }
+            })
+            .collect::<Vec<_>>()
+            .join(sep);
+        let got: Vec<_> = rtclite_sip::headers::AuthValue::parse_challenges(&line)
+            .map(|r| r.map(|v| {
+                let params: Vec<String> = v
+                    .params()
+                    .map(|(n, v)| format!("{n}={}", v.unwrap_or_default()))
+                    .collect();
+                (v.scheme.to_owned(), params)
+            }))
+            .collect::<Result<_, _>>()
+            .map_err(|e| TestCaseError::fail(format!("{e} in {line}")))?;
+        prop_assert_eq!(got, chs, "{}", line);
+    }
+}
