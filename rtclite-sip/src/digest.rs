@@ -693,6 +693,9 @@ impl DigestClient<'_> {
             // The caller passes the Request-URI (RFC 8760 §2.6: digest-uri-value
             // = Request-URI), so the two agree.
             // [RFC 7616 §3.4.6] "it MUST agree with the request-target"
+            // A SIP Request-URI is always an absolute URI (RFC 3261 §25.1).
+            // [RFC 7616 §3.4.6] "In particular, it MUST be an "absolute-URI" if the request-target
+            // is an "absolute-URI"."
             uri: uri.to_owned(),
             response,
             algorithm: challenge.algorithm,
@@ -1250,6 +1253,8 @@ impl DigestServer {
     ) -> Verdict {
         // A nonce stays good for its lifetime and any increasing count, so
         // requests may be pipelined.
+        // [RFC 7616 §3.5] "Server implementations SHOULD carefully consider the performance
+        // implications of the use of this mechanism"
         // [RFC 7616 §3.5] "Consideration SHOULD be given
         // to the performance vs. security tradeoffs of allowing an old nonce
         // value to be used for a limited time to permit request pipelining."
