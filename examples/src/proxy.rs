@@ -222,6 +222,12 @@ async fn serve(args: ProxyArgs, verbose: u8, quiet: bool) -> Result<(), CliError
     }));
     let machine = ProxyMachine(Proxy::new(config, registrar, policy));
 
+    let duration = args
+        .duration
+        .map(Duration::try_from_secs_f64)
+        .transpose()
+        .map_err(|e| CliError::Invalid(format!("--duration: {e}")))?;
+    let stop = shutdown(duration)?;
     for b in &bound {
         say(
             args.json,
@@ -241,7 +247,6 @@ async fn serve(args: ProxyArgs, verbose: u8, quiet: bool) -> Result<(), CliError
     let mut stats = Stats::default();
     let json = args.json;
     let log = verbose > 0 && !quiet;
-    let duration = args.duration.map(Duration::from_secs_f64);
     let machine = driver
         .run(
             |_m, _now, event| {
@@ -249,7 +254,7 @@ async fn serve(args: ProxyArgs, verbose: u8, quiet: bool) -> Result<(), CliError
                 report(json, log, &event);
                 Flow::Continue
             },
-            shutdown(duration),
+            stop,
         )
         .await;
     let summary = json!({
@@ -283,37 +288,33 @@ fn advertised_ip(b: &ListenAddr) -> std::net::IpAddr {
     }
 }
 
-/// Completes on SIGINT, SIGTERM or after `duration`.
-async fn shutdown(duration: Option<Duration>) {
-    let timer = async {
-        match duration {
-            Some(d) => tokio::time::sleep(d).await,
-            None => std::future::pending().await,
-        }
+/// Completes on SIGINT, SIGTERM or after `duration`. The signal handlers
+/// are installed here, before the future is first polled, so that a signal
+/// arriving right after the listening addresses are printed is not lost
+/// (nor kills the process).
+fn shutdown(duration: Option<Duration>) -> Result<impl Future<Output = ()>, CliError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let install = |kind: SignalKind| {
+        signal(kind).map_err(|source| CliError::Io {
+            what: "installing the signal handlers".into(),
+            source,
+        })
     };
-    let term = async {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            match signal(SignalKind::terminate()) {
-                Ok(mut s) => {
-                    s.recv().await;
-                }
-                Err(_) => std::future::pending().await,
+    let mut term = install(SignalKind::terminate())?;
+    let mut int = install(SignalKind::interrupt())?;
+    Ok(async move {
+        let timer = async {
+            match duration {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
             }
+        };
+        tokio::select! {
+            () = timer => {}
+            _ = term.recv() => {}
+            _ = int.recv() => {}
         }
-        #[cfg(not(unix))]
-        std::future::pending::<()>().await
-    };
-    tokio::select! {
-        () = timer => {}
-        () = term => {}
-        r = tokio::signal::ctrl_c() => {
-            if r.is_err() {
-                std::future::pending::<()>().await;
-            }
-        }
-    }
+    })
 }
 
 fn say(json: bool, value: serde_json::Value, text: String) {

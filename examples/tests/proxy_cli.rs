@@ -96,6 +96,11 @@ fn bad_input_exits_1_with_one_error_line() {
         "error: tls:127.0.0.1:0: transport tls is not supported",
     );
     fails_with(&["proxy", "--listen", "127.0.0.1:5060"], 1, "error: ");
+    fails_with(
+        &["proxy", "--listen", "udp:127.0.0.1:0", "--duration=-1"],
+        1,
+        "error: --duration: ",
+    );
     let users = std::env::temp_dir().join(format!("rtclite-bad-users-{}", std::process::id()));
     std::fs::write(&users, "# users\nalice:pw\nbob\n").unwrap();
     fails_with(
@@ -121,4 +126,45 @@ fn bad_input_exits_1_with_one_error_line() {
         1,
         "error: reading /nonexistent/users",
     );
+}
+
+/// SIGINT (Ctrl-C) stops the proxy cleanly: exit 0 and the closing
+/// summary, like SIGTERM (which the interop tests use).
+#[test]
+fn sigint_stops_cleanly_with_a_summary() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = Command::new(BIN)
+        .args(["proxy", "--json", "--listen", "udp:127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.contains("\"listening\""), "{first}");
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("rtclite proxy did not stop on SIGINT within 10 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    let last = lines.last().unwrap().unwrap();
+    let summary: serde_json::Value = serde_json::from_str(&last).unwrap();
+    assert_eq!(summary["event"], "summary");
 }
