@@ -528,8 +528,10 @@ impl<M: Machine + 'static> Driver<M> {
                 if self.connections.get(&remote).is_some_and(|c| c.id == id) {
                     self.connections.remove(&remote);
                 }
+                self.reap();
             }
             Inbound::Resolved(mut out, result) => {
+                self.reap();
                 // The first address we can reach: for UDP one of a family
                 // we have a socket for (`localhost` may list ::1 first).
                 let pick = result.and_then(|addrs| {
@@ -560,6 +562,12 @@ impl<M: Machine + 'static> Driver<M> {
                 }
             }
         }
+    }
+
+    /// Drops the results of finished tasks (connections, resolutions): a
+    /// `JoinSet` keeps them until joined, which would grow without bound.
+    fn reap(&mut self) {
+        while self.tasks.try_join_next().is_some() {}
     }
 
     fn next_id(&mut self) -> u64 {
