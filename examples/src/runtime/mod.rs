@@ -34,8 +34,9 @@
 //! readers; the kernel then drops UDP datagrams, as a loaded server would),
 //! at most [`DriverConfig::max_connections`] TCP connections live at once
 //! (beyond that, accepts are closed and sends to new peers dropped), each
-//! connection queues at most [`CONNECTION_QUEUE`] outgoing messages, and an
-//! idle connection closes after [`IDLE_TIMEOUT`].
+//! connection queues at most [`CONNECTION_QUEUE`] outgoing messages, an
+//! idle connection closes after [`IDLE_TIMEOUT`], and at most
+//! [`MAX_RESOLUTIONS`] host-name lookups run at once.
 //!
 //! `--pcap`: with [`DriverConfig::pcap`] set, every message in and out is
 //! written to the capture (see [`crate::pcap`]).
@@ -70,6 +71,9 @@ pub(crate) const CONNECTION_QUEUE: usize = 256;
 pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 /// How long opening an outgoing TCP connection may take.
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The most host-name resolutions in flight; a send needing one more
+/// fails with a send error.
+pub(crate) const MAX_RESOLUTIONS: usize = 64;
 /// The largest datagram read (the UDP maximum).
 const MAX_DATAGRAM: usize = 65_535;
 
@@ -354,6 +358,8 @@ pub(crate) struct Driver<M: Machine> {
     tasks: JoinSet<()>,
     /// Inputs the machine refused, and sends that failed.
     input_errors: u64,
+    /// Host-name resolutions in flight.
+    resolving: usize,
     send_errors: u64,
 }
 
@@ -374,6 +380,7 @@ impl<M: Machine + 'static> Driver<M> {
             next_connection: 0,
             tasks: JoinSet::new(),
             input_errors: 0,
+            resolving: 0,
             send_errors: 0,
         }
     }
@@ -531,6 +538,7 @@ impl<M: Machine + 'static> Driver<M> {
                 self.reap();
             }
             Inbound::Resolved(mut out, result) => {
+                self.resolving = self.resolving.saturating_sub(1);
                 self.reap();
                 // The first address we can reach: for UDP one of a family
                 // we have a socket for (`localhost` may list ::1 first).
@@ -600,6 +608,15 @@ impl<M: Machine + 'static> Driver<M> {
                     self.send_to(out, a).await;
                     return;
                 }
+                if self.resolving >= MAX_RESOLUTIONS {
+                    let e = io::Error::new(
+                        io::ErrorKind::WouldBlock,
+                        "too many host-name resolutions in flight",
+                    );
+                    self.send_failed(&out, &e);
+                    return;
+                }
+                self.resolving += 1;
                 let target = format!("{host}:{port}");
                 let tx = self.inbound_tx.clone();
                 self.tasks.spawn(async move {
