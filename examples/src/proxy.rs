@@ -214,7 +214,10 @@ async fn serve(args: ProxyArgs, verbose: u8, quiet: bool) -> Result<(), CliError
             .unwrap_or_default()
             .as_secs();
         let realm = proxy_domains.first().map_or("rtclite", String::as_str);
-        let auth = DigestAuth::new(realm, secret, Algorithm::Md5, start, wall)
+        // Its own secret: nonces and branch parameters share no key.
+        let mut nonce_secret = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut nonce_secret);
+        let auth = DigestAuth::new(realm, nonce_secret, Algorithm::Md5, start, wall)
             .challenge_requests(args.challenge_calls);
         users
             .iter()
