@@ -234,6 +234,35 @@ pub(crate) fn strip_top_via(
     OwnedMessage::parse(out.freeze()).map(Some)
 }
 
+/// The 100 (Trying) a proxy sends for an INVITE (RFC 3261 §16.2, §8.2.6):
+/// the Via, From, To, Call-ID, CSeq and Timestamp lines of the request
+/// copied byte for byte, no To tag, no body. The same message
+/// [`crate::builder::response_to`] makes, without building header by
+/// header.
+pub(crate) fn trying(msg: &Message<'_>) -> Result<OwnedMessage, Error> {
+    let head = msg.head();
+    let mut out = BytesMut::with_capacity(head.len() + 32);
+    out.put_slice(b"SIP/2.0 100 Trying\r\n");
+    for h in msg.headers() {
+        match h.kind() {
+            // [RFC 3261 §8.2.6.2] "The From field of the response MUST equal
+            // the From header field of the request."
+            // [RFC 3261 §8.2.6.1] "When a 100 (Trying) response is generated,
+            // any Timestamp header field present in the request MUST be copied
+            // into this 100 (Trying) response."
+            HeaderName::Via
+            | HeaderName::From
+            | HeaderName::To
+            | HeaderName::CallId
+            | HeaderName::CSeq
+            | HeaderName::Timestamp => copy_line(&mut out, head, line_span(head, &h)),
+            _ => {}
+        }
+    }
+    out.put_slice(b"Content-Length: 0\r\n\r\n");
+    OwnedMessage::parse(out.freeze())
+}
+
 /// `msg` with `extra` header field lines appended (for a response the proxy
 /// generated itself).
 pub(crate) fn append_headers(
@@ -292,6 +321,18 @@ mod tests {
              To: <sip:b@x>;tag=1\r\nFrom: <sip:a@x>;tag=2\r\nCall-ID: c\r\nCSeq: 1 CANCEL\r\nContent-Length: 0\r\n\r\n",
         );
         assert!(strip_top_via(&r.message(), &[]).unwrap().is_none());
+    }
+
+    #[test]
+    fn trying_equals_the_builders_100() {
+        let r = parse(
+            "INVITE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP a:5060;branch=z9hG4bK2\r\nMax-Forwards: 5\r\n\
+             To: <sip:b@x>\r\nFrom: <sip:a@x>;tag=2\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\
+             Timestamp: 54\r\nContact: <sip:a@192.0.2.1>\r\nContent-Length: 0\r\n\r\n",
+        );
+        let fast = trying(&r.message()).unwrap();
+        let built = crate::builder::response_to(&r.message(), 100, "Trying", None).unwrap();
+        assert_eq!(fast.bytes(), built.bytes());
     }
 
     #[test]

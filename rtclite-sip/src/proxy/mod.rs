@@ -299,6 +299,10 @@ pub struct Proxy<L, P> {
     layer: TransactionLayer,
     next_context: u64,
     branch_counter: u64,
+    /// The per-instance part of stateful branches.
+    prefix: String,
+    /// The addresses that mean this proxy.
+    locals: route::Locals,
     contexts: HashMap<u64, Context>,
     by_server: HashMap<TransactionId, u64>,
     by_client: HashMap<TransactionId, (u64, usize)>,
@@ -315,6 +319,8 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         if config.local.is_empty() {
             config.local = ProxyConfig::default().local;
         }
+        let prefix = route::instance_prefix(&config.secret);
+        let locals = route::Locals::new(&config.local, &config.aliases);
         let layer = TransactionLayer::new(LayerConfig {
             // The proxy core sends 100 Trying itself (§16.2).
             trying_delay: None,
@@ -327,6 +333,8 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             layer,
             next_context: 0,
             branch_counter: 0,
+            prefix,
+            locals,
             contexts: HashMap::new(),
             by_server: HashMap::new(),
             by_client: HashMap::new(),
@@ -513,14 +521,15 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         reason: &str,
         extra: &[(HeaderName, String)],
     ) -> Option<OwnedMessage> {
-        let tag = self.to_tag(request);
-        let resp = response_to(
-            request,
-            status,
-            reason,
-            (status > 100).then_some(tag.as_str()),
-        )
-        .ok()?;
+        if status == 100 && extra.is_empty() {
+            return edit::trying(request).ok();
+        }
+        // A 100 carries no To tag (§8.2.6.2): no need to compute one.
+        let tag = (status > 100).then(|| self.to_tag(request));
+        let resp = response_to(request, status, reason, tag.as_deref()).ok()?;
+        if extra.is_empty() {
+            return Some(resp);
+        }
         edit::append_headers(&resp.message(), extra).ok()
     }
 
@@ -646,14 +655,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         }
         // [RFC 3261 §16.3] "An element MAY check for forwarding loops before
         // forwarding a request."
-        if self.config.loop_detection
-            && route::has_looped(
-                &self.config.secret,
-                msg,
-                &self.config.local,
-                &self.config.aliases,
-            )
-        {
+        if self.config.loop_detection && route::has_looped(&self.config.secret, msg, &self.locals) {
             // [RFC 3261 §16.3] "If a loop is detected, the element MAY return a
             // 482 (Loop Detected) response."
             return Err(Refusal::Status(482, "Loop Detected"));
@@ -679,7 +681,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         // [RFC 3261 §16.4] "The proxy MUST inspect the Request-URI of the
         // request."
         if let Some(u) = route::sip_uri(ruri) {
-            let ours = route::is_self(&u, &self.config.local, &self.config.aliases);
+            let ours = route::is_self(&u, &self.locals);
             if ours && u.params.contains("lr") {
                 // [RFC 3261 §16.4] "If the Request-URI of the request contains a
                 // value this proxy previously placed into a Record-Route header
@@ -709,7 +711,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             route::route_uri(r)
                 .as_deref()
                 .and_then(route::sip_uri)
-                .is_some_and(|u| route::is_self(&u, &self.config.local, &self.config.aliases))
+                .is_some_and(|u| route::is_self(&u, &self.locals))
         }) {
             routes.remove(0);
         }
@@ -826,7 +828,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             .domains
             .iter()
             .any(|d| d.eq_ignore_ascii_case(&host))
-            || route::is_self(uri, &self.config.local, &self.config.aliases)
+            || route::is_self(uri, &self.locals)
     }
 
     /// Answers a refused request (`id` is the server transaction, `None` in
@@ -975,8 +977,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         // header field inserted in step 8 MUST be different for each attempt."
         self.branch_counter += 1;
         let loop_part = route::loop_hash(&self.config.secret, &msg);
-        let branch_id =
-            route::stateful_branch(&self.config.secret, self.branch_counter, &loop_part);
+        let branch_id = route::stateful_branch(&self.prefix, self.branch_counter, &loop_part);
         // [RFC 3261 §16.6] "For each tuple attempted, the proxy MUST format the
         // message as appropriate for the tuple and send the request using a new
         // client transaction as detailed in steps 8 through 10."
@@ -1814,17 +1815,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
     }
 
     fn via_is_ours(&self, via: &Via<'_>) -> bool {
-        let transport = TransportKind::from_token(via.transport).unwrap_or(TransportKind::Udp);
-        let port = via.port.unwrap_or(transport.default_port());
-        self.config.local.iter().any(|l| {
-            l.port == port
-                && (route::host_of(&l.host).is_some_and(|h| h.equivalent(&via.host))
-                    || self
-                        .config
-                        .aliases
-                        .iter()
-                        .any(|a| route::host_of(a).is_some_and(|h| h.equivalent(&via.host))))
-        })
+        self.locals.via(via)
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use sha2::{Digest, Sha256};
+use md5::{Digest, Md5};
 
 use crate::header_name::HeaderName;
 use crate::headers::NameAddr;
@@ -47,9 +47,62 @@ pub(crate) fn host_of(s: &str) -> Option<Host<'_>> {
     }
 }
 
-/// Whether `uri` names one of `locals` (or an alias host on one of their
-/// ports).
-pub(crate) fn is_self(uri: &SipUri<'_>, locals: &[LocalAddr], aliases: &[String]) -> bool {
+/// The (host, port) pairs that mean this proxy, parsed once.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Locals {
+    entries: Vec<(HostKey, u16)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum HostKey {
+    Ip(IpAddr),
+    Name(String),
+}
+
+impl Locals {
+    /// Every local address, and every alias on every local port.
+    pub(crate) fn new(locals: &[LocalAddr], aliases: &[String]) -> Self {
+        let key = |h: &str| match host_of(h) {
+            Some(Host::Ipv4(a)) => Some(HostKey::Ip(IpAddr::V4(a))),
+            Some(Host::Ipv6(a)) => Some(HostKey::Ip(IpAddr::V6(a))),
+            Some(Host::Domain(d)) => Some(HostKey::Name(d.to_ascii_lowercase())),
+            None => None,
+        };
+        let mut entries = Vec::new();
+        for l in locals {
+            for h in std::iter::once(&l.host).chain(aliases.iter()) {
+                if let Some(k) = key(h) {
+                    if !entries.contains(&(k.clone(), l.port)) {
+                        entries.push((k, l.port));
+                    }
+                }
+            }
+        }
+        Self { entries }
+    }
+
+    /// Whether `host:port` is this proxy.
+    pub(crate) fn matches(&self, host: &Host<'_>, port: u16) -> bool {
+        self.entries.iter().any(|(k, p)| {
+            *p == port
+                && match (k, host) {
+                    (HostKey::Ip(a), Host::Ipv4(b)) => *a == IpAddr::V4(*b),
+                    (HostKey::Ip(a), Host::Ipv6(b)) => *a == IpAddr::V6(*b),
+                    (HostKey::Name(a), Host::Domain(b)) => a.eq_ignore_ascii_case(b),
+                    _ => false,
+                }
+        })
+    }
+
+    /// Whether a Via's sent-by is this proxy's.
+    pub(crate) fn via(&self, via: &crate::headers::Via<'_>) -> bool {
+        let transport = TransportKind::from_token(via.transport).unwrap_or(TransportKind::Udp);
+        self.matches(&via.host, via.port.unwrap_or(transport.default_port()))
+    }
+}
+
+/// Whether `uri` (its `maddr` when it has one) names this proxy.
+pub(crate) fn is_self(uri: &SipUri<'_>, locals: &Locals) -> bool {
     let uri_host = match uri.param("maddr").flatten() {
         Some(m) => match Host::parse(m) {
             Ok(h) => h,
@@ -58,12 +111,7 @@ pub(crate) fn is_self(uri: &SipUri<'_>, locals: &[LocalAddr], aliases: &[String]
         None => uri.host,
     };
     let transport = uri_transport(uri);
-    let port = uri.port.unwrap_or(transport.default_port());
-    let host_matches = |h: &str| host_of(h).is_some_and(|x| x.equivalent(&uri_host));
-    locals.iter().any(|l| {
-        let host_ok = host_matches(&l.host) || aliases.iter().any(|a| host_matches(a));
-        host_ok && l.port == port
-    })
+    locals.matches(&uri_host, uri.port.unwrap_or(transport.default_port()))
 }
 
 /// The transport a URI asks for (§19.1.1 `transport` parameter; TLS for a
@@ -115,9 +163,12 @@ pub(crate) fn route_uri(value: &str) -> Option<String> {
 }
 
 /// Keyed hash over the given fields, separated so that moving bytes between
-/// fields changes the result; 16 hex digits.
+/// fields changes the result; 16 hex digits. MD5 over the secret and the
+/// fields: the branch needs uniqueness and a token, not collision
+/// resistance against an attacker, and §16.6 names MD5 in hexadecimal as
+/// "a reasonable choice".
 pub(crate) fn keyed_hash(secret: &[u8; 32], parts: &[&[u8]]) -> String {
-    let mut h = Sha256::new();
+    let mut h = Md5::new();
     h.update(secret);
     for p in parts {
         h.update((p.len() as u64).to_be_bytes());
@@ -169,18 +220,23 @@ pub(crate) fn loop_hash(secret: &[u8; 32], msg: &Message<'_>) -> String {
     )
 }
 
-/// A branch for a stateful forward: a unique part from a counter under the
-/// proxy's secret, then the loop-detection part.
-pub(crate) fn stateful_branch(secret: &[u8; 32], counter: u64, loop_part: &str) -> String {
+/// The per-instance prefix of stateful branches: a hash of the secret, so
+/// that two proxies (or two runs with fresh secrets) never share branches.
+pub(crate) fn instance_prefix(secret: &[u8; 32]) -> String {
+    keyed_hash(secret, &[b"instance"])
+}
+
+/// A branch for a stateful forward: the instance prefix and a counter (the
+/// unique part), then the loop-detection part.
+pub(crate) fn stateful_branch(prefix: &str, counter: u64, loop_part: &str) -> String {
     // [RFC 3261 §16.6] "This implies that the proxy will compute its own
     // branch parameter, which will be globally unique for that branch, and
     // contain the requisite magic cookie."
-    let unique = keyed_hash(secret, &[b"branch", &counter.to_be_bytes()]);
     // [RFC 3261 §16.6] "A proxy choosing to detect loops SHOULD create a branch
     // parameter separable into two parts by the implementation."
     // [RFC 3261 §16.6] "The first part MUST satisfy the constraints of Section
     // 8.1.1.7 as described above."
-    format!("{BRANCH_COOKIE}{unique}.{loop_part}")
+    format!("{BRANCH_COOKIE}{prefix}{counter:x}.{loop_part}")
 }
 
 /// The branch of a stateless forward (RFC 3261 §16.11): the same for every
@@ -241,25 +297,10 @@ pub fn stateless_branch(secret: &[u8; 32], msg: &Message<'_>) -> String {
 /// Whether `msg` has looped through this proxy (RFC 3261 §16.3 step 4): a
 /// Via with one of our sent-by values whose loop part equals the one this
 /// request would get now.
-pub(crate) fn has_looped(
-    secret: &[u8; 32],
-    msg: &Message<'_>,
-    locals: &[LocalAddr],
-    aliases: &[String],
-) -> bool {
+pub(crate) fn has_looped(secret: &[u8; 32], msg: &Message<'_>, locals: &Locals) -> bool {
     let mut mine = Vec::new();
     for via in msg.via().flatten() {
-        let transport = TransportKind::from_token(via.transport).unwrap_or(TransportKind::Udp);
-        let port = via.port.unwrap_or(transport.default_port());
-        let host = via.host;
-        let ours = locals.iter().any(|l| {
-            l.port == port
-                && (host_of(&l.host).is_some_and(|h| h.equivalent(&host))
-                    || aliases
-                        .iter()
-                        .any(|a| host_of(a).is_some_and(|h| h.equivalent(&host))))
-        });
-        if ours {
+        if locals.via(&via) {
             if let Some(b) = via.branch() {
                 mine.push(b.to_owned());
             }
