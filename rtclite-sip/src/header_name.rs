@@ -379,6 +379,16 @@ impl HeaderName {
 
     /// [`HeaderName::from_name`] on bytes.
     pub fn from_bytes(b: &[u8]) -> Self {
+        // CR (0x0d) would fold to '-' in the word comparison below
+        if b.contains(&0x0d) {
+            return HeaderName::Other;
+        }
+        Self::from_token(b)
+    }
+
+    /// [`HeaderName::from_bytes`] for a name the parser has already
+    /// checked to be a `token` (so without CR).
+    pub(crate) fn from_token(b: &[u8]) -> Self {
         if let [c] = b {
             // [RFC 3261 §7.3.3] "SIP provides a mechanism to represent common header field
             // names in an abbreviated form"
@@ -490,23 +500,80 @@ impl HeaderName {
             ],
             _ => &[],
         };
-        // Known names hold only letters and '-': OR-ing 0x20 folds case
-        // exactly once CR (0x0d, which would fold to '-') is excluded.
-        candidates
-            .iter()
-            .find(|(lower, _)| {
-                lower
-                    .iter()
-                    .zip(b)
-                    .all(|(x, y)| *x == (y | 0x20) && *y != 0x0d)
-            })
-            .map_or(HeaderName::Other, |(_, h)| *h)
+        for (lower, h) in candidates {
+            if eq_folded(lower, b) {
+                return *h;
+            }
+        }
+        HeaderName::Other
+    }
+}
+
+/// True when `b` (without CR) is `lower`, a known name of the same length
+/// made of lower-case letters and '-', in any case. Every byte of a known
+/// name has bit 0x20 set, so OR-ing 0x20 into `b` folds its case; the
+/// names are compared as two overlapping words (three above 16 bytes).
+fn eq_folded(lower: &[u8], b: &[u8]) -> bool {
+    #[inline]
+    fn w8(s: &[u8], at: usize) -> u64 {
+        s.get(at..)
+            .and_then(|r| r.first_chunk::<8>())
+            .map_or(0, |c| u64::from_le_bytes(*c))
+    }
+    #[inline]
+    fn w4(s: &[u8], at: usize) -> u32 {
+        s.get(at..)
+            .and_then(|r| r.first_chunk::<4>())
+            .map_or(0, |c| u32::from_le_bytes(*c))
+    }
+    const F8: u64 = 0x2020_2020_2020_2020;
+    const F4: u32 = 0x2020_2020;
+    let n = b.len();
+    if lower.len() != n {
+        return false;
+    }
+    match n {
+        8..=16 => w8(b, 0) | F8 == w8(lower, 0) && w8(b, n - 8) | F8 == w8(lower, n - 8),
+        17..=24 => {
+            w8(b, 0) | F8 == w8(lower, 0)
+                && w8(b, 8) | F8 == w8(lower, 8)
+                && w8(b, n - 8) | F8 == w8(lower, n - 8)
+        }
+        4..=7 => w4(b, 0) | F4 == w4(lower, 0) && w4(b, n - 4) | F4 == w4(lower, n - 4),
+        _ => lower.iter().zip(b).all(|(x, y)| *x == (y | 0x20)),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Changing any one byte of a known name into any other byte (a case
+    /// change aside) never yields that name: the word comparison is exact.
+    #[test]
+    fn one_byte_off_is_never_the_name() {
+        for &h in HeaderName::ALL {
+            let name = h.as_str().as_bytes();
+            if name.len() < 2 {
+                continue;
+            }
+            for i in 0..name.len() {
+                for c in 0..=255u8 {
+                    if c.eq_ignore_ascii_case(&name[i]) {
+                        continue;
+                    }
+                    let mut v = name.to_vec();
+                    v[i] = c;
+                    assert_ne!(
+                        HeaderName::from_bytes(&v),
+                        h,
+                        "{:?}",
+                        String::from_utf8_lossy(&v)
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn every_known_name_round_trips_in_any_case() {
@@ -523,6 +590,8 @@ mod tests {
             }
         }
         assert_eq!(HeaderName::from_name("X-Custom"), HeaderName::Other);
+        assert_eq!(HeaderName::from_name("Call\rID"), HeaderName::Other);
+        assert_eq!(HeaderName::from_name("Content-Length\r"), HeaderName::Other);
         assert_eq!(HeaderName::from_name(""), HeaderName::Other);
         assert_eq!(HeaderName::from_name("z"), HeaderName::Other);
     }

@@ -618,7 +618,7 @@ impl<'a> Message<'a> {
             let name = buf.get(pos..name_end).unwrap_or_default();
             let vs = skip_ws(buf, colon + 1, end);
             let ve = trim_end_ws(buf, vs, end);
-            let kind = HeaderName::from_bytes(name);
+            let kind = HeaderName::from_token(name);
             let slot = layout
                 .slots
                 .get_mut(layout.count)
