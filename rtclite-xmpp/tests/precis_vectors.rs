@@ -217,3 +217,27 @@ fn sasl_preparation() {
     assert!(ScramClient::try_new(ScramHash::Sha256, "user", "pen\u{A0}cil", "abc").is_ok());
     assert!(ScramClient::try_new(ScramHash::Sha256, "user", "pen\tcil", "abc").is_err());
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    /// Any string: every profile returns (no panic), and an accepted JID
+    /// prepares to itself.
+    #[test]
+    fn arbitrary_strings_never_panic(s in "\\PC{0,24}") {
+        let _ = precis::username_case_mapped(&s);
+        let _ = precis::opaque_string(&s);
+        let _ = precis::domainpart(&s);
+        if let Ok(j) = Jid::prepared(&s) {
+            proptest::prop_assert_eq!(Jid::prepared(j.as_str()), Ok(j.clone()));
+        }
+    }
+
+    /// Printable ASCII usernames: enforcement is lowercasing, and idempotent.
+    #[test]
+    fn ascii_usernames_are_lowercased(s in "[!-~]{1,32}") {
+        let once = precis::username_case_mapped(&s).unwrap().into_owned();
+        proptest::prop_assert_eq!(&once, &s.to_ascii_lowercase());
+        proptest::prop_assert_eq!(precis::username_case_mapped(&once).unwrap(), once.as_str());
+    }
+}
