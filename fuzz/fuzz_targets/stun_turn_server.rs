@@ -1,0 +1,189 @@
+//! rtclite-stun TURN server state machine: a sequence of steps read from the
+//! input — raw client datagrams, requests the harness authenticates with
+//! the right key (Allocate with or without EVEN-PORT and a
+//! RESERVATION-TOKEN seen earlier, Refresh, CreatePermission, ChannelBind),
+//! peer datagrams on relayed addresses and time steps — never panics, and
+//! the documented bounds hold (allocations, reservations).
+#![no_main]
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use libfuzzer_sys::fuzz_target;
+use rtclite_stun::attribute::{Attribute, AttributeType};
+use rtclite_stun::integrity::{IntegrityKey, PasswordAlgorithm};
+use rtclite_stun::message::{Class, Message, MessageType, MessageWriter, Method, TransactionId};
+use rtclite_stun::turn::TRANSPORT_UDP;
+use rtclite_stun::turn::server::{
+    MAX_RESERVATIONS, RelayAllocator, RelayGrant, RelayRequest, ServerOutput, TurnServer,
+    TurnServerConfig,
+};
+
+const MAX_ALLOCATIONS: usize = 8;
+
+/// Hands out consecutive ports; a flag byte makes some grants wrong (odd
+/// ports, repeated addresses) to exercise the server's checks.
+struct Ports {
+    next: u16,
+    quirk: u8,
+}
+
+impl RelayAllocator for Ports {
+    fn allocate(&mut self, request: RelayRequest) -> Option<RelayGrant> {
+        self.quirk = self.quirk.rotate_left(1);
+        if self.quirk & 1 == 1 {
+            return None;
+        }
+        let ip = "192.0.2.1".parse().ok()?;
+        if !matches!(request, RelayRequest::Any(_)) && self.next % 2 == 1 && self.quirk & 2 == 0 {
+            self.next = self.next.wrapping_add(1);
+        }
+        let relayed = SocketAddr::new(ip, self.next);
+        if self.quirk & 4 == 0 {
+            self.next = self.next.wrapping_add(1);
+        }
+        let reserved = match request {
+            RelayRequest::EvenPortPair(_) => {
+                let r = SocketAddr::new(ip, self.next);
+                self.next = self.next.wrapping_add(1);
+                Some(r)
+            }
+            _ => None,
+        };
+        Some(RelayGrant { relayed, reserved })
+    }
+}
+
+fn client(n: u8) -> SocketAddr {
+    SocketAddr::new([198, 51, 100, 7].into(), 50000 + u16::from(n % 4))
+}
+
+fuzz_target!(|data: &[u8]| {
+    let t0 = Instant::now();
+    let mut now = t0;
+    let mut server = TurnServer::new(
+        t0,
+        TurnServerConfig {
+            realm: "r".into(),
+            software: "fuzz".into(),
+            max_lifetime: Duration::from_secs(3600),
+            nonce_lifetime: Duration::from_secs(600),
+            nonce_secret: [1; 16],
+            max_allocations: MAX_ALLOCATIONS,
+        },
+    );
+    server.add_user("u", "p").expect("ASCII credentials");
+    let key = IntegrityKey::long_term("u", "r", "p", PasswordAlgorithm::Md5).expect("key");
+    let local: SocketAddr = "192.0.2.1:3478".parse().expect("address");
+    let mut ports = Ports {
+        next: 49152,
+        quirk: 0,
+    };
+    let mut nonces: [Option<String>; 4] = Default::default();
+    let mut tokens: Vec<u64> = Vec::new();
+    let mut relays: Vec<SocketAddr> = Vec::new();
+    let mut id = 0u8;
+    for step in data.chunks(24).take(64) {
+        let Some((&op, rest)) = step.split_first() else {
+            continue;
+        };
+        let who = rest.first().copied().unwrap_or(0);
+        let from = client(who);
+        match op % 5 {
+            // Raw bytes from a client.
+            0 => server.handle_client_with(now, local, from, rest, &mut ports),
+            // An authenticated request built from the bytes.
+            1 | 2 => {
+                id = id.wrapping_add(1);
+                let method = match rest.get(1).copied().unwrap_or(0) % 4 {
+                    0 => Method::ALLOCATE,
+                    1 => Method::REFRESH,
+                    2 => Method::CREATE_PERMISSION,
+                    _ => Method::CHANNEL_BIND,
+                };
+                let flags = rest.get(2).copied().unwrap_or(0);
+                let peer = SocketAddr::new(
+                    [203, 0, 113, rest.get(3).copied().unwrap_or(9)].into(),
+                    6000 + u16::from(rest.get(4).copied().unwrap_or(0)),
+                );
+                let mut buf = Vec::new();
+                let mut w = MessageWriter::new(
+                    &mut buf,
+                    MessageType::new(Class::Request, method),
+                    TransactionId([id; 12]),
+                );
+                let _ = w.attribute(&Attribute::RequestedTransport(TRANSPORT_UDP));
+                if flags & 1 != 0 {
+                    let _ = w.attribute(&Attribute::EvenPort(flags & 2 != 0));
+                }
+                if flags & 4 != 0 {
+                    let t = if tokens.is_empty() {
+                        u64::from(flags)
+                    } else {
+                        tokens[usize::from(flags) % tokens.len()]
+                    };
+                    let _ = w.attribute(&Attribute::ReservationToken(t));
+                }
+                if flags & 8 != 0 {
+                    let _ = w.attribute(&Attribute::Lifetime(u32::from(flags) * 16));
+                }
+                if flags & 16 != 0 {
+                    let _ = w.attribute(&Attribute::XorPeerAddress(peer));
+                }
+                if flags & 32 != 0 {
+                    let _ = w.attribute(&Attribute::ChannelNumber(
+                        0x4000 | u16::from(rest.get(5).copied().unwrap_or(0)),
+                    ));
+                }
+                if let Some(n) = &nonces[usize::from(who % 4)] {
+                    let _ = w.attribute(&Attribute::Username("u"));
+                    let _ = w.attribute(&Attribute::Realm("r"));
+                    let _ = w.attribute(&Attribute::Nonce(n));
+                    let _ = w.message_integrity(&key);
+                }
+                w.finish();
+                server.handle_client_with(now, local, from, &buf, &mut ports);
+            }
+            // A datagram from a peer to a relayed address.
+            3 => {
+                if let Some(r) = relays.get(usize::from(who) % relays.len().max(1)) {
+                    let peer = SocketAddr::new([203, 0, 113, who].into(), 6000);
+                    server.handle_peer(*r, peer, rest);
+                }
+            }
+            // Time passes.
+            _ => {
+                now += Duration::from_secs(u64::from(who) * 4);
+                server.handle_timeout(now);
+            }
+        }
+        while let Some(out) = server.poll_output() {
+            let ServerOutput::ToClient { to, payload } = out else {
+                continue;
+            };
+            let Ok(m) = Message::parse(&payload) else {
+                panic!("the server wrote a message that does not parse");
+            };
+            if let Some(Ok(Attribute::Nonce(n))) = m.get(AttributeType::NONCE) {
+                let slot = usize::from(to.port().wrapping_sub(50000)) % 4;
+                nonces[slot] = Some(n.to_owned());
+            }
+            if let Some(Ok(Attribute::ReservationToken(t))) =
+                m.get(AttributeType::RESERVATION_TOKEN)
+            {
+                if tokens.len() < 16 {
+                    tokens.push(t);
+                }
+            }
+            if let Some(Ok(Attribute::XorRelayedAddress(a))) =
+                m.get(AttributeType::XOR_RELAYED_ADDRESS)
+            {
+                if relays.len() < 16 {
+                    relays.push(a);
+                }
+            }
+        }
+        assert!(server.allocation_count() <= MAX_ALLOCATIONS);
+        assert!(server.reservation_count() <= MAX_RESERVATIONS);
+    }
+});
