@@ -754,6 +754,9 @@ impl Client {
                     .next()
                     .map(|c| c.name().to_owned())
                     .unwrap_or_else(|| "undefined".into());
+                // One mechanism is tried (the most preferred one offered), so a failure leaves
+                // none: [RFC 6120 §6.4.5] "the initiating entity SHOULD simply close the stream as
+                // described under Section 4.4"
                 self.close_now(now, None);
                 Err(ClientError::AuthFailed(cond))
             }
@@ -1037,6 +1040,8 @@ impl Client {
 
     /// Sends any stanza (no iq tracking).
     pub fn send_stanza(&mut self, now: Instant, stanza: &Stanza) {
+        // [RFC 6120 §4.8.3] "a client MUST NOT send stanzas qualified by the 'jabber:server'
+        // namespace"
         let s = stanza.to_element(NS_CLIENT).to_xml_in(NS_CLIENT);
         self.send_stanza_raw(now, s);
     }

@@ -137,6 +137,8 @@ impl ScramHash {
 
 /// The initial response of SASL PLAIN (RFC 4616 §2): `authzid NUL authcid NUL passwd`,
 /// with an empty authorization identity.
+// [RFC 6120 §6.3.8] "If the initiating entity does not wish to act on behalf of another
+// entity, it MUST NOT provide an authorization identity."
 pub fn plain_initial_response(authcid: &str, password: &str) -> Vec<u8> {
     let mut v = Vec::with_capacity(authcid.len() + password.len() + 2);
     v.push(0);
