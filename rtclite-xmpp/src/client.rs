@@ -37,7 +37,8 @@ use crate::error::{
 use crate::im::{NS_ROSTER, Roster, RosterItem};
 use crate::jid::Jid;
 use crate::sasl::{
-    SaslError, ScramClient, ScramHash, plain_initial_response, prepare_password, prepare_username,
+    ChannelBinding, SaslError, ScramClient, ScramHash, plain_initial_response, prepare_password,
+    prepare_username,
 };
 use crate::stanza::{Iq, IqType, Message, NS_CLIENT, Presence, PresenceType, Stanza};
 use crate::xml::{Element, Limits, NS_STREAM, StreamHeader, StreamParser, XmlError, XmlEvent};
@@ -82,6 +83,11 @@ pub enum TlsPolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Mechanism {
+    /// SCRAM-SHA-256-PLUS (RFC 7677): used only when the IO layer gave the
+    /// channel binding data ([`Client::set_channel_binding`]).
+    ScramSha256Plus,
+    /// SCRAM-SHA-1-PLUS (RFC 5802 §6), under the same condition.
+    ScramSha1Plus,
     /// SCRAM-SHA-256 (RFC 7677).
     ScramSha256,
     /// SCRAM-SHA-1 (RFC 5802).
@@ -94,10 +100,25 @@ impl Mechanism {
     /// The SASL name.
     pub fn name(self) -> &'static str {
         match self {
+            Self::ScramSha256Plus => "SCRAM-SHA-256-PLUS",
+            Self::ScramSha1Plus => "SCRAM-SHA-1-PLUS",
             Self::ScramSha256 => "SCRAM-SHA-256",
             Self::ScramSha1 => "SCRAM-SHA-1",
             Self::Plain => "PLAIN",
         }
+    }
+
+    /// The channel-binding variant of a SCRAM mechanism.
+    fn plus(self) -> Option<Self> {
+        match self {
+            Self::ScramSha256 | Self::ScramSha256Plus => Some(Self::ScramSha256Plus),
+            Self::ScramSha1 | Self::ScramSha1Plus => Some(Self::ScramSha1Plus),
+            Self::Plain => None,
+        }
+    }
+
+    fn is_plus(self) -> bool {
+        matches!(self, Self::ScramSha256Plus | Self::ScramSha1Plus)
     }
 }
 
@@ -129,7 +150,8 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// A configuration with defaults: SCRAM-SHA-256, SCRAM-SHA-1, PLAIN;
+    /// A configuration with defaults: SCRAM-SHA-256, SCRAM-SHA-1 (their
+    /// `-PLUS` variants when channel binding data is given), PLAIN;
     /// TLS if offered; 30 s iq timeout; 60 s keepalive; stream management on.
     pub fn new(jid: Jid, password: impl Into<String>, seed: [u8; 32]) -> Self {
         Self {
@@ -324,6 +346,8 @@ pub struct Client {
     next_id: u64,
     sm: Sm,
     sm_offered: bool,
+    /// Channel binding data from the IO layer (RFC 5802 §6).
+    channel_binding: Option<ChannelBinding>,
     /// The server advertised roster versioning (RFC 6121 §2.6.1).
     roster_ver_offered: bool,
     session_required: bool,
@@ -350,9 +374,20 @@ impl Client {
             next_id: 0,
             sm: Sm::default(),
             sm_offered: false,
+            channel_binding: None,
             roster_ver_offered: false,
             session_required: false,
         }
+    }
+
+    /// Gives the channel binding of the TLS connection for SCRAM (RFC 5802
+    /// §6): the IO layer calls it after the TLS handshake, before the
+    /// server's next stream features are fed, with the `tls-exporter`
+    /// (RFC 9266) or `tls-server-end-point` data of that connection. The
+    /// client then uses a `-PLUS` mechanism when the server offers one, and
+    /// tells the server it could have bound (`y` flag) when it does not.
+    pub fn set_channel_binding(&mut self, binding: ChannelBinding) {
+        self.channel_binding = Some(binding);
     }
 
     /// Our full JID once bound.
@@ -583,12 +618,27 @@ impl Client {
             // [RFC 6120 §6.3.3] "The initiating entity MUST maintain its own preference order
             // independent of the preference order of the receiving entity."
             // [RFC 6120 §6.3.3] "A client MUST try SASL mechanisms in its preference order."
-            let choice = self.config.mechanisms.iter().copied().find(|m| {
-                offered.iter().any(|o| o == m.name())
-                    && (*m != Mechanism::Plain
-                        || self.tls_active
-                        || self.config.allow_plain_in_clear)
-            });
+            let binding = self.channel_binding.clone().filter(ChannelBinding::binds);
+            let is_offered = |m: Mechanism| offered.iter().any(|o| o == m.name());
+            let choice = self
+                .config
+                .mechanisms
+                .iter()
+                .copied()
+                .map(|m| match m.plus() {
+                    // [RFC 5802 §6] "Clients that support mechanism negotiation and channel
+                    // binding MUST use a "p" gs2-cbind-flag when the server offers the PLUS-
+                    // variant of the desired GS2 mechanism."
+                    Some(p) if binding.is_some() && is_offered(p) => p,
+                    _ => m,
+                })
+                .find(|m| {
+                    is_offered(*m)
+                        && (!m.is_plus() || binding.is_some())
+                        && (*m != Mechanism::Plain
+                            || self.tls_active
+                            || self.config.allow_plain_in_clear)
+                });
             let Some(mech) = choice else {
                 self.close_now(now, None);
                 return Err(ClientError::NoMechanism);
@@ -610,15 +660,26 @@ impl Client {
             };
             let (initial, state) = match mech {
                 Mechanism::Plain => (plain_initial_response(&user, &password), SaslState::Plain),
-                Mechanism::ScramSha1 | Mechanism::ScramSha256 => {
-                    let hash = if mech == Mechanism::ScramSha1 {
+                Mechanism::ScramSha1
+                | Mechanism::ScramSha256
+                | Mechanism::ScramSha1Plus
+                | Mechanism::ScramSha256Plus => {
+                    let hash = if matches!(mech, Mechanism::ScramSha1 | Mechanism::ScramSha1Plus) {
                         ScramHash::Sha1
                     } else {
                         ScramHash::Sha256
                     };
                     let mut nonce = [0u8; 18];
                     self.rng.fill_bytes(&mut nonce);
-                    let scram = ScramClient::new(hash, &user, &password, &B64.encode(nonce));
+                    let mut scram = ScramClient::new(hash, &user, &password, &B64.encode(nonce));
+                    match (&binding, mech.is_plus()) {
+                        (Some(b), true) => scram.set_binding(b.clone()),
+                        // [RFC 5802 §6] "If the client supports channel binding and the server does
+                        // not appear to (i.e., the client did not see the -PLUS name advertised by
+                        // the server), then the client MUST NOT use an "n" gs2- cbind-flag."
+                        (Some(_), false) => scram.set_binding(ChannelBinding::NotOfferedByServer),
+                        (None, _) => {}
+                    }
                     (scram.client_first().into_bytes(), SaslState::Scram(scram))
                 }
             };

@@ -213,7 +213,8 @@ impl ChannelBinding {
         }
     }
 
-    fn binds(&self) -> bool {
+    /// True when there is binding data to bind to (a `p` flag).
+    pub(crate) fn binds(&self) -> bool {
         matches!(self, Self::TlsExporter(_) | Self::TlsServerEndPoint(_))
     }
 }
@@ -287,6 +288,11 @@ impl ScramClient {
         }
         c.binding = binding;
         Ok(c)
+    }
+
+    /// Sets the channel binding of a client built by [`ScramClient::new`].
+    pub(crate) fn set_binding(&mut self, binding: ChannelBinding) {
+        self.binding = binding;
     }
 
     /// The mechanism name (the `-PLUS` variant when binding to the channel).

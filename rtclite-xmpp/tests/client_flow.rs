@@ -396,3 +396,51 @@ fn received_stream_error_closes() {
     );
     assert_eq!(out(&mut c), "</stream:stream>");
 }
+
+/// The `auth` the client sends for a mechanism list, with or without channel
+/// binding data from the IO layer; returns the mechanism and the decoded
+/// client-first-message.
+fn auth_for(mechanisms: &str, binding: Option<Vec<u8>>) -> (String, String) {
+    use base64::Engine as _;
+    let now = Instant::now();
+    let mut c = Client::new(config(TlsPolicy::Never));
+    c.connect(now);
+    out(&mut c);
+    if let Some(b) = binding {
+        c.set_channel_binding(rtclite_xmpp::sasl::ChannelBinding::TlsExporter(b));
+    }
+    c.handle_input(now, Input::Data(SERVER_HEADER)).unwrap();
+    feed(
+        &mut c,
+        now,
+        &format!(
+            "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{mechanisms}</mechanisms></stream:features>"
+        ),
+    );
+    let auth = Element::parse(out(&mut c).as_bytes()).unwrap();
+    let first = base64::engine::general_purpose::STANDARD
+        .decode(auth.text())
+        .unwrap();
+    (
+        auth.attr("mechanism").unwrap().to_owned(),
+        String::from_utf8(first).unwrap(),
+    )
+}
+
+// [RFC 5802 §6 test] "Clients that support mechanism negotiation and channel binding MUST use
+// a "p" gs2-cbind-flag when the server offers the PLUS- variant of the desired GS2 mechanism."
+#[test]
+fn scram_plus_when_binding_data_and_offered() {
+    let both = "<mechanism>SCRAM-SHA-256-PLUS</mechanism><mechanism>SCRAM-SHA-256</mechanism><mechanism>SCRAM-SHA-1</mechanism>";
+    let (mech, first) = auth_for(both, Some(vec![7; 32]));
+    assert_eq!(mech, "SCRAM-SHA-256-PLUS");
+    assert!(first.starts_with("p=tls-exporter,,n=juliet,r="), "{first}");
+    // Without binding data the same offer gives the plain variant with "n".
+    let (mech, first) = auth_for(both, None);
+    assert_eq!(mech, "SCRAM-SHA-256");
+    assert!(first.starts_with("n,,n=juliet,r="), "{first}");
+    // [RFC 5802 §6 test] "then the client MUST NOT use an "n" gs2- cbind-flag"
+    let (mech, first) = auth_for("<mechanism>SCRAM-SHA-1</mechanism>", Some(vec![7; 32]));
+    assert_eq!(mech, "SCRAM-SHA-1");
+    assert!(first.starts_with("y,,n=juliet,r="), "{first}");
+}

@@ -199,6 +199,10 @@ fn domainparts() {
     assert_eq!(precis::domainpart("192.0.2.1").unwrap(), "192.0.2.1");
     assert_eq!(precis::domainpart("[not-v6]"), Err(PrecisError::Domain));
     assert_eq!(precis::domainpart("a..b"), Err(PrecisError::Domain));
+    // SMALL COMMERCIAL AT maps to '@' (found by the proptest below): not an LDH character.
+    assert_eq!(precis::domainpart("a\u{FE6B}b"), Err(PrecisError::Domain));
+    assert_eq!(precis::domainpart("a&b.example"), Err(PrecisError::Domain));
+    assert_eq!(precis::domainpart("-a.example"), Err(PrecisError::Domain));
 }
 
 #[test]

@@ -467,6 +467,16 @@ pub fn domainpart(s: &str) -> Result<Cow<'_, str>, PrecisError> {
     if out.split('.').any(|l| l.is_empty()) {
         return Err(PrecisError::Domain);
     }
+    // After the mapping (which can produce '@' or '/' from compatibility forms):
+    // [RFC 7622 §3.2.1] "MUST ensure that the string consists only of Unicode code points that
+    // are allowed in NR-LDH labels or U-labels"
+    let ldh = |c: char| !c.is_ascii() || c.is_ascii_alphanumeric() || c == '-';
+    if out
+        .split('.')
+        .any(|l| !l.chars().all(ldh) || l.starts_with('-') || l.ends_with('-'))
+    {
+        return Err(PrecisError::Domain);
+    }
     check_len(&out)?;
     Ok(out)
 }
