@@ -109,6 +109,8 @@ fn connection(address: &str) -> Connection<'static> {
 pub fn content_to_media(content: &Content, author: Creator) -> Option<MediaDescription<'static>> {
     let d = content.rtp()?;
     let (addr, port) = media_address(content.transport.as_ref());
+    // No fingerprint, no DTLS attributes: [XEP-0320 §1] "Inclusion of this information is
+    // OPTIONAL in both SIP/SDP and Jingle."
     let fingerprints = match &content.transport {
         Some(Transport::IceUdp(t)) => t.fingerprints(),
         _ => Vec::new(),

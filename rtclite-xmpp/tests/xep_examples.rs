@@ -188,7 +188,10 @@ fn xep0320_examples_round_trip() {
     assert_eq!(offer.setup, Some(DtlsSetup::Actpass));
     assert!(offer.value.starts_with("02:1A:CC:54") && offer.value.ends_with("46:19:B2"));
     assert_eq!(fingerprint(&all[1].1).setup, Some(DtlsSetup::Active));
+    // [XEP-0320 §1 test] "it MAY include the <fingerprint/> element when sending a
+    // transport-info message"
     assert_eq!(all[2].1.action, Action::TransportInfo);
+    assert_eq!(fingerprint(&all[2].1).setup, Some(DtlsSetup::Active));
     // The element form of §1 (code block 5) is the same fingerprint as the offer's.
     let code = std::fs::read_to_string(format!(
         "{}/tests/vectors/xep-0320-code/05.txt",
