@@ -31,7 +31,20 @@ fn bench_inputs(c: &mut Criterion) {
     ] {
         let mut g = c.benchmark_group(format!("xmpp_parse_{name}"));
         g.throughput(Throughput::Bytes(input.len() as u64));
+        // Bytes to typed stanza with `Stanza::parse` (one-level parse for
+        // messages and presences, the generic tree for the rest).
         g.bench_function("rtclite_typed", |b| {
+            b.iter(|| {
+                let st = rtclite_xmpp::stanza::Stanza::parse(black_box(input.as_bytes())).unwrap();
+                if let rtclite_xmpp::stanza::Stanza::Iq(iq) = &st {
+                    let j = iq.payload().map(rtclite_xmpp::jingle::Jingle::from_element);
+                    black_box(j.is_some());
+                }
+                black_box(st)
+            })
+        });
+        // The same through the generic tree (what a stream gives: `Element`, then typed).
+        g.bench_function("rtclite_tree_then_typed", |b| {
             b.iter(|| {
                 let el = rtclite_xmpp::xml::Element::parse(black_box(input.as_bytes())).unwrap();
                 let st = rtclite_xmpp::stanza::Stanza::try_from(el).unwrap();

@@ -1536,6 +1536,225 @@ impl TreeBuilder {
     }
 }
 
+// ---------------------------------------------------------------------------
+// One-level parse for typed stanzas
+
+/// A child of a [`Shallow`] root: a leaf (`<name>text</name>` or `<name/>`
+/// in the root's namespace, without attributes) or any other element.
+#[derive(Debug)]
+pub(crate) enum ShallowChild<'a> {
+    /// A leaf: its local name and its text.
+    Leaf(&'a str, Cow<'a, str>),
+    /// Any other child, as a tree.
+    Element(Element),
+}
+
+/// A standalone element parsed one level deep: what a typed stanza needs
+/// without building the generic tree for the stanza's own attributes and
+/// text children. Only the simple shape is handled (no prefixes on the root,
+/// no namespace declarations other than the default one); `None` from
+/// [`Shallow::parse`] means "use [`Element::parse`]", which gives the same
+/// result or the precise error.
+#[derive(Debug)]
+pub(crate) struct Shallow<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) ns: Arc<str>,
+    /// Root attributes other than `xmlns`, values unescaped.
+    pub(crate) attrs: Vec<(&'a str, Cow<'a, str>)>,
+    /// Element children in order (character data between them is dropped).
+    pub(crate) children: Vec<ShallowChild<'a>>,
+}
+
+impl<'a> Shallow<'a> {
+    /// Parses `input` if it has the simple shape and is well-formed.
+    pub(crate) fn parse(input: &'a [u8], limits: Limits) -> Option<Self> {
+        if input.len() > limits.max_stanza_bytes || limits.max_depth < 2 {
+            return None;
+        }
+        let mut pos = 0;
+        // The root start tag (after an optional declaration and white space).
+        let (raw, empty) = loop {
+            match next_token(input, pos).ok()?? {
+                (Token::Decl(d), next) if pos == 0 => {
+                    check_decl(d).ok()?;
+                    pos = next;
+                }
+                (Token::Text(t), next) if t.iter().all(|c| is_ws(*c)) => pos = next,
+                (Token::Start { raw, empty }, next) => {
+                    pos = next;
+                    break (raw, empty);
+                }
+                _ => return None,
+            }
+        };
+        let tag = std::str::from_utf8(raw).ok()?;
+        let name_end = raw.iter().position(|c| is_ws(*c)).unwrap_or(raw.len());
+        let name = tag.get(..name_end)?;
+        if !is_name(name) || name.contains(':') {
+            return None;
+        }
+        let mut attrs: Vec<(&'a str, Cow<'a, str>)> = Vec::with_capacity(8);
+        let mut ns: Option<Arc<str>> = None;
+        let rest = tag.get(name_end..)?;
+        let b = rest.as_bytes();
+        let mut i = 0;
+        loop {
+            let start = i;
+            while b.get(i).is_some_and(|c| is_ws(*c)) {
+                i += 1;
+            }
+            if i >= b.len() {
+                break;
+            }
+            if i == start {
+                return None;
+            }
+            let name_start = i;
+            while b.get(i).is_some_and(|c| *c != b'=' && !is_ws(*c)) {
+                i += 1;
+            }
+            let aname = rest.get(name_start..i)?;
+            while b.get(i).is_some_and(|c| is_ws(*c)) {
+                i += 1;
+            }
+            if b.get(i) != Some(&b'=') || !is_name(aname) {
+                return None;
+            }
+            i += 1;
+            while b.get(i).is_some_and(|c| is_ws(*c)) {
+                i += 1;
+            }
+            let q = *b.get(i).filter(|c| **c == b'\'' || **c == b'"')?;
+            let close = i + 1 + b.get(i + 1..)?.iter().position(|c| *c == q)?;
+            let value = unescape_str(rest.get(i + 1..close)?).ok()?;
+            i = close + 1;
+            if attrs.len() + usize::from(ns.is_some()) >= limits.max_attributes {
+                return None;
+            }
+            if aname == "xmlns" {
+                if ns.is_some() {
+                    return None;
+                }
+                ns = Some(intern_ns(&value));
+            } else if (aname.contains(':') && !aname.starts_with("xml:"))
+                || attrs.iter().any(|(n, _)| *n == aname)
+            {
+                // A prefix other than xml (left to the generic path), or a duplicate.
+                return None;
+            } else {
+                attrs.push((aname, value));
+            }
+        }
+        let ns = ns.unwrap_or_else(|| intern_ns(""));
+        let mut children = Vec::new();
+        if !empty {
+            loop {
+                let (tok, next) = next_token(input, pos).ok()??;
+                match tok {
+                    Token::Text(t) => {
+                        unescape(t).ok()?;
+                        pos = next;
+                    }
+                    Token::CData(t) => {
+                        check_chars(std::str::from_utf8(t).ok()?).ok()?;
+                        pos = next;
+                    }
+                    Token::End(n) => {
+                        if n != name.as_bytes() {
+                            return None;
+                        }
+                        pos = next;
+                        break;
+                    }
+                    Token::Decl(_) => return None,
+                    Token::Start { raw, empty } => {
+                        if children.len() >= 4 * limits.max_attributes.max(64) {
+                            return None;
+                        }
+                        let (child, after) =
+                            Self::child(input, pos, raw, empty, next, &ns, limits)?;
+                        children.push(child);
+                        pos = after;
+                    }
+                }
+            }
+        }
+        // Nothing but white space after the root.
+        if !input.get(pos..)?.iter().all(|c| is_ws(*c)) {
+            return None;
+        }
+        Some(Self {
+            name,
+            ns,
+            attrs,
+            children,
+        })
+    }
+
+    /// One child starting at `pos` (its start tag `raw` ends at `next`):
+    /// a leaf when it has that shape, else a tree.
+    fn child(
+        input: &'a [u8],
+        pos: usize,
+        raw: &'a [u8],
+        empty: bool,
+        next: usize,
+        ns: &Arc<str>,
+        limits: Limits,
+    ) -> Option<(ShallowChild<'a>, usize)> {
+        if !raw.iter().any(|c| is_ws(*c) || *c == b':') {
+            let name = std::str::from_utf8(raw).ok()?;
+            if !is_name(name) {
+                return None;
+            }
+            if empty {
+                return Some((ShallowChild::Leaf(name, Cow::Borrowed("")), next));
+            }
+            match next_token(input, next).ok()?? {
+                (Token::End(n), after) if n == raw => {
+                    return Some((ShallowChild::Leaf(name, Cow::Borrowed("")), after));
+                }
+                (Token::Text(t), after_text) => {
+                    if let Ok(Some((Token::End(n), after))) = next_token(input, after_text) {
+                        if n == raw {
+                            return Some((ShallowChild::Leaf(name, unescape(t).ok()?), after));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Any other shape: the generic builder, in the root's namespace, one
+        // level down (the root counts as depth 1).
+        let mut b = TreeBuilder::new(Limits {
+            max_depth: limits.max_depth.checked_sub(1)?,
+            ..limits
+        });
+        b.ns.decls.push((String::new(), Arc::clone(ns)));
+        let mut at = pos;
+        loop {
+            let (tok, after) = next_token(input, at).ok()??;
+            let done = match tok {
+                Token::Start { raw, empty } => b.start(raw, empty).ok()?,
+                Token::End(n) => b.end(n).ok()?,
+                Token::Text(t) => {
+                    b.text(t, false).ok()?;
+                    None
+                }
+                Token::CData(t) => {
+                    b.text(t, true).ok()?;
+                    None
+                }
+                Token::Decl(_) => return None,
+            };
+            at = after;
+            if let Some(el) = done {
+                return Some((ShallowChild::Element(el), at));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
