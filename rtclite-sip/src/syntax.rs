@@ -259,10 +259,17 @@ const fn hex_val(c: u8) -> Option<u8> {
 /// Parses `1*DIGIT` into a `u32`, rejecting empty input, non-digits and
 /// overflow.
 pub(crate) fn parse_u32(s: &str) -> Option<u32> {
-    if s.is_empty() || s.len() > 10 || !s.bytes().all(|b| b.is_ascii_digit()) {
+    if s.is_empty() || s.len() > 10 {
         return None;
     }
-    s.parse().ok()
+    let mut v: u32 = 0;
+    for b in s.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u32::from(b - b'0'))?;
+    }
+    Some(v)
 }
 
 /// Iterator over [`Params`]: a single left-to-right scan, no allocation.
@@ -497,7 +504,26 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn parse_u32_bounds() {
+        assert_eq!(parse_u32("0"), Some(0));
+        assert_eq!(parse_u32("0070"), Some(70));
+        assert_eq!(parse_u32("4294967295"), Some(u32::MAX));
+        assert_eq!(parse_u32("4294967296"), None);
+        assert_eq!(parse_u32("9999999999"), None);
+        assert_eq!(parse_u32("00000000001"), None);
+        assert_eq!(parse_u32(""), None);
+        assert_eq!(parse_u32("12a"), None);
+        assert_eq!(parse_u32("+1"), None);
+    }
+
     proptest! {
+        /// `parse_u32` agrees with the standard parser on digit strings.
+        #[test]
+        fn parse_u32_agrees_with_std(s in "[0-9]{1,10}") {
+            prop_assert_eq!(parse_u32(&s), s.parse::<u32>().ok());
+        }
+
         /// The one-pass scan of `next_checked` yields what the general scan
         /// yields, step by step, and what it vouches for passes `check_param`.
         #[test]

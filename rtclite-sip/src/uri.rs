@@ -145,33 +145,37 @@ fn classify_host(s: &str) -> HostShape {
 /// `IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT`, each
 /// at most 255 and, as `std::net::Ipv4Addr` has it, without leading zeros.
 pub(crate) fn parse_ipv4(s: &str) -> Option<Ipv4Addr> {
+    let b = s.as_bytes();
+    if !(7..=15).contains(&b.len()) {
+        return None;
+    }
     let mut octets = [0u8; 4];
     let mut n = 0; // octets done
-    let mut v: u16 = 0;
+    let mut v: u32 = 0;
     let mut digits = 0;
-    let mut leading_zero = false;
-    for &c in s.as_bytes() {
-        if c.is_ascii_digit() {
-            if digits == 3 || leading_zero {
+    for &c in b {
+        if c == b'.' {
+            if digits == 0 {
                 return None;
             }
-            leading_zero = digits == 0 && c == b'0';
-            v = v * 10 + u16::from(c - b'0');
-            digits += 1;
-        } else if c == b'.' && digits > 0 {
             *octets.get_mut(n)? = u8::try_from(v).ok()?;
             n += 1;
             v = 0;
             digits = 0;
-            leading_zero = false;
         } else {
-            return None;
+            let d = c.wrapping_sub(b'0');
+            // at most 3 digits, no leading zero
+            if d > 9 || digits == 3 || (digits == 1 && v == 0) {
+                return None;
+            }
+            v = v * 10 + u32::from(d);
+            digits += 1;
         }
     }
     if digits == 0 || n != 3 {
         return None;
     }
-    *octets.get_mut(3)? = u8::try_from(v).ok()?;
+    octets[3] = u8::try_from(v).ok()?;
     Some(Ipv4Addr::from(octets))
 }
 
@@ -742,6 +746,13 @@ mod tests {
                 HostShape::Invalid
             };
             assert_eq!(classify_host(s), expected, "{s:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_ipv4_agrees_with_std_on_digits_and_dots(s in "[0-9.]{0,17}") {
+            proptest::prop_assert_eq!(parse_ipv4(&s), s.parse::<Ipv4Addr>().ok());
         }
     }
 
