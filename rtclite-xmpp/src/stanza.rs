@@ -707,7 +707,7 @@ impl Stanza {
     /// assert_eq!(m.body.as_deref(), Some("hi"));
     /// ```
     pub fn parse(input: &[u8]) -> Result<Self, StanzaReadError> {
-        if let Some(sh) = Shallow::parse(input, Limits::default()) {
+        if let Some(sh) = Shallow::parse(input, Limits::default(), &["message", "presence"]) {
             if is_content_ns(&sh.ns) {
                 match sh.name {
                     "message" => return Ok(Message::from_shallow(sh).map(Self::Message)?),

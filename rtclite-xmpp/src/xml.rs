@@ -1566,8 +1566,9 @@ pub(crate) struct Shallow<'a> {
 }
 
 impl<'a> Shallow<'a> {
-    /// Parses `input` if it has the simple shape and is well-formed.
-    pub(crate) fn parse(input: &'a [u8], limits: Limits) -> Option<Self> {
+    /// Parses `input` if its root is one of `names`, it has the simple shape
+    /// and it is well-formed.
+    pub(crate) fn parse(input: &'a [u8], limits: Limits, names: &[&str]) -> Option<Self> {
         if input.len() > limits.max_stanza_bytes || limits.max_depth < 2 {
             return None;
         }
@@ -1590,7 +1591,7 @@ impl<'a> Shallow<'a> {
         let tag = std::str::from_utf8(raw).ok()?;
         let name_end = raw.iter().position(|c| is_ws(*c)).unwrap_or(raw.len());
         let name = tag.get(..name_end)?;
-        if !is_name(name) || name.contains(':') {
+        if !names.contains(&name) || !is_name(name) {
             return None;
         }
         let mut attrs: Vec<(&'a str, Cow<'a, str>)> = Vec::with_capacity(8);
