@@ -1143,6 +1143,9 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         // server location procedures of [4] are applied to it, so that subsequent
         // requests reach the same SIP element."
         // (The default is the proxy's own first listening address.)
+        // [RFC 3261 §16.6 exception: a rule for endpoints (see the dialog module), not proxies] "Endpoints
+        // MUST NOT use a URI obtained from a Record-Route header field outside
+        // the dialog in which it was provided."
         // [RFC 3261 §16.6 exception: Record-Route values are never rewritten] "If the URI
         // placed in the Record-Route header field needs to be rewritten when it
         // passes back through in a response, the URI MUST be distinct enough to
