@@ -350,23 +350,9 @@ impl Element {
         }
         // The builder's two stacks are reused from one call to the next on
         // the same thread (bounded: a large one is dropped, not kept).
-        thread_local! {
-            static SCRATCH: std::cell::Cell<Option<Scratch>> = const { std::cell::Cell::new(None) };
-        }
-        let mut b = TreeBuilder::new(limits);
-        if let Some((stack, decls)) = SCRATCH.with(std::cell::Cell::take) {
-            b.stack = stack;
-            b.ns.decls = decls;
-        }
+        let mut b = TreeBuilder::with_scratch(limits);
         let result = Self::parse_in(input, &mut b);
-        b.reset();
-        if b.stack.capacity() <= 64 && b.ns.decls.capacity() <= 64 {
-            let scratch = (
-                std::mem::take(&mut b.stack),
-                std::mem::take(&mut b.ns.decls),
-            );
-            SCRATCH.with(|c| c.set(Some(scratch)));
-        }
+        b.return_scratch();
         result
     }
 
@@ -1326,7 +1312,33 @@ struct TreeBuilder {
     stanza_bytes: usize,
 }
 
+thread_local! {
+    /// The stacks of the last [`TreeBuilder`] of a standalone parse on this thread.
+    static SCRATCH: std::cell::Cell<Option<Scratch>> = const { std::cell::Cell::new(None) };
+}
+
 impl TreeBuilder {
+    /// A builder reusing the stacks of the previous standalone parse on this
+    /// thread (give them back with [`TreeBuilder::return_scratch`]).
+    fn with_scratch(limits: Limits) -> Self {
+        let mut b = Self::new(limits);
+        if let Some((stack, decls)) = SCRATCH.with(std::cell::Cell::take) {
+            b.stack = stack;
+            b.ns.decls = decls;
+        }
+        b
+    }
+
+    /// Keeps the stacks for the next standalone parse (bounded: large ones
+    /// are dropped).
+    fn return_scratch(mut self) {
+        self.reset();
+        if self.stack.capacity() <= 64 && self.ns.decls.capacity() <= 64 {
+            let scratch = (self.stack, self.ns.decls);
+            SCRATCH.with(|c| c.set(Some(scratch)));
+        }
+    }
+
     fn new(limits: Limits) -> Self {
         Self {
             limits,
@@ -1648,6 +1660,46 @@ impl<'a> Shallow<'a> {
         }
         let ns = ns.unwrap_or_else(|| intern_ns(""));
         let mut children = Vec::new();
+        let mut builder: Option<TreeBuilder> = None;
+        let result = Self::children(
+            input,
+            pos,
+            empty,
+            name,
+            &ns,
+            limits,
+            &mut builder,
+            &mut children,
+        );
+        if let Some(b) = builder {
+            b.return_scratch();
+        }
+        let pos = result?;
+        // Nothing but white space after the root.
+        if !input.get(pos..)?.iter().all(|c| is_ws(*c)) {
+            return None;
+        }
+        Some(Self {
+            name,
+            ns,
+            attrs,
+            children,
+        })
+    }
+
+    /// The children of the root up to and including its end tag; the
+    /// position after it.
+    #[allow(clippy::too_many_arguments)]
+    fn children(
+        input: &'a [u8],
+        mut pos: usize,
+        empty: bool,
+        name: &str,
+        ns: &Arc<str>,
+        limits: Limits,
+        builder: &mut Option<TreeBuilder>,
+        children: &mut Vec<ShallowChild<'a>>,
+    ) -> Option<usize> {
         if !empty {
             loop {
                 let (tok, next) = next_token(input, pos).ok()??;
@@ -1673,27 +1725,19 @@ impl<'a> Shallow<'a> {
                             return None;
                         }
                         let (child, after) =
-                            Self::child(input, pos, raw, empty, next, &ns, limits)?;
+                            Self::child(input, pos, raw, empty, next, ns, limits, builder)?;
                         children.push(child);
                         pos = after;
                     }
                 }
             }
         }
-        // Nothing but white space after the root.
-        if !input.get(pos..)?.iter().all(|c| is_ws(*c)) {
-            return None;
-        }
-        Some(Self {
-            name,
-            ns,
-            attrs,
-            children,
-        })
+        Some(pos)
     }
 
     /// One child starting at `pos` (its start tag `raw` ends at `next`):
     /// a leaf when it has that shape, else a tree.
+    #[allow(clippy::too_many_arguments)]
     fn child(
         input: &'a [u8],
         pos: usize,
@@ -1702,6 +1746,7 @@ impl<'a> Shallow<'a> {
         next: usize,
         ns: &Arc<str>,
         limits: Limits,
+        builder: &mut Option<TreeBuilder>,
     ) -> Option<(ShallowChild<'a>, usize)> {
         if !raw.iter().any(|c| is_ws(*c) || *c == b':') {
             let name = std::str::from_utf8(raw).ok()?;
@@ -1727,10 +1772,13 @@ impl<'a> Shallow<'a> {
         }
         // Any other shape: the generic builder, in the root's namespace, one
         // level down (the root counts as depth 1).
-        let mut b = TreeBuilder::new(Limits {
-            max_depth: limits.max_depth.checked_sub(1)?,
-            ..limits
+        let b = builder.get_or_insert_with(|| {
+            TreeBuilder::with_scratch(Limits {
+                max_depth: limits.max_depth.saturating_sub(1),
+                ..limits
+            })
         });
+        b.reset();
         b.ns.decls.push((String::new(), Arc::clone(ns)));
         let mut at = pos;
         loop {
