@@ -371,8 +371,7 @@ impl Message {
 
     /// [`Message::from_el`] on a one-level parse.
     fn from_shallow(sh: Shallow<'_>) -> Result<Self, StanzaParseError> {
-        let mut attrs = ShallowAttrs::take(sh.attrs);
-        let message_type = match attrs.ty.as_deref() {
+        let message_type = match sh.ty.as_deref() {
             Some("chat") => MessageType::Chat,
             Some("error") => MessageType::Error,
             Some("groupchat") => MessageType::Groupchat,
@@ -380,9 +379,9 @@ impl Message {
             _ => MessageType::Normal,
         };
         let mut m = Self {
-            from: jid_value(attrs.from.take(), "from")?,
-            to: jid_value(attrs.to.take(), "to")?,
-            id: attrs.id.take().map(Cow::into_owned),
+            from: jid_value(sh.from, "from")?,
+            to: jid_value(sh.to, "to")?,
+            id: sh.id.map(Cow::into_owned),
             message_type,
             body: None,
             subject: None,
@@ -568,8 +567,7 @@ impl Presence {
 
     /// [`Presence::from_el`] on a one-level parse.
     fn from_shallow(sh: Shallow<'_>) -> Result<Self, StanzaParseError> {
-        let mut attrs = ShallowAttrs::take(sh.attrs);
-        let presence_type = match attrs.ty.as_deref() {
+        let presence_type = match sh.ty.as_deref() {
             None => PresenceType::Available,
             Some("unavailable") => PresenceType::Unavailable,
             Some("subscribe") => PresenceType::Subscribe,
@@ -580,9 +578,9 @@ impl Presence {
             Some("error") => PresenceType::Error,
             Some(_) => return Err(StanzaParseError::BadType("presence")),
         };
-        let mut p = Self::new(presence_type, jid_value(attrs.to.take(), "to")?);
-        p.from = jid_value(attrs.from.take(), "from")?;
-        p.id = attrs.id.take().map(Cow::into_owned);
+        let mut p = Self::new(presence_type, jid_value(sh.to, "to")?);
+        p.from = jid_value(sh.from, "from")?;
+        p.id = sh.id.map(Cow::into_owned);
         for c in sh.children {
             match c {
                 ShallowChild::Leaf("show", t) => p.show = Self::show(t.trim()),
@@ -650,31 +648,6 @@ pub enum StanzaReadError {
     /// The element is not a valid stanza.
     #[error(transparent)]
     Stanza(#[from] StanzaParseError),
-}
-
-/// The root attributes a message or presence uses, moved out.
-#[derive(Default)]
-struct ShallowAttrs<'a> {
-    from: Option<Cow<'a, str>>,
-    to: Option<Cow<'a, str>>,
-    id: Option<Cow<'a, str>>,
-    ty: Option<Cow<'a, str>>,
-}
-
-impl<'a> ShallowAttrs<'a> {
-    fn take(attrs: Vec<(&'a str, Cow<'a, str>)>) -> Self {
-        let mut a = Self::default();
-        for (n, v) in attrs {
-            match n {
-                "from" => a.from = Some(v),
-                "to" => a.to = Some(v),
-                "id" => a.id = Some(v),
-                "type" => a.ty = Some(v),
-                _ => {}
-            }
-        }
-        a
-    }
 }
 
 fn jid_value(v: Option<Cow<'_, str>>, name: &'static str) -> Result<Option<Jid>, StanzaParseError> {

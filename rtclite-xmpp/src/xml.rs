@@ -1571,8 +1571,12 @@ pub(crate) enum ShallowChild<'a> {
 pub(crate) struct Shallow<'a> {
     pub(crate) name: &'a str,
     pub(crate) ns: Arc<str>,
-    /// Root attributes other than `xmlns`, values unescaped.
-    pub(crate) attrs: Vec<(&'a str, Cow<'a, str>)>,
+    /// The root's `from`, `to`, `id` and `type`, unescaped (other
+    /// attributes are checked and not kept: typed stanzas do not use them).
+    pub(crate) from: Option<Cow<'a, str>>,
+    pub(crate) to: Option<Cow<'a, str>>,
+    pub(crate) id: Option<Cow<'a, str>>,
+    pub(crate) ty: Option<Cow<'a, str>>,
     /// Element children in order (character data between them is dropped).
     pub(crate) children: Vec<ShallowChild<'a>>,
 }
@@ -1606,7 +1610,10 @@ impl<'a> Shallow<'a> {
         if !names.contains(&name) || !is_name(name) {
             return None;
         }
-        let mut attrs: Vec<(&'a str, Cow<'a, str>)> = Vec::with_capacity(8);
+        let (mut from, mut to, mut id, mut ty) = (None, None, None, None);
+        // Names seen, for the duplicate check (more than 16 attributes: generic path).
+        let mut seen: [&str; 16] = [""; 16];
+        let mut n_seen = 0;
         let mut ns: Option<Arc<str>> = None;
         let rest = tag.get(name_end..)?;
         let b = rest.as_bytes();
@@ -1641,7 +1648,7 @@ impl<'a> Shallow<'a> {
             let close = i + 1 + b.get(i + 1..)?.iter().position(|c| *c == q)?;
             let value = unescape_str(rest.get(i + 1..close)?).ok()?;
             i = close + 1;
-            if attrs.len() + usize::from(ns.is_some()) >= limits.max_attributes {
+            if n_seen + usize::from(ns.is_some()) >= limits.max_attributes.min(16) {
                 return None;
             }
             if aname == "xmlns" {
@@ -1650,12 +1657,20 @@ impl<'a> Shallow<'a> {
                 }
                 ns = Some(intern_ns(&value));
             } else if (aname.contains(':') && !aname.starts_with("xml:"))
-                || attrs.iter().any(|(n, _)| *n == aname)
+                || seen.get(..n_seen)?.contains(&aname)
             {
                 // A prefix other than xml (left to the generic path), or a duplicate.
                 return None;
             } else {
-                attrs.push((aname, value));
+                *seen.get_mut(n_seen)? = aname;
+                n_seen += 1;
+                match aname {
+                    "from" => from = Some(value),
+                    "to" => to = Some(value),
+                    "id" => id = Some(value),
+                    "type" => ty = Some(value),
+                    _ => {}
+                }
             }
         }
         let ns = ns.unwrap_or_else(|| intern_ns(""));
@@ -1682,7 +1697,10 @@ impl<'a> Shallow<'a> {
         Some(Self {
             name,
             ns,
-            attrs,
+            from,
+            to,
+            id,
+            ty,
             children,
         })
     }
