@@ -290,3 +290,51 @@ fn requests_are_challenged_with_407_but_cancel_is_not() {
             .is_none()
     );
 }
+
+// [RFC 7616 §3.4 test] "The purpose of
+// this parameter is to allow the server to detect request replays by
+// maintaining its own copy of this count"
+#[test]
+fn a_replayed_authorization_gets_a_stale_challenge() {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let now = std::time::Instant::now();
+    let mut auth = DigestAuth::new(
+        "biloxi.example.com",
+        [9; 32],
+        Algorithm::Sha256,
+        now,
+        1_700_000_000,
+    )
+    .with_user("bob", "zanzibar");
+    let mut client = RegisterClient::new(
+        RegisterConfig {
+            registrar: "sip:biloxi.example.com".into(),
+            aor: "Bob <sip:bob@biloxi.example.com>".into(),
+            contact: "sip:bob@192.0.2.4".into(),
+            via: "SIP/2.0/UDP 192.0.2.4:5060".into(),
+            expires: 3600,
+            username: "bob".into(),
+            password: "zanzibar".into(),
+        },
+        &mut rng,
+    );
+    let first = client.register(&mut rng).unwrap();
+    let challenge = auth.authorize(now, &first.message()).unwrap();
+    assert_eq!(challenge.message().status(), Some(401));
+    let authed = client
+        .handle_response(now, &challenge.message(), &mut rng)
+        .unwrap();
+    // The answer to the challenge is accepted once...
+    assert!(auth.authorize(now, &authed.message()).is_none());
+    // ...and the same credentials again are a replay: challenged anew,
+    // with stale=true because the password was right.
+    let again = auth.authorize(now, &authed.message()).unwrap();
+    assert_eq!(again.message().status(), Some(401));
+    let www = again
+        .message()
+        .header(HeaderName::WwwAuthenticate)
+        .unwrap()
+        .value()
+        .to_ascii_lowercase();
+    assert!(www.contains("stale=true"), "{www}");
+}

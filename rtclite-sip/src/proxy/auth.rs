@@ -176,13 +176,20 @@ impl ProxyPolicy for DigestAuth {
                 continue;
             }
             let users = &self.users;
-            match self
-                .server
-                .verify(&creds, method.as_str(), request.body(), secs, |u| {
-                    users.get(u).cloned()
-                }) {
+            // [RFC 7616 §3.4] "The purpose of
+            // this parameter is to allow the server to detect request replays by
+            // maintaining its own copy of this count"
+            // A replayed count (or a nonce whose counts were forgotten) had
+            // the right password: answer with stale=true so an honest client
+            // retries with a fresh nonce instead of asking its user again.
+            let verdict =
+                self.server
+                    .verify_counted(&creds, method.as_str(), request.body(), secs, |u| {
+                        users.get(u).cloned()
+                    });
+            match verdict {
                 Verdict::Ok => return None,
-                Verdict::Stale => stale = true,
+                v if v.wants_stale_challenge() => stale = true,
                 _ => {}
             }
         }
