@@ -34,7 +34,7 @@ fn every_fixture_round_trips_byte_identical() {
             n += 1;
         }
     }
-    assert_eq!(n, 6);
+    assert_eq!(n, 7);
 }
 
 #[test]
@@ -211,4 +211,50 @@ fn candidate_lines_from_chrome_trickle() {
         (Some("0.0.0.0"), Some(0))
     );
     assert_eq!(rtclite_sdp::Attribute::from_typed(&c), a);
+}
+
+/// Simulcast as a browser offers it: three RTP stream identifiers
+/// declared with `a=rid` and grouped by `a=simulcast` on the video
+/// m-line, next to the rtp-stream-id header extensions that carry them.
+#[test]
+fn chrome_simulcast_audio_video_offer() {
+    let bytes = load("chrome_simulcast_audio_video_offer.sdp");
+    let sdp = SessionDescription::parse(&bytes).unwrap();
+    assert_eq!(sdp.media.len(), 2);
+    let group: Group<'_> = sdp.first().unwrap().unwrap();
+    assert_eq!(group.mids().collect::<Vec<_>>(), ["0", "1"]);
+
+    let audio = &sdp.media[0];
+    assert_eq!(audio.formats.len(), 15);
+    assert_eq!(sdp.effective_direction(0), Direction::SendOnly);
+    assert!(audio.attribute("rid").is_none());
+    assert!(audio.attribute("simulcast").is_none());
+
+    let video = &sdp.media[1];
+    assert_eq!(video.mid(), Some("1"));
+    assert_eq!(sdp.effective_direction(1), Direction::SendOnly);
+    let rids: Vec<_> = video
+        .attributes
+        .iter()
+        .filter(|a| a.name == "rid")
+        .map(|a| a.value().unwrap())
+        .collect();
+    assert_eq!(rids, ["q send", "h send", "f send"]);
+    assert_eq!(
+        video.attribute("simulcast").unwrap().value(),
+        Some("send q;h;f")
+    );
+    let extmaps: Vec<Extmap<'_>> = video.typed().map(Result::unwrap).collect();
+    assert!(
+        extmaps
+            .iter()
+            .any(|e| e.id == 10 && e.uri == "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id")
+    );
+    assert!(
+        extmaps.iter().any(
+            |e| e.id == 11 && e.uri == "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id"
+        )
+    );
+    // The last line of the offer is the simulcast line.
+    assert!(bytes.ends_with(b"a=simulcast:send q;h;f\r\n"));
 }
