@@ -23,7 +23,7 @@
 //! terminated, or failed with a status the RFC prescribes (at 0 % loss: the
 //! successful outcome only).
 //!
-//! `RTCLITE_SIM_SEEDS=N` runs N seeds per scenario; `RTCLITE_SIM_SEED=S`
+//! `RTCLITE_SIM_SEEDS=N` runs N seeds per scenario (default 1000); `RTCLITE_SIM_SEED=S`
 //! replays one seed of every scenario (`RTCLITE_SIM_TRACE=1` prints every
 //! datagram delivered).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -643,7 +643,7 @@ impl World {
 
 #[test]
 fn sim_proxy() {
-    let n = seeds(80);
+    let n = seeds(1000);
     let only = replay_seed();
     let kinds = [Kind::Call, Kind::Fork, Kind::CancelRace, Kind::Register];
     let losses = [0.0, 0.10, 0.30];
