@@ -13,11 +13,11 @@ use libfuzzer_sys::fuzz_target;
 use rtclite_stun::attribute::{Attribute, AttributeType};
 use rtclite_stun::integrity::{IntegrityKey, PasswordAlgorithm};
 use rtclite_stun::message::{Class, Message, MessageType, MessageWriter, Method, TransactionId};
-use rtclite_stun::turn::TRANSPORT_UDP;
 use rtclite_stun::turn::server::{
     MAX_RESERVATIONS, RelayAllocator, RelayGrant, RelayRequest, ServerOutput, TurnServer,
     TurnServerConfig,
 };
+use rtclite_stun::turn::{ChannelData, TRANSPORT_UDP};
 
 const MAX_ALLOCATIONS: usize = 8;
 
@@ -161,8 +161,26 @@ fuzz_target!(|data: &[u8]| {
             let ServerOutput::ToClient { to, payload } = out else {
                 continue;
             };
-            let Ok(m) = Message::parse(&payload) else {
-                panic!("the server wrote a message that does not parse");
+            // Data from a peer on a bound channel reaches the client as
+            // ChannelData (RFC 8656 §12), whose first two bits are 0b01;
+            // it must parse as exactly that: nothing after the data but the
+            // padding to 4 bytes, which is optional over UDP (§12.5).
+            if payload.first().is_some_and(|b| b >> 6 == 1) {
+                match ChannelData::parse(&payload) {
+                    Ok((cd, padded)) => assert!(
+                        payload.len() == 4 + cd.data.len() || payload.len() == padded,
+                        "ChannelData of {} bytes followed by stray bytes",
+                        cd.data.len()
+                    ),
+                    Err(e) => panic!("the server wrote ChannelData that does not parse: {e}"),
+                }
+                continue;
+            }
+            let m = match Message::parse(&payload) {
+                Ok(m) => m,
+                Err(e) => {
+                    panic!("the server wrote a message that does not parse: {e}: {payload:02x?}")
+                }
             };
             if let Some(Ok(Attribute::Nonce(n))) = m.get(AttributeType::NONCE) {
                 let slot = usize::from(to.port().wrapping_sub(50000)) % 4;
