@@ -24,7 +24,6 @@ use crate::inspect::CliError;
 use crate::media::codec::CodecKind;
 use crate::media::sdp::SrtpMode;
 use crate::media::stream::MediaEvent;
-use crate::pcap::PcapSink;
 use crate::phone::endpoint::{
     self, CallState, CallSummary, Endpoint, EndpointConfig, Incoming, Output, header_uri,
 };
@@ -76,15 +75,7 @@ pub(crate) struct EchoArgs {
 /// Runs `rtclite echo`.
 pub(crate) fn run(args: EchoArgs, verbose: u8, quiet: bool) -> Result<(), CliError> {
     let listen = ListenAddr::parse(&args.listen).map_err(CliError::Invalid)?;
-    let pcap = args
-        .pcap
-        .as_deref()
-        .map(PcapSink::create)
-        .transpose()
-        .map_err(|source| CliError::Io {
-            what: "the pcap file".into(),
-            source,
-        })?;
+    let pcap = crate::open_pcap(args.pcap.as_deref())?;
     let cfg = EndpointConfig {
         listen,
         user: args.user.clone(),

@@ -78,3 +78,14 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Opens the capture file of an endpoint's `--pcap` flag, if one was given
+/// (shared by `proxy`, `phone` and `echo`).
+fn open_pcap(path: Option<&std::path::Path>) -> Result<Option<pcap::PcapSink>, inspect::CliError> {
+    path.map(pcap::PcapSink::create)
+        .transpose()
+        .map_err(|source| inspect::CliError::Io {
+            what: "the pcap file".into(),
+            source,
+        })
+}

@@ -53,7 +53,6 @@ use rtclite_sip::{Message, OwnedMessage};
 use serde_json::json;
 
 use crate::inspect::CliError;
-use crate::pcap::PcapSink;
 use crate::runtime::{self, Driver, DriverConfig, Flow, ListenAddr, Machine, Sockets};
 
 /// The most users a users file may hold.
@@ -152,15 +151,7 @@ async fn serve(args: ProxyArgs, verbose: u8, quiet: bool) -> Result<(), CliError
         })?;
     let bound = sockets.local_addrs().to_vec();
     let users = args.users.as_deref().map(read_users).transpose()?;
-    let pcap = args
-        .pcap
-        .as_deref()
-        .map(PcapSink::create)
-        .transpose()
-        .map_err(|source| CliError::Io {
-            what: "the pcap file".into(),
-            source,
-        })?;
+    let pcap = crate::open_pcap(args.pcap.as_deref())?;
 
     let local: Vec<LocalAddr> = bound
         .iter()

@@ -23,7 +23,6 @@ use crate::media::audio::{AudioSource, Silence, Tone, WavSource};
 use crate::media::codec::CodecKind;
 use crate::media::sdp::SrtpMode;
 use crate::media::stream::MediaEvent;
-use crate::pcap::PcapSink;
 use crate::runtime::ListenAddr;
 use endpoint::{
     CallState, CallSummary, Endpoint, EndpointConfig, HANGUP_TIMEOUT, Incoming, Output,
@@ -145,15 +144,7 @@ pub(crate) fn run(args: PhoneArgs, verbose: u8, quiet: bool) -> Result<(), CliEr
             "nothing to do: give --call URI, --answer, --register URI or --message-to URI".into(),
         ));
     }
-    let pcap = args
-        .pcap
-        .as_deref()
-        .map(PcapSink::create)
-        .transpose()
-        .map_err(|source| CliError::Io {
-            what: "the pcap file".into(),
-            source,
-        })?;
+    let pcap = crate::open_pcap(args.pcap.as_deref())?;
     let cfg = EndpointConfig {
         listen,
         user: args.user.clone(),
