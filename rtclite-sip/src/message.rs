@@ -362,31 +362,35 @@ pub struct Message<'a> {
 /// In a datagram (`at_eof_ok`), the end of the input ends the last line and
 /// the header section: some senders (and the RFC 4475/5118 archives) omit
 /// the final empty line of a message without body.
+///
+/// A CR that is not followed by LF is an error: a CR exists in the header
+/// section only as half of the line terminator, and a parser that let it
+/// through would disagree with one that treats it as a line break.
 fn next_line(buf: &[u8], pos: usize, at_eof_ok: bool) -> Result<(usize, usize), Error> {
     let rest = buf.get(pos..).unwrap_or_default();
-    let Some(nl) = memchr::memchr(b'\n', rest) else {
-        if at_eof_ok {
-            if rest.len() > MAX_LINE_LEN {
-                return Err(Error::new(ErrorKind::LineTooLong).at(pos));
+    let (end, next) = match memchr::memchr2(b'\r', b'\n', rest) {
+        None if at_eof_ok => (buf.len(), buf.len()),
+        None => return Err(Error::new(ErrorKind::Incomplete).at(buf.len())),
+        Some(i) => match (rest.get(i), rest.get(i + 1)) {
+            (Some(b'\n'), _) => (pos + i, pos + i + 1),
+            (Some(b'\r'), Some(b'\n')) => (pos + i, pos + i + 2),
+            // a datagram ending in CR: the CR ends the last line
+            (_, None) if at_eof_ok => (pos + i, buf.len()),
+            (_, None) => return Err(Error::new(ErrorKind::Incomplete).at(buf.len())),
+            _ => {
+                // [RFC 3261 §7] "The start-line, each message-header line, and
+                // the empty line MUST be terminated by a carriage-return
+                // line-feed sequence (CRLF)."
+                return Err(syntax("CR not followed by LF inside a line")
+                    .at(pos + i)
+                    .rfc(S7));
             }
-            let end = if rest.last() == Some(&b'\r') {
-                buf.len() - 1
-            } else {
-                buf.len()
-            };
-            return Ok((end, buf.len()));
-        }
-        return Err(Error::new(ErrorKind::Incomplete).at(buf.len()));
+        },
     };
-    if nl > MAX_LINE_LEN {
+    if end - pos > MAX_LINE_LEN {
         return Err(Error::new(ErrorKind::LineTooLong).at(pos));
     }
-    let end = if nl > 0 && rest.get(nl - 1) == Some(&b'\r') {
-        pos + nl - 1
-    } else {
-        pos + nl
-    };
-    Ok((end, pos + nl + 1))
+    Ok((end, next))
 }
 
 fn trim_end_ws(buf: &[u8], start: usize, mut end: usize) -> usize {
@@ -419,6 +423,7 @@ fn parse_version(s: &[u8]) -> Option<Version> {
     Some(Version { major, minor })
 }
 
+const S7: &str = "RFC 3261 §7";
 const S7_1: &str = "RFC 3261 §7.1";
 const S7_2: &str = "RFC 3261 §7.2";
 const S7_3: &str = "RFC 3261 §7.3";
