@@ -1,5 +1,16 @@
-//! The client side of the ALTERNATE-SERVER mechanism (RFC 8489 §10): what
-//! to do with a 300 (Try Alternate) error response.
+//! The ALTERNATE-SERVER mechanism (RFC 8489 §10): the server's
+//! [`AlternateServer`] policy that writes 300 (Try Alternate), and the
+//! client's [`Redirects`] that decides what to do with one.
+//!
+//! A server with an [`AlternateServer`] (the Binding server's
+//! [`crate::server::BindingServer::alternate`], the TURN server's
+//! [`crate::turn::server::TurnServer::set_alternate_server`]) answers
+//! requests with 300, an ALTERNATE-SERVER of the family of the request's
+//! source, then one of the other family when it has one, and, for a
+//! request authenticated with MESSAGE-INTEGRITY-SHA256, ALTERNATE-DOMAIN
+//! when configured. The response is protected exactly like any other
+//! response to that request: with the request's integrity mechanism when it
+//! was authenticated, unprotected otherwise.
 //!
 //! A [`Redirects`] remembers, per request, which servers the request was
 //! sent to and when. [`Redirects::follow`] reads a 300 response and either
@@ -44,9 +55,103 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use crate::attribute::{Attribute, AttributeType};
+use crate::attribute::{Attribute, AttributeType, ErrorCode};
+use crate::error::EncodeError;
 use crate::integrity::{Check, IntegrityKey};
-use crate::message::{Class, Message};
+use crate::message::{Class, Message, MessageWriter};
+
+/// Where a server redirects its clients with 300 (Try Alternate)
+/// (RFC 8489 §10): the alternate server's address in each family it has
+/// one, and the name in its certificate for TLS and DTLS.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AlternateServer {
+    /// The alternate server's IPv4 transport address.
+    pub ipv4: Option<SocketAddr>,
+    /// The alternate server's IPv6 transport address.
+    pub ipv6: Option<SocketAddr>,
+    /// ALTERNATE-DOMAIN: the name in the alternate server's certificate
+    /// (a DNS name of at most 255 ASCII characters, RFC 8489 §14.16). Set
+    /// it only on a TLS or DTLS listener whose alternate presents another
+    /// certificate; it is sent only to requests authenticated with
+    /// MESSAGE-INTEGRITY-SHA256.
+    pub domain: Option<String>,
+}
+
+impl AlternateServer {
+    /// An alternate server at `address` (in its family only).
+    pub fn new(address: SocketAddr) -> Self {
+        AlternateServer::default().with(address)
+    }
+
+    /// Adds (or replaces) the address of `address`'s family.
+    #[must_use]
+    pub fn with(mut self, address: SocketAddr) -> Self {
+        if address.is_ipv4() {
+            self.ipv4 = Some(address);
+        } else {
+            self.ipv6 = Some(address);
+        }
+        self
+    }
+
+    /// The ALTERNATE-SERVER for a request from `source`: the address of
+    /// the same family, or `None` when there is none (the request must
+    /// then not be redirected).
+    pub fn for_source(&self, source: SocketAddr) -> Option<SocketAddr> {
+        if source.is_ipv4() {
+            self.ipv4
+        } else {
+            self.ipv6
+        }
+    }
+
+    /// Writes the body of a 300 (Try Alternate) response to a request from
+    /// `source`: ERROR-CODE 300, the ALTERNATE-SERVER of the source's
+    /// family, then the other family's, then ALTERNATE-DOMAIN when
+    /// `sha256_authenticated` and a domain is set. Returns `false` (having
+    /// written nothing) when there is no address of the source's family.
+    /// The caller adds SOFTWARE, integrity and FINGERPRINT.
+    pub fn write_try_alternate(
+        &self,
+        w: &mut MessageWriter<'_>,
+        source: SocketAddr,
+        sha256_authenticated: bool,
+    ) -> Result<bool, EncodeError> {
+        // [RFC 8489 §10] "The server MUST include at least one
+        // ALTERNATE-SERVER attribute in the error response, which MUST
+        // contain an IP address of the same address family as the source
+        // IP address of the request message."
+        let Some(same) = self.for_source(source) else {
+            return Ok(false);
+        };
+        // [RFC 8489 §10] "A server using this extension redirects a client to another server by
+        // replying to a request message with an error response message with an
+        // error code of 300 (Try Alternate)."
+        w.attribute(&Attribute::ErrorCode(ErrorCode::TRY_ALTERNATE))?;
+        w.attribute(&Attribute::AlternateServer(same))?;
+        // [RFC 8489 §10] "The server SHOULD include an
+        // additional ALTERNATE-SERVER attribute, after the mandatory one, that
+        // contains an IP address of the address family other than the source
+        // IP address of the request message."
+        let other = if source.is_ipv4() {
+            self.ipv6
+        } else {
+            self.ipv4
+        };
+        if let Some(o) = other {
+            w.attribute(&Attribute::AlternateServer(o))?;
+        }
+        // [RFC 8489 §10] "If the transaction uses TLS or DTLS, if the transaction is
+        // authenticated by a MESSAGE-INTEGRITY-SHA256 attribute, and if the
+        // server wants to redirect to a server that uses a different
+        // certificate, then it MUST include an ALTERNATE-DOMAIN attribute
+        // containing the name inside the subjectAltName of that certificate."
+        if let (true, Some(d)) = (sha256_authenticated, &self.domain) {
+            w.attribute(&Attribute::AlternateDomain(d))?;
+        }
+        Ok(true)
+    }
+}
 
 /// How long a server that had the request counts as visited.
 // [RFC 8489 §10] "If the client has been redirected to a server to which it
@@ -92,6 +197,7 @@ pub enum RedirectRefusal {
 pub struct Redirects {
     current: SocketAddr,
     visited: Vec<(SocketAddr, Instant)>,
+    domain: Option<String>,
 }
 
 impl Redirects {
@@ -100,7 +206,16 @@ impl Redirects {
         Redirects {
             current: server,
             visited: vec![(server, now)],
+            domain: None,
         }
+    }
+
+    /// The ALTERNATE-DOMAIN of the last redirection followed, if it had
+    /// one: over TLS or DTLS, the name to validate the current server's
+    /// certificate against. `None` means the name used for the original
+    /// server (RFC 8489 §10).
+    pub fn certificate_domain(&self) -> Option<&str> {
+        self.domain.as_deref()
     }
 
     /// The server the request is now sent to.
@@ -197,6 +312,14 @@ impl Redirects {
         // protocol used for the previous request."
         self.visited.push((alternate, now));
         self.current = alternate;
+        // [RFC 8489 §10] "If the attribute is found, the domain
+        // MUST be used to validate the certificate"
+        // [RFC 8489 §10] "If the attribute is not found, the same domain that was used for
+        // the original request MUST be used to validate the certificate."
+        self.domain = match response.get(AttributeType::ALTERNATE_DOMAIN) {
+            Some(Ok(Attribute::AlternateDomain(d))) => Some(d.to_owned()),
+            _ => None,
+        };
         Ok(alternate)
     }
 }

@@ -11,6 +11,7 @@ use crate::attribute::{Attribute, AttributeType, ErrorCode};
 use crate::error::EncodeError;
 use crate::integrity::Check;
 use crate::message::{Class, Message, MessageType, MessageWriter, Method};
+use crate::redirect::AlternateServer;
 
 /// The server's addresses for RFC 5780: the primary one and, when it has
 /// them, an alternate IP address and port.
@@ -40,8 +41,6 @@ pub struct Reply {
 // [RFC 8489 §12] "The STUN server MUST support the Binding method."
 // [RFC 8489 §6.3.1] "The latter technique MUST only be applied to requests
 // that are idempotent"
-// [RFC 8489 §10 exception: this server never redirects] "The server MUST include at least
-// one ALTERNATE-SERVER attribute in the error response"
 // [RFC 8489 §11 exception: no DTLS in this crate, so classic STUN never meets it] "DTLS MUST
 // NOT be used with [RFC3489] (referred to as "classic STUN")."
 // [RFC 8489 §12 exception: the example endpoint listens on UDP only] "It MUST support
@@ -53,6 +52,11 @@ pub struct BindingServer {
     pub addresses: Option<ServerAddresses>,
     /// Add FINGERPRINT to responses (default true; never required of clients).
     pub fingerprint: bool,
+    /// Redirect Binding requests there with 300 (Try Alternate)
+    /// (RFC 8489 §10); `None` (the default) serves them. A request whose
+    /// source family has no address in it is served, and so is a classic
+    /// RFC 3489 request (that RFC has no 300).
+    pub alternate: Option<AlternateServer>,
 }
 
 impl BindingServer {
@@ -62,6 +66,7 @@ impl BindingServer {
             software: software.into(),
             addresses: None,
             fingerprint: true,
+            alternate: None,
         }
     }
 
@@ -103,7 +108,34 @@ impl BindingServer {
                 .error(&msg, local, from, ErrorCode::UNKNOWN_ATTRIBUTE, &list)
                 .ok();
         }
+        if let Some(alt) = &self.alternate {
+            if msg.has_magic_cookie() && alt.for_source(from).is_some() {
+                return self.try_alternate(&msg, local, from, alt).ok();
+            }
+        }
         self.success(&msg, local, from).ok()
+    }
+
+    /// A 300 (Try Alternate) to an unauthenticated request: this server
+    /// has no credentials, so the response carries no MESSAGE-INTEGRITY.
+    // [RFC 8489 §10] "The error response message MAY be authenticated; however, there are use cases for ALTERNATE-SERVER
+    // where authentication of the response is not possible or practical."
+    fn try_alternate(
+        &self,
+        msg: &Message<'_>,
+        local: SocketAddr,
+        from: SocketAddr,
+        alt: &AlternateServer,
+    ) -> Result<Reply, EncodeError> {
+        let mut payload = Vec::new();
+        let mut w = self.writer(&mut payload, msg, Class::ErrorResponse);
+        alt.write_try_alternate(&mut w, from, false)?;
+        self.finish(&mut w, false)?;
+        Ok(Reply {
+            source: local,
+            destination: from,
+            payload,
+        })
     }
 
     fn writer<'b>(

@@ -138,6 +138,8 @@ fn allocate_permission_channel_data_refresh_deallocate() {
         w.events.remove(0),
         TurnEvent::Allocated {
             relayed: relay,
+            additional: None,
+            address_error: None,
             mapped: Some(CLIENT.parse().unwrap()),
             lifetime: Duration::from_secs(600)
         }

@@ -8,6 +8,13 @@
 //! [`TurnClient::poll_timeout`]. The client answers the 401 challenge and
 //! 438 (Stale Nonce) itself, refreshes the allocation one minute before it
 //! expires, permissions every 4 minutes and channels every 9 minutes.
+//!
+//! [`TurnClient::allocate_with`] asks for a relayed address of a given
+//! family (REQUESTED-ADDRESS-FAMILY) or for a dual allocation, one IPv4 and
+//! one IPv6 relayed address (ADDITIONAL-ADDRESS-FAMILY, RFC 8656 §7.1);
+//! permissions, channels and data then use the relay of the peer's family,
+//! and [`TurnClient::refresh_family`] / [`TurnClient::deallocate_family`]
+//! act on one family of a dual allocation (§8.1).
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -15,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use rand_core::{CryptoRng, RngCore};
 
-use crate::attribute::{Attribute, AttributeType, PasswordAlgorithmEntry};
+use crate::attribute::{AddressFamily, Attribute, AttributeType, PasswordAlgorithmEntry};
 use crate::integrity::{Check, IntegrityKey, PasswordAlgorithm};
 use crate::message::{Class, Message, MessageType, MessageWriter, Method, TransactionId};
 use crate::nonce::SecurityFeatures;
@@ -108,13 +115,26 @@ pub enum TurnFailure {
 pub enum TurnEvent {
     /// The allocation exists.
     Allocated {
-        /// The relayed transport address.
+        /// The relayed transport address (the first XOR-RELAYED-ADDRESS).
         relayed: SocketAddr,
+        /// The second relayed transport address of a dual allocation (the
+        /// other family).
+        additional: Option<SocketAddr>,
+        /// Why a family asked for in a dual allocation was not allocated
+        /// (ADDRESS-ERROR-CODE, RFC 8656 §7.3).
+        address_error: Option<AddressError>,
         /// The client's server-reflexive address, when the server sent it.
         mapped: Option<SocketAddr>,
         /// The lifetime granted.
         lifetime: Duration,
     },
+    /// One relayed address of a dual allocation was deleted (a Refresh
+    /// with REQUESTED-ADDRESS-FAMILY and LIFETIME 0, RFC 8656 §8.1), with
+    /// its permissions and channels; the other remains.
+    RelayDeleted(SocketAddr),
+    /// A Refresh of one family of a dual allocation failed (the
+    /// allocation is kept unless the server said it is gone, 437).
+    FamilyRefreshFailed(AddressFamily, TurnFailure),
     /// The allocation was refreshed.
     Refreshed {
         /// The new lifetime.
@@ -175,6 +195,42 @@ pub enum TurnError {
     /// The data does not fit a message.
     #[error("data too long for one message")]
     TooLong,
+    /// The Allocate request would combine attributes RFC 8656 §7.1 forbids
+    /// together.
+    #[error("{0} (RFC 8656 §7.1)")]
+    ConflictingAttributes(&'static str),
+    /// The server refused this address family: with 440 in
+    /// ADDRESS-ERROR-CODE (never asked again), or with 508 less than a
+    /// minute ago (RFC 8656 §7.3).
+    #[error("the server refused relayed addresses of {0:?} (RFC 8656 §7.3)")]
+    FamilyRefused(AddressFamily),
+}
+
+/// Which relayed address families the Allocate request asks for
+/// (RFC 8656 §7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum RelayFamilies {
+    /// No address family attribute: the server allocates IPv4.
+    #[default]
+    Default,
+    /// One relayed address of this family (REQUESTED-ADDRESS-FAMILY).
+    Only(AddressFamily),
+    /// A dual allocation: one IPv4 and one IPv6 relayed address
+    /// (ADDITIONAL-ADDRESS-FAMILY with IPv6).
+    Dual,
+}
+
+/// ADDRESS-ERROR-CODE of a dual Allocate success response: the family the
+/// server did not allocate, and why (RFC 8656 §18.12).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddressError {
+    /// The family not allocated.
+    pub family: AddressFamily,
+    /// 440 (Address Family not Supported) or 508 (Insufficient Capacity).
+    pub code: u16,
+    /// The reason phrase.
+    pub reason: String,
 }
 
 /// What the Allocate request asks for beyond a relayed address of any port
@@ -215,6 +271,7 @@ pub enum AllocationState {
 enum Request {
     Allocate,
     Refresh(u32),
+    RefreshFamily(u32, AddressFamily),
     CreatePermission(IpAddr),
     ChannelBind(u16, SocketAddr),
 }
@@ -250,6 +307,9 @@ pub struct TurnClient<R> {
     auth: Option<Auth>,
     state: AllocationState,
     relayed: Option<SocketAddr>,
+    additional: Option<SocketAddr>,
+    families: RelayFamilies,
+    refused: Vec<(AddressFamily, Option<Instant>)>,
     expires: Option<Instant>,
     refresh_at: Option<Instant>,
     permissions: HashMap<IpAddr, Timer>,
@@ -285,6 +345,9 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
             auth: None,
             state: AllocationState::Idle,
             relayed: None,
+            additional: None,
+            families: RelayFamilies::Default,
+            refused: Vec::new(),
             expires: None,
             refresh_at: None,
             permissions: HashMap::new(),
@@ -306,9 +369,116 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
         self.state
     }
 
-    /// The relayed transport address, once allocated.
+    /// The relayed transport address, once allocated (the first one of a
+    /// dual allocation).
     pub fn relayed_address(&self) -> Option<SocketAddr> {
         self.relayed
+    }
+
+    /// Every relayed transport address: one, or two for a dual
+    /// allocation.
+    pub fn relayed_addresses(&self) -> Vec<SocketAddr> {
+        self.relayed.into_iter().chain(self.additional).collect()
+    }
+
+    /// The relayed address of `ip`'s family, if the allocation has one.
+    fn relay_for(&self, ip: IpAddr) -> Option<SocketAddr> {
+        self.relayed_addresses()
+            .into_iter()
+            .find(|r| r.is_ipv4() == ip.is_ipv4())
+    }
+
+    /// Sends an Allocate request for `port` and `families` (RFC 8656
+    /// §7.1), after checking that the two may be combined: a
+    /// RESERVATION-TOKEN goes without any address family attribute, and a
+    /// dual allocation without EVEN-PORT's R bit.
+    pub fn allocate_with(
+        &mut self,
+        now: Instant,
+        port: AllocatePort,
+        families: RelayFamilies,
+    ) -> Result<(), TurnError> {
+        match (port, families) {
+            // [RFC 8656 §7.1] "Clients MUST NOT include a REQUESTED-ADDRESS-
+            // FAMILY attribute in an Allocate request that contains a RESERVATION-
+            // TOKEN attribute"
+            (AllocatePort::Reserved(_), RelayFamilies::Only(_)) => {
+                return Err(TurnError::ConflictingAttributes(
+                    "REQUESTED-ADDRESS-FAMILY with RESERVATION-TOKEN",
+                ));
+            }
+            // [RFC 8656 §7.1] "Clients MUST NOT include the
+            // ADDITIONAL-ADDRESS-FAMILY attribute in an Allocate request
+            // that contains a RESERVATION-TOKEN attribute."
+            (AllocatePort::Reserved(_), RelayFamilies::Dual) => {
+                return Err(TurnError::ConflictingAttributes(
+                    "ADDITIONAL-ADDRESS-FAMILY with RESERVATION-TOKEN",
+                ));
+            }
+            // [RFC 8656 §7.1] "Clients MUST
+            // NOT include the ADDITIONAL-ADDRESS-FAMILY attribute in an Allocate
+            // request that contains an EVEN-PORT attribute with the R (Reserved)
+            // bit set to 1."
+            (AllocatePort::EvenReserveNext, RelayFamilies::Dual) => {
+                return Err(TurnError::ConflictingAttributes(
+                    "ADDITIONAL-ADDRESS-FAMILY with EVEN-PORT R=1",
+                ));
+            }
+            _ => {}
+        }
+        let wanted: &[AddressFamily] = match families {
+            RelayFamilies::Default => &[],
+            RelayFamilies::Only(AddressFamily::Ipv4) => &[AddressFamily::Ipv4],
+            RelayFamilies::Only(_) => &[AddressFamily::Ipv6],
+            RelayFamilies::Dual => &[AddressFamily::Ipv6],
+        };
+        self.refused
+            .retain(|(_, until)| until.is_none_or(|u| now < u));
+        // [RFC 8656 §7.3] "the client MUST NOT retry its request for the
+        // rejected address type."
+        // [RFC 8656 §7.3] "the
+        // client SHOULD wait at least 1 minute before trying to request any
+        // more allocations on this server for the rejected address type."
+        if let Some((f, _)) = self.refused.iter().find(|(f, _)| wanted.contains(f)) {
+            return Err(TurnError::FamilyRefused(*f));
+        }
+        self.families = families;
+        self.port = port;
+        self.allocate(now)
+    }
+
+    /// Refreshes one family of a dual allocation (a Refresh with
+    /// REQUESTED-ADDRESS-FAMILY, RFC 8656 §8.1).
+    pub fn refresh_family(&mut self, now: Instant, family: AddressFamily) -> Result<(), TurnError> {
+        self.require_family(family)?;
+        self.start(now, Request::RefreshFamily(self.config.lifetime, family), 0)
+    }
+
+    /// Deletes the relayed address of one family of a dual allocation,
+    /// with its permissions and channels; the other family's stay
+    /// (RFC 8656 §8.1). Deleting the last one deletes the allocation.
+    pub fn deallocate_family(
+        &mut self,
+        now: Instant,
+        family: AddressFamily,
+    ) -> Result<(), TurnError> {
+        self.require_family(family)?;
+        self.start(now, Request::RefreshFamily(0, family), 0)
+    }
+
+    fn require_family(&self, family: AddressFamily) -> Result<(), TurnError> {
+        self.require_allocation()?;
+        // [RFC 8656 §8.1] "The client MUST only include a family type it
+        // previously allocated and has not yet deleted."
+        let has = self
+            .relayed_addresses()
+            .iter()
+            .any(|r| r.is_ipv4() == (family == AddressFamily::Ipv4));
+        if has {
+            Ok(())
+        } else {
+            Err(TurnError::FamilyMismatch)
+        }
     }
 
     /// Sends an Allocate request asking for an even port, an even port with
@@ -336,6 +506,13 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
     /// Installs (and keeps refreshing) a permission for `peer`.
     pub fn create_permission(&mut self, now: Instant, peer: IpAddr) -> Result<(), TurnError> {
         self.require_allocation()?;
+        // [RFC 8656 §10.1] "The
+        // client MUST only include XOR-PEER-ADDRESS attributes with addresses
+        // of the same address family as that of the relayed transport address
+        // for the allocation."
+        if self.relay_for(peer).is_none() {
+            return Err(TurnError::FamilyMismatch);
+        }
         self.permissions.entry(peer).or_insert(Timer {
             refresh_at: now + PERMISSION_LIFETIME,
             confirmed: false,
@@ -345,11 +522,11 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
 
     /// Binds a channel to `peer` (and keeps it bound); returns its number.
     pub fn bind_channel(&mut self, now: Instant, peer: SocketAddr) -> Result<u16, TurnError> {
-        let relayed = self.require_allocation()?;
+        self.require_allocation()?;
         // [RFC 8656 §12.1] "The client MUST only include
         // an XOR-PEER-ADDRESS attribute with an address of the same address
         // family as that of a relayed transport address for the allocation."
-        if relayed.is_ipv4() != peer.is_ipv4() {
+        if self.relay_for(peer.ip()).is_none() {
             return Err(TurnError::FamilyMismatch);
         }
         let channel = match self.channel_of.get(&peer) {
@@ -379,6 +556,11 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
     /// it is bound, else in a Send indication.
     pub fn send(&mut self, peer: SocketAddr, data: &[u8]) -> Result<(), TurnError> {
         self.require_allocation()?;
+        // A peer of a family the allocation has no relay for cannot be
+        // reached (RFC 8656 §6: permissions are per relayed address).
+        if self.relay_for(peer.ip()).is_none() {
+            return Err(TurnError::FamilyMismatch);
+        }
         if let Some(&c) = self.channel_of.get(&peer) {
             if self.channels.get(&c).is_some_and(|(_, t)| t.confirmed) {
                 let mut payload = Vec::with_capacity(4 + data.len());
@@ -463,7 +645,7 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
     fn encode(&self, request: &Request, tid: TransactionId) -> Result<Vec<u8>, crate::EncodeError> {
         let method = match request {
             Request::Allocate => Method::ALLOCATE,
-            Request::Refresh(_) => Method::REFRESH,
+            Request::Refresh(_) | Request::RefreshFamily(..) => Method::REFRESH,
             Request::CreatePermission(_) => Method::CREATE_PERMISSION,
             Request::ChannelBind(..) => Method::CHANNEL_BIND,
         };
@@ -494,23 +676,40 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
                     }
                     // [RFC 8656 §7.1] "If the RESERVATION-TOKEN attribute is included, then the
                     // client MUST omit the EVEN-PORT attribute."
-                    // The client never sends REQUESTED-ADDRESS-FAMILY or
-                    // ADDITIONAL-ADDRESS-FAMILY (IPv4 relays only), so:
-                    // [RFC 8656 §7.1] "Clients MUST NOT include a REQUESTED-ADDRESS-
-                    // FAMILY attribute in an Allocate request that contains a RESERVATION-
-                    // TOKEN attribute"
-                    // [RFC 8656 §7.1] "Clients MUST NOT include the
-                    // ADDITIONAL-ADDRESS-FAMILY attribute in an Allocate request
-                    // that contains a RESERVATION-TOKEN attribute."
+                    // (`allocate_with` refuses address families with a token.)
                     AllocatePort::Reserved(t) => {
                         w.attribute(&Attribute::ReservationToken(t))?;
                     }
                 };
+                match self.families {
+                    RelayFamilies::Default => {}
+                    // [RFC 8656 §7.1] "If the client wishes to obtain a relayed transport address of a
+                    // specific address type, then it includes a REQUESTED-ADDRESS-FAMILY
+                    // attribute in the request."
+                    RelayFamilies::Only(f) => {
+                        w.attribute(&Attribute::RequestedAddressFamily(f))?;
+                    }
+                    // [RFC 8656 §7.1] "If the client wishes to obtain one IPv6 and one IPv4 relayed
+                    // transport address, then it includes an ADDITIONAL-ADDRESS-FAMILY
+                    // attribute in the request."
+                    // [RFC 8656 §7.1] "The attribute value in the
+                    // ADDITIONAL-ADDRESS-FAMILY MUST be set to 0x02 (IPv6 address family)."
+                    RelayFamilies::Dual => {
+                        w.attribute(&Attribute::AdditionalAddressFamily(AddressFamily::Ipv6))?;
+                    }
+                }
             }
             Request::Refresh(lifetime) => {
                 // [RFC 8656 §8.1] "If the client wishes to immediately delete an existing allocation, it
                 // includes a LIFETIME attribute with a value of zero."
                 w.attribute(&Attribute::Lifetime(*lifetime))?;
+            }
+            Request::RefreshFamily(lifetime, family) => {
+                w.attribute(&Attribute::Lifetime(*lifetime))?;
+                // [RFC 8656 §8.1] "When refreshing a dual allocation, the client includes a REQUESTED-
+                // ADDRESS-FAMILY attribute indicating the address family type that
+                // should be refreshed."
+                w.attribute(&Attribute::RequestedAddressFamily(*family))?;
             }
             Request::CreatePermission(ip) => {
                 // [RFC 8656 §10.1] "When forming a CreatePermission request, the client MUST include at
@@ -610,6 +809,9 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
                 self.close();
                 self.push_event(TurnEvent::AllocationFailed(failure));
             }
+            Request::RefreshFamily(_, family) => {
+                self.push_event(TurnEvent::FamilyRefreshFailed(*family, failure));
+            }
             Request::CreatePermission(ip) => {
                 self.permissions.remove(ip);
                 self.push_event(TurnEvent::PermissionFailed(*ip, failure));
@@ -625,6 +827,7 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
     fn close(&mut self) {
         self.state = AllocationState::Closed;
         self.relayed = None;
+        self.additional = None;
         self.expires = None;
         self.refresh_at = None;
         self.permissions.clear();
@@ -908,13 +1111,52 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
                 // check that the mapped address and the relayed transport address or
                 // addresses are part of an address family or families that the client
                 // understands and is prepared to handle."
-                let relayed = match msg.get(AttributeType::XOR_RELAYED_ADDRESS) {
-                    Some(Ok(Attribute::XorRelayedAddress(a))) => a,
-                    _ => {
-                        return self
-                            .fail(request, TurnFailure::Malformed("no XOR-RELAYED-ADDRESS"));
+                // Both families are understood; the first address of each
+                // family is taken, in wire order.
+                let tid = msg.transaction_id();
+                let mut addresses: Vec<SocketAddr> = Vec::with_capacity(2);
+                for raw in msg
+                    .processed_attributes()
+                    .filter(|r| r.attr_type == AttributeType::XOR_RELAYED_ADDRESS)
+                {
+                    if let Ok(Attribute::XorRelayedAddress(a)) =
+                        Attribute::decode(raw.attr_type, raw.value, &tid)
+                    {
+                        if !addresses.iter().any(|b| b.is_ipv4() == a.is_ipv4()) {
+                            addresses.push(a);
+                        }
                     }
+                }
+                let Some(&relayed) = addresses.first() else {
+                    return self.fail(request, TurnFailure::Malformed("no XOR-RELAYED-ADDRESS"));
                 };
+                let additional = addresses.get(1).copied();
+                let address_error = match msg.get(AttributeType::ADDRESS_ERROR_CODE) {
+                    Some(Ok(Attribute::AddressErrorCode { family, error })) => Some(AddressError {
+                        family,
+                        code: error.code,
+                        reason: error.reason.to_owned(),
+                    }),
+                    _ => None,
+                };
+                if let Some(e) = &address_error {
+                    match e.code {
+                        // [RFC 8656 §7.3] "If the client receives an Allocate success response but with an
+                        // ADDRESS-ERROR-CODE attribute in the response and the error code value
+                        // signaled in the ADDRESS-ERROR-CODE attribute is 440 (Address Family
+                        // not Supported), the client MUST NOT retry its request for the
+                        // rejected address type."
+                        440 => self.refused.push((e.family, None)),
+                        // [RFC 8656 §7.3] "If the client receives an ADDRESS-ERROR-CODE
+                        // attribute in the response and the error code value signaled in the
+                        // ADDRESS-ERROR-CODE attribute is 508 (Insufficient Capacity), the
+                        // client SHOULD wait at least 1 minute before trying to request any
+                        // more allocations on this server for the rejected address type."
+                        _ => self
+                            .refused
+                            .push((e.family, Some(now + Duration::from_secs(60)))),
+                    }
+                }
                 let mapped = match msg.get(AttributeType::XOR_MAPPED_ADDRESS) {
                     Some(Ok(Attribute::XorMappedAddress(a))) => Some(a),
                     _ => None,
@@ -932,13 +1174,56 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
                 }
                 self.state = AllocationState::Allocated;
                 self.relayed = Some(relayed);
+                self.additional = additional;
                 self.expires = Some(now + lifetime);
                 self.refresh_at = Some(refresh_time(now, lifetime));
                 self.push_event(TurnEvent::Allocated {
                     relayed,
+                    additional,
+                    address_error,
                     mapped,
                     lifetime,
                 });
+            }
+            Request::RefreshFamily(0, family) => {
+                let is_family = |a: &SocketAddr| a.is_ipv4() == (*family == AddressFamily::Ipv4);
+                let gone = self.relayed_addresses().into_iter().find(is_family);
+                let kept: Vec<SocketAddr> = self
+                    .relayed_addresses()
+                    .into_iter()
+                    .filter(|a| !is_family(a))
+                    .collect();
+                let Some(gone) = gone else { return };
+                if kept.is_empty() {
+                    self.close();
+                    self.push_event(TurnEvent::Deallocated);
+                    return;
+                }
+                self.relayed = kept.first().copied();
+                self.additional = None;
+                // [RFC 8656 §8.1] "Deleting a single
+                // allocation destroys any permissions or channels associated with that
+                // particular allocation; it MUST NOT affect any permissions or channels
+                // associated with allocations for the other address family."
+                let v4 = *family == AddressFamily::Ipv4;
+                self.permissions.retain(|ip, _| ip.is_ipv4() != v4);
+                self.channels.retain(|_, (p, _)| p.is_ipv4() != v4);
+                self.channel_of.retain(|p, _| p.is_ipv4() != v4);
+                self.pending.retain(|p| match &p.request {
+                    Request::CreatePermission(ip) => ip.is_ipv4() != v4,
+                    Request::ChannelBind(_, peer) => peer.is_ipv4() != v4,
+                    _ => true,
+                });
+                self.push_event(TurnEvent::RelayDeleted(gone));
+            }
+            Request::RefreshFamily(_, _) => {
+                let lifetime = match msg.get(AttributeType::LIFETIME) {
+                    Some(Ok(Attribute::Lifetime(l))) => Duration::from_secs(u64::from(l)),
+                    _ => Duration::from_secs(u64::from(self.config.lifetime)),
+                };
+                // The other family keeps its own time-to-expiry, so the
+                // allocation's (the earlier of the two) is left alone.
+                self.push_event(TurnEvent::Refreshed { lifetime });
             }
             Request::Refresh(0) => {
                 self.close();

@@ -15,10 +15,21 @@
 //! the Allocate request that presents the token). Addresses are handed back
 //! with [`ServerOutput::ReleaseRelay`].
 //!
-//! Not supported by this server (requests using them get the error the RFC
-//! prescribes for an unsupported feature): DONT-FRAGMENT (420), dual
-//! allocations (ADDITIONAL-ADDRESS-FAMILY, 440 in ADDRESS-ERROR-CODE is not
-//! produced; the request gets 508).
+//! A dual allocation (RFC 8656 §7.2 step 9: ADDITIONAL-ADDRESS-FAMILY
+//! IPv6) gets one IPv4 and one IPv6 relayed address, each with its own
+//! time-to-expiry, permissions and channels (§6); when only one family can
+//! be had, the success response names the other in ADDRESS-ERROR-CODE
+//! (440 when [`RelayAllocator::supports`] says the family is not offered,
+//! 508 when no address could be bound). A Refresh with
+//! REQUESTED-ADDRESS-FAMILY refreshes or deletes that family only (§8).
+//!
+//! With [`TurnServer::set_alternate_server`] every authenticated Allocate
+//! request is answered with 300 (Try Alternate) and ALTERNATE-SERVER
+//! (RFC 8489 §10, RFC 8656 §7.2 step 11), protected by the same
+//! MESSAGE-INTEGRITY(-SHA256) as any other response to that request.
+//!
+//! Not supported by this server: DONT-FRAGMENT (the request gets 420, as
+//! RFC 8656 §7.2 step 4 prescribes).
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -32,6 +43,7 @@ use crate::error::EncodeError;
 use crate::integrity::{IntegrityKey, PasswordAlgorithm};
 use crate::message::{Class, Message, MessageType, MessageWriter, Method};
 use crate::nonce::SecurityFeatures;
+use crate::redirect::AlternateServer;
 use crate::server::BindingServer;
 use crate::turn::client::{CHANNEL_LIFETIME, PERMISSION_LIFETIME};
 use crate::turn::{CHANNEL_MAX, CHANNEL_MIN, ChannelData, PacketKind, TRANSPORT_UDP, classify};
@@ -84,8 +96,18 @@ pub struct RelayGrant {
 /// released at once through [`ServerOutput::ReleaseRelay`] and the request
 /// gets 508.
 pub trait RelayAllocator {
-    /// Binds addresses for `request`, or `None` when it cannot.
+    /// Binds addresses for `request`, or `None` when it cannot (the
+    /// request then gets 508 Insufficient Capacity).
     fn allocate(&mut self, request: RelayRequest) -> Option<RelayGrant>;
+
+    /// Whether the server offers relayed addresses of `family` at all
+    /// (by default both). A family it does not offer is refused with 440
+    /// (Address Family not Supported), RFC 8656 §7.2 step 7, or named in
+    /// ADDRESS-ERROR-CODE 440 in a dual allocation (step 9).
+    fn supports(&self, family: AddressFamily) -> bool {
+        let _ = family;
+        true
+    }
 }
 
 /// The closure form of [`TurnServer::handle_client`]: any port only.
@@ -150,14 +172,66 @@ pub enum ServerOutput {
     ReleaseRelay(SocketAddr),
 }
 
+/// One relayed transport address of an allocation with its own
+/// time-to-expiry, permissions and channels (RFC 8656 §6).
 #[derive(Debug, Clone)]
-struct Allocation {
+struct Relay {
     relayed: SocketAddr,
     expires: Instant,
     permissions: HashMap<IpAddr, Instant>,
     channels: HashMap<u16, (SocketAddr, Instant)>,
     peer_channel: HashMap<SocketAddr, u16>,
+}
+
+impl Relay {
+    fn new(relayed: SocketAddr, expires: Instant) -> Self {
+        Relay {
+            relayed,
+            expires,
+            permissions: HashMap::new(),
+            channels: HashMap::new(),
+            peer_channel: HashMap::new(),
+        }
+    }
+}
+
+/// A single allocation (one relay) or a dual one (an IPv4 and an IPv6
+/// relay, RFC 8656 §6: "all TURN messages are associated with either a
+/// single or dual allocation"). Never empty; at most one relay per family.
+#[derive(Debug, Clone)]
+struct Allocation {
+    relays: Vec<Relay>,
     username: String,
+}
+
+impl Allocation {
+    /// The relay whose family is that of `ip`.
+    fn relay_for(&self, ip: IpAddr) -> Option<&Relay> {
+        self.relays
+            .iter()
+            .find(|r| r.relayed.is_ipv4() == ip.is_ipv4())
+    }
+
+    fn relay_for_mut(&mut self, ip: IpAddr) -> Option<&mut Relay> {
+        self.relays
+            .iter_mut()
+            .find(|r| r.relayed.is_ipv4() == ip.is_ipv4())
+    }
+
+    /// The relay and peer a channel number is bound to. Channel numbers
+    /// are unique across the relays of an allocation: ChannelData from the
+    /// client names only the channel.
+    fn channel(&self, channel: u16) -> Option<(&Relay, SocketAddr)> {
+        self.relays
+            .iter()
+            .find_map(|r| r.channels.get(&channel).map(|(p, _)| (r, *p)))
+    }
+
+    fn has_family(&self, family: AddressFamily) -> bool {
+        self.relays
+            .iter()
+            .any(|r| r.relayed.is_ipv4() == (family == AddressFamily::Ipv4))
+    }
 }
 
 /// The TURN server state.
@@ -173,6 +247,7 @@ pub struct TurnServer {
     prf: crate::hmac_state::HmacSha256,
     counter: u64,
     reservations: HashMap<u64, Reservation>,
+    alternate: Option<AlternateServer>,
 }
 
 struct Policy<'s> {
@@ -218,7 +293,18 @@ impl TurnServer {
             prf: crate::hmac_state::HmacSha256::new(&config_secret),
             counter: 0,
             reservations: HashMap::new(),
+            alternate: None,
         }
+    }
+
+    /// Redirects every authenticated Allocate request to `alternate` with
+    /// 300 (Try Alternate), or stops redirecting (`None`). A request whose
+    /// source family has no address in `alternate` is served as usual
+    /// (RFC 8489 §10: the mandatory ALTERNATE-SERVER has the family of the
+    /// request's source). Requests on existing allocations (Refresh,
+    /// CreatePermission, ChannelBind) are never redirected.
+    pub fn set_alternate_server(&mut self, alternate: Option<AlternateServer>) {
+        self.alternate = alternate;
     }
 
     /// Adds a user. Only the keys are stored, never the password.
@@ -250,9 +336,22 @@ impl TurnServer {
         self.allocations.len()
     }
 
-    /// The relayed address of the allocation of `client`, if any.
+    /// The (first) relayed address of the allocation of `client`, if any:
+    /// the IPv4 one of a dual allocation.
     pub fn relayed_address(&self, client: SocketAddr) -> Option<SocketAddr> {
-        self.allocations.get(&client).map(|a| a.relayed)
+        self.allocations
+            .get(&client)
+            .and_then(|a| a.relays.first())
+            .map(|r| r.relayed)
+    }
+
+    /// Every relayed address of the allocation of `client`: one, or two
+    /// for a dual allocation (IPv4 first). Empty when there is none.
+    pub fn relayed_addresses(&self, client: SocketAddr) -> Vec<SocketAddr> {
+        self.allocations
+            .get(&client)
+            .map(|a| a.relays.iter().map(|r| r.relayed).collect())
+            .unwrap_or_default()
     }
 
     fn nonce_mac(&self, expiry: u64, client: SocketAddr) -> String {
@@ -370,10 +469,10 @@ impl TurnServer {
         // [RFC 8656 §12.6] "On the server, the receipt of a
         // ChannelData message MUST NOT refresh either the channel binding or
         // the permission towards the peer."
-        if let Some((peer, _)) = a.channels.get(&cd.channel) {
+        if let Some((relay, peer)) = a.channel(cd.channel) {
             self.outputs.push_back(ServerOutput::ToPeer {
-                relay: a.relayed,
-                peer: *peer,
+                relay: relay.relayed,
+                peer,
                 payload: cd.data.to_vec(),
             });
         }
@@ -390,13 +489,18 @@ impl TurnServer {
         let Some(Ok(Attribute::Data(data))) = msg.get(AttributeType::DATA) else {
             return;
         };
+        // The relay of the peer's family sends it (RFC 8656 §6: permissions
+        // are kept per relayed transport address).
+        let Some(relay) = a.relay_for(peer.ip()) else {
+            return;
+        };
         // [RFC 8656 §11.2] "If no such
         // permission exists, the message is discarded."
-        if !a.permissions.contains_key(&peer.ip()) {
+        if !relay.permissions.contains_key(&peer.ip()) {
             return;
         }
         self.outputs.push_back(ServerOutput::ToPeer {
-            relay: a.relayed,
+            relay: relay.relayed,
             peer,
             payload: data.to_vec(),
         });
@@ -407,12 +511,16 @@ impl TurnServer {
         let Some(client) = self.by_relay.get(&relay).copied() else {
             return;
         };
-        let Some(a) = self.allocations.get(&client) else {
+        let Some(r) = self
+            .allocations
+            .get(&client)
+            .and_then(|a| a.relays.iter().find(|r| r.relayed == relay))
+        else {
             return;
         };
         let (relayed_peer_channel, has_permission) = (
-            a.peer_channel.get(&peer).copied(),
-            a.permissions.contains_key(&peer.ip()),
+            r.peer_channel.get(&peer).copied(),
+            r.permissions.contains_key(&peer.ip()),
         );
         // [RFC 8656 §11.3] "The server then
         // checks to see whether the set of permissions for the allocation allow
@@ -626,6 +734,19 @@ impl TurnServer {
         username: &str,
         relays: &mut dyn RelayAllocator,
     ) -> Result<Vec<u8>, EncodeError> {
+        // [RFC 8656 §7.2] "Also, at any point, the server MAY choose to reject the request
+        // with a 300 (Try Alternate) error if it wishes to redirect the
+        // client to a different server."
+        if let Some(alt) = &self.alternate {
+            if alt.for_source(from).is_some() {
+                let mut buf = Vec::new();
+                let mut w = self.response(&mut buf, msg, Class::ErrorResponse);
+                let sha256 = matches!(key, Some((_, IntegrityAlgorithm::Sha256)));
+                alt.write_try_alternate(&mut w, from, sha256)?;
+                self.seal(&mut w, key)?;
+                return Ok(buf);
+            }
+        }
         // [RFC 8656 §7.2] "The server checks if the 5-tuple is currently in use by an
         // existing allocation.  If yes, the server rejects the request
         // with a 437 (Allocation Mismatch) error."
@@ -656,33 +777,79 @@ impl TurnServer {
             None => None,
             Some(_) => return self.error(msg, ErrorCode::BAD_REQUEST, key, None),
         };
+        let has_requested = msg.contains(AttributeType::REQUESTED_ADDRESS_FAMILY);
+        let has_additional = msg.contains(AttributeType::ADDITIONAL_ADDRESS_FAMILY);
         // [RFC 8656 §7.2] "If yes, and the request also contains an EVEN-PORT
         // or REQUESTED-ADDRESS-FAMILY or ADDITIONAL-ADDRESS-FAMILY
         // attribute, the server rejects the request with a 400 (Bad
         // Request) error."
-        if token.is_some()
-            && (even_port.is_some()
-                || msg.contains(AttributeType::REQUESTED_ADDRESS_FAMILY)
-                || msg.contains(AttributeType::ADDITIONAL_ADDRESS_FAMILY))
-        {
+        if token.is_some() && (even_port.is_some() || has_requested || has_additional) {
             return self.error(msg, ErrorCode::BAD_REQUEST, key, None);
         }
-        // [RFC 8656 §7.2] "If yes, and the request also contains
-        // an ADDITIONAL-ADDRESS-FAMILY attribute, the server rejects the
-        // request with a 400 (Bad Request) error."
-        if even_port == Some(true) && msg.contains(AttributeType::ADDITIONAL_ADDRESS_FAMILY) {
-            return self.error(msg, ErrorCode::BAD_REQUEST, key, None);
-        }
-        if msg.contains(AttributeType::ADDITIONAL_ADDRESS_FAMILY) {
+        // [RFC 8656 §7.2] "If
+        // the token is not valid for some reason, the server rejects the
+        // request with a 508 (Insufficient Capacity) error."
+        if token.is_some_and(|t| self.reservations.get(&t).is_none_or(|r| r.expires <= now)) {
             return self.error(msg, ErrorCode::INSUFFICIENT_CAPACITY, key, None);
         }
-        let family = match msg.get(AttributeType::REQUESTED_ADDRESS_FAMILY) {
-            Some(Ok(Attribute::RequestedAddressFamily(f))) => f,
+        // [RFC 8656 §7.2] "The server checks if the request contains both REQUESTED-
+        // ADDRESS-FAMILY and ADDITIONAL-ADDRESS-FAMILY attributes.  If
+        // yes, then the server rejects the request with a 400 (Bad
+        // Request) error."
+        if has_requested && has_additional {
+            return self.error(msg, ErrorCode::BAD_REQUEST, key, None);
+        }
+        let family = match msg.get_raw(AttributeType::REQUESTED_ADDRESS_FAMILY) {
             // [RFC 8656 §7.2] "If the REQUESTED- ADDRESS-FAMILY attribute is
             // absent and the server supports the IPv4 address family, the
             // server MUST allocate an IPv4 relayed transport address for the
             // TURN client."
             None => AddressFamily::Ipv4,
+            Some(raw) => match raw.value {
+                [code, _, _, _] => match AddressFamily::from_code(*code) {
+                    Some(f) => f,
+                    // A family code this server does not know is a family
+                    // it does not support (440 below), not a malformed
+                    // attribute.
+                    None => {
+                        return self.error(msg, ErrorCode::ADDRESS_FAMILY_NOT_SUPPORTED, key, None);
+                    }
+                },
+                _ => return self.error(msg, ErrorCode::BAD_REQUEST, key, None),
+            },
+        };
+        // [RFC 8656 §7.2] "If the server does not support the address family requested by
+        // the client in REQUESTED-ADDRESS-FAMILY, or if the allocation of
+        // the requested address family is disabled by local policy, it
+        // MUST generate an Allocate error response, and it MUST include an
+        // ERROR-CODE attribute with the 440 (Address Family not Supported)
+        // response code."
+        // [RFC 8656 §7.2] "If the REQUESTED-ADDRESS-FAMILY attribute is
+        // absent and the server does not support the IPv4 address family,
+        // the server MUST include an ERROR-CODE attribute with the 440
+        // (Address Family not Supported) response code."
+        // (Checked in this order, step 7 before step 9, also for a dual
+        // request: a server without IPv4 refuses it with 440.)
+        if !relays.supports(family) {
+            return self.error(msg, ErrorCode::ADDRESS_FAMILY_NOT_SUPPORTED, key, None);
+        }
+        // [RFC 8656 §7.2] "If yes, and the request also contains
+        // an ADDITIONAL-ADDRESS-FAMILY attribute, the server rejects the
+        // request with a 400 (Bad Request) error."
+        if even_port == Some(true) && has_additional {
+            return self.error(msg, ErrorCode::BAD_REQUEST, key, None);
+        }
+        let additional = match msg.get(AttributeType::ADDITIONAL_ADDRESS_FAMILY) {
+            None => None,
+            Some(Ok(Attribute::AdditionalAddressFamily(AddressFamily::Ipv6))) => {
+                Some(AddressFamily::Ipv6)
+            }
+            // [RFC 8656 §7.2] "If yes, and the attribute value is 0x01 (IPv4
+            // address family), then the server rejects the request with a 400
+            // (Bad Request) error."
+            // And so is any other value:
+            // [RFC 8656 §18.11] "The attribute value of 0x02 (IPv6 address)
+            // is the only valid value in Allocate request."
             Some(_) => return self.error(msg, ErrorCode::BAD_REQUEST, key, None),
         };
         // [RFC 8656 §7.2] "At any point, the server MAY choose to reject the
@@ -691,20 +858,15 @@ impl TurnServer {
             return self.error(msg, ErrorCode::ALLOCATION_QUOTA_REACHED, key, None);
         }
         let mut new_token = None;
-        let relayed = if let Some(t) = token {
+        let mut relayed = Vec::with_capacity(2);
+        let mut address_error = None;
+        if let Some(t) = token {
             // [RFC 8656 §7.2] "If the request contains a RESERVATION-TOKEN attribute, the server
             // uses the previously reserved transport address corresponding to
             // the included token (if it is still available)."
-            match self.reservations.get(&t) {
-                Some(r) if r.expires > now => {
-                    let relayed = r.relayed;
-                    self.reservations.remove(&t);
-                    relayed
-                }
-                // [RFC 8656 §7.2] "If
-                // the token is not valid for some reason, the server rejects the
-                // request with a 508 (Insufficient Capacity) error."
-                _ => return self.error(msg, ErrorCode::INSUFFICIENT_CAPACITY, key, None),
+            match self.reservations.remove(&t) {
+                Some(r) => relayed.push(r.relayed),
+                None => return self.error(msg, ErrorCode::INSUFFICIENT_CAPACITY, key, None),
             }
         } else {
             let request = match even_port {
@@ -723,62 +885,94 @@ impl TurnServer {
                     return self.error(msg, ErrorCode::INSUFFICIENT_CAPACITY, key, None);
                 }
             };
-            let grant = relays.allocate(request);
-            // [RFC 8656 §6] "The relayed transport address MUST be unique
-            // across all allocations"
-            // (An address already in use or held is refused, and not
-            // released: its socket belongs to the other allocation.)
-            if grant.is_some_and(|g| self.in_use(&g)) {
-                return self.error(msg, ErrorCode::INSUFFICIENT_CAPACITY, key, None);
-            }
-            match grant.filter(|g| grant_fits(request, g)) {
-                Some(g) => {
-                    if let Some(reserved) = g.reserved {
-                        let t = self.reservation_token();
-                        // [RFC 8656 §7.2] "The
-                        // server MUST hold this reservation for at least 30 seconds"
-                        self.reservations.insert(
-                            t,
-                            Reservation {
-                                relayed: reserved,
-                                expires: now + RESERVATION_LIFETIME,
-                            },
-                        );
-                        new_token = Some(t);
-                    }
-                    g.relayed
+            let first = self.grant(now, request, relays);
+            match (first, additional) {
+                (Some((a, t)), None) => {
+                    relayed.push(a);
+                    new_token = t;
                 }
-                None => {
-                    if let Some(g) = grant {
-                        self.outputs
-                            .push_back(ServerOutput::ReleaseRelay(g.relayed));
-                        if let Some(r) = g.reserved {
-                            self.outputs.push_back(ServerOutput::ReleaseRelay(r));
-                        }
-                    }
-                    // [RFC 8656 §7.2] "If the server
-                    // cannot satisfy the request, then the server rejects the request
-                    // with a 508 (Insufficient Capacity) error."
+                // [RFC 8656 §7.2] "If the server
+                // cannot satisfy the request, then the server rejects the request
+                // with a 508 (Insufficient Capacity) error."
+                (None, None) => {
                     return self.error(msg, ErrorCode::INSUFFICIENT_CAPACITY, key, None);
                 }
+                // [RFC 8656 §7.2] "Otherwise, the server checks if it can
+                // allocate relayed transport addresses of both address types."
+                (first, Some(extra)) => {
+                    let second_request = match even_port {
+                        Some(_) => RelayRequest::EvenPort(extra),
+                        None => RelayRequest::Any(extra),
+                    };
+                    let supported = relays.supports(extra);
+                    let second = if supported {
+                        self.grant(now, second_request, relays)
+                    } else {
+                        None
+                    };
+                    match (first, second) {
+                        // [RFC 8656 §7.2] "If the server can fully meet the request, then the server allocates one IPv4 and
+                        // one IPv6 relay address and returns an Allocate success response
+                        // containing the relayed transport addresses assigned to the dual
+                        // allocation in two XOR-RELAYED-ADDRESS attributes."
+                        (Some((a, _)), Some((b, _))) => relayed.extend([a, b]),
+                        // [RFC 8656 §7.2] "If the server can partially meet the request, i.e., if it can only
+                        // allocate one relayed transport address of a specific address
+                        // type, then it includes ADDRESS-ERROR-CODE attribute in the
+                        // success response to inform the client the reason for partial
+                        // failure of the request."
+                        (Some((a, _)), None) => {
+                            relayed.push(a);
+                            address_error = Some((
+                                extra,
+                                if supported {
+                                    ErrorCode::INSUFFICIENT_CAPACITY
+                                } else {
+                                    ErrorCode::ADDRESS_FAMILY_NOT_SUPPORTED
+                                },
+                            ));
+                        }
+                        (None, Some((b, _))) => {
+                            relayed.push(b);
+                            address_error = Some((family, ErrorCode::INSUFFICIENT_CAPACITY));
+                        }
+                        // [RFC 8656 §7.2] "If the
+                        // server cannot satisfy the request, then the server rejects
+                        // the request with a 508 (Insufficient Capacity) error."
+                        (None, None) => {
+                            return self.error(msg, ErrorCode::INSUFFICIENT_CAPACITY, key, None);
+                        }
+                    }
+                }
             }
-        };
+        }
         let lifetime = self.lifetime(msg).max(DEFAULT_LIFETIME);
+        for a in &relayed {
+            self.by_relay.insert(*a, from);
+        }
         self.allocations.insert(
             from,
             Allocation {
-                relayed,
-                expires: now + lifetime,
-                permissions: HashMap::new(),
-                channels: HashMap::new(),
-                peer_channel: HashMap::new(),
+                relays: relayed
+                    .iter()
+                    .map(|a| Relay::new(*a, now + lifetime))
+                    .collect(),
                 username: username.to_owned(),
             },
         );
-        self.by_relay.insert(relayed, from);
         let mut buf = Vec::new();
         let mut w = self.response(&mut buf, msg, Class::SuccessResponse);
-        w.attribute(&Attribute::XorRelayedAddress(relayed))?;
+        // [RFC 8656 §7.2] "An XOR-RELAYED-ADDRESS attribute containing the relayed transport
+        // address or two XOR-RELAYED-ADDRESS attributes containing the
+        // relayed transport addresses."
+        for a in &relayed {
+            w.attribute(&Attribute::XorRelayedAddress(*a))?;
+        }
+        if let Some((family, error)) = address_error {
+            // [RFC 8656 §18.12] "At this point, the 13 bits in the Reserved field MUST be
+            // set to zero by the server"
+            w.attribute(&Attribute::AddressErrorCode { family, error })?;
+        }
         w.attribute(&Attribute::Lifetime(lifetime.as_secs() as u32))?;
         if let Some(t) = new_token {
             // [RFC 8656 §7.2] "The server then includes the token in a RESERVATION-
@@ -790,6 +984,47 @@ impl TurnServer {
         Ok(buf)
     }
 
+    /// Binds a relayed address for `request` through `relays`; with the R
+    /// bit, holds the N+1 port under a new token. `None` when nothing
+    /// fitting could be had (the caller answers 508).
+    fn grant(
+        &mut self,
+        now: Instant,
+        request: RelayRequest,
+        relays: &mut dyn RelayAllocator,
+    ) -> Option<(SocketAddr, Option<u64>)> {
+        let grant = relays.allocate(request)?;
+        // [RFC 8656 §6] "The relayed transport address MUST be unique
+        // across all allocations"
+        // (An address already in use or held is refused, and not
+        // released: its socket belongs to the other allocation.)
+        if self.in_use(&grant) {
+            return None;
+        }
+        if !grant_fits(request, &grant) {
+            self.outputs
+                .push_back(ServerOutput::ReleaseRelay(grant.relayed));
+            if let Some(r) = grant.reserved {
+                self.outputs.push_back(ServerOutput::ReleaseRelay(r));
+            }
+            return None;
+        }
+        let token = grant.reserved.map(|reserved| {
+            let t = self.reservation_token();
+            // [RFC 8656 §7.2] "The
+            // server MUST hold this reservation for at least 30 seconds"
+            self.reservations.insert(
+                t,
+                Reservation {
+                    relayed: reserved,
+                    expires: now + RESERVATION_LIFETIME,
+                },
+            );
+            t
+        });
+        Some((grant.relayed, token))
+    }
+
     fn refresh(
         &mut self,
         now: Instant,
@@ -798,29 +1033,62 @@ impl TurnServer {
         key: Option<(&IntegrityKey, IntegrityAlgorithm)>,
     ) -> Result<Vec<u8>, EncodeError> {
         let lifetime = self.lifetime(msg);
+        let family = match msg.get(AttributeType::REQUESTED_ADDRESS_FAMILY) {
+            None => None,
+            Some(Ok(Attribute::RequestedAddressFamily(f))) => Some(f),
+            Some(_) => return self.error(msg, ErrorCode::BAD_REQUEST, key, None),
+        };
         let Some(a) = self.allocations.get_mut(&from) else {
             return self.error(msg, ErrorCode::ALLOCATION_MISMATCH, key, None);
         };
+        if let Some(f) = family {
+            // [RFC 8656 §8.2] "If the server receives a Refresh Request with a REQUESTED-ADDRESS-
+            // FAMILY attribute and the attribute value does not match the address
+            // family of the allocation, the server MUST reply with a 443 (Peer
+            // Address Family Mismatch) Refresh error response."
+            if !a.has_family(f) {
+                return self.error(msg, ErrorCode::PEER_ADDRESS_FAMILY_MISMATCH, key, None);
+            }
+        }
+        // [RFC 8656 §8.1] "If no REQUESTED-ADDRESS-FAMILY attribute is
+        // included, then the request should be treated as applying to all
+        // current allocations."
+        let applies =
+            |r: &Relay| family.is_none_or(|f| r.relayed.is_ipv4() == (f == AddressFamily::Ipv4));
         if lifetime.is_zero() {
             // [RFC 8656 §8.2] "If the "desired lifetime" is zero, then the request succeeds and
             // the allocation is deleted."
-            self.remove(from);
+            // [RFC 8656 §8.1] "Deleting a single
+            // allocation destroys any permissions or channels associated with that
+            // particular allocation; it MUST NOT affect any permissions or channels
+            // associated with allocations for the other address family."
+            let (gone, kept): (Vec<Relay>, Vec<Relay>) =
+                std::mem::take(&mut a.relays).into_iter().partition(applies);
+            a.relays = kept;
+            let empty = a.relays.is_empty();
+            for r in gone {
+                self.by_relay.remove(&r.relayed);
+                self.outputs
+                    .push_back(ServerOutput::ReleaseRelay(r.relayed));
+            }
+            if empty {
+                self.allocations.remove(&from);
+            }
         } else {
-            a.expires = now + lifetime;
+            // [RFC 8656 §8.2] "If the "desired lifetime" is non-zero, then the request succeeds
+            // and the allocation's time-to-expiry is set to the "desired
+            // lifetime"."
+            for r in a.relays.iter_mut().filter(|r| applies(r)) {
+                r.expires = now + lifetime;
+            }
         }
         let mut buf = Vec::new();
         let mut w = self.response(&mut buf, msg, Class::SuccessResponse);
+        // [RFC 8656 §8.2] "A LIFETIME attribute containing the current value of the time-to-
+        // expiry timer."
         w.attribute(&Attribute::Lifetime(lifetime.as_secs() as u32))?;
         self.seal(&mut w, key)?;
         Ok(buf)
-    }
-
-    fn remove(&mut self, client: SocketAddr) {
-        if let Some(a) = self.allocations.remove(&client) {
-            self.by_relay.remove(&a.relayed);
-            self.outputs
-                .push_back(ServerOutput::ReleaseRelay(a.relayed));
-        }
     }
 
     fn create_permission(
@@ -833,7 +1101,6 @@ impl TurnServer {
         let Some(a) = self.allocations.get(&from) else {
             return self.error(msg, ErrorCode::ALLOCATION_MISMATCH, key, None);
         };
-        let relayed_v4 = a.relayed.is_ipv4();
         let mut peers = Vec::new();
         for raw in msg
             .processed_attributes()
@@ -855,12 +1122,18 @@ impl TurnServer {
         // family that is not the same as that of a relayed transport address
         // for the allocation, the server MUST generate an error response with
         // the 443 (Peer Address Family Mismatch) response code."
-        if peers.iter().any(|p| p.is_ipv4() != relayed_v4) {
+        // A dual allocation has a relay of each family, so it takes both:
+        // [RFC 8656 §10.1] "For dual allocations obtained using the
+        // ADDITIONAL-ADDRESS-FAMILY attribute, the client MAY include XOR-PEER-
+        // ADDRESS attributes with addresses of IPv4 and IPv6 address families."
+        if peers.iter().any(|p| a.relay_for(*p).is_none()) {
             return self.error(msg, ErrorCode::PEER_ADDRESS_FAMILY_MISMATCH, key, None);
         }
         if let Some(a) = self.allocations.get_mut(&from) {
             for p in peers {
-                a.permissions.insert(p, now + PERMISSION_LIFETIME);
+                if let Some(r) = a.relay_for_mut(p) {
+                    r.permissions.insert(p, now + PERMISSION_LIFETIME);
+                }
             }
         }
         let mut buf = Vec::new();
@@ -896,10 +1169,15 @@ impl TurnServer {
         let in_range = (CHANNEL_MIN..=CHANNEL_MAX).contains(&channel);
         // [RFC 8656 §12.2] "The channel number is not currently bound to a different transport
         // address (same transport address is OK)"
-        let channel_ok = a.channels.get(&channel).is_none_or(|(p, _)| *p == peer);
+        // (Across both relays of a dual allocation: ChannelData names only
+        // the channel.)
+        let channel_ok = a.channel(channel).is_none_or(|(_, p)| p == peer);
         // [RFC 8656 §12.2] "The transport address is not currently bound to a different
         // channel number."
-        let peer_ok = a.peer_channel.get(&peer).is_none_or(|c| *c == channel);
+        let peer_ok = a
+            .relay_for(peer.ip())
+            .and_then(|r| r.peer_channel.get(&peer))
+            .is_none_or(|c| *c == channel);
         if !(in_range && channel_ok && peer_ok) {
             return self.error(msg, ErrorCode::BAD_REQUEST, key, None);
         }
@@ -908,15 +1186,19 @@ impl TurnServer {
         // relayed transport address for the allocation, the server MUST
         // generate an error response with the 443 (Peer Address Family
         // Mismatch) response code."
-        if a.relayed.is_ipv4() != peer.is_ipv4() {
+        if a.relay_for(peer.ip()).is_none() {
             return self.error(msg, ErrorCode::PEER_ADDRESS_FAMILY_MISMATCH, key, None);
         }
-        if let Some(a) = self.allocations.get_mut(&from) {
-            a.channels.insert(channel, (peer, now + CHANNEL_LIFETIME));
-            a.peer_channel.insert(peer, channel);
+        if let Some(r) = self
+            .allocations
+            .get_mut(&from)
+            .and_then(|a| a.relay_for_mut(peer.ip()))
+        {
+            r.channels.insert(channel, (peer, now + CHANNEL_LIFETIME));
+            r.peer_channel.insert(peer, channel);
             // [RFC 8656 §12.2] "The server also installs or refreshes a
             // permission for the IP address in the XOR-PEER-ADDRESS attribute"
-            a.permissions.insert(peer.ip(), now + PERMISSION_LIFETIME);
+            r.permissions.insert(peer.ip(), now + PERMISSION_LIFETIME);
         }
         let mut buf = Vec::new();
         let mut w = self.response(&mut buf, msg, Class::SuccessResponse);
@@ -924,8 +1206,9 @@ impl TurnServer {
         Ok(buf)
     }
 
-    /// Drops expired allocations, permissions, channel bindings and
-    /// reservations.
+    /// Drops expired allocations (each relayed address of a dual
+    /// allocation on its own time-to-expiry), permissions, channel
+    /// bindings and reservations.
     pub fn handle_timeout(&mut self, now: Instant) {
         let outputs = &mut self.outputs;
         self.reservations.retain(|_, r| {
@@ -935,26 +1218,33 @@ impl TurnServer {
             }
             keep
         });
-        let expired: Vec<SocketAddr> = self
+        let by_relay = &mut self.by_relay;
+        self.allocations.retain(|_, a| {
+            a.relays.retain(|r| {
+                let keep = r.expires > now;
+                if !keep {
+                    by_relay.remove(&r.relayed);
+                    outputs.push_back(ServerOutput::ReleaseRelay(r.relayed));
+                }
+                keep
+            });
+            !a.relays.is_empty()
+        });
+        for r in self
             .allocations
-            .iter()
-            .filter(|(_, a)| a.expires <= now)
-            .map(|(c, _)| *c)
-            .collect();
-        for c in expired {
-            self.remove(c);
-        }
-        for a in self.allocations.values_mut() {
-            a.permissions.retain(|_, t| *t > now);
-            let gone: Vec<(u16, SocketAddr)> = a
+            .values_mut()
+            .flat_map(|a| a.relays.iter_mut())
+        {
+            r.permissions.retain(|_, t| *t > now);
+            let gone: Vec<(u16, SocketAddr)> = r
                 .channels
                 .iter()
                 .filter(|(_, (_, t))| *t <= now)
                 .map(|(c, (p, _))| (*c, *p))
                 .collect();
             for (c, p) in gone {
-                a.channels.remove(&c);
-                a.peer_channel.remove(&p);
+                r.channels.remove(&c);
+                r.peer_channel.remove(&p);
             }
         }
     }
@@ -964,10 +1254,11 @@ impl TurnServer {
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.allocations
             .values()
-            .flat_map(|a| {
-                std::iter::once(a.expires)
-                    .chain(a.permissions.values().copied())
-                    .chain(a.channels.values().map(|(_, t)| *t))
+            .flat_map(|a| a.relays.iter())
+            .flat_map(|r| {
+                std::iter::once(r.expires)
+                    .chain(r.permissions.values().copied())
+                    .chain(r.channels.values().map(|(_, t)| *t))
             })
             .chain(self.reservations.values().map(|r| r.expires))
             .min()
