@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use super::fork::Target;
 use crate::header_name::HeaderName;
 use crate::owned::OwnedMessage;
 use crate::transaction::TransactionId;
@@ -45,10 +46,15 @@ pub(crate) struct Branch {
     /// When to give up on a CANCELled branch that got no final response
     /// (64*T1 after the CANCEL, §9.1).
     pub(crate) abandon_at: Option<Instant>,
+    /// The forking group it belongs to (all one group in parallel mode).
+    pub(crate) group: u32,
+    /// Its group's time ran out: the proxy no longer waits for it before
+    /// starting the next group (its final response is still kept).
+    pub(crate) given_up: bool,
 }
 
 impl Branch {
-    pub(crate) fn new(target: String) -> Self {
+    pub(crate) fn new(target: String, group: u32) -> Self {
         Self {
             target,
             client: None,
@@ -60,6 +66,8 @@ impl Branch {
             cancel_wanted: false,
             timer_c: None,
             abandon_at: None,
+            group,
+            given_up: false,
         }
     }
 
@@ -67,6 +75,13 @@ impl Branch {
     /// response, no final one, and no CANCEL generated for it.
     pub(crate) fn is_pending(&self) -> bool {
         self.state == BranchState::Proceeding && !self.cancel_sent && self.client.is_some()
+    }
+
+    /// Nothing more is expected of it before the next group may start: a
+    /// final response, a CANCEL sent or owed (Timer C, the group's time),
+    /// or its group's time ran out.
+    pub(crate) fn is_over(&self) -> bool {
+        self.state == BranchState::Done || self.cancel_sent || self.cancel_wanted || self.given_up
     }
 }
 
@@ -93,7 +108,19 @@ pub(crate) struct Context {
     /// received ones.
     pub(crate) routes: Vec<String>,
     pub(crate) routes_changed: bool,
+    /// Every branch started so far, of every group.
     pub(crate) branches: Vec<Branch>,
+    /// The targets not tried yet, highest q-value first (§16.6).
+    pub(crate) waiting: Vec<Target>,
+    /// The number of the current (last started) group.
+    pub(crate) group: u32,
+    /// The current group's time ran out.
+    pub(crate) group_expired: bool,
+    /// The proxy is responsible for the Request-URI, so it may add targets
+    /// after forwarding began (§16.5).
+    pub(crate) responsible: bool,
+    /// The Request-URI was a SIPS URI (§16.7 step 4).
+    pub(crate) sips: bool,
     pub(crate) finals: Vec<Stored>,
     /// The status of the final response sent on the server transaction.
     pub(crate) final_sent: Option<u16>,
@@ -108,6 +135,20 @@ impl Context {
     /// come, so the best one can be chosen.
     pub(crate) fn all_branches_done(&self) -> bool {
         self.branches.iter().all(|b| b.state == BranchState::Done)
+    }
+
+    /// New branches may still be created: no final response forwarded, no
+    /// 6xx received (§16.7 step 5), no CANCEL from upstream (§16.10).
+    pub(crate) fn may_branch(&self) -> bool {
+        self.final_sent.is_none() && !self.cancelled && !self.no_new_branches
+    }
+
+    /// Every branch of the current group is over (see [`Branch::is_over`]).
+    pub(crate) fn group_over(&self) -> bool {
+        self.branches
+            .iter()
+            .filter(|b| b.group == self.group)
+            .all(Branch::is_over)
     }
 
     /// Every client transaction and the server transaction ended (§16.7
@@ -172,6 +213,9 @@ pub(crate) fn choose_best(finals: &[Stored]) -> Best {
             // upstream."
             None => return Best::Generate(500),
         },
+        // The first stored:
+        // [RFC 3261 §16.7] "The proxy MAY select any response within that
+        // chosen class."
         _ => finals.iter().position(|f| in_class(&f)),
     };
     match chosen {

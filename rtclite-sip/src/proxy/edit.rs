@@ -234,6 +234,51 @@ pub(crate) fn strip_top_via(
     OwnedMessage::parse(out.freeze()).map(Some)
 }
 
+/// `msg` without the values of header field `name` whose index (counted
+/// over every `name` line, in order, empty values skipped, as
+/// [`Message::values_of`] counts them) is marked in `drop`; a line left
+/// without values is removed. Every other line is copied as received.
+pub(crate) fn drop_values(
+    msg: &Message<'_>,
+    name: HeaderName,
+    drop: &[bool],
+) -> Result<OwnedMessage, Error> {
+    let head = msg.head();
+    let body = msg.body();
+    let mut out = BytesMut::with_capacity(head.len() + body.len());
+    let first_header = msg
+        .headers()
+        .next()
+        .map_or(head.len(), |h| line_span(head, &h).0);
+    out.put_slice(head.get(..first_header).unwrap_or_default().as_bytes());
+    let mut index = 0usize;
+    for h in msg.headers() {
+        let span = line_span(head, &h);
+        if h.kind() != name {
+            copy_line(&mut out, head, span);
+            continue;
+        }
+        let mut kept: Vec<&str> = Vec::new();
+        let mut dropped = false;
+        for v in split_top(h.raw_value(), b',').filter(|v| !v.is_empty()) {
+            if drop.get(index).copied().unwrap_or(false) {
+                dropped = true;
+            } else {
+                kept.push(v);
+            }
+            index += 1;
+        }
+        if !dropped {
+            copy_line(&mut out, head, span);
+        } else if !kept.is_empty() {
+            put_header(&mut out, h.name(), &kept.join(", "));
+        }
+    }
+    out.put_slice(b"\r\n");
+    out.put_slice(body);
+    OwnedMessage::parse(out.freeze())
+}
+
 /// The 100 (Trying) a proxy sends for an INVITE (RFC 3261 §16.2, §8.2.6):
 /// the Via, From, To, Call-ID, CSeq and Timestamp lines of the request
 /// copied byte for byte, no To tag, no body. The same message
@@ -359,5 +404,23 @@ mod tests {
         assert_eq!(m.via().count(), 2);
         assert_eq!(m.call_id().unwrap(), "c");
         assert_eq!(m.content_length().unwrap().unwrap(), 0);
+    }
+
+    #[test]
+    fn dropped_contact_values_leave_the_rest_byte_for_byte() {
+        let r = parse(
+            "SIP/2.0 302 Moved\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1\r\n\
+m: <sip:a@x>;q=0.5, <mailto:b@x>\r\nCall-ID: c\r\n\
+Contact: \"C, D\" <sip:c@x>\r\nContact: <sip:d@x>\r\nContent-Length: 4\r\n\r\nbody",
+        );
+        let m = r.message();
+        let out = drop_values(&m, HeaderName::Contact, &[true, false, true]).unwrap();
+        assert_eq!(
+            std::str::from_utf8(out.bytes()).unwrap(),
+            "SIP/2.0 302 Moved\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1\r\n\
+m: <mailto:b@x>\r\nCall-ID: c\r\nContact: <sip:d@x>\r\nContent-Length: 4\r\n\r\nbody"
+        );
+        let none = drop_values(&m, HeaderName::Contact, &[]).unwrap();
+        assert_eq!(none.bytes(), r.bytes());
     }
 }

@@ -15,12 +15,16 @@
 //! route information (§16.4: strict-route fix-up, `maddr`, its own Route
 //! value removed); determine the targets (§16.5: the Request-URI when the
 //! domain is not ours, else the policy's targets or the location service);
-//! and forward a copy to every target in parallel (§16.6), each through its
-//! own client transaction, with Max-Forwards decremented, an optional
-//! Record-Route with `lr`, a Via whose branch carries a loop-detection
-//! hash, and Timer C for INVITE. Responses are gathered in a response
-//! context (§16.7): provisionals and 2xx are forwarded at once, the best
-//! final response is chosen when every branch has answered (6xx first,
+//! and forward a copy to the targets (§16.6) — all in parallel by default,
+//! or in groups of equal q-value one after the other with
+//! [`Forking::Sequential`] — each through its own client transaction, with
+//! Max-Forwards decremented, an optional Record-Route with `lr`, a Via
+//! whose branch carries a loop-detection hash, and Timer C for INVITE.
+//! With [`ProxyConfig::recurse_on_3xx`] the SIP Contacts of a 3xx join the
+//! target set (once each) instead of going upstream. Responses are
+//! gathered in a response context (§16.7): provisionals and 2xx are
+//! forwarded at once, the best final response of every branch of every
+//! group is chosen when all have answered (6xx first,
 //! lowest class otherwise, 401/407 challenges aggregated, a lone 503 turned
 //! into 500), and pending branches are CANCELled when a final response is
 //! forwarded or a 6xx or an upstream CANCEL (§16.10) arrives. In stateless
@@ -86,6 +90,7 @@
 mod auth;
 mod context;
 mod edit;
+mod fork;
 mod route;
 
 use std::cmp::Reverse;
@@ -109,6 +114,7 @@ use crate::validate::{Rejection, proxy_validate};
 
 pub use auth::{DigestAuth, NONCE_LIFETIME};
 use context::{Best, Branch, BranchState, Context, Stored, challenges_to_aggregate, choose_best};
+pub use fork::{DEFAULT_Q, Forking, Target};
 pub use route::{LocalAddr, stateless_branch, uri_destination};
 
 /// The default Timer C: above the three minutes §16.6 step 11 requires.
@@ -167,8 +173,17 @@ pub struct ProxyConfig {
     /// The most response contexts alive; a new request beyond it is
     /// answered 503.
     pub max_contexts: usize,
-    /// The most branches per request.
+    /// The most branches per request: the bound of the target set,
+    /// targets added by recursion included.
     pub max_branches: usize,
+    /// How the target set is processed: all at once (the default) or in
+    /// groups of equal q-value, one after the other (§16.6).
+    pub forking: Forking,
+    /// Recurse on the SIP and SIPS Contacts of a 3xx response by adding
+    /// them to the target set (§16.5, §16.7 step 4) instead of passing the
+    /// 3xx upstream; only for requests whose Request-URI is in one of
+    /// `domains`. Off by default.
+    pub recurse_on_3xx: bool,
     /// A secret for branch parameters and generated To tags; draw it from
     /// a random source once per process.
     pub secret: [u8; 32],
@@ -194,6 +209,8 @@ impl Default for ProxyConfig {
             timer_c: TIMER_C,
             max_contexts: 50_000,
             max_branches: 16,
+            forking: Forking::Parallel,
+            recurse_on_3xx: false,
             secret: [0x5a; 32],
         }
     }
@@ -217,6 +234,22 @@ pub trait ProxyPolicy {
     fn targets(&mut self, now: Instant, request: &Message<'_>, aor: &str) -> Option<Vec<String>> {
         let _ = (now, request, aor);
         None
+    }
+
+    /// The targets with their q-values (§16.6, §20.10), for a policy that
+    /// orders them for [`Forking::Sequential`]. The default is
+    /// [`targets`](Self::targets) without q-values.
+    // [RFC 3261 §16.5] "Any information in or about the request or the current
+    // environment of the element MAY be used in the construction of the target
+    // set."
+    fn target_set(
+        &mut self,
+        now: Instant,
+        request: &Message<'_>,
+        aor: &str,
+    ) -> Option<Vec<Target>> {
+        self.targets(now, request, aor)
+            .map(|t| t.into_iter().map(Target::new).collect())
     }
 
     /// The ordered (transport, address, port) tuples of a next-hop URI
@@ -287,8 +320,17 @@ pub enum ProxyError {
     NotOurs,
 }
 
-/// Timer C or a CANCEL deadline of one branch.
-type BranchTimer = Reverse<(Instant, u64, usize)>;
+/// What a proxy timer is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Due {
+    /// Timer C or the CANCEL deadline of the branch at this index.
+    Branch(usize),
+    /// The end of the sequential-forking group with this number.
+    Group(u32),
+}
+
+/// A timer of one response context.
+type BranchTimer = Reverse<(Instant, u64, Due)>;
 
 /// A SIP proxy with a registrar (RFC 3261 §16, §10.3), sans-IO.
 #[derive(Debug)]
@@ -387,12 +429,15 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
     pub fn handle_timeout(&mut self, now: Instant) {
         self.layer.handle_timeout(now);
         self.process_layer(now);
-        while let Some(Reverse((at, ctx, bi))) = self.timers.peek().copied() {
+        while let Some(Reverse((at, ctx, due))) = self.timers.peek().copied() {
             if at > now {
                 break;
             }
             self.timers.pop();
-            self.branch_timer(now, ctx, bi);
+            match due {
+                Due::Branch(bi) => self.branch_timer(now, ctx, bi),
+                Due::Group(g) => self.group_timer(now, ctx, g),
+            }
             self.process_layer(now);
         }
     }
@@ -579,7 +624,11 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
                 return;
             }
         };
-        let Plan { routes, targets } = plan;
+        let Plan {
+            routes,
+            targets,
+            responsible,
+        } = plan;
         if self.contexts.len() >= self.config.max_contexts {
             self.reply(now, id, &msg, 503, "Service Unavailable", &[]);
             return;
@@ -598,15 +647,10 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             .map(|(_, v)| v.to_owned())
             .collect();
         let routes_changed = received_routes != routes;
-        self.events.push_back(ProxyEvent::RequestRouted {
-            method: msg
-                .method()
-                .map(|m| m.as_str().to_owned())
-                .unwrap_or_default(),
-            call_id: msg.call_id().unwrap_or_default().to_owned(),
-            request_uri: msg.request_uri().unwrap_or_default().to_owned(),
-            targets: targets.clone(),
-        });
+        let sips = msg
+            .request_uri()
+            .and_then(route::sip_uri)
+            .is_some_and(|u| u.secure);
         self.next_context += 1;
         let key = self.next_context;
         // [RFC 3261 §16.6] "For the purposes of this model, this mechanism is
@@ -620,21 +664,122 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             invite,
             routes,
             routes_changed,
-            branches: targets.into_iter().map(Branch::new).collect(),
+            branches: Vec::new(),
+            waiting: targets,
+            group: 0,
+            group_expired: false,
+            responsible,
+            sips,
             finals: Vec::new(),
             final_sent: None,
             no_new_branches: false,
             cancelled: false,
         };
-        let n = ctx.branches.len();
         self.contexts.insert(key, ctx);
         self.by_server.insert(id, key);
-        // [RFC 3261 §16.6] "It MAY start client transactions with every target
-        // in parallel."
-        for bi in 0..n {
+        // [RFC 3261 §16.6] "As soon as the target set is non-empty, a proxy MAY
+        // begin forwarding the request."
+        self.maybe_finish(now, key);
+    }
+
+    /// Starts the next group of waiting targets while the current group
+    /// is over (§16.6): at once in parallel mode, after the previous group
+    /// ended without a 2xx in sequential mode.
+    fn advance_groups(&mut self, now: Instant, key: u64) {
+        // Bounded: each round starts at least one waiting target, and the
+        // target set holds at most `max_branches`.
+        for _ in 0..=self.config.max_branches {
+            let forking = self.config.forking;
+            let Some(ctx) = self.contexts.get_mut(&key) else {
+                return;
+            };
+            // No new branch after a 6xx (§16.7 step 5, see `receive_response`),
+            // a forwarded final response or the caller's CANCEL.
+            if ctx.waiting.is_empty() || !ctx.may_branch() {
+                return;
+            }
+            let sequential = matches!(forking, Forking::Sequential { .. });
+            if sequential && !ctx.group_over() {
+                if !ctx.group_expired {
+                    return;
+                }
+                // The group rang for its whole time and a later group
+                // exists: give up on it.
+                self.give_up_group(now, key);
+            }
+            self.start_group(now, key);
+        }
+    }
+
+    /// Takes the next group from the waiting targets and forwards the
+    /// request to each of them (§16.6).
+    fn start_group(&mut self, now: Instant, key: u64) {
+        let forking = self.config.forking;
+        let Some(ctx) = self.contexts.get_mut(&key) else {
+            return;
+        };
+        let group = fork::next_group(&mut ctx.waiting, forking);
+        if group.is_empty() {
+            return;
+        }
+        ctx.group = ctx.group.wrapping_add(1);
+        ctx.group_expired = false;
+        let g = ctx.group;
+        let first = ctx.branches.len();
+        // Every branch of the group exists before the first is started, so
+        // that one failing at once does not make the group look over.
+        ctx.branches
+            .extend(group.iter().map(|t| Branch::new(t.uri.clone(), g)));
+        let last = ctx.branches.len();
+        let msg = ctx.request.message();
+        self.events.push_back(ProxyEvent::RequestRouted {
+            method: msg
+                .method()
+                .map(|m| m.as_str().to_owned())
+                .unwrap_or_default(),
+            call_id: msg.call_id().unwrap_or_default().to_owned(),
+            request_uri: msg.request_uri().unwrap_or_default().to_owned(),
+            targets: group.into_iter().map(|t| t.uri).collect(),
+        });
+        if let Forking::Sequential {
+            group_timeout: Some(d),
+        } = forking
+        {
+            self.timers.push(Reverse((now + d, key, Due::Group(g))));
+        }
+        for bi in first..last {
             self.start_branch(now, key, bi, true);
         }
+    }
+
+    /// The time of sequential group `g` ran out.
+    fn group_timer(&mut self, now: Instant, key: u64, g: u32) {
+        let Some(ctx) = self.contexts.get_mut(&key) else {
+            return;
+        };
+        if ctx.group != g {
+            return;
+        }
+        ctx.group_expired = true;
         self.maybe_finish(now, key);
+    }
+
+    /// Gives up on every live branch of the current group: CANCELs the
+    /// ones that rang (§9.1), and marks the others to be CANCELled when
+    /// their first provisional response arrives.
+    fn give_up_group(&mut self, now: Instant, key: u64) {
+        let Some(ctx) = self.contexts.get_mut(&key) else {
+            return;
+        };
+        let g = ctx.group;
+        for b in ctx.branches.iter_mut() {
+            if b.group == g && b.state != BranchState::Done {
+                b.given_up = true;
+            }
+        }
+        // A non-INVITE transaction cannot be CANCELled (§9): it runs to its
+        // own end, and its final response is kept.
+        self.cancel_live(now, key, Some(g));
     }
 
     /// §16.3 to §16.5 for a new request: either a plan to forward it or
@@ -717,11 +862,17 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         }
         // [RFC 3261 §16.4] "The proxy MUST then proceed as if it received this
         // modified request."
-        let targets = self.targets(now, msg, &request_uri, &routes, method)?;
-        Ok(Plan { routes, targets })
+        let (targets, responsible) = self.targets(now, msg, &request_uri, &routes, method)?;
+        Ok(Plan {
+            routes,
+            targets,
+            responsible,
+        })
     }
 
-    /// §16.5: the target set of a preprocessed request.
+    /// §16.5: the target set of a preprocessed request, highest q-value
+    /// first, and whether the proxy is responsible for its Request-URI
+    /// (and so may add targets later).
     fn targets(
         &mut self,
         now: Instant,
@@ -729,7 +880,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         request_uri: &str,
         routes: &[String],
         method: Option<Method<'_>>,
-    ) -> Result<Vec<String>, Refusal> {
+    ) -> Result<(Vec<Target>, bool), Refusal> {
         let parsed = Uri::parse(request_uri).ok();
         let sip = parsed.as_ref().and_then(Uri::as_sip);
         let Some(sip) = sip else {
@@ -737,13 +888,13 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             if routes.is_empty() {
                 return Err(Refusal::Status(416, "Unsupported URI Scheme"));
             }
-            return Ok(vec![request_uri.to_owned()]);
+            return Ok((vec![Target::new(request_uri)], false));
         };
         // [RFC 3261 §16.5] "If the Request-URI of the request contains an maddr
         // parameter, the Request-URI MUST be placed into the target set as the
         // only target URI, and the proxy MUST proceed to Section 16.6."
         if sip.param("maddr").is_some() {
-            return Ok(vec![request_uri.to_owned()]);
+            return Ok((vec![Target::new(request_uri)], false));
         }
         let ours = self.is_our_domain(sip);
         // [RFC 3261 §16.5] "If the domain of the Request-URI indicates a domain
@@ -755,7 +906,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         // set if the Request-URI of the original request does not indicate a
         // resource this proxy is responsible for."
         if !ours || !routes.is_empty() {
-            return Ok(vec![request_uri.to_owned()]);
+            return Ok((vec![Target::new(request_uri)], false));
         }
         if method == Some(Method::Register) {
             return Err(Refusal::Register);
@@ -772,7 +923,12 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         // a registrar, the Request-URI MUST first be canonicalized as described
         // in Section 10.3 before being used as an index."
         let aor = canonical_aor(&Uri::Sip(*sip)).unwrap_or_default();
-        let found = match self.policy.targets(now, msg, &aor) {
+        // [RFC 3261 §16.5] "If the target set for the request has not been
+        // predetermined as described above, this implies that the element is
+        // responsible for the domain in the Request-URI, and the element MAY
+        // use whatever mechanism it desires to determine where to send the
+        // request."
+        let mut found = match self.policy.target_set(now, msg, &aor) {
             Some(t) => t,
             None => {
                 let mut bindings = self.registrar.location().bindings(&aor);
@@ -788,23 +944,23 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
                     return Err(Refusal::Status(404, "Not Found"));
                 }
                 bindings.retain(|b| b.expires_at > now);
-                // [RFC 3261 §16.6] "Targets are processed from highest qvalue to
-                // lowest."
-                bindings.sort_by_key(|b| Reverse(b.q.unwrap_or(1000)));
-                bindings.into_iter().map(|b| b.uri).collect()
+                bindings
+                    .into_iter()
+                    .map(|b| Target { uri: b.uri, q: b.q })
+                    .collect()
             }
         };
-        let mut set: Vec<String> = Vec::with_capacity(found.len());
+        // A Contact's q-value orders the set (§20.10):
+        fork::sort_by_q(&mut found);
+        let mut set: Vec<Target> = Vec::with_capacity(found.len());
         for t in found {
-            let Ok(u) = Uri::parse(&t) else { continue };
+            let Ok(u) = Uri::parse(&t.uri) else { continue };
             // [RFC 3261 §16.5] "If a target URI is already present in the set
             // (based on the definition of equality for the URI type), it MUST
             // NOT be added again."
             // [RFC 3261 §16.5] "As above, any given URI MUST NOT be added to the set
             // more than once."
-            let dup = set
-                .iter()
-                .any(|s| Uri::parse(s).is_ok_and(|x| x.equivalent(&u)));
+            let dup = fork::is_known(&u, set.iter().map(|s| s.uri.as_str()));
             if !dup && set.len() < self.config.max_branches {
                 set.push(t);
             }
@@ -819,7 +975,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             // SHOULD be the 480 (Temporarily Unavailable) response."
             return Err(Refusal::Status(480, "Temporarily Unavailable"));
         }
-        Ok(set)
+        Ok((set, true))
     }
 
     fn is_our_domain(&self, uri: &SipUri<'_>) -> bool {
@@ -1025,7 +1181,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             }
         }
         if let Some(at) = arm {
-            self.timers.push(Reverse((at, key, bi)));
+            self.timers.push(Reverse((at, key, Due::Branch(bi))));
         }
     }
 
@@ -1239,6 +1395,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             .and_then(|c| c.branches.get(bi).map(|b| (c, b)))
             .is_some_and(|(c, b)| {
                 b.state == BranchState::Trying
+                    && !b.given_up
                     && !b.untried.is_empty()
                     && c.final_sent.is_none()
                     && !c.cancelled
@@ -1309,7 +1466,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             }
         }
         if let Some(at) = rearm {
-            self.timers.push(Reverse((at, key, bi)));
+            self.timers.push(Reverse((at, key, Due::Branch(bi))));
         }
         if send_cancel {
             self.cancel_branch(now, key, bi);
@@ -1362,10 +1519,29 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             // other responses."
             return;
         }
-        // [RFC 3261 §16.7 exception: 3xx responses are kept and forwarded, never recursed on] "If the
-        // proxy chooses to recurse on any contacts in a 3xx response by adding
-        // them to the target set, it MUST remove them from the response before
-        // adding the response to the response context."
+        // A 416 is kept like any final response:
+        // [RFC 3261 §16.7 exception: no tel-to-SIP rewriting] "If a proxy receives a 416 (Unsupported URI
+        // Scheme) response to a request whose Request-URI scheme was not SIP,
+        // but the scheme in the original received request was SIP or SIPS"
+        // [RFC 3261 §16.7 exception: no tel-to-SIP rewriting] "This URI SHOULD be
+        // a SIP URI version of the non-SIP URI that was just tried."
+        // [RFC 3261 §16.7 exception: no tel-to-SIP rewriting] "As with a 3xx
+        // response, if a proxy "recurses" on the 416 by trying a SIP or SIPS URI
+        // instead, the 416 response SHOULD NOT be added to the response context."
+        let stripped = if (300..400).contains(&status) && self.config.recurse_on_3xx {
+            match self.recurse(key, stripped) {
+                Some(r) => r,
+                None => {
+                    self.maybe_finish(now, key);
+                    return;
+                }
+            }
+        } else {
+            stripped
+        };
+        let Some(ctx) = self.contexts.get_mut(&key) else {
+            return;
+        };
         // [RFC 3261 §16.7] "Final responses received are stored in the response
         // context until a final response is generated on the server transaction
         // associated with this context."
@@ -1385,6 +1561,64 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             self.cancel_pending(now, key);
         }
         self.maybe_finish(now, key);
+    }
+
+    /// §16.7 step 4 for a 3xx when the proxy recurses: its SIP and SIPS
+    /// Contacts go into the target set (once each) and out of the
+    /// response. Returns the response to store, `None` when no Contact is
+    /// left in it.
+    fn recurse(&mut self, key: u64, response: OwnedMessage) -> Option<OwnedMessage> {
+        let max = self.config.max_branches;
+        let Some(ctx) = self.contexts.get_mut(&key) else {
+            return Some(response);
+        };
+        // [RFC 3261 §16.5] "If the proxy is not responsible for that URI, it will
+        // not recurse on 3xx or 416 responses"
+        // [RFC 3261 §16.5] "If the Request-URI of the original request indicates
+        // a resource this proxy is responsible for, the proxy MAY continue to add
+        // targets to the set after beginning Request Forwarding."
+        if !ctx.responsible || !ctx.may_branch() {
+            return Some(response);
+        }
+        let msg = response.message();
+        let contacts: Vec<&str> = msg.values_of(HeaderName::Contact).map(|(_, v)| v).collect();
+        let request = ctx.request.message();
+        let received_uri = request.request_uri().unwrap_or_default();
+        let known: Vec<&str> = ctx
+            .branches
+            .iter()
+            .map(|b| b.target.as_str())
+            .chain(ctx.waiting.iter().map(|t| t.uri.as_str()))
+            .chain(std::iter::once(received_uri))
+            .collect();
+        let room = max.saturating_sub(ctx.branches.len() + ctx.waiting.len());
+        let decisions = fork::recurse_on(&contacts, &known, room, ctx.sips);
+        let drop: Vec<bool> = decisions
+            .iter()
+            .map(|d| !matches!(d, fork::Recursion::Keep))
+            .collect();
+        if !drop.contains(&true) {
+            return Some(response);
+        }
+        for d in decisions {
+            if let fork::Recursion::Add(t) = d {
+                // [RFC 3261 §16.5] "It MAY use any information obtained during
+                // that processing to determine new targets."
+                fork::insert_by_q(&mut ctx.waiting, t);
+            }
+        }
+        // [RFC 3261 §16.7] "If the proxy recurses on all of the contacts in a
+        // 3xx response, the proxy SHOULD NOT add the resulting contactless
+        // response to the response context."
+        if drop.iter().all(|d| *d) {
+            return None;
+        }
+        // [RFC 3261 §16.7] "If the proxy chooses to recurse on any contacts in a
+        // 3xx response by adding them to the target set, it MUST remove them
+        // from the response before adding the response to the response
+        // context."
+        let trimmed = edit::drop_values(&msg, HeaderName::Contact, &drop).ok();
+        Some(trimmed.unwrap_or_else(|| response.clone()))
     }
 
     /// Passes a response to the context's server transaction, or, when it
@@ -1437,6 +1671,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
     /// Sends the best final response when no final response was forwarded
     /// and every branch has answered (§16.7 step 6).
     fn maybe_finish(&mut self, now: Instant, key: u64) {
+        self.advance_groups(now, key);
         let Some(ctx) = self.contexts.get(&key) else {
             return;
         };
@@ -1447,7 +1682,8 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         // response to a response context's server transaction if no final
         // responses have been immediately forwarded by the above rules and all
         // client transactions in this response context have been terminated."
-        if ctx.final_sent.is_some() || !ctx.all_branches_done() {
+        let more = !ctx.waiting.is_empty() && ctx.may_branch();
+        if ctx.final_sent.is_some() || !ctx.all_branches_done() || more {
             self.collect(key);
             return;
         }
@@ -1500,6 +1736,12 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
     /// without a provisional response to be CANCELled when one arrives
     /// (§16.7 step 10, §16.10, §9.1).
     fn cancel_pending(&mut self, now: Instant, key: u64) {
+        self.cancel_live(now, key, None);
+    }
+
+    /// CANCELs the pending branches (of group `only`, or of every group)
+    /// and marks the ones still waiting for a provisional response.
+    fn cancel_live(&mut self, now: Instant, key: u64, only: Option<u32>) {
         let Some(ctx) = self.contexts.get_mut(&key) else {
             return;
         };
@@ -1508,6 +1750,9 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         }
         let mut now_cancel = Vec::new();
         for (bi, b) in ctx.branches.iter_mut().enumerate() {
+            if only.is_some_and(|g| g != b.group) {
+                continue;
+            }
             if b.is_pending() {
                 now_cancel.push(bi);
             } else if b.state == BranchState::Trying && b.client.is_some() {
@@ -1546,7 +1791,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         if let Ok(id) = self.layer.send_request(now, c, dest) {
             self.cancels.insert(id, key);
         }
-        self.timers.push(Reverse((deadline, key, bi)));
+        self.timers.push(Reverse((deadline, key, Due::Branch(bi))));
     }
 
     /// Timer C or a CANCEL deadline of branch `bi` may be due.
@@ -1581,6 +1826,8 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             // matching that transaction."
             if !b.cancel_sent {
                 self.cancel_branch(now, key, bi);
+                // In sequential forking the group may be over now.
+                self.maybe_finish(now, key);
             }
         } else if b.state == BranchState::Trying {
             // [RFC 3261 §16.8] "If the client transaction has not received a
@@ -1725,14 +1972,16 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
                 return;
             }
         };
-        let Plan { routes, targets } = plan;
+        let Plan {
+            routes, targets, ..
+        } = plan;
         // [RFC 3261 §16.11] "Stateless proxies MUST NOT perform special
         // processing for CANCEL requests."
         // [RFC 3261 §16.11] "A stateless proxy MUST choose one and only one
         // target from the target set."
         // [RFC 3261 §16.11] "This choice MUST only rely on fields in the
         // message and time-invariant properties of the server."
-        let Some(target) = targets.into_iter().next() else {
+        let Some(target) = targets.into_iter().next().map(|t| t.uri) else {
             return;
         };
         let received_routes: Vec<String> = msg
@@ -1857,10 +2106,12 @@ fn via_destination(via: &Via<'_>, fallback: SocketAddr) -> Destination {
 }
 
 /// What §16.3-§16.5 decided for a request to forward: the Route values
-/// after §16.4 and the target set.
+/// after §16.4, the target set (highest q first), and whether the proxy is
+/// responsible for the Request-URI.
 struct Plan {
     routes: Vec<String>,
-    targets: Vec<String>,
+    targets: Vec<Target>,
+    responsible: bool,
 }
 
 /// Why a request is not forwarded.
