@@ -18,7 +18,8 @@ use crate::owned::OwnedMessage;
 use crate::transaction::{Event, Input, TransactionId, TransactionLayer, Transmit};
 use crate::transport::{Destination, TransportKind};
 use crate::ua::types::{
-    Body, CallHandle, DigestCredentials, EndReason, RequestHandle, UaConfig, UaError, UaEvent,
+    Body, CallHandle, DigestCredentials, EndReason, OfferIn, RequestHandle, UaConfig, UaError,
+    UaEvent,
 };
 use crate::ua::{MergeDetector, RegisterClient, Retransmit2xx, Retransmit2xxEvent, UasPolicy};
 use crate::uri::Uri;
@@ -41,6 +42,84 @@ pub const MAX_EARLY_DIALOGS: usize = 8;
 pub const MAX_REDIRECT_TARGETS: usize = 8;
 /// Challenges answered per request (each once, RFC 3261 §22.2).
 const MAX_CHALLENGES: usize = 4;
+/// How long a peer's offer ([`UaEvent::Offer`]) may wait for the
+/// application's answer. An offer in a 2xx must be answered in the ACK
+/// before the callee stops retransmitting the 2xx (64*T1, RFC 3261
+/// §13.3.1.4), and one in a PRACK before the caller's Timer F (64*T1):
+/// half of that leaves room for the answer to travel.
+pub const OFFER_ANSWER_TIMEOUT: Duration = Duration::from_secs(16);
+
+/// Who made the offer of a dialog that still waits for its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Offerer {
+    Local,
+    Remote,
+}
+
+/// The offer/answer state of one dialog (RFC 3264 §4; RFC 3261 §13.2.1).
+/// An offer/answer exchange belongs to a dialog, so each early dialog of a
+/// forked INVITE has its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct OfferAnswer {
+    /// The offer waiting for its answer, if any.
+    pending: Option<Offerer>,
+    /// Whether an exchange completed (a session exists).
+    session: bool,
+}
+
+impl OfferAnswer {
+    /// The state when this side's initial INVITE or the peer's carried an
+    /// offer (`Some`), or none did.
+    const fn initial(offer_by: Option<Offerer>) -> Self {
+        Self {
+            pending: offer_by,
+            session: false,
+        }
+    }
+
+    /// A session description sent (`local`) or received: the answer when
+    /// an offer from the other side is pending, else a new offer. Returns
+    /// whether it was an answer.
+    fn description(&mut self, local: bool) -> bool {
+        let answers = if local {
+            Offerer::Remote
+        } else {
+            Offerer::Local
+        };
+        if self.pending == Some(answers) {
+            self.pending = None;
+            self.session = true;
+            true
+        } else {
+            self.pending = Some(if local {
+                Offerer::Local
+            } else {
+                Offerer::Remote
+            });
+            false
+        }
+    }
+}
+
+/// A peer's offer waiting for the application's answer, and where that
+/// answer goes.
+#[derive(Debug, Clone)]
+enum PendingOffer {
+    /// UAC: in a reliable provisional response; the answer goes in its
+    /// PRACK (RAck values kept).
+    Provisional {
+        dialog: DialogId,
+        rseq: u32,
+        cseq: u32,
+    },
+    /// UAC: in the 2xx to the INVITE; the answer goes in the ACK.
+    Success,
+    /// UAS: in a PRACK; the answer goes in its 2xx.
+    Prack {
+        tx: TransactionId,
+        request: OwnedMessage,
+    },
+}
 
 /// Where a call is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +178,8 @@ struct Early {
     // [RFC 3262 §4] "This sequence number MUST be maintained until a final
     // response is received for the initial request."
     rseq: Option<u32>,
+    /// The dialog's offer/answer state.
+    oa: OfferAnswer,
 }
 
 /// One INVITE session.
@@ -145,10 +226,14 @@ struct Call {
     final_sent: bool,
     /// UAS: when to send the last provisional response again, and it.
     refresh_1xx: Option<(Instant, OwnedMessage)>,
-    /// UAC: a session description arrived (reliably) for the initial INVITE.
-    answer_seen: bool,
-    /// UAS: a session description went out in a reliable provisional.
-    body_sent: bool,
+    /// The offer/answer state of the call's dialog (UAS: from the INVITE
+    /// on; UAC: once confirmed — the early dialogs keep their own).
+    oa: OfferAnswer,
+    /// UAC: the INVITE carried no offer (RFC 3261 §13.2.1).
+    offerless: bool,
+    /// A peer's offer waiting for the application's answer, and until
+    /// when.
+    remote_offer: Option<(PendingOffer, Instant)>,
     hangup_after_ack: bool,
     ended: bool,
     /// Transactions owned by this call still alive.
@@ -185,8 +270,9 @@ impl Call {
             deferred_answer: None,
             final_sent: false,
             refresh_1xx: None,
-            answer_seen: false,
-            body_sent: false,
+            oa: OfferAnswer::default(),
+            offerless: false,
+            remote_offer: None,
             hangup_after_ack: false,
             ended: false,
             txs: 0,
@@ -203,6 +289,7 @@ impl Call {
             self.cancel_deadline,
             self.invite_deadline,
             self.refresh_1xx.as_ref().map(|(t, _)| *t),
+            self.remote_offer.as_ref().map(|(_, t)| *t),
             self.reinvite_deadline
                 .filter(|_| self.reinvite_out.is_some()),
         ]
@@ -294,9 +381,6 @@ struct Pending {
 // Record-Route header field value, if there was any, or the Contact header
 // field if there was no Record-Route header field, the Contact header field
 // in the response MUST be a SIPS URI."
-// [RFC 3261 §13.2.2.4 exception: our INVITEs always carry the offer] "If the offer in the
-// 2xx response is not acceptable, the UAC core MUST generate a valid answer in
-// the ACK and then send a BYE immediately."
 // [RFC 3261 §8.2.6.1 exception: the 100 (Trying) comes from the transaction layer, without a delay value] "This
 // value MUST contain the difference between the time of sending of the
 // response and receipt of the request, measured in seconds."
@@ -310,24 +394,14 @@ struct Pending {
 // Description Protocol (SDP) (RFC 2327 [1]) MUST be supported by all user
 // agents as a means to describe sessions, and its usage for constructing
 // offers and answers MUST follow the procedures defined in [13]."
-// [RFC 3261 §13.2.1 exception: session descriptions are opaque to the UA core] "o Once the
-// UAS has sent or received an answer to the initial offer, it MUST NOT
-// generate subsequent offers in any responses to the initial INVITE."
-// [RFC 3261 §13.2.1 exception: INVITEs sent always carry the offer] "All user agents that
-// support INVITE MUST support these two exchanges."
-// [RFC 3262 §5 exception: INVITEs sent always carry the offer] "All user agents that support
+// Every exchange of RFC 3261 §13.2.1 and RFC 3262 §5 is supported, with one
+// gap: this agent never puts an offer in a PRACK it sends (it answers one
+// it receives).
+// [RFC 3262 §5 todo: the UAC puts no new offer in its PRACK] "All user agents that support
 // this extension MUST support all offer/answer exchanges that are possible
 // based on the rules in Section 13.2 of RFC 3261, based on the existence of
 // INVITE and PRACK as requests, and 2xx and reliable 1xx as non-failure
 // reliable responses."
-// [RFC 3262 §5 exception: INVITEs sent always carry the offer] "If the UAC receives a reliable
-// provisional response with an offer (this would occur if the UAC sent an
-// INVITE without an offer, in which case the first reliable provisional
-// response will contain the offer), it MUST generate an answer in the
-// PRACK."
-// [RFC 3262 §5 exception: offers in PRACK are not supported; the PRACK body is passed on] "If
-// the UAS receives a PRACK with an offer, it MUST place the answer in the 2xx
-// to the PRACK."
 // [RFC 3262 §3 exception: a UA, not a proxy] "Of course, unlike a UAS, when the proxy element
 // receives a PRACK that does not match any outstanding reliable provisional
 // response, the PRACK MUST be proxied."
@@ -571,6 +645,9 @@ impl<R: RngCore> UserAgent<R> {
             call.reliable = None;
             call.deferred_answer = None;
             call.reinvite_deadline = None;
+            if let Some((PendingOffer::Prack { tx, request }, _)) = call.remote_offer.take() {
+                pending.push((tx, request));
+            }
             if let Some(d) = call.dialog.as_mut() {
                 d.terminate();
             }
@@ -865,22 +942,77 @@ impl<R: RngCore> UserAgent<R> {
     /// `Bob <sip:bob@biloxi.example.com>` that also gives the To value —
     /// with `offer` in the INVITE. Returns the call; events follow.
     ///
-    /// The INVITE always carries the offer: an INVITE without one would
-    /// make the 2xx carry the offer and the ACK the answer (RFC 3261
-    /// §13.2.1), which this agent does not do.
-    // Our INVITEs always carry the offer, so no 2xx to them carries one.
+    /// The answer comes in [`UaEvent::Answered`] (or, with 100rel, in the
+    /// first reliable provisional response that carries a body:
+    /// [`UaEvent::Ringing`] or [`UaEvent::Progress`]). To let the callee
+    /// make the offer, use [`call_without_offer`](Self::call_without_offer).
+    pub fn call(&mut self, now: Instant, target: &str, offer: Body) -> Result<CallHandle, UaError> {
+        self.call_with(now, target, offer, &[], None)
+    }
+
+    /// Calls `target` with an INVITE that carries no offer, asking the
+    /// callee to make it (RFC 3261 §13.2.1, §13.3.1). The callee's offer
+    /// comes in [`UaEvent::Offer`]: in its first reliable provisional
+    /// response when 100rel is used (the answer then goes in the PRACK,
+    /// RFC 3262 §5), else in its 2xx (the answer goes in the ACK, which
+    /// waits for it). Answer with [`answer_offer`](Self::answer_offer).
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use rand_chacha::{ChaCha8Rng, rand_core::SeedableRng};
+    /// use rtclite_sip::ua::{Body, UaConfig, UaEvent, UserAgent};
+    /// # use rtclite_sip::transaction::Input;
+    /// # use rtclite_sip::transport::TransportKind;
+    ///
+    /// let now = Instant::now();
+    /// let cfg = |user: &str, ip: &str| {
+    ///     UaConfig::new(
+    ///         format!("<sip:{user}@example.com>"),
+    ///         format!("sip:{user}@{ip}:5060"),
+    ///         format!("SIP/2.0/UDP {ip}:5060"),
+    ///     )
+    /// };
+    /// let mut alice = UserAgent::new(cfg("alice", "192.0.2.1"), ChaCha8Rng::seed_from_u64(1));
+    /// let mut bob = UserAgent::new(cfg("bob", "192.0.2.2"), ChaCha8Rng::seed_from_u64(2));
+    /// # fn pass(now: Instant, from: &mut UserAgent<ChaCha8Rng>, to: &mut UserAgent<ChaCha8Rng>, src: &str) {
+    /// #     while let Some(t) = from.poll_transmit() {
+    /// #         let input = Input::Received { transport: TransportKind::Udp,
+    /// #             source: src.parse().unwrap(), bytes: t.message.bytes().clone() };
+    /// #         to.handle_input(now, input).unwrap();
+    /// #     }
+    /// # }
+    /// let call = alice.call_without_offer(now, "sip:bob@192.0.2.2:5060")?;
+    /// pass(now, &mut alice, &mut bob, "192.0.2.1:5060"); // INVITE without a body
+    /// let Some(UaEvent::IncomingCall { call: theirs, offer: None, .. }) = bob.poll_event() else {
+    ///     panic!("no offerless call")
+    /// };
+    /// // The callee makes the offer in its 2xx...
+    /// bob.answer(now, theirs, Some(Body::sdp(&b"v=0\r\ns=bob\r\n"[..])))?;
+    /// pass(now, &mut bob, &mut alice, "192.0.2.2:5060");
+    /// assert!(matches!(alice.poll_event(), Some(UaEvent::Answered { answer: None, .. })));
+    /// let Some(UaEvent::Offer { offer, .. }) = alice.poll_event() else { panic!("no offer") };
+    /// assert_eq!(&offer.bytes[..], b"v=0\r\ns=bob\r\n");
+    /// // ...and the caller's answer goes in the ACK.
+    /// alice.answer_offer(now, call, Body::sdp(&b"v=0\r\ns=alice\r\n"[..]))?;
+    /// assert!(matches!(alice.poll_event(), Some(UaEvent::Established { .. })));
+    /// pass(now, &mut alice, &mut bob, "192.0.2.1:5060");
+    /// let Some(UaEvent::Established { answer: Some(answer), .. }) = bob.poll_event() else {
+    ///     panic!("no answer in the ACK")
+    /// };
+    /// assert_eq!(&answer.bytes[..], b"v=0\r\ns=alice\r\n");
+    /// # Ok::<(), rtclite_sip::ua::UaError>(())
+    /// ```
     // [RFC 3261 §13.2.1] "o The initial offer MUST be in either an INVITE or,
     // if not there, in the first reliable non-failure message from the UAS
     // back to the UAC."
-    // [RFC 3261 §13.2.1 exception: our INVITEs always carry the offer] "o If
-    // the initial offer is in the first reliable non-failure message from the
-    // UAS back to UAC, the answer MUST be in the acknowledgement for that
-    // message (in this specification, ACK for a 2xx response)."
-    // [RFC 3261 §13.2.2.4 exception: our INVITEs always carry the offer] "If
-    // the 2xx contains an offer (based on the rules above), the ACK MUST carry
-    // an answer in its body."
-    pub fn call(&mut self, now: Instant, target: &str, offer: Body) -> Result<CallHandle, UaError> {
-        self.call_with(now, target, offer, &[], None)
+    // [RFC 3261 §13.2.1] "All user agents that support INVITE MUST support
+    // these two exchanges."
+    pub fn call_without_offer(
+        &mut self,
+        now: Instant,
+        target: &str,
+    ) -> Result<CallHandle, UaError> {
+        self.start_call(now, target, None, &[], None)
     }
 
     /// [`call`](Self::call) with extra Route values (after the outbound
@@ -893,7 +1025,17 @@ impl<R: RngCore> UserAgent<R> {
         routes: &[String],
         credentials: Option<DigestCredentials>,
     ) -> Result<CallHandle, UaError> {
-        let offer = Some(offer);
+        self.start_call(now, target, Some(offer), routes, credentials)
+    }
+
+    fn start_call(
+        &mut self,
+        now: Instant,
+        target: &str,
+        offer: Option<Body>,
+        routes: &[String],
+        credentials: Option<DigestCredentials>,
+    ) -> Result<CallHandle, UaError> {
         if self.calls.len() >= self.config.max_calls {
             return Err(UaError::TooManyCalls(self.config.max_calls));
         }
@@ -919,6 +1061,8 @@ impl<R: RngCore> UserAgent<R> {
             .unwrap_or_default()
             .to_owned();
         let mut call = Call::new(Role::Uac, invite.clone(), local_tag);
+        call.offerless = offer.is_none();
+        call.oa = OfferAnswer::initial(offer.as_ref().map(|_| Offerer::Local));
         call.credentials = credentials.or_else(|| self.config.credentials.clone());
         call.invite_deadline = Some(now + self.config.invite_timeout);
         self.calls.insert(h, call);
@@ -1009,7 +1153,7 @@ impl<R: RngCore> UserAgent<R> {
         // contain an offer, one MUST appear in that reliable provisional
         // response."
         let mut reliable = reliable;
-        if reliable && body.is_none() && msg.body().is_empty() && !call.body_sent {
+        if reliable && body.is_none() && call.oa == OfferAnswer::default() {
             if requires {
                 return Err(UaError::BodyRequired(h));
             }
@@ -1085,10 +1229,15 @@ impl<R: RngCore> UserAgent<R> {
                 deadline: now + timers.timeout(),
                 has_body: body.is_some(),
             });
-            if body.is_some() {
-                // The body of a reliable provisional response is the answer (or
-                // offer) the 2xx then need not repeat.
-                call.body_sent = true;
+            if body.is_some() && !call.oa.session {
+                // The body of a reliable provisional response is the answer to
+                // the INVITE's offer, or this side's offer when it had none
+                // (the PRACK then carries the answer); the 2xx need not
+                // repeat it.
+                // [RFC 3262 §5] "If the INVITE contained an offer, the UAS MAY
+                // generate an answer in a reliable provisional response
+                // (assuming these are supported by the UAC)."
+                call.oa.description(true);
             }
         }
         if let Some(c) = self.calls.get_mut(&h) {
@@ -1126,7 +1275,12 @@ impl<R: RngCore> UserAgent<R> {
         // the UAS had not yet sent an answer, the 2xx MUST contain an answer."
         // [RFC 3261 §13.3.1.4] "If the INVITE did not contain an offer, the 2xx
         // MUST contain an offer if the UAS had not yet sent an offer."
-        if answer.is_none() && !call.body_sent {
+        let needs_body = match call.oa.pending {
+            Some(Offerer::Remote) => true,
+            Some(Offerer::Local) => false,
+            None => !call.oa.session,
+        };
+        if answer.is_none() && needs_body {
             return Err(UaError::BodyRequired(h));
         }
         // Checked above and in the reliable provisional responses.
@@ -1145,6 +1299,74 @@ impl<R: RngCore> UserAgent<R> {
             return Ok(());
         }
         self.send_answer(now, h, answer)
+    }
+
+    /// Answers the peer's offer reported by [`UaEvent::Offer`] with
+    /// `answer`: in the PRACK of the reliable provisional response that
+    /// carried it (RFC 3262 §5), in the ACK of the 2xx that carried it
+    /// (RFC 3261 §13.2.2.4; [`UaEvent::Established`] follows), or in the
+    /// 2xx to the PRACK that carried it (RFC 3262 §5). An offer of a
+    /// provisional response still unanswered when the 2xx arrives is
+    /// answered in the ACK.
+    ///
+    /// An answer that refuses the session (e.g. every stream with port 0)
+    /// is still an answer; the application then hangs up.
+    // [RFC 3261 §13.2.2.4] "If the offer in the 2xx response is not
+    // acceptable, the UAC core MUST generate a valid answer in the ACK and
+    // then send a BYE immediately."
+    pub fn answer_offer(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        answer: Body,
+    ) -> Result<(), UaError> {
+        let call = self.calls.get_mut(&h).ok_or(UaError::NoSuchCall(h))?;
+        let (pending, _) = call.remote_offer.take().ok_or(UaError::NoOffer(h))?;
+        match pending {
+            PendingOffer::Provisional { dialog, rseq, cseq } => {
+                if let Some(e) = call.early.iter_mut().find(|e| *e.dialog.id() == dialog) {
+                    e.oa.description(true);
+                }
+                // [RFC 3262 §5] "If the UAC receives a reliable provisional
+                // response with an offer (this would occur if the UAC sent an
+                // INVITE without an offer, in which case the first reliable
+                // provisional response will contain the offer), it MUST
+                // generate an answer in the PRACK."
+                self.send_prack(now, h, &dialog, rseq, cseq, Some(&answer));
+            }
+            PendingOffer::Success => {
+                call.oa.description(true);
+                // [RFC 3261 §13.2.1] "o If the initial offer is in the first
+                // reliable non-failure message from the UAS back to UAC, the
+                // answer MUST be in the acknowledgement for that message (in
+                // this specification, ACK for a 2xx response)."
+                self.send_ack(now, h, Some(&answer));
+                self.events.push_back(UaEvent::Established {
+                    call: h,
+                    answer: None,
+                });
+            }
+            PendingOffer::Prack { tx, request } => {
+                call.oa.description(true);
+                let tag = call.local_tag.clone();
+                // [RFC 3262 §5] "If the UAS receives a PRACK with an offer, it
+                // MUST place the answer in the 2xx to the PRACK."
+                let ok = response_to(&request.message(), 200, "OK", Some(&tag))?;
+                let ok = MessageBuilder::from_message(&ok.message())
+                    .body(&answer.content_type, answer.bytes.to_vec())
+                    .build()?;
+                self.respond(now, tx, ok);
+                let deferred = self
+                    .calls
+                    .get_mut(&h)
+                    .and_then(|c| c.deferred_answer.take());
+                if let Some(deferred) = deferred {
+                    self.send_answer(now, h, deferred)?;
+                }
+            }
+        }
+        self.pump(now);
+        Ok(())
     }
 
     fn ok_to_invite(
@@ -1185,6 +1407,18 @@ impl<R: RngCore> UserAgent<R> {
         let call = self.calls.get(&h).ok_or(UaError::NoSuchCall(h))?;
         let invite = call.invite.clone();
         let id = call.invite_tx.ok_or(UaError::NoSuchCall(h))?;
+        // This side made the initial offer (in a reliable provisional
+        // response) and it was answered: a body in the 2xx would be a new
+        // offer, so none is sent.
+        // [RFC 3261 §13.2.1] "o Once the UAS has sent or received an answer to
+        // the initial offer, it MUST NOT generate subsequent offers in any
+        // responses to the initial INVITE."
+        let answer = if call.oa.session && invite.message().body().is_empty() {
+            None
+        } else {
+            answer
+        };
+        let describes = answer.is_some() && !call.oa.session;
         let response = self.ok_to_invite(h, &invite.message(), answer.as_ref())?;
         let dest = self
             .layer
@@ -1208,6 +1442,11 @@ impl<R: RngCore> UserAgent<R> {
         }
         call.final_sent = true;
         call.state = CallState::Accepted;
+        if describes {
+            // The answer to the INVITE's offer, or this side's offer (the
+            // ACK then carries the answer).
+            call.oa.description(true);
+        }
         // [RFC 3262 §3] "If the UAS does send a final response when reliable
         // responses are still unacknowledged, it SHOULD NOT continue to
         // retransmit the unacknowledged reliable provisional responses"
@@ -1320,7 +1559,18 @@ impl<R: RngCore> UserAgent<R> {
             // dialogs, but MUST NOT send a BYE on early dialogs."
             (Role::Uac, CallState::Calling | CallState::Early) => self.cancel(now, h),
             (Role::Uas, CallState::Calling | CallState::Early) => self.reject(now, h, 603),
-            (_, CallState::Accepted) => {
+            (Role::Uac, CallState::Accepted) => {
+                // The 2xx carried an offer not answered yet: it is
+                // acknowledged (without an answer, the application gave
+                // none) and the dialog ended.
+                call.remote_offer = None;
+                self.send_ack(now, h, None);
+                self.send_bye(now, h, TxKind::Bye);
+                self.end(now, h, EndReason::LocalBye);
+                self.pump(now);
+                Ok(())
+            }
+            (Role::Uas, CallState::Accepted) => {
                 // [RFC 3261 §15] "However, the callee's UA MUST NOT send a BYE on a
                 // confirmed dialog until it has received an ACK for its 2xx response
                 // or until the server transaction times out."
@@ -1378,6 +1628,14 @@ impl<R: RngCore> UserAgent<R> {
         // [RFC 3261 §14.1] "If there is an ongoing INVITE server transaction,
         // the TU MUST wait until the transaction reaches the confirmed or
         // terminated state before initiating the new INVITE."
+        // [RFC 3264 §4] "However, it MUST NOT generate a new offer if it has
+        // received an offer which it has not yet answered or rejected."
+        // [RFC 3264 §4] "Furthermore, it MUST NOT generate a new offer if it
+        // has generated a prior offer for which it has not yet received an
+        // answer or a rejection."
+        if call.oa.pending.is_some() || call.remote_offer.is_some() {
+            return Err(UaError::OfferPending(h));
+        }
         if call.reinvite_out.is_some()
             || call.reinvite_in.is_some()
             || call
@@ -1692,6 +1950,11 @@ impl<R: RngCore> UserAgent<R> {
         let tag = self.policy.to_tag.clone();
         let mut call = Call::new(Role::Uas, request.clone(), tag);
         call.invite_tx = Some(id);
+        // [RFC 3261 §13.3.1] "If the INVITE does not contain a session
+        // description, the UAS is being asked to participate in a session,
+        // and the UAC has asked that the UAS provide the offer of the
+        // session."
+        call.oa = OfferAnswer::initial((!msg.body().is_empty()).then_some(Offerer::Remote));
         self.calls.insert(h, call);
         self.own(id, Some(h), TxKind::InviteServer);
         let text = |n: HeaderName| {
@@ -1837,33 +2100,145 @@ impl<R: RngCore> UserAgent<R> {
             self.respond_status(now, id, msg, 481);
             return;
         }
-        if let Some(d) = self.calls.get_mut(&h).and_then(|c| c.dialog.as_mut()) {
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        if let Some(d) = call.dialog.as_mut() {
             let _ = d.receive_request(msg);
+        }
+        // [RFC 3262 §3] "It SHOULD cease retransmissions of the reliable
+        // provisional response, and MUST remove it from the list of
+        // unacknowledged provisional responses."
+        call.reliable = None;
+        let body = Body::of(msg);
+        let tag = call.local_tag.clone();
+        match (call.oa.pending, body) {
+            // This side's offer was in the provisional response: the PRACK
+            // carries the answer.
+            (Some(Offerer::Local), Some(answer)) => {
+                call.oa.description(false);
+                self.events.push_back(UaEvent::Prack {
+                    call: h,
+                    body: Some(answer),
+                });
+            }
+            // [RFC 3262 §5] "If the UAC receives a reliable provisional
+            // response with an offer (this would occur if the UAC sent an
+            // INVITE without an offer, in which case the first reliable
+            // provisional response will contain the offer), it MUST generate
+            // an answer in the PRACK."
+            (Some(Offerer::Local), None) => {
+                // The PRACK still acknowledges the provisional response (2xx),
+                // but without an answer the session cannot be set up: the
+                // INVITE is refused with 488.
+                if let Ok(r) = response_to(msg, 200, "OK", Some(&tag)) {
+                    self.respond(now, id, r);
+                }
+                self.events.push_back(UaEvent::Prack {
+                    call: h,
+                    body: None,
+                });
+                self.fail_offer_answer(now, h);
+                return;
+            }
+            // An offer in the PRACK (the provisional response carried the
+            // answer, or a session exists): the application answers it, and
+            // the answer goes in the 2xx to the PRACK.
+            // [RFC 3262 §5] "If the UAS receives a PRACK with an offer, it MUST
+            // place the answer in the 2xx to the PRACK."
+            (None, Some(offer)) => {
+                call.oa.description(false);
+                call.remote_offer = Some((
+                    PendingOffer::Prack {
+                        tx: id,
+                        request: OwnedMessage::from_message(msg),
+                    },
+                    now + OFFER_ANSWER_TIMEOUT,
+                ));
+                self.events.push_back(UaEvent::Prack {
+                    call: h,
+                    body: None,
+                });
+                self.events.push_back(UaEvent::Offer {
+                    call: h,
+                    offer,
+                    carried_in: OfferIn::Prack,
+                });
+                // The 2xx to the INVITE, if held for this PRACK, waits for
+                // the answer to the PRACK's offer.
+                return;
+            }
+            // No body, or a body while the caller's own offer (in the INVITE)
+            // is unanswered: that is not a new offer (RFC 3264 §4 forbids
+            // one), and is ignored.
+            (_, _) => {
+                self.events.push_back(UaEvent::Prack {
+                    call: h,
+                    body: None,
+                });
+            }
         }
         // [RFC 3262 §3] "If the PRACK does match an unacknowledged reliable
         // provisional response, it MUST be responded to with a 2xx response."
-        let tag = self
-            .calls
-            .get(&h)
-            .map(|c| c.local_tag.clone())
-            .unwrap_or_default();
         if let Ok(r) = response_to(msg, 200, "OK", Some(&tag)) {
             self.respond(now, id, r);
         }
-        let deferred = self.calls.get_mut(&h).and_then(|c| {
-            // [RFC 3262 §3] "It SHOULD cease retransmissions of the reliable
-            // provisional response, and MUST remove it from the list of
-            // unacknowledged provisional responses."
-            c.reliable = None;
-            c.deferred_answer.take()
-        });
-        self.events.push_back(UaEvent::Prack {
-            call: h,
-            body: Body::of(msg),
-        });
+        let deferred = self
+            .calls
+            .get_mut(&h)
+            .and_then(|c| c.deferred_answer.take());
         if let Some(answer) = deferred {
             let _ = self.send_answer(now, h, answer);
         }
+    }
+
+    /// The offer/answer exchange of the initial INVITE failed: the call
+    /// ends (488 for an unanswered incoming INVITE, CANCEL for an
+    /// unanswered outgoing one, BYE on a confirmed dialog).
+    fn fail_offer_answer(&mut self, now: Instant, h: CallHandle) {
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        call.deferred_answer = None;
+        call.reliable = None;
+        call.remote_offer = None;
+        match (call.role, call.state) {
+            (_, CallState::Terminated) => return,
+            (Role::Uas, CallState::Calling | CallState::Early) => {
+                call.final_sent = true;
+                let tag = call.local_tag.clone();
+                let invite = call.invite.clone();
+                if let Some(id) = call.invite_tx {
+                    if let Ok(r) =
+                        response_to(&invite.message(), 488, reason_phrase(488), Some(&tag))
+                    {
+                        self.respond(now, id, r);
+                    }
+                }
+            }
+            (Role::Uac, CallState::Calling | CallState::Early) => {
+                // The call ends when the INVITE does (487, or a 2xx that is
+                // then acknowledged and ended with a BYE).
+                let _ = self.cancel(now, h);
+                return;
+            }
+            (Role::Uac, CallState::Accepted) => {
+                // The 2xx carried an offer the application did not answer:
+                // the 2xx is still acknowledged (without an answer, there
+                // being none) and the dialog ended.
+                self.send_ack(now, h, None);
+                self.send_bye(now, h, TxKind::Bye);
+            }
+            (Role::Uas, CallState::Accepted) => {
+                // The BYE waits for the ACK (RFC 3261 §15).
+                call.hangup_after_ack = true;
+                return;
+            }
+            (_, CallState::Confirmed) => {
+                self.send_bye(now, h, TxKind::Bye);
+            }
+        }
+        self.end(now, h, EndReason::OfferAnswerFailed);
     }
 
     fn on_cancel(&mut self, now: Instant, id: TransactionId, msg: &Message<'_>) {
@@ -1951,10 +2326,28 @@ impl<R: RngCore> UserAgent<R> {
         if call.state == CallState::Accepted {
             call.state = CallState::Confirmed;
             let hang_up = call.hangup_after_ack;
-            self.events.push_back(UaEvent::Established {
-                call: h,
-                answer: Body::of(&msg),
-            });
+            let body = Body::of(&msg);
+            // This side's offer went in the 2xx (the INVITE had none).
+            let awaited = call.oa.pending == Some(Offerer::Local);
+            if awaited && body.is_none() {
+                // No answer: the offer/answer exchange failed and the session
+                // cannot be set up; the confirmed dialog is ended with a BYE.
+                // [RFC 3261 §13.2.1] "o If the initial offer is in the first
+                // reliable non-failure message from the UAS back to UAC, the
+                // answer MUST be in the acknowledgement for that message (in
+                // this specification, ACK for a 2xx response)."
+                self.send_bye(now, h, TxKind::Bye);
+                self.end(now, h, EndReason::OfferAnswerFailed);
+                return;
+            }
+            let answer = if awaited {
+                call.oa.description(false);
+                body
+            } else {
+                None
+            };
+            self.events
+                .push_back(UaEvent::Established { call: h, answer });
             if hang_up {
                 self.send_bye(now, h, TxKind::Bye);
                 self.end(now, h, EndReason::LocalBye);
@@ -2115,9 +2508,19 @@ impl<R: RngCore> UserAgent<R> {
                     None if call.early.len() < MAX_EARLY_DIALOGS => {
                         match Dialog::uac(&invite.message(), msg) {
                             Ok(d) => {
+                                // Each early dialog has its own offer/answer
+                                // exchange, starting from the INVITE's offer
+                                // (or the lack of one).
+                                // [RFC 3261 §13.2.1] "An offer/answer exchange
+                                // is within the context of a dialog, so that if
+                                // a SIP INVITE results in multiple dialogs, each
+                                // is a separate offer/answer exchange."
                                 call.early.push(Early {
                                     dialog: d,
                                     rseq: None,
+                                    oa: OfferAnswer::initial(
+                                        (!call.offerless).then_some(Offerer::Local),
+                                    ),
                                 });
                                 Some(call.early.len() - 1)
                             }
@@ -2153,37 +2556,47 @@ impl<R: RngCore> UserAgent<R> {
                 }
             }
         }
-        if let Some((p, rseq, cseq)) = send_prack {
-            // [RFC 3262 §4] "Assuming the response is to be transmitted
-            // reliably, the UAC MUST create a new request with method PRACK."
-            let branch = new_branch(&mut self.rng);
-            let via = self.config.via.clone();
-            let prack = self
-                .calls
-                .get_mut(&h)
-                .and_then(|c| c.early.get_mut(p))
-                .and_then(|e| e.dialog.new_request(Method::Prack, &via, &branch).ok())
-                .and_then(|req| {
-                    MessageBuilder::from_message(&req.message())
-                        .header(HeaderName::RAck, format!("{rseq} {cseq} INVITE"))
-                        .build()
-                        .ok()
-                });
-            if let Some(prack) = prack {
-                let _ = self.send(now, prack, Some(h), TxKind::Prack);
-            }
-        }
         let mut body = Body::of(msg);
-        if reliable && body.is_some() {
-            if let Some(c) = self.calls.get_mut(&h) {
-                // [RFC 3261 §13.2.1] "The UAC MUST treat the first session
-                // description it receives as the answer, and MUST ignore any
-                // session descriptions in subsequent responses to the initial
-                // INVITE."
-                if c.answer_seen {
+        let mut offer = None;
+        if let (Some((p, rseq, cseq)), Some(call)) = (send_prack, self.calls.get_mut(&h)) {
+            let slot_free = call.remote_offer.is_none();
+            if let (Some(early), Some(b)) = (call.early.get_mut(p), body.as_ref()) {
+                if early.oa.session || early.oa.pending == Some(Offerer::Remote) {
+                    // [RFC 3261 §13.2.1] "The UAC MUST treat the first session
+                    // description it receives as the answer, and MUST ignore any
+                    // session descriptions in subsequent responses to the initial
+                    // INVITE."
                     body = None;
+                } else if early.oa.pending == Some(Offerer::Local) {
+                    // The answer to the INVITE's offer.
+                    early.oa.description(false);
+                } else if slot_free {
+                    // The INVITE had no offer: this is the callee's, and the
+                    // PRACK waits for the application's answer.
+                    early.oa.description(false);
+                    offer = Some(b.clone());
+                    body = None;
+                    call.remote_offer = Some((
+                        PendingOffer::Provisional {
+                            dialog: early.dialog.id().clone(),
+                            rseq,
+                            cseq,
+                        },
+                        now + OFFER_ANSWER_TIMEOUT,
+                    ));
+                } else {
+                    // An offer from a second early dialog (a fork) while the
+                    // first one's waits for the application: it is left
+                    // unacknowledged (only one offer is answered at a time;
+                    // the fork's UAS gives up on it, RFC 3262 §3).
+                    return;
                 }
-                c.answer_seen = true;
+            }
+            if offer.is_none() {
+                let id = call.early.get(p).map(|e| e.dialog.id().clone());
+                if let Some(id) = id {
+                    self.send_prack(now, h, &id, rseq, cseq, None);
+                }
             }
         }
         // [RFC 3261 §8.1.3.2] "A UAC MUST treat any provisional response
@@ -2198,6 +2611,46 @@ impl<R: RngCore> UserAgent<R> {
                 body,
             }
         });
+        if let Some(offer) = offer {
+            self.events.push_back(UaEvent::Offer {
+                call: h,
+                offer,
+                carried_in: OfferIn::ReliableProvisional,
+            });
+        }
+    }
+
+    /// Sends the PRACK for the reliable provisional response `rseq` of
+    /// the early dialog `id`, carrying `body` (an answer) if any.
+    fn send_prack(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        id: &DialogId,
+        rseq: u32,
+        cseq: u32,
+        body: Option<&Body>,
+    ) {
+        // [RFC 3262 §4] "Assuming the response is to be transmitted
+        // reliably, the UAC MUST create a new request with method PRACK."
+        let branch = new_branch(&mut self.rng);
+        let via = self.config.via.clone();
+        let prack = self
+            .calls
+            .get_mut(&h)
+            .and_then(|c| c.early.iter_mut().find(|e| e.dialog.id() == id))
+            .and_then(|e| e.dialog.new_request(Method::Prack, &via, &branch).ok())
+            .and_then(|req| {
+                let mut b = MessageBuilder::from_message(&req.message())
+                    .header(HeaderName::RAck, format!("{rseq} {cseq} INVITE"));
+                if let Some(body) = body {
+                    b = b.body(&body.content_type, body.bytes.to_vec());
+                }
+                b.build().ok()
+            });
+        if let Some(prack) = prack {
+            let _ = self.send(now, prack, Some(h), TxKind::Prack);
+        }
     }
 
     fn build_ack(&mut self, dialog: &mut Dialog, invite: &Message<'_>) -> Option<OwnedMessage> {
@@ -2270,50 +2723,103 @@ impl<R: RngCore> UserAgent<R> {
         // be transitioned to the "confirmed" state, and the route set for the
         // dialog MUST be recomputed based on the 2xx response using the
         // procedures of Section 12.2.1.2."
-        let mut dialog = match call.early.iter().position(|e| *e.dialog.id() == id) {
+        let (dialog, mut oa) = match call.early.iter().position(|e| *e.dialog.id() == id) {
             Some(p) => {
-                let mut d = call.early.swap_remove(p).dialog;
+                let early = call.early.swap_remove(p);
+                let mut d = early.dialog;
                 if d.confirm(msg).is_err() {
                     return;
                 }
-                d
+                (d, early.oa)
             }
             None => match Dialog::uac(&invite.message(), msg) {
-                Ok(d) => d,
+                Ok(d) => (
+                    d,
+                    OfferAnswer::initial((!call.offerless).then_some(Offerer::Local)),
+                ),
                 Err(_) => return,
             },
         };
         call.early.clear();
-        // [RFC 3261 §13.2.2.4] "The UAC core MUST generate an ACK request for
-        // each 2xx received from the transaction layer."
-        let Some(ack) = self.build_ack(&mut dialog, &invite.message()) else {
-            return;
+        // An offer of a reliable provisional response of this dialog still
+        // waiting for the application is now answered in the ACK (no PRACK
+        // is due after the final response, RFC 3262 §4); one of another
+        // early dialog is dropped with it.
+        if let Some((PendingOffer::Provisional { dialog: d, .. }, at)) = call.remote_offer.take() {
+            if d == id {
+                call.remote_offer = Some((PendingOffer::Success, at));
+            }
+        }
+        let body = Body::of(msg);
+        // (the answer for the event, an offer to answer in the ACK, whether
+        // the ACK waits for the application, whether the exchange failed)
+        let (answer, offer, wait, failed) = match (oa.pending, body) {
+            (Some(Offerer::Local), Some(b)) => {
+                oa.description(false);
+                (Some(b), None, false, false)
+            }
+            (Some(Offerer::Local), None) => (None, None, false, false),
+            (Some(Offerer::Remote), _) => (None, None, call.remote_offer.is_some(), false),
+            // [RFC 3261 §13.2.1] "The UAC MUST treat the first session
+            // description it receives as the answer, and MUST ignore any
+            // session descriptions in subsequent responses to the initial
+            // INVITE."
+            (None, _) if oa.session => (None, None, false, false),
+            // The INVITE had no offer and no reliable provisional response
+            // carried one: the 2xx carries it.
+            // [RFC 3261 §13.3.1.4] "If the INVITE did not contain an offer, the
+            // 2xx MUST contain an offer if the UAS had not yet sent an offer."
+            (None, Some(b)) => {
+                oa.description(false);
+                (None, Some(b), true, false)
+            }
+            (None, None) => (None, None, false, true),
         };
-        let Ok(dest) = self.destination_of(&ack.message()) else {
-            return;
-        };
-        self.layer.send_stateless(dest.clone(), ack.clone());
-        let seq = invite.message().cseq().map(|c| c.seq).unwrap_or(0);
         self.dialogs.insert(dialog.id().clone(), h);
         let Some(call) = self.calls.get_mut(&h) else {
             return;
         };
         call.dialog = Some(dialog);
-        call.ack = Some((seq, ack, dest));
+        call.oa = oa;
         call.invite_deadline = None;
         call.cancel_deadline = None;
         let cancelled = call.cancel_requested;
-        call.state = CallState::Confirmed;
-        // [RFC 3261 §13.2.1] "The UAC MUST treat the first session description
-        // it receives as the answer, and MUST ignore any session descriptions
-        // in subsequent responses to the initial INVITE."
-        let answer = if call.answer_seen {
-            None
-        } else {
-            Body::of(msg)
-        };
-        call.answer_seen = true;
+        if failed {
+            // The offer/answer exchange cannot complete: the 2xx is
+            // acknowledged and the dialog ended.
+            // [RFC 3261 §13.2.2.4] "If, after acknowledging any 2xx response to
+            // an INVITE, the UAC does not want to continue with that dialog,
+            // then the UAC MUST terminate the dialog by sending a BYE request as
+            // described in Section 15."
+            self.send_ack(now, h, None);
+            self.send_bye(now, h, TxKind::Bye);
+            self.end(now, h, EndReason::OfferAnswerFailed);
+            return;
+        }
         self.events.push_back(UaEvent::Answered { call: h, answer });
+        if wait && !cancelled {
+            // [RFC 3261 §13.2.2.4] "If the 2xx contains an offer (based on the
+            // rules above), the ACK MUST carry an answer in its body."
+            // The ACK waits for `answer_offer`; 2xx retransmissions meanwhile
+            // are not acknowledged (there is no ACK yet to repeat).
+            call.state = CallState::Accepted;
+            if let Some(offer) = offer {
+                call.remote_offer = Some((PendingOffer::Success, now + OFFER_ANSWER_TIMEOUT));
+                self.events.push_back(UaEvent::Offer {
+                    call: h,
+                    offer,
+                    carried_in: OfferIn::Success,
+                });
+            }
+            return;
+        }
+        // A cancelled call (and an extra dialog of a forked INVITE, above)
+        // has no answer from the application to give.
+        // [RFC 3261 §13.2.2.4 exception: a cancelled call has no answer to give; its 2xx is acknowledged without one and ended at once] "If
+        // the offer in the 2xx response is not acceptable, the UAC core MUST
+        // generate a valid answer in the ACK and then send a BYE immediately."
+        call.remote_offer = None;
+        self.send_ack(now, h, None);
         self.events.push_back(UaEvent::Established {
             call: h,
             answer: None,
@@ -2323,6 +2829,40 @@ impl<R: RngCore> UserAgent<R> {
             // but is no longer wanted (RFC 3261 §9.1, §15).
             self.send_bye(now, h, TxKind::Bye);
             self.end(now, h, EndReason::LocalBye);
+        }
+    }
+
+    /// Sends the ACK for the 2xx to the call's INVITE, carrying `answer`
+    /// if any; the session is then up.
+    fn send_ack(&mut self, now: Instant, h: CallHandle, answer: Option<&Body>) {
+        let _ = now;
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        let invite = call.invite.clone();
+        let Some(mut dialog) = call.dialog.take() else {
+            return;
+        };
+        let ack = self.build_ack(&mut dialog, &invite.message());
+        let ack = ack.and_then(|ack| match answer {
+            Some(b) => MessageBuilder::from_message(&ack.message())
+                .body(&b.content_type, b.bytes.to_vec())
+                .build()
+                .ok(),
+            None => Some(ack),
+        });
+        let dest = ack
+            .as_ref()
+            .and_then(|a| self.destination_of(&a.message()).ok());
+        let seq = invite.message().cseq().map(|c| c.seq).unwrap_or(0);
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        call.dialog = Some(dialog);
+        call.state = CallState::Confirmed;
+        if let (Some(ack), Some(dest)) = (ack, dest) {
+            call.ack = Some((seq, ack.clone(), dest.clone()));
+            self.layer.send_stateless(dest, ack);
         }
     }
 
@@ -2909,6 +3449,7 @@ impl<R: RngCore> UserAgent<R> {
                 rel.next = now + rel.interval;
             }
         }
+        let offer_expired = call.remote_offer.as_ref().is_some_and(|(_, t)| *t <= now);
         let glare = call.glare_retry.as_ref().is_some_and(|(t, _)| *t <= now);
         let reinvite_expired =
             call.reinvite_out.is_some() && call.reinvite_deadline.is_some_and(|t| t <= now);
@@ -3013,6 +3554,40 @@ impl<R: RngCore> UserAgent<R> {
             if matches!(state, CallState::Calling | CallState::Early) {
                 let _ = self.cancel(now, h);
             }
+        }
+        if offer_expired {
+            self.offer_timeout(now, h);
+        }
+    }
+
+    /// The application left a peer's offer unanswered for
+    /// [`OFFER_ANSWER_TIMEOUT`].
+    fn offer_timeout(&mut self, now: Instant, h: CallHandle) {
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        match call.remote_offer.take() {
+            Some((PendingOffer::Prack { tx, request }, _)) => {
+                // The offer is refused; the session stays as it was.
+                // [RFC 3311 §5.2] "If the UAS cannot change the session
+                // parameters without prompting the user, it SHOULD reject the
+                // request with a 504 response."
+                call.oa.pending = None;
+                let tag = call.local_tag.clone();
+                if let Ok(r) = response_to(&request.message(), 504, reason_phrase(504), Some(&tag))
+                {
+                    self.respond(now, tx, r);
+                }
+                let deferred = self
+                    .calls
+                    .get_mut(&h)
+                    .and_then(|c| c.deferred_answer.take());
+                if let Some(deferred) = deferred {
+                    let _ = self.send_answer(now, h, deferred);
+                }
+            }
+            Some(_) => self.fail_offer_answer(now, h),
+            None => {}
         }
     }
 }

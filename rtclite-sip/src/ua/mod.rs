@@ -25,10 +25,13 @@ mod register;
 mod types;
 mod uas;
 
-pub use agent::{ALLOW, MAX_EARLY_DIALOGS, MAX_REDIRECT_TARGETS, UserAgent, reason_phrase};
+pub use agent::{
+    ALLOW, MAX_EARLY_DIALOGS, MAX_REDIRECT_TARGETS, OFFER_ANSWER_TIMEOUT, UserAgent, reason_phrase,
+};
 pub use invite::{Retransmit2xx, Retransmit2xxEvent};
 pub use register::{RegisterClient, RegisterConfig, RegisterEvent};
 pub use types::{
-    Body, CallHandle, DigestCredentials, EndReason, RequestHandle, UaConfig, UaError, UaEvent,
+    Body, CallHandle, DigestCredentials, EndReason, OfferIn, RequestHandle, UaConfig, UaError,
+    UaEvent,
 };
 pub use uas::{MergeDetector, UasPolicy};

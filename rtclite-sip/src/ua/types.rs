@@ -182,6 +182,31 @@ pub enum EndReason {
         /// The status code (408 for a timeout).
         status: u16,
     },
+    /// The offer/answer exchange of the initial INVITE failed, and the
+    /// call was ended (BYE on a confirmed dialog, CANCEL or a 488 on an
+    /// early one): the 2xx to an INVITE without an offer carried none,
+    /// the ACK or PRACK that had to carry the answer to this side's offer
+    /// carried none, or the application left a peer's offer unanswered
+    /// for [`OFFER_ANSWER_TIMEOUT`](super::OFFER_ANSWER_TIMEOUT)
+    /// (RFC 3261 §13.2.1, RFC 3262 §5).
+    OfferAnswerFailed,
+}
+
+/// Where a peer's offer arrived ([`UaEvent::Offer`]), which says where
+/// [`UserAgent::answer_offer`](super::UserAgent::answer_offer) puts the
+/// answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OfferIn {
+    /// A reliable provisional response to this side's INVITE without an
+    /// offer: the answer goes in the PRACK (RFC 3262 §5).
+    ReliableProvisional,
+    /// The 2xx to this side's INVITE without an offer: the answer goes in
+    /// the ACK (RFC 3261 §13.2.1, §13.2.2.4).
+    Success,
+    /// A PRACK from the caller: the answer goes in the 2xx to the PRACK
+    /// (RFC 3262 §5).
+    Prack,
 }
 
 /// What the agent tells its user. Drain with
@@ -216,19 +241,25 @@ pub enum UaEvent {
         /// A body, if any.
         body: Option<Body>,
     },
-    /// The callee answered (the first 2xx to our INVITE; the ACK is sent).
+    /// The callee answered (the first 2xx to our INVITE). The ACK is sent
+    /// at once, except when the 2xx carries an offer (the INVITE had
+    /// none): then an [`UaEvent::Offer`] follows, and the ACK leaves with
+    /// the application's answer.
     Answered {
         /// The call.
         call: CallHandle,
-        /// The answer (or the callee's offer, when the INVITE had none).
+        /// The answer to our offer, when this is the first session
+        /// description of the dialog; `None` otherwise (no body, a
+        /// description already received in a reliable provisional
+        /// response, or an offer, which comes in [`UaEvent::Offer`]).
         answer: Option<Body>,
     },
     /// The session is up: the caller sent the ACK, or the callee received it.
     Established {
         /// The call.
         call: CallHandle,
-        /// The body of the ACK (the caller's answer to an offer in the 2xx),
-        /// on the callee's side.
+        /// On the callee's side, the caller's answer to the offer this side
+        /// put in the 2xx (carried by the ACK); `None` otherwise.
         answer: Option<Body>,
     },
     /// The peer sent a re-INVITE (RFC 3261 §14.2): accept with `answer`,
@@ -253,11 +284,30 @@ pub enum UaEvent {
         /// The status code.
         status: u16,
     },
+    /// The peer made an offer this side must answer (RFC 3264 §4): in the
+    /// reliable provisional response or the 2xx to an INVITE sent by
+    /// [`call_without_offer`](super::UserAgent::call_without_offer), or in
+    /// a PRACK. Answer it with
+    /// [`answer_offer`](super::UserAgent::answer_offer); where the answer
+    /// goes is given by `carried_in`. An offer left unanswered for
+    /// [`OFFER_ANSWER_TIMEOUT`](super::OFFER_ANSWER_TIMEOUT) ends the call
+    /// ([`EndReason::OfferAnswerFailed`]), or for a PRACK is refused with
+    /// 504.
+    Offer {
+        /// The call.
+        call: CallHandle,
+        /// The offer.
+        offer: Body,
+        /// The message that carried it.
+        carried_in: OfferIn,
+    },
     /// The peer acknowledged a reliable provisional response (RFC 3262).
     Prack {
         /// The call.
         call: CallHandle,
-        /// The PRACK body (an answer to an offer in the provisional), if any.
+        /// The caller's answer to the offer this side put in the reliable
+        /// provisional response (RFC 3262 §5), if the PRACK carried it. An
+        /// offer in a PRACK comes in [`UaEvent::Offer`] instead.
         body: Option<Body>,
     },
     /// The call ended. Emitted once per call, last.
@@ -321,6 +371,13 @@ pub enum UaError {
     /// A reliable provisional response awaits its PRACK (RFC 3262 §3).
     #[error("{0}: a reliable provisional response awaits its PRACK (RFC 3262 §3)")]
     PrackPending(CallHandle),
+    /// An offer is outstanding on the dialog, so no new offer may be made
+    /// (RFC 3264 §4).
+    #[error("{0}: an offer awaits its answer (RFC 3264 §4)")]
+    OfferPending(CallHandle),
+    /// No offer from the peer awaits an answer on this call.
+    #[error("{0}: no offer awaits an answer")]
+    NoOffer(CallHandle),
     /// The response must carry a session description (the answer to the
     /// INVITE's offer, or the offer when it had none): RFC 3261 §13.3.1.4,
     /// RFC 3262 §5.
