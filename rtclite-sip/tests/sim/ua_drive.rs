@@ -68,6 +68,11 @@ fn response(req: &OwnedMessage, code: u16, tag: u8, rseq: u8) -> Option<Vec<u8>>
             b = b
                 .header(HeaderName::Require, "100rel")
                 .header(HeaderName::RSeq, (u32::from(rseq >> 1) + 1).to_string());
+            // A session description in a reliable 183: an answer, or the
+            // offer when the INVITE had none (RFC 3262 §5).
+            if code == 183 && rseq & 2 == 2 {
+                b = b.body("application/sdp", b"v=0\r\n".to_vec());
+            }
         }
         200 if msg.method().is_some_and(|m| m.as_str() == "INVITE") => {
             b = b.body("application/sdp", b"v=0\r\n".to_vec());
@@ -146,6 +151,11 @@ fn request(seen: &OwnedMessage, method: &str, sel: u8) -> Option<Vec<u8>> {
             "application/sdp"
         };
         b = b.body(ct, b"v=0\r\n".to_vec());
+    }
+    // An answer (to an offer in a reliable 1xx or a 2xx), or an offer in
+    // a PRACK (RFC 3262 §5).
+    if matches!(method, "PRACK" | "ACK") && sel & 2 == 0 {
+        b = b.body("application/sdp", b"v=0\r\n".to_vec());
     }
     if method == "INVITE" && sel & 4 != 0 {
         b = b.header(HeaderName::Supported, "100rel");
@@ -235,6 +245,12 @@ pub(crate) fn run(data: &[u8]) -> Result<(), String> {
                         .send_message(now, "sip:bob@192.0.2.50", Body::text("hi"))
                         .map(|_| ()),
                     (10, _) => ua.options(now, "sip:bob@192.0.2.50").map(|_| ()),
+                    // Offerless INVITEs and the answers to the peer's offers
+                    // (RFC 3261 §13.2.1, RFC 3262 §5).
+                    (11, Some(c)) if b & 1 == 0 => ua.answer_offer(now, c, body),
+                    (11, _) => ua
+                        .call_without_offer(now, "sip:bob@192.0.2.50:5060")
+                        .map(|h| calls.push(h)),
                     _ => Ok(()),
                 };
             }
