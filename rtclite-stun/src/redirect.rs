@@ -460,6 +460,59 @@ mod tests {
         );
     }
 
+    // [RFC 8489 §10 test] "If the attribute is not found, the same domain
+    // that was used for the original request MUST be used to validate the
+    // certificate."
+    #[test]
+    fn alternate_domain_names_the_certificate_to_check() {
+        let t0 = Instant::now();
+        let mut r = Redirects::new(t0, addr("192.0.2.1:3478"));
+        let alt = AlternateServer {
+            domain: Some("turn2.example.org".into()),
+            ..AlternateServer::new(addr("192.0.2.2:3478"))
+        };
+        let mut buf = Vec::new();
+        let mut w = MessageWriter::new(
+            &mut buf,
+            MessageType::new(Class::ErrorResponse, Method::ALLOCATE),
+            TransactionId([5; 12]),
+        );
+        assert!(
+            alt.write_try_alternate(&mut w, addr("198.51.100.1:9"), true)
+                .unwrap()
+        );
+        w.finish();
+        let msg = Message::parse(&buf).unwrap();
+        assert_eq!(r.follow(t0, &msg, None), Ok(addr("192.0.2.2:3478")));
+        assert_eq!(r.certificate_domain(), Some("turn2.example.org"));
+        // A later redirect without ALTERNATE-DOMAIN goes back to the
+        // original name (None).
+        let plain = try_alternate(&[addr("192.0.2.3:3478")], None);
+        assert_eq!(
+            r.follow(t0, &Message::parse(&plain).unwrap(), None),
+            Ok(addr("192.0.2.3:3478"))
+        );
+        assert_eq!(r.certificate_domain(), None);
+    }
+
+    #[test]
+    fn no_alternate_of_the_source_family_writes_nothing() {
+        let alt = AlternateServer::new(addr("[2001:db8::2]:3478"));
+        let mut buf = Vec::new();
+        let mut w = MessageWriter::new(
+            &mut buf,
+            MessageType::new(Class::ErrorResponse, Method::BINDING),
+            TransactionId([5; 12]),
+        );
+        assert!(
+            !alt.write_try_alternate(&mut w, addr("198.51.100.1:9"), false)
+                .unwrap()
+        );
+        w.finish();
+        assert_eq!(buf.len(), 20);
+        assert_eq!(alt.for_source(addr("[2001:db8::7]:1")), alt.ipv6);
+    }
+
     // [RFC 8489 §9.2.5 test] "If the request was sent over an unreliable
     // transport, the response MUST be discarded, as if it had never been
     // received."
