@@ -14,12 +14,14 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand};
 use rtclite_stun::attribute::{AddressFamily, Attribute, AttributeType};
 use rtclite_stun::message::{Class, Message, MessageType, MessageWriter, TransactionId};
-use rtclite_stun::redirect::{RedirectRefusal, Redirects};
+use rtclite_stun::redirect::{AlternateServer, RedirectRefusal, Redirects};
 use rtclite_stun::server::{BindingServer, ServerAddresses};
 use rtclite_stun::transaction::{
     ClientTransaction, TransactionConfig, TransactionEvent, Transport,
 };
-use rtclite_stun::turn::client::{TurnClient, TurnClientConfig, TurnEvent};
+use rtclite_stun::turn::client::{
+    AllocatePort, RelayFamilies, TurnClient, TurnClientConfig, TurnEvent,
+};
 use rtclite_stun::turn::server::{
     RelayAllocator, RelayGrant, RelayRequest, ServerOutput, TurnServer, TurnServerConfig,
 };
@@ -55,6 +57,11 @@ pub(crate) struct ServerArgs {
     /// TURN realm.
     #[arg(long, default_value = "rtclite")]
     realm: String,
+    /// Redirect with 300 (Try Alternate) to this server, `udp:HOST:PORT`
+    /// (RFC 8489 §10; repeat once per address family): Binding requests,
+    /// or with --turn every authenticated Allocate request.
+    #[arg(long)]
+    redirect: Vec<String>,
     /// Stop after this many seconds (default: run until killed).
     #[arg(long)]
     max_seconds: Option<u64>,
@@ -71,6 +78,10 @@ pub(crate) struct ClientArgs {
     /// Allocate a TURN relay with these credentials `USER:PASSWORD`.
     #[arg(long)]
     turn_user: Option<String>,
+    /// With --turn-user: ask for a dual allocation, one IPv4 and one IPv6
+    /// relayed address (ADDITIONAL-ADDRESS-FAMILY, RFC 8656 §7.1).
+    #[arg(long)]
+    dual: bool,
     /// With --turn-user: a peer `udp:HOST:PORT` to permit, bind a channel to and send to.
     #[arg(long)]
     peer: Option<String>,
@@ -195,8 +206,16 @@ fn server(args: ServerArgs) -> Result<(), CliError> {
         );
     }
 
+    let mut alternate: Option<AlternateServer> = None;
+    for r in &args.redirect {
+        let a = udp_addr(r)?;
+        alternate = Some(alternate.unwrap_or_default().with(a));
+    }
     let mut binding = BindingServer::new(concat!("rtclite ", env!("CARGO_PKG_VERSION")));
     binding.addresses = addresses;
+    if !args.turn {
+        binding.alternate = alternate.clone();
+    }
     let mut turn = if args.turn {
         let mut secret = [0u8; 16];
         getrandom_fill(&mut secret);
@@ -220,6 +239,7 @@ fn server(args: ServerArgs) -> Result<(), CliError> {
             t.add_user(name, pass)
                 .map_err(|e| CliError::Invalid(format!("--user {name}: {e}")))?;
         }
+        t.set_alternate_server(alternate.clone());
         Some(t)
     } else {
         None
@@ -668,8 +688,13 @@ fn turn_client(
     let peer = args.peer.as_deref().map(udp_addr).transpose()?;
     let mut client = TurnClient::new(TurnClientConfig::new(server, name, pass), rand::rng());
     let start = Instant::now();
+    let families = if args.dual {
+        RelayFamilies::Dual
+    } else {
+        RelayFamilies::Default
+    };
     client
-        .allocate(start)
+        .allocate_with(start, AllocatePort::Any, families)
         .map_err(|e| CliError::Invalid(e.to_string()))?;
     let mut buf = vec![0u8; 65536];
     let mut phase = 0u8;
@@ -691,16 +716,31 @@ fn turn_client(
             match ev {
                 TurnEvent::Allocated {
                     relayed,
+                    additional,
+                    address_error,
                     mapped,
                     lifetime,
+                    ..
                 } => {
                     say(
                         args.json,
                         json!({"event": "allocated", "relayed": relayed.to_string(),
+                               "additional": additional.map(|a| a.to_string()),
+                               "address_error": address_error.as_ref().map(|e| json!({
+                                   "family": if e.family == AddressFamily::Ipv4 { "ipv4" } else { "ipv6" },
+                                   "code": e.code, "reason": e.reason})),
                                "mapped": mapped.map(|m| m.to_string()), "lifetime": lifetime.as_secs()}),
                         format!(
-                            "allocated relayed {relayed} lifetime {}s",
-                            lifetime.as_secs()
+                            "allocated relayed {relayed}{} lifetime {}s{}",
+                            additional.map(|a| format!(" and {a}")).unwrap_or_default(),
+                            lifetime.as_secs(),
+                            address_error
+                                .as_ref()
+                                .map(|e| format!(
+                                    " ({:?} refused: {} {})",
+                                    e.family, e.code, e.reason
+                                ))
+                                .unwrap_or_default()
                         ),
                     );
                     match peer {
@@ -762,6 +802,11 @@ fn turn_client(
                     );
                     wait_until = Some(now + Duration::from_secs(args.wait_seconds));
                 }
+                TurnEvent::Redirected { from, to } => say(
+                    args.json,
+                    json!({"event": "redirected", "from": from.to_string(), "to": to.to_string()}),
+                    format!("redirected from {from} to {to}"),
+                ),
                 TurnEvent::Data { peer: p, data } => say(
                     args.json,
                     json!({"event": "data", "peer": p.to_string(), "data": String::from_utf8_lossy(&data)}),

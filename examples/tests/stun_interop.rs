@@ -95,6 +95,8 @@ fn start_coturn_with(name: &str, extra_conf: &str) -> (Guard, u16) {
     let slot = match name {
         "turn" => 50,
         "nat" => 25,
+        "dual" => 70,
+        "alternate" => 85,
         _ => 0,
     };
     let base = 50000 + (std::process::id() % 100) as u16 * 100 + slot;
@@ -143,9 +145,50 @@ fn start_ours(extra: &[&str]) -> (Guard, u16) {
     (Guard(child), port)
 }
 
+/// Starts our server and keeps collecting its stdout (one JSON-less text
+/// line per event) into the returned buffer.
+fn start_ours_logged(extra: &[&str]) -> (Guard, u16, std::sync::Arc<std::sync::Mutex<String>>) {
+    let mut child = Command::new(RTCLITE)
+        .args([
+            "stun",
+            "server",
+            "--listen",
+            "udp:127.0.0.1:0",
+            "--max-seconds",
+            "60",
+        ])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert!(line.starts_with("listening udp:127.0.0.1:"), "{line}");
+    let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = log.clone();
+    // Ends when the server exits (its pipe closes).
+    std::thread::spawn(move || {
+        let mut l = String::new();
+        while reader.read_line(&mut l).is_ok_and(|n| n > 0) {
+            sink.lock().unwrap().push_str(&l);
+            l.clear();
+        }
+    });
+    (Guard(child), port, log)
+}
+
 /// Runs our TURN client against `port` with a peer socket that answers
 /// every datagram with "pong"; checks every step happened.
 fn turn_exchange(port: u16) {
+    turn_exchange_with(port, &[]);
+}
+
+/// [`turn_exchange`] with more client arguments; returns the client's
+/// JSON events.
+fn turn_exchange_with(port: u16, extra: &[&str]) -> Vec<serde_json::Value> {
     let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
     peer.set_read_timeout(Some(Duration::from_millis(100)))
         .unwrap();
@@ -163,20 +206,22 @@ fn turn_exchange(port: u16) {
         got
     });
     let (ok, out, err) = run_bounded(
-        Command::new(RTCLITE).args([
-            "stun",
-            "client",
-            &format!("udp:127.0.0.1:{port}"),
-            "--turn-user",
-            "alice:secret",
-            "--peer",
-            &format!("udp:{peer_addr}"),
-            "--send",
-            "hello peer",
-            "--wait-seconds",
-            "2",
-            "--json",
-        ]),
+        Command::new(RTCLITE)
+            .args([
+                "stun",
+                "client",
+                &format!("udp:127.0.0.1:{port}"),
+                "--turn-user",
+                "alice:secret",
+                "--peer",
+                &format!("udp:{peer_addr}"),
+                "--send",
+                "hello peer",
+                "--wait-seconds",
+                "2",
+                "--json",
+            ])
+            .args(extra),
         Duration::from_secs(30),
     );
     assert!(ok, "client failed: {err}\n{out}");
@@ -198,7 +243,8 @@ fn turn_exchange(port: u16) {
     ] {
         assert!(kinds.contains(&k), "no {k} in {kinds:?}");
     }
-    let relayed = events[0]["relayed"].as_str().unwrap().to_owned();
+    let allocated = events.iter().find(|e| e["event"] == "allocated").unwrap();
+    let relayed = allocated["relayed"].as_str().unwrap().to_owned();
     assert!(events.iter().any(|e| e["event"] == "data"
         && e["data"] == "pong"
         && e["peer"] == peer_addr.to_string()));
@@ -216,6 +262,7 @@ fn turn_exchange(port: u16) {
             "data must come from the relayed address"
         );
     }
+    events
 }
 
 #[test]
@@ -501,4 +548,188 @@ fn our_client_follows_alternate_server_and_refuses_loops() {
     for h in [t, ta, tb] {
         h.join().unwrap();
     }
+}
+
+/// Our TURN client asks our TURN server for a dual allocation
+/// (ADDITIONAL-ADDRESS-FAMILY, RFC 8656 §7.1): an IPv4 relayed address on
+/// 127.0.0.1 and an IPv6 one on ::1, then relays to an IPv4 peer as usual.
+#[test]
+fn our_turn_client_dual_allocation_against_our_turn_server() {
+    let (_g, port, log) = start_ours_logged(&[
+        "--turn",
+        "--user",
+        "alice:secret",
+        "--realm",
+        "rtclite.test",
+    ]);
+    let events = turn_exchange_with(port, &["--dual"]);
+    let allocated = events.iter().find(|e| e["event"] == "allocated").unwrap();
+    assert!(
+        allocated["relayed"]
+            .as_str()
+            .unwrap()
+            .starts_with("127.0.0.1:"),
+        "{allocated}"
+    );
+    let additional = allocated["additional"].as_str().unwrap();
+    assert!(additional.starts_with("[::1]:"), "{allocated}");
+    assert!(allocated["address_error"].is_null(), "{allocated}");
+    // The server bound both and released both at deallocation.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline
+        && !log
+            .lock()
+            .unwrap()
+            .contains(&format!("released {additional}"))
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = log.lock().unwrap().clone();
+    assert!(
+        log.contains(&format!("allocated {additional} for ")),
+        "{log}"
+    );
+    assert!(log.contains(&format!("released {additional}")), "{log}");
+}
+
+/// Our TURN client asks coturn (relaying on 127.0.0.1 and ::1) for a dual
+/// allocation. coturn 4.6.1 does not implement RFC 8656's
+/// ADDITIONAL-ADDRESS-FAMILY (0x8000; its own client sends the draft code
+/// point 0x8032), so it ignores the comprehension-optional attribute and
+/// allocates IPv4 only: the client must carry on with that single
+/// allocation. A coturn that implements the RFC would add an IPv6 relay.
+#[test]
+fn our_turn_client_dual_request_against_coturn() {
+    if !have("turnserver") {
+        return;
+    }
+    let (_g, port) = start_coturn_with("dual", "relay-ip=::1\n");
+    let events = turn_exchange_with(port, &["--dual"]);
+    let allocated = events.iter().find(|e| e["event"] == "allocated").unwrap();
+    assert!(
+        allocated["relayed"]
+            .as_str()
+            .unwrap()
+            .starts_with("127.0.0.1:"),
+        "{allocated}"
+    );
+    if let Some(a) = allocated["additional"].as_str() {
+        assert!(a.starts_with("[::1]:"), "{allocated}");
+    }
+}
+
+/// coturn's `turnutils_uclient` against our TURN server configured to
+/// redirect (`--redirect`): it gets 300 (Try Alternate) with
+/// ALTERNATE-SERVER, protected by MESSAGE-INTEGRITY (RFC 8489 §10, §9.2.4),
+/// follows it to our second server and relays there.
+#[test]
+fn coturn_uclient_follows_our_turn_server_redirect() {
+    if !have("turnutils_uclient") {
+        return;
+    }
+    let turn = [
+        "--turn",
+        "--user",
+        "alice:secret",
+        "--realm",
+        "rtclite.test",
+    ];
+    let (_gb, port_b, log_b) = start_ours_logged(&turn);
+    let redirect = format!("udp:127.0.0.1:{port_b}");
+    let mut a_args = turn.to_vec();
+    a_args.extend(["--redirect", &redirect]);
+    let (_ga, port_a, log_a) = start_ours_logged(&a_args);
+    let (ok, out, err) = run_bounded(
+        Command::new("turnutils_uclient").args([
+            "-v",
+            "-s",
+            "-y",
+            "-u",
+            "alice",
+            "-w",
+            "secret",
+            "-n",
+            "3",
+            "-m",
+            "1",
+            "-p",
+            &port_a.to_string(),
+            "-e",
+            "127.0.0.1",
+            "127.0.0.1",
+        ]),
+        Duration::from_secs(40),
+    );
+    let all = format!("{out}{err}");
+    assert!(ok, "{all}");
+    assert!(all.contains("error 300 (Try Alternate)"), "{all}");
+    assert!(all.contains("Received relay addr: 127.0.0.1:"), "{all}");
+    assert!(all.contains("tot_recv_msgs=6"), "{all}");
+    assert!(all.contains("Total lost packets 0 "), "{all}");
+    assert!(
+        !log_a.lock().unwrap().contains("allocated"),
+        "the redirecting server allocated: {}",
+        log_a.lock().unwrap()
+    );
+    assert!(
+        log_b.lock().unwrap().contains("allocated"),
+        "{}",
+        log_b.lock().unwrap()
+    );
+}
+
+/// Our TURN client against coturn configured with `alternate-server`
+/// pointing at our TURN server: it follows the 300 (Try Alternate) once
+/// (RFC 8656 §7.4) and does the whole exchange with our server.
+#[test]
+fn our_turn_client_follows_coturn_alternate_server() {
+    if !have("turnserver") {
+        return;
+    }
+    let (_gb, port_b, log_b) = start_ours_logged(&[
+        "--turn",
+        "--user",
+        "alice:secret",
+        "--realm",
+        "rtclite.test",
+    ]);
+    let (_ga, port_a) = start_coturn_with(
+        "alternate",
+        &format!("alternate-server=127.0.0.1:{port_b}\n"),
+    );
+    let events = turn_exchange_with(port_a, &[]);
+    assert_eq!(events[0]["event"], "redirected", "{events:?}");
+    assert_eq!(events[0]["from"], format!("127.0.0.1:{port_a}"));
+    assert_eq!(events[0]["to"], format!("127.0.0.1:{port_b}"));
+    assert!(
+        log_b.lock().unwrap().contains("allocated"),
+        "{}",
+        log_b.lock().unwrap()
+    );
+}
+
+/// `rtclite stun server --redirect` answers Binding requests with 300
+/// (Try Alternate); `rtclite stun client` follows it to the second server.
+#[test]
+fn our_binding_client_follows_our_server_redirect() {
+    let (_gb, port_b) = start_ours(&[]);
+    let redirect = format!("udp:127.0.0.1:{port_b}");
+    let (_ga, port_a) = start_ours(&["--redirect", &redirect]);
+    let (ok, out, err) = run_bounded(
+        Command::new(RTCLITE).args([
+            "stun",
+            "client",
+            &format!("udp:127.0.0.1:{port_a}"),
+            "--json",
+        ]),
+        Duration::from_secs(20),
+    );
+    assert!(ok, "{out}{err}");
+    let events: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events[0]["event"], "redirected", "{out}");
+    assert_eq!(events[0]["to"], format!("127.0.0.1:{port_b}"), "{out}");
+    assert_eq!(events[1]["event"], "mapped", "{out}");
 }
