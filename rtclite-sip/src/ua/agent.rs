@@ -26,7 +26,8 @@ use crate::uri::Uri;
 use crate::validate::validate;
 
 /// The methods this agent implements (the Allow of 405s, OPTIONS answers,
-/// INVITEs and their 2xx).
+/// INVITEs and their 2xx); `, UPDATE` follows when
+/// [`UaConfig::update`] is on.
 // [RFC 3261 §13.1] "A UA that supports INVITE MUST also support ACK, CANCEL
 // and BYE."
 pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, PRACK";
@@ -116,6 +117,11 @@ enum PendingOffer {
     Success,
     /// UAS: in a PRACK; the answer goes in its 2xx.
     Prack {
+        tx: TransactionId,
+        request: OwnedMessage,
+    },
+    /// In an UPDATE; the answer goes in its 2xx (RFC 3311 §5.2).
+    Update {
         tx: TransactionId,
         request: OwnedMessage,
     },
@@ -218,6 +224,10 @@ struct Call {
     reinvite_deadline: Option<Instant>,
     /// A re-INVITE to retry after a 491 (RFC 3261 §14.1).
     glare_retry: Option<(Instant, Option<Body>)>,
+    /// Our UPDATE in progress (transaction, offer; RFC 3311 §5.1).
+    update_out: Option<(TransactionId, Body)>,
+    /// An UPDATE to retry after a 491 (RFC 3311 §5.3).
+    update_retry: Option<(Instant, Body)>,
     reliable: Option<Reliable>,
     next_rseq: Option<u32>,
     /// UAS: a 2xx held until the reliable provisional with a body is
@@ -262,6 +272,8 @@ impl Call {
             reinvite_out: None,
             reinvite_in: None,
             glare_retry: None,
+            update_out: None,
+            update_retry: None,
             reinvite_deadline: None,
             targets: Vec::new(),
             tried: Vec::new(),
@@ -286,6 +298,7 @@ impl Call {
                 .and_then(Retransmit2xx::poll_timeout),
             self.reliable.as_ref().map(|r| r.next.min(r.deadline)),
             self.glare_retry.as_ref().map(|(t, _)| *t),
+            self.update_retry.as_ref().map(|(t, _)| *t),
             self.cancel_deadline,
             self.invite_deadline,
             self.refresh_1xx.as_ref().map(|(t, _)| *t),
@@ -312,6 +325,7 @@ impl Call {
 enum TxKind {
     Invite,
     ReInvite,
+    Update,
     Bye,
     /// A BYE for the extra dialog of a forked 2xx: no event.
     ForkBye,
@@ -450,8 +464,12 @@ impl<R: RngCore> UserAgent<R> {
         if config.reliable_provisionals {
             supported.push("100rel".to_owned());
         }
+        let mut allow: Vec<String> = ALLOWED.iter().map(|m| (*m).to_owned()).collect();
+        if config.update {
+            allow.push("UPDATE".to_owned());
+        }
         let policy = UasPolicy {
-            allow: ALLOWED.iter().map(|m| (*m).to_owned()).collect(),
+            allow,
             supported,
             accept: config.accept.clone(),
             to_tag: String::new(),
@@ -645,9 +663,14 @@ impl<R: RngCore> UserAgent<R> {
             call.reliable = None;
             call.deferred_answer = None;
             call.reinvite_deadline = None;
-            if let Some((PendingOffer::Prack { tx, request }, _)) = call.remote_offer.take() {
+            if let Some((
+                PendingOffer::Prack { tx, request } | PendingOffer::Update { tx, request },
+                _,
+            )) = call.remote_offer.take()
+            {
                 pending.push((tx, request));
             }
+            call.update_retry = None;
             if let Some(d) = call.dialog.as_mut() {
                 d.terminate();
             }
@@ -691,6 +714,19 @@ impl<R: RngCore> UserAgent<R> {
     // ------------------------------------------------------------------
     // Building and sending
     // ------------------------------------------------------------------
+
+    /// The Allow header field value.
+    fn allow(&self) -> String {
+        if self.config.update {
+            // [RFC 3311 §4] "However, a UAC compliant to this specification
+            // SHOULD also include an Allow header field in the INVITE request,
+            // listing the method UPDATE, to indicate its ability to receive an
+            // UPDATE request."
+            format!("{ALLOW}, UPDATE")
+        } else {
+            ALLOW.to_owned()
+        }
+    }
 
     fn contact_header(&self) -> String {
         format!("<{}>", self.config.contact)
@@ -749,7 +785,7 @@ impl<R: RngCore> UserAgent<R> {
             // contain exactly one SIP or SIPS URI in any request that can result
             // in the establishment of a dialog."
             b = b.set(HeaderName::Contact, self.contact_header());
-            b = b.header(HeaderName::Allow, ALLOW);
+            b = b.header(HeaderName::Allow, self.allow());
             // 100rel is defined by RFC 3262, a standards-track RFC.
             // [RFC 3261 §8.1.1.9] "The option tags listed MUST only refer to
             // extensions defined in standards-track RFCs."
@@ -768,6 +804,11 @@ impl<R: RngCore> UserAgent<R> {
                 // MUST be included in the request with the option tag 100rel."
                 b = b.header(HeaderName::Supported, "100rel");
             }
+        }
+        if method == Method::Update {
+            // UPDATE is a target refresh request, which carries the Contact
+            // (RFC 3261 §12.2.1.1 via RFC 3311 §5.1).
+            b = b.set(HeaderName::Contact, self.contact_header());
         }
         if let Some(ua) = &self.config.user_agent {
             b = b.header(HeaderName::UserAgent, ua.clone());
@@ -1364,7 +1405,66 @@ impl<R: RngCore> UserAgent<R> {
                     self.send_answer(now, h, deferred)?;
                 }
             }
+            PendingOffer::Update { tx, request } => {
+                call.oa.description(true);
+                let tag = call.local_tag.clone();
+                // [RFC 3311 §5.2] "If the session description has changed, the
+                // UAS MUST adjust the session parameters accordingly and
+                // generate an answer in the 2xx response."
+                let ok = response_to(&request.message(), 200, "OK", Some(&tag))?;
+                let ok = MessageBuilder::from_message(&ok.message())
+                    .header(HeaderName::Contact, self.contact_header())
+                    .body(&answer.content_type, answer.bytes.to_vec())
+                    .build()?;
+                self.respond(now, tx, ok);
+            }
         }
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Refuses the peer's offer in an UPDATE ([`UaEvent::Offer`] with
+    /// [`OfferIn::Update`]) with `status` (e.g. 488 Not Acceptable Here);
+    /// the session stays as it was (RFC 3311 §5.2). Offers in a 2xx, a
+    /// reliable provisional response or a PRACK cannot be refused: they
+    /// are answered (and the call then ended if the application wants).
+    pub fn reject_offer(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        status: u16,
+    ) -> Result<(), UaError> {
+        let status = if (300..700).contains(&status) {
+            status
+        } else {
+            488
+        };
+        let call = self.calls.get_mut(&h).ok_or(UaError::NoSuchCall(h))?;
+        match call.remote_offer {
+            Some((PendingOffer::Update { .. }, _)) => {}
+            Some(_) => {
+                return Err(UaError::WrongState {
+                    call: h,
+                    state: call.state.as_str(),
+                    action: "refuse an offer outside an UPDATE",
+                });
+            }
+            None => return Err(UaError::NoOffer(h)),
+        }
+        let Some((PendingOffer::Update { tx, request }, _)) = call.remote_offer.take() else {
+            return Err(UaError::NoOffer(h));
+        };
+        // [RFC 3264 §4] "The agent receiving the offer MAY generate an
+        // answer, or it MAY reject the offer."
+        call.oa.pending = None;
+        let tag = call.local_tag.clone();
+        let r = response_to(
+            &request.message(),
+            status,
+            reason_phrase(status),
+            Some(&tag),
+        )?;
+        self.respond(now, tx, r);
         self.pump(now);
         Ok(())
     }
@@ -1388,7 +1488,10 @@ impl<R: RngCore> UserAgent<R> {
         // [RFC 3261 §12.1.1] "The UAS MUST add a Contact header field to the
         // response."
         .header(HeaderName::Contact, self.contact_header())
-        .header(HeaderName::Allow, ALLOW);
+        // [RFC 3311 §4] "An unreliable provisional response MAY contain an
+        // Allow header field listing the UPDATE method, and a 2xx response
+        // SHOULD contain an Allow header field listing the UPDATE method."
+        .header(HeaderName::Allow, self.allow());
         if self.config.reliable_provisionals {
             b = b.header(HeaderName::Supported, "100rel");
         }
@@ -1602,6 +1705,126 @@ impl<R: RngCore> UserAgent<R> {
     /// [`call`](Self::call), the re-INVITE always carries the offer.
     pub fn reinvite(&mut self, now: Instant, h: CallHandle, offer: Body) -> Result<(), UaError> {
         self.send_reinvite(now, h, Some(offer))
+    }
+
+    /// Sends an UPDATE with a new offer (RFC 3311), on a confirmed dialog
+    /// or, at the callee, on the early dialog of an incoming call whose
+    /// first offer/answer exchange is complete (and its reliable
+    /// provisional response acknowledged). The answer comes in
+    /// [`UaEvent::SessionUpdated`]; a refusal in [`UaEvent::UpdateFailed`]
+    /// (the session is then unchanged); a 491 is retried after the
+    /// RFC 3311 §5.3 back-off. Needs [`UaConfig::update`].
+    ///
+    /// Refused with [`UaError::OfferPending`] while any offer on the dialog
+    /// waits for its answer, in either direction (RFC 3311 §5.1).
+    // [RFC 3311 §5.1] "It MAY be sent for both early and confirmed dialogs,
+    // and MAY be sent by either caller or callee."
+    pub fn update(&mut self, now: Instant, h: CallHandle, offer: Body) -> Result<(), UaError> {
+        let enabled = self.config.update;
+        let call = self.calls.get(&h).ok_or(UaError::NoSuchCall(h))?;
+        let usable = match call.state {
+            CallState::Confirmed => true,
+            // The caller's early dialogs are not the call's dialog: UPDATE
+            // is sent by the caller once confirmed only.
+            CallState::Early | CallState::Accepted => call.role == Role::Uas,
+            CallState::Calling | CallState::Terminated => false,
+        };
+        if !enabled || !usable || call.dialog.is_none() {
+            return Err(UaError::WrongState {
+                call: h,
+                state: call.state.as_str(),
+                action: "send an UPDATE",
+            });
+        }
+        // [RFC 3311 §5.1] "o If the UPDATE is being sent after the completion
+        // of the initial INVITE transaction, it cannot be sent with an offer if
+        // the callee has generated or received offers in a re-INVITE or UPDATE
+        // which have not been answered."
+        // [RFC 3311 §5.1] "o If the UPDATE is being sent before the completion
+        // of the INVITE transaction, and the initial INVITE contained an offer,
+        // the UPDATE cannot be sent with an offer unless the callee has
+        // generated an answer in a reliable provisional response, has received
+        // a PRACK for that reliable provisional response, has not received any
+        // requests (PRACK or UPDATE) with offers that it has not answered, and
+        // has not sent any UPDATE requests containing offers that have not been
+        // answered."
+        if !call.oa.session
+            || call.oa.pending.is_some()
+            || call.remote_offer.is_some()
+            || call.reliable.is_some()
+            || call.update_out.is_some()
+            || call.reinvite_out.as_ref().is_some_and(|(_, b)| b.is_some())
+            || call.reinvite_in.is_some()
+        {
+            return Err(UaError::OfferPending(h));
+        }
+        let request = self.in_dialog(h, Method::Update, Some(&offer))?;
+        let (id, _) = self.send(now, request, Some(h), TxKind::Update)?;
+        if let Some(c) = self.calls.get_mut(&h) {
+            c.update_retry = None;
+            c.update_out = Some((id, offer));
+            c.oa.description(true);
+        }
+        self.pump(now);
+        Ok(())
+    }
+
+    fn on_update_response(
+        &mut self,
+        now: Instant,
+        id: TransactionId,
+        h: CallHandle,
+        msg: &Message<'_>,
+    ) {
+        let Some(status) = msg.status() else {
+            return;
+        };
+        if status < 200 {
+            return;
+        }
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        let Some((_, offer)) = call.update_out.take_if(|(t, _)| *t == id) else {
+            return;
+        };
+        if let Some(d) = call.dialog.as_mut() {
+            let _ = d.receive_response(Method::Update, msg);
+        }
+        if (200..300).contains(&status) {
+            let answer = Body::of(msg);
+            if answer.is_some() {
+                call.oa.description(false);
+            } else {
+                // A 2xx without the answer leaves the session as it was.
+                call.oa.pending = None;
+            }
+            self.events
+                .push_back(UaEvent::SessionUpdated { call: h, answer });
+            return;
+        }
+        // [RFC 3311 §5.3] "If a UA receives a non-2xx final response to a
+        // UPDATE, the session parameters MUST remain unchanged, as if no UPDATE
+        // had been issued."
+        call.oa.pending = None;
+        if status == 491 {
+            // [RFC 3311 §5.3] "If a UAC receives a 491 response to a UPDATE, it
+            // SHOULD start a timer with a value T chosen as follows:"
+            let units = if call.role == Role::Uac {
+                // 2.1 to 4 seconds in units of 10 ms: this side generated the
+                // Call-ID.
+                210 + self.rng.next_u32() % 191
+            } else {
+                self.rng.next_u32() % 201
+            };
+            if let Some(c) = self.calls.get_mut(&h) {
+                c.update_retry = Some((now + Duration::from_millis(u64::from(units) * 10), offer));
+            }
+            return;
+        }
+        self.events
+            .push_back(UaEvent::UpdateFailed { call: h, status });
+        self.in_dialog_failure(now, h, status);
     }
 
     fn send_reinvite(
@@ -1870,6 +2093,10 @@ impl<R: RngCore> UserAgent<R> {
                 Some(h) => self.on_prack(now, id, h, &msg),
                 None => self.respond_status(now, id, &msg, 481),
             },
+            Method::Update if self.config.update => match call {
+                Some(h) => self.on_update(now, id, h, request.clone()),
+                None => self.respond_status(now, id, &msg, 481),
+            },
             Method::Message => {
                 // [RFC 3428 §7] "A 2xx response to a MESSAGE request MUST NOT
                 // contain a body."
@@ -1909,7 +2136,7 @@ impl<R: RngCore> UserAgent<R> {
                     // Accept-Language, and Supported header fields SHOULD be
                     // present in a 200 (OK) response to an OPTIONS request."
                     let mut b = MessageBuilder::from_message(&r.message())
-                        .header(HeaderName::Allow, ALLOW)
+                        .header(HeaderName::Allow, self.allow())
                         .header(HeaderName::Accept, self.config.accept.join(", "))
                         .header(HeaderName::AcceptEncoding, "identity")
                         .header(HeaderName::AcceptLanguage, "en");
@@ -1985,6 +2212,12 @@ impl<R: RngCore> UserAgent<R> {
             // [RFC 3261 §14.2] "A UAS that receives an INVITE on a dialog while
             // an INVITE it had sent on that dialog is in progress MUST return a
             // 491 (Request Pending) response to the received INVITE."
+            self.respond_status(now, id, &msg, 491);
+            return;
+        }
+        if call.update_out.is_some() && !msg.body().is_empty() {
+            // An offer while ours (in an UPDATE) waits for its answer: glare,
+            // resolved as for UPDATE (RFC 3311 §5.2).
             self.respond_status(now, id, &msg, 491);
             return;
         }
@@ -2192,6 +2425,99 @@ impl<R: RngCore> UserAgent<R> {
         }
     }
 
+    /// An UPDATE in the call's dialog (RFC 3311 §5.2); the dialog already
+    /// took its CSeq and Contact (a target refresh, RFC 3261 §12.2.2).
+    fn on_update(&mut self, now: Instant, id: TransactionId, h: CallHandle, request: OwnedMessage) {
+        let msg = request.message();
+        let Some(call) = self.calls.get(&h) else {
+            return;
+        };
+        let tag = call.local_tag.clone();
+        let retry_after = |ua: &mut Self, code: u16| {
+            let after = ua.rng.next_u32() % 11;
+            if let Ok(r) = response_to(&msg, code, reason_phrase(code), Some(&tag)) {
+                if let Ok(r) = MessageBuilder::from_message(&r.message())
+                    .header(HeaderName::RetryAfter, after.to_string())
+                    .build()
+                {
+                    ua.respond(now, id, r);
+                }
+            }
+        };
+        if matches!(call.remote_offer, Some((PendingOffer::Update { .. }, _))) {
+            // [RFC 3311 §5.2] "A UAS that receives an UPDATE before it has
+            // generated a final response to a previous UPDATE on the same
+            // dialog MUST return a 500 response to the new UPDATE, and MUST
+            // include a Retry-After header field with a randomly chosen value
+            // between 0 and 10 seconds."
+            retry_after(self, 500);
+            return;
+        }
+        let offer = Body::of(&msg);
+        let Some(offer) = offer else {
+            // No offer: a target refresh only, answered at once.
+            let ok = response_to(&msg, 200, "OK", Some(&tag)).and_then(|r| {
+                MessageBuilder::from_message(&r.message())
+                    .header(HeaderName::Contact, self.contact_header())
+                    .build()
+            });
+            if let Ok(ok) = ok {
+                self.respond(now, id, ok);
+            }
+            return;
+        };
+        let ours = call.oa.pending == Some(Offerer::Local)
+            || call.reinvite_out.as_ref().is_some_and(|(_, b)| b.is_some());
+        let theirs = call.oa.pending == Some(Offerer::Remote)
+            || call.remote_offer.is_some()
+            || call
+                .reinvite_in
+                .as_ref()
+                .is_some_and(|(_, r)| !r.message().body().is_empty());
+        if ours {
+            // [RFC 3311 §5.2] "If an UPDATE is received that contains an
+            // offer, and the UAS has generated an offer (in an UPDATE, PRACK or
+            // INVITE) to which it has not yet received an answer, the UAS MUST
+            // reject the UPDATE with a 491 response."
+            self.respond_status(now, id, &msg, 491);
+            return;
+        }
+        if theirs {
+            // [RFC 3311 §5.2] "Similarly, if an UPDATE is received that
+            // contains an offer, and the UAS has received an offer (in an
+            // UPDATE, PRACK, or INVITE) to which it has not yet generated an
+            // answer, the UAS MUST reject the UPDATE with a 500 response, and
+            // MUST include a Retry-After header field with a randomly chosen
+            // value between 0 and 10 seconds."
+            retry_after(self, 500);
+            return;
+        }
+        // The session description is the application's: it answers (or
+        // refuses) at once.
+        // [RFC 3311 §5.2 exception: session descriptions are opaque to the UA core] "If
+        // a UA receives an UPDATE for an existing dialog, it MUST check any
+        // version identifiers in the session description or, if there are no
+        // version identifiers, the content of the session description to see
+        // if it has changed."
+        self.own(id, Some(h), TxKind::InviteServer);
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        call.oa.description(false);
+        call.remote_offer = Some((
+            PendingOffer::Update {
+                tx: id,
+                request: request.clone(),
+            },
+            now + OFFER_ANSWER_TIMEOUT,
+        ));
+        self.events.push_back(UaEvent::Offer {
+            call: h,
+            offer,
+            carried_in: OfferIn::Update,
+        });
+    }
+
     /// The offer/answer exchange of the initial INVITE failed: the call
     /// ends (488 for an unanswered incoming INVITE, CANCEL for an
     /// unanswered outgoing one, BYE on a confirmed dialog).
@@ -2373,6 +2699,7 @@ impl<R: RngCore> UserAgent<R> {
         match (owner.kind, owner.call) {
             (TxKind::Invite, Some(h)) => self.on_invite_response(now, id, h, &response),
             (TxKind::ReInvite, Some(h)) => self.on_reinvite_response(now, h, &response),
+            (TxKind::Update, Some(h)) => self.on_update_response(now, id, h, &msg),
             (TxKind::Bye, Some(h)) => {
                 if let Some(d) = self.calls.get_mut(&h).and_then(|c| c.dialog.as_mut()) {
                     let _ = d.receive_response(Method::Bye, &msg);
@@ -3342,6 +3669,18 @@ impl<R: RngCore> UserAgent<R> {
                     self.end(now, h, reason);
                 }
             }
+            (TxKind::Update, Some(h)) => {
+                let ours = self.calls.get_mut(&h).and_then(|c| {
+                    c.update_out.take_if(|(t, _)| *t == id).map(|_| {
+                        c.oa.pending = None;
+                    })
+                });
+                if ours.is_some() {
+                    self.events
+                        .push_back(UaEvent::UpdateFailed { call: h, status });
+                    self.in_dialog_failure(now, h, status);
+                }
+            }
             (TxKind::ReInvite, Some(h)) => {
                 if let Some(c) = self.calls.get_mut(&h) {
                     c.reinvite_out = None;
@@ -3450,6 +3789,7 @@ impl<R: RngCore> UserAgent<R> {
             }
         }
         let offer_expired = call.remote_offer.as_ref().is_some_and(|(_, t)| *t <= now);
+        let update_due = call.update_retry.as_ref().is_some_and(|(t, _)| *t <= now);
         let glare = call.glare_retry.as_ref().is_some_and(|(t, _)| *t <= now);
         let reinvite_expired =
             call.reinvite_out.is_some() && call.reinvite_deadline.is_some_and(|t| t <= now);
@@ -3558,6 +3898,32 @@ impl<R: RngCore> UserAgent<R> {
         if offer_expired {
             self.offer_timeout(now, h);
         }
+        if update_due {
+            let offer = self
+                .calls
+                .get_mut(&h)
+                .and_then(|c| c.update_retry.take())
+                .map(|(_, b)| b);
+            if let Some(offer) = offer {
+                // [RFC 3311 §5.3] "When the timer fires, the UAC SHOULD attempt
+                // the UPDATE once more, if it still desires for that session
+                // modification to take place."
+                if let Err(UaError::OfferPending(_)) = self.update(now, h, offer.clone()) {
+                    // Another exchange is in progress: try again once it can
+                    // have ended (each of these ends by itself).
+                    if let Some(c) = self.calls.get_mut(&h) {
+                        let transient = c.remote_offer.is_some()
+                            || c.update_out.is_some()
+                            || c.reinvite_out.is_some()
+                            || c.reinvite_in.is_some()
+                            || c.reliable.is_some();
+                        if c.state != CallState::Terminated && transient {
+                            c.update_retry = Some((now + self.config.layer.timers.t1, offer));
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// The application left a peer's offer unanswered for
@@ -3567,7 +3933,10 @@ impl<R: RngCore> UserAgent<R> {
             return;
         };
         match call.remote_offer.take() {
-            Some((PendingOffer::Prack { tx, request }, _)) => {
+            Some((
+                PendingOffer::Prack { tx, request } | PendingOffer::Update { tx, request },
+                _,
+            )) => {
                 // The offer is refused; the session stays as it was.
                 // [RFC 3311 §5.2] "If the UAS cannot change the session
                 // parameters without prompting the user, it SHOULD reject the

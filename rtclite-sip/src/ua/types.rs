@@ -126,6 +126,12 @@ pub struct UaConfig {
     /// A call whose INVITE has no final response this long after being
     /// sent is cancelled (RFC 3261 §13.2.1 allows the UAC to give up).
     pub invite_timeout: Duration,
+    /// Support the UPDATE method (RFC 3311): list it in Allow, accept
+    /// UPDATEs from the peer ([`UaEvent::Offer`] with
+    /// [`OfferIn::Update`]) and send them
+    /// ([`UserAgent::update`](super::UserAgent::update)). Default off (the
+    /// Allow header field then stays as it was before UPDATE existed).
+    pub update: bool,
 }
 
 impl UaConfig {
@@ -150,6 +156,7 @@ impl UaConfig {
             layer: LayerConfig::default(),
             max_calls: 1024,
             invite_timeout: Duration::from_secs(180),
+            update: false,
         }
     }
 }
@@ -207,6 +214,10 @@ pub enum OfferIn {
     /// A PRACK from the caller: the answer goes in the 2xx to the PRACK
     /// (RFC 3262 §5).
     Prack,
+    /// An UPDATE: the answer goes in its 2xx, which must leave promptly
+    /// (RFC 3311 §5.2); the offer may also be refused with
+    /// [`UserAgent::reject_offer`](super::UserAgent::reject_offer).
+    Update,
 }
 
 /// What the agent tells its user. Drain with
@@ -270,7 +281,7 @@ pub enum UaEvent {
         /// The new offer, if any.
         offer: Option<Body>,
     },
-    /// Our re-INVITE was accepted.
+    /// Our re-INVITE or UPDATE was accepted.
     SessionUpdated {
         /// The call.
         call: CallHandle,
@@ -284,15 +295,24 @@ pub enum UaEvent {
         /// The status code.
         status: u16,
     },
+    /// Our UPDATE was refused or got no answer; the session is unchanged
+    /// (RFC 3311 §5.3). A 491 is not reported: the UPDATE is retried after
+    /// the back-off.
+    UpdateFailed {
+        /// The call.
+        call: CallHandle,
+        /// The status code (408 for a timeout).
+        status: u16,
+    },
     /// The peer made an offer this side must answer (RFC 3264 §4): in the
     /// reliable provisional response or the 2xx to an INVITE sent by
-    /// [`call_without_offer`](super::UserAgent::call_without_offer), or in
-    /// a PRACK. Answer it with
+    /// [`call_without_offer`](super::UserAgent::call_without_offer), in
+    /// a PRACK, or in an UPDATE. Answer it with
     /// [`answer_offer`](super::UserAgent::answer_offer); where the answer
     /// goes is given by `carried_in`. An offer left unanswered for
     /// [`OFFER_ANSWER_TIMEOUT`](super::OFFER_ANSWER_TIMEOUT) ends the call
-    /// ([`EndReason::OfferAnswerFailed`]), or for a PRACK is refused with
-    /// 504.
+    /// ([`EndReason::OfferAnswerFailed`]), or for a PRACK or an UPDATE is
+    /// refused with 504.
     Offer {
         /// The call.
         call: CallHandle,

@@ -154,7 +154,7 @@ fn request(seen: &OwnedMessage, method: &str, sel: u8) -> Option<Vec<u8>> {
     }
     // An answer (to an offer in a reliable 1xx or a 2xx), or an offer in
     // a PRACK (RFC 3262 §5).
-    if matches!(method, "PRACK" | "ACK") && sel & 2 == 0 {
+    if matches!(method, "PRACK" | "ACK" | "UPDATE") && sel & 2 == 0 {
         b = b.body("application/sdp", b"v=0\r\n".to_vec());
     }
     if method == "INVITE" && sel & 4 != 0 {
@@ -171,6 +171,7 @@ pub(crate) fn run(data: &[u8]) -> Result<(), String> {
         "SIP/2.0/UDP 192.0.2.101:5060",
     );
     config.max_calls = MAX_CALLS;
+    config.update = true;
     config.layer = LayerConfig {
         max_transactions: MAX_TX,
         ..LayerConfig::default()
@@ -248,6 +249,8 @@ pub(crate) fn run(data: &[u8]) -> Result<(), String> {
                     // Offerless INVITEs and the answers to the peer's offers
                     // (RFC 3261 §13.2.1, RFC 3262 §5).
                     (11, Some(c)) if b & 1 == 0 => ua.answer_offer(now, c, body),
+                    (11, Some(c)) if b & 6 == 2 => ua.update(now, c, body),
+                    (11, Some(c)) if b & 6 == 6 => ua.reject_offer(now, c, 488),
                     (11, _) => ua
                         .call_without_offer(now, "sip:bob@192.0.2.50:5060")
                         .map(|h| calls.push(h)),

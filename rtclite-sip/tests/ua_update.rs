@@ -1,0 +1,466 @@
+//! The UPDATE method (RFC 3311) in the UA core: an offer in an UPDATE and
+//! its answer in the 2xx, glare (491 and the back-off), the 500 rules for
+//! overlapping offers, refusals, the prompt-answer timeout, and UPDATE as
+//! a target refresh. Against a scripted peer for the exact messages, and
+//! between two agents.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod sim;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use rtclite_sip::ua::{Body, CallHandle, EndReason, OfferIn, UaConfig, UaError, UaEvent};
+use rtclite_sip::{HeaderName, OwnedMessage};
+use sim::phones::{Phones, config};
+
+const OFFER: &[u8] = b"v=0\r\no=carol 7 7 IN IP4 192.0.2.50\r\n";
+const ANSWER: &[u8] = b"v=0\r\no=bob 2 2 IN IP4 192.0.2.201\r\n";
+const HOLD: &[u8] = b"v=0\r\no=bob 2 3 IN IP4 192.0.2.201\r\na=sendonly\r\n";
+
+fn a_addr() -> SocketAddr {
+    "192.0.2.101:5060".parse().unwrap()
+}
+fn b_addr() -> SocketAddr {
+    "192.0.2.201:5060".parse().unwrap()
+}
+fn peer() -> SocketAddr {
+    "192.0.2.50:5060".parse().unwrap()
+}
+
+fn with_update(mut c: UaConfig) -> UaConfig {
+    c.update = true;
+    c
+}
+
+fn parse(b: &Bytes) -> OwnedMessage {
+    OwnedMessage::parse(b.clone()).unwrap()
+}
+
+fn to_peer(w: &Phones) -> Vec<OwnedMessage> {
+    w.outside.iter().map(|s| parse(&s.bytes)).collect()
+}
+
+fn start(m: &OwnedMessage) -> String {
+    let msg = m.message();
+    match msg.status() {
+        Some(s) => s.to_string(),
+        None => msg.method().unwrap().as_str().to_owned(),
+    }
+}
+
+fn starts(w: &Phones) -> Vec<String> {
+    to_peer(w).iter().map(start).collect()
+}
+
+fn last(w: &Phones) -> OwnedMessage {
+    to_peer(w).last().unwrap().clone()
+}
+
+fn header(m: &OwnedMessage, n: HeaderName) -> Option<String> {
+    m.message().header(n).map(|h| h.value().into_owned())
+}
+
+/// A request from the scripted peer (Carol) to Bob in the dialog with To
+/// tag `tag` (none for the INVITE).
+fn to_bob(method: &str, tag: Option<&str>, cseq: u32, extra: &str, body: &[u8]) -> Bytes {
+    let tag = tag.map(|t| format!(";tag={t}")).unwrap_or_default();
+    let ct = if body.is_empty() {
+        String::new()
+    } else {
+        "Content-Type: application/sdp\r\n".to_owned()
+    };
+    let mut v = format!(
+        "{method} sip:bob@192.0.2.201:5060 SIP/2.0\r\n\
+Via: SIP/2.0/UDP 192.0.2.50:5060;branch=z9hG4bKupd{method}{cseq}\r\n\
+Max-Forwards: 70\r\nTo: Bob <sip:bob@biloxi.example.com>{tag}\r\n\
+From: Carol <sip:carol@chicago.example.com>;tag=c1\r\n\
+Call-ID: update-1\r\nCSeq: {cseq} {method}\r\n{extra}{ct}Content-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    v.extend_from_slice(body);
+    Bytes::from(v)
+}
+
+const CONTACT: &str = "Contact: <sip:carol@192.0.2.50:5060>\r\n";
+
+/// Bob (UPDATE on) in a confirmed call from the scripted Carol; returns
+/// the call and Bob's To tag.
+fn bob_in_a_call() -> (Phones, usize, CallHandle, String) {
+    let mut w = Phones::new();
+    let bob = w.add(
+        with_update(config("bob", "biloxi.example.com", "192.0.2.201:5060")),
+        "192.0.2.201",
+        b_addr(),
+        2,
+    );
+    w.inject(peer(), b_addr(), to_bob("INVITE", None, 1, CONTACT, OFFER));
+    w.settle();
+    let call = w.find(bob, |e| match e {
+        UaEvent::IncomingCall { call, .. } => Some(*call),
+        _ => None,
+    })[0];
+    w.with(bob, |ua, now| ua.answer(now, call, Some(Body::sdp(ANSWER))))
+        .unwrap();
+    let ok = last(&w);
+    // [RFC 3311 §4 test] "An unreliable provisional response MAY contain an
+    // Allow header field listing the UPDATE method, and a 2xx response SHOULD
+    // contain an Allow header field listing the UPDATE method."
+    assert!(
+        header(&ok, HeaderName::Allow)
+            .unwrap()
+            .ends_with(", UPDATE")
+    );
+    let tag = ok.message().to().unwrap().tag().unwrap().to_owned();
+    w.inject(peer(), b_addr(), to_bob("ACK", Some(&tag), 1, "", b""));
+    w.settle();
+    assert!(w.ua(bob).is_established(call));
+    (w, bob, call, tag)
+}
+
+fn offers(w: &Phones, i: usize) -> Vec<(Vec<u8>, OfferIn)> {
+    w.find(i, |e| match e {
+        UaEvent::Offer {
+            offer, carried_in, ..
+        } => Some((offer.bytes.to_vec(), *carried_in)),
+        _ => None,
+    })
+}
+
+// [RFC 3311 §5.2 test] "If the session description has changed, the UAS MUST
+// adjust the session parameters accordingly and generate an answer in the 2xx
+// response."
+#[test]
+fn update_offer_is_answered_in_the_2xx() {
+    let (mut w, bob, call, tag) = bob_in_a_call();
+    w.inject(
+        peer(),
+        b_addr(),
+        to_bob("UPDATE", Some(&tag), 2, CONTACT, OFFER),
+    );
+    w.settle();
+    assert_eq!(starts(&w), ["200"]);
+    assert_eq!(offers(&w, bob), [(OFFER.to_vec(), OfferIn::Update)]);
+    w.with(bob, |ua, now| ua.answer_offer(now, call, Body::sdp(HOLD)))
+        .unwrap();
+    let ok = last(&w);
+    assert_eq!(start(&ok), "200");
+    assert_eq!(header(&ok, HeaderName::CSeq).unwrap(), "2 UPDATE");
+    assert_eq!(ok.message().body(), HOLD);
+    assert_eq!(
+        header(&ok, HeaderName::Contact).unwrap(),
+        "<sip:bob@192.0.2.201:5060>"
+    );
+    assert!(w.ua(bob).is_established(call));
+}
+
+#[test]
+fn update_offer_refused_leaves_the_session() {
+    let (mut w, bob, call, tag) = bob_in_a_call();
+    w.inject(
+        peer(),
+        b_addr(),
+        to_bob("UPDATE", Some(&tag), 2, CONTACT, OFFER),
+    );
+    w.settle();
+    w.with(bob, |ua, now| ua.reject_offer(now, call, 488))
+        .unwrap();
+    assert_eq!(starts(&w), ["200", "488"]);
+    assert_eq!(
+        w.with(bob, |ua, now| ua.reject_offer(now, call, 488)),
+        Err(UaError::NoOffer(call))
+    );
+    // The exchange is over: a new offer may be made.
+    w.with(bob, |ua, now| ua.update(now, call, Body::sdp(HOLD)))
+        .unwrap();
+    assert_eq!(start(&last(&w)), "UPDATE");
+}
+
+#[test]
+fn update_left_unanswered_gets_504() {
+    let (mut w, _, _, tag) = bob_in_a_call();
+    w.inject(
+        peer(),
+        b_addr(),
+        to_bob("UPDATE", Some(&tag), 2, CONTACT, OFFER),
+    );
+    w.settle();
+    w.advance(Duration::from_secs(15));
+    assert_eq!(starts(&w).len(), 1, "only the 200 to the INVITE");
+    w.advance(Duration::from_secs(1));
+    // [RFC 3311 §5.2 test] "If the UAS cannot change the session parameters
+    // without prompting the user, it SHOULD reject the request with a 504
+    // response."
+    assert_eq!(start(&last(&w)), "504");
+}
+
+// [RFC 3311 §5.2 test] "A UAS that receives an UPDATE before it has generated
+// a final response to a previous UPDATE on the same dialog MUST return a 500
+// response to the new UPDATE, and MUST include a Retry-After header field with
+// a randomly chosen value between 0 and 10 seconds."
+#[test]
+fn second_update_before_the_first_is_answered_gets_500() {
+    let (mut w, _, _, tag) = bob_in_a_call();
+    w.inject(
+        peer(),
+        b_addr(),
+        to_bob("UPDATE", Some(&tag), 2, CONTACT, OFFER),
+    );
+    w.inject(
+        peer(),
+        b_addr(),
+        to_bob("UPDATE", Some(&tag), 3, CONTACT, b""),
+    );
+    w.settle();
+    let r = last(&w);
+    assert_eq!(start(&r), "500");
+    assert_eq!(header(&r, HeaderName::CSeq).unwrap(), "3 UPDATE");
+    let after: u32 = header(&r, HeaderName::RetryAfter).unwrap().parse().unwrap();
+    assert!(after <= 10);
+}
+
+// [RFC 3311 §5.2 test] "If an UPDATE is received that contains an offer, and
+// the UAS has generated an offer (in an UPDATE, PRACK or INVITE) to which it
+// has not yet received an answer, the UAS MUST reject the UPDATE with a 491
+// response."
+#[test]
+fn update_offer_while_ours_is_pending_gets_491() {
+    let (mut w, bob, call, tag) = bob_in_a_call();
+    w.with(bob, |ua, now| ua.update(now, call, Body::sdp(HOLD)))
+        .unwrap();
+    let ours = last(&w);
+    assert_eq!(start(&ours), "UPDATE");
+    assert_eq!(ours.message().body(), HOLD);
+    // UPDATE is a target refresh request: it carries the Contact.
+    assert_eq!(
+        header(&ours, HeaderName::Contact).unwrap(),
+        "<sip:bob@192.0.2.201:5060>"
+    );
+    assert_eq!(
+        ours.message().request_uri(),
+        Some("sip:carol@192.0.2.50:5060")
+    );
+    // No second offer while the first waits.
+    // [RFC 3264 §4 test] "Furthermore, it MUST NOT generate a new offer if it
+    // has generated a prior offer for which it has not yet received an answer
+    // or a rejection."
+    assert_eq!(
+        w.with(bob, |ua, now| ua.update(now, call, Body::sdp(HOLD))),
+        Err(UaError::OfferPending(call))
+    );
+    assert!(
+        w.with(bob, |ua, now| ua.reinvite(now, call, Body::sdp(HOLD)))
+            .is_err()
+    );
+    w.inject(
+        peer(),
+        b_addr(),
+        to_bob("UPDATE", Some(&tag), 2, CONTACT, OFFER),
+    );
+    w.settle();
+    assert_eq!(start(&last(&w)), "491");
+    // Our UPDATE gets its 491 too: Bob, not the owner of the Call-ID, tries
+    // again within 0 to 2 seconds.
+    let r =
+        rtclite_sip::builder::response_to(&ours.message(), 491, "Request Pending", None).unwrap();
+    w.inject(peer(), b_addr(), r.bytes().clone());
+    w.settle();
+    let before = to_peer(&w).len();
+    w.advance(Duration::from_millis(2010));
+    let again: Vec<OwnedMessage> = to_peer(&w)[before..]
+        .iter()
+        .filter(|m| start(m) == "UPDATE")
+        .cloned()
+        .collect();
+    // [RFC 3311 §5.3 test] "When the timer fires, the UAC SHOULD attempt the
+    // UPDATE once more, if it still desires for that session modification to
+    // take place."
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].message().body(), HOLD);
+    assert_ne!(
+        header(&again[0], HeaderName::CSeq),
+        header(&ours, HeaderName::CSeq)
+    );
+    assert!(
+        w.find(bob, |e| matches!(e, UaEvent::UpdateFailed { .. })
+            .then_some(()))
+            .is_empty()
+    );
+}
+
+#[test]
+fn update_offer_while_theirs_is_unanswered_gets_500() {
+    let (mut w, _, _, tag) = bob_in_a_call();
+    // A re-INVITE with an offer, not answered yet...
+    w.inject(
+        peer(),
+        b_addr(),
+        to_bob("INVITE", Some(&tag), 2, CONTACT, OFFER),
+    );
+    // ...then an UPDATE with another.
+    w.inject(
+        peer(),
+        b_addr(),
+        to_bob("UPDATE", Some(&tag), 3, CONTACT, OFFER),
+    );
+    w.settle();
+    // [RFC 3311 §5.2 test] "Similarly, if an UPDATE is received that contains
+    // an offer, and the UAS has received an offer (in an UPDATE, PRACK, or
+    // INVITE) to which it has not yet generated an answer, the UAS MUST reject
+    // the UPDATE with a 500 response, and MUST include a Retry-After header
+    // field with a randomly chosen value between 0 and 10 seconds."
+    let r = last(&w);
+    assert_eq!(start(&r), "500");
+    assert!(header(&r, HeaderName::RetryAfter).is_some());
+}
+
+#[test]
+fn update_without_offer_refreshes_the_target() {
+    let (mut w, bob, call, tag) = bob_in_a_call();
+    w.inject(
+        peer(),
+        b_addr(),
+        to_bob(
+            "UPDATE",
+            Some(&tag),
+            2,
+            "Contact: <sip:carol@192.0.2.60:5070>\r\n",
+            b"",
+        ),
+    );
+    w.settle();
+    let ok = last(&w);
+    assert_eq!(start(&ok), "200");
+    assert!(ok.message().body().is_empty());
+    assert!(offers(&w, bob).is_empty());
+    w.with(bob, |ua, now| ua.hang_up(now, call)).unwrap();
+    // The BYE goes to the new remote target.
+    assert_eq!(
+        w.log.last().unwrap().to,
+        "192.0.2.60:5070".parse::<SocketAddr>().unwrap()
+    );
+}
+
+#[test]
+fn update_is_refused_when_disabled() {
+    let mut w = Phones::new();
+    let bob = w.add(
+        config("bob", "biloxi.example.com", "192.0.2.201:5060"),
+        "192.0.2.201",
+        b_addr(),
+        2,
+    );
+    w.inject(peer(), b_addr(), to_bob("INVITE", None, 1, CONTACT, OFFER));
+    w.settle();
+    let call = w.find(bob, |e| match e {
+        UaEvent::IncomingCall { call, .. } => Some(*call),
+        _ => None,
+    })[0];
+    w.with(bob, |ua, now| ua.answer(now, call, Some(Body::sdp(ANSWER))))
+        .unwrap();
+    let ok = last(&w);
+    assert!(!header(&ok, HeaderName::Allow).unwrap().contains("UPDATE"));
+    assert!(
+        w.with(bob, |ua, now| ua.update(now, call, Body::sdp(HOLD)))
+            .is_err()
+    );
+}
+
+/// Alice calls Bob (both with UPDATE on); returns both handles.
+fn established() -> (Phones, usize, usize, CallHandle, CallHandle) {
+    let mut w = Phones::new();
+    let alice = w.add(
+        with_update(config("alice", "atlanta.example.com", "192.0.2.101:5060")),
+        "192.0.2.101",
+        a_addr(),
+        1,
+    );
+    let bob = w.add(
+        with_update(config("bob", "biloxi.example.com", "192.0.2.201:5060")),
+        "192.0.2.201",
+        b_addr(),
+        2,
+    );
+    let call = w
+        .with(alice, |ua, now| {
+            ua.call(now, "sip:bob@192.0.2.201:5060", Body::sdp(OFFER))
+        })
+        .unwrap();
+    let theirs = w.find(bob, |e| match e {
+        UaEvent::IncomingCall { call, .. } => Some(*call),
+        _ => None,
+    })[0];
+    w.with(bob, |ua, now| {
+        ua.answer(now, theirs, Some(Body::sdp(ANSWER)))
+    })
+    .unwrap();
+    assert!(w.ua(alice).is_established(call));
+    assert!(w.ua(bob).is_established(theirs));
+    (w, alice, bob, call, theirs)
+}
+
+#[test]
+fn update_between_two_agents_wire_log() {
+    let (mut w, alice, bob, call, theirs) = established();
+    let before = w.log.len();
+    w.with(alice, |ua, now| ua.update(now, call, Body::sdp(HOLD)))
+        .unwrap();
+    w.with(bob, |ua, now| {
+        ua.answer_offer(now, theirs, Body::sdp(ANSWER))
+    })
+    .unwrap();
+    let got = w.find(alice, |e| match e {
+        UaEvent::SessionUpdated { answer, .. } => Some(answer.clone()),
+        _ => None,
+    });
+    assert_eq!(got, [Some(Body::sdp(ANSWER))]);
+    w.log.drain(..before);
+    insta::assert_snapshot!(w.transcript(&[(a_addr(), "alice"), (b_addr(), "bob")]));
+}
+
+#[test]
+fn update_glare_491_then_both_succeed() {
+    let (mut w, alice, bob, call, theirs) = established();
+    let now = w.now;
+    w.ua(alice).update(now, call, Body::sdp(HOLD)).unwrap();
+    w.ua(bob).update(now, theirs, Body::sdp(HOLD)).unwrap();
+    w.settle();
+    // Each got the other's UPDATE while its own was pending: 491 both ways.
+    let log: Vec<String> = w.log.iter().map(|s| start(&parse(&s.bytes))).collect();
+    assert_eq!(log.iter().filter(|s| *s == "491").count(), 2, "{log:?}");
+    // The back-offs (Bob 0-2 s, Alice 2.1-4 s) separate the retries; each
+    // side answers the other's offer at once.
+    for _ in 0..20 {
+        w.advance(Duration::from_millis(250));
+        for (i, h) in [(alice, call), (bob, theirs)] {
+            // Answers the peer's offer, if one waits (NoOffer otherwise).
+            match w.with(i, |ua, now| ua.answer_offer(now, h, Body::sdp(ANSWER))) {
+                Ok(()) | Err(UaError::NoOffer(_)) => {}
+                Err(e) => panic!("agent {i}: {e}"),
+            }
+        }
+    }
+    for i in [alice, bob] {
+        let updated = w.find(i, |e| {
+            matches!(e, UaEvent::SessionUpdated { .. }).then_some(())
+        });
+        assert_eq!(updated.len(), 1, "agent {i}");
+        assert!(
+            w.find(i, |e| matches!(e, UaEvent::UpdateFailed { .. })
+                .then_some(()))
+                .is_empty()
+        );
+    }
+    assert!(w.ua(alice).is_established(call));
+    w.with(alice, |ua, now| ua.hang_up(now, call)).unwrap();
+    w.advance(Duration::from_secs(40));
+    assert_eq!(
+        w.find(bob, |e| match e {
+            UaEvent::Terminated { reason, .. } => Some(*reason),
+            _ => None,
+        }),
+        [EndReason::RemoteBye]
+    );
+}
