@@ -1112,3 +1112,39 @@ fn client_refuses_forbidden_combinations() {
         Err(TurnError::FamilyMismatch)
     );
 }
+
+// [RFC 8656 §7.4 test] "If the client receives an Allocate error response
+// with the 440 (Address Family not Supported) error code, the client MUST
+// NOT retry the request."
+#[test]
+fn client_does_not_retry_an_allocate_refused_with_440() {
+    let mut p = Pair::new();
+    p.ports.no_v6 = true;
+    p.c.allocate_with(
+        p.now,
+        AllocatePort::Any,
+        RelayFamilies::Only(AddressFamily::Ipv6),
+    )
+    .unwrap();
+    p.drive();
+    assert!(
+        matches!(
+            p.events.as_slice(),
+            [TurnEvent::AllocationFailed(
+                rtclite_stun::turn::client::TurnFailure::Error { code: 440, .. }
+            )]
+        ),
+        "{:?}",
+        p.events
+    );
+    // Two Allocates (the 401 dance), then nothing more.
+    assert_eq!(p.sent.len(), 2);
+    assert_eq!(
+        p.c.allocate_with(
+            p.now + Duration::from_secs(3600),
+            AllocatePort::Any,
+            RelayFamilies::Only(AddressFamily::Ipv6)
+        ),
+        Err(TurnError::FamilyRefused(AddressFamily::Ipv6))
+    );
+}

@@ -427,10 +427,10 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
             _ => {}
         }
         let wanted: &[AddressFamily] = match families {
-            RelayFamilies::Default => &[],
+            RelayFamilies::Default => &[AddressFamily::Ipv4],
             RelayFamilies::Only(AddressFamily::Ipv4) => &[AddressFamily::Ipv4],
             RelayFamilies::Only(_) => &[AddressFamily::Ipv6],
-            RelayFamilies::Dual => &[AddressFamily::Ipv6],
+            RelayFamilies::Dual => &[AddressFamily::Ipv4, AddressFamily::Ipv6],
         };
         self.refused
             .retain(|(_, until)| until.is_none_or(|u| now < u));
@@ -681,6 +681,11 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
                         w.attribute(&Attribute::ReservationToken(t))?;
                     }
                 };
+                // [RFC 8656 §7.1] "Clients MUST NOT include more than one REQUESTED-ADDRESS-FAMILY
+                // attribute in an Allocate request."
+                // [RFC 8656 §7.1] "Clients MUST NOT include REQUESTED-ADDRESS-FAMILY and ADDITIONAL-
+                // ADDRESS-FAMILY attributes in the same request."
+                // (One `RelayFamilies` value: one attribute at most.)
                 match self.families {
                     RelayFamilies::Default => {}
                     // [RFC 8656 §7.1] "If the client wishes to obtain a relayed transport address of a
@@ -694,6 +699,9 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
                     // attribute in the request."
                     // [RFC 8656 §7.1] "The attribute value in the
                     // ADDITIONAL-ADDRESS-FAMILY MUST be set to 0x02 (IPv6 address family)."
+                    // [RFC 8656 §18.11] "The
+                    // ADDITIONAL-ADDRESS-FAMILY attribute MAY be present in the Allocate
+                    // request."
                     RelayFamilies::Dual => {
                         w.attribute(&Attribute::AdditionalAddressFamily(AddressFamily::Ipv6))?;
                     }
@@ -987,6 +995,24 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
                     reason: e.reason.to_owned(),
                 },
             ),
+            // [RFC 8656 §7.4] "If the client receives an Allocate error response with
+            // the 440 (Address Family not Supported) error code, the client MUST
+            // NOT retry the request."
+            // (Not now, and not later: `allocate_with` refuses the family.)
+            440 if p.request == Request::Allocate => {
+                let family = match self.families {
+                    RelayFamilies::Only(f) => f,
+                    _ => AddressFamily::Ipv4,
+                };
+                self.refused.push((family, None));
+                self.fail(
+                    &p.request,
+                    TurnFailure::Error {
+                        code: 440,
+                        reason: e.reason.to_owned(),
+                    },
+                );
+            }
             // [RFC 8489 §6.3.4] "If the error code is 500 through 599, the client MAY resend the
             // request; clients that do so MUST limit the number of times they do
             // this."
@@ -1111,8 +1137,9 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
                 // check that the mapped address and the relayed transport address or
                 // addresses are part of an address family or families that the client
                 // understands and is prepared to handle."
-                // Both families are understood; the first address of each
-                // family is taken, in wire order.
+                // [RFC 8656 §7.3 exception: this client handles both IPv4 and IPv6, so no address is of a family it cannot handle] "If these addresses are not part of an address family or families that the client is prepared to
+                // handle, then the client MUST delete the allocation"
+                // The first address of each family is taken, in wire order.
                 let tid = msg.transaction_id();
                 let mut addresses: Vec<SocketAddr> = Vec::with_capacity(2);
                 for raw in msg

@@ -971,6 +971,10 @@ impl TurnServer {
         if let Some((family, error)) = address_error {
             // [RFC 8656 §18.12] "At this point, the 13 bits in the Reserved field MUST be
             // set to zero by the server"
+            // [RFC 8656 §18.12] "The reason phrase MUST be a UTF-8 [RFC3629] encoded sequence of less
+            // than 128 characters"
+            // (The fixed phrases of `ErrorCode::ADDRESS_FAMILY_NOT_SUPPORTED`
+            // and `ErrorCode::INSUFFICIENT_CAPACITY`.)
             w.attribute(&Attribute::AddressErrorCode { family, error })?;
         }
         w.attribute(&Attribute::Lifetime(lifetime.as_secs() as u32))?;
