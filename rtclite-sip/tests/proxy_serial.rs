@@ -500,3 +500,92 @@ fn every_group_failing_ends_with_the_best_and_frees_everything() {
     assert_eq!(h.proxy.contexts(), 0);
     assert!(h.proxy.transactions().is_empty());
 }
+
+/// A REGISTER for Bob from `from` binding `contact`; what the proxy sent.
+fn register_more(h: &mut Harness, from: &str, contact: &str, cseq: u32) -> Vec<Transmit> {
+    let register = format!(
+        "REGISTER sip:biloxi.example.com SIP/2.0\r\n\
+Via: SIP/2.0/UDP {from};branch=z9hG4bKreg{cseq}\r\n\
+Max-Forwards: 70\r\n\
+To: Bob <sip:bob@biloxi.example.com>\r\n\
+From: Bob <sip:bob@biloxi.example.com>;tag=456248\r\n\
+Call-ID: 843817637684230@998sdasdh09\r\n\
+CSeq: {cseq} REGISTER\r\n\
+Contact: {contact}\r\n\
+Expires: 7200\r\n\
+Content-Length: 0\r\n\r\n"
+    );
+    let out = h.recv(from, Udp, register.as_bytes());
+    assert_eq!(summary(&out)[0], format!("200 -> {from}"));
+    out
+}
+
+// [RFC 3261 §16.5 test] "If a proxy uses a dynamic source of information while
+// building the target set (for instance, if it consults a SIP Registrar), it
+// SHOULD monitor that source for the duration of processing the request."
+// [RFC 3261 §16.5 test] "New locations SHOULD be added to the target set as
+// they become available."
+#[test]
+fn a_contact_registered_while_the_first_group_rings_becomes_the_next_group() {
+    let mut h = registered(config(sequential(None)), "<sip:bob@192.0.2.4>;q=1.0");
+    let out = h.recv(ALICE, Udp, INVITE);
+    let first = sent_to(&out, B1);
+    h.recv(B1, Udp, &answer(&first, 180, Some("b1")));
+    // Bob's second phone comes up, q=0.5: queued behind the ringing group.
+    let out = register_more(&mut h, B2, "<sip:bob@192.0.2.5>;q=0.5", 1827);
+    assert_eq!(summary(&out), ["200 -> 192.0.2.5:5060"]);
+    let out = h.recv(B1, Udp, &answer(&first, 486, Some("b1")));
+    assert_eq!(
+        summary(&out),
+        ["ACK -> 192.0.2.4:5060", "INVITE -> 192.0.2.5:5060"]
+    );
+    let second = sent_to(&out, B2);
+    let out = h.recv(B2, Udp, &answer(&second, 200, Some("b2")));
+    assert_eq!(summary(&out), ["200 -> 192.0.2.101:5060"]);
+    assert_eq!(
+        routed(&h),
+        [
+            vec!["sip:bob@192.0.2.4".to_owned()],
+            vec!["sip:bob@192.0.2.5".to_owned()]
+        ]
+    );
+}
+
+#[test]
+fn in_parallel_a_new_contact_is_called_at_once_and_a_refresh_is_not() {
+    let mut h = registered(config(Forking::Parallel), "<sip:bob@192.0.2.4>");
+    let out = h.recv(ALICE, Udp, INVITE);
+    let first = sent_to(&out, B1);
+    h.recv(B1, Udp, &answer(&first, 180, Some("b1")));
+    // A refresh of the binding already ringing: nothing new.
+    let out = register_more(&mut h, B1, "<sip:bob@192.0.2.4>", 1900);
+    assert_eq!(summary(&out), ["200 -> 192.0.2.4:5060"]);
+    let out = register_more(&mut h, B2, "<sip:bob@192.0.2.5>", 1901);
+    assert_eq!(
+        summary(&out),
+        ["200 -> 192.0.2.5:5060", "INVITE -> 192.0.2.5:5060"]
+    );
+    let second = sent_to(&out, B2);
+    let out = h.recv(B2, Udp, &answer(&second, 200, Some("b2")));
+    assert_eq!(
+        summary(&out),
+        ["200 -> 192.0.2.101:5060", "CANCEL -> 192.0.2.4:5060"]
+    );
+    // Once a final response went up, later registrations add nothing.
+    let out = register_more(&mut h, B3, "<sip:bob@192.0.2.6>", 1902);
+    assert_eq!(summary(&out), ["200 -> 192.0.2.6:5060"]);
+}
+
+#[test]
+fn monitoring_can_be_switched_off() {
+    let mut h = registered(
+        ProxyConfig {
+            monitor_location: false,
+            ..config(Forking::Parallel)
+        },
+        "<sip:bob@192.0.2.4>",
+    );
+    h.recv(ALICE, Udp, INVITE);
+    let out = register_more(&mut h, B2, "<sip:bob@192.0.2.5>", 1827);
+    assert_eq!(summary(&out), ["200 -> 192.0.2.5:5060"]);
+}

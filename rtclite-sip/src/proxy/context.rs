@@ -121,6 +121,9 @@ pub(crate) struct Context {
     pub(crate) responsible: bool,
     /// The Request-URI was a SIPS URI (§16.7 step 4).
     pub(crate) sips: bool,
+    /// The address-of-record whose bindings gave the targets, watched for
+    /// new ones (§16.5).
+    pub(crate) aor: Option<String>,
     pub(crate) finals: Vec<Stored>,
     /// The status of the final response sent on the server transaction.
     pub(crate) final_sent: Option<u16>,

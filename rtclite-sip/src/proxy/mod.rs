@@ -184,6 +184,10 @@ pub struct ProxyConfig {
     /// 3xx upstream; only for requests whose Request-URI is in one of
     /// `domains`. Off by default.
     pub recurse_on_3xx: bool,
+    /// Watch the location service while a request whose targets came from
+    /// it is being forked: a contact registered meanwhile for its
+    /// address-of-record joins the target set (§16.5). On by default.
+    pub monitor_location: bool,
     /// A secret for branch parameters and generated To tags; draw it from
     /// a random source once per process.
     pub secret: [u8; 32],
@@ -211,6 +215,7 @@ impl Default for ProxyConfig {
             max_branches: 16,
             forking: Forking::Parallel,
             recurse_on_3xx: false,
+            monitor_location: true,
             secret: [0x5a; 32],
         }
     }
@@ -349,6 +354,9 @@ pub struct Proxy<L, P> {
     by_server: HashMap<TransactionId, u64>,
     by_client: HashMap<TransactionId, (u64, usize)>,
     cancels: HashMap<TransactionId, u64>,
+    /// Address-of-record → the contexts whose targets came from its
+    /// bindings (§16.5 monitoring).
+    watched: HashMap<String, Vec<u64>>,
     timers: BinaryHeap<BranchTimer>,
     events: VecDeque<ProxyEvent>,
 }
@@ -381,6 +389,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             by_server: HashMap::new(),
             by_client: HashMap::new(),
             cancels: HashMap::new(),
+            watched: HashMap::new(),
             timers: BinaryHeap::new(),
             events: VecDeque::new(),
         }
@@ -628,6 +637,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             routes,
             targets,
             responsible,
+            aor,
         } = plan;
         if self.contexts.len() >= self.config.max_contexts {
             self.reply(now, id, &msg, 503, "Service Unavailable", &[]);
@@ -670,6 +680,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             group_expired: false,
             responsible,
             sips,
+            aor: aor.clone(),
             finals: Vec::new(),
             final_sent: None,
             no_new_branches: false,
@@ -677,6 +688,13 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         };
         self.contexts.insert(key, ctx);
         self.by_server.insert(id, key);
+        // [RFC 3261 §16.5] "If a proxy uses a dynamic source of information
+        // while building the target set (for instance, if it consults a SIP
+        // Registrar), it SHOULD monitor that source for the duration of
+        // processing the request."
+        if let Some(aor) = aor.filter(|_| self.config.monitor_location) {
+            self.watched.entry(aor).or_default().push(key);
+        }
         // [RFC 3261 §16.6] "As soon as the target set is non-empty, a proxy MAY
         // begin forwarding the request."
         self.maybe_finish(now, key);
@@ -862,17 +880,19 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         }
         // [RFC 3261 §16.4] "The proxy MUST then proceed as if it received this
         // modified request."
-        let (targets, responsible) = self.targets(now, msg, &request_uri, &routes, method)?;
+        let (targets, responsible, aor) = self.targets(now, msg, &request_uri, &routes, method)?;
         Ok(Plan {
             routes,
             targets,
             responsible,
+            aor,
         })
     }
 
     /// §16.5: the target set of a preprocessed request, highest q-value
-    /// first, and whether the proxy is responsible for its Request-URI
-    /// (and so may add targets later).
+    /// first, whether the proxy is responsible for its Request-URI (and so
+    /// may add targets later), and the address-of-record whose bindings
+    /// gave the targets.
     fn targets(
         &mut self,
         now: Instant,
@@ -880,7 +900,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         request_uri: &str,
         routes: &[String],
         method: Option<Method<'_>>,
-    ) -> Result<(Vec<Target>, bool), Refusal> {
+    ) -> Result<(Vec<Target>, bool, Option<String>), Refusal> {
         let parsed = Uri::parse(request_uri).ok();
         let sip = parsed.as_ref().and_then(Uri::as_sip);
         let Some(sip) = sip else {
@@ -888,13 +908,13 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             if routes.is_empty() {
                 return Err(Refusal::Status(416, "Unsupported URI Scheme"));
             }
-            return Ok((vec![Target::new(request_uri)], false));
+            return Ok((vec![Target::new(request_uri)], false, None));
         };
         // [RFC 3261 §16.5] "If the Request-URI of the request contains an maddr
         // parameter, the Request-URI MUST be placed into the target set as the
         // only target URI, and the proxy MUST proceed to Section 16.6."
         if sip.param("maddr").is_some() {
-            return Ok((vec![Target::new(request_uri)], false));
+            return Ok((vec![Target::new(request_uri)], false, None));
         }
         let ours = self.is_our_domain(sip);
         // [RFC 3261 §16.5] "If the domain of the Request-URI indicates a domain
@@ -906,7 +926,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         // set if the Request-URI of the original request does not indicate a
         // resource this proxy is responsible for."
         if !ours || !routes.is_empty() {
-            return Ok((vec![Target::new(request_uri)], false));
+            return Ok((vec![Target::new(request_uri)], false, None));
         }
         if method == Some(Method::Register) {
             return Err(Refusal::Register);
@@ -928,6 +948,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         // responsible for the domain in the Request-URI, and the element MAY
         // use whatever mechanism it desires to determine where to send the
         // request."
+        let mut from_location = false;
         let mut found = match self.policy.target_set(now, msg, &aor) {
             Some(t) => t,
             None => {
@@ -944,6 +965,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
                     return Err(Refusal::Status(404, "Not Found"));
                 }
                 bindings.retain(|b| b.expires_at > now);
+                from_location = true;
                 bindings
                     .into_iter()
                     .map(|b| Target { uri: b.uri, q: b.q })
@@ -975,7 +997,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             // SHOULD be the 480 (Temporarily Unavailable) response."
             return Err(Refusal::Status(480, "Temporarily Unavailable"));
         }
-        Ok((set, true))
+        Ok((set, true, from_location.then_some(aor)))
     }
 
     fn is_our_domain(&self, uri: &SipUri<'_>) -> bool {
@@ -997,6 +1019,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         source: SocketAddr,
         refusal: Refusal,
     ) {
+        let mut bound = None;
         let (resp, status) = match refusal {
             Refusal::Rejected(r) => {
                 let extra = match &r {
@@ -1051,6 +1074,9 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
                     .filter(|b| b.expires_at > now)
                     .map(|b| b.uri)
                     .collect();
+                if status == 200 {
+                    bound = Some(aor.clone());
+                }
                 self.events.push_back(ProxyEvent::Registration {
                     aor,
                     status,
@@ -1079,6 +1105,61 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         }
         if status >= 200 {
             self.final_event(msg, status);
+        }
+        if let Some(aor) = bound {
+            self.location_changed(now, &aor);
+        }
+    }
+
+    /// The bindings of `aor` changed: contexts forking to it add the new
+    /// contacts to their target sets (§16.5).
+    fn location_changed(&mut self, now: Instant, aor: &str) {
+        let Some(keys) = self.watched.get(aor).cloned() else {
+            return;
+        };
+        let bindings: Vec<_> = self
+            .registrar
+            .location()
+            .bindings(aor)
+            .into_iter()
+            .filter(|b| b.expires_at > now)
+            .collect();
+        let max = self.config.max_branches;
+        for key in keys {
+            let Some(ctx) = self.contexts.get_mut(&key) else {
+                continue;
+            };
+            if !ctx.may_branch() {
+                continue;
+            }
+            let mut added = false;
+            for b in &bindings {
+                let Ok(u) = Uri::parse(&b.uri) else { continue };
+                let request = ctx.request.message();
+                let received_uri = request.request_uri().unwrap_or_default();
+                let known = ctx
+                    .branches
+                    .iter()
+                    .map(|x| x.target.as_str())
+                    .chain(ctx.waiting.iter().map(|t| t.uri.as_str()))
+                    .chain(std::iter::once(received_uri));
+                // [RFC 3261 §16.5] "As above, any given URI MUST NOT be added to
+                // the set more than once."
+                if fork::is_known(&u, known) || ctx.branches.len() + ctx.waiting.len() >= max {
+                    continue;
+                }
+                // [RFC 3261 §16.5] "New locations SHOULD be added to the target
+                // set as they become available."
+                let target = Target {
+                    uri: b.uri.clone(),
+                    q: b.q,
+                };
+                fork::insert_by_q(&mut ctx.waiting, target);
+                added = true;
+            }
+            if added {
+                self.maybe_finish(now, key);
+            }
         }
     }
 
@@ -1927,6 +2008,14 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
         if self.contexts.get(&key).is_some_and(Context::finished) {
             if let Some(ctx) = self.contexts.remove(&key) {
                 self.by_server.remove(&ctx.server);
+                if let Some(aor) = ctx.aor {
+                    if let Some(keys) = self.watched.get_mut(&aor) {
+                        keys.retain(|k| *k != key);
+                        if keys.is_empty() {
+                            self.watched.remove(&aor);
+                        }
+                    }
+                }
             }
         }
     }
@@ -2112,6 +2201,8 @@ struct Plan {
     routes: Vec<String>,
     targets: Vec<Target>,
     responsible: bool,
+    /// The address-of-record whose bindings gave the targets.
+    aor: Option<String>,
 }
 
 /// Why a request is not forwarded.

@@ -1,0 +1,690 @@
+//! Deterministic simulation of sequential forking by q-value (RFC 3261
+//! §16.6) through the stateful proxy, between user agents
+//! ([`rtclite_sip::ua::UserAgent`]) on the simulated network of
+//! `sim/net.rs` (seeded loss, duplication, delay and reordering): four
+//! scenarios at 0 %, 10 % and 30 % loss, many seeds each, invariants
+//! checked after every step. The run ends with
+//! `sim: <S> scenarios x <N> seeds, <V> invariant violations`.
+//!
+//! Bob has two contacts, q=1.0 on 192.0.2.4 (Bob1) and q=0.5 on 192.0.2.5
+//! (Bob2); the proxy forks sequentially with a 10 s group time. Alice calls
+//! `sip:bob@biloxi.example.com` with the proxy as her outbound proxy:
+//! - `serial-busy`: Bob1 answers 486 after a moment, Bob2 answers 200; Alice
+//!   hangs up;
+//! - `serial-timeout`: Bob1 rings forever, so the group time CANCELs it and
+//!   Bob2 answers;
+//! - `serial-6xx`: Bob1 declines with 603; Bob2 would answer;
+//! - `serial-cancel`: Bob1 rings forever, Bob2 answers after a while, and
+//!   Alice CANCELs at a random moment in either group.
+//!
+//! Invariants after every step: no proxy timer due now survives
+//! `handle_timeout`; the proxy holds a bounded number of response contexts
+//! and transactions, none older than its timers allow; the
+//! second group never starts after the proxy received a 6xx or Alice's
+//! CANCEL, nor while the first group is still live (before its final
+//! response arrived or its 10 s ran out). At the end: no context or
+//! transaction left, Alice's call ended exactly once (established then
+//! terminated, or failed with the status the RFC prescribes), never both
+//! contacts established, no user agent holding a call; at 0 % loss the
+//! exact outcome of each scenario.
+//!
+//! `RTCLITE_SIM_SEEDS=N` runs N seeds per scenario (default 1000);
+//! `RTCLITE_SIM_SEED=S` replays one seed of every scenario.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod sim;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rtclite_sip::proxy::{DefaultPolicy, Forking, LocalAddr, Proxy, ProxyConfig, ProxyEvent};
+use rtclite_sip::registrar::{
+    Binding, InMemoryLocationService, LocationService, Registrar, RegistrarConfig,
+};
+use rtclite_sip::transaction::{Input, TransactionId, Transmit};
+use rtclite_sip::transport::{Destination, TransportKind};
+use rtclite_sip::ua::{Body, CallHandle, EndReason, UaConfig, UaEvent, UserAgent};
+
+use sim::net::{Datagram, Net, NetConfig};
+use sim::{replay_seed, seeds};
+
+const PROXY: &str = "192.0.2.2:5060";
+const ALICE: &str = "192.0.2.101:5060";
+const BOB1: &str = "192.0.2.4:5060";
+const BOB2: &str = "192.0.2.5:5060";
+const GROUP_TIME: Duration = Duration::from_secs(10);
+/// Longest life of a proxy transaction: Timer C, 64*T1 after its CANCEL,
+/// Timer D, with margin.
+const MAX_LIFETIME: Duration = Duration::from_secs(300);
+const END: Duration = Duration::from_secs(900);
+const MAX_TRANSACTIONS: usize = 48;
+/// The INVITE's context, and the ACK's, BYE's and CANCEL's while it lives.
+const MAX_CONTEXTS: usize = 4;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Busy,
+    Timeout,
+    Decline,
+    Cancel,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Busy => "serial-busy",
+            Kind::Timeout => "serial-timeout",
+            Kind::Decline => "serial-6xx",
+            Kind::Cancel => "serial-cancel",
+        }
+    }
+}
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+/// What a user agent does with an incoming call after ringing.
+#[derive(Debug, Clone, Copy)]
+enum Then {
+    Answer(Duration),
+    Reject(Duration, u16),
+    RingForever,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Log {
+    incoming: u32,
+    established: u32,
+    ended: Vec<EndReason>,
+}
+
+struct Host {
+    addr: SocketAddr,
+    ua: UserAgent<ChaCha8Rng>,
+    log: Log,
+    then: Then,
+    hang_up_after: Option<Duration>,
+    /// Due actions: when, which call, answer (0) or a rejection status.
+    due: Vec<(Instant, CallHandle, u16)>,
+    hang_ups: Vec<(Instant, CallHandle)>,
+}
+
+impl Host {
+    fn new(addr_s: &str, user: &str, seed: u64, then: Then) -> Self {
+        let a = addr(addr_s);
+        let domain = if user == "alice" {
+            "atlanta.example.com"
+        } else {
+            "biloxi.example.com"
+        };
+        let mut config = UaConfig::new(
+            format!("<sip:{user}@{domain}>"),
+            format!("sip:{user}@{a}"),
+            format!("SIP/2.0/UDP {a}"),
+        );
+        config.outbound_proxy = Some(format!("sip:{PROXY};lr"));
+        Self {
+            addr: a,
+            ua: UserAgent::new(config, ChaCha8Rng::seed_from_u64(seed)),
+            log: Log::default(),
+            then,
+            hang_up_after: None,
+            due: Vec::new(),
+            hang_ups: Vec::new(),
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        let own = self
+            .due
+            .iter()
+            .map(|(t, _, _)| *t)
+            .chain(self.hang_ups.iter().map(|(t, _)| *t))
+            .min();
+        [self.ua.poll_timeout(), own].into_iter().flatten().min()
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        let (ready, later): (Vec<_>, Vec<_>) = self.due.drain(..).partition(|(t, _, _)| *t <= now);
+        self.due = later;
+        for (_, call, what) in ready {
+            // The call may be CANCELled meanwhile: that is the race.
+            let _ = if what == 0 {
+                self.ua.answer(now, call, Some(Body::sdp(&b"v=0\r\n"[..])))
+            } else {
+                self.ua.reject(now, call, what)
+            };
+        }
+        let (ready, later): (Vec<_>, Vec<_>) =
+            self.hang_ups.drain(..).partition(|(t, _)| *t <= now);
+        self.hang_ups = later;
+        for (_, call) in ready {
+            let _ = self.ua.hang_up(now, call);
+        }
+        self.ua.handle_timeout(now);
+    }
+
+    fn on_events(&mut self, now: Instant) {
+        while let Some(e) = self.ua.poll_event() {
+            match e {
+                UaEvent::IncomingCall { call, .. } => {
+                    self.log.incoming += 1;
+                    let _ = self.ua.ring(now, call);
+                    match self.then {
+                        Then::Answer(d) => self.due.push((now + d, call, 0)),
+                        Then::Reject(d, status) => self.due.push((now + d, call, status)),
+                        Then::RingForever => {}
+                    }
+                }
+                UaEvent::Established { call, .. } => {
+                    self.log.established += 1;
+                    if let Some(d) = self.hang_up_after {
+                        self.hang_ups.push((now + d, call));
+                    }
+                }
+                UaEvent::Terminated { call, reason } => {
+                    self.log.ended.push(reason);
+                    self.due.retain(|(_, c, _)| *c != call);
+                    self.hang_ups.retain(|(_, c)| *c != call);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+struct World {
+    kind: Kind,
+    loss: f64,
+    t0: Instant,
+    now: Instant,
+    net: Net,
+    proxy: Proxy<InMemoryLocationService, DefaultPolicy>,
+    alice: Host,
+    bobs: [Host; 2],
+    call: Option<CallHandle>,
+    call_at: Option<Instant>,
+    cancel_at: Option<Instant>,
+    /// When the proxy started each group (RequestRouted events).
+    groups: Vec<Instant>,
+    /// When the proxy first received a 6xx, and Alice's CANCEL.
+    got_6xx: Option<Instant>,
+    got_cancel: Option<Instant>,
+    /// When the proxy first received a final response from Bob1.
+    bob1_final: Option<Instant>,
+    born: HashMap<TransactionId, Instant>,
+    violations: Vec<String>,
+}
+
+impl World {
+    fn new(kind: Kind, loss: f64, seed: u64) -> Self {
+        let t0 = Instant::now();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5e71_a100);
+        let mut between =
+            |lo: u64, hi: u64| Duration::from_millis(lo + rng.next_u64() % (hi - lo + 1));
+        let config = ProxyConfig {
+            domains: vec!["biloxi.example.com".into(), "192.0.2.2".into()],
+            local: vec![LocalAddr {
+                transport: TransportKind::Udp,
+                host: "192.0.2.2".into(),
+                port: 5060,
+            }],
+            forking: Forking::Sequential {
+                group_timeout: Some(GROUP_TIME),
+            },
+            max_contexts: MAX_CONTEXTS,
+            secret: {
+                let mut s = [0u8; 32];
+                s[..8].copy_from_slice(&seed.to_be_bytes());
+                s
+            },
+            ..ProxyConfig::default()
+        };
+        let mut location = InMemoryLocationService::new();
+        let binding = |c: &str, q: u16| Binding {
+            uri: format!("sip:bob@{c}"),
+            call_id: "pre".into(),
+            cseq: 1,
+            expires_at: t0 + Duration::from_secs(3600),
+            q: Some(q),
+        };
+        // The low-q contact first: the proxy orders them.
+        location
+            .replace(
+                "sip:bob@biloxi.example.com",
+                vec![binding(BOB2, 500), binding(BOB1, 1000)],
+            )
+            .unwrap();
+        let registrar = Registrar::new(
+            RegistrarConfig {
+                domains: config.domains.clone(),
+                ..RegistrarConfig::default()
+            },
+            location,
+        );
+        let proxy = Proxy::new(config, registrar, DefaultPolicy);
+        let bob1_then = match kind {
+            Kind::Busy => Then::Reject(between(0, 3000), 486),
+            Kind::Decline => Then::Reject(between(0, 3000), 603),
+            Kind::Timeout | Kind::Cancel => Then::RingForever,
+        };
+        let bob2_then = Then::Answer(between(0, 4000));
+        let mut alice = Host::new(ALICE, "alice", seed.wrapping_mul(3), Then::RingForever);
+        alice.hang_up_after = Some(between(500, 3000));
+        let bobs = [
+            Host::new(BOB1, "bob", seed.wrapping_mul(5), bob1_then),
+            Host::new(BOB2, "bob", seed.wrapping_mul(7), bob2_then),
+        ];
+        let cancel_at = (kind == Kind::Cancel).then(|| t0 + between(0, 15_000));
+        Self {
+            kind,
+            loss,
+            t0,
+            now: t0,
+            net: Net::new(seed, NetConfig::lossy(loss)),
+            proxy,
+            alice,
+            bobs,
+            call: None,
+            call_at: Some(t0),
+            cancel_at,
+            groups: Vec::new(),
+            got_6xx: None,
+            got_cancel: None,
+            bob1_final: None,
+            born: HashMap::new(),
+            violations: Vec::new(),
+        }
+    }
+
+    fn violation(&mut self, what: String) {
+        if self.violations.len() < 5 {
+            self.violations.push(what);
+        }
+    }
+
+    fn send(&mut self, from: SocketAddr, t: Transmit) {
+        match t.destination {
+            Destination::Addr { addr, .. } => self.net.send(
+                self.now,
+                Datagram {
+                    from,
+                    to: addr,
+                    bytes: t.message.bytes().clone(),
+                },
+            ),
+            other => self.violation(format!("unresolvable destination {other:?}")),
+        }
+    }
+
+    fn pump(&mut self) {
+        let now = self.now;
+        let proxy_addr = addr(PROXY);
+        while let Some(t) = self.proxy.poll_transmit() {
+            self.send(proxy_addr, t);
+        }
+        while let Some(e) = self.proxy.poll_event() {
+            if let ProxyEvent::RequestRouted { method, .. } = &e {
+                if method == "INVITE" {
+                    self.group_started();
+                }
+            }
+        }
+        let mut outs = Vec::new();
+        for h in std::iter::once(&mut self.alice).chain(self.bobs.iter_mut()) {
+            h.on_events(now);
+            while let Some(t) = h.ua.poll_transmit() {
+                outs.push((h.addr, t));
+            }
+        }
+        for (from, t) in outs {
+            self.send(from, t);
+        }
+    }
+
+    /// The proxy forwarded the INVITE to a new group: check that it may.
+    fn group_started(&mut self) {
+        let now = self.now;
+        self.groups.push(now);
+        if self.groups.len() == 1 {
+            return;
+        }
+        if self.groups.len() > 2 {
+            self.violation(format!(
+                "{} groups started for two contacts",
+                self.groups.len()
+            ));
+        }
+        if let Some(t) = self.got_6xx {
+            self.violation(format!(
+                "group 2 started {:?} after a 6xx reached the proxy",
+                now - t
+            ));
+        }
+        if let Some(t) = self.got_cancel {
+            self.violation(format!(
+                "group 2 started {:?} after the caller's CANCEL",
+                now - t
+            ));
+        }
+        // Group 1 ends by its final response, its time, or (when nothing
+        // reaches Bob1) Timer B, which is longer than the group time.
+        let started = self.groups[0];
+        if self.bob1_final.is_none() && now - started < GROUP_TIME {
+            self.violation(format!(
+                "group 2 started {:?} into a live group 1",
+                now - started
+            ));
+        }
+    }
+
+    fn deliver(&mut self, d: Datagram) {
+        let input = Input::Received {
+            transport: TransportKind::Udp,
+            source: d.from,
+            bytes: d.bytes.clone(),
+        };
+        if d.to == addr(PROXY) {
+            let text = String::from_utf8_lossy(&d.bytes);
+            let first = text.lines().next().unwrap_or_default();
+            let invite = text
+                .lines()
+                .any(|l| l.starts_with("CSeq") && l.ends_with("INVITE"));
+            if first.starts_with("SIP/2.0 6") && self.got_6xx.is_none() {
+                self.got_6xx = Some(self.now);
+            }
+            if first.starts_with("CANCEL") && d.from == addr(ALICE) && self.got_cancel.is_none() {
+                self.got_cancel = Some(self.now);
+            }
+            let is_final = first
+                .strip_prefix("SIP/2.0 ")
+                .and_then(|r| r.get(..3))
+                .and_then(|c| c.parse::<u16>().ok())
+                .is_some_and(|c| c >= 200);
+            if is_final && invite && d.from == addr(BOB1) && self.bob1_final.is_none() {
+                self.bob1_final = Some(self.now);
+            }
+            let _ = self.proxy.handle_input(self.now, input);
+            return;
+        }
+        let now = self.now;
+        for h in std::iter::once(&mut self.alice).chain(self.bobs.iter_mut()) {
+            if h.addr == d.to {
+                let _ = h.ua.handle_input(now, input);
+                return;
+            }
+        }
+    }
+
+    fn next_time(&self) -> Option<Instant> {
+        let hosts = std::iter::once(&self.alice)
+            .chain(self.bobs.iter())
+            .filter_map(Host::poll_timeout);
+        [
+            self.net.next_time(),
+            self.proxy.poll_timeout(),
+            self.call_at,
+            self.cancel_at,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(hosts)
+        .min()
+    }
+
+    fn step(&mut self) -> bool {
+        let Some(at) = self.next_time() else {
+            return false;
+        };
+        if at > self.t0 + END {
+            return false;
+        }
+        self.now = self.now.max(at);
+        let now = self.now;
+        if self.call_at.is_some_and(|t| t <= now) {
+            self.call_at = None;
+            match self.alice.ua.call(
+                now,
+                "sip:bob@biloxi.example.com",
+                Body::sdp(&b"v=0\r\n"[..]),
+            ) {
+                Ok(c) => self.call = Some(c),
+                Err(e) => self.violation(format!("alice cannot call: {e}")),
+            }
+        }
+        if self.cancel_at.is_some_and(|t| t <= now) {
+            self.cancel_at = None;
+            if let Some(c) = self.call {
+                let _ = self.alice.ua.cancel(now, c);
+            }
+        }
+        while let Some(d) = self.net.pop_due(now) {
+            self.deliver(d);
+            self.pump();
+        }
+        self.proxy.handle_timeout(now);
+        for h in std::iter::once(&mut self.alice).chain(self.bobs.iter_mut()) {
+            h.handle_timeout(now);
+        }
+        self.pump();
+        self.check_step();
+        true
+    }
+
+    fn check_step(&mut self) {
+        if self.proxy.poll_timeout().is_some_and(|t| t <= self.now) {
+            self.violation("a proxy timer due now survived handle_timeout".into());
+        }
+        if self.proxy.contexts() > MAX_CONTEXTS {
+            self.violation(format!("{} response contexts", self.proxy.contexts()));
+        }
+        let live: Vec<TransactionId> = self.proxy.transactions().ids().collect();
+        if live.len() > MAX_TRANSACTIONS {
+            self.violation(format!("{} proxy transactions", live.len()));
+        }
+        let now = self.now;
+        for id in &live {
+            let born = *self.born.entry(*id).or_insert(now);
+            if now.duration_since(born) > MAX_LIFETIME {
+                self.violation(format!("proxy transaction {id} outlived its timers"));
+            }
+        }
+        self.born.retain(|id, _| live.contains(id));
+    }
+
+    fn run(mut self) -> (Vec<String>, String) {
+        let mut guard = 0u32;
+        while self.step() {
+            guard += 1;
+            if guard > 200_000 {
+                self.violation("simulation did not settle".into());
+                break;
+            }
+        }
+        self.check_end();
+        if std::env::var_os("RTCLITE_SIM_TRACE").is_some() {
+            eprintln!(
+                "{}: {guard} steps, {} datagrams, ended at {:?}",
+                self.kind.name(),
+                self.net.sent,
+                self.now - self.t0
+            );
+        }
+        let a = &self.alice.log;
+        let ended: Vec<String> = a.ended.iter().map(|r| format!("{r:?}")).collect();
+        let outcome = if a.established > 0 {
+            format!("established then {}", ended.join("+"))
+        } else {
+            format!("failed {}", ended.join("+"))
+        };
+        (self.violations, outcome)
+    }
+
+    fn check_end(&mut self) {
+        let lossless = self.loss == 0.0;
+        if self.proxy.contexts() != 0 {
+            self.violation(format!(
+                "{} contexts left at the end",
+                self.proxy.contexts()
+            ));
+        }
+        if !self.proxy.transactions().is_empty() {
+            self.violation(format!(
+                "{} proxy transactions left at the end",
+                self.proxy.transactions().len()
+            ));
+        }
+        let a = self.alice.log.clone();
+        let (b1, b2) = (self.bobs[0].log.clone(), self.bobs[1].log.clone());
+        if a.ended.len() != 1 {
+            self.violation(format!(
+                "Alice's call ended {} times: {:?}",
+                a.ended.len(),
+                a.ended
+            ));
+        }
+        if a.established > 1 {
+            self.violation(format!("Alice established {} times", a.established));
+        }
+        if b1.established > 0 && b2.established > 0 {
+            self.violation("both contacts were established".into());
+        }
+        if b1.established > 0 && matches!(self.kind, Kind::Busy | Kind::Decline) {
+            self.violation("Bob1 established although he only rejects".into());
+        }
+        let reason = a.ended.first().copied();
+        if a.established > 0 {
+            let ok = matches!(
+                reason,
+                Some(EndReason::LocalBye | EndReason::RemoteBye | EndReason::Timeout)
+                    | Some(EndReason::DialogLost { .. })
+            );
+            if !ok || (lossless && reason != Some(EndReason::LocalBye)) {
+                self.violation(format!("established call ended as {reason:?}"));
+            }
+        } else {
+            let lost = !lossless
+                && matches!(
+                    reason,
+                    Some(
+                        EndReason::Timeout
+                            | EndReason::Cancelled
+                            | EndReason::Rejected { status: 408 }
+                    )
+                );
+            let ok = match self.kind {
+                // Failed only by loss (the 200 of Bob2 never arrived...).
+                Kind::Busy | Kind::Timeout => lost,
+                // The 603 is the best response (§16.7 step 6); under loss
+                // Bob1 may never have been reached, and Bob2's 200 may be
+                // lost too.
+                Kind::Decline => reason == Some(EndReason::Rejected { status: 603 }) || lost,
+                // Cancelled in group 1 or 2: 487 for the INVITE; or the best
+                // of Bob1's 487 and ... all 4xx.
+                Kind::Cancel => {
+                    matches!(
+                        reason,
+                        Some(EndReason::Cancelled | EndReason::Rejected { status: 487 })
+                    ) || lost
+                }
+            };
+            if !ok {
+                self.violation(format!("call failed as {reason:?}"));
+            }
+        }
+        if lossless {
+            let expect = match self.kind {
+                Kind::Busy | Kind::Timeout => b2.established == 1 && a.established == 1,
+                Kind::Decline => b2.incoming == 0 && a.established == 0,
+                Kind::Cancel => true,
+            };
+            if !expect {
+                self.violation(format!(
+                    "lossless outcome: alice {a:?}, bob1 {b1:?}, bob2 {b2:?}"
+                ));
+            }
+            // The ringing first contact is CANCELled by the group time.
+            if self.kind == Kind::Timeout && b1.ended != [EndReason::Cancelled] {
+                self.violation(format!("Bob1 ended as {:?}", b1.ended));
+            }
+            if self.kind == Kind::Decline && self.groups.len() != 1 {
+                self.violation(format!("{} groups after a 603", self.groups.len()));
+            }
+        }
+        if self.alice.ua.call_count() != 0 || self.bobs.iter().any(|b| b.ua.call_count() != 0) {
+            self.violation("a user agent still holds a call at the end".into());
+        }
+    }
+}
+
+#[test]
+fn proxy_serial_sim() {
+    let n = seeds(1000);
+    let only = replay_seed();
+    let kinds = [Kind::Busy, Kind::Timeout, Kind::Decline, Kind::Cancel];
+    let losses = [0.0, 0.10, 0.30];
+    let seeds: Vec<u64> = match only {
+        Some(s) => vec![s],
+        None => (0..n).collect(),
+    };
+    let results: Vec<(String, Vec<String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = kinds
+            .iter()
+            .map(|&kind| {
+                let seeds = &seeds;
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    for loss in losses {
+                        let mut violations = Vec::new();
+                        let mut tally: BTreeMap<String, u64> = BTreeMap::new();
+                        for &seed in seeds {
+                            let (v, outcome) = World::new(kind, loss, seed).run();
+                            for what in v {
+                                violations.push(format!(
+                                    "{} at {:.0}% loss, seed {seed}: {what} (replay: RTCLITE_SIM_SEED={seed} cargo test -p rtclite-sip --test proxy_serial_sim -- --nocapture)",
+                                    kind.name(),
+                                    loss * 100.0
+                                ));
+                            }
+                            *tally.entry(outcome).or_default() += 1;
+                        }
+                        let tally: Vec<String> =
+                            tally.iter().map(|(k, v)| format!("{k} x {v}")).collect();
+                        out.push((
+                            format!("{} at {:.0}% loss: {}", kind.name(), loss * 100.0, tally.join(", ")),
+                            violations,
+                        ));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("scenario thread"))
+            .collect()
+    });
+    let mut violations = Vec::new();
+    for (line, v) in results {
+        println!("{line}");
+        violations.extend(v);
+    }
+    for v in violations.iter().take(20) {
+        eprintln!("violation: {v}");
+    }
+    println!(
+        "sim: {} scenarios x {} seeds, {} invariant violations",
+        kinds.len() * losses.len(),
+        if only.is_some() { 1 } else { n },
+        violations.len()
+    );
+    assert!(
+        violations.is_empty(),
+        "{} invariant violations",
+        violations.len()
+    );
+}
