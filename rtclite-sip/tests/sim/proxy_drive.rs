@@ -10,8 +10,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use rtclite_sip::OwnedMessage;
+use rtclite_sip::builder::MessageBuilder;
 use rtclite_sip::builder::response_to;
-use rtclite_sip::proxy::{DefaultPolicy, LocalAddr, Proxy, ProxyConfig, ProxyMode};
+use rtclite_sip::proxy::{DefaultPolicy, Forking, LocalAddr, Proxy, ProxyConfig, ProxyMode};
 use rtclite_sip::registrar::{
     Binding, InMemoryLocationService, LocationService, Registrar, RegistrarConfig,
 };
@@ -78,6 +79,15 @@ Call-ID: call0\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
     .into_bytes()
 }
 
+/// Contacts of the 3xx answers, for the proxy's recursion (§16.7 step 4):
+/// new, already tried, the address-of-record itself, not SIP.
+const REDIRECTS: [&str; 4] = [
+    "<sip:carol@192.0.2.7>;q=0.7, <sip:dave@192.0.2.8>;q=0.2",
+    "<sip:bob@192.0.2.4>",
+    "<sip:bob@biloxi.example.com>",
+    "<mailto:bob@biloxi.example.com>",
+];
+
 fn addr_of(d: &Destination) -> SocketAddr {
     match d {
         Destination::Addr { addr, .. } => *addr,
@@ -97,7 +107,9 @@ pub(crate) struct Stats {
 }
 
 /// Runs `data` against a fresh proxy (stateless when the first byte is
-/// odd); returns the first broken invariant.
+/// odd; its bit 1 selects sequential forking with a group time of 1-8 s
+/// from bits 4-6, its bit 2 recursion on 3xx); returns the first broken
+/// invariant.
 pub(crate) fn run(data: &[u8]) -> Result<Stats, String> {
     let mut stats = Stats::default();
     let (mode, mut rest) = match data {
@@ -111,8 +123,17 @@ pub(crate) fn run(data: &[u8]) -> Result<Stats, String> {
         ),
         [] => (ProxyMode::Stateful, data),
     };
+    let flags = data.first().copied().unwrap_or(0);
     let t0 = Instant::now();
     let config = ProxyConfig {
+        forking: if flags & 2 != 0 {
+            Forking::Sequential {
+                group_timeout: Some(Duration::from_secs(u64::from(flags >> 4 & 7) + 1)),
+            }
+        } else {
+            Forking::Parallel
+        },
+        recurse_on_3xx: flags & 4 != 0,
         mode,
         domains: vec!["biloxi.example.com".into()],
         local: vec![LocalAddr {
@@ -129,17 +150,20 @@ pub(crate) fn run(data: &[u8]) -> Result<Stats, String> {
         ..ProxyConfig::default()
     };
     let mut location = InMemoryLocationService::new();
-    let binding = |uri: &str| Binding {
+    let binding = |uri: &str, q: u16| Binding {
         uri: uri.into(),
         call_id: "r".into(),
         cseq: 1,
         expires_at: t0 + Duration::from_secs(3600),
-        q: None,
+        q: Some(q),
     };
     location
         .replace(
             "sip:bob@biloxi.example.com",
-            vec![binding("sip:bob@192.0.2.4"), binding("sip:bob@192.0.2.5")],
+            vec![
+                binding("sip:bob@192.0.2.4", 1000),
+                binding("sip:bob@192.0.2.5", 500),
+            ],
         )
         .map_err(|e| e.to_string())?;
     let registrar = Registrar::new(
@@ -173,7 +197,16 @@ pub(crate) fn run(data: &[u8]) -> Result<Stats, String> {
                     Some((req, dest)) => {
                         let code = CODES[usize::from(*b) % CODES.len()];
                         let tag = (code > 100).then_some(if b & 0x80 == 0 { "u1" } else { "u2" });
-                        match response_to(&req.message(), code, "R", tag) {
+                        let r = response_to(&req.message(), code, "R", tag).and_then(|r| {
+                            if !(300..400).contains(&code) {
+                                return Ok(r);
+                            }
+                            let contact = REDIRECTS[usize::from(*a >> 6) % REDIRECTS.len()];
+                            MessageBuilder::from_message(&r.message())
+                                .header(rtclite_sip::HeaderName::Contact, contact)
+                                .build()
+                        });
+                        match r {
                             Ok(r) => proxy
                                 .handle_input(now, received(addr_of(&dest), r.bytes().to_vec())),
                             Err(_) => Ok(()),
