@@ -1,18 +1,22 @@
 //! rtclite-stun TURN server state machine: a sequence of steps read from the
 //! input — raw client datagrams, requests the harness authenticates with
 //! the right key (Allocate with or without EVEN-PORT and a
-//! RESERVATION-TOKEN seen earlier, Refresh, CreatePermission, ChannelBind),
-//! peer datagrams on relayed addresses and time steps — never panics, and
-//! the documented bounds hold (allocations, reservations).
+//! RESERVATION-TOKEN seen earlier, with REQUESTED- or
+//! ADDITIONAL-ADDRESS-FAMILY for dual allocations, Refresh,
+//! CreatePermission, ChannelBind, with IPv4 or IPv6 peers), peer datagrams
+//! on relayed addresses, time steps and an ALTERNATE-SERVER redirect
+//! policy switched on and off — never panics, and the documented bounds
+//! hold (allocations, reservations, at most two relayed addresses each).
 #![no_main]
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
-use rtclite_stun::attribute::{Attribute, AttributeType};
+use rtclite_stun::attribute::{AddressFamily, Attribute, AttributeType};
 use rtclite_stun::integrity::{IntegrityKey, PasswordAlgorithm};
 use rtclite_stun::message::{Class, Message, MessageType, MessageWriter, Method, TransactionId};
+use rtclite_stun::redirect::AlternateServer;
 use rtclite_stun::turn::server::{
     MAX_RESERVATIONS, RelayAllocator, RelayGrant, RelayRequest, ServerOutput, TurnServer,
     TurnServerConfig,
@@ -34,7 +38,11 @@ impl RelayAllocator for Ports {
         if self.quirk & 1 == 1 {
             return None;
         }
-        let ip = "192.0.2.1".parse().ok()?;
+        let ip = if request.family() == AddressFamily::Ipv4 {
+            "192.0.2.1".parse().ok()?
+        } else {
+            "2001:db8::1".parse().ok()?
+        };
         if !matches!(request, RelayRequest::Any(_)) && self.next % 2 == 1 && self.quirk & 2 == 0 {
             self.next = self.next.wrapping_add(1);
         }
@@ -51,6 +59,10 @@ impl RelayAllocator for Ports {
             _ => None,
         };
         Some(RelayGrant { relayed, reserved })
+    }
+
+    fn supports(&self, family: AddressFamily) -> bool {
+        family == AddressFamily::Ipv4 || self.quirk & 8 == 0
     }
 }
 
@@ -89,7 +101,7 @@ fuzz_target!(|data: &[u8]| {
         };
         let who = rest.first().copied().unwrap_or(0);
         let from = client(who);
-        match op % 5 {
+        match op % 6 {
             // Raw bytes from a client.
             0 => server.handle_client_with(now, local, from, rest, &mut ports),
             // An authenticated request built from the bytes.
@@ -102,10 +114,17 @@ fuzz_target!(|data: &[u8]| {
                     _ => Method::CHANNEL_BIND,
                 };
                 let flags = rest.get(2).copied().unwrap_or(0);
-                let peer = SocketAddr::new(
-                    [203, 0, 113, rest.get(3).copied().unwrap_or(9)].into(),
-                    6000 + u16::from(rest.get(4).copied().unwrap_or(0)),
-                );
+                let host = rest.get(3).copied().unwrap_or(9);
+                let port = 6000 + u16::from(rest.get(4).copied().unwrap_or(0));
+                let peer = if host & 0x80 == 0 {
+                    SocketAddr::new([203, 0, 113, host].into(), port)
+                } else {
+                    SocketAddr::new(
+                        std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, u16::from(host))
+                            .into(),
+                        port,
+                    )
+                };
                 let mut buf = Vec::new();
                 let mut w = MessageWriter::new(
                     &mut buf,
@@ -135,6 +154,17 @@ fuzz_target!(|data: &[u8]| {
                         0x4000 | u16::from(rest.get(5).copied().unwrap_or(0)),
                     ));
                 }
+                let family = if flags & 2 == 0 {
+                    AddressFamily::Ipv6
+                } else {
+                    AddressFamily::Ipv4
+                };
+                if flags & 64 != 0 {
+                    let _ = w.attribute(&Attribute::AdditionalAddressFamily(family));
+                }
+                if flags & 128 != 0 {
+                    let _ = w.attribute(&Attribute::RequestedAddressFamily(family));
+                }
                 if let Some(n) = &nonces[usize::from(who % 4)] {
                     let _ = w.attribute(&Attribute::Username("u"));
                     let _ = w.attribute(&Attribute::Realm("r"));
@@ -151,6 +181,19 @@ fuzz_target!(|data: &[u8]| {
                     server.handle_peer(*r, peer, rest);
                 }
             }
+            // The redirect policy switches on or off.
+            5 => server.set_alternate_server(if who & 1 == 1 {
+                Some(
+                    AlternateServer::new(SocketAddr::new([192, 0, 2, 9].into(), 3478)).with(
+                        SocketAddr::new(
+                            std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 9).into(),
+                            3478,
+                        ),
+                    ),
+                )
+            } else {
+                None
+            }),
             // Time passes.
             _ => {
                 now += Duration::from_secs(u64::from(who) * 4);
@@ -193,15 +236,28 @@ fuzz_target!(|data: &[u8]| {
                     tokens.push(t);
                 }
             }
-            if let Some(Ok(Attribute::XorRelayedAddress(a))) =
-                m.get(AttributeType::XOR_RELAYED_ADDRESS)
+            let tid = m.transaction_id();
+            let mut relayed_here = 0;
+            for raw in m
+                .processed_attributes()
+                .filter(|r| r.attr_type == AttributeType::XOR_RELAYED_ADDRESS)
             {
-                if relays.len() < 16 {
-                    relays.push(a);
+                relayed_here += 1;
+                if let Ok(Attribute::XorRelayedAddress(a)) =
+                    Attribute::decode(raw.attr_type, raw.value, &tid)
+                {
+                    if relays.len() < 16 {
+                        relays.push(a);
+                    }
                 }
             }
+            assert!(relayed_here <= 2, "more than two relayed addresses");
         }
         assert!(server.allocation_count() <= MAX_ALLOCATIONS);
+        for c in 0..4 {
+            let r = server.relayed_addresses(client(c));
+            assert!(r.len() <= 2 && !(r.len() == 2 && r[0].is_ipv4() == r[1].is_ipv4()));
+        }
         assert!(server.reservation_count() <= MAX_RESERVATIONS);
     }
 });
