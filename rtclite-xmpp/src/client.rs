@@ -40,8 +40,12 @@ use crate::sasl::{
     ChannelBinding, SaslError, ScramClient, ScramHash, plain_initial_response, prepare_password,
     prepare_username,
 };
-use crate::stanza::{Iq, IqType, Message, NS_CLIENT, Presence, PresenceType, Stanza};
-use crate::xml::{Element, Limits, NS_STREAM, StreamHeader, StreamParser, XmlError, XmlEvent};
+use crate::stanza::{
+    Iq, IqType, Message, NS_CLIENT, Presence, PresenceType, Stanza, StanzaParseError,
+};
+use crate::xml::{
+    Element, Limits, NS_STREAM, StreamHeader, StreamParser, TypedEvent, XmlError, XmlEvent,
+};
 
 /// STARTTLS namespace (RFC 6120 §5.4.1).
 pub const NS_TLS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
@@ -458,7 +462,16 @@ impl Client {
                 }
                 self.parser.feed(d);
                 loop {
-                    let ev = match self.parser.next_event() {
+                    // Once stanzas may arrive, they come typed straight from the bytes.
+                    let next = if matches!(
+                        self.state,
+                        State::AwaitBind | State::Online | State::Closing
+                    ) {
+                        self.parser.next_typed()
+                    } else {
+                        self.parser.next_event().map(|e| e.map(TypedEvent::Xml))
+                    };
+                    let ev = match next {
                         Ok(Some(ev)) => ev,
                         Ok(None) => break,
                         Err(e) => {
@@ -470,7 +483,12 @@ impl Client {
                             return Err(ClientError::Xml(e));
                         }
                     };
-                    if let Err(e) = self.handle_xml(now, ev) {
+                    let handled = match ev {
+                        TypedEvent::Xml(ev) => self.handle_xml(now, ev),
+                        TypedEvent::Stanza(s) => self.handle_stanza(now, Ok(s)),
+                        TypedEvent::InvalidStanza(e) => self.handle_stanza(now, Err(e)),
+                    };
+                    if let Err(e) = handled {
                         if !matches!(self.state, State::Closed) {
                             let se = match &e {
                                 ClientError::Protocol(_) => Some(StreamError::new(
@@ -899,10 +917,19 @@ impl Client {
             }
             return Ok(());
         }
+        self.handle_stanza(now, Stanza::try_from(el))
+    }
+
+    /// A first-level element that is (or was meant to be) a stanza.
+    fn handle_stanza(
+        &mut self,
+        now: Instant,
+        stanza: Result<Stanza, StanzaParseError>,
+    ) -> Result<(), ClientError> {
         if self.sm.enabled {
             self.sm.inbound = self.sm.inbound.wrapping_add(1);
         }
-        let stanza = match Stanza::try_from(el) {
+        let stanza = match stanza {
             Ok(s) => s,
             Err(e) => {
                 self.push_event(Event::Invalid(e.to_string()));
@@ -1318,10 +1345,7 @@ impl Client {
 }
 
 fn attr(name: &str, value: &str) -> crate::xml::Attribute {
-    crate::xml::Attribute {
-        name: name.into(),
-        value: value.into(),
-    }
+    crate::xml::Attribute::new(name, value)
 }
 
 fn escape_attr(s: &str) -> String {

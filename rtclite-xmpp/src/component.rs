@@ -14,7 +14,9 @@ use sha1::{Digest, Sha1};
 use crate::client::Transmit;
 use crate::error::{StreamError, StreamErrorCondition};
 use crate::stanza::{NS_COMPONENT, Stanza};
-use crate::xml::{Element, Limits, NS_STREAM, StreamHeader, StreamParser, XmlError, XmlEvent};
+use crate::xml::{
+    Element, Limits, NS_STREAM, StreamHeader, StreamParser, TypedEvent, XmlError, XmlEvent,
+};
 
 /// What the application must know.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,8 +125,23 @@ impl Component {
         }
         self.parser.feed(data);
         loop {
-            let ev = match self.parser.next_event() {
-                Ok(Some(ev)) => ev,
+            // Once online, stanzas come typed straight from the bytes.
+            let next = if self.state == State::Online {
+                self.parser.next_typed()
+            } else {
+                self.parser.next_event().map(|e| e.map(TypedEvent::Xml))
+            };
+            let ev = match next {
+                Ok(Some(TypedEvent::Xml(ev))) => ev,
+                Ok(Some(TypedEvent::Stanza(s))) => {
+                    self.events.push_back(ComponentEvent::Stanza(Box::new(s)));
+                    continue;
+                }
+                Ok(Some(TypedEvent::InvalidStanza(e))) => {
+                    self.events
+                        .push_back(ComponentEvent::Invalid(e.to_string()));
+                    continue;
+                }
                 Ok(None) => return Ok(()),
                 Err(e) => {
                     let se = StreamError::from(&e);

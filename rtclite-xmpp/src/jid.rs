@@ -96,10 +96,21 @@ impl Jid {
 
     /// The positions of the '@' and '/' separators, after checking the parts.
     fn split(s: &str) -> Result<(Option<usize>, Option<usize>), JidError> {
-        // The first '/' starts the resource (which may contain '@' and '/').
-        let slash = s.find('/');
+        // The first '/' starts the resource (which may contain '@' and '/');
+        // the first '@' before it ends the localpart. One pass finds both.
+        let mut at = None;
+        let mut slash = None;
+        for (i, c) in s.bytes().enumerate() {
+            match c {
+                b'/' => {
+                    slash = Some(i);
+                    break;
+                }
+                b'@' if at.is_none() => at = Some(i),
+                _ => {}
+            }
+        }
         let before = &s[..slash.unwrap_or(s.len())];
-        let at = before.find('@');
         let local = at.map(|i| &before[..i]);
         let domain = &before[at.map_or(0, |i| i + 1)..];
         let resource = slash.map(|i| &s[i + 1..]);

@@ -8,7 +8,9 @@ use crate::error::StanzaError;
 use crate::jid::Jid;
 use std::borrow::Cow;
 
-use crate::xml::{Element, Limits, Shallow, ShallowChild, XmlError};
+use crate::xml::shallow::{self, Root, Sink};
+use crate::xml::{Element, Limits, XmlError};
+use std::sync::Arc;
 
 /// Content namespace of client streams (RFC 6120 §4.8.2).
 pub const NS_CLIENT: &str = "jabber:client";
@@ -54,7 +56,7 @@ fn child_elements(mut el: Element) -> impl Iterator<Item = Element> {
     })
 }
 
-fn is_content_ns(ns: &str) -> bool {
+pub(crate) fn is_content_ns(ns: &str) -> bool {
     ns == NS_CLIENT || ns == NS_COMPONENT || ns == "jabber:server"
 }
 
@@ -368,41 +370,6 @@ impl Message {
             _ => self.extensions.push(c),
         }
     }
-
-    /// [`Message::from_el`] on a one-level parse.
-    fn from_shallow(sh: Shallow<'_>) -> Result<Self, StanzaParseError> {
-        let message_type = match sh.ty.as_deref() {
-            Some("chat") => MessageType::Chat,
-            Some("error") => MessageType::Error,
-            Some("groupchat") => MessageType::Groupchat,
-            Some("headline") => MessageType::Headline,
-            _ => MessageType::Normal,
-        };
-        let mut m = Self {
-            from: jid_value(sh.from, "from")?,
-            to: jid_value(sh.to, "to")?,
-            id: sh.id.map(Cow::into_owned),
-            message_type,
-            body: None,
-            subject: None,
-            thread: None,
-            error: None,
-            extensions: Vec::new(),
-        };
-        for c in sh.children {
-            match c {
-                ShallowChild::Leaf("body", t) if m.body.is_none() => m.body = Some(t.into_owned()),
-                ShallowChild::Leaf("subject", t) if m.subject.is_none() => {
-                    m.subject = Some(t.into_owned())
-                }
-                ShallowChild::Leaf("thread", t) if m.thread.is_none() => {
-                    m.thread = Some((t.into_owned(), None))
-                }
-                c => m.add_child(shallow_child_element(c, &sh.ns), &sh.ns),
-            }
-        }
-        Ok(m)
-    }
 }
 
 /// The type of a presence stanza (RFC 6121 §4.7.1.1 and §3).
@@ -565,35 +532,6 @@ impl Presence {
         }
     }
 
-    /// [`Presence::from_el`] on a one-level parse.
-    fn from_shallow(sh: Shallow<'_>) -> Result<Self, StanzaParseError> {
-        let presence_type = match sh.ty.as_deref() {
-            None => PresenceType::Available,
-            Some("unavailable") => PresenceType::Unavailable,
-            Some("subscribe") => PresenceType::Subscribe,
-            Some("subscribed") => PresenceType::Subscribed,
-            Some("unsubscribe") => PresenceType::Unsubscribe,
-            Some("unsubscribed") => PresenceType::Unsubscribed,
-            Some("probe") => PresenceType::Probe,
-            Some("error") => PresenceType::Error,
-            Some(_) => return Err(StanzaParseError::BadType("presence")),
-        };
-        let mut p = Self::new(presence_type, jid_value(sh.to, "to")?);
-        p.from = jid_value(sh.from, "from")?;
-        p.id = sh.id.map(Cow::into_owned);
-        for c in sh.children {
-            match c {
-                ShallowChild::Leaf("show", t) => p.show = Self::show(t.trim()),
-                ShallowChild::Leaf("status", t) if p.status.is_none() => {
-                    p.status = Some(t.into_owned())
-                }
-                ShallowChild::Leaf("priority", t) => p.priority = t.trim().parse().unwrap_or(0),
-                c => p.add_child(shallow_child_element(c, &sh.ns), &sh.ns),
-            }
-        }
-        Ok(p)
-    }
-
     /// Files one child element of a `<presence/>` in content namespace `ns`.
     fn add_child(&mut self, mut c: Element, ns: &str) {
         let p = self;
@@ -650,28 +588,15 @@ pub enum StanzaReadError {
     Stanza(#[from] StanzaParseError),
 }
 
-fn jid_value(v: Option<Cow<'_, str>>, name: &'static str) -> Result<Option<Jid>, StanzaParseError> {
-    v.map(|s| Jid::try_from(s.into_owned()).map_err(|_| StanzaParseError::BadJid(name)))
-        .transpose()
-}
-
-/// A child of a one-level parse as the element the generic parse gives.
-fn shallow_child_element(c: ShallowChild<'_>, ns: &str) -> Element {
-    match c {
-        ShallowChild::Leaf(name, text) => Element::new(name, ns).with_text(text.into_owned()),
-        ShallowChild::Element(e) => e,
-    }
-}
-
 impl Stanza {
     /// Parses one stanza from its bytes (no stream around it), with the
     /// default [`Limits`].
     ///
     /// The result is the same as [`Element::parse`] then
-    /// [`Stanza::try_from`]; messages and presences of the common shape are
-    /// read without building the generic tree for the stanza's own
-    /// attributes and text children (about twice as fast), anything else
-    /// takes the generic path.
+    /// [`Stanza::try_from`]; stanzas of the common shape are read in one
+    /// pass without building the generic tree for the stanza itself, its
+    /// text children and its childless extensions (see `xml::shallow`);
+    /// anything else takes the generic path.
     ///
     /// ```
     /// use rtclite_xmpp::stanza::Stanza;
@@ -680,17 +605,195 @@ impl Stanza {
     /// assert_eq!(m.body.as_deref(), Some("hi"));
     /// ```
     pub fn parse(input: &[u8]) -> Result<Self, StanzaReadError> {
-        if let Some(sh) = Shallow::parse(input, Limits::default(), &["message", "presence"]) {
-            if is_content_ns(&sh.ns) {
-                match sh.name {
-                    "message" => return Ok(Message::from_shallow(sh).map(Self::Message)?),
-                    "presence" => return Ok(Presence::from_shallow(sh).map(Self::Presence)?),
-                    _ => {}
-                }
-            }
+        if let Some((root, b)) =
+            shallow::parse_standalone(input, Limits::default(), Building::start)
+        {
+            // The XML is well-formed (the generic parse gives the same
+            // element), so only the stanza rules are left to decide.
+            return Ok(b.finish(root)?);
         }
         Ok(Self::try_from(Element::parse(input)?)?)
     }
+
+    /// The one-level parse of the first-level element at `input[pos]` on a
+    /// stream whose default namespace is `scope_ns`: the stanza (or the
+    /// stanza rule it breaks) and the position after it; `None` when the
+    /// generic path must decide.
+    pub(crate) fn parse_at(
+        input: &str,
+        pos: usize,
+        limits: Limits,
+        scope_ns: &Arc<str>,
+    ) -> Option<(Result<Self, StanzaParseError>, usize)> {
+        let (root, b, end) = shallow::parse(input, pos, limits, scope_ns, Building::start)?;
+        Some((b.finish(root), end))
+    }
+}
+
+/// A stanza being filled by the one-level parse.
+enum Building {
+    Message(Message),
+    /// The presence, and the type error found on the root (reported after
+    /// the XML has been read, as the generic path does).
+    Presence(Presence, Option<StanzaParseError>),
+    Iq {
+        iq_type: Option<IqType>,
+        payload: Option<Element>,
+        error: Option<StanzaError>,
+        count: usize,
+    },
+}
+
+impl Building {
+    /// The stanza to fill for `root`, if it is one.
+    fn start(root: &Root<'_>) -> Option<Self> {
+        if !is_content_ns(&root.ns) {
+            return None;
+        }
+        Some(match root.name {
+            "message" => Self::Message(Message {
+                from: None,
+                to: None,
+                id: None,
+                message_type: match root.ty.as_deref() {
+                    Some("chat") => MessageType::Chat,
+                    Some("error") => MessageType::Error,
+                    Some("groupchat") => MessageType::Groupchat,
+                    Some("headline") => MessageType::Headline,
+                    // [RFC 6121 §5.2.2] "MUST consider the message to be of type "normal""
+                    _ => MessageType::Normal,
+                },
+                body: None,
+                subject: None,
+                thread: None,
+                error: None,
+                extensions: Vec::new(),
+            }),
+            "presence" => {
+                let (presence_type, err) = match root.ty.as_deref() {
+                    None => (PresenceType::Available, None),
+                    Some("unavailable") => (PresenceType::Unavailable, None),
+                    Some("subscribe") => (PresenceType::Subscribe, None),
+                    Some("subscribed") => (PresenceType::Subscribed, None),
+                    Some("unsubscribe") => (PresenceType::Unsubscribe, None),
+                    Some("unsubscribed") => (PresenceType::Unsubscribed, None),
+                    Some("probe") => (PresenceType::Probe, None),
+                    Some("error") => (PresenceType::Error, None),
+                    Some(_) => (
+                        PresenceType::Available,
+                        Some(StanzaParseError::BadType("presence")),
+                    ),
+                };
+                Self::Presence(Presence::new(presence_type, None), err)
+            }
+            "iq" => Self::Iq {
+                iq_type: match root.ty.as_deref() {
+                    Some("get") => Some(IqType::Get),
+                    Some("set") => Some(IqType::Set),
+                    Some("result") => Some(IqType::Result),
+                    Some("error") => Some(IqType::Error),
+                    _ => None,
+                },
+                payload: None,
+                error: None,
+                count: 0,
+            },
+            _ => return None,
+        })
+    }
+
+    /// The stanza, checked in the order [`Stanza::try_from`] checks it.
+    fn finish(self, root: Root<'_>) -> Result<Stanza, StanzaParseError> {
+        match self {
+            Self::Message(mut m) => {
+                m.from = jid_value(root.from, "from")?;
+                m.to = jid_value(root.to, "to")?;
+                m.id = root.id.map(Cow::into_owned);
+                Ok(Stanza::Message(m))
+            }
+            Self::Presence(mut p, err) => {
+                if let Some(e) = err {
+                    return Err(e);
+                }
+                p.to = jid_value(root.to, "to")?;
+                p.from = jid_value(root.from, "from")?;
+                p.id = root.id.map(Cow::into_owned);
+                Ok(Stanza::Presence(p))
+            }
+            Self::Iq {
+                iq_type,
+                payload,
+                error,
+                count,
+            } => {
+                let from = jid_value(root.from, "from")?;
+                let to = jid_value(root.to, "to")?;
+                let id = root.id.ok_or(StanzaParseError::IqWithoutId)?.into_owned();
+                let iq_type = iq_type.ok_or(StanzaParseError::BadType("iq"))?;
+                if iq_type.is_request() && count != 1 {
+                    return Err(StanzaParseError::IqPayloadCount);
+                }
+                if iq_type == IqType::Error && error.is_none() {
+                    return Err(StanzaParseError::MissingError);
+                }
+                Ok(Stanza::Iq(Iq {
+                    id,
+                    from,
+                    to,
+                    iq_type,
+                    payload,
+                    error,
+                }))
+            }
+        }
+    }
+}
+
+impl<'a> Sink<'a> for Building {
+    fn leaf(&mut self, name: &'a str, text: Cow<'a, str>, ns: &Arc<str>) {
+        match self {
+            Self::Message(m) => match name {
+                "body" if m.body.is_none() => m.body = Some(text.into_owned()),
+                "subject" if m.subject.is_none() => m.subject = Some(text.into_owned()),
+                "thread" if m.thread.is_none() => m.thread = Some((text.into_owned(), None)),
+                _ => m.add_child(shallow::leaf_element(name, text, ns), ns),
+            },
+            Self::Presence(p, _) => match name {
+                "show" => p.show = Presence::show(text.trim()),
+                "status" if p.status.is_none() => p.status = Some(text.into_owned()),
+                "priority" => p.priority = text.trim().parse().unwrap_or(0),
+                _ => p.add_child(shallow::leaf_element(name, text, ns), ns),
+            },
+            Self::Iq { .. } => self.element(shallow::leaf_element(name, text, ns), ns),
+        }
+    }
+
+    fn element(&mut self, el: Element, ns: &Arc<str>) {
+        match self {
+            Self::Message(m) => m.add_child(el, ns),
+            Self::Presence(p, _) => p.add_child(el, ns),
+            Self::Iq {
+                iq_type,
+                payload,
+                error,
+                count,
+            } => {
+                if *iq_type == Some(IqType::Error) && el.is("error", ns) {
+                    *error = Some(StanzaError::from_element(&el));
+                } else {
+                    *count += 1;
+                    if payload.is_none() {
+                        *payload = Some(el);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn jid_value(v: Option<Cow<'_, str>>, name: &'static str) -> Result<Option<Jid>, StanzaParseError> {
+    v.map(|s| Jid::try_from(s.into_owned()).map_err(|_| StanzaParseError::BadJid(name)))
+        .transpose()
 }
 
 impl TryFrom<Element> for Stanza {

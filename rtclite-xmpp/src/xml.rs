@@ -27,6 +27,10 @@ use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
+pub(crate) mod shallow;
+
+use crate::stanza::{Stanza, StanzaParseError};
+
 /// The namespace of the stream element, `http://etherx.jabber.org/streams`.
 pub const NS_STREAM: &str = "http://etherx.jabber.org/streams";
 /// The namespace bound to the `xml` prefix by XML Namespaces §3.
@@ -134,10 +138,21 @@ pub enum Node {
 /// One attribute: its name as written (`type`, `xml:lang`) and its unescaped value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attribute {
-    /// Qualified name as written on the wire.
-    pub name: String,
+    /// Qualified name as written on the wire (the names XMPP and Jingle use
+    /// all the time point at a static string; others are owned).
+    pub name: Cow<'static, str>,
     /// Value with entities replaced.
     pub value: String,
+}
+
+impl Attribute {
+    /// An attribute `name='value'`.
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            name: intern_attr_name_owned(name.into()),
+            value: value.into(),
+        }
+    }
 }
 
 /// An XML element with its namespace resolved.
@@ -228,7 +243,10 @@ impl Element {
         let value = value.into();
         match self.attrs.iter_mut().find(|a| a.name == name) {
             Some(a) => a.value = value,
-            None => self.attrs.push(Attribute { name, value }),
+            None => self.attrs.push(Attribute {
+                name: intern_attr_name_owned(name),
+                value,
+            }),
         }
     }
 
@@ -532,6 +550,23 @@ impl StreamHeader {
     }
 }
 
+/// What [`StreamParser::next_typed`] found in the stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+// The stanza is the common case; boxing it would cost an allocation per stanza.
+#[allow(clippy::large_enum_variant)]
+pub enum TypedEvent {
+    /// A first-level `<message/>`, `<presence/>` or `<iq/>` in a content
+    /// namespace that is a valid stanza.
+    Stanza(Stanza),
+    /// A first-level `<message/>`, `<presence/>` or `<iq/>` in a content
+    /// namespace that is well-formed XML but breaks a stanza rule (RFC 6120
+    /// §8); the stream goes on.
+    InvalidStanza(StanzaParseError),
+    /// Anything else, as [`StreamParser::next_event`] gives it.
+    Xml(XmlEvent),
+}
+
 /// What a [`StreamParser`] found in the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -577,6 +612,9 @@ pub struct StreamParser {
     builder: TreeBuilder,
     token_start: u64,
     failed: Option<XmlError>,
+    /// Stream offset of the last stanza start where the one-level parse
+    /// declined (so it is tried at most once per stanza).
+    fast_declined: u64,
 }
 
 impl Default for StreamParser {
@@ -601,6 +639,7 @@ impl StreamParser {
             builder: TreeBuilder::new(limits),
             token_start: 0,
             failed: None,
+            fast_declined: u64::MAX,
         }
     }
 
@@ -635,6 +674,101 @@ impl StreamParser {
     /// Total bytes consumed since the parser was created.
     pub fn offset(&self) -> u64 {
         self.base + self.pos as u64
+    }
+
+    /// The next event with stanzas typed, `Ok(None)` when more bytes are
+    /// needed: what a client or component runs once its stream is
+    /// negotiated.
+    ///
+    /// A first-level `<message/>`, `<presence/>` or `<iq/>` in a content
+    /// namespace comes as [`TypedEvent::Stanza`] (or
+    /// [`TypedEvent::InvalidStanza`] when it breaks a stanza rule of
+    /// RFC 6120 §8); everything else as [`TypedEvent::Xml`], exactly as
+    /// [`StreamParser::next_event`] gives it. The result is what
+    /// [`StreamParser::next_event`] then [`Stanza::try_from`] give; a stanza
+    /// that is complete in the buffer and of the common shape is read in
+    /// one pass without the generic tree (see [`Stanza::parse`]). Calls to
+    /// this and to [`StreamParser::next_event`] may be mixed (e.g. the
+    /// latter during stream negotiation).
+    ///
+    /// ```
+    /// use rtclite_xmpp::xml::{StreamParser, TypedEvent, XmlEvent};
+    /// use rtclite_xmpp::stanza::Stanza;
+    /// let mut p = StreamParser::new();
+    /// p.feed(b"<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>\
+    ///     <message from='juliet@example.com/balcony' type='chat'><body>hi</body></message>");
+    /// assert!(matches!(p.next_typed(), Ok(Some(TypedEvent::Xml(XmlEvent::StreamOpen(_))))));
+    /// let Ok(Some(TypedEvent::Stanza(Stanza::Message(m)))) = p.next_typed() else { panic!() };
+    /// assert_eq!(m.body.as_deref(), Some("hi"));
+    /// assert_eq!(p.next_typed(), Ok(None));
+    /// ```
+    pub fn next_typed(&mut self) -> Result<Option<TypedEvent>, XmlError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        if let Some(t) = self.fast_stanza() {
+            return Ok(Some(t));
+        }
+        Ok(match self.next_event()? {
+            None => None,
+            Some(XmlEvent::Stanza(el))
+                if crate::stanza::is_content_ns(el.ns())
+                    && matches!(el.name(), "message" | "presence" | "iq") =>
+            {
+                Some(match Stanza::try_from(el) {
+                    Ok(s) => TypedEvent::Stanza(s),
+                    Err(e) => TypedEvent::InvalidStanza(e),
+                })
+            }
+            Some(ev) => Some(TypedEvent::Xml(ev)),
+        })
+    }
+
+    /// The one-level parse of the stanza at the current position, if one
+    /// starts there, is complete in the buffer and has the common shape.
+    fn fast_stanza(&mut self) -> Option<TypedEvent> {
+        if self.state != StreamState::Open || self.builder.depth() != 0 {
+            return None;
+        }
+        let rest = self.buf.get(self.pos..)?;
+        // White space before a stanza is dropped, as the generic path does.
+        let ws = rest.iter().take_while(|c| is_ws(**c)).count();
+        let rest = rest.get(ws..)?;
+        let needle: &[u8] = match rest.get(..4)? {
+            b"<mes" => b"</message>",
+            b"<pre" => b"</presence>",
+            b"<iq " | b"<iq>" | b"<iq/" => b"</iq>",
+            _ => return None,
+        };
+        let start = self.pos + ws;
+        if self.base + start as u64 == self.fast_declined {
+            return None;
+        }
+        self.pos = start;
+        let limits = self.builder.limits;
+        // The region to read: through the first end tag of that name (or
+        // the first '>' for an empty-element stanza), checked as UTF-8 once.
+        // A stanza that does not end there is left to the generic path.
+        let window = rest.get(..rest.len().min(limits.max_stanza_bytes))?;
+        let end = memchr::memmem::find(window, needle)
+            .map(|i| i + needle.len())
+            .or_else(|| memchr::memchr(b'>', window).map(|i| i + 1))?;
+        let region = std::str::from_utf8(window.get(..end)?).ok();
+        let ns = self.builder.ns.resolve("").ok().cloned();
+        let parsed = match (region, ns) {
+            (Some(region), Some(ns)) => Stanza::parse_at(region, 0, limits, &ns),
+            _ => None,
+        };
+        let Some((stanza, len)) = parsed else {
+            self.fast_declined = self.base + start as u64;
+            return None;
+        };
+        self.pos = start + len;
+        self.token_start = self.base + self.pos as u64;
+        Some(match stanza {
+            Ok(s) => TypedEvent::Stanza(s),
+            Err(e) => TypedEvent::InvalidStanza(e),
+        })
     }
 
     /// The next event, `Ok(None)` when more bytes are needed.
@@ -1147,105 +1281,219 @@ fn ns_table() -> &'static [Arc<str>] {
     TABLE.get_or_init(|| WELL_KNOWN_NS.iter().map(|s| Arc::from(*s)).collect())
 }
 
+/// The index in [`WELL_KNOWN_NS`] of namespace `ns` (one `match`: the
+/// compiler switches on the length first).
+fn well_known_ns_index(ns: &[u8]) -> Option<usize> {
+    Some(match ns {
+        b"" => 0,
+        b"http://www.w3.org/XML/1998/namespace" => 1,
+        b"http://etherx.jabber.org/streams" => 2,
+        b"jabber:client" => 3,
+        b"jabber:server" => 4,
+        b"jabber:component:accept" => 5,
+        b"jabber:iq:roster" => 6,
+        b"urn:ietf:params:xml:ns:xmpp-sasl" => 7,
+        b"urn:ietf:params:xml:ns:xmpp-tls" => 8,
+        b"urn:ietf:params:xml:ns:xmpp-bind" => 9,
+        b"urn:ietf:params:xml:ns:xmpp-session" => 10,
+        b"urn:ietf:params:xml:ns:xmpp-stanzas" => 11,
+        b"urn:ietf:params:xml:ns:xmpp-streams" => 12,
+        b"http://jabber.org/protocol/disco#info" => 13,
+        b"http://jabber.org/protocol/disco#items" => 14,
+        b"http://jabber.org/protocol/caps" => 15,
+        b"http://jabber.org/protocol/chatstates" => 16,
+        b"urn:xmpp:ping" => 17,
+        b"urn:xmpp:sm:3" => 18,
+        b"urn:xmpp:delay" => 19,
+        b"urn:xmpp:receipts" => 20,
+        b"urn:xmpp:carbons:2" => 21,
+        b"urn:xmpp:jingle:1" => 22,
+        b"urn:xmpp:jingle:errors:1" => 23,
+        b"urn:xmpp:jingle:apps:rtp:1" => 24,
+        b"urn:xmpp:jingle:apps:rtp:info:1" => 25,
+        b"urn:xmpp:jingle:apps:rtp:rtcp-fb:0" => 26,
+        b"urn:xmpp:jingle:apps:rtp:rtp-hdrext:0" => 27,
+        b"urn:xmpp:jingle:apps:rtp:ssma:0" => 28,
+        b"urn:xmpp:jingle:apps:grouping:0" => 29,
+        b"urn:xmpp:jingle:apps:dtls:0" => 30,
+        b"urn:xmpp:jingle:transports:ice-udp:1" => 31,
+        b"urn:xmpp:jingle:transports:raw-udp:1" => 32,
+        _ => return None,
+    })
+}
+
 /// The shared string for namespace `ns` (allocates only for a namespace
 /// that is not well known).
 fn intern_ns(ns: &str) -> Arc<str> {
-    match ns_table()
-        .iter()
-        .find(|n| n.len() == ns.len() && &***n == ns)
-    {
+    match well_known_ns_index(ns.as_bytes()).and_then(|i| ns_table().get(i)) {
         Some(n) => Arc::clone(n),
         None => Arc::from(ns),
     }
 }
 
 fn intern_ns_owned(ns: String) -> Arc<str> {
-    match ns_table()
-        .iter()
-        .find(|n| n.len() == ns.len() && ***n == *ns)
-    {
+    match well_known_ns_index(ns.as_bytes()).and_then(|i| ns_table().get(i)) {
         Some(n) => Arc::clone(n),
         None => Arc::from(ns),
     }
 }
 
-/// Element names that are used without allocating.
-const WELL_KNOWN_NAMES: &[&str] = &[
-    "message",
-    "presence",
-    "iq",
-    "body",
-    "subject",
-    "thread",
-    "show",
-    "status",
-    "priority",
-    "error",
-    "text",
-    "query",
-    "item",
-    "group",
-    "c",
-    "x",
-    "delay",
-    "ping",
-    "bind",
-    "jid",
-    "resource",
-    "identity",
-    "feature",
-    "features",
-    "stream",
-    "mechanisms",
-    "mechanism",
-    "auth",
-    "challenge",
-    "response",
-    "success",
-    "failure",
-    "starttls",
-    "proceed",
-    "enable",
-    "enabled",
-    "resume",
-    "resumed",
-    "r",
-    "a",
-    "jingle",
-    "content",
-    "description",
-    "payload-type",
-    "parameter",
-    "rtcp-fb",
-    "rtcp-mux",
-    "rtp-hdrext",
-    "source",
-    "encryption",
-    "crypto",
-    "bandwidth",
-    "transport",
-    "candidate",
-    "remote-candidate",
-    "fingerprint",
-    "reason",
-    "active",
-    "hold",
-    "unhold",
-    "mute",
-    "unmute",
-    "ringing",
-    "received",
-    "request",
-    "composing",
-];
+/// The static string for an element name XMPP and Jingle use all the time.
+fn well_known_name(name: &[u8]) -> Option<&'static str> {
+    // One `match` on the bytes: the compiler switches on the length first.
+    Some(match name {
+        b"message" => "message",
+        b"presence" => "presence",
+        b"iq" => "iq",
+        b"body" => "body",
+        b"subject" => "subject",
+        b"thread" => "thread",
+        b"show" => "show",
+        b"status" => "status",
+        b"priority" => "priority",
+        b"error" => "error",
+        b"text" => "text",
+        b"query" => "query",
+        b"item" => "item",
+        b"group" => "group",
+        b"c" => "c",
+        b"x" => "x",
+        b"delay" => "delay",
+        b"ping" => "ping",
+        b"bind" => "bind",
+        b"jid" => "jid",
+        b"resource" => "resource",
+        b"identity" => "identity",
+        b"feature" => "feature",
+        b"features" => "features",
+        b"stream" => "stream",
+        b"mechanisms" => "mechanisms",
+        b"mechanism" => "mechanism",
+        b"auth" => "auth",
+        b"challenge" => "challenge",
+        b"response" => "response",
+        b"success" => "success",
+        b"failure" => "failure",
+        b"starttls" => "starttls",
+        b"proceed" => "proceed",
+        b"enable" => "enable",
+        b"enabled" => "enabled",
+        b"resume" => "resume",
+        b"resumed" => "resumed",
+        b"r" => "r",
+        b"a" => "a",
+        b"jingle" => "jingle",
+        b"content" => "content",
+        b"description" => "description",
+        b"payload-type" => "payload-type",
+        b"parameter" => "parameter",
+        b"rtcp-fb" => "rtcp-fb",
+        b"rtcp-mux" => "rtcp-mux",
+        b"rtp-hdrext" => "rtp-hdrext",
+        b"source" => "source",
+        b"encryption" => "encryption",
+        b"crypto" => "crypto",
+        b"bandwidth" => "bandwidth",
+        b"transport" => "transport",
+        b"candidate" => "candidate",
+        b"remote-candidate" => "remote-candidate",
+        b"fingerprint" => "fingerprint",
+        b"reason" => "reason",
+        b"active" => "active",
+        b"hold" => "hold",
+        b"unhold" => "unhold",
+        b"mute" => "mute",
+        b"unmute" => "unmute",
+        b"ringing" => "ringing",
+        b"received" => "received",
+        b"request" => "request",
+        b"composing" => "composing",
+        _ => return None,
+    })
+}
 
 fn intern_name(name: &str) -> Cow<'static, str> {
-    match WELL_KNOWN_NAMES
-        .iter()
-        .find(|n| n.len() == name.len() && **n == name)
-    {
+    match well_known_name(name.as_bytes()) {
         Some(n) => Cow::Borrowed(n),
         None => Cow::Owned(name.to_owned()),
+    }
+}
+
+/// The static string for an attribute name XMPP and Jingle use all the time.
+fn well_known_attr_name(name: &[u8]) -> Option<&'static str> {
+    Some(match name {
+        b"to" => "to",
+        b"from" => "from",
+        b"id" => "id",
+        b"type" => "type",
+        b"xml:lang" => "xml:lang",
+        b"version" => "version",
+        b"xmlns:stream" => "xmlns:stream",
+        b"name" => "name",
+        b"jid" => "jid",
+        b"subscription" => "subscription",
+        b"ask" => "ask",
+        b"ver" => "ver",
+        b"node" => "node",
+        b"hash" => "hash",
+        b"var" => "var",
+        b"category" => "category",
+        b"parent" => "parent",
+        b"stamp" => "stamp",
+        b"h" => "h",
+        b"resume" => "resume",
+        b"previd" => "previd",
+        b"mechanism" => "mechanism",
+        b"action" => "action",
+        b"initiator" => "initiator",
+        b"responder" => "responder",
+        b"sid" => "sid",
+        b"creator" => "creator",
+        b"senders" => "senders",
+        b"disposition" => "disposition",
+        b"media" => "media",
+        b"ssrc" => "ssrc",
+        b"clockrate" => "clockrate",
+        b"channels" => "channels",
+        b"maxptime" => "maxptime",
+        b"ptime" => "ptime",
+        b"value" => "value",
+        b"ufrag" => "ufrag",
+        b"pwd" => "pwd",
+        b"component" => "component",
+        b"foundation" => "foundation",
+        b"generation" => "generation",
+        b"ip" => "ip",
+        b"network" => "network",
+        b"port" => "port",
+        b"priority" => "priority",
+        b"protocol" => "protocol",
+        b"rel-addr" => "rel-addr",
+        b"rel-port" => "rel-port",
+        b"setup" => "setup",
+        b"required" => "required",
+        b"uri" => "uri",
+        b"semantics" => "semantics",
+        b"tag" => "tag",
+        b"crypto-suite" => "crypto-suite",
+        b"key-params" => "key-params",
+        b"session-params" => "session-params",
+        _ => return None,
+    })
+}
+
+/// The attribute name as stored: static when well known.
+fn intern_attr_name(name: &str) -> Cow<'static, str> {
+    match well_known_attr_name(name.as_bytes()) {
+        Some(n) => Cow::Borrowed(n),
+        None => Cow::Owned(name.to_owned()),
+    }
+}
+
+fn intern_attr_name_owned(name: String) -> Cow<'static, str> {
+    match well_known_attr_name(name.as_bytes()) {
+        Some(n) => Cow::Borrowed(n),
+        None => Cow::Owned(name),
     }
 }
 
@@ -1440,7 +1688,7 @@ impl TreeBuilder {
                 ));
             }
             attrs.push(Attribute {
-                name: aname.to_owned(),
+                name: intern_attr_name(aname),
                 value: value.into_owned(),
             });
         }
@@ -1545,280 +1793,6 @@ impl TreeBuilder {
         };
         open.el.push_text(t.into_owned());
         Ok(())
-    }
-}
-
-// ---------------------------------------------------------------------------
-// One-level parse for typed stanzas
-
-/// A child of a [`Shallow`] root: a leaf (`<name>text</name>` or `<name/>`
-/// in the root's namespace, without attributes) or any other element.
-#[derive(Debug)]
-pub(crate) enum ShallowChild<'a> {
-    /// A leaf: its local name and its text.
-    Leaf(&'a str, Cow<'a, str>),
-    /// Any other child, as a tree.
-    Element(Element),
-}
-
-/// A standalone element parsed one level deep: what a typed stanza needs
-/// without building the generic tree for the stanza's own attributes and
-/// text children. Only the simple shape is handled (no prefixes on the root,
-/// no namespace declarations other than the default one); `None` from
-/// [`Shallow::parse`] means "use [`Element::parse`]", which gives the same
-/// result or the precise error.
-#[derive(Debug)]
-pub(crate) struct Shallow<'a> {
-    pub(crate) name: &'a str,
-    pub(crate) ns: Arc<str>,
-    /// The root's `from`, `to`, `id` and `type`, unescaped (other
-    /// attributes are checked and not kept: typed stanzas do not use them).
-    pub(crate) from: Option<Cow<'a, str>>,
-    pub(crate) to: Option<Cow<'a, str>>,
-    pub(crate) id: Option<Cow<'a, str>>,
-    pub(crate) ty: Option<Cow<'a, str>>,
-    /// Element children in order (character data between them is dropped).
-    pub(crate) children: Vec<ShallowChild<'a>>,
-}
-
-impl<'a> Shallow<'a> {
-    /// Parses `input` if its root is one of `names`, it has the simple shape
-    /// and it is well-formed.
-    pub(crate) fn parse(input: &'a [u8], limits: Limits, names: &[&str]) -> Option<Self> {
-        if input.len() > limits.max_stanza_bytes || limits.max_depth < 2 {
-            return None;
-        }
-        let mut pos = 0;
-        // The root start tag (after an optional declaration and white space).
-        let (raw, empty) = loop {
-            match next_token(input, pos).ok()?? {
-                (Token::Decl(d), next) if pos == 0 => {
-                    check_decl(d).ok()?;
-                    pos = next;
-                }
-                (Token::Text(t), next) if t.iter().all(|c| is_ws(*c)) => pos = next,
-                (Token::Start { raw, empty }, next) => {
-                    pos = next;
-                    break (raw, empty);
-                }
-                _ => return None,
-            }
-        };
-        let tag = std::str::from_utf8(raw).ok()?;
-        let name_end = raw.iter().position(|c| is_ws(*c)).unwrap_or(raw.len());
-        let name = tag.get(..name_end)?;
-        if !names.contains(&name) || !is_name(name) {
-            return None;
-        }
-        let (mut from, mut to, mut id, mut ty) = (None, None, None, None);
-        // Names seen, for the duplicate check (more than 16 attributes: generic path).
-        let mut seen: [&str; 16] = [""; 16];
-        let mut n_seen = 0;
-        let mut ns: Option<Arc<str>> = None;
-        let rest = tag.get(name_end..)?;
-        let b = rest.as_bytes();
-        let mut i = 0;
-        loop {
-            let start = i;
-            while b.get(i).is_some_and(|c| is_ws(*c)) {
-                i += 1;
-            }
-            if i >= b.len() {
-                break;
-            }
-            if i == start {
-                return None;
-            }
-            let name_start = i;
-            while b.get(i).is_some_and(|c| *c != b'=' && !is_ws(*c)) {
-                i += 1;
-            }
-            let aname = rest.get(name_start..i)?;
-            while b.get(i).is_some_and(|c| is_ws(*c)) {
-                i += 1;
-            }
-            if b.get(i) != Some(&b'=') || !is_name(aname) {
-                return None;
-            }
-            i += 1;
-            while b.get(i).is_some_and(|c| is_ws(*c)) {
-                i += 1;
-            }
-            let q = *b.get(i).filter(|c| **c == b'\'' || **c == b'"')?;
-            let close = i + 1 + b.get(i + 1..)?.iter().position(|c| *c == q)?;
-            let value = unescape_str(rest.get(i + 1..close)?).ok()?;
-            i = close + 1;
-            if n_seen + usize::from(ns.is_some()) >= limits.max_attributes.min(16) {
-                return None;
-            }
-            if aname == "xmlns" {
-                if ns.is_some() {
-                    return None;
-                }
-                ns = Some(intern_ns(&value));
-            } else if (aname.contains(':') && !aname.starts_with("xml:"))
-                || seen.get(..n_seen)?.contains(&aname)
-            {
-                // A prefix other than xml (left to the generic path), or a duplicate.
-                return None;
-            } else {
-                *seen.get_mut(n_seen)? = aname;
-                n_seen += 1;
-                match aname {
-                    "from" => from = Some(value),
-                    "to" => to = Some(value),
-                    "id" => id = Some(value),
-                    "type" => ty = Some(value),
-                    _ => {}
-                }
-            }
-        }
-        let ns = ns.unwrap_or_else(|| intern_ns(""));
-        let mut children = Vec::new();
-        let mut builder: Option<TreeBuilder> = None;
-        let result = Self::children(
-            input,
-            pos,
-            empty,
-            name,
-            &ns,
-            limits,
-            &mut builder,
-            &mut children,
-        );
-        if let Some(b) = builder {
-            b.return_scratch();
-        }
-        let pos = result?;
-        // Nothing but white space after the root.
-        if !input.get(pos..)?.iter().all(|c| is_ws(*c)) {
-            return None;
-        }
-        Some(Self {
-            name,
-            ns,
-            from,
-            to,
-            id,
-            ty,
-            children,
-        })
-    }
-
-    /// The children of the root up to and including its end tag; the
-    /// position after it.
-    #[allow(clippy::too_many_arguments)]
-    fn children(
-        input: &'a [u8],
-        mut pos: usize,
-        empty: bool,
-        name: &str,
-        ns: &Arc<str>,
-        limits: Limits,
-        builder: &mut Option<TreeBuilder>,
-        children: &mut Vec<ShallowChild<'a>>,
-    ) -> Option<usize> {
-        if !empty {
-            loop {
-                let (tok, next) = next_token(input, pos).ok()??;
-                match tok {
-                    Token::Text(t) => {
-                        unescape(t).ok()?;
-                        pos = next;
-                    }
-                    Token::CData(t) => {
-                        check_chars(std::str::from_utf8(t).ok()?).ok()?;
-                        pos = next;
-                    }
-                    Token::End(n) => {
-                        if n != name.as_bytes() {
-                            return None;
-                        }
-                        pos = next;
-                        break;
-                    }
-                    Token::Decl(_) => return None,
-                    Token::Start { raw, empty } => {
-                        if children.len() >= 4 * limits.max_attributes.max(64) {
-                            return None;
-                        }
-                        let (child, after) =
-                            Self::child(input, pos, raw, empty, next, ns, limits, builder)?;
-                        children.push(child);
-                        pos = after;
-                    }
-                }
-            }
-        }
-        Some(pos)
-    }
-
-    /// One child starting at `pos` (its start tag `raw` ends at `next`):
-    /// a leaf when it has that shape, else a tree.
-    #[allow(clippy::too_many_arguments)]
-    fn child(
-        input: &'a [u8],
-        pos: usize,
-        raw: &'a [u8],
-        empty: bool,
-        next: usize,
-        ns: &Arc<str>,
-        limits: Limits,
-        builder: &mut Option<TreeBuilder>,
-    ) -> Option<(ShallowChild<'a>, usize)> {
-        if !raw.iter().any(|c| is_ws(*c) || *c == b':') {
-            let name = std::str::from_utf8(raw).ok()?;
-            if !is_name(name) {
-                return None;
-            }
-            if empty {
-                return Some((ShallowChild::Leaf(name, Cow::Borrowed("")), next));
-            }
-            match next_token(input, next).ok()?? {
-                (Token::End(n), after) if n == raw => {
-                    return Some((ShallowChild::Leaf(name, Cow::Borrowed("")), after));
-                }
-                (Token::Text(t), after_text) => {
-                    if let Ok(Some((Token::End(n), after))) = next_token(input, after_text) {
-                        if n == raw {
-                            return Some((ShallowChild::Leaf(name, unescape(t).ok()?), after));
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        // Any other shape: the generic builder, in the root's namespace, one
-        // level down (the root counts as depth 1).
-        let b = builder.get_or_insert_with(|| {
-            TreeBuilder::with_scratch(Limits {
-                max_depth: limits.max_depth.saturating_sub(1),
-                ..limits
-            })
-        });
-        b.reset();
-        b.ns.decls.push((String::new(), Arc::clone(ns)));
-        let mut at = pos;
-        loop {
-            let (tok, after) = next_token(input, at).ok()??;
-            let done = match tok {
-                Token::Start { raw, empty } => b.start(raw, empty).ok()?,
-                Token::End(n) => b.end(n).ok()?,
-                Token::Text(t) => {
-                    b.text(t, false).ok()?;
-                    None
-                }
-                Token::CData(t) => {
-                    b.text(t, true).ok()?;
-                    None
-                }
-                Token::Decl(_) => return None,
-            };
-            at = after;
-            if let Some(el) = done {
-                return Some((ShallowChild::Element(el), at));
-            }
-        }
     }
 }
 
@@ -1975,6 +1949,17 @@ mod tests {
             Element::parse(b"<a x='\xc3\xa9 &gt;'/>").unwrap().attr("x"),
             Some("\u{e9} >")
         );
+    }
+
+    #[test]
+    fn interning_tables_agree() {
+        for (i, ns) in WELL_KNOWN_NS.iter().enumerate() {
+            assert_eq!(well_known_ns_index(ns.as_bytes()), Some(i), "{ns}");
+            assert_eq!(&*intern_ns(ns), *ns);
+        }
+        assert_eq!(well_known_ns_index(b"urn:other"), None);
+        assert_eq!(well_known_name(b"message"), Some("message"));
+        assert_eq!(well_known_attr_name(b"xml:lang"), Some("xml:lang"));
     }
 
     #[test]
