@@ -46,7 +46,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use clap::Args;
 use rtclite_sip::digest::Algorithm;
 use rtclite_sip::proxy::{
-    DigestAuth, LocalAddr, Proxy, ProxyConfig, ProxyError, ProxyEvent, ProxyMode, ProxyPolicy,
+    DigestAuth, Forking, LocalAddr, Proxy, ProxyConfig, ProxyError, ProxyEvent, ProxyMode,
+    ProxyPolicy,
 };
 use rtclite_sip::registrar::{InMemoryLocationService, Registrar, RegistrarConfig};
 use rtclite_sip::{Message, OwnedMessage};
@@ -83,6 +84,20 @@ pub(crate) struct ProxyArgs {
     /// Do not insert Record-Route.
     #[arg(long)]
     no_record_route: bool,
+    /// How a request reaches several contacts (RFC 3261 §16.6): all at
+    /// once, or in groups of equal q-value, highest first, the next group
+    /// when one ends without a 2xx.
+    #[arg(long, value_enum, default_value_t = Fork::Parallel)]
+    fork: Fork,
+    /// With `--fork sequential`: seconds a group may ring before it is
+    /// CANCELled and the next group starts (default: until its final
+    /// responses or Timer C).
+    #[arg(long)]
+    fork_group_time: Option<f64>,
+    /// Try the SIP Contacts of a 3xx response (RFC 3261 §16.7 step 4)
+    /// instead of passing the redirect upstream.
+    #[arg(long)]
+    recurse: bool,
     /// Print one JSON object per line: listening addresses, registrations,
     /// routed requests, final responses and a closing summary.
     #[arg(long)]
@@ -93,6 +108,15 @@ pub(crate) struct ProxyArgs {
     /// Stop after this many seconds (default: until SIGINT or SIGTERM).
     #[arg(long)]
     duration: Option<f64>,
+}
+
+/// `--fork`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Fork {
+    /// Every contact at once.
+    Parallel,
+    /// Groups of equal q-value, highest first.
+    Sequential,
 }
 
 /// Runs `rtclite proxy`.
@@ -177,9 +201,24 @@ async fn serve(args: ProxyArgs, verbose: u8, quiet: bool) -> Result<(), CliError
         }
         registrar_domains.push("localhost".into());
     }
+    let group_timeout = args
+        .fork_group_time
+        .map(Duration::try_from_secs_f64)
+        .transpose()
+        .map_err(|e| CliError::Invalid(format!("--fork-group-time: {e}")))?;
+    if group_timeout.is_some() && args.fork != Fork::Sequential {
+        return Err(CliError::Invalid(
+            "--fork-group-time needs --fork sequential".into(),
+        ));
+    }
     let mut secret = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);
     let config = ProxyConfig {
+        forking: match args.fork {
+            Fork::Parallel => Forking::Parallel,
+            Fork::Sequential => Forking::Sequential { group_timeout },
+        },
+        recurse_on_3xx: args.recurse,
         mode: if args.stateless {
             ProxyMode::Stateless
         } else {
