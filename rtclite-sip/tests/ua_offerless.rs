@@ -774,3 +774,161 @@ fn offer_in_reliable_183_with_100rel_required_wire_log() {
     assert_eq!(ends(&w, alice), [EndReason::RemoteBye]);
     insta::assert_snapshot!(w.transcript(&[(a_addr(), "alice"), (b_addr(), "bob")]));
 }
+
+// ---------------------------------------------------------------------
+// re-INVITE without an offer (RFC 3261 §14.1, §14.2)
+// ---------------------------------------------------------------------
+
+// [RFC 3261 §14.1 test] "Of course, a UAC MAY send a re-INVITE with no session
+// description, in which case the first reliable non-failure response to the
+// re-INVITE will contain the offer (in this specification, that is a 2xx
+// response)."
+#[test]
+fn caller_reinvite_without_offer_answers_in_the_ack() {
+    let (mut w, alice) = alice_alone();
+    let call = w
+        .with(alice, |ua, now| {
+            ua.call(now, "sip:carol@192.0.2.50", Body::sdp(ANSWER))
+        })
+        .unwrap();
+    let invite = to_peer(&w)[0].clone();
+    reply(&mut w, a_addr(), &invite, 200, &[], Some(OFFER));
+    assert!(w.ua(alice).is_established(call));
+    w.with(alice, |ua, now| ua.reinvite_without_offer(now, call))
+        .unwrap();
+    assert_eq!(starts(&w), ["INVITE", "ACK", "INVITE"]);
+    let reinvite = to_peer(&w)[2].clone();
+    assert!(body(&reinvite).is_empty());
+    assert_eq!(to_tag(&reinvite), "p1");
+    reply(&mut w, a_addr(), &reinvite, 200, &[], Some(NEW_OFFER));
+    // The ACK waits for the answer; a retransmitted 2xx changes nothing.
+    reply(&mut w, a_addr(), &reinvite, 200, &[], Some(NEW_OFFER));
+    assert_eq!(starts(&w), ["INVITE", "ACK", "INVITE"]);
+    assert_eq!(offers(&w, alice), [(NEW_OFFER.to_vec(), OfferIn::Success)]);
+    w.with(alice, |ua, now| {
+        ua.answer_offer(now, call, Body::sdp(ANSWER))
+    })
+    .unwrap();
+    assert_eq!(starts(&w), ["INVITE", "ACK", "INVITE", "ACK"]);
+    let ack = to_peer(&w)[3].clone();
+    let seq = reinvite.message().cseq().unwrap().seq;
+    assert_eq!(
+        header(&ack, HeaderName::CSeq).unwrap(),
+        format!("{seq} ACK")
+    );
+    assert_eq!(body(&ack), ANSWER);
+    assert!(matches!(
+        events(&w, alice).last(),
+        Some(UaEvent::SessionUpdated { answer: None, .. })
+    ));
+    reply(&mut w, a_addr(), &reinvite, 200, &[], Some(NEW_OFFER));
+    assert_eq!(to_peer(&w)[4].bytes(), ack.bytes());
+}
+
+/// Bob in a confirmed call from the scripted Carol; returns the call and
+/// Bob's To tag.
+fn bob_in_a_call() -> (Phones, usize, CallHandle, String) {
+    let (mut w, bob) = bob_alone();
+    w.inject(peer(), b_addr(), to_bob("INVITE", None, 1, "", NEW_OFFER));
+    w.settle();
+    let (call, _) = incoming(&w, bob);
+    w.with(bob, |ua, now| ua.answer(now, call, Some(Body::sdp(OFFER))))
+        .unwrap();
+    let tag = to_tag(&to_peer(&w)[0]);
+    w.inject(peer(), b_addr(), to_bob("ACK", Some(&tag), 1, "", b""));
+    w.settle();
+    assert!(w.ua(bob).is_established(call));
+    (w, bob, call, tag)
+}
+
+// [RFC 3261 §14.2 test] "A UAS providing an offer in a 2xx (because the
+// INVITE did not contain an offer) SHOULD construct the offer as if the UAS
+// were making a brand new call, subject to the constraints of sending an
+// offer that updates an existing session, as described in [13] in the case
+// of SDP."
+#[test]
+fn callee_offers_in_the_2xx_to_a_reinvite_without_offer() {
+    let (mut w, bob, call, tag) = bob_in_a_call();
+    w.inject(peer(), b_addr(), to_bob("INVITE", Some(&tag), 2, "", b""));
+    w.settle();
+    let offered = w.find(bob, |e| match e {
+        UaEvent::ReInvite { offer, .. } => Some(offer.clone()),
+        _ => None,
+    });
+    assert_eq!(offered, [None]);
+    assert_eq!(
+        w.with(bob, |ua, now| ua.answer(now, call, None)),
+        Err(UaError::BodyRequired(call))
+    );
+    w.with(bob, |ua, now| ua.answer(now, call, Some(Body::sdp(OFFER))))
+        .unwrap();
+    let ok = to_peer(&w).last().unwrap().clone();
+    assert_eq!(header(&ok, HeaderName::CSeq).unwrap(), "2 INVITE");
+    assert_eq!(body(&ok), OFFER);
+    // No new offer from this side until the ACK answers.
+    assert_eq!(
+        w.with(bob, |ua, now| ua.reinvite(now, call, Body::sdp(OFFER))),
+        Err(UaError::OfferPending(call))
+    );
+    w.inject(peer(), b_addr(), to_bob("ACK", Some(&tag), 2, "", ANSWER));
+    w.settle();
+    assert_eq!(
+        w.find(bob, |e| match e {
+            UaEvent::SessionUpdated { answer, .. } => Some(answer.clone()),
+            _ => None,
+        }),
+        [Some(Body::sdp(ANSWER))]
+    );
+    w.with(bob, |ua, now| ua.reinvite(now, call, Body::sdp(OFFER)))
+        .unwrap();
+}
+
+#[test]
+fn callee_byes_when_the_reinvite_ack_has_no_answer() {
+    let (mut w, bob, call, tag) = bob_in_a_call();
+    w.inject(peer(), b_addr(), to_bob("INVITE", Some(&tag), 2, "", b""));
+    w.settle();
+    w.with(bob, |ua, now| ua.answer(now, call, Some(Body::sdp(OFFER))))
+        .unwrap();
+    w.inject(peer(), b_addr(), to_bob("ACK", Some(&tag), 2, "", b""));
+    w.settle();
+    assert_eq!(start(to_peer(&w).last().unwrap()), "BYE");
+    assert_eq!(ends(&w, bob), [EndReason::OfferAnswerFailed]);
+}
+
+#[test]
+fn reinvite_without_offer_between_two_agents() {
+    let (mut w, alice, bob) = pair(false);
+    let call = w
+        .with(alice, |ua, now| {
+            ua.call(now, "sip:bob@192.0.2.201:5060", Body::sdp(ANSWER))
+        })
+        .unwrap();
+    let (theirs, _) = incoming(&w, bob);
+    w.with(bob, |ua, now| {
+        ua.answer(now, theirs, Some(Body::sdp(OFFER)))
+    })
+    .unwrap();
+    w.with(alice, |ua, now| ua.reinvite_without_offer(now, call))
+        .unwrap();
+    w.with(bob, |ua, now| {
+        ua.answer(now, theirs, Some(Body::sdp(NEW_OFFER)))
+    })
+    .unwrap();
+    assert_eq!(offers(&w, alice), [(NEW_OFFER.to_vec(), OfferIn::Success)]);
+    w.with(alice, |ua, now| {
+        ua.answer_offer(now, call, Body::sdp(ANSWER))
+    })
+    .unwrap();
+    let got = w.find(bob, |e| match e {
+        UaEvent::SessionUpdated { answer, .. } => Some(answer.clone()),
+        _ => None,
+    });
+    assert_eq!(got, [Some(Body::sdp(ANSWER))]);
+    // Nothing is retransmitted after the ACK, and both go on.
+    let n = w.log.len();
+    w.advance(Duration::from_secs(5));
+    assert_eq!(w.log.len(), n);
+    assert!(w.ua(alice).is_established(call));
+    assert!(w.ua(bob).is_established(theirs));
+}

@@ -183,6 +183,11 @@ fn scenario(seed: u64, loss: f64) -> Result<bool, String> {
             // [RFC 3311 §5.3 test] "When the timer fires, the UAC SHOULD
             // attempt the UPDATE once more, if it still desires for that
             // session modification to take place."
+            if loss == 0.0 && !(alive && updated.len() == 1) {
+                return Err(format!(
+                    "agent {i}: the UPDATE did not complete without loss"
+                ));
+            }
             match (updated.as_slice(), failed.as_slice()) {
                 ([Some(a)], []) if *a == sdp(other, "ok") => {}
                 // The UPDATE (or its answers) lost for 64*T1: 408, and the
@@ -200,7 +205,14 @@ fn scenario(seed: u64, loss: f64) -> Result<bool, String> {
             }
         }
     }
+    // The wind-down: whoever is still in the call hangs up (a caller whose
+    // dialog died of a 408 sends no BYE, RFC 3261 §12.2.1.2).
     let _ = w.with(ALICE, |ua, now| ua.hang_up(now, call));
+    if let Some(h) = theirs {
+        if ended(&w, BOB).is_none() {
+            let _ = w.with(BOB, |ua, now| ua.hang_up(now, h));
+        }
+    }
     w.advance(Duration::from_secs(200));
     check(&w)?;
     for (i, p) in w.phones.iter().enumerate() {

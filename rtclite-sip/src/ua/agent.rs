@@ -120,6 +120,9 @@ enum PendingOffer {
         tx: TransactionId,
         request: OwnedMessage,
     },
+    /// UAC: in the 2xx to our re-INVITE without an offer; the answer goes
+    /// in the ACK (RFC 3261 §14.1).
+    ReInviteSuccess { seq: u32 },
     /// In an UPDATE; the answer goes in its 2xx (RFC 3311 §5.2).
     Update {
         tx: TransactionId,
@@ -1300,6 +1303,21 @@ impl<R: RngCore> UserAgent<R> {
     ) -> Result<(), UaError> {
         let call = self.calls.get(&h).ok_or(UaError::NoSuchCall(h))?;
         if let Some((id, reinvite)) = call.reinvite_in.clone() {
+            // The same rules as for the initial INVITE (RFC 3261 §14.2).
+            // [RFC 3261 §13.3.1.4] "If the INVITE request contained an offer,
+            // and the UAS had not yet sent an answer, the 2xx MUST contain an
+            // answer."
+            if answer.is_none() {
+                return Err(UaError::BodyRequired(h));
+            }
+            // A re-INVITE without an offer: ours goes in the 2xx, and the ACK
+            // must carry the answer.
+            // [RFC 3261 §14.2] "A UAS providing an offer in a 2xx (because the
+            // INVITE did not contain an offer) SHOULD construct the offer as if
+            // the UAS were making a brand new call, subject to the constraints
+            // of sending an offer that updates an existing session, as
+            // described in [13] in the case of SDP."
+            let offers = reinvite.message().body().is_empty();
             let response = self.ok_to_invite(h, &reinvite.message(), answer.as_ref())?;
             let dest = self.layer.server(id).map(|s| s.destination().clone());
             self.respond(now, id, response.clone());
@@ -1307,6 +1325,9 @@ impl<R: RngCore> UserAgent<R> {
                 call.reinvite_in = None;
                 call.retransmit =
                     dest.map(|d| Retransmit2xx::new(now, response, d, self.config.layer.timers));
+                if offers {
+                    call.oa.pending = Some(Offerer::Local);
+                }
             }
             self.pump(now);
             return Ok(());
@@ -1404,6 +1425,13 @@ impl<R: RngCore> UserAgent<R> {
                 if let Some(deferred) = deferred {
                     self.send_answer(now, h, deferred)?;
                 }
+            }
+            PendingOffer::ReInviteSuccess { seq } => {
+                self.send_reinvite_ack(h, seq, Some(&answer));
+                self.events.push_back(UaEvent::SessionUpdated {
+                    call: h,
+                    answer: None,
+                });
             }
             PendingOffer::Update { tx, request } => {
                 call.oa.description(true);
@@ -1681,6 +1709,10 @@ impl<R: RngCore> UserAgent<R> {
                 Ok(())
             }
             (_, CallState::Confirmed) => {
+                if let Some((PendingOffer::ReInviteSuccess { seq }, _)) = call.remote_offer.take() {
+                    // The 2xx to our re-INVITE waits for its ACK.
+                    self.send_reinvite_ack(h, seq, None);
+                }
                 self.send_bye(now, h, TxKind::Bye);
                 self.end(now, h, EndReason::LocalBye);
                 self.pump(now);
@@ -1825,6 +1857,19 @@ impl<R: RngCore> UserAgent<R> {
         self.events
             .push_back(UaEvent::UpdateFailed { call: h, status });
         self.in_dialog_failure(now, h, status);
+    }
+
+    /// Sends a re-INVITE without an offer (RFC 3261 §14.1): the peer's
+    /// offer comes in the 2xx ([`UaEvent::Offer`] with
+    /// [`OfferIn::Success`]), and [`answer_offer`](Self::answer_offer)
+    /// sends the ACK with the answer ([`UaEvent::SessionUpdated`] then
+    /// follows).
+    // [RFC 3261 §14.1] "Of course, a UAC MAY send a re-INVITE with no session
+    // description, in which case the first reliable non-failure response to
+    // the re-INVITE will contain the offer (in this specification, that is a
+    // 2xx response)."
+    pub fn reinvite_without_offer(&mut self, now: Instant, h: CallHandle) -> Result<(), UaError> {
+        self.send_reinvite(now, h, None)
     }
 
     fn send_reinvite(
@@ -2649,6 +2694,30 @@ impl<R: RngCore> UserAgent<R> {
         }
         // Retransmissions ceased: the 2xx copy is no longer needed.
         call.retransmit = None;
+        if call.state == CallState::Confirmed && call.oa.pending == Some(Offerer::Local) {
+            // The ACK of the 2xx that carried our offer to the peer's
+            // re-INVITE without one: it carries the answer.
+            match Body::of(&msg) {
+                Some(answer) => {
+                    call.oa.description(false);
+                    self.events.push_back(UaEvent::SessionUpdated {
+                        call: h,
+                        answer: Some(answer),
+                    });
+                }
+                None => {
+                    // [RFC 3261 §14.2] "If, however, it is unacceptable to the
+                    // UAC, the UAC SHOULD generate an answer with a valid
+                    // session description, and then send a BYE to terminate the
+                    // session."
+                    // No answer at all: the session cannot go on.
+                    call.oa.pending = None;
+                    self.send_bye(now, h, TxKind::Bye);
+                    self.end(now, h, EndReason::OfferAnswerFailed);
+                }
+            }
+            return;
+        }
         if call.state == CallState::Accepted {
             call.state = CallState::Confirmed;
             let hang_up = call.hangup_after_ack;
@@ -3557,33 +3626,40 @@ impl<R: RngCore> UserAgent<R> {
                     return;
                 }
             }
-            let Some(mut dialog) = call.dialog.take() else {
+            if matches!(call.remote_offer, Some((PendingOffer::ReInviteSuccess { seq: s }, _)) if s == seq)
+            {
+                // A retransmission of the 2xx whose offer waits for the
+                // application: there is no ACK to repeat yet.
+                return;
+            }
+            let Some(dialog) = call.dialog.as_mut() else {
                 return;
             };
             let _ = dialog.receive_response(Method::Invite, &msg);
-            let invite_like = MessageBuilder::request(Method::Invite, "sip:x")
-                .header(HeaderName::CSeq, format!("{seq} INVITE"))
-                .build();
-            let ack = invite_like.ok().and_then(|i| {
-                // Credentials are not carried by our re-INVITEs.
-                self.build_ack(&mut dialog, &i.message())
-            });
-            let Some(call) = self.calls.get_mut(&h) else {
-                return;
-            };
-            call.dialog = Some(dialog);
+            let offerless = matches!(call.reinvite_out, Some((_, None)));
             call.reinvite_out = None;
-            if let Some(ack) = ack {
-                if let Ok(dest) = self.destination_of(&ack.message()) {
-                    self.layer.send_stateless(dest.clone(), ack.clone());
-                    if let Some(c) = self.calls.get_mut(&h) {
-                        c.ack = Some((seq, ack, dest));
-                    }
-                }
+            let body = Body::of(&msg);
+            if let (true, Some(offer)) = (offerless, body.clone()) {
+                // Our re-INVITE had no offer: the 2xx carries the peer's, and
+                // the ACK waits for the application's answer.
+                // [RFC 3261 §14.1] "The rules for transmitting a re-INVITE and
+                // for generating an ACK for a 2xx response to re-INVITE are the
+                // same as for the initial INVITE (Section 13.2.1)."
+                call.remote_offer = Some((
+                    PendingOffer::ReInviteSuccess { seq },
+                    now + OFFER_ANSWER_TIMEOUT,
+                ));
+                self.events.push_back(UaEvent::Offer {
+                    call: h,
+                    offer,
+                    carried_in: OfferIn::Success,
+                });
+                return;
             }
+            self.send_reinvite_ack(h, seq, None);
             self.events.push_back(UaEvent::SessionUpdated {
                 call: h,
-                answer: Body::of(&msg),
+                answer: if offerless { None } else { body },
             });
             return;
         }
@@ -3616,6 +3692,40 @@ impl<R: RngCore> UserAgent<R> {
         self.events
             .push_back(UaEvent::ReInviteFailed { call: h, status });
         self.in_dialog_failure(now, h, status);
+    }
+
+    /// Sends the ACK for the 2xx (CSeq `seq`) to our re-INVITE, carrying
+    /// `answer` if any, and keeps it for the 2xx retransmissions.
+    fn send_reinvite_ack(&mut self, h: CallHandle, seq: u32, answer: Option<&Body>) {
+        let Some(mut dialog) = self.calls.get_mut(&h).and_then(|c| c.dialog.take()) else {
+            return;
+        };
+        let invite_like = MessageBuilder::request(Method::Invite, "sip:x")
+            .header(HeaderName::CSeq, format!("{seq} INVITE"))
+            .build();
+        let ack = invite_like.ok().and_then(|i| {
+            // Credentials are not carried by our re-INVITEs.
+            self.build_ack(&mut dialog, &i.message())
+        });
+        let ack = ack.and_then(|ack| match answer {
+            Some(b) => MessageBuilder::from_message(&ack.message())
+                .body(&b.content_type, b.bytes.to_vec())
+                .build()
+                .ok(),
+            None => Some(ack),
+        });
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        call.dialog = Some(dialog);
+        if let Some(ack) = ack {
+            if let Ok(dest) = self.destination_of(&ack.message()) {
+                self.layer.send_stateless(dest.clone(), ack.clone());
+                if let Some(c) = self.calls.get_mut(&h) {
+                    c.ack = Some((seq, ack, dest));
+                }
+            }
+        }
     }
 
     fn on_stray_response(&mut self, response: &OwnedMessage) {
@@ -3817,9 +3927,16 @@ impl<R: RngCore> UserAgent<R> {
             if let Some(c) = self.calls.get_mut(&h) {
                 c.retransmit = None;
             }
-            if state == CallState::Accepted {
+            let offered = self
+                .calls
+                .get(&h)
+                .is_some_and(|c| c.oa.pending == Some(Offerer::Local));
+            if state == CallState::Accepted || (state == CallState::Confirmed && offered) {
+                // (For a re-INVITE: the offer in our 2xx never got its answer,
+                // so the session is in doubt.)
                 if let Some(c) = self.calls.get_mut(&h) {
                     c.state = CallState::Confirmed;
+                    c.oa.pending = None;
                 }
                 self.send_bye(now, h, TxKind::Bye);
                 self.end(now, h, EndReason::Timeout);
@@ -3954,6 +4071,13 @@ impl<R: RngCore> UserAgent<R> {
                 if let Some(deferred) = deferred {
                     let _ = self.send_answer(now, h, deferred);
                 }
+            }
+            Some((PendingOffer::ReInviteSuccess { seq }, _)) => {
+                // The 2xx is acknowledged (without an answer, the application
+                // gave none) and the dialog ended.
+                self.send_reinvite_ack(h, seq, None);
+                self.send_bye(now, h, TxKind::Bye);
+                self.end(now, h, EndReason::OfferAnswerFailed);
             }
             Some(_) => self.fail_offer_answer(now, h),
             None => {}

@@ -208,8 +208,8 @@ pub enum OfferIn {
     /// A reliable provisional response to this side's INVITE without an
     /// offer: the answer goes in the PRACK (RFC 3262 §5).
     ReliableProvisional,
-    /// The 2xx to this side's INVITE without an offer: the answer goes in
-    /// the ACK (RFC 3261 §13.2.1, §13.2.2.4).
+    /// The 2xx to this side's INVITE or re-INVITE without an offer: the
+    /// answer goes in the ACK (RFC 3261 §13.2.1, §13.2.2.4, §14.1).
     Success,
     /// A PRACK from the caller: the answer goes in the 2xx to the PRACK
     /// (RFC 3262 §5).
@@ -273,19 +273,26 @@ pub enum UaEvent {
         /// put in the 2xx (carried by the ACK); `None` otherwise.
         answer: Option<Body>,
     },
-    /// The peer sent a re-INVITE (RFC 3261 §14.2): accept with `answer`,
-    /// refuse with `reject` (the session is then unchanged).
+    /// The peer sent a re-INVITE (RFC 3261 §14.2): accept with `answer`
+    /// (carrying the answer, or this side's offer when `offer` is `None`;
+    /// the ACK then carries the peer's answer, reported by
+    /// [`UaEvent::SessionUpdated`]), refuse with `reject` (the session is
+    /// then unchanged).
     ReInvite {
         /// The call.
         call: CallHandle,
         /// The new offer, if any.
         offer: Option<Body>,
     },
-    /// Our re-INVITE or UPDATE was accepted.
+    /// A session modification completed: our re-INVITE or UPDATE was
+    /// accepted (`answer` is the peer's answer; `None` after a re-INVITE
+    /// without an offer, whose answer this side sent in the ACK), or the
+    /// ACK for our offer in the 2xx to the peer's re-INVITE without an
+    /// offer arrived (`answer` is the one it carried).
     SessionUpdated {
         /// The call.
         call: CallHandle,
-        /// The answer.
+        /// The answer received, if any.
         answer: Option<Body>,
     },
     /// Our re-INVITE was refused; the session is unchanged (RFC 3261 §14.1).

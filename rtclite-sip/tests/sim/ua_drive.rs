@@ -238,6 +238,7 @@ pub(crate) fn run(data: &[u8]) -> Result<(), String> {
                     (4, Some(c)) => ua.reject(now, c, 486),
                     (5, Some(c)) => ua.cancel(now, c),
                     (6, Some(c)) => ua.hang_up(now, c),
+                    (7, Some(c)) if b & 2 == 2 => ua.reinvite_without_offer(now, c),
                     (7, Some(c)) => ua.reinvite(now, c, body),
                     (8, Some(c)) => ua
                         .send_message_in_call(now, c, Body::text("hi"))
