@@ -13,6 +13,8 @@ const JINGLE_EXAMPLE: &str = include_str!("../../rtclite-xmpp/tests/vectors/xep-
 const MESSAGE: &str = "<message xmlns='jabber:client' from='juliet@example.com/balcony' id='ktx72v49' to='romeo@example.net' type='chat' xml:lang='en'><body>Art thou not Romeo, and a Montague?</body><thread>e0ffe42b28561960c6b12b944a092794b9683a38</thread></message>";
 const PRESENCE: &str = "<presence xmlns='jabber:client' from='juliet@example.com/balcony' to='romeo@example.net'><show>away</show><status>be right back</status><priority>1</priority><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='http://psi-im.org' ver='q07IKJEyjvHSyhy//CH0CxmKi8w='/></presence>";
 
+const STREAM_HEADER: &str = "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='s1' version='1.0'>";
+
 fn jingle_input() -> String {
     // Drop the caption line; give the stanza the content namespace it has on a stream.
     let body = JINGLE_EXAMPLE
@@ -31,8 +33,8 @@ fn bench_inputs(c: &mut Criterion) {
     ] {
         let mut g = c.benchmark_group(format!("xmpp_parse_{name}"));
         g.throughput(Throughput::Bytes(input.len() as u64));
-        // Bytes to typed stanza with `Stanza::parse` (one-level parse for
-        // messages and presences, the generic tree for the rest).
+        // Bytes to typed stanza with `Stanza::parse` (the one-level parse;
+        // the Jingle payload through the generic tree).
         g.bench_function("rtclite_typed", |b| {
             b.iter(|| {
                 let st = rtclite_xmpp::stanza::Stanza::parse(black_box(input.as_bytes())).unwrap();
@@ -43,7 +45,28 @@ fn bench_inputs(c: &mut Criterion) {
                 black_box(st)
             })
         });
-        // The same through the generic tree (what a stream gives: `Element`, then typed).
+        // What a client runs: the bytes of one stanza fed to an open stream,
+        // the typed stanza pulled with `StreamParser::next_typed`.
+        g.bench_function("rtclite_stream_typed", |b| {
+            let mut p = rtclite_xmpp::xml::StreamParser::new();
+            p.feed(STREAM_HEADER.as_bytes());
+            assert!(matches!(
+                p.next_typed(),
+                Ok(Some(rtclite_xmpp::xml::TypedEvent::Xml(_)))
+            ));
+            b.iter(|| {
+                p.feed(black_box(input.as_bytes()));
+                let Ok(Some(rtclite_xmpp::xml::TypedEvent::Stanza(st))) = p.next_typed() else {
+                    panic!("no stanza")
+                };
+                if let rtclite_xmpp::stanza::Stanza::Iq(iq) = &st {
+                    let j = iq.payload().map(rtclite_xmpp::jingle::Jingle::from_element);
+                    black_box(j.is_some());
+                }
+                black_box(st)
+            })
+        });
+        // The generic path: the tree (`Element::parse`), then typed.
         g.bench_function("rtclite_tree_then_typed", |b| {
             b.iter(|| {
                 let el = rtclite_xmpp::xml::Element::parse(black_box(input.as_bytes())).unwrap();

@@ -550,6 +550,19 @@ impl StreamHeader {
     }
 }
 
+/// Searchers for `</message>`, `</presence>` and `</iq>`, built once.
+fn end_tag_finders() -> &'static [memchr::memmem::Finder<'static>; 3] {
+    static FINDERS: std::sync::OnceLock<[memchr::memmem::Finder<'static>; 3]> =
+        std::sync::OnceLock::new();
+    FINDERS.get_or_init(|| {
+        [
+            memchr::memmem::Finder::new(b"</message>"),
+            memchr::memmem::Finder::new(b"</presence>"),
+            memchr::memmem::Finder::new(b"</iq>"),
+        ]
+    })
+}
+
 /// What [`StreamParser::next_typed`] found in the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -734,10 +747,10 @@ impl StreamParser {
         // White space before a stanza is dropped, as the generic path does.
         let ws = rest.iter().take_while(|c| is_ws(**c)).count();
         let rest = rest.get(ws..)?;
-        let needle: &[u8] = match rest.get(..4)? {
-            b"<mes" => b"</message>",
-            b"<pre" => b"</presence>",
-            b"<iq " | b"<iq>" | b"<iq/" => b"</iq>",
+        let kind = match rest.get(..4)? {
+            b"<mes" => 0,
+            b"<pre" => 1,
+            b"<iq " | b"<iq>" | b"<iq/" => 2,
             _ => return None,
         };
         let start = self.pos + ws;
@@ -750,8 +763,10 @@ impl StreamParser {
         // the first '>' for an empty-element stanza), checked as UTF-8 once.
         // A stanza that does not end there is left to the generic path.
         let window = rest.get(..rest.len().min(limits.max_stanza_bytes))?;
-        let end = memchr::memmem::find(window, needle)
-            .map(|i| i + needle.len())
+        let finder = end_tag_finders().get(kind)?;
+        let end = finder
+            .find(window)
+            .map(|i| i + finder.needle().len())
             .or_else(|| memchr::memchr(b'>', window).map(|i| i + 1))?;
         let region = std::str::from_utf8(window.get(..end)?).ok();
         let ns = self.builder.ns.resolve("").ok().cloned();
