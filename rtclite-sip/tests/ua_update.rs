@@ -464,3 +464,127 @@ fn update_glare_491_then_both_succeed() {
         [EndReason::RemoteBye]
     );
 }
+
+/// Carol's request in the early dialog her reliable 183 (To tag `p1`)
+/// created with Alice's INVITE.
+fn early_from_carol(invite: &OwnedMessage, method: &str, cseq: u32, body: &[u8]) -> Bytes {
+    let m = invite.message();
+    let from = header(invite, HeaderName::From).unwrap();
+    let to = header(invite, HeaderName::To).unwrap();
+    let ct = if body.is_empty() {
+        String::new()
+    } else {
+        "Content-Type: application/sdp\r\n".to_owned()
+    };
+    let mut v = format!(
+        "{method} sip:alice@192.0.2.101:5060 SIP/2.0\r\n\
+Via: SIP/2.0/UDP 192.0.2.50:5060;branch=z9hG4bKearly{cseq}\r\n\
+Max-Forwards: 70\r\nFrom: {to};tag=p1\r\nTo: {from}\r\n\
+Call-ID: {}\r\nCSeq: {cseq} {method}\r\n{CONTACT}{ct}Content-Length: {}\r\n\r\n",
+        m.call_id().unwrap(),
+        body.len()
+    )
+    .into_bytes();
+    v.extend_from_slice(body);
+    Bytes::from(v)
+}
+
+fn carol_answers(
+    w: &mut Phones,
+    req: &OwnedMessage,
+    code: u16,
+    extra: &[(HeaderName, &str)],
+    body: Option<&[u8]>,
+) {
+    let r = rtclite_sip::builder::response_to(&req.message(), code, "X", Some("p1")).unwrap();
+    let mut b = rtclite_sip::builder::MessageBuilder::from_message(&r.message())
+        .header(HeaderName::Contact, "<sip:carol@192.0.2.50:5060>");
+    for (n, v) in extra {
+        b = b.header(*n, *v);
+    }
+    if let Some(body) = body {
+        b = b.body("application/sdp", body.to_vec());
+    }
+    w.inject(peer(), a_addr(), b.build().unwrap().bytes().clone());
+    w.settle();
+}
+
+// [RFC 3311 §4 test] "Creation of this dialog is necessary in order to
+// receive UPDATE requests from the callee."
+#[test]
+fn callee_update_on_the_callers_early_dialog() {
+    let mut w = Phones::new();
+    let alice = w.add(
+        with_update(config("alice", "atlanta.example.com", "192.0.2.101:5060")),
+        "192.0.2.101",
+        a_addr(),
+        1,
+    );
+    let call = w
+        .with(alice, |ua, now| {
+            ua.call(now, "sip:carol@192.0.2.50", Body::sdp(HOLD))
+        })
+        .unwrap();
+    let invite = to_peer(&w)[0].clone();
+    // [RFC 3311 §4 test] "However, a UAC compliant to this specification
+    // SHOULD also include an Allow header field in the INVITE request, listing
+    // the method UPDATE, to indicate its ability to receive an UPDATE
+    // request."
+    assert!(
+        header(&invite, HeaderName::Allow)
+            .unwrap()
+            .ends_with(", UPDATE")
+    );
+    // An unreliable 180 makes an early dialog, but the INVITE's offer is not
+    // answered yet: an offer in an UPDATE is glare.
+    // [RFC 3311 §5.2 test] "If an UPDATE is received that contains an offer,
+    // and the UAS has generated an offer (in an UPDATE, PRACK or INVITE) to
+    // which it has not yet received an answer, the UAS MUST reject the UPDATE
+    // with a 491 response."
+    carol_answers(&mut w, &invite, 180, &[], None);
+    w.inject(
+        peer(),
+        a_addr(),
+        early_from_carol(&invite, "UPDATE", 1, OFFER),
+    );
+    w.settle();
+    assert_eq!(start(&last(&w)), "491");
+    // The answer in a reliable 183, PRACKed; then Carol's UPDATE offer is
+    // answered in its 2xx.
+    carol_answers(
+        &mut w,
+        &invite,
+        183,
+        &[(HeaderName::Require, "100rel"), (HeaderName::RSeq, "1")],
+        Some(ANSWER),
+    );
+    assert_eq!(start(&last(&w)), "PRACK");
+    w.inject(
+        peer(),
+        a_addr(),
+        early_from_carol(&invite, "UPDATE", 2, OFFER),
+    );
+    w.settle();
+    assert_eq!(offers(&w, alice), [(OFFER.to_vec(), OfferIn::Update)]);
+    w.with(alice, |ua, now| ua.answer_offer(now, call, Body::sdp(HOLD)))
+        .unwrap();
+    let ok = last(&w);
+    assert_eq!(start(&ok), "200");
+    assert_eq!(header(&ok, HeaderName::CSeq).unwrap(), "2 UPDATE");
+    assert_eq!(ok.message().body(), HOLD);
+    // A request with a CSeq below the last one is out of order: 500
+    // (RFC 3261 §12.2.2).
+    w.inject(
+        peer(),
+        a_addr(),
+        early_from_carol(&invite, "UPDATE", 0, b""),
+    );
+    w.settle();
+    assert_eq!(start(&last(&w)), "500");
+    // The call is then accepted as usual; the ACK carries no body.
+    carol_answers(&mut w, &invite, 200, &[], Some(ANSWER));
+    let ack = last(&w);
+    assert_eq!(start(&ack), "ACK");
+    assert!(ack.message().body().is_empty());
+    assert!(w.ua(alice).is_established(call));
+}

@@ -123,10 +123,13 @@ enum PendingOffer {
     /// UAC: in the 2xx to our re-INVITE without an offer; the answer goes
     /// in the ACK (RFC 3261 §14.1).
     ReInviteSuccess { seq: u32 },
-    /// In an UPDATE; the answer goes in its 2xx (RFC 3311 §5.2).
+    /// In an UPDATE; the answer goes in its 2xx (RFC 3311 §5.2). `early`
+    /// names the caller's early dialog it came on, if not the call's
+    /// dialog.
     Update {
         tx: TransactionId,
         request: OwnedMessage,
+        early: Option<DialogId>,
     },
 }
 
@@ -667,7 +670,7 @@ impl<R: RngCore> UserAgent<R> {
             call.deferred_answer = None;
             call.reinvite_deadline = None;
             if let Some((
-                PendingOffer::Prack { tx, request } | PendingOffer::Update { tx, request },
+                PendingOffer::Prack { tx, request } | PendingOffer::Update { tx, request, .. },
                 _,
             )) = call.remote_offer.take()
             {
@@ -1433,8 +1436,18 @@ impl<R: RngCore> UserAgent<R> {
                     answer: None,
                 });
             }
-            PendingOffer::Update { tx, request } => {
-                call.oa.description(true);
+            PendingOffer::Update { tx, request, early } => {
+                match early
+                    .as_ref()
+                    .and_then(|id| call.early.iter_mut().find(|e| e.dialog.id() == id))
+                {
+                    Some(e) => {
+                        e.oa.description(true);
+                    }
+                    None => {
+                        call.oa.description(true);
+                    }
+                }
                 let tag = call.local_tag.clone();
                 // [RFC 3311 §5.2] "If the session description has changed, the
                 // UAS MUST adjust the session parameters accordingly and
@@ -1479,12 +1492,19 @@ impl<R: RngCore> UserAgent<R> {
             }
             None => return Err(UaError::NoOffer(h)),
         }
-        let Some((PendingOffer::Update { tx, request }, _)) = call.remote_offer.take() else {
+        let Some((PendingOffer::Update { tx, request, early }, _)) = call.remote_offer.take()
+        else {
             return Err(UaError::NoOffer(h));
         };
         // [RFC 3264 §4] "The agent receiving the offer MAY generate an
         // answer, or it MAY reject the offer."
-        call.oa.pending = None;
+        match early
+            .as_ref()
+            .and_then(|id| call.early.iter_mut().find(|e| e.dialog.id() == id))
+        {
+            Some(e) => e.oa.pending = None,
+            None => call.oa.pending = None,
+        }
         let tag = call.local_tag.clone();
         let r = response_to(
             &request.message(),
@@ -2088,6 +2108,14 @@ impl<R: RngCore> UserAgent<R> {
                 .and_then(|d| self.dialogs.get(&d).copied());
             match found {
                 Some(h) => Some(h),
+                None if method == Method::Update && self.config.update => {
+                    // Perhaps an UPDATE from the callee on an early dialog of
+                    // our INVITE.
+                    // [RFC 3311 §4] "Creation of this dialog is necessary in
+                    // order to receive UPDATE requests from the callee."
+                    self.on_early_update(now, id, request.clone());
+                    return;
+                }
                 None => {
                     // [RFC 3261 §12.2.2] "If the UAS wishes to reject the
                     // request because it does not wish to recreate the dialog,
@@ -2470,6 +2498,100 @@ impl<R: RngCore> UserAgent<R> {
         }
     }
 
+    /// An UPDATE from the callee on an early dialog of one of our outgoing
+    /// INVITEs (RFC 3311 §4, §5.2); 481 when no early dialog matches.
+    fn on_early_update(&mut self, now: Instant, id: TransactionId, request: OwnedMessage) {
+        let msg = request.message();
+        let Ok(did) = DialogId::of_received_request(&msg) else {
+            self.respond_status(now, id, &msg, 481);
+            return;
+        };
+        let found = self.calls.iter().find_map(|(h, c)| {
+            (c.role == Role::Uac
+                && c.state == CallState::Early
+                && c.early.iter().any(|e| *e.dialog.id() == did))
+            .then_some(*h)
+        });
+        let Some(h) = found else {
+            self.respond_status(now, id, &msg, 481);
+            return;
+        };
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        let tag = call.local_tag.clone();
+        let busy = call.remote_offer.is_some();
+        let Some(early) = call.early.iter_mut().find(|e| *e.dialog.id() == did) else {
+            return;
+        };
+        match early.dialog.receive_request(&msg) {
+            Ok(()) => {}
+            Err(DialogError::OutOfOrder { .. }) => {
+                self.respond_status(now, id, &msg, 500);
+                return;
+            }
+            Err(_) => {
+                self.respond_status(now, id, &msg, 481);
+                return;
+            }
+        }
+        let Some(offer) = Body::of(&msg) else {
+            // A target refresh only.
+            let ok = response_to(&msg, 200, "OK", Some(&tag)).and_then(|r| {
+                MessageBuilder::from_message(&r.message())
+                    .header(HeaderName::Contact, self.contact_header())
+                    .build()
+            });
+            if let Ok(ok) = ok {
+                self.respond(now, id, ok);
+            }
+            return;
+        };
+        let code = match early.oa.pending {
+            // [RFC 3311 §5.2] "If an UPDATE is received that contains an
+            // offer, and the UAS has generated an offer (in an UPDATE, PRACK or
+            // INVITE) to which it has not yet received an answer, the UAS MUST
+            // reject the UPDATE with a 491 response."
+            Some(Offerer::Local) => Some(491),
+            // An offer of theirs not yet answered (or, with no exchange done
+            // yet, one the callee may not make: RFC 3311 §5.1).
+            Some(Offerer::Remote) => Some(500),
+            None if busy || !early.oa.session => Some(500),
+            None => None,
+        };
+        match code {
+            Some(491) => self.respond_status(now, id, &msg, 491),
+            Some(code) => {
+                let after = self.rng.next_u32() % 11;
+                let r = response_to(&msg, code, reason_phrase(code), Some(&tag)).and_then(|r| {
+                    MessageBuilder::from_message(&r.message())
+                        .header(HeaderName::RetryAfter, after.to_string())
+                        .build()
+                });
+                if let Ok(r) = r {
+                    self.respond(now, id, r);
+                }
+            }
+            None => {
+                early.oa.description(false);
+                call.remote_offer = Some((
+                    PendingOffer::Update {
+                        tx: id,
+                        request: request.clone(),
+                        early: Some(did),
+                    },
+                    now + OFFER_ANSWER_TIMEOUT,
+                ));
+                self.own(id, Some(h), TxKind::InviteServer);
+                self.events.push_back(UaEvent::Offer {
+                    call: h,
+                    offer,
+                    carried_in: OfferIn::Update,
+                });
+            }
+        }
+    }
+
     /// An UPDATE in the call's dialog (RFC 3311 §5.2); the dialog already
     /// took its CSeq and Contact (a target refresh, RFC 3261 §12.2.2).
     fn on_update(&mut self, now: Instant, id: TransactionId, h: CallHandle, request: OwnedMessage) {
@@ -2553,6 +2675,7 @@ impl<R: RngCore> UserAgent<R> {
             PendingOffer::Update {
                 tx: id,
                 request: request.clone(),
+                early: None,
             },
             now + OFFER_ANSWER_TIMEOUT,
         ));
@@ -3141,7 +3264,10 @@ impl<R: RngCore> UserAgent<R> {
         // waiting for the application is now answered in the ACK (no PRACK
         // is due after the final response, RFC 3262 §4); one of another
         // early dialog is dropped with it.
-        if let Some((PendingOffer::Provisional { dialog: d, .. }, at)) = call.remote_offer.take() {
+        if let Some((PendingOffer::Provisional { dialog: d, .. }, at)) = call
+            .remote_offer
+            .take_if(|(p, _)| matches!(p, PendingOffer::Provisional { .. }))
+        {
             if d == id {
                 call.remote_offer = Some((PendingOffer::Success, at));
             }
@@ -3155,7 +3281,14 @@ impl<R: RngCore> UserAgent<R> {
                 (Some(b), None, false, false)
             }
             (Some(Offerer::Local), None) => (None, None, false, false),
-            (Some(Offerer::Remote), _) => (None, None, call.remote_offer.is_some(), false),
+            // An offer of a reliable provisional response still unanswered
+            // (an offer in an UPDATE is answered in the UPDATE's 2xx).
+            (Some(Offerer::Remote), _) => (
+                None,
+                None,
+                matches!(call.remote_offer, Some((PendingOffer::Success, _))),
+                false,
+            ),
             // [RFC 3261 §13.2.1] "The UAC MUST treat the first session
             // description it receives as the answer, and MUST ignore any
             // session descriptions in subsequent responses to the initial
@@ -4049,11 +4182,15 @@ impl<R: RngCore> UserAgent<R> {
         let Some(call) = self.calls.get_mut(&h) else {
             return;
         };
+        if matches!(call.remote_offer, Some((PendingOffer::Update { .. }, _))) {
+            // [RFC 3311 §5.2] "However, unlike a re-INVITE, the UPDATE MUST be
+            // responded to promptly, and therefore the user cannot generally be
+            // prompted to approve the session changes."
+            let _ = self.reject_offer(now, h, 504);
+            return;
+        }
         match call.remote_offer.take() {
-            Some((
-                PendingOffer::Prack { tx, request } | PendingOffer::Update { tx, request },
-                _,
-            )) => {
+            Some((PendingOffer::Prack { tx, request }, _)) => {
                 // The offer is refused; the session stays as it was.
                 // [RFC 3311 §5.2] "If the UAS cannot change the session
                 // parameters without prompting the user, it SHOULD reject the

@@ -2,7 +2,11 @@
 //! the transaction layer and [`crate::dialog`]:
 //!
 //! - [`UserAgent`]: the one sans-IO object a phone runs on — calls
-//!   (INVITE, CANCEL, BYE, re-INVITE with the §14.1 glare back-off, PRACK),
+//!   (INVITE, CANCEL, BYE, re-INVITE with the §14.1 glare back-off, PRACK,
+//!   UPDATE of RFC 3311), with the offer/answer exchanges of §13.2.1,
+//!   RFC 3262 §5 and RFC 3311 tracked per dialog (an INVITE or re-INVITE
+//!   may go without an offer; offers arrive in [`UaEvent::Offer`] and are
+//!   answered with [`UserAgent::answer_offer`]),
 //!   OPTIONS, MESSAGE and registration, driven by
 //!   `handle_input`/`handle_timeout`/`poll_transmit`/`poll_event`/`poll_timeout`,
 //!   with [`UaEvent`]s out and commands in (see the crate README for a
