@@ -334,6 +334,127 @@ impl<'a> RtpPacket<'a> {
     pub fn padding_len(&self) -> usize {
         self.buf.len() - self.payload_end as usize
     }
+
+    /// The fields of the fixed header that a translator or forwarder may
+    /// change (RFC 3550 §5.1, §7.1): M, PT, sequence number, timestamp and
+    /// SSRC. Change some and give the result to
+    /// [`write_with_header`](Self::write_with_header).
+    #[inline]
+    pub fn fixed_header(&self) -> FixedHeader {
+        FixedHeader {
+            marker: self.marker(),
+            payload_type: self.payload_type(),
+            sequence_number: self.sequence_number(),
+            timestamp: self.timestamp(),
+            ssrc: self.ssrc(),
+        }
+    }
+
+    /// Copies the packet as received (padding included) to the start of
+    /// `out` and returns its length.
+    #[inline]
+    pub fn write_to(&self, out: &mut [u8]) -> Result<usize, RtpWriteError> {
+        let needed = self.buf.len();
+        let available = out.len();
+        let Some(dst) = out.get_mut(..needed) else {
+            return Err(RtpWriteError::BufferTooSmall { needed, available });
+        };
+        dst.copy_from_slice(self.buf);
+        Ok(needed)
+    }
+
+    /// Writes this packet to the start of `out` with its fixed-header fields
+    /// replaced by `header`, and returns its length: the forwarding path of a
+    /// translator or selective forwarder (parse, change the SSRC, sequence
+    /// number, timestamp, payload type or marker, write).
+    ///
+    /// Everything after the fixed header — the CSRC list, the header
+    /// extension, the payload and the padding — is copied byte for byte;
+    /// the V, P, X and CC bits are kept, so the result parses with the same
+    /// layout. Only the payload type is checked (it must fit 7 bits).
+    ///
+    /// ```
+    /// use rtclite_rtp::rtp::RtpPacket;
+    /// use rtclite_rtp::Ssrc;
+    /// let bytes = [0x80, 0x00, 0x00, 0x01, 0, 0, 0, 160, 0x12, 0x34, 0x56, 0x78, 0xd5, 0xd5];
+    /// let pkt = RtpPacket::parse(&bytes)?;
+    /// let mut header = pkt.fixed_header();
+    /// header.ssrc = Ssrc(0xcafe);
+    /// header.sequence_number = 900;
+    /// let mut out = [0u8; 1500];
+    /// let n = pkt.write_with_header(&header, &mut out)?;
+    /// let fwd = RtpPacket::parse(&out[..n])?;
+    /// assert_eq!((fwd.ssrc(), fwd.sequence_number()), (Ssrc(0xcafe), 900));
+    /// assert_eq!((fwd.timestamp(), fwd.payload()), (160, &[0xd5, 0xd5][..]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn write_with_header(
+        &self,
+        header: &FixedHeader,
+        out: &mut [u8],
+    ) -> Result<usize, RtpWriteError> {
+        if header.payload_type > 0x7f {
+            return Err(RtpWriteError::PayloadType(header.payload_type));
+        }
+        let needed = self.buf.len();
+        let available = out.len();
+        let (Some(dst), Some((_, rest))) = (
+            out.get_mut(..needed),
+            self.buf.split_first_chunk::<FIXED_HEADER_LEN>(),
+        ) else {
+            return Err(RtpWriteError::BufferTooSmall { needed, available });
+        };
+        let Some((fixed, tail)) = dst.split_first_chunk_mut::<FIXED_HEADER_LEN>() else {
+            return Err(RtpWriteError::BufferTooSmall { needed, available });
+        };
+        // V, P, X and CC describe the unchanged layout that follows.
+        *fixed = header.to_bytes(self.b(0));
+        tail.copy_from_slice(rest);
+        Ok(needed)
+    }
+}
+
+/// The rewritable fields of the RTP fixed header (RFC 3550 §5.1); the V, P,
+/// X and CC bits are not here because they describe the layout of the rest
+/// of the packet. See [`RtpPacket::write_with_header`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct FixedHeader {
+    /// The M bit.
+    pub marker: bool,
+    /// The payload type (0–127).
+    pub payload_type: u8,
+    /// The sequence number.
+    pub sequence_number: u16,
+    /// The RTP timestamp.
+    pub timestamp: u32,
+    /// The synchronization source.
+    pub ssrc: Ssrc,
+}
+
+impl FixedHeader {
+    /// The 12 header bytes with `b0` (V, P, X, CC) as the first; the caller
+    /// has checked that the payload type fits 7 bits.
+    #[inline]
+    fn to_bytes(self, b0: u8) -> [u8; FIXED_HEADER_LEN] {
+        let [s0, s1] = self.sequence_number.to_be_bytes();
+        let [t0, t1, t2, t3] = self.timestamp.to_be_bytes();
+        let [c0, c1, c2, c3] = self.ssrc.0.to_be_bytes();
+        [
+            b0,
+            (u8::from(self.marker) << 7) | self.payload_type,
+            s0,
+            s1,
+            t0,
+            t1,
+            t2,
+            t3,
+            c0,
+            c1,
+            c2,
+            c3,
+        ]
+    }
 }
 
 /// The header extension of an RTP packet (RFC 3550 §5.3.1).
@@ -680,79 +801,134 @@ impl RtpPacketBuilder<'_> {
             + usize::from(self.padding.unwrap_or(0))
     }
 
+    /// The error for a field that cannot be encoded; see
+    /// [`write_to`](Self::write_to).
+    #[cold]
+    fn field_error(&self) -> RtpWriteError {
+        if self.csrcs.len() > MAX_CSRCS {
+            RtpWriteError::TooManyCsrcs(self.csrcs.len())
+        } else if self.payload_type > 0x7f {
+            RtpWriteError::PayloadType(self.payload_type)
+        } else {
+            RtpWriteError::PaddingLength
+        }
+    }
+
     /// Writes the packet at the start of `out` and returns its length.
     #[inline]
     pub fn write_to(&self, out: &mut [u8]) -> Result<usize, RtpWriteError> {
-        if self.csrcs.len() > MAX_CSRCS {
-            return Err(RtpWriteError::TooManyCsrcs(self.csrcs.len()));
+        if self.csrcs.len() > MAX_CSRCS || self.payload_type > 0x7f || self.padding == Some(0) {
+            return Err(self.field_error());
         }
-        if self.payload_type > 0x7f {
-            return Err(RtpWriteError::PayloadType(self.payload_type));
-        }
-        if self.padding == Some(0) {
-            return Err(RtpWriteError::PaddingLength);
-        }
-        let ext_body = match &self.extension {
-            Some(e) => Some(e.body_len()?),
+        let ext_body = match self.extension {
             None => None,
+            // An extension body given encoded (the forwarding case) is
+            // checked here without a call.
+            Some(ExtensionSpec::Generic { data, .. })
+                if data.len() % 4 == 0 && data.len() / 4 <= usize::from(u16::MAX) =>
+            {
+                Some(data.len())
+            }
+            Some(ref e) => Some(e.body_len()?),
         };
         let needed = self.len_with(ext_body);
         let available = out.len();
-        let Some(out) = out.get_mut(..needed) else {
-            return Err(RtpWriteError::BufferTooSmall { needed, available });
+        let short = RtpWriteError::BufferTooSmall { needed, available };
+        let Some((fixed, rest)) = out
+            .get_mut(..needed)
+            .and_then(<[u8]>::split_first_chunk_mut::<FIXED_HEADER_LEN>)
+        else {
+            return Err(short);
         };
-        out[0] = (RTP_VERSION << 6)
+        let b0 = (RTP_VERSION << 6)
             | (u8::from(self.padding.is_some()) << 5)
             | (u8::from(self.extension.is_some()) << 4)
             | self.csrcs.len() as u8;
-        out[1] = (u8::from(self.marker) << 7) | self.payload_type;
-        out[2..4].copy_from_slice(&self.sequence_number.to_be_bytes());
-        out[4..8].copy_from_slice(&self.timestamp.to_be_bytes());
-        out[8..12].copy_from_slice(&self.ssrc.0.to_be_bytes());
-        let mut at = FIXED_HEADER_LEN;
+        // The twelve fixed octets in one store.
+        *fixed = FixedHeader {
+            marker: self.marker,
+            payload_type: self.payload_type,
+            sequence_number: self.sequence_number,
+            timestamp: self.timestamp,
+            ssrc: self.ssrc,
+        }
+        .to_bytes(b0);
+        // `rest` is exactly the bytes after the fixed header that
+        // `len_with` counted, so each part below fits; the cursor checks
+        // anyway and an inconsistency is reported, never a panic.
+        let mut w = Cursor(rest);
         for c in self.csrcs {
-            out[at..at + 4].copy_from_slice(&c.0.to_be_bytes());
-            at += 4;
+            w.put_array(c.0.to_be_bytes()).ok_or(short)?;
         }
         if let (Some(ext), Some(body)) = (&self.extension, ext_body) {
-            out[at..at + 2].copy_from_slice(&ext.profile().to_be_bytes());
-            out[at + 2..at + 4].copy_from_slice(&((body / 4) as u16).to_be_bytes());
-            at += 4;
-            let end = at + body;
+            let [p0, p1] = ext.profile().to_be_bytes();
+            let [l0, l1] = ((body / 4) as u16).to_be_bytes();
+            w.put_array([p0, p1, l0, l1]).ok_or(short)?;
+            let mut area = Cursor(w.take(body).ok_or(short)?);
             match *ext {
-                ExtensionSpec::Generic { data, .. } => out[at..end].copy_from_slice(data),
+                ExtensionSpec::Generic { data, .. } => {
+                    area.put(data).ok_or(short)?;
+                }
                 ExtensionSpec::OneByte(els) => {
-                    let mut p = at;
                     for e in els {
                         // [RFC 8285 §4.2] "Each extension element MUST start with a byte containing
                         // an ID and a length:"
-                        out[p] = (e.id << 4) | (e.data.len() - 1) as u8;
-                        out[p + 1..p + 1 + e.data.len()].copy_from_slice(e.data);
-                        p += 1 + e.data.len();
+                        area.put_array([(e.id << 4) | (e.data.len() - 1) as u8])
+                            .ok_or(short)?;
+                        area.put(e.data).ok_or(short)?;
                     }
-                    out[p..end].fill(0);
                 }
                 ExtensionSpec::TwoByte { elements, .. } => {
-                    let mut p = at;
                     for e in elements {
-                        out[p] = e.id;
-                        out[p + 1] = e.data.len() as u8;
-                        out[p + 2..p + 2 + e.data.len()].copy_from_slice(e.data);
-                        p += 2 + e.data.len();
+                        area.put_array([e.id, e.data.len() as u8]).ok_or(short)?;
+                        area.put(e.data).ok_or(short)?;
                     }
-                    out[p..end].fill(0);
                 }
             }
-            at = end;
+            // Up to three octets of zero padding to the 32-bit boundary
+            // (byte stores: a memset call costs more).
+            for b in area.0 {
+                *b = 0;
+            }
         }
-        out[at..at + self.payload.len()].copy_from_slice(self.payload);
-        at += self.payload.len();
+        w.put(self.payload).ok_or(short)?;
         if let Some(pad) = self.padding {
-            let end = at + usize::from(pad);
-            out[at..end - 1].fill(0);
-            out[end - 1] = pad;
-            at = end;
+            let pad_area = w.take(usize::from(pad)).ok_or(short)?;
+            if let Some((count, zeros)) = pad_area.split_last_mut() {
+                zeros.fill(0);
+                *count = pad;
+            }
         }
-        Ok(at)
+        Ok(needed)
+    }
+}
+
+/// A write position in a caller buffer: each call hands out the next bytes.
+struct Cursor<'o>(&'o mut [u8]);
+
+impl<'o> Cursor<'o> {
+    /// The next `n` bytes, or `None` when fewer are left (the cursor is then
+    /// spent: the caller abandons the write).
+    #[inline]
+    fn take(&mut self, n: usize) -> Option<&'o mut [u8]> {
+        let (head, tail) = core::mem::take(&mut self.0).split_at_mut_checked(n)?;
+        self.0 = tail;
+        Some(head)
+    }
+
+    /// Copies `src` to the next bytes.
+    #[inline]
+    fn put(&mut self, src: &[u8]) -> Option<()> {
+        self.take(src.len())?.copy_from_slice(src);
+        Some(())
+    }
+
+    /// Stores `src` in the next `N` bytes (plain stores, no copy call).
+    #[inline]
+    fn put_array<const N: usize>(&mut self, src: [u8; N]) -> Option<()> {
+        let (head, tail) = core::mem::take(&mut self.0).split_first_chunk_mut::<N>()?;
+        *head = src;
+        self.0 = tail;
+        Some(())
     }
 }

@@ -1,6 +1,7 @@
 //! Zero heap allocation on the hot paths: parsing an RTP packet or an RTCP
 //! compound (and reading every field a receiver needs), writing an RTP
-//! packet or an RTCP compound into a caller buffer, and the telephone-event
+//! packet or an RTCP compound into a caller buffer, the forwarding path
+//! (parse, change fixed-header fields, write), and the telephone-event
 //! and tone codecs. Measured with a counting global allocator
 //! (allocation-counter) installed in this test binary only, on the baresip
 //! captures of `tests/captures/`.
@@ -64,6 +65,47 @@ fn rtp_parse_allocates_nothing() {
             }
         });
         assert_eq!(n, 0, "allocations while parsing an RTP packet");
+    }
+}
+
+#[test]
+fn rtp_parse_then_write_allocates_nothing() {
+    let mut packets = lines("baresip_pcmu_rtp_a.hex");
+    packets.extend(lines("baresip_pcmu_rtp_b.hex"));
+    // And a packet with every optional part: CSRCs, a one-byte extension,
+    // padding.
+    let level = [ExtensionElement {
+        id: 1,
+        data: &[0x7f],
+    }];
+    let mut full = vec![0u8; 1500];
+    let len = RtpPacketBuilder {
+        payload_type: 96,
+        csrcs: &[Ssrc(1), Ssrc(2)],
+        extension: Some(ExtensionSpec::OneByte(&level)),
+        payload: &[0x11; 1100],
+        padding: Some(3),
+        ..Default::default()
+    }
+    .write_to(&mut full)
+    .unwrap();
+    full.truncate(len);
+    packets.push(full);
+    let mut out = [0u8; 1500];
+    for (i, bytes) in packets.iter().enumerate() {
+        let mut n = 0;
+        let count = allocations(|| {
+            let p = RtpPacket::parse(bytes).unwrap();
+            let mut h = p.fixed_header();
+            h.ssrc = Ssrc(0x0bad_cafe);
+            h.sequence_number = h.sequence_number.wrapping_add(i as u16);
+            n = p.write_with_header(&h, &mut out).unwrap();
+            black_box(&out[..n]);
+        });
+        assert_eq!(count, 0, "allocations while forwarding an RTP packet");
+        let fwd = RtpPacket::parse(&out[..n]).unwrap();
+        assert_eq!(fwd.ssrc(), Ssrc(0x0bad_cafe));
+        assert_eq!(&out[12..n], &bytes[12..]);
     }
 }
 

@@ -6,8 +6,8 @@
 use proptest::prelude::*;
 use rtclite_rtp::Ssrc;
 use rtclite_rtp::rtp::{
-    ExtensionElement, ExtensionError, ExtensionForm, ExtensionSpec, RtpError, RtpPacket,
-    RtpPacketBuilder, RtpWriteError,
+    ExtensionElement, ExtensionError, ExtensionForm, ExtensionSpec, FixedHeader, RtpError,
+    RtpPacket, RtpPacketBuilder, RtpWriteError,
 };
 
 fn header(b0: u8, b1: u8) -> Vec<u8> {
@@ -285,6 +285,107 @@ fn writer_rejects_what_cannot_be_encoded() {
     );
 }
 
+/// A packet with every optional part: two CSRCs, a two-byte-form extension
+/// (RFC 8285 §4.3) and four octets of padding.
+fn full_packet() -> Vec<u8> {
+    let els = [
+        ExtensionElement { id: 1, data: &[] },
+        ExtensionElement {
+            id: 200,
+            data: &[9; 20],
+        },
+    ];
+    let b = RtpPacketBuilder {
+        marker: true,
+        payload_type: 111,
+        sequence_number: 65535,
+        timestamp: 0xffff_fff0,
+        ssrc: Ssrc(0x0102_0304),
+        csrcs: &[Ssrc(5), Ssrc(6)],
+        extension: Some(ExtensionSpec::TwoByte {
+            appbits: 3,
+            elements: &els,
+        }),
+        payload: &[0xab; 33],
+        padding: Some(4),
+    };
+    let mut out = vec![0u8; 200];
+    let n = b.write_to(&mut out).unwrap();
+    out.truncate(n);
+    out
+}
+
+#[test]
+fn write_with_header_replaces_only_the_fixed_header_fields() {
+    let bytes = full_packet();
+    let pkt = RtpPacket::parse(&bytes).unwrap();
+    let header = pkt.fixed_header();
+    assert_eq!(
+        header,
+        FixedHeader {
+            marker: true,
+            payload_type: 111,
+            sequence_number: 65535,
+            timestamp: 0xffff_fff0,
+            ssrc: Ssrc(0x0102_0304),
+        }
+    );
+    let mut out = [0u8; 200];
+    // Unchanged fields: the packet comes out byte for byte.
+    let n = pkt.write_with_header(&header, &mut out).unwrap();
+    assert_eq!(&out[..n], &bytes[..]);
+    let n = pkt.write_to(&mut out).unwrap();
+    assert_eq!(&out[..n], &bytes[..]);
+    // A forwarder's rewrite: new SSRC, renumbered, marker cleared, new PT.
+    let new = FixedHeader {
+        marker: false,
+        payload_type: 96,
+        sequence_number: header.sequence_number.wrapping_add(1),
+        timestamp: header.timestamp.wrapping_add(160),
+        ssrc: Ssrc(0xcafe_f00d),
+    };
+    let n = pkt.write_with_header(&new, &mut out).unwrap();
+    assert_eq!(n, bytes.len());
+    let fwd = RtpPacket::parse(&out[..n]).unwrap();
+    assert_eq!(fwd.fixed_header(), new);
+    assert_eq!(fwd.sequence_number(), 0);
+    assert_eq!(fwd.timestamp(), 0x90);
+    // V, P, X, CC kept; everything after the 12 fixed octets unchanged.
+    assert_eq!(out[0], bytes[0]);
+    assert_eq!(&out[12..n], &bytes[12..]);
+    assert_eq!(fwd.csrcs().collect::<Vec<_>>(), [Ssrc(5), Ssrc(6)]);
+    assert_eq!(fwd.extension(), pkt.extension());
+    assert_eq!(fwd.payload(), pkt.payload());
+    assert_eq!(fwd.padding_len(), 4);
+}
+
+#[test]
+fn write_with_header_rejects_what_cannot_be_encoded() {
+    let bytes = full_packet();
+    let pkt = RtpPacket::parse(&bytes).unwrap();
+    let mut out = vec![0u8; bytes.len() - 1];
+    let header = pkt.fixed_header();
+    let too_small = Err(RtpWriteError::BufferTooSmall {
+        needed: bytes.len(),
+        available: bytes.len() - 1,
+    });
+    assert_eq!(pkt.write_with_header(&header, &mut out), too_small);
+    assert_eq!(pkt.write_to(&mut out), too_small);
+    // [RFC 3550 §5.1 test] "This field identifies the format of the RTP
+    // payload"
+    let mut out = vec![0u8; bytes.len()];
+    let bad = FixedHeader {
+        payload_type: 128,
+        ..header
+    };
+    assert_eq!(
+        pkt.write_with_header(&bad, &mut out),
+        Err(RtpWriteError::PayloadType(128))
+    );
+    // Nothing was written on either error.
+    assert!(out.iter().all(|&b| b == 0));
+}
+
 fn element_strategy(two_byte: bool) -> impl Strategy<Value = (u8, Vec<u8>)> {
     if two_byte {
         (1u8..=255, proptest::collection::vec(any::<u8>(), 0..40)).boxed()
@@ -379,6 +480,38 @@ proptest! {
             // Padding octets other than the count are not preserved; all else is.
             let keep = bytes.len() - pkt.padding_len();
             prop_assert_eq!(&out[..keep], &bytes[..keep]);
+        }
+    }
+
+    #[test]
+    fn write_with_header_round_trips(
+        bytes in proptest::collection::vec(any::<u8>(), 12..200),
+        marker in any::<bool>(),
+        pt in 0u8..128,
+        seq in any::<u16>(),
+        ts in any::<u32>(),
+        ssrc in any::<u32>(),
+    ) {
+        let mut bytes = bytes;
+        bytes[0] = 0x80 | (bytes[0] & 0x3f);
+        if let Ok(pkt) = RtpPacket::parse(&bytes) {
+            let header = FixedHeader {
+                marker, payload_type: pt, sequence_number: seq, timestamp: ts, ssrc: Ssrc(ssrc),
+            };
+            let mut out = vec![0u8; bytes.len()];
+            let n = pkt.write_with_header(&header, &mut out).unwrap();
+            prop_assert_eq!(n, bytes.len());
+            let fwd = RtpPacket::parse(&out).unwrap();
+            prop_assert_eq!(fwd.fixed_header(), header);
+            prop_assert_eq!(out[0], bytes[0]);
+            prop_assert_eq!(&out[12..], &bytes[12..]);
+            prop_assert_eq!(fwd.header_len(), pkt.header_len());
+            prop_assert_eq!(fwd.payload(), pkt.payload());
+            prop_assert_eq!(fwd.padding_len(), pkt.padding_len());
+            // And the old fields written back restore the input exactly.
+            let mut again = vec![0u8; bytes.len()];
+            fwd.write_with_header(&pkt.fixed_header(), &mut again).unwrap();
+            prop_assert_eq!(again, bytes);
         }
     }
 }
