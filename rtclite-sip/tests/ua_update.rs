@@ -588,3 +588,26 @@ fn callee_update_on_the_callers_early_dialog() {
     assert!(ack.message().body().is_empty());
     assert!(w.ua(alice).is_established(call));
 }
+
+// Found by the sip_ua_session fuzz target (regression crash-e9c98a01): the
+// hang-up dropped the pending UPDATE, whose transaction then never ended.
+// [RFC 3261 §15.1.2 test] "The UAS MUST still respond to any pending requests
+// received for that dialog."
+#[test]
+fn hanging_up_answers_a_pending_update_with_487() {
+    let (mut w, bob, call, tag) = bob_in_a_call();
+    w.inject(
+        peer(),
+        b_addr(),
+        to_bob("UPDATE", Some(&tag), 2, CONTACT, OFFER),
+    );
+    w.settle();
+    w.with(bob, |ua, now| ua.hang_up(now, call)).unwrap();
+    let sent = starts(&w);
+    assert_eq!(sent[sent.len() - 2..], ["BYE", "487"]);
+    let r = last(&w);
+    assert_eq!(header(&r, HeaderName::CSeq).unwrap(), "2 UPDATE");
+    w.advance(Duration::from_secs(64));
+    assert_eq!(w.ua(bob).call_count(), 0);
+    assert!(w.ua(bob).transactions().is_empty());
+}

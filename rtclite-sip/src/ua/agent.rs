@@ -1729,7 +1729,10 @@ impl<R: RngCore> UserAgent<R> {
                 Ok(())
             }
             (_, CallState::Confirmed) => {
-                if let Some((PendingOffer::ReInviteSuccess { seq }, _)) = call.remote_offer.take() {
+                if let Some((PendingOffer::ReInviteSuccess { seq }, _)) = call
+                    .remote_offer
+                    .take_if(|(p, _)| matches!(p, PendingOffer::ReInviteSuccess { .. }))
+                {
                     // The 2xx to our re-INVITE waits for its ACK.
                     self.send_reinvite_ack(h, seq, None);
                 }
