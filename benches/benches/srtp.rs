@@ -18,7 +18,7 @@
 
 use std::hint::black_box;
 
-use aes::cipher::{KeyIvInit, StreamCipher};
+use aes::cipher::StreamCipher;
 use aes_gcm::aead::{AeadInPlace, KeyInit};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use hmac::{Hmac, Mac};
@@ -140,7 +140,17 @@ fn bench(c: &mut Criterion) {
             });
 
             // --- the crypto floor: the same primitives, no SRTP ---
-            let mut data = rtp(1, size);
+            // Each floor row does what any use of the primitive must do and
+            // nothing SRTP-specific: a distinct nonce/IV per packet (from a
+            // counter), the cipher on the payload in place with the header
+            // as associated data or MAC input, and the tag written after the
+            // payload in the same reused buffer (as protect_rtp leaves it).
+            // Key schedules (AES round keys, HMAC pads, GHASH key) are made
+            // once, outside the loop, as a context makes them once per key.
+            let plain = rtp(1, size);
+            let mut data = Vec::with_capacity(plain.len() + 64);
+            data.extend_from_slice(&plain);
+            let mut n = 0u32;
             match profile {
                 ProtectionProfile::AeadAes128Gcm => {
                     let key = ring::aead::LessSafeKey::new(
@@ -148,16 +158,20 @@ fn bench(c: &mut Criterion) {
                     );
                     g.bench_function("floor/ring-aes-gcm", |b| {
                         b.iter(|| {
+                            n = n.wrapping_add(1);
+                            let mut nonce = [7u8; 12];
+                            nonce[8..].copy_from_slice(&n.to_be_bytes());
+                            data.truncate(plain.len());
                             let (aad, body) = data.split_at_mut(12);
-                            let nonce = ring::aead::Nonce::assume_unique_for_key([7u8; 12]);
-                            black_box(
-                                key.seal_in_place_separate_tag(
-                                    nonce,
+                            let tag = key
+                                .seal_in_place_separate_tag(
+                                    ring::aead::Nonce::assume_unique_for_key(nonce),
                                     ring::aead::Aad::from(&*aad),
                                     body,
                                 )
-                                .unwrap(),
-                            )
+                                .unwrap();
+                            data.extend_from_slice(tag.as_ref());
+                            black_box(data.len())
                         })
                     });
                     // The open floor: the same iter_batched shape as the
@@ -201,27 +215,76 @@ fn bench(c: &mut Criterion) {
                         )
                     });
                     let gcm = aes_gcm::Aes128Gcm::new_from_slice(&KEY).unwrap();
-                    let nonce = aes_gcm::Nonce::from([7u8; 12]);
+                    let mut n = 0u32;
                     g.bench_function("floor/aes-gcm-crate", |b| {
                         b.iter(|| {
+                            n = n.wrapping_add(1);
+                            let mut nonce = [7u8; 12];
+                            nonce[8..].copy_from_slice(&n.to_be_bytes());
+                            data.truncate(plain.len());
                             let (aad, body) = data.split_at_mut(12);
-                            black_box(gcm.encrypt_in_place_detached(&nonce, aad, body).unwrap())
+                            let tag = gcm
+                                .encrypt_in_place_detached(&nonce.into(), aad, body)
+                                .unwrap();
+                            data.extend_from_slice(&tag);
+                            black_box(data.len())
                         })
                     });
                 }
                 _ => {
+                    use aes::cipher::{InnerIvInit, StreamCipherCoreWrapper};
+                    type Ctr<'a> = ctr::CtrCore<&'a aes::Aes128Enc, ctr::flavors::Ctr128BE>;
                     let mac = <Hmac<sha1::Sha1> as Mac>::new_from_slice(&[3u8; 20]).unwrap();
                     let aes = aes::Aes128Enc::new_from_slice(&KEY).unwrap();
                     g.bench_function("floor/aes-ctr+hmac-sha1", |b| {
                         b.iter(|| {
-                            let mut ctr =
-                                ctr::Ctr128BE::<aes::Aes128>::new(&KEY.into(), &[9u8; 16].into());
-                            ctr.apply_keystream(&mut data[12..]);
+                            n = n.wrapping_add(1);
+                            let mut iv = [9u8; 16];
+                            iv[10..14].copy_from_slice(&n.to_be_bytes());
+                            data.truncate(plain.len());
+                            let core = Ctr::inner_iv_init(&aes, &iv.into());
+                            StreamCipherCoreWrapper::from_core(core)
+                                .apply_keystream(&mut data[12..]);
                             let mut m = mac.clone();
                             m.update(&data);
                             m.update(&[0, 0, 0, 0]);
-                            black_box((m.finalize().into_bytes(), &aes))
+                            let tag = m.finalize().into_bytes();
+                            data.extend_from_slice(&tag[..10]);
+                            black_box(data.len())
                         })
+                    });
+                    // The unprotect floor: HMAC-SHA1 verified in constant
+                    // time, then AES-CTR in place, on packets made in
+                    // untimed setup (the iter_batched shape of the
+                    // unprotect rows).
+                    let mut n = 0u32;
+                    g.bench_function("floor/hmac-sha1+aes-ctr-verify", |b| {
+                        b.iter_batched(
+                            || {
+                                n = n.wrapping_add(1);
+                                let mut p = rtp(1, size);
+                                let mut m = mac.clone();
+                                m.update(&p);
+                                m.update(&[0, 0, 0, 0]);
+                                let tag = m.finalize().into_bytes();
+                                p.extend_from_slice(&tag[..10]);
+                                (p, n)
+                            },
+                            |(mut p, n)| {
+                                let body_end = p.len() - 10;
+                                let mut m = mac.clone();
+                                m.update(&p[..body_end]);
+                                m.update(&[0, 0, 0, 0]);
+                                m.verify_truncated_left(&p[body_end..]).unwrap();
+                                let mut iv = [9u8; 16];
+                                iv[10..14].copy_from_slice(&n.to_be_bytes());
+                                let core = Ctr::inner_iv_init(&aes, &iv.into());
+                                StreamCipherCoreWrapper::from_core(core)
+                                    .apply_keystream(&mut p[12..body_end]);
+                                p
+                            },
+                            BatchSize::SmallInput,
+                        )
                     });
                     // ring's HMAC-SHA1 on the same bytes, to choose the
                     // backend: the sha1 crate (SHA extensions) is faster.
@@ -230,7 +293,7 @@ fn bench(c: &mut Criterion) {
                     g.bench_function("floor/ring-hmac-sha1-only", |b| {
                         b.iter(|| {
                             let mut ctx = ring::hmac::Context::with_key(&rkey);
-                            ctx.update(&data);
+                            ctx.update(&plain);
                             ctx.update(&[0, 0, 0, 0]);
                             black_box(ctx.sign())
                         })
@@ -238,7 +301,7 @@ fn bench(c: &mut Criterion) {
                     g.bench_function("floor/hmac-sha1-only", |b| {
                         b.iter(|| {
                             let mut m = mac.clone();
-                            m.update(&data);
+                            m.update(&plain);
                             m.update(&[0, 0, 0, 0]);
                             black_box(m.finalize().into_bytes())
                         })

@@ -1,6 +1,12 @@
 //! Crypto contexts: policies, master keys, per-SSRC stream state, and the
 //! protect/unprotect operations for SRTP and SRTCP.
 
+// Errors on the packet path are built lazily (`ok_or_else`): `Error` has
+// drop glue (its String and Vec variants), so an error value built eagerly
+// is constructed and dropped on every successful packet too (callgrind: a
+// dozen instructions a packet, for nothing).
+#![allow(clippy::unnecessary_lazy_evaluations)]
+
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -357,6 +363,7 @@ impl Stream {
         }
     }
 
+    #[inline]
     fn estimate(&self, seq: u16) -> (u32, u64) {
         // [RFC 3711 §3.3.1] "On consecutive SRTP packets, the receiver SHOULD
         // estimate the index as"
@@ -366,6 +373,7 @@ impl Stream {
         estimate_index(self.roc, s_l, seq)
     }
 
+    #[inline]
     fn update(&mut self, v: u32, seq: u16) {
         // [RFC 3711 §3.3.1] "If v=(ROC-1) mod 2^32, then there is no update
         // to s_l or ROC.  If v=ROC, then s_l is set to SEQ if and only if
@@ -410,7 +418,65 @@ impl Hasher for SsrcHasher {
     }
 }
 
-type StreamMap = HashMap<u32, Stream, BuildHasherDefault<SsrcHasher>>;
+/// The per-SSRC streams of a context: a slot vector, an SSRC index over it,
+/// and the slot of the SSRC used last. Most contexts carry one stream (or a
+/// few, one after the other), so the common lookup is one comparison
+/// instead of a hash probe. Streams are never removed, so a slot stays
+/// valid for the life of the context.
+struct Streams {
+    slots: Vec<Stream>,
+    by_ssrc: HashMap<u32, usize, BuildHasherDefault<SsrcHasher>>,
+    /// The SSRC and slot of the last lookup that found a stream.
+    last: Option<(u32, usize)>,
+}
+
+impl Streams {
+    fn new() -> Self {
+        Self {
+            slots: Vec::new(),
+            by_ssrc: HashMap::default(),
+            last: None,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    #[inline]
+    fn slot(&self, ssrc: u32) -> Option<usize> {
+        match self.last {
+            Some((s, i)) if s == ssrc => Some(i),
+            _ => self.by_ssrc.get(&ssrc).copied(),
+        }
+    }
+
+    fn get(&self, ssrc: u32) -> Option<&Stream> {
+        self.slots.get(self.slot(ssrc)?)
+    }
+
+    fn get_mut(&mut self, ssrc: u32) -> Option<&mut Stream> {
+        let i = self.slot(ssrc)?;
+        self.at(ssrc, i)
+    }
+
+    /// The stream in slot `i` (found for `ssrc`), remembered as the last.
+    #[inline]
+    fn at(&mut self, ssrc: u32, i: usize) -> Option<&mut Stream> {
+        self.last = Some((ssrc, i));
+        self.slots.get_mut(i)
+    }
+
+    /// Adds the stream of a new SSRC (the caller checked it is new and
+    /// admitted it).
+    fn insert(&mut self, ssrc: u32, stream: Stream) -> &mut Stream {
+        let i = self.slots.len();
+        self.by_ssrc.insert(ssrc, i);
+        self.slots.push(stream);
+        self.last = Some((ssrc, i));
+        &mut self.slots[i]
+    }
+}
 
 struct Params {
     profile: ProtectionProfile,
@@ -436,7 +502,7 @@ pub struct Context {
     params: Params,
     keys: Vec<KeyEntry>,
     active: usize,
-    streams: StreamMap,
+    streams: Streams,
     events: VecDeque<Event>,
     /// Copy of an AEAD payload while ring (which zeroes it on failure)
     /// verifies it; grows to the largest packet once.
@@ -519,7 +585,7 @@ impl Context {
             },
             keys,
             active: 0,
-            streams: StreamMap::default(),
+            streams: Streams::new(),
             events: VecDeque::new(),
             #[cfg(feature = "ring")]
             scratch: Vec::new(),
@@ -560,7 +626,7 @@ impl Context {
             },
             keys: vec![entry],
             active: 0,
-            streams: StreamMap::default(),
+            streams: Streams::new(),
             events: VecDeque::new(),
             #[cfg(feature = "ring")]
             scratch: Vec::new(),
@@ -630,7 +696,7 @@ impl Context {
 
     /// The rollover counter of an SSRC, if the context has seen it.
     pub fn roc(&self, ssrc: u32) -> Option<u32> {
-        self.streams.get(&ssrc).map(|s| s.roc)
+        self.streams.get(ssrc).map(|s| s.roc)
     }
 
     /// Number of SSRCs with state in the context.
@@ -644,20 +710,10 @@ impl Context {
     }
 
     fn stream_for_config(&mut self, ssrc: u32) -> Result<&mut Stream, Error> {
-        if !self.streams.contains_key(&ssrc) {
-            self.admit(ssrc)?;
-        }
-        let window = self.params.window;
-        Ok(self
-            .streams
-            .entry(ssrc)
-            .or_insert_with(|| Stream::new(window)))
+        stream_or_admit(&self.params, &mut self.streams, ssrc)
     }
 
-    /// Checks that a new stream for `ssrc` may be created.
-    fn admit(&self, ssrc: u32) -> Result<(), Error> {
-        admit(&self.params, self.streams.len(), ssrc)
-    }
+    #[inline]
     fn check_direction(&self, want: Direction) -> Result<(), Error> {
         if self.params.direction != want {
             return Err(Error::WrongDirection(match self.params.direction {
@@ -671,6 +727,7 @@ impl Context {
     // [RFC 3711 §3.1] "Note that the MKI SHALL NOT identify the SRTP
     // cryptographic context"
     // (The stream is chosen by SSRC; the MKI only picks a master key of it.)
+    #[inline]
     fn key_by_mki(&self, mki: &[u8], offset: usize) -> Result<usize, Error> {
         if self.params.mki_len == 0 {
             return Ok(0);
@@ -688,6 +745,7 @@ impl Context {
 
     /// Checks the packet budget of master key `key` (sent packets on an
     /// outbound context, accepted packets on an inbound one).
+    #[inline]
     fn check_lifetime(&self, key: usize, srtcp: bool) -> Result<(), Error> {
         let k = self
             .keys
@@ -723,6 +781,7 @@ impl Context {
         Ok(())
     }
 
+    #[inline(always)]
     fn count_use(&mut self, key: usize, srtcp: bool) {
         let active = key;
         let Some(k) = self.keys.get_mut(active) else {
@@ -762,7 +821,7 @@ impl Context {
         // [RFC 3711 §3.3] "the sender SHALL do the following to construct an
         // SRTP packet"
         self.check_direction(Direction::Outbound)?;
-        let packet = buf.get(..len).ok_or(Error::BufferTooSmall {
+        let packet = buf.get(..len).ok_or_else(|| Error::BufferTooSmall {
             capacity: buf.len(),
             needed: len,
         })?;
@@ -785,16 +844,9 @@ impl Context {
         }
         self.check_lifetime(self.active, false)?;
         let active = self.active;
-        // One hash lookup per packet; a new SSRC is admitted first.
-        let streams_len = self.streams.len();
-        let params = &self.params;
-        let stream = match self.streams.entry(hdr.ssrc) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(v) => {
-                admit(params, streams_len, hdr.ssrc)?;
-                v.insert(Stream::new(params.window))
-            }
-        };
+        // The last SSRC's slot, else one hash lookup; a new SSRC is
+        // admitted first.
+        let stream = stream_or_admit(&self.params, &mut self.streams, hdr.ssrc)?;
         // [RFC 3711 §3.3] "Determine the index of the SRTP packet using the
         // rollover counter, the highest sequence number in the cryptographic
         // context, and the sequence number in the RTP packet"
@@ -844,12 +896,12 @@ impl Context {
             let (aad, rest) = buf.split_at_mut(hdr.len);
             let data = rest
                 .get_mut(..payload_len)
-                .ok_or(Error::TooLong { len: payload_len })?;
+                .ok_or_else(|| Error::TooLong { len: payload_len })?;
             // [RFC 7714 §8.2] "All SRTP packets MUST be both authenticated and
             // encrypted."
             let tag = keys
                 .gcm_seal(&iv, aad, data)
-                .ok_or(Error::TooLong { len: payload_len })?;
+                .ok_or_else(|| Error::TooLong { len: payload_len })?;
             // [RFC 7714 §8.2] "This tag is to be placed immediately before the
             // optional variable-length SRTP MKI"
             buf[len..len + AEAD_TAG_LEN].copy_from_slice(&tag);
@@ -933,7 +985,7 @@ impl Context {
         // packets cannot fill the stream table.
         let mut new_stream = None;
         let streams_len = self.streams.len();
-        let stream = match self.streams.get_mut(&hdr.ssrc) {
+        let stream = match self.streams.get_mut(hdr.ssrc) {
             Some(s) => s,
             None => {
                 admit(&self.params, streams_len, hdr.ssrc)?;
@@ -954,7 +1006,7 @@ impl Context {
             false,
             index,
         )?;
-        let auth_fail = Error::AuthenticationFailure {
+        let auth_fail = || Error::AuthenticationFailure {
             ssrc: hdr.ssrc,
             index,
         };
@@ -968,7 +1020,7 @@ impl Context {
             #[cfg(not(feature = "ring"))]
             let scratch = ();
             if !open_preserving(keys, scratch, &iv, aad, data, tag) {
-                return Err(auth_fail);
+                return Err(auth_fail());
             }
             cipher_end
         } else {
@@ -977,7 +1029,7 @@ impl Context {
             // Section 4.2), the packet MUST be discarded from further
             // processing"
             if !keys.hmac_verify([&buf[..auth_end], &roc], &buf[len - tag_len..]) {
-                return Err(auth_fail);
+                return Err(auth_fail());
             }
             // [RFC 3711 §3.3] "Decrypt the Encrypted Portion of the packet"
             keys.apply_ctr(hdr.ssrc, index, &mut buf[hdr.len..auth_end]);
@@ -1059,7 +1111,7 @@ impl Context {
         encrypt: bool,
     ) -> Result<usize, Error> {
         self.check_direction(Direction::Outbound)?;
-        let packet = buf.get(..len).ok_or(Error::BufferTooSmall {
+        let packet = buf.get(..len).ok_or_else(|| Error::BufferTooSmall {
             capacity: buf.len(),
             needed: len,
         })?;
@@ -1086,15 +1138,8 @@ impl Context {
             });
         }
         self.check_lifetime(self.active, true)?;
-        if !self.streams.contains_key(&ssrc) {
-            self.admit(ssrc)?;
-        }
         let active = self.active;
-        let window = self.params.window;
-        let stream = self
-            .streams
-            .entry(ssrc)
-            .or_insert_with(|| Stream::new(window));
+        let stream = stream_or_admit(&self.params, &mut self.streams, ssrc)?;
         let index = stream.srtcp_next;
         let keys = keys_for(
             &self.params,
@@ -1139,7 +1184,7 @@ impl Context {
                 buf[len..len + 4].copy_from_slice(&esrtcp);
                 keys.gcm_seal(&iv, &buf[..len + 4], &mut [])
             };
-            let tag = tag.ok_or(Error::TooLong { len })?;
+            let tag = tag.ok_or_else(|| Error::TooLong { len })?;
             // [RFC 7714 §9.2] "This tag is to be placed immediately before the
             // Encryption flag and SRTCP index."
             buf[len..len + AEAD_TAG_LEN].copy_from_slice(&tag);
@@ -1201,7 +1246,7 @@ impl Context {
         } else {
             (len - tag_len - mki_len - 4, len - tag_len - mki_len)
         };
-        let e_index = header::be32(buf, e_at).ok_or(Error::TooShort {
+        let e_index = header::be32(buf, e_at).ok_or_else(|| Error::TooShort {
             len,
             needed,
             what: "the SRTCP index",
@@ -1212,7 +1257,7 @@ impl Context {
         self.check_lifetime(key, true)?;
         let mut new_stream = None;
         let streams_len = self.streams.len();
-        let stream = match self.streams.get_mut(&ssrc) {
+        let stream = match self.streams.get_mut(ssrc) {
             Some(s) => s,
             None => {
                 admit(&self.params, streams_len, ssrc)?;
@@ -1231,7 +1276,7 @@ impl Context {
             true,
             u64::from(index),
         )?;
-        let auth_fail = Error::AuthenticationFailure {
+        let auth_fail = || Error::AuthenticationFailure {
             ssrc,
             index: u64::from(index),
         };
@@ -1250,7 +1295,7 @@ impl Context {
                 #[cfg(not(feature = "ring"))]
                 let scratch = ();
                 if !open_preserving(keys, scratch, &iv, &aad, data, tag) {
-                    return Err(auth_fail);
+                    return Err(auth_fail());
                 }
             } else {
                 // The AAD is the RTCP packet followed by the ESRTCP word: move
@@ -1261,14 +1306,14 @@ impl Context {
                 buf[cipher_end..cipher_end + 4].copy_from_slice(&esrtcp);
                 if !keys.gcm_open(&iv, &buf[..cipher_end + 4], &mut [], &tag) {
                     buf[cipher_end..e_at].copy_from_slice(&tag);
-                    return Err(auth_fail);
+                    return Err(auth_fail());
                 }
             }
             cipher_end
         } else {
             // [RFC 3711 §3.4] "Message authentication for RTCP is REQUIRED"
             if !keys.hmac_verify([&buf[..e_at + 4], &[]], &buf[len - tag_len..]) {
-                return Err(auth_fail);
+                return Err(auth_fail());
             }
             // [RFC 3711 §3.4] "SRTCP decryption is performed as in Section 4,
             // but only if the E flag is equal to 1."
@@ -1325,6 +1370,24 @@ type Scratch<'a> = &'a mut Vec<u8>;
 #[cfg(not(feature = "ring"))]
 type Scratch<'a> = ();
 
+/// The stream of `ssrc`, created (when the policy admits it) if new.
+#[inline(always)]
+fn stream_or_admit<'a>(
+    params: &Params,
+    streams: &'a mut Streams,
+    ssrc: u32,
+) -> Result<&'a mut Stream, Error> {
+    match streams.slot(ssrc) {
+        Some(i) => streams
+            .at(ssrc, i)
+            .ok_or_else(|| Error::InvalidPolicy("stream table out of step".into())),
+        None => {
+            admit(params, streams.len(), ssrc)?;
+            Ok(streams.insert(ssrc, Stream::new(params.window)))
+        }
+    }
+}
+
 /// Checks that a new stream for `ssrc` may be created in a context with
 /// `streams` streams.
 fn admit(params: &Params, streams: usize, ssrc: u32) -> Result<(), Error> {
@@ -1344,6 +1407,7 @@ fn admit(params: &Params, streams: usize, ssrc: u32) -> Result<(), Error> {
     Ok(())
 }
 
+#[inline]
 fn replay_check(window: &ReplayWindow, ssrc: u32, index: u64) -> Result<(), Error> {
     match window.check(index) {
         Ok(()) => Ok(()),
@@ -1358,6 +1422,7 @@ fn replay_check(window: &ReplayWindow, ssrc: u32, index: u64) -> Result<(), Erro
     }
 }
 
+#[inline]
 fn rtp_gcm_unique(ssrc: u32, roc: u32, seq: u16) -> [u8; 12] {
     let mut u = [0u8; 12];
     u[2..6].copy_from_slice(&ssrc.to_be_bytes());
@@ -1375,6 +1440,7 @@ fn rtcp_gcm_unique(ssrc: u32, index: u32) -> [u8; 12] {
 
 /// The session keys for a packet: the ones derived once (rate 0), or the
 /// ones for r = index DIV key_derivation_rate, cached per stream.
+#[inline(always)]
 fn keys_for<'a>(
     params: &Params,
     keys: &'a [KeyEntry],

@@ -37,6 +37,7 @@ fn check_version(first: u8) -> Result<(), Error> {
 
 /// Parses the RTP header of `packet`: its length (fixed part, CSRC list
 /// and header extension), sequence number and SSRC.
+#[inline]
 pub(crate) fn rtp_header(packet: &[u8]) -> Result<RtpHeader, Error> {
     let short = |needed, what| Error::TooShort {
         len: packet.len(),

@@ -10,6 +10,7 @@ pub const MAX_REPLAY_WINDOW: u64 = 32_768;
 /// Estimates the index of an SRTP packet from the rollover counter, the
 /// highest sequence number seen (`s_l`) and the packet's sequence number.
 /// Returns the guessed ROC `v` and the 48-bit index `2^16 * v + SEQ`.
+#[inline]
 pub(crate) fn estimate_index(roc: u32, s_l: u16, seq: u16) -> (u32, u64) {
     // [RFC 3711 §3.3.1] "where v is chosen from the set { ROC-1, ROC, ROC+1 }
     // (modulo 2^32) such that i is closest (in modulo 2^48 sense) to the
@@ -70,6 +71,7 @@ impl ReplayWindow {
     }
 
     /// Checks an index against the list without changing it.
+    #[inline]
     pub(crate) fn check(&self, index: u64) -> Result<(), ReplayVerdict> {
         if !self.started || index > self.top {
             return Ok(());
@@ -92,6 +94,7 @@ impl ReplayWindow {
 
     /// Records an index that passed [`check`](Self::check) and
     /// authentication.
+    #[inline(always)]
     pub(crate) fn accept(&mut self, index: u64) {
         // [RFC 3711 §3.3.2] "After the packet has been authenticated (if
         // necessary the window is first moved ahead), the replay list SHALL
@@ -101,7 +104,13 @@ impl ReplayWindow {
             self.top = index;
             self.bits.iter_mut().for_each(|w| *w = 0);
         } else if index > self.top {
-            self.shift(index - self.top);
+            let n = index - self.top;
+            // The default window (64 packets) is one word.
+            if let [word] = self.bits.as_mut_slice() {
+                *word = if n >= 64 { 0 } else { *word << n };
+            } else {
+                self.shift(n);
+            }
             self.top = index;
         }
         let d = self.top - index;
@@ -115,12 +124,8 @@ impl ReplayWindow {
         self.size
     }
 
+    /// Moves a window of several words ahead by `n` indices.
     fn shift(&mut self, n: u64) {
-        // The default window (64 packets) is one word.
-        if let [word] = self.bits.as_mut_slice() {
-            *word = if n >= 64 { 0 } else { *word << n };
-            return;
-        }
         let words = self.bits.len();
         if n >= (words as u64) * 64 {
             self.bits.iter_mut().for_each(|w| *w = 0);

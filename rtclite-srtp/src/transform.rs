@@ -267,6 +267,7 @@ impl KeySet {
     }
 
     /// The 12-octet AEAD IV: `unique` XOR the session salt.
+    #[inline]
     pub(crate) fn gcm_iv(&self, unique: [u8; 12]) -> [u8; 12] {
         let mut iv = unique;
         for (d, s) in iv.iter_mut().zip(&self.salt[..12]) {
