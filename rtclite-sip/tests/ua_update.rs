@@ -611,3 +611,42 @@ fn hanging_up_answers_a_pending_update_with_487() {
     assert_eq!(w.ua(bob).call_count(), 0);
     assert!(w.ua(bob).transactions().is_empty());
 }
+
+#[test]
+fn early_update_offer_outlives_the_2xx_of_the_invite() {
+    let mut w = Phones::new();
+    let alice = w.add(
+        with_update(config("alice", "atlanta.example.com", "192.0.2.101:5060")),
+        "192.0.2.101",
+        a_addr(),
+        1,
+    );
+    let call = w
+        .with(alice, |ua, now| {
+            ua.call(now, "sip:carol@192.0.2.50", Body::sdp(HOLD))
+        })
+        .unwrap();
+    let invite = to_peer(&w)[0].clone();
+    let rel = [(HeaderName::Require, "100rel"), (HeaderName::RSeq, "1")];
+    carol_answers(&mut w, &invite, 183, &rel, Some(ANSWER));
+    w.inject(
+        peer(),
+        a_addr(),
+        early_from_carol(&invite, "UPDATE", 2, OFFER),
+    );
+    w.settle();
+    // The INVITE is accepted while the UPDATE's offer waits: the ACK goes at
+    // once (the offer is the UPDATE's, not the 2xx's) and the UPDATE is still
+    // answered afterwards.
+    carol_answers(&mut w, &invite, 200, &[], None);
+    assert_eq!(start(&last(&w)), "ACK");
+    assert!(w.ua(alice).is_established(call));
+    w.with(alice, |ua, now| ua.answer_offer(now, call, Body::sdp(HOLD)))
+        .unwrap();
+    let ok = last(&w);
+    assert_eq!(header(&ok, HeaderName::CSeq).unwrap(), "2 UPDATE");
+    assert_eq!(ok.message().body(), HOLD);
+    // The exchange is complete: a re-INVITE may now carry a new offer.
+    w.with(alice, |ua, now| ua.reinvite(now, call, Body::sdp(HOLD)))
+        .unwrap();
+}

@@ -1714,7 +1714,8 @@ impl<R: RngCore> UserAgent<R> {
                 // The 2xx carried an offer not answered yet: it is
                 // acknowledged (without an answer, the application gave
                 // none) and the dialog ended.
-                call.remote_offer = None;
+                call.remote_offer
+                    .take_if(|(p, _)| matches!(p, PendingOffer::Success));
                 self.send_ack(now, h, None);
                 self.send_bye(now, h, TxKind::Bye);
                 self.end(now, h, EndReason::LocalBye);
@@ -2698,7 +2699,11 @@ impl<R: RngCore> UserAgent<R> {
         };
         call.deferred_answer = None;
         call.reliable = None;
-        call.remote_offer = None;
+        // An offer in a request (PRACK, UPDATE) stays, so that `end` answers
+        // the request.
+        call.remote_offer.take_if(|(p, _)| {
+            !matches!(p, PendingOffer::Prack { .. } | PendingOffer::Update { .. })
+        });
         match (call.role, call.state) {
             (_, CallState::Terminated) => return,
             (Role::Uas, CallState::Calling | CallState::Early) => {
@@ -3350,7 +3355,9 @@ impl<R: RngCore> UserAgent<R> {
         // [RFC 3261 §13.2.2.4 exception: a cancelled call has no answer to give; its 2xx is acknowledged without one and ended at once] "If
         // the offer in the 2xx response is not acceptable, the UAC core MUST
         // generate a valid answer in the ACK and then send a BYE immediately."
-        call.remote_offer = None;
+        call.remote_offer.take_if(|(p, _)| {
+            !matches!(p, PendingOffer::Prack { .. } | PendingOffer::Update { .. })
+        });
         self.send_ack(now, h, None);
         self.events.push_back(UaEvent::Established {
             call: h,
