@@ -410,6 +410,7 @@ fn generic_child(
 /// sink from the root (or declines it). Returns the root, the filled sink
 /// and the position after the end tag; `None` whenever the generic path
 /// must decide (other shape, not well-formed, incomplete, over a limit).
+#[inline]
 pub(crate) fn parse<'a, S: Sink<'a>>(
     input: &'a str,
     pos: usize,
@@ -506,6 +507,7 @@ fn children<'a, S: Sink<'a>>(
 
 /// [`parse`] on a standalone element: an optional XML declaration and
 /// white space around it, nothing else.
+#[inline]
 pub(crate) fn parse_standalone<'a, S: Sink<'a>>(
     input: &'a [u8],
     limits: Limits,
