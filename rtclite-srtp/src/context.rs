@@ -480,6 +480,10 @@ impl Streams {
 
 struct Params {
     profile: ProtectionProfile,
+    /// `profile.is_aead()` and `profile.srtp_auth_tag_len()`, read on
+    /// every packet.
+    aead: bool,
+    srtp_tag_len: usize,
     direction: Direction,
     mki_len: usize,
     kdr_shift: Option<u32>,
@@ -573,6 +577,8 @@ impl Context {
         Ok(Self {
             params: Params {
                 profile,
+                aead: profile.is_aead(),
+                srtp_tag_len: profile.srtp_auth_tag_len(),
                 direction,
                 mki_len,
                 kdr_shift,
@@ -614,6 +620,8 @@ impl Context {
         Ok(Self {
             params: Params {
                 profile,
+                aead: profile.is_aead(),
+                srtp_tag_len: profile.srtp_auth_tag_len(),
                 direction,
                 mki_len: 0,
                 kdr_shift: None,
@@ -818,26 +826,79 @@ impl Context {
     /// length of the SRTP packet; `buf` must have
     /// [`srtp_overhead`](Self::srtp_overhead) octets of room after `len`.
     pub fn protect_rtp_in_place(&mut self, buf: &mut [u8], len: usize) -> Result<usize, Error> {
-        // [RFC 3711 §3.3] "the sender SHALL do the following to construct an
-        // SRTP packet"
-        self.check_direction(Direction::Outbound)?;
-        let packet = buf.get(..len).ok_or_else(|| Error::BufferTooSmall {
-            capacity: buf.len(),
-            needed: len,
-        })?;
-        let hdr = header::rtp_header(packet)?;
-        let p = self.params.profile;
-        let tag_len = p.srtp_auth_tag_len();
-        let mki_len = self.params.mki_len;
-        let needed = len + mki_len + tag_len;
+        let needed = len + self.params.mki_len + self.params.srtp_tag_len;
         if buf.len() < needed {
             return Err(Error::BufferTooSmall {
                 capacity: buf.len(),
                 needed,
             });
         }
+        let (packet, trailer) = buf.split_at_mut(len);
+        let t = self.protect_rtp_body(packet)?;
+        let mki = self.mki_of(t.key);
+        let tag = t.tag.get(..t.tag_len).unwrap_or(&[]);
+        if self.params.aead {
+            // [RFC 7714 §8.2] "This tag is to be placed immediately before the
+            // optional variable-length SRTP MKI"
+            trailer[..tag.len()].copy_from_slice(tag);
+            trailer[tag.len()..tag.len() + mki.len()].copy_from_slice(mki);
+        } else {
+            // [RFC 3711 §3.3] "If the MKI indicator is set to one, append the
+            // MKI to the packet."
+            trailer[..mki.len()].copy_from_slice(mki);
+            trailer[mki.len()..mki.len() + tag.len()].copy_from_slice(tag);
+        }
+        Ok(needed)
+    }
+
+    /// Protects an RTP packet held in a `Vec`, appending the trailer.
+    /// Reserve [`srtp_overhead`](Self::srtp_overhead) spare capacity to
+    /// avoid an allocation. On error the vector is unchanged.
+    pub fn protect_rtp(&mut self, packet: &mut Vec<u8>) -> Result<(), Error> {
+        // The trailer is appended after the body is protected in place: no
+        // zero-filled room to write into and cut back on error.
+        let t = self.protect_rtp_body(packet)?;
+        let mki = self.mki_of(t.key);
+        let tag = t.tag.get(..t.tag_len).unwrap_or(&[]);
+        if mki.is_empty() && self.params.aead {
+            // A fixed-size copy (the common WebRTC case, no MKI).
+            let tag16: [u8; AEAD_TAG_LEN] = t.tag[..AEAD_TAG_LEN]
+                .try_into()
+                .map_err(|_| Error::InvalidPolicy("AEAD tag length".into()))?;
+            packet.extend_from_slice(&tag16);
+        } else if mki.is_empty() {
+            packet.extend_from_slice(tag);
+        } else if self.params.aead {
+            packet.extend_from_slice(tag);
+            packet.extend_from_slice(mki);
+        } else {
+            packet.extend_from_slice(mki);
+            packet.extend_from_slice(tag);
+        }
+        Ok(())
+    }
+
+    /// The MKI of master key `key` (empty when the context uses none).
+    #[inline]
+    fn mki_of(&self, key: usize) -> &[u8] {
+        self.keys.get(key).map(|k| k.mki.as_slice()).unwrap_or(&[])
+    }
+
+    /// Encrypts the RTP packet `packet` in place and updates the stream
+    /// (ROC, highest sequence number, index list, key use); returns the
+    /// tag and the master key used, for the caller to append with the MKI.
+    /// On error neither `packet` nor the context has changed.
+    #[inline(always)]
+    fn protect_rtp_body(&mut self, packet: &mut [u8]) -> Result<RtpTrailer, Error> {
+        // [RFC 3711 §3.3] "the sender SHALL do the following to construct an
+        // SRTP packet"
+        self.check_direction(Direction::Outbound)?;
+        let len = packet.len();
+        let hdr = header::rtp_header(packet)?;
+        let aead = self.params.aead;
+        let tag_len = self.params.srtp_tag_len;
         let payload_len = len - hdr.len;
-        if !p.is_aead() && payload_len > MAX_CM_PAYLOAD {
+        if !aead && payload_len > MAX_CM_PAYLOAD {
             // [RFC 3711 §4.1.1] "The number of blocks of keystream generated
             // for any fixed value of IV MUST NOT exceed 2^16"
             return Err(Error::TooLong { len: payload_len });
@@ -872,12 +933,8 @@ impl Context {
             false,
             index,
         )?;
-        let mki = self
-            .keys
-            .get(active)
-            .map(|k| k.mki.as_slice())
-            .unwrap_or(&[]);
-        if p.is_aead() {
+        let mut tag = [0u8; 20];
+        if aead {
             // [RFC 7714 §8.1] "The 12-octet IV used by AES-GCM SRTP is formed
             // by first concatenating 2 octets of zeroes, the 4-octet SSRC, the
             // 4-octet rollover counter (ROC), and the 2-octet sequence number
@@ -893,60 +950,32 @@ impl Context {
             // use is NOT RECOMMENDED)."
             // (No SRTP authentication tag is added with AEAD; the MKI is
             // appended only when the policy has one.)
-            let (aad, rest) = buf.split_at_mut(hdr.len);
-            let data = rest
-                .get_mut(..payload_len)
-                .ok_or_else(|| Error::TooLong { len: payload_len })?;
+            let (aad, data) = packet.split_at_mut(hdr.len);
             // [RFC 7714 §8.2] "All SRTP packets MUST be both authenticated and
             // encrypted."
-            let tag = keys
+            let sealed = keys
                 .gcm_seal(&iv, aad, data)
                 .ok_or_else(|| Error::TooLong { len: payload_len })?;
-            // [RFC 7714 §8.2] "This tag is to be placed immediately before the
-            // optional variable-length SRTP MKI"
-            buf[len..len + AEAD_TAG_LEN].copy_from_slice(&tag);
-            if !mki.is_empty() {
-                buf[len + AEAD_TAG_LEN..needed].copy_from_slice(mki);
-            }
+            tag[..AEAD_TAG_LEN].copy_from_slice(&sealed);
         } else {
             // [RFC 3711 §3.1] "encryption SHALL be applied before
             // authentication on the sender side"
-            keys.apply_ctr(hdr.ssrc, index, &mut buf[hdr.len..len]);
-            // [RFC 3711 §3.3] "If the MKI indicator is set to one, append the
-            // MKI to the packet."
-            if !mki.is_empty() {
-                buf[len..len + mki_len].copy_from_slice(mki);
-            }
+            keys.apply_ctr(hdr.ssrc, index, &mut packet[hdr.len..]);
             // [RFC 3711 §4.2] "M SHALL consist of the Authenticated Portion of
             // the packet (as specified in Figure 1) concatenated with the ROC"
-            let (m, trailer) = buf.split_at_mut(len);
             let roc = v.to_be_bytes();
-            keys.hmac([m, &roc], &mut trailer[mki_len..mki_len + tag_len]);
+            keys.hmac([packet, &roc], &mut tag[..tag_len]);
         }
         // [RFC 3711 §3.3] "If necessary, update the ROC as in Section 3.3.1,
         // using the packet index determined in Step 2."
         stream.update(v, hdr.seq);
         stream.rtp_window.accept(index);
         self.count_use(active, false);
-        Ok(needed)
-    }
-
-    /// Protects an RTP packet held in a `Vec`, appending the trailer.
-    /// Reserve [`srtp_overhead`](Self::srtp_overhead) spare capacity to
-    /// avoid an allocation. On error the vector is unchanged.
-    pub fn protect_rtp(&mut self, packet: &mut Vec<u8>) -> Result<(), Error> {
-        let len = packet.len();
-        packet.resize(len + self.srtp_overhead(), 0);
-        match self.protect_rtp_in_place(packet, len) {
-            Ok(n) => {
-                packet.truncate(n);
-                Ok(())
-            }
-            Err(e) => {
-                packet.truncate(len);
-                Err(e)
-            }
-        }
+        Ok(RtpTrailer {
+            tag,
+            tag_len,
+            key: active,
+        })
     }
 
     /// Verifies and decrypts the SRTP packet in `buf` in place and returns
@@ -958,8 +987,8 @@ impl Context {
         self.check_direction(Direction::Inbound)?;
         let len = buf.len();
         let hdr = header::rtp_header(buf)?;
-        let p = self.params.profile;
-        let tag_len = p.srtp_auth_tag_len();
+        let aead = self.params.aead;
+        let tag_len = self.params.srtp_tag_len;
         let mki_len = self.params.mki_len;
         let needed = hdr.len + mki_len + tag_len;
         if len < needed {
@@ -974,7 +1003,7 @@ impl Context {
         // the primary message authentication mechanism for AEAD SRTP/SRTCP."
         // [RFC 7714 §7.1] "the optional SRTP/SRTCP authentication tags are NOT
         // RECOMMENDED and SHOULD NOT be present"
-        let (mki_at, auth_end) = if p.is_aead() {
+        let (mki_at, auth_end) = if aead {
             (len - mki_len, len - mki_len)
         } else {
             (len - tag_len - mki_len, len - tag_len - mki_len)
@@ -1010,7 +1039,7 @@ impl Context {
             ssrc: hdr.ssrc,
             index,
         };
-        let out_len = if p.is_aead() {
+        let out_len = if aead {
             let cipher_end = auth_end - AEAD_TAG_LEN;
             let iv = keys.gcm_iv(rtp_gcm_unique(hdr.ssrc, v, hdr.seq));
             let (aad, rest) = buf.split_at_mut(hdr.len);
@@ -1337,6 +1366,15 @@ impl Context {
         packet.truncate(n);
         Ok(())
     }
+}
+
+/// What [`Context::protect_rtp_body`] leaves for the caller to append.
+struct RtpTrailer {
+    /// The authentication tag (AEAD: 16 octets; HMAC: the truncated tag).
+    tag: [u8; 20],
+    tag_len: usize,
+    /// The master key used (whose MKI follows or precedes the tag).
+    key: usize,
 }
 
 /// AEAD open that leaves `data` unchanged when the tag does not verify.

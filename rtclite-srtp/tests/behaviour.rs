@@ -478,3 +478,37 @@ fn malformed_packets_are_errors() {
         })
     );
 }
+
+// [RFC 3711 §3.3 test] "If the MKI indicator is set to one, append the MKI
+// to the packet."
+#[test]
+fn in_place_and_vec_protect_give_the_same_bytes() {
+    for profile in P::ALL {
+        for mki in [&[][..], &[7, 8, 9][..]] {
+            let policy = Policy::new(profile, key(9, profile).with_mki(mki));
+            let (mut a, mut rx) = pair(&policy);
+            let (mut b, _) = pair(&policy);
+            for seq in [1u16, 2, 3] {
+                let mut v = rtp(seq, SSRC, &[seq as u8; 33]);
+                let plain = v.clone();
+                a.protect_rtp(&mut v).unwrap();
+                let mut buf = plain.clone();
+                buf.resize(plain.len() + b.srtp_overhead() + 5, 0xee);
+                let n = b.protect_rtp_in_place(&mut buf, plain.len()).unwrap();
+                assert_eq!(&buf[..n], &v[..], "{profile} MKI {mki:?} seq {seq}");
+                assert_eq!(n, plain.len() + b.srtp_overhead());
+                assert_eq!(unprotect(&mut rx, &v).unwrap(), plain);
+            }
+            // Too little room: an error, and nothing changed.
+            let plain = rtp(4, SSRC, &[1; 10]);
+            let mut buf = plain.clone();
+            buf.resize(plain.len() + b.srtp_overhead() - 1, 0);
+            let before = buf.clone();
+            assert!(matches!(
+                b.protect_rtp_in_place(&mut buf, plain.len()),
+                Err(Error::BufferTooSmall { .. })
+            ));
+            assert_eq!(buf, before);
+        }
+    }
+}
