@@ -353,9 +353,8 @@ fn simple_child<'a>(
         Cow::Borrowed("")
     } else {
         let (raw, flags) = c.scan(LT)?;
-        let text = text_of(raw, flags)?;
         c.end_tag(name)?;
-        text
+        text_of(raw, flags)?
     };
     if ns.is_none() && attrs.is_empty() {
         return Some((Simple::Leaf(name, text), c.i));
