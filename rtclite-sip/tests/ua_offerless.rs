@@ -583,6 +583,9 @@ fn callee_refuses_the_invite_when_the_prack_has_no_answer() {
     w.settle();
     // The PRACK is still acknowledged; the INVITE is refused.
     assert_eq!(starts(&w), ["183", "200", "488"]);
+    // [RFC 3261 §13.3.1.3 test] "Such a response SHOULD include a Warning
+    // header field value explaining why the offer was rejected."
+    assert!(header(&to_peer(&w)[2], HeaderName::Warning).is_some());
     assert_eq!(
         header(&to_peer(&w)[1], HeaderName::CSeq).unwrap(),
         "2 PRACK"

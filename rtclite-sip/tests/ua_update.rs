@@ -168,6 +168,12 @@ fn update_offer_refused_leaves_the_session() {
     w.with(bob, |ua, now| ua.reject_offer(now, call, 488))
         .unwrap();
     assert_eq!(starts(&w), ["200", "488"]);
+    // [RFC 3311 §5.2 test] "This response SHOULD include a Warning header
+    // field."
+    assert_eq!(
+        header(&last(&w), HeaderName::Warning).unwrap(),
+        "399 rtclite \"The session description was not accepted\""
+    );
     assert_eq!(
         w.with(bob, |ua, now| ua.reject_offer(now, call, 488)),
         Err(UaError::NoOffer(call))

@@ -791,6 +791,8 @@ impl<R: RngCore> UserAgent<R> {
             // contain exactly one SIP or SIPS URI in any request that can result
             // in the establishment of a dialog."
             b = b.set(HeaderName::Contact, self.contact_header());
+            // [RFC 3261 §13.2.1] "An Allow header field (Section 20.5) SHOULD be
+            // present in the INVITE."
             b = b.header(HeaderName::Allow, self.allow());
             // 100rel is defined by RFC 3262, a standards-track RFC.
             // [RFC 3261 §8.1.1.9] "The option tags listed MUST only refer to
@@ -813,7 +815,13 @@ impl<R: RngCore> UserAgent<R> {
         }
         if method == Method::Update {
             // UPDATE is a target refresh request, which carries the Contact
-            // (RFC 3261 §12.2.1.1 via RFC 3311 §5.1).
+            // (RFC 3261 §12.2.1.1 via RFC 3311 §5.1). It is always the
+            // configured URI, the one the 2xx to an INVITE carries too.
+            // [RFC 3311 §5.1] "If a UA uses an UPDATE request or response to
+            // modify the remote target while an INVITE transaction is in
+            // progress, and it is a UAS for that INVITE transaction, it MUST
+            // place the same value into the Contact header field of the 2xx to
+            // the INVITE that it placed into the UPDATE request or response."
             b = b.set(HeaderName::Contact, self.contact_header());
         }
         if let Some(ua) = &self.config.user_agent {
@@ -1247,6 +1255,14 @@ impl<R: RngCore> UserAgent<R> {
                 .header(HeaderName::Require, "100rel")
                 .header(HeaderName::RSeq, next.to_string());
             rseq = Some(next);
+            if self.config.update && body.is_some() {
+                // [RFC 3311 §4] "When a UAS compliant to this specification
+                // receives an INVITE request for a new dialog, and generates a
+                // reliable provisional response containing SDP, that response
+                // SHOULD contain an Allow header field that lists the UPDATE
+                // method."
+                b = b.header(HeaderName::Allow, self.allow());
+            }
         }
         if let Some(body) = &body {
             b = b.body(&body.content_type, body.bytes.to_vec());
@@ -1512,6 +1528,16 @@ impl<R: RngCore> UserAgent<R> {
             reason_phrase(status),
             Some(&tag),
         )?;
+        let r = if status == 488 {
+            // [RFC 3311 §5.2] "If the new session description is not
+            // acceptable, the UAS can reject it by returning a 488 (Not
+            // Acceptable Here) response for the UPDATE."
+            // [RFC 3311 §5.2] "This response SHOULD include a Warning header
+            // field."
+            with_refusal_warning(&r)?
+        } else {
+            r
+        };
         self.respond(now, tx, r);
         self.pump(now);
         Ok(())
@@ -1539,6 +1565,9 @@ impl<R: RngCore> UserAgent<R> {
         // [RFC 3311 §4] "An unreliable provisional response MAY contain an
         // Allow header field listing the UPDATE method, and a 2xx response
         // SHOULD contain an Allow header field listing the UPDATE method."
+        // [RFC 3261 §13.3.1.4] "A 2xx response to an INVITE SHOULD contain the
+        // Allow header field and the Supported header field, and MAY contain
+        // the Accept header field."
         .header(HeaderName::Allow, self.allow());
         if self.config.reliable_provisionals {
             b = b.header(HeaderName::Supported, "100rel");
@@ -1627,6 +1656,16 @@ impl<R: RngCore> UserAgent<R> {
                 reason_phrase(status),
                 Some(&tag),
             )?;
+            // [RFC 3261 §14.2] "If the new session description is not
+            // acceptable, the UAS can reject it by returning a 488 (Not
+            // Acceptable Here) response for the re- INVITE."
+            // [RFC 3261 §14.2] "This response SHOULD include a Warning header
+            // field."
+            let r = if status == 488 {
+                with_refusal_warning(&r)?
+            } else {
+                r
+            };
             self.respond(now, id, r);
             if let Some(c) = self.calls.get_mut(&h) {
                 c.reinvite_in = None;
@@ -1642,6 +1681,13 @@ impl<R: RngCore> UserAgent<R> {
             reason_phrase(status),
             Some(&call.local_tag),
         )?;
+        // [RFC 3261 §13.3.1.3] "Such a response SHOULD include a Warning header
+        // field value explaining why the offer was rejected."
+        let r = if status == 488 {
+            with_refusal_warning(&r)?
+        } else {
+            r
+        };
         self.respond(now, id, r);
         if let Some(c) = self.calls.get_mut(&h) {
             c.final_sent = true;
@@ -1925,6 +1971,11 @@ impl<R: RngCore> UserAgent<R> {
         // [RFC 3264 §4] "Furthermore, it MUST NOT generate a new offer if it
         // has generated a prior offer for which it has not yet received an
         // answer or a rejection."
+        // [RFC 3261 §13.2.1] "o After having sent or received an answer to the
+        // first offer, the UAC MAY generate subsequent offers in requests based
+        // on rules specified for that method, but only if it has received
+        // answers to any previous offers, and has not sent any offers to which
+        // it hasn't gotten an answer."
         if call.oa.pending.is_some() || call.remote_offer.is_some() {
             return Err(UaError::OfferPending(h));
         }
@@ -2711,9 +2762,13 @@ impl<R: RngCore> UserAgent<R> {
                 let tag = call.local_tag.clone();
                 let invite = call.invite.clone();
                 if let Some(id) = call.invite_tx {
-                    if let Ok(r) =
-                        response_to(&invite.message(), 488, reason_phrase(488), Some(&tag))
-                    {
+                    // [RFC 3261 §13.3.1.3] "A UAS rejecting an offer contained in
+                    // an INVITE SHOULD return a 488 (Not Acceptable Here)
+                    // response."
+                    let r = response_to(&invite.message(), 488, reason_phrase(488), Some(&tag))
+                        .map_err(UaError::from)
+                        .and_then(|r| with_refusal_warning(&r));
+                    if let Ok(r) = r {
                         self.respond(now, id, r);
                     }
                 }
@@ -3373,6 +3428,8 @@ impl<R: RngCore> UserAgent<R> {
 
     /// Sends the ACK for the 2xx to the call's INVITE, carrying `answer`
     /// if any; the session is then up.
+    // [RFC 3261 §13.2.2.4] "The UAC core MUST generate an ACK request for each
+    // 2xx received from the transaction layer."
     fn send_ack(&mut self, now: Instant, h: CallHandle, answer: Option<&Body>) {
         let _ = now;
         let Some(call) = self.calls.get_mut(&h) else {
@@ -4306,6 +4363,17 @@ fn split_via(via: &str) -> (&str, &str) {
     let proto = parts.next().unwrap_or("SIP/2.0/UDP");
     let sent_by = parts.next().unwrap_or("localhost");
     (proto.rsplit('/').next().unwrap_or("UDP"), sent_by)
+}
+
+/// `response` (a 488) with a Warning saying the session description was
+/// refused (warn-code 399, RFC 3261 §20.43; the agent named `rtclite`).
+fn with_refusal_warning(response: &OwnedMessage) -> Result<OwnedMessage, UaError> {
+    Ok(MessageBuilder::from_message(&response.message())
+        .header(
+            HeaderName::Warning,
+            "399 rtclite \"The session description was not accepted\"",
+        )
+        .build()?)
 }
 
 fn has_token(msg: &Message<'_>, name: HeaderName, token: &str) -> bool {
