@@ -17,10 +17,11 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)] // bench harness
 
 use std::hint::black_box;
+use std::time::Instant;
 
 use aes::cipher::StreamCipher;
 use aes_gcm::aead::{AeadInPlace, KeyInit};
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group};
 use hmac::{Hmac, Mac};
 use rtclite_srtp::{Context, MasterKey, Policy, ProtectionProfile};
 
@@ -314,4 +315,221 @@ fn bench(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    if std::env::var_os("SRTP_PAIRED").is_some() {
+        paired();
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
+
+/// Packets per timed block of the paired measurement.
+const BLOCK: usize = 128;
+/// Blocks per implementation and row.
+const ROUNDS: usize = 300;
+
+/// `SRTP_PAIRED=1 cargo bench -p rtclite-benches --bench srtp`: the same
+/// rows, measured on a shared machine in a way its load cannot skew: the
+/// implementations take turns block by block (rtclite, rtc-srtp, floor,
+/// rtclite, ...), and each reports its fastest block (nanoseconds per
+/// packet). Another process that takes the core slows every implementation
+/// alike instead of whichever criterion happened to be sampling, so the
+/// ratios hold even when the absolute times of a criterion run do not.
+fn paired() {
+    println!("row | rtclite ns | rtc-srtp ns | floor ns | vs rtc-srtp | vs floor");
+    for profile in [
+        ProtectionProfile::AesCm128HmacSha1_80,
+        ProtectionProfile::AeadAes128Gcm,
+    ] {
+        for size in [160usize, 1200] {
+            let plain = rtp(0, size);
+            let gcm = profile == ProtectionProfile::AeadAes128Gcm;
+            let ring_key = ring::aead::LessSafeKey::new(
+                ring::aead::UnboundKey::new(&ring::aead::AES_128_GCM, &KEY).unwrap(),
+            );
+            let mac = <Hmac<sha1::Sha1> as Mac>::new_from_slice(&[3u8; 20]).unwrap();
+            let aes = aes::Aes128Enc::new_from_slice(&KEY).unwrap();
+            let ctr_apply = |iv: [u8; 16], data: &mut [u8]| {
+                use aes::cipher::{InnerIvInit, StreamCipherCoreWrapper};
+                let core = ctr::CtrCore::<&aes::Aes128Enc, ctr::flavors::Ctr128BE>::inner_iv_init(
+                    &aes,
+                    &iv.into(),
+                );
+                StreamCipherCoreWrapper::from_core(core).apply_keystream(data);
+            };
+            let mut n = 0u32;
+            let mut next = || {
+                n = n.wrapping_add(1);
+                n
+            };
+
+            // protect: [rtclite, rtc-srtp, floor]
+            let (mut tx, _) = ours(profile);
+            let mut their_tx = theirs(profile);
+            let mut buf = Vec::with_capacity(plain.len() + 64);
+            let mut best = [f64::MAX; 3];
+            let mut seq = 0u16;
+            for _ in 0..ROUNDS {
+                let t = Instant::now();
+                for _ in 0..BLOCK {
+                    seq = seq.wrapping_add(1);
+                    buf.clear();
+                    buf.extend_from_slice(&plain);
+                    buf[2..4].copy_from_slice(&seq.to_be_bytes());
+                    tx.protect_rtp(&mut buf).unwrap();
+                    black_box(buf.len());
+                }
+                best[0] = best[0].min(per_packet(t));
+                let mut their_plain = plain.clone();
+                let t = Instant::now();
+                for _ in 0..BLOCK {
+                    seq = seq.wrapping_add(1);
+                    their_plain[2..4].copy_from_slice(&seq.to_be_bytes());
+                    black_box(their_tx.encrypt_rtp(&their_plain).unwrap());
+                }
+                best[1] = best[1].min(per_packet(t));
+                let t = Instant::now();
+                for _ in 0..BLOCK {
+                    let i = next();
+                    buf.clear();
+                    buf.extend_from_slice(&plain);
+                    if gcm {
+                        let mut nonce = [7u8; 12];
+                        nonce[8..].copy_from_slice(&i.to_be_bytes());
+                        let (aad, body) = buf.split_at_mut(12);
+                        let tag = ring_key
+                            .seal_in_place_separate_tag(
+                                ring::aead::Nonce::assume_unique_for_key(nonce),
+                                ring::aead::Aad::from(&*aad),
+                                body,
+                            )
+                            .unwrap();
+                        buf.extend_from_slice(tag.as_ref());
+                    } else {
+                        let mut iv = [9u8; 16];
+                        iv[10..14].copy_from_slice(&i.to_be_bytes());
+                        ctr_apply(iv, &mut buf[12..]);
+                        let mut m = mac.clone();
+                        m.update(&buf);
+                        m.update(&[0, 0, 0, 0]);
+                        let tag = m.finalize().into_bytes();
+                        buf.extend_from_slice(&tag[..10]);
+                    }
+                    black_box(buf.len());
+                }
+                best[2] = best[2].min(per_packet(t));
+            }
+            report(&format!("{profile} {size} B protect"), best);
+
+            // unprotect: inputs made untimed before each block.
+            let (mut tx, mut rx) = ours(profile);
+            let mut their_tx = theirs(profile);
+            let mut their_rx = theirs(profile);
+            let mut best = [f64::MAX; 3];
+            let mut seq = 0u16;
+            let mut inputs: Vec<Vec<u8>> = Vec::with_capacity(BLOCK);
+            let mut their_inputs = Vec::with_capacity(BLOCK);
+            let mut floor_inputs: Vec<(Vec<u8>, u32)> = Vec::with_capacity(BLOCK);
+            for _ in 0..ROUNDS {
+                inputs.clear();
+                for _ in 0..BLOCK {
+                    seq = seq.wrapping_add(1);
+                    let mut p = Vec::with_capacity(plain.len() + 16);
+                    p.extend_from_slice(&plain);
+                    p[2..4].copy_from_slice(&seq.to_be_bytes());
+                    tx.protect_rtp(&mut p).unwrap();
+                    inputs.push(p);
+                }
+                let t = Instant::now();
+                for p in &mut inputs {
+                    rx.unprotect_rtp(p).unwrap();
+                }
+                best[0] = best[0].min(per_packet(t));
+                their_inputs.clear();
+                for _ in 0..BLOCK {
+                    seq = seq.wrapping_add(1);
+                    let mut p = plain.clone();
+                    p[2..4].copy_from_slice(&seq.to_be_bytes());
+                    their_inputs.push(their_tx.encrypt_rtp(&p).unwrap());
+                }
+                let t = Instant::now();
+                for p in &their_inputs {
+                    black_box(their_rx.decrypt_rtp(p).unwrap());
+                }
+                best[1] = best[1].min(per_packet(t));
+                floor_inputs.clear();
+                for _ in 0..BLOCK {
+                    let i = next();
+                    let mut p = Vec::with_capacity(plain.len() + 16);
+                    p.extend_from_slice(&plain);
+                    if gcm {
+                        let mut nonce = [7u8; 12];
+                        nonce[8..].copy_from_slice(&i.to_be_bytes());
+                        let (aad, body) = p.split_at_mut(12);
+                        let tag = ring_key
+                            .seal_in_place_separate_tag(
+                                ring::aead::Nonce::assume_unique_for_key(nonce),
+                                ring::aead::Aad::from(&*aad),
+                                body,
+                            )
+                            .unwrap();
+                        p.extend_from_slice(tag.as_ref());
+                    } else {
+                        let mut m = mac.clone();
+                        m.update(&p);
+                        m.update(&[0, 0, 0, 0]);
+                        let tag = m.finalize().into_bytes();
+                        p.extend_from_slice(&tag[..10]);
+                    }
+                    floor_inputs.push((p, i));
+                }
+                let t = Instant::now();
+                for (p, i) in &mut floor_inputs {
+                    if gcm {
+                        let mut nonce = [7u8; 12];
+                        nonce[8..].copy_from_slice(&i.to_be_bytes());
+                        let (aad, rest) = p.split_at_mut(12);
+                        let (body, tag) = rest.split_at_mut(rest.len() - 16);
+                        let tag = ring::aead::Tag::from(<[u8; 16]>::try_from(&*tag).unwrap());
+                        ring_key
+                            .open_in_place_separate_tag(
+                                ring::aead::Nonce::assume_unique_for_key(nonce),
+                                ring::aead::Aad::from(&*aad),
+                                tag,
+                                body,
+                                0..,
+                            )
+                            .unwrap();
+                        p.truncate(p.len() - 16);
+                    } else {
+                        let body_end = p.len() - 10;
+                        let mut m = mac.clone();
+                        m.update(&p[..body_end]);
+                        m.update(&[0, 0, 0, 0]);
+                        m.verify_truncated_left(&p[body_end..]).unwrap();
+                        let mut iv = [9u8; 16];
+                        iv[10..14].copy_from_slice(&i.to_be_bytes());
+                        ctr_apply(iv, &mut p[12..body_end]);
+                        p.truncate(body_end);
+                    }
+                }
+                best[2] = best[2].min(per_packet(t));
+            }
+            report(&format!("{profile} {size} B unprotect"), best);
+        }
+    }
+}
+
+fn per_packet(start: Instant) -> f64 {
+    start.elapsed().as_nanos() as f64 / BLOCK as f64
+}
+
+fn report(row: &str, [ours, theirs, floor]: [f64; 3]) {
+    println!(
+        "{row} | {ours:.1} | {theirs:.1} | {floor:.1} | {:.2} | {:.2}",
+        ours / theirs,
+        ours / floor
+    );
+}
