@@ -12,6 +12,11 @@
 //! Unprotect inputs are produced in `iter_batched` setup (not timed), each
 //! with a fresh sequence number so that replay protection passes.
 //!
+//! With `SRTP_PAIRED=1` the same rows are measured instead by taking turns
+//! block by block and keeping each implementation's fastest block (see
+//! `paired`): on a shared, loaded machine this keeps the ratios that the
+//! criterion rows lose.
+//!
 //! libsrtp (C) is measured by `benches/c/srtp_bench.sh`.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)] // bench harness
