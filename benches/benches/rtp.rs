@@ -188,7 +188,7 @@ fn rtp_write(c: &mut Criterion) {
         let n = input.bytes.len();
         g.bench_function("memcpy (floor)", |b| {
             b.iter(|| {
-                out[..n].copy_from_slice(black_box(&input.bytes));
+                black_box(&mut out[..n]).copy_from_slice(black_box(&input.bytes));
                 n
             })
         });
@@ -206,7 +206,7 @@ fn rtp_write(c: &mut Criterion) {
                     payload,
                     ..Default::default()
                 };
-                builder.write_to(&mut out).unwrap()
+                builder.write_to(black_box(&mut out[..])).unwrap()
             })
         });
         // More work than the peers: RFC 8285 elements encoded and validated.
@@ -225,7 +225,7 @@ fn rtp_write(c: &mut Criterion) {
                         payload,
                         ..Default::default()
                     };
-                    builder.write_to(&mut out).unwrap()
+                    builder.write_to(black_box(&mut out[..])).unwrap()
                 })
             });
         }
@@ -241,7 +241,7 @@ fn rtp_write(c: &mut Criterion) {
                 if let Some((profile, data)) = encoded {
                     builder = builder.extension(profile, data);
                 }
-                builder.write_into(&mut out).unwrap()
+                builder.write_into(black_box(&mut out[..])).unwrap()
             })
         });
         g.bench_function("rtp-rs", |b| {
@@ -256,14 +256,18 @@ fn rtp_write(c: &mut Criterion) {
                 if let Some((profile, data)) = encoded {
                     builder = builder.extension(profile, data);
                 }
-                builder.build_into(&mut out).unwrap()
+                builder.build_into(black_box(&mut out[..])).unwrap()
             })
         });
         g.bench_function("webrtc-rs rtc-rtp", |b| {
             use rtc_shared::marshal::{Marshal, Unmarshal};
             let mut buf: &[u8] = &input.bytes;
             let packet = rtc_rtp::Packet::unmarshal(&mut buf).unwrap();
-            b.iter(|| black_box(&packet).marshal_to(&mut out).unwrap())
+            b.iter(|| {
+                black_box(&packet)
+                    .marshal_to(black_box(&mut out[..]))
+                    .unwrap()
+            })
         });
         g.finish();
     }
@@ -279,7 +283,7 @@ fn rtp_parse_write(c: &mut Criterion) {
         let n = bytes.len();
         g.bench_function("memcpy (floor)", |b| {
             b.iter(|| {
-                out[..n].copy_from_slice(black_box(bytes));
+                black_box(&mut out[..n]).copy_from_slice(black_box(bytes));
                 n
             })
         });
@@ -289,7 +293,7 @@ fn rtp_parse_write(c: &mut Criterion) {
                 let mut h = p.fixed_header();
                 h.ssrc = Ssrc(NEW_SSRC);
                 h.sequence_number = h.sequence_number.wrapping_add(black_box(SEQ_OFFSET));
-                p.write_with_header(&h, &mut out).unwrap()
+                p.write_with_header(&h, black_box(&mut out[..])).unwrap()
             })
         });
         g.bench_function("rtp-types", |b| {
@@ -298,7 +302,7 @@ fn rtp_parse_write(c: &mut Criterion) {
                 p.as_builder()
                     .ssrc(NEW_SSRC)
                     .sequence_number(p.sequence_number().wrapping_add(black_box(SEQ_OFFSET)))
-                    .write_into(&mut out)
+                    .write_into(black_box(&mut out[..]))
                     .unwrap()
             })
         });
@@ -306,7 +310,7 @@ fn rtp_parse_write(c: &mut Criterion) {
         // the copy as RtpPacketMut and set the fields.
         g.bench_function("rtp-types (copy, RtpPacketMut)", |b| {
             b.iter(|| {
-                let dst = &mut out[..n];
+                let dst = black_box(&mut out[..n]);
                 dst.copy_from_slice(black_box(bytes));
                 let mut p = rtp_types::RtpPacketMut::parse(dst).unwrap();
                 let seq = p.sequence_number().wrapping_add(black_box(SEQ_OFFSET));
@@ -322,7 +326,7 @@ fn rtp_parse_write(c: &mut Criterion) {
                 p.create_builder()
                     .ssrc(NEW_SSRC)
                     .sequence(rtp_rs::Seq::from(seq))
-                    .build_into(&mut out)
+                    .build_into(black_box(&mut out[..]))
                     .unwrap()
             })
         });
@@ -334,7 +338,7 @@ fn rtp_parse_write(c: &mut Criterion) {
                 p.header.ssrc = NEW_SSRC;
                 p.header.sequence_number =
                     p.header.sequence_number.wrapping_add(black_box(SEQ_OFFSET));
-                p.marshal_to(&mut out).unwrap()
+                p.marshal_to(black_box(&mut out[..])).unwrap()
             })
         });
         g.finish();

@@ -817,19 +817,91 @@ impl RtpPacketBuilder<'_> {
     /// Writes the packet at the start of `out` and returns its length.
     #[inline]
     pub fn write_to(&self, out: &mut [u8]) -> Result<usize, RtpWriteError> {
+        // The common packet — no CSRCs, no padding, no extension or one
+        // given encoded — takes a straight-line path.
+        if self.csrcs.is_empty() && self.padding.is_none() {
+            match self.extension {
+                None => return self.write_plain(None, out),
+                Some(ExtensionSpec::Generic { profile, data }) => {
+                    return self.write_plain(Some((profile, data)), out);
+                }
+                Some(_) => {}
+            }
+        }
+        self.write_general(out)
+    }
+
+    /// [`write_to`](Self::write_to) for a packet without CSRCs or padding,
+    /// with at most an encoded extension body.
+    #[inline]
+    fn write_plain(
+        &self,
+        extension: Option<(u16, &[u8])>,
+        out: &mut [u8],
+    ) -> Result<usize, RtpWriteError> {
+        if self.payload_type > 0x7f {
+            return Err(RtpWriteError::PayloadType(self.payload_type));
+        }
+        let ext_len = match extension {
+            None => 0,
+            Some((_, data)) => {
+                if data.len() % 4 != 0 || data.len() / 4 > usize::from(u16::MAX) {
+                    return Err(RtpWriteError::ExtensionLength(data.len()));
+                }
+                4 + data.len()
+            }
+        };
+        let needed = FIXED_HEADER_LEN + ext_len + self.payload.len();
+        let available = out.len();
+        let short = RtpWriteError::BufferTooSmall { needed, available };
+        let Some((fixed, rest)) = out
+            .get_mut(..needed)
+            .and_then(<[u8]>::split_first_chunk_mut::<FIXED_HEADER_LEN>)
+        else {
+            return Err(short);
+        };
+        let b0 = (RTP_VERSION << 6) | (u8::from(extension.is_some()) << 4);
+        *fixed = FixedHeader {
+            marker: self.marker,
+            payload_type: self.payload_type,
+            sequence_number: self.sequence_number,
+            timestamp: self.timestamp,
+            ssrc: self.ssrc,
+        }
+        .to_bytes(b0);
+        let mut w = Cursor(rest);
+        if let Some((profile, data)) = extension {
+            let [p0, p1] = profile.to_be_bytes();
+            let [l0, l1] = ((data.len() / 4) as u16).to_be_bytes();
+            w.put_array([p0, p1, l0, l1]).ok_or(short)?;
+            let body = w.take(data.len()).ok_or(short)?;
+            // A body of a few words (the usual RFC 8285 elements) is copied
+            // word by word: a call to memcpy costs more than that.
+            if data.len() <= 16 {
+                let (mut dst, mut src) = (body, data);
+                while let (Some((d, dst_rest)), Some((s, src_rest))) = (
+                    core::mem::take(&mut dst).split_first_chunk_mut::<4>(),
+                    src.split_first_chunk::<4>(),
+                ) {
+                    *d = *s;
+                    (dst, src) = (dst_rest, src_rest);
+                }
+            } else {
+                body.copy_from_slice(data);
+            }
+        }
+        w.put(self.payload).ok_or(short)?;
+        Ok(needed)
+    }
+
+    /// [`write_to`](Self::write_to) for any packet.
+    fn write_general(&self, out: &mut [u8]) -> Result<usize, RtpWriteError> {
         if self.csrcs.len() > MAX_CSRCS || self.payload_type > 0x7f || self.padding == Some(0) {
             return Err(self.field_error());
         }
-        let ext_body = match self.extension {
+        let ext_body = match &self.extension {
+            Some(e) => Some(e.body_len()?),
             None => None,
-            // An extension body given encoded (the forwarding case) is
-            // checked here without a call.
-            Some(ExtensionSpec::Generic { data, .. })
-                if data.len() % 4 == 0 && data.len() / 4 <= usize::from(u16::MAX) =>
-            {
-                Some(data.len())
-            }
-            Some(ref e) => Some(e.body_len()?),
         };
         let needed = self.len_with(ext_body);
         let available = out.len();

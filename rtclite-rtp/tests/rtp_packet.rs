@@ -386,6 +386,49 @@ fn write_with_header_rejects_what_cannot_be_encoded() {
     assert!(out.iter().all(|&b| b == 0));
 }
 
+#[test]
+fn encoded_extension_bodies_of_every_word_count_write_exactly() {
+    // Short bodies (up to four words) are copied word by word, longer ones
+    // in one copy; both must lay out the same bytes.
+    let payload = [0x5a; 20];
+    for words in 0..=20usize {
+        let body: Vec<u8> = (0..4 * words).map(|i| i as u8 ^ 0xa5).collect();
+        for (csrcs, padding) in [(&[][..], None), (&[Ssrc(9)][..], Some(4))] {
+            let b = RtpPacketBuilder {
+                sequence_number: 3,
+                ssrc: Ssrc(4),
+                csrcs,
+                extension: Some(ExtensionSpec::Generic {
+                    profile: 0x1234,
+                    data: &body,
+                }),
+                payload: &payload,
+                padding,
+                ..Default::default()
+            };
+            let mut out = [0u8; 200];
+            let n = b.write_to(&mut out).unwrap();
+            assert_eq!(n, b.encoded_len().unwrap());
+            let pkt = RtpPacket::parse(&out[..n]).unwrap();
+            let ext = pkt.extension().unwrap();
+            assert_eq!((ext.profile, ext.data), (0x1234, &body[..]));
+            assert_eq!(pkt.payload(), &payload[..]);
+            assert_eq!(pkt.csrcs().count(), csrcs.len());
+        }
+    }
+    let b = RtpPacketBuilder {
+        extension: Some(ExtensionSpec::Generic {
+            profile: 0x1234,
+            data: &[1, 2, 3],
+        }),
+        ..Default::default()
+    };
+    assert_eq!(
+        b.write_to(&mut [0u8; 64]),
+        Err(RtpWriteError::ExtensionLength(3))
+    );
+}
+
 fn element_strategy(two_byte: bool) -> impl Strategy<Value = (u8, Vec<u8>)> {
     if two_byte {
         (1u8..=255, proptest::collection::vec(any::<u8>(), 0..40)).boxed()
