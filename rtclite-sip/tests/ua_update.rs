@@ -656,3 +656,26 @@ fn early_update_offer_outlives_the_2xx_of_the_invite() {
     w.with(alice, |ua, now| ua.reinvite(now, call, Body::sdp(HOLD)))
         .unwrap();
 }
+
+// Found by the sip_ua_session fuzz target (regression crash-aaeef174): an
+// UPDATE offer accepted while our re-INVITE without an offer waited for the
+// peer's was lost when that offer came in the 2xx, and the UPDATE never got
+// a response.
+#[test]
+fn update_offer_while_our_offerless_reinvite_is_pending_gets_500() {
+    let (mut w, bob, call, tag) = bob_in_a_call();
+    w.with(bob, |ua, now| ua.reinvite_without_offer(now, call))
+        .unwrap();
+    assert_eq!(start(&last(&w)), "INVITE");
+    w.inject(
+        peer(),
+        b_addr(),
+        to_bob("UPDATE", Some(&tag), 2, CONTACT, OFFER),
+    );
+    w.settle();
+    let r = last(&w);
+    assert_eq!(start(&r), "500");
+    assert_eq!(header(&r, HeaderName::CSeq).unwrap(), "2 UPDATE");
+    assert!(header(&r, HeaderName::RetryAfter).is_some());
+    assert!(offers(&w, bob).is_empty());
+}

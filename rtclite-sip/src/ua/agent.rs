@@ -2690,8 +2690,11 @@ impl<R: RngCore> UserAgent<R> {
         };
         let ours = call.oa.pending == Some(Offerer::Local)
             || call.reinvite_out.as_ref().is_some_and(|(_, b)| b.is_some());
+        // (Our re-INVITE without an offer asked them for one, which its 2xx
+        // will carry: that offer counts as theirs already.)
         let theirs = call.oa.pending == Some(Offerer::Remote)
             || call.remote_offer.is_some()
+            || call.reinvite_out.as_ref().is_some_and(|(_, b)| b.is_none())
             || call
                 .reinvite_in
                 .as_ref()
@@ -3839,6 +3842,16 @@ impl<R: RngCore> UserAgent<R> {
             let offerless = matches!(call.reinvite_out, Some((_, None)));
             call.reinvite_out = None;
             let body = Body::of(&msg);
+            if offerless && body.is_some() && call.remote_offer.is_some() {
+                // Another offer of the peer's waits for the application (it
+                // should not: an UPDATE's is refused meanwhile, RFC 3311
+                // §5.2): this one cannot be answered too; the 2xx is
+                // acknowledged and the dialog ended.
+                self.send_reinvite_ack(h, seq, None);
+                self.send_bye(now, h, TxKind::Bye);
+                self.end(now, h, EndReason::OfferAnswerFailed);
+                return;
+            }
             if let (true, Some(offer)) = (offerless, body.clone()) {
                 // Our re-INVITE had no offer: the 2xx carries the peer's, and
                 // the ACK waits for the application's answer.
