@@ -22,8 +22,8 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::{
-    Attribute, Element, Limits, NAME_CLASS, Node, Token, TreeBuilder, check_chars, check_decl,
-    intern_ns, is_ws, next_token, unescape_str, well_known_attr_name, well_known_name,
+    Attribute, Element, Limits, NAME_CLASS, Node, Token, TreeBuilder, bytes_eq, check_chars,
+    check_decl, intern_ns, is_ws, next_token, unescape_str, well_known_attr_name, well_known_name,
 };
 
 /// The root's start tag, as far as a typed stanza reads it.
@@ -226,7 +226,7 @@ impl<'a> Cursor<'a> {
             return None;
         }
         self.i += 2;
-        if self.b.get(self.i..self.i + name.len())? != name.as_bytes() {
+        if !bytes_eq(self.b.get(self.i..self.i + name.len())?, name.as_bytes()) {
             return None;
         }
         self.i += name.len();
@@ -272,7 +272,12 @@ impl<'a> Cursor<'a> {
             let (raw, flags) = self.scan(q)?;
             self.i += 1;
             // More attributes than the limit (or than we track): generic path.
-            if n >= max.min(seen.len()) || seen.get(..n)?.contains(&name) {
+            if n >= max.min(seen.len())
+                || seen
+                    .get(..n)?
+                    .iter()
+                    .any(|s| bytes_eq(s.as_bytes(), name.as_bytes()))
+            {
                 return None;
             }
             *seen.get_mut(n)? = name;
