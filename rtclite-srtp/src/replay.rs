@@ -99,19 +99,21 @@ impl ReplayWindow {
         // [RFC 3711 §3.3.2] "After the packet has been authenticated (if
         // necessary the window is first moved ahead), the replay list SHALL
         // be updated with the new index."
-        if !self.started {
+        if self.started && index > self.top {
+            // The common case, a packet ahead of the window: move it ahead
+            // and mark the new top (bit 0).
+            let n = index - self.top;
+            self.top = index;
+            // The default window (64 packets) is one word.
+            if let [word] = self.bits.as_mut_slice() {
+                *word = if n >= 64 { 1 } else { (*word << n) | 1 };
+                return;
+            }
+            self.shift(n);
+        } else if !self.started {
             self.started = true;
             self.top = index;
             self.bits.iter_mut().for_each(|w| *w = 0);
-        } else if index > self.top {
-            let n = index - self.top;
-            // The default window (64 packets) is one word.
-            if let [word] = self.bits.as_mut_slice() {
-                *word = if n >= 64 { 0 } else { *word << n };
-            } else {
-                self.shift(n);
-            }
-            self.top = index;
         }
         let d = self.top - index;
         if let Some(word) = self.bits.get_mut((d / 64) as usize) {

@@ -294,7 +294,7 @@ impl KeySet {
 
     /// AEAD encryption in place through ring.
     #[cfg(feature = "ring")]
-    #[inline]
+    #[inline(always)]
     pub(crate) fn gcm_seal(&self, iv: &[u8; 12], aad: &[u8], data: &mut [u8]) -> Option<[u8; 16]> {
         let Cipher::GcmRing(key) = &self.cipher else {
             return None;
@@ -312,7 +312,7 @@ impl KeySet {
     /// decrypts while it authenticates and zeroes the payload when the tag
     /// does not verify.
     #[cfg(feature = "ring")]
-    #[inline]
+    #[inline(always)]
     pub(crate) fn gcm_open(&self, iv: &[u8; 12], aad: &[u8], data: &mut [u8], tag: &[u8]) -> bool {
         let Cipher::GcmRing(key) = &self.cipher else {
             return false;
