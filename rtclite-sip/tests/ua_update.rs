@@ -667,6 +667,15 @@ fn update_offer_while_our_offerless_reinvite_is_pending_gets_500() {
     w.with(bob, |ua, now| ua.reinvite_without_offer(now, call))
         .unwrap();
     assert_eq!(start(&last(&w)), "INVITE");
+    // Nor may this side offer in an UPDATE meanwhile.
+    // [RFC 3311 §5.1 test] "o If the UPDATE is being sent after the completion
+    // of the initial INVITE transaction, it cannot be sent with an offer if the
+    // callee has generated or received offers in a re-INVITE or UPDATE which
+    // have not been answered."
+    assert_eq!(
+        w.with(bob, |ua, now| ua.update(now, call, Body::sdp(HOLD))),
+        Err(UaError::OfferPending(call))
+    );
     w.inject(
         peer(),
         b_addr(),

@@ -1855,7 +1855,8 @@ impl<R: RngCore> UserAgent<R> {
             || call.remote_offer.is_some()
             || call.reliable.is_some()
             || call.update_out.is_some()
-            || call.reinvite_out.as_ref().is_some_and(|(_, b)| b.is_some())
+            // (A re-INVITE of ours without an offer asked for one.)
+            || call.reinvite_out.is_some()
             || call.reinvite_in.is_some()
         {
             return Err(UaError::OfferPending(h));
