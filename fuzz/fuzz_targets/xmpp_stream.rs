@@ -1,7 +1,9 @@
 //! Arbitrary bytes as the server side of an XMPP client stream: the XML
 //! stream parser (split at a position taken from the input) and the client
 //! state machine must never panic, and the parser must give the same events
-//! whatever the split.
+//! whatever the split. The typed path (`next_typed`, with its one-pass
+//! stanza parse) must give exactly what `next_event` then
+//! `Stanza::try_from` gives, on the same split.
 #![no_main]
 
 use std::time::Instant;
@@ -9,7 +11,8 @@ use std::time::Instant;
 use libfuzzer_sys::fuzz_target;
 use rtclite_xmpp::client::{Client, ClientConfig, Input, TlsPolicy};
 use rtclite_xmpp::jid::Jid;
-use rtclite_xmpp::xml::StreamParser;
+use rtclite_xmpp::stanza::Stanza;
+use rtclite_xmpp::xml::{StreamParser, TypedEvent, XmlEvent};
 
 fn events(chunks: &[&[u8]]) -> Vec<String> {
     let mut p = StreamParser::new();
@@ -30,6 +33,47 @@ fn events(chunks: &[&[u8]]) -> Vec<String> {
     out
 }
 
+/// The typed events of `chunks`, by the parser's typed path (`fast`) or by
+/// the generic tree then `Stanza::try_from`.
+fn typed(chunks: &[&[u8]], fast: bool) -> Vec<String> {
+    let mut p = StreamParser::new();
+    let mut out = Vec::new();
+    for c in chunks {
+        p.feed(c);
+        loop {
+            let ev = if fast {
+                p.next_typed()
+            } else {
+                p.next_event().map(|e| {
+                    e.map(|e| match e {
+                        XmlEvent::Stanza(el)
+                            if matches!(
+                                el.ns(),
+                                "jabber:client" | "jabber:server" | "jabber:component:accept"
+                            ) && matches!(el.name(), "message" | "presence" | "iq") =>
+                        {
+                            match Stanza::try_from(el) {
+                                Ok(s) => TypedEvent::Stanza(s),
+                                Err(e) => TypedEvent::InvalidStanza(e),
+                            }
+                        }
+                        e => TypedEvent::Xml(e),
+                    })
+                })
+            };
+            match ev {
+                Ok(Some(e)) => out.push(format!("{e:?}")),
+                Ok(None) => break,
+                Err(e) => {
+                    out.push(format!("error {e:?}"));
+                    return out;
+                }
+            }
+        }
+    }
+    out
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&split, rest)) = data.split_first() else { return };
     let at = usize::from(split).min(rest.len());
@@ -38,6 +82,8 @@ fuzz_target!(|data: &[u8]| {
     // An error may be found at a later token when the split hides it; compare up to it.
     let n = whole.len().min(split_ev.len());
     assert_eq!(whole[..n.saturating_sub(1)], split_ev[..n.saturating_sub(1)]);
+    let parts: [&[u8]; 2] = [&rest[..at], &rest[at..]];
+    assert_eq!(typed(&parts, true), typed(&parts, false), "typed path differs");
 
     let Ok(jid) = Jid::new("fuzz@example.com/r") else { return };
     let mut cfg = ClientConfig::new(jid, "pw", [3; 32]);
