@@ -166,5 +166,8 @@ fn a_group_time_without_sequential_forking_is_refused() {
     );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--fork-group-time needs --fork sequential"), "{err}");
+    assert!(
+        err.contains("--fork-group-time needs --fork sequential"),
+        "{err}"
+    );
 }
