@@ -315,7 +315,12 @@ fn sip_parse_fuzz_regressions() {
             let w = m.to_vec();
             let again = Message::parse(&w)
                 .unwrap_or_else(|e| panic!("{}: written form fails: {e}", p.display()));
-            assert_eq!(again.to_vec(), w, "{}: writing is not idempotent", p.display());
+            assert_eq!(
+                again.to_vec(),
+                w,
+                "{}: writing is not idempotent",
+                p.display()
+            );
         }
         n += 1;
     }
