@@ -6,9 +6,11 @@
 // Test helpers may panic: a panic here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
@@ -17,19 +19,14 @@ use rtclite_stun::server::BindingServer;
 use rtclite_stun::turn::TRANSPORT_UDP;
 use rtclite_stun::turn::client::{TurnClient, TurnClientConfig, TurnEvent, TurnFailure};
 use rtclite_stun::turn::server::{
-    RelayAllocator, RelayGrant, RelayRequest, ServerOutput, TurnServer, TurnServerConfig,
+    RelayAllocator, RelayGrant, RelayRequest, ServerOutput, TurnServer,
 };
 use rtclite_stun::{
-    AddressFamily, Attribute, AttributeType, Class, ErrorCode, IntegrityKey, Message, MessageType,
-    MessageWriter, Method, PasswordAlgorithm, TransactionId,
+    AddressFamily, Attribute, AttributeType, Class, ErrorCode, Message, MessageType, MessageWriter,
+    Method, TransactionId,
 };
 
-const REALM: &str = "example.org";
-const SOFTWARE: &str = "test";
-
-fn addr(s: &str) -> SocketAddr {
-    s.parse().unwrap()
-}
+use common::{SOFTWARE, addr, authenticate, response_tail};
 
 /// Any port, counting the calls.
 struct Ports {
@@ -53,24 +50,17 @@ impl RelayAllocator for Ports {
     }
 }
 
-fn turn_server(now: Instant) -> TurnServer {
-    let mut s = TurnServer::new(
-        now,
-        TurnServerConfig {
-            realm: REALM.into(),
-            software: SOFTWARE.into(),
-            max_lifetime: Duration::from_secs(3600),
-            nonce_lifetime: Duration::from_secs(3600),
-            nonce_secret: [5; 16],
-            max_allocations: 10,
-        },
-    );
-    s.add_user("alice", "secret").unwrap();
-    s
+impl Ports {
+    fn new() -> Ports {
+        Ports {
+            next: 49152,
+            calls: 0,
+        }
+    }
 }
 
-fn key() -> IntegrityKey {
-    IntegrityKey::long_term("alice", REALM, "secret", PasswordAlgorithm::Md5).unwrap()
+fn turn_server(now: Instant) -> TurnServer {
+    common::turn_server(now, 5)
 }
 
 fn alternate() -> AlternateServer {
@@ -111,14 +101,7 @@ fn allocate_request(id: u8, nonce: Option<&str>, sha256: bool) -> Vec<u8> {
     w.attribute(&Attribute::RequestedTransport(TRANSPORT_UDP))
         .unwrap();
     if let Some(n) = nonce {
-        w.attribute(&Attribute::Username("alice")).unwrap();
-        w.attribute(&Attribute::Realm(REALM)).unwrap();
-        w.attribute(&Attribute::Nonce(n)).unwrap();
-        if sha256 {
-            w.message_integrity_sha256(&key()).unwrap();
-        } else {
-            w.message_integrity(&key()).unwrap();
-        }
+        authenticate(&mut w, n, sha256);
     }
     w.finish();
     buf
@@ -146,14 +129,42 @@ fn expected_300(id: u8, body: &[Attribute<'_>], sha256: bool) -> Vec<u8> {
     for a in body {
         w.attribute(a).unwrap();
     }
-    w.attribute(&Attribute::Software(SOFTWARE)).unwrap();
-    if sha256 {
-        w.message_integrity_sha256(&key()).unwrap();
-    } else {
-        w.message_integrity(&key()).unwrap();
-    }
-    w.fingerprint().unwrap();
+    response_tail(&mut w, sha256);
     buf
+}
+
+/// One client at `from` talking to a TURN server with `alt` as its
+/// ALTERNATE-SERVER, with a fresh port allocator.
+struct Client {
+    s: TurnServer,
+    now: Instant,
+    from: SocketAddr,
+    ports: Ports,
+}
+
+impl Client {
+    fn new(alt: AlternateServer, from: &str) -> Client {
+        let now = Instant::now();
+        let mut s = turn_server(now);
+        s.set_alternate_server(Some(alt));
+        Client {
+            s,
+            now,
+            from: addr(from),
+            ports: Ports::new(),
+        }
+    }
+
+    /// Sends `request` and returns the single response.
+    fn send(&mut self, request: &[u8]) -> Vec<u8> {
+        one(&mut self.s, self.now, self.from, request, &mut self.ports)
+    }
+
+    /// Sends [`allocate_request`]`(id, nonce, sha256)`; returns the
+    /// single response.
+    fn allocate(&mut self, id: u8, nonce: Option<&str>, sha256: bool) -> Vec<u8> {
+        self.send(&allocate_request(id, nonce, sha256))
+    }
 }
 
 // [RFC 8489 §10 test] "The server MUST include at least one
@@ -166,22 +177,9 @@ fn expected_300(id: u8, body: &[Attribute<'_>], sha256: bool) -> Vec<u8> {
 // processed as though PASSWORD-ALGORITHM was MD5"
 #[test]
 fn turn_server_redirects_authenticated_allocate_with_integrity() {
-    let now = Instant::now();
-    let mut s = turn_server(now);
-    s.set_alternate_server(Some(alternate()));
-    let mut ports = Ports {
-        next: 49152,
-        calls: 0,
-    };
-    let from = addr("198.51.100.7:50000");
+    let mut c = Client::new(alternate(), "198.51.100.7:50000");
     // The unauthenticated request is challenged first, as always.
-    let challenge = one(
-        &mut s,
-        now,
-        from,
-        &allocate_request(1, None, false),
-        &mut ports,
-    );
+    let challenge = c.allocate(1, None, false);
     let m = Message::parse(&challenge).unwrap();
     assert!(matches!(
         m.get(AttributeType::ERROR_CODE),
@@ -191,13 +189,7 @@ fn turn_server_redirects_authenticated_allocate_with_integrity() {
     // Authenticated with MESSAGE-INTEGRITY: the 300 carries
     // MESSAGE-INTEGRITY; the source's family (IPv4) first, then the other
     // family's address.
-    let r = one(
-        &mut s,
-        now,
-        from,
-        &allocate_request(2, Some(&nonce), false),
-        &mut ports,
-    );
+    let r = c.allocate(2, Some(&nonce), false);
     assert_eq!(
         r,
         expected_300(
@@ -209,8 +201,8 @@ fn turn_server_redirects_authenticated_allocate_with_integrity() {
             false
         )
     );
-    assert_eq!(s.allocation_count(), 0);
-    assert_eq!(ports.calls, 0);
+    assert_eq!(c.s.allocation_count(), 0);
+    assert_eq!(c.ports.calls, 0);
 }
 
 // [RFC 8489 §10 test] "If the transaction uses TLS or DTLS, if the
@@ -220,31 +212,12 @@ fn turn_server_redirects_authenticated_allocate_with_integrity() {
 // containing the name inside the subjectAltName of that certificate."
 #[test]
 fn alternate_domain_goes_only_to_sha256_authenticated_requests() {
-    let now = Instant::now();
-    let mut s = turn_server(now);
     let mut alt = alternate();
     alt.domain = Some("turn2.example.org".into());
-    s.set_alternate_server(Some(alt));
-    let mut ports = Ports {
-        next: 49152,
-        calls: 0,
-    };
-    let from = addr("[2001:db8::7]:50000");
-    let nonce = nonce_of(&one(
-        &mut s,
-        now,
-        from,
-        &allocate_request(1, None, false),
-        &mut ports,
-    ));
+    let mut c = Client::new(alt, "[2001:db8::7]:50000");
+    let nonce = nonce_of(&c.allocate(1, None, false));
     // From IPv6: the IPv6 alternate is the mandatory first one.
-    let r = one(
-        &mut s,
-        now,
-        from,
-        &allocate_request(2, Some(&nonce), true),
-        &mut ports,
-    );
+    let r = c.allocate(2, Some(&nonce), true);
     assert_eq!(
         r,
         expected_300(
@@ -257,13 +230,7 @@ fn alternate_domain_goes_only_to_sha256_authenticated_requests() {
             true
         )
     );
-    let r = one(
-        &mut s,
-        now,
-        from,
-        &allocate_request(3, Some(&nonce), false),
-        &mut ports,
-    );
+    let r = c.allocate(3, Some(&nonce), false);
     assert_eq!(
         r,
         expected_300(
@@ -281,32 +248,16 @@ fn alternate_domain_goes_only_to_sha256_authenticated_requests() {
 /// Requests on an existing allocation are never redirected.
 #[test]
 fn no_same_family_alternate_means_no_redirect() {
-    let now = Instant::now();
-    let mut s = turn_server(now);
-    s.set_alternate_server(Some(AlternateServer::new(addr("192.0.2.2:3478"))));
-    let mut ports = Ports {
-        next: 49152,
-        calls: 0,
-    };
-    let from = addr("[2001:db8::7]:50000");
-    let nonce = nonce_of(&one(
-        &mut s,
-        now,
-        from,
-        &allocate_request(1, None, false),
-        &mut ports,
-    ));
-    let r = one(
-        &mut s,
-        now,
-        from,
-        &allocate_request(2, Some(&nonce), false),
-        &mut ports,
+    let mut c = Client::new(
+        AlternateServer::new(addr("192.0.2.2:3478")),
+        "[2001:db8::7]:50000",
     );
+    let nonce = nonce_of(&c.allocate(1, None, false));
+    let r = c.allocate(2, Some(&nonce), false);
     assert_eq!(Message::parse(&r).unwrap().class(), Class::SuccessResponse);
-    assert_eq!(s.allocation_count(), 1);
+    assert_eq!(c.s.allocation_count(), 1);
     // Now redirect IPv6 too: a Refresh of the allocation is still served.
-    s.set_alternate_server(Some(alternate()));
+    c.s.set_alternate_server(Some(alternate()));
     let mut buf = Vec::new();
     let mut w = MessageWriter::new(
         &mut buf,
@@ -314,12 +265,9 @@ fn no_same_family_alternate_means_no_redirect() {
         TransactionId([3; 12]),
     );
     w.attribute(&Attribute::Lifetime(600)).unwrap();
-    w.attribute(&Attribute::Username("alice")).unwrap();
-    w.attribute(&Attribute::Realm(REALM)).unwrap();
-    w.attribute(&Attribute::Nonce(&nonce)).unwrap();
-    w.message_integrity(&key()).unwrap();
+    authenticate(&mut w, &nonce, false);
     w.finish();
-    let r = one(&mut s, now, from, &buf, &mut ports);
+    let r = c.send(&buf);
     assert_eq!(Message::parse(&r).unwrap().class(), Class::SuccessResponse);
 }
 
@@ -401,16 +349,7 @@ impl Net {
         for (at, to) in [(A, a_to), (B, b_to)] {
             let mut s = turn_server(now);
             s.set_alternate_server(to.map(|t| AlternateServer::new(addr(t))));
-            servers.insert(
-                addr(at),
-                (
-                    s,
-                    Ports {
-                        next: 49152,
-                        calls: 0,
-                    },
-                ),
-            );
+            servers.insert(addr(at), (s, Ports::new()));
         }
         let cfg = TurnClientConfig::new(addr(A), "alice", "secret");
         Net {

@@ -8,6 +8,8 @@
 // Test helpers may panic: a panic here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -17,17 +19,17 @@ use rtclite_stun::turn::client::{
     AllocatePort, RelayFamilies, TurnClient, TurnClientConfig, TurnError, TurnEvent,
 };
 use rtclite_stun::turn::server::{
-    RelayAllocator, RelayGrant, RelayRequest, ServerOutput, TurnServer, TurnServerConfig,
+    RelayAllocator, RelayGrant, RelayRequest, ServerOutput, TurnServer,
 };
 use rtclite_stun::turn::{ChannelData, TRANSPORT_UDP};
 use rtclite_stun::{
-    AddressFamily, Attribute, AttributeType, Class, ErrorCode, IntegrityKey, Message, MessageType,
-    MessageWriter, Method, PasswordAlgorithm, TransactionId,
+    AddressFamily, Attribute, AttributeType, Class, ErrorCode, Message, MessageType, MessageWriter,
+    Method, TransactionId,
 };
 
+use common::{addr, authenticate, response_tail};
+
 const SERVER: &str = "192.0.2.1:3478";
-const REALM: &str = "example.org";
-const SOFTWARE: &str = "test";
 
 /// Hands out consecutive ports on 192.0.2.1 and 2001:db8::1; each family
 /// can be unsupported (`supports` false) or exhausted (`allocate` None).
@@ -84,32 +86,12 @@ impl RelayAllocator for Ports {
     }
 }
 
-fn addr(s: &str) -> SocketAddr {
-    s.parse().unwrap()
-}
-
 fn client() -> SocketAddr {
     addr("198.51.100.7:50000")
 }
 
 fn server(now: Instant) -> TurnServer {
-    let mut s = TurnServer::new(
-        now,
-        TurnServerConfig {
-            realm: REALM.into(),
-            software: SOFTWARE.into(),
-            max_lifetime: Duration::from_secs(3600),
-            nonce_lifetime: Duration::from_secs(3600),
-            nonce_secret: [9; 16],
-            max_allocations: 10,
-        },
-    );
-    s.add_user("alice", "secret").unwrap();
-    s
-}
-
-fn key() -> IntegrityKey {
-    IntegrityKey::long_term("alice", REALM, "secret", PasswordAlgorithm::Md5).unwrap()
+    common::turn_server(now, 9)
 }
 
 /// Everything the server emitted for one datagram.
@@ -156,15 +138,7 @@ impl Session {
         let now = Instant::now();
         let mut s = server(now);
         let mut ports = Ports::new();
-        let mut first = Vec::new();
-        let mut w = MessageWriter::new(
-            &mut first,
-            MessageType::new(Class::Request, Method::ALLOCATE),
-            TransactionId([1; 12]),
-        );
-        w.attribute(&Attribute::RequestedTransport(TRANSPORT_UDP))
-            .unwrap();
-        w.finish();
+        let first = common::unauthenticated_allocate();
         s.handle_client_with(now, addr(SERVER), client(), &first, &mut ports);
         let out = drain(&mut s);
         let m = Message::parse(&out.to_client[0]).unwrap();
@@ -192,16 +166,29 @@ impl Session {
         for a in attrs {
             w.attribute(a).unwrap();
         }
-        w.attribute(&Attribute::Username("alice")).unwrap();
-        w.attribute(&Attribute::Realm(REALM)).unwrap();
-        w.attribute(&Attribute::Nonce(&self.nonce)).unwrap();
-        if sha256 {
-            w.message_integrity_sha256(&key()).unwrap();
-        } else {
-            w.message_integrity(&key()).unwrap();
-        }
+        authenticate(&mut w, &self.nonce, sha256);
         w.finish();
         buf
+    }
+
+    /// Sends an authenticated Allocate whose `family` attribute carries
+    /// the unknown family code 0x03; returns the one response.
+    fn allocate_with_unknown_family(&mut self, family: AttributeType) -> Vec<u8> {
+        self.id += 1;
+        let mut req = Vec::new();
+        let mut w = MessageWriter::new(
+            &mut req,
+            MessageType::new(Class::Request, Method::ALLOCATE),
+            TransactionId([self.id; 12]),
+        );
+        w.attribute(&Attribute::RequestedTransport(TRANSPORT_UDP))
+            .unwrap();
+        w.raw_attribute(family, &[3, 0, 0, 0]).unwrap();
+        authenticate(&mut w, &self.nonce, false);
+        w.finish();
+        self.s
+            .handle_client_with(self.now, addr(SERVER), client(), &req, &mut self.ports);
+        drain(&mut self.s).to_client.remove(0)
     }
 
     /// Sends an authenticated request; returns the one response and the
@@ -234,13 +221,7 @@ impl Session {
         for a in attrs {
             w.attribute(a).unwrap();
         }
-        w.attribute(&Attribute::Software(SOFTWARE)).unwrap();
-        if sha256 {
-            w.message_integrity_sha256(&key()).unwrap();
-        } else {
-            w.message_integrity(&key()).unwrap();
-        }
-        w.fingerprint().unwrap();
+        response_tail(&mut w, sha256);
         buf
     }
 
@@ -272,6 +253,31 @@ impl Session {
             Message::parse(response)
         );
     }
+
+    /// Asks for a dual allocation (ADDITIONAL-ADDRESS-FAMILY IPv6).
+    fn allocate_dual(&mut self) -> Vec<u8> {
+        self.allocate(&[Attribute::AdditionalAddressFamily(AddressFamily::Ipv6)])
+    }
+
+    /// A dual allocation met in part: only `relayed`, and an
+    /// ADDRESS-ERROR-CODE naming `family` with `error`.
+    fn expect_partial(
+        &self,
+        response: &[u8],
+        relayed: &str,
+        family: AddressFamily,
+        error: ErrorCode<'_>,
+    ) {
+        self.expect_success(
+            response,
+            &[
+                Attribute::XorRelayedAddress(addr(relayed)),
+                Attribute::AddressErrorCode { family, error },
+                Attribute::Lifetime(600),
+                Attribute::XorMappedAddress(client()),
+            ],
+        );
+    }
 }
 
 const V4: &str = "192.0.2.1:49152";
@@ -280,7 +286,7 @@ const V6: &str = "[2001:db8::1]:49153";
 /// A dual allocation: the request, the exact answer, and the server state.
 fn dual() -> Session {
     let mut t = Session::new();
-    let r = t.allocate(&[Attribute::AdditionalAddressFamily(AddressFamily::Ipv6)]);
+    let r = t.allocate_dual();
     t.expect_success(
         &r,
         &[
@@ -321,18 +327,12 @@ fn dual_allocation_returns_two_xor_relayed_addresses() {
 fn dual_allocation_without_ipv6_support_names_it_with_440() {
     let mut t = Session::new();
     t.ports.no_v6 = true;
-    let r = t.allocate(&[Attribute::AdditionalAddressFamily(AddressFamily::Ipv6)]);
-    t.expect_success(
+    let r = t.allocate_dual();
+    t.expect_partial(
         &r,
-        &[
-            Attribute::XorRelayedAddress(addr("192.0.2.1:49152")),
-            Attribute::AddressErrorCode {
-                family: AddressFamily::Ipv6,
-                error: ErrorCode::ADDRESS_FAMILY_NOT_SUPPORTED,
-            },
-            Attribute::Lifetime(600),
-            Attribute::XorMappedAddress(client()),
-        ],
+        "192.0.2.1:49152",
+        AddressFamily::Ipv6,
+        ErrorCode::ADDRESS_FAMILY_NOT_SUPPORTED,
     );
     // The ADDRESS-ERROR-CODE value as laid out in RFC 8656 §18.12 Figure
     // 10: Family 0x02, 13 reserved bits zero, Class 4, Number 40, then
@@ -358,18 +358,12 @@ fn dual_allocation_without_ipv6_support_names_it_with_440() {
 fn dual_allocation_out_of_ipv6_ports_names_it_with_508() {
     let mut t = Session::new();
     t.ports.full_v6 = true;
-    let r = t.allocate(&[Attribute::AdditionalAddressFamily(AddressFamily::Ipv6)]);
-    t.expect_success(
+    let r = t.allocate_dual();
+    t.expect_partial(
         &r,
-        &[
-            Attribute::XorRelayedAddress(addr("192.0.2.1:49152")),
-            Attribute::AddressErrorCode {
-                family: AddressFamily::Ipv6,
-                error: ErrorCode::INSUFFICIENT_CAPACITY,
-            },
-            Attribute::Lifetime(600),
-            Attribute::XorMappedAddress(client()),
-        ],
+        "192.0.2.1:49152",
+        AddressFamily::Ipv6,
+        ErrorCode::INSUFFICIENT_CAPACITY,
     );
     let m = Message::parse(&r).unwrap();
     let raw = m.get_raw(AttributeType::ADDRESS_ERROR_CODE).unwrap();
@@ -380,18 +374,12 @@ fn dual_allocation_out_of_ipv6_ports_names_it_with_508() {
 fn dual_allocation_out_of_ipv4_ports_keeps_the_ipv6_one() {
     let mut t = Session::new();
     t.ports.full_v4 = true;
-    let r = t.allocate(&[Attribute::AdditionalAddressFamily(AddressFamily::Ipv6)]);
-    t.expect_success(
+    let r = t.allocate_dual();
+    t.expect_partial(
         &r,
-        &[
-            Attribute::XorRelayedAddress(addr("[2001:db8::1]:49152")),
-            Attribute::AddressErrorCode {
-                family: AddressFamily::Ipv4,
-                error: ErrorCode::INSUFFICIENT_CAPACITY,
-            },
-            Attribute::Lifetime(600),
-            Attribute::XorMappedAddress(client()),
-        ],
+        "[2001:db8::1]:49152",
+        AddressFamily::Ipv4,
+        ErrorCode::INSUFFICIENT_CAPACITY,
     );
 }
 
@@ -402,7 +390,7 @@ fn dual_allocation_with_no_port_at_all_is_508() {
     let mut t = Session::new();
     t.ports.full_v4 = true;
     t.ports.full_v6 = true;
-    let r = t.allocate(&[Attribute::AdditionalAddressFamily(AddressFamily::Ipv6)]);
+    let r = t.allocate_dual();
     t.expect_error(&r, ErrorCode::INSUFFICIENT_CAPACITY);
     assert_eq!(t.s.allocation_count(), 0);
 }
@@ -433,26 +421,8 @@ fn additional_address_family_ipv4_is_400() {
     let r = t.allocate(&[Attribute::AdditionalAddressFamily(AddressFamily::Ipv4)]);
     t.expect_error(&r, ErrorCode::BAD_REQUEST);
     // An unknown family code (0x03) in ADDITIONAL-ADDRESS-FAMILY too.
-    t.id += 1;
-    let mut req = Vec::new();
-    let mut w = MessageWriter::new(
-        &mut req,
-        MessageType::new(Class::Request, Method::ALLOCATE),
-        TransactionId([t.id; 12]),
-    );
-    w.attribute(&Attribute::RequestedTransport(TRANSPORT_UDP))
-        .unwrap();
-    w.raw_attribute(AttributeType::ADDITIONAL_ADDRESS_FAMILY, &[3, 0, 0, 0])
-        .unwrap();
-    w.attribute(&Attribute::Username("alice")).unwrap();
-    w.attribute(&Attribute::Realm(REALM)).unwrap();
-    let nonce = t.nonce.clone();
-    w.attribute(&Attribute::Nonce(&nonce)).unwrap();
-    w.message_integrity(&key()).unwrap();
-    w.finish();
-    t.s.handle_client_with(t.now, addr(SERVER), client(), &req, &mut t.ports);
-    let out = drain(&mut t.s);
-    t.expect_error(&out.to_client[0], ErrorCode::BAD_REQUEST);
+    let r = t.allocate_with_unknown_family(AttributeType::ADDITIONAL_ADDRESS_FAMILY);
+    t.expect_error(&r, ErrorCode::BAD_REQUEST);
     assert!(t.ports.requests.is_empty());
 }
 
@@ -526,26 +496,8 @@ fn requested_address_family_not_supported_is_440() {
     let r = t.allocate(&[Attribute::RequestedAddressFamily(AddressFamily::Ipv6)]);
     t.expect_error(&r, ErrorCode::ADDRESS_FAMILY_NOT_SUPPORTED);
     // A family code the server does not know is not supported either.
-    t.id += 1;
-    let mut req = Vec::new();
-    let mut w = MessageWriter::new(
-        &mut req,
-        MessageType::new(Class::Request, Method::ALLOCATE),
-        TransactionId([t.id; 12]),
-    );
-    w.attribute(&Attribute::RequestedTransport(TRANSPORT_UDP))
-        .unwrap();
-    w.raw_attribute(AttributeType::REQUESTED_ADDRESS_FAMILY, &[3, 0, 0, 0])
-        .unwrap();
-    w.attribute(&Attribute::Username("alice")).unwrap();
-    w.attribute(&Attribute::Realm(REALM)).unwrap();
-    let nonce = t.nonce.clone();
-    w.attribute(&Attribute::Nonce(&nonce)).unwrap();
-    w.message_integrity(&key()).unwrap();
-    w.finish();
-    t.s.handle_client_with(t.now, addr(SERVER), client(), &req, &mut t.ports);
-    let out = drain(&mut t.s);
-    t.expect_error(&out.to_client[0], ErrorCode::ADDRESS_FAMILY_NOT_SUPPORTED);
+    let r = t.allocate_with_unknown_family(AttributeType::REQUESTED_ADDRESS_FAMILY);
+    t.expect_error(&r, ErrorCode::ADDRESS_FAMILY_NOT_SUPPORTED);
     assert!(t.ports.requests.is_empty());
 }
 

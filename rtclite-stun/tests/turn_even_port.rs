@@ -6,6 +6,8 @@
 // Test helpers may panic: a panic here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -15,7 +17,6 @@ use rtclite_stun::turn::TRANSPORT_UDP;
 use rtclite_stun::turn::client::{AllocatePort, TurnClient, TurnClientConfig, TurnEvent};
 use rtclite_stun::turn::server::{
     RESERVATION_LIFETIME, RelayAllocator, RelayGrant, RelayRequest, ServerOutput, TurnServer,
-    TurnServerConfig,
 };
 use rtclite_stun::{
     AddressFamily, Attribute, AttributeType, Class, IntegrityKey, Message, MessageType,
@@ -74,19 +75,7 @@ impl RelayAllocator for Ports {
 }
 
 fn server(now: Instant) -> TurnServer {
-    let mut s = TurnServer::new(
-        now,
-        TurnServerConfig {
-            realm: "example.org".into(),
-            software: "test".into(),
-            max_lifetime: Duration::from_secs(3600),
-            nonce_lifetime: Duration::from_secs(3600),
-            nonce_secret: [9; 16],
-            max_allocations: 10,
-        },
-    );
-    s.add_user("alice", "secret").unwrap();
-    s
+    common::turn_server(now, 9)
 }
 
 /// Sends one request from `client` and returns the response bytes; other
@@ -124,15 +113,7 @@ fn allocate(
     ports: &mut Ports,
     released: &mut Vec<SocketAddr>,
 ) -> Vec<u8> {
-    let mut first = Vec::new();
-    let mut w = MessageWriter::new(
-        &mut first,
-        MessageType::new(Class::Request, Method::ALLOCATE),
-        TransactionId([1; 12]),
-    );
-    w.attribute(&Attribute::RequestedTransport(TRANSPORT_UDP))
-        .unwrap();
-    w.finish();
+    let first = common::unauthenticated_allocate();
     let challenge = exchange(s, now, client, &first, ports, released);
     let challenge = Message::parse(&challenge).unwrap();
     let Some(Ok(Attribute::Realm(realm))) = challenge.get(AttributeType::REALM) else {
