@@ -5,18 +5,18 @@
 //! proxy try a URI twice, so redirects pointing at each other end.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
 mod sim;
 
 use std::time::Duration;
 
 use rtclite_sip::OwnedMessage;
 use rtclite_sip::headers::Contact;
-use rtclite_sip::proxy::{Forking, LocalAddr, ProxyConfig};
-use rtclite_sip::transaction::Transmit;
-use rtclite_sip::transport::Destination;
+use rtclite_sip::proxy::{Forking, ProxyConfig};
 use rtclite_sip::transport::TransportKind::Udp;
 
-use sim::proxy::{Harness, TestPolicy, addr, answer, status};
+use common::proxy::{biloxi_config, register_bob, sent_to, summary};
+use sim::proxy::{Harness, TestPolicy, answer, status};
 
 const ALICE: &str = "192.0.2.101:5060";
 const B1: &str = "192.0.2.4:5060";
@@ -41,15 +41,9 @@ Content-Length: 0\r\n\r\n"
 
 fn config(forking: Forking, recurse: bool) -> ProxyConfig {
     ProxyConfig {
-        domains: vec!["biloxi.example.com".into()],
-        local: vec![LocalAddr {
-            transport: Udp,
-            host: "192.0.2.2".into(),
-            port: 5060,
-        }],
         forking,
         recurse_on_3xx: recurse,
-        ..ProxyConfig::default()
+        ..biloxi_config()
     }
 }
 
@@ -73,35 +67,6 @@ fn redirect(request: &OwnedMessage, code: u16, tag: &str, contacts: &[&str]) -> 
         &format!("{lines}Content-Length: 0\r\n"),
     )
     .into_bytes()
-}
-
-fn summary(out: &[Transmit]) -> Vec<String> {
-    let mut lines: Vec<String> = out
-        .iter()
-        .map(|t| {
-            let dest = match &t.destination {
-                Destination::Addr { addr, .. } => addr.to_string(),
-                other => format!("{other:?}"),
-            };
-            match status(t) {
-                0 => format!(
-                    "{} -> {dest}",
-                    t.message.message().method().unwrap().as_str()
-                ),
-                s => format!("{s} -> {dest}"),
-            }
-        })
-        .collect();
-    lines.dedup();
-    lines
-}
-
-fn sent_to(out: &[Transmit], to: &str) -> OwnedMessage {
-    out.iter()
-        .find(|t| t.destination == addr(Udp, to) && status(t) == 0)
-        .unwrap_or_else(|| panic!("nothing sent to {to}: {:?}", summary(out)))
-        .message
-        .clone()
 }
 
 fn contacts_of(m: &OwnedMessage) -> Vec<String> {
@@ -278,15 +243,13 @@ fn sequential_recursion_places_contacts_in_their_q_group() {
         &[],
         TestPolicy::default(),
     );
-    let register = "REGISTER sip:biloxi.example.com SIP/2.0\r\n\
-Via: SIP/2.0/UDP 192.0.2.4:5060;branch=z9hG4bKnashds7\r\n\
-Max-Forwards: 70\r\n\
-To: Bob <sip:bob@biloxi.example.com>\r\n\
-From: Bob <sip:bob@biloxi.example.com>;tag=456248\r\n\
-Call-ID: 843817637684230@998sdasdh09\r\n\
-CSeq: 1826 REGISTER\r\n\
-Contact: <sip:bob@192.0.2.4>;q=1.0, <sip:bob@192.0.2.5>;q=0.5\r\n\
-Content-Length: 0\r\n\r\n";
+    let register = register_bob(
+        B1,
+        "z9hG4bKnashds7",
+        1826,
+        "<sip:bob@192.0.2.4>;q=1.0, <sip:bob@192.0.2.5>;q=0.5",
+        None,
+    );
     h.recv(B1, Udp, register.as_bytes());
     let out = h.recv(ALICE, Udp, &invite("sip:bob@biloxi.example.com"));
     let first = sent_to(&out, B1);

@@ -3,34 +3,24 @@
 //! step 7, with a request forked to two contacts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
 mod sim;
 
 use std::time::Duration;
 
 use rtclite_sip::builder::{MessageBuilder, response_to};
-use rtclite_sip::proxy::{LocalAddr, ProxyConfig, ProxyError, ProxyEvent};
+use rtclite_sip::proxy::{ProxyConfig, ProxyError, ProxyEvent};
 use rtclite_sip::timer::TimerConfig;
 use rtclite_sip::transaction::{LayerConfig, Transmit};
 use rtclite_sip::transport::TransportKind::Udp;
 use rtclite_sip::{HeaderName, OwnedMessage};
 
+use common::proxy::{CANCEL, INVITE, biloxi_config as config};
 use sim::proxy::{Harness, TestPolicy, addr, answer, method, status};
 
 const ALICE: &str = "192.0.2.101:5060";
 const B1: &str = "192.0.2.4:5060";
 const B2: &str = "192.0.2.5:5060";
-
-fn config() -> ProxyConfig {
-    ProxyConfig {
-        domains: vec!["biloxi.example.com".into()],
-        local: vec![LocalAddr {
-            transport: Udp,
-            host: "192.0.2.2".into(),
-            port: 5060,
-        }],
-        ..ProxyConfig::default()
-    }
-}
 
 fn forked() -> Harness {
     forked_with(config())
@@ -46,25 +36,6 @@ fn forked_with(config: ProxyConfig) -> Harness {
         TestPolicy::default(),
     )
 }
-
-const INVITE: &[u8] = b"INVITE sip:bob@biloxi.example.com SIP/2.0\r\n\
-Via: SIP/2.0/UDP 192.0.2.101:5060;branch=z9hG4bK74bf9\r\n\
-Max-Forwards: 70\r\n\
-To: Bob <sip:bob@biloxi.example.com>\r\n\
-From: Alice <sip:alice@atlanta.example.com>;tag=9fxced76sl\r\n\
-Call-ID: 3848276298220188511@atlanta.example.com\r\n\
-CSeq: 1 INVITE\r\n\
-Contact: <sip:alice@192.0.2.101>\r\n\
-Content-Length: 0\r\n\r\n";
-
-const CANCEL: &[u8] = b"CANCEL sip:bob@biloxi.example.com SIP/2.0\r\n\
-Via: SIP/2.0/UDP 192.0.2.101:5060;branch=z9hG4bK74bf9\r\n\
-Max-Forwards: 70\r\n\
-To: Bob <sip:bob@biloxi.example.com>\r\n\
-From: Alice <sip:alice@atlanta.example.com>;tag=9fxced76sl\r\n\
-Call-ID: 3848276298220188511@atlanta.example.com\r\n\
-CSeq: 1 CANCEL\r\n\
-Content-Length: 0\r\n\r\n";
 
 /// Sends the INVITE; returns the copies sent to B1 and B2.
 fn start(h: &mut Harness) -> (OwnedMessage, OwnedMessage) {

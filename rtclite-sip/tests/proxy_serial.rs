@@ -6,52 +6,27 @@
 //! `METHOD -> address` or `STATUS -> address` and compares the exact list.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
 mod sim;
 
 use std::time::Duration;
 
-use rtclite_sip::OwnedMessage;
-use rtclite_sip::proxy::{Forking, LocalAddr, ProxyConfig, ProxyEvent};
+use rtclite_sip::proxy::{Forking, ProxyConfig, ProxyEvent};
 use rtclite_sip::transaction::Transmit;
-use rtclite_sip::transport::Destination;
 use rtclite_sip::transport::TransportKind::Udp;
 
-use sim::proxy::{Harness, TestPolicy, addr, answer, status};
+use common::proxy::{CANCEL, INVITE, biloxi_config, register_bob, sent_to, summary};
+use sim::proxy::{Harness, TestPolicy, addr, answer};
 
 const ALICE: &str = "192.0.2.101:5060";
 const B1: &str = "192.0.2.4:5060";
 const B2: &str = "192.0.2.5:5060";
 const B3: &str = "192.0.2.6:5060";
 
-const INVITE: &[u8] = b"INVITE sip:bob@biloxi.example.com SIP/2.0\r\n\
-Via: SIP/2.0/UDP 192.0.2.101:5060;branch=z9hG4bK74bf9\r\n\
-Max-Forwards: 70\r\n\
-To: Bob <sip:bob@biloxi.example.com>\r\n\
-From: Alice <sip:alice@atlanta.example.com>;tag=9fxced76sl\r\n\
-Call-ID: 3848276298220188511@atlanta.example.com\r\n\
-CSeq: 1 INVITE\r\n\
-Contact: <sip:alice@192.0.2.101>\r\n\
-Content-Length: 0\r\n\r\n";
-
-const CANCEL: &[u8] = b"CANCEL sip:bob@biloxi.example.com SIP/2.0\r\n\
-Via: SIP/2.0/UDP 192.0.2.101:5060;branch=z9hG4bK74bf9\r\n\
-Max-Forwards: 70\r\n\
-To: Bob <sip:bob@biloxi.example.com>\r\n\
-From: Alice <sip:alice@atlanta.example.com>;tag=9fxced76sl\r\n\
-Call-ID: 3848276298220188511@atlanta.example.com\r\n\
-CSeq: 1 CANCEL\r\n\
-Content-Length: 0\r\n\r\n";
-
 fn config(forking: Forking) -> ProxyConfig {
     ProxyConfig {
-        domains: vec!["biloxi.example.com".into()],
-        local: vec![LocalAddr {
-            transport: Udp,
-            host: "192.0.2.2".into(),
-            port: 5060,
-        }],
         forking,
-        ..ProxyConfig::default()
+        ..biloxi_config()
     }
 }
 
@@ -65,18 +40,7 @@ fn sequential(group_timeout: Option<u64>) -> Forking {
 /// with their q parameters) through the proxy's registrar.
 fn registered(config: ProxyConfig, contacts: &str) -> Harness {
     let mut h = Harness::new(config, &[], TestPolicy::default());
-    let register = format!(
-        "REGISTER sip:biloxi.example.com SIP/2.0\r\n\
-Via: SIP/2.0/UDP 192.0.2.4:5060;branch=z9hG4bKnashds7\r\n\
-Max-Forwards: 70\r\n\
-To: Bob <sip:bob@biloxi.example.com>\r\n\
-From: Bob <sip:bob@biloxi.example.com>;tag=456248\r\n\
-Call-ID: 843817637684230@998sdasdh09\r\n\
-CSeq: 1826 REGISTER\r\n\
-Contact: {contacts}\r\n\
-Expires: 7200\r\n\
-Content-Length: 0\r\n\r\n"
-    );
+    let register = register_bob(B1, "z9hG4bKnashds7", 1826, contacts, Some(7200));
     let out = h.recv(B1, Udp, register.as_bytes());
     assert_eq!(summary(&out), ["200 -> 192.0.2.4:5060"]);
     h.events.clear();
@@ -90,37 +54,6 @@ fn two_groups(forking: Forking) -> Harness {
         config(forking),
         "<sip:bob@192.0.2.5>;q=0.5, <sip:bob@192.0.2.4>;q=1.0",
     )
-}
-
-/// What went where, retransmissions folded into one line.
-fn summary(out: &[Transmit]) -> Vec<String> {
-    let mut lines: Vec<String> = out
-        .iter()
-        .map(|t| {
-            let dest = match &t.destination {
-                Destination::Addr { addr, .. } => addr.to_string(),
-                other => format!("{other:?}"),
-            };
-            match status(t) {
-                0 => format!(
-                    "{} -> {dest}",
-                    t.message.message().method().unwrap().as_str()
-                ),
-                s => format!("{s} -> {dest}"),
-            }
-        })
-        .collect();
-    lines.dedup();
-    lines
-}
-
-/// The request the proxy sent to `to` in `out`.
-fn sent_to(out: &[Transmit], to: &str) -> OwnedMessage {
-    out.iter()
-        .find(|t| t.destination == addr(Udp, to) && status(t) == 0)
-        .unwrap_or_else(|| panic!("nothing sent to {to}: {:?}", summary(out)))
-        .message
-        .clone()
 }
 
 /// The target lists of the RequestRouted events so far.
@@ -503,17 +436,12 @@ fn every_group_failing_ends_with_the_best_and_frees_everything() {
 
 /// A REGISTER for Bob from `from` binding `contact`; what the proxy sent.
 fn register_more(h: &mut Harness, from: &str, contact: &str, cseq: u32) -> Vec<Transmit> {
-    let register = format!(
-        "REGISTER sip:biloxi.example.com SIP/2.0\r\n\
-Via: SIP/2.0/UDP {from};branch=z9hG4bKreg{cseq}\r\n\
-Max-Forwards: 70\r\n\
-To: Bob <sip:bob@biloxi.example.com>\r\n\
-From: Bob <sip:bob@biloxi.example.com>;tag=456248\r\n\
-Call-ID: 843817637684230@998sdasdh09\r\n\
-CSeq: {cseq} REGISTER\r\n\
-Contact: {contact}\r\n\
-Expires: 7200\r\n\
-Content-Length: 0\r\n\r\n"
+    let register = register_bob(
+        from,
+        &format!("z9hG4bKreg{cseq}"),
+        cseq,
+        contact,
+        Some(7200),
     );
     let out = h.recv(from, Udp, register.as_bytes());
     assert_eq!(summary(&out)[0], format!("200 -> {from}"));

@@ -3,20 +3,20 @@
 //! REGISTER client.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
 mod sim;
 
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
 use rtclite_sip::digest::Algorithm;
-use rtclite_sip::proxy::{
-    DigestAuth, LocalAddr, Proxy, ProxyConfig, ProxyEvent, ProxyMode, ProxyPolicy,
-};
+use rtclite_sip::proxy::{DigestAuth, Proxy, ProxyConfig, ProxyEvent, ProxyMode, ProxyPolicy};
 use rtclite_sip::registrar::{InMemoryLocationService, Registrar, RegistrarConfig};
 use rtclite_sip::transaction::Input;
 use rtclite_sip::transport::TransportKind::Udp;
 use rtclite_sip::ua::{RegisterClient, RegisterConfig, RegisterEvent};
 use rtclite_sip::{HeaderName, Message};
 
+use common::proxy::biloxi_config;
 use sim::proxy::{Harness, TestPolicy, addr, method, status, top_branch};
 
 const ALICE: &str = "192.0.2.101:5060";
@@ -25,13 +25,7 @@ fn stateless() -> Harness {
     Harness::new(
         ProxyConfig {
             mode: ProxyMode::Stateless,
-            domains: vec!["biloxi.example.com".into()],
-            local: vec![LocalAddr {
-                transport: Udp,
-                host: "192.0.2.2".into(),
-                port: 5060,
-            }],
-            ..ProxyConfig::default()
+            ..biloxi_config()
         },
         &[
             ("sip:bob@biloxi.example.com", "sip:bob@192.0.2.4"),
@@ -156,13 +150,7 @@ fn stateless_validation_answers_without_a_transaction() {
 fn authed_proxy(mode: ProxyMode) -> Proxy<InMemoryLocationService, DigestAuth> {
     let config = ProxyConfig {
         mode,
-        domains: vec!["biloxi.example.com".into()],
-        local: vec![LocalAddr {
-            transport: Udp,
-            host: "192.0.2.2".into(),
-            port: 5060,
-        }],
-        ..ProxyConfig::default()
+        ..biloxi_config()
     };
     let registrar = Registrar::new(
         RegistrarConfig {

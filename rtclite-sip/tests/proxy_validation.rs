@@ -3,26 +3,22 @@
 //! Request-URI and Route a forwarded request leaves with.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
 mod sim;
 
 use rtclite_sip::HeaderName;
-use rtclite_sip::proxy::{LocalAddr, ProxyConfig};
+use rtclite_sip::proxy::ProxyConfig;
 use rtclite_sip::transport::TransportKind::Udp;
 
+use common::proxy::biloxi_config;
 use sim::proxy::{Harness, TestPolicy, addr, method, status};
 
 const ALICE: &str = "192.0.2.101:5060";
 
 fn config() -> ProxyConfig {
     ProxyConfig {
-        domains: vec!["biloxi.example.com".into()],
-        local: vec![LocalAddr {
-            transport: Udp,
-            host: "192.0.2.2".into(),
-            port: 5060,
-        }],
         supported: vec!["foo".into()],
-        ..ProxyConfig::default()
+        ..biloxi_config()
     }
 }
 
