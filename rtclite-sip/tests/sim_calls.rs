@@ -25,11 +25,9 @@ use std::time::Duration;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rtclite_sip::ua::{Body, CallHandle, EndReason, RegisterConfig, RegisterEvent, UaEvent};
+use sim::pair::{self, ALICE, BOB, a_addr, incoming, run_seeds, two};
 use sim::phones::{Phones, config};
 use sim::registrar_host::RegistrarHost;
-use sim::{replay_seed, seeds};
-
-const STEP: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -39,12 +37,6 @@ enum Kind {
     Register,
 }
 
-fn a_addr() -> SocketAddr {
-    "192.0.2.101:5060".parse().unwrap()
-}
-fn b_addr() -> SocketAddr {
-    "192.0.2.201:5060".parse().unwrap()
-}
 fn r_addr() -> SocketAddr {
     "192.0.2.10:5060".parse().unwrap()
 }
@@ -137,57 +129,24 @@ impl Checker {
     }
 }
 
-/// Runs the clock in steps, calling `policy` after each, until `until`.
+/// Runs the clock in steps, calling `policy` after each, until `until`,
+/// with a fresh [`Checker`] after every step.
 fn run_for(
     w: &mut Phones,
     d: Duration,
     policy: &mut dyn FnMut(&mut Phones) -> bool,
 ) -> Result<(), String> {
-    let end = w.now + d;
     let mut checker = Checker::default();
-    while w.now < end {
-        w.advance(STEP);
-        let done = policy(w);
-        checker.check(w)?;
-        if done {
-            break;
-        }
-    }
-    Ok(())
+    pair::run_for(w, d, &mut |w| checker.check(w), policy)
 }
 
 fn ended(w: &Phones, i: usize) -> bool {
-    w.phones[i]
-        .events
-        .iter()
-        .any(|e| matches!(e, UaEvent::Terminated { .. }))
+    pair::ended(w, i).is_some()
 }
 
 /// The end of the world: everything must have ended and been dropped.
 fn check_quiescent(w: &mut Phones) -> Result<(), String> {
-    w.advance(Duration::from_secs(200));
-    Checker::default().check(w)?;
-    for (i, p) in w.phones.iter().enumerate() {
-        if p.ua.call_count() != 0 {
-            return Err(format!(
-                "agent {i}: {} calls never ended",
-                p.ua.call_count()
-            ));
-        }
-        if !p.ua.transactions().is_empty() {
-            return Err(format!(
-                "agent {i}: {} transactions outlived their timers",
-                p.ua.transactions().len()
-            ));
-        }
-        if let Some(t) = p.ua.poll_timeout() {
-            return Err(format!(
-                "agent {i}: a timer is still set {:?} ahead",
-                t - w.now
-            ));
-        }
-    }
-    Ok(())
+    pair::check_quiescent(w, &mut |w| Checker::default().check(w))
 }
 
 /// Answers every re-INVITE, and every MESSAGE needs nothing.
@@ -206,33 +165,6 @@ fn answer_reinvites(w: &mut Phones, seen: &mut [usize; 2]) {
             let _ = w.with(i, |ua, now| ua.answer(now, call, Some(offer("re-answer"))));
         }
     }
-}
-
-fn two(seed: u64, loss: f64) -> Phones {
-    let mut w = Phones::lossy(seed, loss);
-    w.add(
-        config("alice", "atlanta.example.com", "192.0.2.101:5060"),
-        "192.0.2.101",
-        a_addr(),
-        seed * 2 + 1,
-    );
-    w.add(
-        config("bob", "biloxi.example.com", "192.0.2.201:5060"),
-        "192.0.2.201",
-        b_addr(),
-        seed * 2 + 2,
-    );
-    w
-}
-
-const ALICE: usize = 0;
-const BOB: usize = 1;
-
-fn incoming(w: &Phones) -> Option<CallHandle> {
-    w.phones[BOB].events.iter().find_map(|e| match e {
-        UaEvent::IncomingCall { call, .. } => Some(*call),
-        _ => None,
-    })
 }
 
 /// The call's final outcome, as RFC 3261 allows it.
@@ -554,42 +486,25 @@ fn run(kind: Kind, seed: u64, loss: f64) -> Result<(), String> {
 
 #[test]
 fn sim_calls() {
-    let n = seeds(1000);
-    let only = replay_seed();
     let kinds = [Kind::Call, Kind::CancelRace, Kind::Glare, Kind::Register];
     let losses = [0.0, 0.1, 0.3];
-    let mut violations = Vec::new();
-    let mut runs = 0u64;
+    let (mut violations, mut runs, mut n) = (0usize, 0u64, 0u64);
     for kind in kinds {
-        for loss in losses {
-            let seeds: Vec<u64> = match only {
-                Some(s) => vec![s],
-                None => (0..n).collect(),
-            };
-            for seed in seeds {
-                runs += 1;
-                let result = std::panic::catch_unwind(|| run(kind, seed, loss))
-                    .unwrap_or_else(|_| Err("panicked".into()));
-                if let Err(what) = result {
-                    eprintln!(
-                        "violation: {kind:?} at {:.0}% loss, seed {seed}: {what} (replay: RTCLITE_SIM_SEED={seed} cargo test -p rtclite-sip --test sim_calls -- --nocapture)",
-                        loss * 100.0
-                    );
-                    violations.push((kind, loss, seed));
-                }
-            }
-        }
+        let (v, r, _, seeds) = run_seeds(
+            1000,
+            &losses,
+            &format!("{kind:?}"),
+            "sim_calls",
+            &|seed, loss| run(kind, seed, loss).map(|()| false),
+        );
+        (violations, runs, n) = (violations + v, runs + r, seeds);
     }
     println!(
         "sim: {} scenarios x {} seeds, {} invariant violations",
         kinds.len() * losses.len(),
-        if only.is_some() { 1 } else { n },
-        violations.len()
+        n,
+        violations
     );
     assert!(runs > 0);
-    assert!(
-        violations.is_empty(),
-        "{} invariant violations",
-        violations.len()
-    );
+    assert!(violations == 0, "{} invariant violations", violations);
 }

@@ -26,30 +26,18 @@
 mod sim;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rtclite_sip::ua::{Body, CallHandle, EndReason, OfferIn, UaEvent};
-use sim::phones::{Phones, config};
-use sim::{replay_seed, seeds};
-
-const STEP: Duration = Duration::from_millis(250);
-const ALICE: usize = 0;
-const BOB: usize = 1;
+use sim::pair::{ALICE, BOB, check_quiescent, ended, run_for, run_seeds, two};
+use sim::phones::Phones;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     OfferIn2xx,
     OfferInReliable183,
-}
-
-fn a_addr() -> SocketAddr {
-    "192.0.2.101:5060".parse().unwrap()
-}
-fn b_addr() -> SocketAddr {
-    "192.0.2.201:5060".parse().unwrap()
 }
 
 fn sdp(who: &str, seed: u64) -> Body {
@@ -133,80 +121,11 @@ impl Checker {
     }
 }
 
-fn run_for(
-    w: &mut Phones,
-    d: Duration,
-    checker: &mut Checker,
-    policy: &mut dyn FnMut(&mut Phones) -> bool,
-) -> Result<(), String> {
-    let end = w.now + d;
-    while w.now < end {
-        w.advance(STEP);
-        let done = policy(w);
-        checker.check(w)?;
-        if done {
-            break;
-        }
-    }
-    Ok(())
-}
-
-fn two(seed: u64, loss: f64) -> Phones {
-    let mut w = Phones::lossy(seed, loss);
-    w.add(
-        config("alice", "atlanta.example.com", "192.0.2.101:5060"),
-        "192.0.2.101",
-        a_addr(),
-        seed * 2 + 1,
-    );
-    w.add(
-        config("bob", "biloxi.example.com", "192.0.2.201:5060"),
-        "192.0.2.201",
-        b_addr(),
-        seed * 2 + 2,
-    );
-    w
-}
-
-fn ended(w: &Phones, i: usize) -> Option<EndReason> {
-    w.phones[i].events.iter().find_map(|e| match e {
-        UaEvent::Terminated { reason, .. } => Some(*reason),
-        _ => None,
-    })
-}
-
 fn established(w: &Phones, i: usize) -> bool {
     w.phones[i]
         .events
         .iter()
         .any(|e| matches!(e, UaEvent::Established { .. }))
-}
-
-/// The end of the world: every call, transaction and timer is gone.
-fn check_quiescent(w: &mut Phones, checker: &mut Checker) -> Result<(), String> {
-    w.advance(Duration::from_secs(200));
-    checker.check(w)?;
-    for (i, p) in w.phones.iter().enumerate() {
-        if p.ua.call_count() != 0 {
-            return Err(format!(
-                "agent {i}: {} calls never ended",
-                p.ua.call_count()
-            ));
-        }
-        if !p.ua.transactions().is_empty() {
-            return Err(format!(
-                "agent {i}: {} transactions outlived their timers",
-                p.ua.transactions().len()
-            ));
-        }
-        if let Some(t) = p.ua.poll_timeout() {
-            return Err(format!(
-                "agent {i}: a timer is still set {:?} ahead",
-                t - w.now
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// Runs one call; returns whether both sides were established.
@@ -224,6 +143,7 @@ fn scenario(kind: Kind, seed: u64, loss: f64) -> Result<bool, String> {
         })
         .map_err(|e| e.to_string())?;
     let mut checker = Checker::default();
+    let mut check = |w: &Phones| checker.check(w);
     let mut theirs = None;
     let mut rang_at = None;
     let mut answered = false;
@@ -231,7 +151,7 @@ fn scenario(kind: Kind, seed: u64, loss: f64) -> Result<bool, String> {
     let mut offer_answered = false;
     let mut up_at = None;
     let mut hung = false;
-    run_for(&mut w, Duration::from_secs(60), &mut checker, &mut |w| {
+    run_for(&mut w, Duration::from_secs(60), &mut check, &mut |w| {
         if theirs.is_none() {
             theirs = w.phones[BOB].events.iter().find_map(|e| match e {
                 UaEvent::IncomingCall { call, offer, .. } => Some((*call, offer.is_none())),
@@ -305,7 +225,7 @@ fn scenario(kind: Kind, seed: u64, loss: f64) -> Result<bool, String> {
             let _ = w.with(BOB, |ua, now| ua.hang_up(now, h));
         }
     }
-    check_quiescent(&mut w, &mut checker)?;
+    check_quiescent(&mut w, &mut check)?;
     check_outcome(&w, kind, &offer, &answer)?;
     let up = established(&w, ALICE) && established(&w, BOB);
     if loss == 0.0 && !up {
@@ -406,40 +326,23 @@ fn check_outcome(w: &Phones, kind: Kind, offer: &Body, answer: &Body) -> Result<
 
 #[test]
 fn ua_sim_offerless() {
-    let n = seeds(1000);
-    let only = replay_seed();
     let kinds = [Kind::OfferIn2xx, Kind::OfferInReliable183];
     let losses = [0.0, 0.1, 0.3];
-    let mut violations = 0usize;
-    let mut runs = 0u64;
-    let mut up = 0u64;
+    let (mut violations, mut runs, mut up, mut n) = (0usize, 0u64, 0u64, 0u64);
     for kind in kinds {
-        for loss in losses {
-            let seeds: Vec<u64> = match only {
-                Some(s) => vec![s],
-                None => (0..n).collect(),
-            };
-            for seed in seeds {
-                runs += 1;
-                let result = std::panic::catch_unwind(|| scenario(kind, seed, loss))
-                    .unwrap_or_else(|_| Err("panicked".into()));
-                if result == Ok(true) {
-                    up += 1;
-                }
-                if let Err(what) = result {
-                    eprintln!(
-                        "violation: {kind:?} at {:.0}% loss, seed {seed}: {what} (replay: RTCLITE_SIM_SEED={seed} cargo test -p rtclite-sip --test ua_sim_offerless -- --nocapture)",
-                        loss * 100.0
-                    );
-                    violations += 1;
-                }
-            }
-        }
+        let (v, r, u, seeds) = run_seeds(
+            1000,
+            &losses,
+            &format!("{kind:?}"),
+            "ua_sim_offerless",
+            &|seed, loss| scenario(kind, seed, loss),
+        );
+        (violations, runs, up, n) = (violations + v, runs + r, up + u, seeds);
     }
     println!(
         "sim: {} scenarios x {} seeds, {violations} invariant violations",
         kinds.len() * losses.len(),
-        if only.is_some() { 1 } else { n },
+        n,
     );
     println!("{up} of {runs} calls established on both sides");
     assert!(runs > 0);

@@ -18,92 +18,15 @@
 
 mod sim;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use rtclite_sip::ua::{Body, EndReason, OfferIn, UaError, UaEvent};
-use sim::phones::{Phones, config};
-use sim::{replay_seed, seeds};
-
-const STEP: Duration = Duration::from_millis(250);
-const ALICE: usize = 0;
-const BOB: usize = 1;
-
-fn a_addr() -> SocketAddr {
-    "192.0.2.101:5060".parse().unwrap()
-}
-fn b_addr() -> SocketAddr {
-    "192.0.2.201:5060".parse().unwrap()
-}
+use sim::pair::{
+    ALICE, BOB, answered_call, check_one_call, ended, hang_up_and_drain, run_for, run_seeds, two,
+};
 
 fn sdp(who: &str, what: &str) -> Body {
     Body::sdp(format!("v=0\r\no={who} 1 1 IN IP4 192.0.2.1\r\ns={what}\r\n").into_bytes())
-}
-
-fn two(seed: u64, loss: f64) -> Phones {
-    let mut w = Phones::lossy(seed, loss);
-    w.add(
-        config("alice", "atlanta.example.com", "192.0.2.101:5060"),
-        "192.0.2.101",
-        a_addr(),
-        seed * 2 + 1,
-    );
-    w.add(
-        config("bob", "biloxi.example.com", "192.0.2.201:5060"),
-        "192.0.2.201",
-        b_addr(),
-        seed * 2 + 2,
-    );
-    w
-}
-
-fn ended(w: &Phones, i: usize) -> Option<EndReason> {
-    w.phones[i].events.iter().find_map(|e| match e {
-        UaEvent::Terminated { reason, .. } => Some(*reason),
-        _ => None,
-    })
-}
-
-/// Checks the events of every agent: nothing after Terminated, and bounded
-/// state.
-fn check(w: &Phones) -> Result<(), String> {
-    for (i, p) in w.phones.iter().enumerate() {
-        if p.ua.call_count() > 1 || p.ua.transactions().len() > 32 || p.events.len() > 100 {
-            return Err(format!(
-                "agent {i}: {} calls, {} transactions, {} events",
-                p.ua.call_count(),
-                p.ua.transactions().len(),
-                p.events.len()
-            ));
-        }
-        if let Some(pos) = p
-            .events
-            .iter()
-            .position(|e| matches!(e, UaEvent::Terminated { .. }))
-        {
-            if let Some(e) = p.events.get(pos + 1..).and_then(|r| r.first()) {
-                return Err(format!("agent {i}: {e:?} after Terminated"));
-            }
-        }
-    }
-    Ok(())
-}
-
-fn run_for(
-    w: &mut Phones,
-    d: Duration,
-    policy: &mut dyn FnMut(&mut Phones) -> bool,
-) -> Result<(), String> {
-    let end = w.now + d;
-    while w.now < end {
-        w.advance(STEP);
-        let done = policy(w);
-        check(w)?;
-        if done {
-            break;
-        }
-    }
-    Ok(())
 }
 
 /// Returns whether the re-INVITE was sent (both calls up).
@@ -114,20 +37,7 @@ fn scenario(seed: u64, loss: f64) -> Result<bool, String> {
             ua.call(now, "sip:bob@192.0.2.201:5060", sdp("alice", "a"))
         })
         .map_err(|e| e.to_string())?;
-    let mut theirs = None;
-    run_for(&mut w, Duration::from_secs(40), &mut |w| {
-        if theirs.is_none() {
-            theirs = w.phones[BOB].events.iter().find_map(|e| match e {
-                UaEvent::IncomingCall { call, .. } => Some(*call),
-                _ => None,
-            });
-            if let Some(h) = theirs {
-                let _ = w.with(BOB, |ua, now| ua.answer(now, h, Some(sdp("bob", "b"))));
-            }
-        }
-        let up = theirs.is_some_and(|h| w.ua(BOB).is_established(h));
-        (up && w.ua(ALICE).is_established(call)) || ended(w, ALICE).is_some()
-    })?;
+    let theirs = answered_call(&mut w, call, sdp("bob", "b"))?;
     let both_up =
         theirs.is_some_and(|h| w.ua(BOB).is_established(h)) && w.ua(ALICE).is_established(call);
     let mut exercised = false;
@@ -137,33 +47,38 @@ fn scenario(seed: u64, loss: f64) -> Result<bool, String> {
             .reinvite_without_offer(now, call)
             .map_err(|e| format!("alice's re-INVITE refused: {e}"))?;
         exercised = true;
-        run_for(&mut w, Duration::from_secs(60), &mut |w| {
-            let asked = w.phones[BOB]
-                .events
-                .iter()
-                .any(|e| matches!(e, UaEvent::ReInvite { offer: None, .. }));
-            if asked {
-                match w.with(BOB, |ua, now| ua.answer(now, h, Some(sdp("bob", "re")))) {
-                    Ok(()) | Err(UaError::NoSuchCall(_) | UaError::WrongState { .. }) => {}
-                    Err(e) => panic!("bob: {e}"),
+        run_for(
+            &mut w,
+            Duration::from_secs(60),
+            &mut check_one_call,
+            &mut |w| {
+                let asked = w.phones[BOB]
+                    .events
+                    .iter()
+                    .any(|e| matches!(e, UaEvent::ReInvite { offer: None, .. }));
+                if asked {
+                    match w.with(BOB, |ua, now| ua.answer(now, h, Some(sdp("bob", "re")))) {
+                        Ok(()) | Err(UaError::NoSuchCall(_) | UaError::WrongState { .. }) => {}
+                        Err(e) => panic!("bob: {e}"),
+                    }
                 }
-            }
-            match w.with(ALICE, |ua, now| {
-                ua.answer_offer(now, call, sdp("alice", "re"))
-            }) {
-                Ok(()) | Err(UaError::NoOffer(_) | UaError::NoSuchCall(_)) => {}
-                Err(e) => panic!("alice: {e}"),
-            }
-            let settled = |i: usize| {
-                w.phones[i].events.iter().any(|e| {
-                    matches!(
-                        e,
-                        UaEvent::SessionUpdated { .. } | UaEvent::ReInviteFailed { .. }
-                    )
-                }) || ended(w, i).is_some()
-            };
-            settled(ALICE) && (settled(BOB) || !asked)
-        })?;
+                match w.with(ALICE, |ua, now| {
+                    ua.answer_offer(now, call, sdp("alice", "re"))
+                }) {
+                    Ok(()) | Err(UaError::NoOffer(_) | UaError::NoSuchCall(_)) => {}
+                    Err(e) => panic!("alice: {e}"),
+                }
+                let settled = |i: usize| {
+                    w.phones[i].events.iter().any(|e| {
+                        matches!(
+                            e,
+                            UaEvent::SessionUpdated { .. } | UaEvent::ReInviteFailed { .. }
+                        )
+                    }) || ended(w, i).is_some()
+                };
+                settled(ALICE) && (settled(BOB) || !asked)
+            },
+        )?;
         // Bob answers the re-INVITE once only (later calls of `answer` are
         // refused), so a second ReInvite event would be a bug.
         let asked: Vec<Option<Body>> = w.find(BOB, |e| match e {
@@ -219,30 +134,7 @@ fn scenario(seed: u64, loss: f64) -> Result<bool, String> {
             return Err("bob never got the answer but both are up".into());
         }
     }
-    // The wind-down: whoever is still in the call hangs up (a caller whose
-    // dialog died of a 408 sends no BYE, RFC 3261 §12.2.1.2).
-    let _ = w.with(ALICE, |ua, now| ua.hang_up(now, call));
-    if let Some(h) = theirs {
-        if ended(&w, BOB).is_none() {
-            let _ = w.with(BOB, |ua, now| ua.hang_up(now, h));
-        }
-    }
-    w.advance(Duration::from_secs(200));
-    check(&w)?;
-    for (i, p) in w.phones.iter().enumerate() {
-        if p.ua.call_count() != 0
-            || !p.ua.transactions().is_empty()
-            || p.ua.poll_timeout().is_some()
-        {
-            return Err(format!(
-                "agent {i}: {} calls, {} transactions and a timer {:?} left; events {:?}",
-                p.ua.call_count(),
-                p.ua.transactions().len(),
-                p.ua.poll_timeout().map(|t| t - w.now),
-                p.events
-            ));
-        }
-    }
+    hang_up_and_drain(&mut w, call, theirs, true)?;
     if loss == 0.0 && !exercised {
         return Err("a lossless call did not get to the re-INVITE".into());
     }
@@ -251,37 +143,18 @@ fn scenario(seed: u64, loss: f64) -> Result<bool, String> {
 
 #[test]
 fn ua_sim_reinvite_offerless() {
-    let n = seeds(1000);
-    let only = replay_seed();
     let losses = [0.0, 0.1, 0.3];
-    let mut violations = 0usize;
-    let (mut runs, mut exercised) = (0u64, 0u64);
-    for loss in losses {
-        let seeds: Vec<u64> = match only {
-            Some(s) => vec![s],
-            None => (0..n).collect(),
-        };
-        for seed in seeds {
-            runs += 1;
-            let result = std::panic::catch_unwind(|| scenario(seed, loss))
-                .unwrap_or_else(|_| Err("panicked".into()));
-            match result {
-                Ok(true) => exercised += 1,
-                Ok(false) => {}
-                Err(what) => {
-                    eprintln!(
-                        "violation: ReInviteWithoutOffer at {:.0}% loss, seed {seed}: {what} (replay: RTCLITE_SIM_SEED={seed} cargo test -p rtclite-sip --test ua_sim_reinvite_offerless -- --nocapture)",
-                        loss * 100.0
-                    );
-                    violations += 1;
-                }
-            }
-        }
-    }
+    let (violations, runs, exercised, n) = run_seeds(
+        1000,
+        &losses,
+        "ReInviteWithoutOffer",
+        "ua_sim_reinvite_offerless",
+        &scenario,
+    );
     println!(
         "sim: {} scenarios x {} seeds, {violations} invariant violations",
         losses.len(),
-        if only.is_some() { 1 } else { n },
+        n,
     );
     println!("{exercised} of {runs} runs reached the re-INVITE");
     assert!(

@@ -16,23 +16,13 @@
 
 mod sim;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use rtclite_sip::ua::{Body, EndReason, UaConfig, UaError, UaEvent};
-use sim::phones::{Phones, config};
-use sim::{replay_seed, seeds};
-
-const STEP: Duration = Duration::from_millis(250);
-const ALICE: usize = 0;
-const BOB: usize = 1;
-
-fn a_addr() -> SocketAddr {
-    "192.0.2.101:5060".parse().unwrap()
-}
-fn b_addr() -> SocketAddr {
-    "192.0.2.201:5060".parse().unwrap()
-}
+use rtclite_sip::ua::{Body, UaConfig, UaError, UaEvent};
+use sim::pair::{
+    ALICE, BOB, answered_call, check_one_call, ended, hang_up_and_drain, run_for, run_seeds,
+    two_with,
+};
 
 fn sdp(who: &str, what: &str) -> Body {
     Body::sdp(format!("v=0\r\no={who} 1 1 IN IP4 192.0.2.1\r\ns={what}\r\n").into_bytes())
@@ -43,95 +33,16 @@ fn with_update(mut c: UaConfig) -> UaConfig {
     c
 }
 
-fn two(seed: u64, loss: f64) -> Phones {
-    let mut w = Phones::lossy(seed, loss);
-    w.add(
-        with_update(config("alice", "atlanta.example.com", "192.0.2.101:5060")),
-        "192.0.2.101",
-        a_addr(),
-        seed * 2 + 1,
-    );
-    w.add(
-        with_update(config("bob", "biloxi.example.com", "192.0.2.201:5060")),
-        "192.0.2.201",
-        b_addr(),
-        seed * 2 + 2,
-    );
-    w
-}
-
-fn ended(w: &Phones, i: usize) -> Option<EndReason> {
-    w.phones[i].events.iter().find_map(|e| match e {
-        UaEvent::Terminated { reason, .. } => Some(*reason),
-        _ => None,
-    })
-}
-
-/// Checks the events of every agent: nothing after Terminated, and bounded
-/// state.
-fn check(w: &Phones) -> Result<(), String> {
-    for (i, p) in w.phones.iter().enumerate() {
-        if p.ua.call_count() > 1 || p.ua.transactions().len() > 32 || p.events.len() > 100 {
-            return Err(format!(
-                "agent {i}: {} calls, {} transactions, {} events",
-                p.ua.call_count(),
-                p.ua.transactions().len(),
-                p.events.len()
-            ));
-        }
-        if let Some(pos) = p
-            .events
-            .iter()
-            .position(|e| matches!(e, UaEvent::Terminated { .. }))
-        {
-            if let Some(e) = p.events.get(pos + 1..).and_then(|r| r.first()) {
-                return Err(format!("agent {i}: {e:?} after Terminated"));
-            }
-        }
-    }
-    Ok(())
-}
-
-fn run_for(
-    w: &mut Phones,
-    d: Duration,
-    policy: &mut dyn FnMut(&mut Phones) -> bool,
-) -> Result<(), String> {
-    let end = w.now + d;
-    while w.now < end {
-        w.advance(STEP);
-        let done = policy(w);
-        check(w)?;
-        if done {
-            break;
-        }
-    }
-    Ok(())
-}
-
 /// Returns whether the glare was exercised (both calls up and both
 /// UPDATEs sent).
 fn scenario(seed: u64, loss: f64) -> Result<bool, String> {
-    let mut w = two(seed, loss);
+    let mut w = two_with(seed, loss, with_update);
     let call = w
         .with(ALICE, |ua, now| {
             ua.call(now, "sip:bob@192.0.2.201:5060", sdp("alice", "a"))
         })
         .map_err(|e| e.to_string())?;
-    let mut theirs = None;
-    run_for(&mut w, Duration::from_secs(40), &mut |w| {
-        if theirs.is_none() {
-            theirs = w.phones[BOB].events.iter().find_map(|e| match e {
-                UaEvent::IncomingCall { call, .. } => Some(*call),
-                _ => None,
-            });
-            if let Some(h) = theirs {
-                let _ = w.with(BOB, |ua, now| ua.answer(now, h, Some(sdp("bob", "b"))));
-            }
-        }
-        let up = theirs.is_some_and(|h| w.ua(BOB).is_established(h));
-        (up && w.ua(ALICE).is_established(call)) || ended(w, ALICE).is_some()
-    })?;
+    let theirs = answered_call(&mut w, call, sdp("bob", "b"))?;
     let both_up =
         theirs.is_some_and(|h| w.ua(BOB).is_established(h)) && w.ua(ALICE).is_established(call);
     let mut exercised = false;
@@ -145,23 +56,28 @@ fn scenario(seed: u64, loss: f64) -> Result<bool, String> {
             .map_err(|e| format!("bob's UPDATE refused: {e}"))?;
         exercised = true;
         let handles = [(ALICE, call, "alice"), (BOB, h, "bob")];
-        run_for(&mut w, Duration::from_secs(60), &mut |w| {
-            for (i, h, who) in handles {
-                match w.with(i, |ua, now| ua.answer_offer(now, h, sdp(who, "ok"))) {
-                    Ok(()) | Err(UaError::NoOffer(_) | UaError::NoSuchCall(_)) => {}
-                    Err(e) => panic!("agent {i}: {e}"),
+        run_for(
+            &mut w,
+            Duration::from_secs(60),
+            &mut check_one_call,
+            &mut |w| {
+                for (i, h, who) in handles {
+                    match w.with(i, |ua, now| ua.answer_offer(now, h, sdp(who, "ok"))) {
+                        Ok(()) | Err(UaError::NoOffer(_) | UaError::NoSuchCall(_)) => {}
+                        Err(e) => panic!("agent {i}: {e}"),
+                    }
                 }
-            }
-            let settled = |i: usize| {
-                w.phones[i].events.iter().any(|e| {
-                    matches!(
-                        e,
-                        UaEvent::SessionUpdated { .. } | UaEvent::UpdateFailed { .. }
-                    )
-                }) || ended(w, i).is_some()
-            };
-            settled(ALICE) && settled(BOB)
-        })?;
+                let settled = |i: usize| {
+                    w.phones[i].events.iter().any(|e| {
+                        matches!(
+                            e,
+                            UaEvent::SessionUpdated { .. } | UaEvent::UpdateFailed { .. }
+                        )
+                    }) || ended(w, i).is_some()
+                };
+                settled(ALICE) && settled(BOB)
+            },
+        )?;
         for (i, hh, who) in handles {
             let other = if who == "alice" { "bob" } else { "alice" };
             let evs = &w.phones[i].events;
@@ -205,29 +121,7 @@ fn scenario(seed: u64, loss: f64) -> Result<bool, String> {
             }
         }
     }
-    // The wind-down: whoever is still in the call hangs up (a caller whose
-    // dialog died of a 408 sends no BYE, RFC 3261 §12.2.1.2).
-    let _ = w.with(ALICE, |ua, now| ua.hang_up(now, call));
-    if let Some(h) = theirs {
-        if ended(&w, BOB).is_none() {
-            let _ = w.with(BOB, |ua, now| ua.hang_up(now, h));
-        }
-    }
-    w.advance(Duration::from_secs(200));
-    check(&w)?;
-    for (i, p) in w.phones.iter().enumerate() {
-        if p.ua.call_count() != 0
-            || !p.ua.transactions().is_empty()
-            || p.ua.poll_timeout().is_some()
-        {
-            return Err(format!(
-                "agent {i}: {} calls, {} transactions and a timer {:?} left",
-                p.ua.call_count(),
-                p.ua.transactions().len(),
-                p.ua.poll_timeout().map(|t| t - w.now)
-            ));
-        }
-    }
+    hang_up_and_drain(&mut w, call, theirs, false)?;
     if loss == 0.0 && !exercised {
         return Err("a lossless call did not get to the glare".into());
     }
@@ -236,37 +130,13 @@ fn scenario(seed: u64, loss: f64) -> Result<bool, String> {
 
 #[test]
 fn ua_sim_update() {
-    let n = seeds(1000);
-    let only = replay_seed();
     let losses = [0.0, 0.1, 0.3];
-    let mut violations = 0usize;
-    let (mut runs, mut exercised) = (0u64, 0u64);
-    for loss in losses {
-        let seeds: Vec<u64> = match only {
-            Some(s) => vec![s],
-            None => (0..n).collect(),
-        };
-        for seed in seeds {
-            runs += 1;
-            let result = std::panic::catch_unwind(|| scenario(seed, loss))
-                .unwrap_or_else(|_| Err("panicked".into()));
-            match result {
-                Ok(true) => exercised += 1,
-                Ok(false) => {}
-                Err(what) => {
-                    eprintln!(
-                        "violation: UpdateGlare at {:.0}% loss, seed {seed}: {what} (replay: RTCLITE_SIM_SEED={seed} cargo test -p rtclite-sip --test ua_sim_update -- --nocapture)",
-                        loss * 100.0
-                    );
-                    violations += 1;
-                }
-            }
-        }
-    }
+    let (violations, runs, exercised, n) =
+        run_seeds(1000, &losses, "UpdateGlare", "ua_sim_update", &scenario);
     println!(
         "sim: {} scenarios x {} seeds, {violations} invariant violations",
         losses.len(),
-        if only.is_some() { 1 } else { n },
+        n,
     );
     println!("{exercised} of {runs} runs reached the glare");
     assert!(

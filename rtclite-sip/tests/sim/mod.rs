@@ -6,6 +6,7 @@
 
 pub(crate) mod msg;
 pub(crate) mod net;
+pub(crate) mod pair;
 pub(crate) mod phones;
 pub(crate) mod proxy;
 pub(crate) mod registrar_host;
