@@ -4,99 +4,43 @@
 //! exercises.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
 mod sim;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::ua::{
+    a_addr, add_alice, add_bob, alice_config, b_addr, bob_config, ends, header, incoming_call,
+    parse, peer, start, to_peer,
+};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
 use rtclite_sip::builder::{MessageBuilder, response_to};
 use rtclite_sip::digest::{Algorithm, DigestServer};
 use rtclite_sip::ua::{Body, CallHandle, EndReason, UaEvent};
 use rtclite_sip::{HeaderName, OwnedMessage};
-use sim::phones::{Phones, config};
+use sim::phones::Phones;
 
 const OFFER: &[u8] = b"v=0\r\no=alice 1 1 IN IP4 192.0.2.101\r\n";
 const ANSWER: &[u8] = b"v=0\r\no=bob 2 2 IN IP4 192.0.2.201\r\n";
 
-fn a_addr() -> SocketAddr {
-    "192.0.2.101:5060".parse().unwrap()
-}
-fn b_addr() -> SocketAddr {
-    "192.0.2.201:5060".parse().unwrap()
-}
-/// A peer the test scripts by hand.
-fn peer() -> SocketAddr {
-    "192.0.2.50:5060".parse().unwrap()
-}
-
 fn pair() -> (Phones, usize, usize) {
     let mut w = Phones::new();
-    let alice = w.add(
-        config("alice", "atlanta.example.com", "192.0.2.101:5060"),
-        "192.0.2.101",
-        a_addr(),
-        1,
-    );
-    let bob = w.add(
-        config("bob", "biloxi.example.com", "192.0.2.201:5060"),
-        "192.0.2.201",
-        b_addr(),
-        2,
-    );
+    let alice = add_alice(&mut w, alice_config());
+    let bob = add_bob(&mut w, bob_config());
     (w, alice, bob)
 }
 
 fn alone() -> (Phones, usize) {
     let mut w = Phones::new();
-    let alice = w.add(
-        config("alice", "atlanta.example.com", "192.0.2.101:5060"),
-        "192.0.2.101",
-        a_addr(),
-        1,
-    );
+    let alice = add_alice(&mut w, alice_config());
     (w, alice)
-}
-
-fn parse(b: &Bytes) -> OwnedMessage {
-    OwnedMessage::parse(b.clone()).unwrap()
-}
-
-/// Messages the agents sent to the scripted peer.
-fn to_peer(w: &Phones) -> Vec<OwnedMessage> {
-    w.outside.iter().map(|s| parse(&s.bytes)).collect()
-}
-
-fn start(m: &OwnedMessage) -> String {
-    let msg = m.message();
-    match msg.status() {
-        Some(s) => s.to_string(),
-        None => msg.method().unwrap().as_str().to_owned(),
-    }
 }
 
 fn starts(ms: &[OwnedMessage]) -> Vec<String> {
     ms.iter().map(start).collect()
-}
-
-fn header(m: &OwnedMessage, n: HeaderName) -> Option<String> {
-    m.message().header(n).map(|h| h.value().into_owned())
-}
-
-fn incoming(w: &Phones, i: usize) -> CallHandle {
-    w.find(i, |e| match e {
-        UaEvent::IncomingCall { call, .. } => Some(*call),
-        _ => None,
-    })[0]
-}
-
-fn ends(w: &Phones, i: usize) -> Vec<EndReason> {
-    w.find(i, |e| match e {
-        UaEvent::Terminated { reason, .. } => Some(*reason),
-        _ => None,
-    })
 }
 
 fn reply(
@@ -154,15 +98,10 @@ fn callee_bye_waits_for_the_ack() {
     // Bob answers a scripted caller and hangs up at once: the BYE must not
     // leave before the ACK (RFC 3261 §15).
     let mut w = Phones::new();
-    let bob = w.add(
-        config("bob", "biloxi.example.com", "192.0.2.201:5060"),
-        "192.0.2.201",
-        b_addr(),
-        2,
-    );
+    let bob = add_bob(&mut w, bob_config());
     w.inject(peer(), b_addr(), invite_to_bob("", "v=0\r\n"));
     w.settle();
-    let call = incoming(&w, bob);
+    let call = incoming_call(&w, bob);
     w.with(bob, |ua, now| {
         ua.answer(now, call, Some(Body::sdp(ANSWER))).unwrap();
         ua.hang_up(now, call).unwrap();
@@ -209,15 +148,10 @@ fn callee_bye_waits_for_the_ack() {
 #[test]
 fn callee_retransmits_2xx_until_ack() {
     let mut w = Phones::new();
-    let bob = w.add(
-        config("bob", "biloxi.example.com", "192.0.2.201:5060"),
-        "192.0.2.201",
-        b_addr(),
-        2,
-    );
+    let bob = add_bob(&mut w, bob_config());
     w.inject(peer(), b_addr(), invite_to_bob("", "v=0\r\n"));
     w.settle();
-    let call = incoming(&w, bob);
+    let call = incoming_call(&w, bob);
     w.with(bob, |ua, now| ua.answer(now, call, Some(Body::sdp(ANSWER))))
         .unwrap();
     let t0 = w.now;
@@ -253,15 +187,10 @@ fn callee_retransmits_2xx_until_ack() {
 #[test]
 fn callee_without_ack_sends_bye_after_64_t1() {
     let mut w = Phones::new();
-    let bob = w.add(
-        config("bob", "biloxi.example.com", "192.0.2.201:5060"),
-        "192.0.2.201",
-        b_addr(),
-        2,
-    );
+    let bob = add_bob(&mut w, bob_config());
     w.inject(peer(), b_addr(), invite_to_bob("", "v=0\r\n"));
     w.settle();
-    let call = incoming(&w, bob);
+    let call = incoming_call(&w, bob);
     w.with(bob, |ua, now| ua.answer(now, call, Some(Body::sdp(ANSWER))))
         .unwrap();
     w.advance(Duration::from_secs(31));
@@ -416,7 +345,7 @@ fn cancel_while_ringing_gives_200_and_487() {
             ua.call(now, "sip:bob@192.0.2.201:5060", Body::sdp(OFFER))
         })
         .unwrap();
-    let theirs = incoming(&w, bob);
+    let theirs = incoming_call(&w, bob);
     w.with(bob, |ua, now| ua.ring(now, theirs)).unwrap();
     w.with(alice, |ua, now| ua.cancel(now, call)).unwrap();
     let sent: Vec<OwnedMessage> = w.log.iter().map(|s| parse(&s.bytes)).collect();
@@ -476,7 +405,7 @@ fn busy_callee_486_ends_the_call_for_both() {
         ua.call(now, "sip:bob@192.0.2.201:5060", Body::sdp(OFFER))
     })
     .unwrap();
-    let theirs = incoming(&w, bob);
+    let theirs = incoming_call(&w, bob);
     w.with(bob, |ua, now| ua.reject(now, theirs, 486)).unwrap();
     let sent: Vec<OwnedMessage> = w.log.iter().map(|s| parse(&s.bytes)).collect();
     assert_eq!(starts(&sent), ["INVITE", "486", "ACK"]);
@@ -490,12 +419,7 @@ fn busy_callee_486_ends_the_call_for_both() {
 
 fn bob_alone() -> (Phones, usize) {
     let mut w = Phones::new();
-    let bob = w.add(
-        config("bob", "biloxi.example.com", "192.0.2.201:5060"),
-        "192.0.2.201",
-        b_addr(),
-        2,
-    );
+    let bob = add_bob(&mut w, bob_config());
     (w, bob)
 }
 
@@ -703,7 +627,7 @@ fn message_inside_a_call() {
             ua.call(now, "sip:bob@192.0.2.201:5060", Body::sdp(OFFER))
         })
         .unwrap();
-    let theirs = incoming(&w, bob);
+    let theirs = incoming_call(&w, bob);
     w.with(bob, |ua, now| {
         ua.answer(now, theirs, Some(Body::sdp(ANSWER)))
     })
@@ -750,7 +674,7 @@ fn established() -> (Phones, usize, usize, CallHandle, CallHandle) {
             ua.call(now, "sip:bob@192.0.2.201:5060", Body::sdp(OFFER))
         })
         .unwrap();
-    let theirs = incoming(&w, bob);
+    let theirs = incoming_call(&w, bob);
     w.with(bob, |ua, now| {
         ua.answer(now, theirs, Some(Body::sdp(ANSWER)))
     })
@@ -891,7 +815,7 @@ fn reliable_180_retransmitted_until_prack() {
         invite_to_bob("Supported: 100rel\r\n", "v=0\r\n"),
     );
     w.settle();
-    let call = incoming(&w, bob);
+    let call = incoming_call(&w, bob);
     w.with(bob, |ua, now| ua.ring(now, call)).unwrap();
     let ringing = to_peer(&w)[0].clone();
     assert_eq!(start(&ringing), "180");
@@ -998,7 +922,7 @@ fn answer_waits_for_prack_of_early_media() {
         invite_to_bob("Require: 100rel\r\n", "v=0\r\n"),
     );
     w.settle();
-    let call = incoming(&w, bob);
+    let call = incoming_call(&w, bob);
     w.with(bob, |ua, now| ua.early_media(now, call, Body::sdp(ANSWER)))
         .unwrap();
     w.with(bob, |ua, now| ua.answer(now, call, Some(Body::sdp(ANSWER))))
@@ -1029,12 +953,12 @@ fn answer_waits_for_prack_of_early_media() {
 #[test]
 fn invite_digest_retry_once_per_challenge() {
     let mut w = Phones::new();
-    let mut cfg = config("alice", "atlanta.example.com", "192.0.2.101:5060");
+    let mut cfg = alice_config();
     cfg.credentials = Some(rtclite_sip::ua::DigestCredentials {
         username: "alice".into(),
         password: "secret".into(),
     });
-    let alice = w.add(cfg, "192.0.2.101", a_addr(), 1);
+    let alice = add_alice(&mut w, cfg);
     let call = w
         .with(alice, |ua, now| {
             ua.call(now, "sip:carol@192.0.2.50", Body::sdp(OFFER))
@@ -1088,12 +1012,12 @@ fn invite_digest_retry_once_per_challenge() {
 #[test]
 fn acked_2xx_after_digest_carries_the_credentials() {
     let mut w = Phones::new();
-    let mut cfg = config("alice", "atlanta.example.com", "192.0.2.101:5060");
+    let mut cfg = alice_config();
     cfg.credentials = Some(rtclite_sip::ua::DigestCredentials {
         username: "alice".into(),
         password: "secret".into(),
     });
-    let alice = w.add(cfg, "192.0.2.101", a_addr(), 1);
+    let alice = add_alice(&mut w, cfg);
     w.with(alice, |ua, now| {
         ua.call(now, "sip:carol@192.0.2.50", Body::sdp(OFFER))
     })
@@ -1146,7 +1070,7 @@ fn answer_without_a_body_is_refused() {
     let (mut w, bob) = bob_alone();
     w.inject(peer(), b_addr(), invite_to_bob("", "v=0\r\n"));
     w.settle();
-    let call = incoming(&w, bob);
+    let call = incoming_call(&w, bob);
     let r = w.with(bob, |ua, now| ua.answer(now, call, None));
     assert_eq!(r, Err(rtclite_sip::ua::UaError::BodyRequired(call)));
     assert!(to_peer(&w).is_empty());
@@ -1163,7 +1087,7 @@ fn unanswered_call_rings_again_every_minute() {
     let (mut w, bob) = bob_alone();
     w.inject(peer(), b_addr(), invite_to_bob("", "v=0\r\n"));
     w.settle();
-    let call = incoming(&w, bob);
+    let call = incoming_call(&w, bob);
     w.with(bob, |ua, now| ua.ring(now, call)).unwrap();
     w.advance(Duration::from_secs(59));
     assert_eq!(starts(&to_peer(&w)), ["180"]);
@@ -1209,9 +1133,9 @@ fn message_without_answer_reports_408() {
 #[test]
 fn options_at_the_call_limit_gets_486_like_an_invite() {
     let mut w = Phones::new();
-    let mut cfg = config("bob", "biloxi.example.com", "192.0.2.201:5060");
+    let mut cfg = bob_config();
     cfg.max_calls = 1;
-    let bob = w.add(cfg, "192.0.2.201", b_addr(), 2);
+    let bob = add_bob(&mut w, cfg);
     w.inject(peer(), b_addr(), invite_to_bob("", "v=0\r\n"));
     w.settle();
     let r = answer_to(&mut w, bob, request_to_bob("OPTIONS", "", ""));
@@ -1243,9 +1167,9 @@ fn sips_target_needs_a_sips_contact() {
 #[test]
 fn required_100rel_refused_when_disabled() {
     let mut w = Phones::new();
-    let mut cfg = config("bob", "biloxi.example.com", "192.0.2.201:5060");
+    let mut cfg = bob_config();
     cfg.reliable_provisionals = false;
-    let bob = w.add(cfg, "192.0.2.201", b_addr(), 2);
+    let bob = add_bob(&mut w, cfg);
     let r = answer_to(&mut w, bob, invite_to_bob("Require: 100rel\r\n", "v=0\r\n"));
     assert_eq!(start(&r), "420");
     assert_eq!(header(&r, HeaderName::Unsupported).unwrap(), "100rel");
@@ -1288,12 +1212,12 @@ fn rseq_at_u32_max_does_not_overflow() {
 #[test]
 fn challenged_message_in_a_dialog_keeps_the_cseq_sequence() {
     let mut w = Phones::new();
-    let mut cfg = config("alice", "atlanta.example.com", "192.0.2.101:5060");
+    let mut cfg = alice_config();
     cfg.credentials = Some(rtclite_sip::ua::DigestCredentials {
         username: "alice".into(),
         password: "secret".into(),
     });
-    let alice = w.add(cfg, "192.0.2.101", a_addr(), 1);
+    let alice = add_alice(&mut w, cfg);
     let call = w
         .with(alice, |ua, now| {
             ua.call(now, "sip:carol@192.0.2.50", Body::sdp(OFFER))

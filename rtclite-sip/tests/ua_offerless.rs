@@ -8,91 +8,45 @@
 //! whole wire log is an insta snapshot.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
 mod sim;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::ua::{
+    a_addr, add_alice, add_bob, alice_config, b_addr, bob_config, ends, header, offers, parse,
+    peer, start, starts, to_peer,
+};
 use rtclite_sip::builder::{MessageBuilder, response_to};
 use rtclite_sip::ua::{Body, CallHandle, EndReason, OfferIn, UaError, UaEvent};
 use rtclite_sip::{HeaderName, OwnedMessage};
-use sim::phones::{Phones, config};
+use sim::phones::Phones;
 
 const OFFER: &[u8] = b"v=0\r\no=bob 2890844527 2890844527 IN IP4 192.0.2.201\r\n";
 const ANSWER: &[u8] = b"v=0\r\no=alice 2890844526 2890844526 IN IP4 192.0.2.101\r\n";
 const NEW_OFFER: &[u8] = b"v=0\r\no=carol 7 7 IN IP4 192.0.2.50\r\n";
 
-fn a_addr() -> SocketAddr {
-    "192.0.2.101:5060".parse().unwrap()
-}
-fn b_addr() -> SocketAddr {
-    "192.0.2.201:5060".parse().unwrap()
-}
-/// The peer the test scripts.
-fn peer() -> SocketAddr {
-    "192.0.2.50:5060".parse().unwrap()
-}
-
 fn alice_alone() -> (Phones, usize) {
     let mut w = Phones::new();
-    let alice = w.add(
-        config("alice", "atlanta.example.com", "192.0.2.101:5060"),
-        "192.0.2.101",
-        a_addr(),
-        1,
-    );
+    let alice = add_alice(&mut w, alice_config());
     (w, alice)
 }
 
 fn bob_alone() -> (Phones, usize) {
     let mut w = Phones::new();
-    let bob = w.add(
-        config("bob", "biloxi.example.com", "192.0.2.201:5060"),
-        "192.0.2.201",
-        b_addr(),
-        2,
-    );
+    let bob = add_bob(&mut w, bob_config());
     (w, bob)
 }
 
 fn pair(require_100rel: bool) -> (Phones, usize, usize) {
     let mut w = Phones::new();
-    let mut a = config("alice", "atlanta.example.com", "192.0.2.101:5060");
+    let mut a = alice_config();
     a.require_100rel = require_100rel;
-    let alice = w.add(a, "192.0.2.101", a_addr(), 1);
-    let bob = w.add(
-        config("bob", "biloxi.example.com", "192.0.2.201:5060"),
-        "192.0.2.201",
-        b_addr(),
-        2,
-    );
+    let alice = add_alice(&mut w, a);
+    let bob = add_bob(&mut w, bob_config());
     (w, alice, bob)
-}
-
-fn parse(b: &Bytes) -> OwnedMessage {
-    OwnedMessage::parse(b.clone()).unwrap()
-}
-
-/// What the agent sent to the scripted peer.
-fn to_peer(w: &Phones) -> Vec<OwnedMessage> {
-    w.outside.iter().map(|s| parse(&s.bytes)).collect()
-}
-
-fn start(m: &OwnedMessage) -> String {
-    let msg = m.message();
-    match msg.status() {
-        Some(s) => s.to_string(),
-        None => msg.method().unwrap().as_str().to_owned(),
-    }
-}
-
-fn starts(w: &Phones) -> Vec<String> {
-    to_peer(w).iter().map(start).collect()
-}
-
-fn header(m: &OwnedMessage, n: HeaderName) -> Option<String> {
-    m.message().header(n).map(|h| h.value().into_owned())
 }
 
 fn body(m: &OwnedMessage) -> &[u8] {
@@ -101,22 +55,6 @@ fn body(m: &OwnedMessage) -> &[u8] {
 
 fn events(w: &Phones, i: usize) -> Vec<UaEvent> {
     w.phones[i].events.clone()
-}
-
-fn offers(w: &Phones, i: usize) -> Vec<(Vec<u8>, OfferIn)> {
-    w.find(i, |e| match e {
-        UaEvent::Offer {
-            offer, carried_in, ..
-        } => Some((offer.bytes.to_vec(), *carried_in)),
-        _ => None,
-    })
-}
-
-fn ends(w: &Phones, i: usize) -> Vec<EndReason> {
-    w.find(i, |e| match e {
-        UaEvent::Terminated { reason, .. } => Some(*reason),
-        _ => None,
-    })
 }
 
 fn incoming(w: &Phones, i: usize) -> (CallHandle, Option<Body>) {

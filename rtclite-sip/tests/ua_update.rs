@@ -5,61 +5,28 @@
 //! between two agents.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
 mod sim;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::ua::{
+    a_addr, add_alice, add_bob, alice_config, b_addr, bob_config, header, incoming_call, last,
+    offers, parse, peer, start, starts, to_peer,
+};
 use rtclite_sip::ua::{Body, CallHandle, EndReason, OfferIn, UaConfig, UaError, UaEvent};
 use rtclite_sip::{HeaderName, OwnedMessage};
-use sim::phones::{Phones, config};
+use sim::phones::Phones;
 
 const OFFER: &[u8] = b"v=0\r\no=carol 7 7 IN IP4 192.0.2.50\r\n";
 const ANSWER: &[u8] = b"v=0\r\no=bob 2 2 IN IP4 192.0.2.201\r\n";
 const HOLD: &[u8] = b"v=0\r\no=bob 2 3 IN IP4 192.0.2.201\r\na=sendonly\r\n";
 
-fn a_addr() -> SocketAddr {
-    "192.0.2.101:5060".parse().unwrap()
-}
-fn b_addr() -> SocketAddr {
-    "192.0.2.201:5060".parse().unwrap()
-}
-fn peer() -> SocketAddr {
-    "192.0.2.50:5060".parse().unwrap()
-}
-
 fn with_update(mut c: UaConfig) -> UaConfig {
     c.update = true;
     c
-}
-
-fn parse(b: &Bytes) -> OwnedMessage {
-    OwnedMessage::parse(b.clone()).unwrap()
-}
-
-fn to_peer(w: &Phones) -> Vec<OwnedMessage> {
-    w.outside.iter().map(|s| parse(&s.bytes)).collect()
-}
-
-fn start(m: &OwnedMessage) -> String {
-    let msg = m.message();
-    match msg.status() {
-        Some(s) => s.to_string(),
-        None => msg.method().unwrap().as_str().to_owned(),
-    }
-}
-
-fn starts(w: &Phones) -> Vec<String> {
-    to_peer(w).iter().map(start).collect()
-}
-
-fn last(w: &Phones) -> OwnedMessage {
-    to_peer(w).last().unwrap().clone()
-}
-
-fn header(m: &OwnedMessage, n: HeaderName) -> Option<String> {
-    m.message().header(n).map(|h| h.value().into_owned())
 }
 
 /// A request from the scripted peer (Carol) to Bob in the dialog with To
@@ -90,18 +57,10 @@ const CONTACT: &str = "Contact: <sip:carol@192.0.2.50:5060>\r\n";
 /// the call and Bob's To tag.
 fn bob_in_a_call() -> (Phones, usize, CallHandle, String) {
     let mut w = Phones::new();
-    let bob = w.add(
-        with_update(config("bob", "biloxi.example.com", "192.0.2.201:5060")),
-        "192.0.2.201",
-        b_addr(),
-        2,
-    );
+    let bob = add_bob(&mut w, with_update(bob_config()));
     w.inject(peer(), b_addr(), to_bob("INVITE", None, 1, CONTACT, OFFER));
     w.settle();
-    let call = w.find(bob, |e| match e {
-        UaEvent::IncomingCall { call, .. } => Some(*call),
-        _ => None,
-    })[0];
+    let call = incoming_call(&w, bob);
     w.with(bob, |ua, now| ua.answer(now, call, Some(Body::sdp(ANSWER))))
         .unwrap();
     let ok = last(&w);
@@ -118,15 +77,6 @@ fn bob_in_a_call() -> (Phones, usize, CallHandle, String) {
     w.settle();
     assert!(w.ua(bob).is_established(call));
     (w, bob, call, tag)
-}
-
-fn offers(w: &Phones, i: usize) -> Vec<(Vec<u8>, OfferIn)> {
-    w.find(i, |e| match e {
-        UaEvent::Offer {
-            offer, carried_in, ..
-        } => Some((offer.bytes.to_vec(), *carried_in)),
-        _ => None,
-    })
 }
 
 // [RFC 3311 §5.2 test] "If the session description has changed, the UAS MUST
@@ -352,18 +302,10 @@ fn update_without_offer_refreshes_the_target() {
 #[test]
 fn update_is_refused_when_disabled() {
     let mut w = Phones::new();
-    let bob = w.add(
-        config("bob", "biloxi.example.com", "192.0.2.201:5060"),
-        "192.0.2.201",
-        b_addr(),
-        2,
-    );
+    let bob = add_bob(&mut w, bob_config());
     w.inject(peer(), b_addr(), to_bob("INVITE", None, 1, CONTACT, OFFER));
     w.settle();
-    let call = w.find(bob, |e| match e {
-        UaEvent::IncomingCall { call, .. } => Some(*call),
-        _ => None,
-    })[0];
+    let call = incoming_call(&w, bob);
     w.with(bob, |ua, now| ua.answer(now, call, Some(Body::sdp(ANSWER))))
         .unwrap();
     let ok = last(&w);
@@ -377,27 +319,14 @@ fn update_is_refused_when_disabled() {
 /// Alice calls Bob (both with UPDATE on); returns both handles.
 fn established() -> (Phones, usize, usize, CallHandle, CallHandle) {
     let mut w = Phones::new();
-    let alice = w.add(
-        with_update(config("alice", "atlanta.example.com", "192.0.2.101:5060")),
-        "192.0.2.101",
-        a_addr(),
-        1,
-    );
-    let bob = w.add(
-        with_update(config("bob", "biloxi.example.com", "192.0.2.201:5060")),
-        "192.0.2.201",
-        b_addr(),
-        2,
-    );
+    let alice = add_alice(&mut w, with_update(alice_config()));
+    let bob = add_bob(&mut w, with_update(bob_config()));
     let call = w
         .with(alice, |ua, now| {
             ua.call(now, "sip:bob@192.0.2.201:5060", Body::sdp(OFFER))
         })
         .unwrap();
-    let theirs = w.find(bob, |e| match e {
-        UaEvent::IncomingCall { call, .. } => Some(*call),
-        _ => None,
-    })[0];
+    let theirs = incoming_call(&w, bob);
     w.with(bob, |ua, now| {
         ua.answer(now, theirs, Some(Body::sdp(ANSWER)))
     })
@@ -520,12 +449,7 @@ fn carol_answers(
 #[test]
 fn callee_update_on_the_callers_early_dialog() {
     let mut w = Phones::new();
-    let alice = w.add(
-        with_update(config("alice", "atlanta.example.com", "192.0.2.101:5060")),
-        "192.0.2.101",
-        a_addr(),
-        1,
-    );
+    let alice = add_alice(&mut w, with_update(alice_config()));
     let call = w
         .with(alice, |ua, now| {
             ua.call(now, "sip:carol@192.0.2.50", Body::sdp(HOLD))
@@ -621,12 +545,7 @@ fn hanging_up_answers_a_pending_update_with_487() {
 #[test]
 fn early_update_offer_outlives_the_2xx_of_the_invite() {
     let mut w = Phones::new();
-    let alice = w.add(
-        with_update(config("alice", "atlanta.example.com", "192.0.2.101:5060")),
-        "192.0.2.101",
-        a_addr(),
-        1,
-    );
+    let alice = add_alice(&mut w, with_update(alice_config()));
     let call = w
         .with(alice, |ua, now| {
             ua.call(now, "sip:carol@192.0.2.50", Body::sdp(HOLD))
