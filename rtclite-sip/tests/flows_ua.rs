@@ -13,7 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::ua::{
     a_addr, add_alice, add_bob, alice_config, b_addr, bob_config, ends, header, incoming_call,
-    parse, peer, start, to_peer,
+    parse, peer, peer_sends, start, to_peer,
 };
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
@@ -61,8 +61,7 @@ fn reply(
         b = b.body("application/sdp", body.to_vec());
     }
     let r = b.build().unwrap();
-    w.inject(peer(), to, r.bytes().clone());
-    w.settle();
+    peer_sends(w, to, r.bytes().clone());
 }
 
 /// An INVITE from the scripted peer to Bob.
@@ -99,8 +98,7 @@ fn callee_bye_waits_for_the_ack() {
     // leave before the ACK (RFC 3261 §15).
     let mut w = Phones::new();
     let bob = add_bob(&mut w, bob_config());
-    w.inject(peer(), b_addr(), invite_to_bob("", "v=0\r\n"));
-    w.settle();
+    peer_sends(&mut w, b_addr(), invite_to_bob("", "v=0\r\n"));
     let call = incoming_call(&w, bob);
     w.with(bob, |ua, now| {
         ua.answer(now, call, Some(Body::sdp(ANSWER))).unwrap();
@@ -112,18 +110,16 @@ fn callee_bye_waits_for_the_ack() {
     assert_eq!(starts(&to_peer(&w)), ["200"]);
     let ok = to_peer(&w)[0].clone();
     let tag = ok.message().to().unwrap().tag().unwrap().to_owned();
-    w.inject(peer(), b_addr(), in_dialog_from_peer("ACK", &tag, 10, ""));
-    w.settle();
+    peer_sends(&mut w, b_addr(), in_dialog_from_peer("ACK", &tag, 10, ""));
     assert_eq!(starts(&to_peer(&w)), ["200", "BYE"]);
     let bye = &to_peer(&w)[1];
     // A response to a request with a To tag keeps the request's To as is.
     let tag_bye = tag.clone();
-    w.inject(
-        peer(),
+    peer_sends(
+        &mut w,
         b_addr(),
         in_dialog_from_peer("OPTIONS", &tag_bye, 11, ""),
     );
-    w.settle();
     let ok = to_peer(&w).last().unwrap().clone();
     // [RFC 3261 §8.2.6.2 test] "If a request contained a To tag in the request,
     // the To header field in the response MUST equal that of the request."
@@ -149,8 +145,7 @@ fn callee_bye_waits_for_the_ack() {
 fn callee_retransmits_2xx_until_ack() {
     let mut w = Phones::new();
     let bob = add_bob(&mut w, bob_config());
-    w.inject(peer(), b_addr(), invite_to_bob("", "v=0\r\n"));
-    w.settle();
+    peer_sends(&mut w, b_addr(), invite_to_bob("", "v=0\r\n"));
     let call = incoming_call(&w, bob);
     w.with(bob, |ua, now| ua.answer(now, call, Some(Body::sdp(ANSWER))))
         .unwrap();
@@ -172,8 +167,7 @@ fn callee_retransmits_2xx_until_ack() {
         .unwrap()
         .to_owned();
     assert!(to_peer(&w).iter().all(|m| start(m) == "200"));
-    w.inject(peer(), b_addr(), in_dialog_from_peer("ACK", &tag, 10, ""));
-    w.settle();
+    peer_sends(&mut w, b_addr(), in_dialog_from_peer("ACK", &tag, 10, ""));
     assert!(w.ua(bob).is_established(call));
     let before = w.outside.len();
     w.advance(Duration::from_secs(20));
@@ -188,8 +182,7 @@ fn callee_retransmits_2xx_until_ack() {
 fn callee_without_ack_sends_bye_after_64_t1() {
     let mut w = Phones::new();
     let bob = add_bob(&mut w, bob_config());
-    w.inject(peer(), b_addr(), invite_to_bob("", "v=0\r\n"));
-    w.settle();
+    peer_sends(&mut w, b_addr(), invite_to_bob("", "v=0\r\n"));
     let call = incoming_call(&w, bob);
     w.with(bob, |ua, now| ua.answer(now, call, Some(Body::sdp(ANSWER))))
         .unwrap();
@@ -437,8 +430,7 @@ Call-ID: c-{method}\r\nCSeq: 1 {method}\r\n{extra}Content-Length: {}\r\n\r\n{bod
 fn answer_to(w: &mut Phones, bob: usize, req: Bytes) -> OwnedMessage {
     let _ = bob;
     let before = w.outside.len();
-    w.inject(peer(), b_addr(), req);
-    w.settle();
+    peer_sends(w, b_addr(), req);
     assert_eq!(w.outside.len(), before + 1, "one response");
     parse(&w.outside.last().unwrap().bytes)
 }
@@ -522,8 +514,7 @@ Call-ID: bad1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
 #[test]
 fn merged_invite_gets_482() {
     let (mut w, bob) = bob_alone();
-    w.inject(peer(), b_addr(), invite_to_bob("", "v=0\r\n"));
-    w.settle();
+    peer_sends(&mut w, b_addr(), invite_to_bob("", "v=0\r\n"));
     let copy = String::from_utf8(invite_to_bob("", "v=0\r\n").to_vec())
         .unwrap()
         .replace("z9hG4bKpeer1", "z9hG4bKpeer1-other-path");
@@ -809,12 +800,11 @@ fn reinvite_glare_491_then_both_succeed() {
 #[test]
 fn reliable_180_retransmitted_until_prack() {
     let (mut w, bob) = bob_alone();
-    w.inject(
-        peer(),
+    peer_sends(
+        &mut w,
         b_addr(),
         invite_to_bob("Supported: 100rel\r\n", "v=0\r\n"),
     );
-    w.settle();
     let call = incoming_call(&w, bob);
     w.with(bob, |ua, now| ua.ring(now, call)).unwrap();
     let ringing = to_peer(&w)[0].clone();
@@ -839,15 +829,13 @@ fn reliable_180_retransmitted_until_prack() {
         11,
         &format!("RAck: {} 10 INVITE\r\n", rseq + 5),
     );
-    w.inject(peer(), b_addr(), wrong);
-    w.settle();
+    peer_sends(&mut w, b_addr(), wrong);
     // [RFC 3262 §3 test] "If a PRACK request is received by the UA core that does
     // not match any unacknowledged reliable provisional response, the UAS MUST
     // respond to the PRACK with a 481 response."
     assert_eq!(start(to_peer(&w).last().unwrap()), "481");
     let prack = in_dialog_from_peer("PRACK", &tag, 12, &format!("RAck: {rseq} 10 INVITE\r\n"));
-    w.inject(peer(), b_addr(), prack);
-    w.settle();
+    peer_sends(&mut w, b_addr(), prack);
     // [RFC 3262 §3 test] "If the PRACK does match an unacknowledged reliable
     // provisional response, it MUST be responded to with a 2xx response."
     assert_eq!(start(to_peer(&w).last().unwrap()), "200");
@@ -916,12 +904,11 @@ fn caller_pracks_once_and_in_order() {
 #[test]
 fn answer_waits_for_prack_of_early_media() {
     let (mut w, bob) = bob_alone();
-    w.inject(
-        peer(),
+    peer_sends(
+        &mut w,
         b_addr(),
         invite_to_bob("Require: 100rel\r\n", "v=0\r\n"),
     );
-    w.settle();
     let call = incoming_call(&w, bob);
     w.with(bob, |ua, now| ua.early_media(now, call, Body::sdp(ANSWER)))
         .unwrap();
@@ -931,12 +918,11 @@ fn answer_waits_for_prack_of_early_media() {
     let p = to_peer(&w)[0].clone();
     let tag = p.message().to().unwrap().tag().unwrap().to_owned();
     let rseq = p.message().rseq().unwrap().unwrap();
-    w.inject(
-        peer(),
+    peer_sends(
+        &mut w,
         b_addr(),
         in_dialog_from_peer("PRACK", &tag, 11, &format!("RAck: {rseq} 10 INVITE\r\n")),
     );
-    w.settle();
     let got: Vec<String> = starts(&to_peer(&w));
     assert_eq!(got, ["183", "200", "200"]);
     assert_eq!(to_peer(&w)[2].message().cseq().unwrap().method, "INVITE");
@@ -1068,8 +1054,7 @@ fn acked_2xx_after_digest_carries_the_credentials() {
 #[test]
 fn answer_without_a_body_is_refused() {
     let (mut w, bob) = bob_alone();
-    w.inject(peer(), b_addr(), invite_to_bob("", "v=0\r\n"));
-    w.settle();
+    peer_sends(&mut w, b_addr(), invite_to_bob("", "v=0\r\n"));
     let call = incoming_call(&w, bob);
     let r = w.with(bob, |ua, now| ua.answer(now, call, None));
     assert_eq!(r, Err(rtclite_sip::ua::UaError::BodyRequired(call)));
@@ -1085,8 +1070,7 @@ fn answer_without_a_body_is_refused() {
 #[test]
 fn unanswered_call_rings_again_every_minute() {
     let (mut w, bob) = bob_alone();
-    w.inject(peer(), b_addr(), invite_to_bob("", "v=0\r\n"));
-    w.settle();
+    peer_sends(&mut w, b_addr(), invite_to_bob("", "v=0\r\n"));
     let call = incoming_call(&w, bob);
     w.with(bob, |ua, now| ua.ring(now, call)).unwrap();
     w.advance(Duration::from_secs(59));
@@ -1136,8 +1120,7 @@ fn options_at_the_call_limit_gets_486_like_an_invite() {
     let mut cfg = bob_config();
     cfg.max_calls = 1;
     let bob = add_bob(&mut w, cfg);
-    w.inject(peer(), b_addr(), invite_to_bob("", "v=0\r\n"));
-    w.settle();
+    peer_sends(&mut w, b_addr(), invite_to_bob("", "v=0\r\n"));
     let r = answer_to(&mut w, bob, request_to_bob("OPTIONS", "", ""));
     assert_eq!(start(&r), "486");
     let second = String::from_utf8(invite_to_bob("", "v=0\r\n").to_vec())

@@ -17,7 +17,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::ua::{
     a_addr, add_alice, add_bob, alice_config, b_addr, bob_config, ends, header, offers, parse,
-    peer, start, starts, to_peer,
+    peer_sends, start, starts, to_peer,
 };
 use rtclite_sip::builder::{MessageBuilder, response_to};
 use rtclite_sip::ua::{Body, CallHandle, EndReason, OfferIn, UaError, UaEvent};
@@ -84,8 +84,7 @@ fn reply(
     if let Some(body) = body {
         b = b.body("application/sdp", body.to_vec());
     }
-    w.inject(peer(), to, b.build().unwrap().bytes().clone());
-    w.settle();
+    peer_sends(w, to, b.build().unwrap().bytes().clone());
 }
 
 /// Alice calls the scripted peer without an offer; returns the call and
@@ -120,6 +119,18 @@ Contact: <sip:carol@192.0.2.50:5060>\r\n{extra}{ct}Content-Length: {}\r\n\r\n",
     .into_bytes();
     v.extend_from_slice(body);
     Bytes::from(v)
+}
+
+/// The scripted peer's PRACK (CSeq 2) of Bob's reliable provisional
+/// `rseq`, in the dialog with Bob's To tag `tag`, carrying `body`.
+fn prack_to_bob(tag: &str, rseq: u32, body: &[u8]) -> Bytes {
+    to_bob(
+        "PRACK",
+        Some(tag),
+        2,
+        &format!("RAck: {rseq} 1 INVITE\r\n"),
+        body,
+    )
 }
 
 fn to_tag(m: &OwnedMessage) -> String {
@@ -362,8 +373,7 @@ fn unreliable_183_body_of_an_offerless_invite_is_no_offer() {
 #[test]
 fn callee_offers_in_the_2xx_and_reads_the_answer_in_the_ack() {
     let (mut w, bob) = bob_alone();
-    w.inject(peer(), b_addr(), to_bob("INVITE", None, 1, "", b""));
-    w.settle();
+    peer_sends(&mut w, b_addr(), to_bob("INVITE", None, 1, "", b""));
     let (call, offer) = incoming(&w, bob);
     assert_eq!(offer, None);
     assert_eq!(
@@ -376,8 +386,7 @@ fn callee_offers_in_the_2xx_and_reads_the_answer_in_the_ack() {
     let ok = to_peer(&w)[0].clone();
     assert_eq!(body(&ok), OFFER);
     let tag = to_tag(&ok);
-    w.inject(peer(), b_addr(), to_bob("ACK", Some(&tag), 1, "", ANSWER));
-    w.settle();
+    peer_sends(&mut w, b_addr(), to_bob("ACK", Some(&tag), 1, "", ANSWER));
     let answer = w.find(bob, |e| match e {
         UaEvent::Established { answer, .. } => Some(answer.clone()),
         _ => None,
@@ -389,14 +398,12 @@ fn callee_offers_in_the_2xx_and_reads_the_answer_in_the_ack() {
 #[test]
 fn callee_byes_when_the_ack_has_no_answer() {
     let (mut w, bob) = bob_alone();
-    w.inject(peer(), b_addr(), to_bob("INVITE", None, 1, "", b""));
-    w.settle();
+    peer_sends(&mut w, b_addr(), to_bob("INVITE", None, 1, "", b""));
     let (call, _) = incoming(&w, bob);
     w.with(bob, |ua, now| ua.answer(now, call, Some(Body::sdp(OFFER))))
         .unwrap();
     let tag = to_tag(&to_peer(&w)[0]);
-    w.inject(peer(), b_addr(), to_bob("ACK", Some(&tag), 1, "", b""));
-    w.settle();
+    peer_sends(&mut w, b_addr(), to_bob("ACK", Some(&tag), 1, "", b""));
     assert_eq!(starts(&w), ["200", "BYE"]);
     assert_eq!(ends(&w, bob), [EndReason::OfferAnswerFailed]);
     assert!(
@@ -416,12 +423,11 @@ fn callee_byes_when_the_ack_has_no_answer() {
 #[test]
 fn callee_offers_in_a_reliable_183_and_reads_the_answer_in_the_prack() {
     let (mut w, bob) = bob_alone();
-    w.inject(
-        peer(),
+    peer_sends(
+        &mut w,
         b_addr(),
         to_bob("INVITE", None, 1, "Supported: 100rel\r\n", b""),
     );
-    w.settle();
     let (call, _) = incoming(&w, bob);
     // A 180 without a body cannot be the first reliable message: it goes
     // unreliably.
@@ -445,18 +451,7 @@ fn callee_offers_in_a_reliable_183_and_reads_the_answer_in_the_prack() {
         .unwrap();
     assert_eq!(starts(&w), ["180", "183"]);
     let tag = to_tag(&progress);
-    w.inject(
-        peer(),
-        b_addr(),
-        to_bob(
-            "PRACK",
-            Some(&tag),
-            2,
-            &format!("RAck: {rseq} 1 INVITE\r\n"),
-            ANSWER,
-        ),
-    );
-    w.settle();
+    peer_sends(&mut w, b_addr(), prack_to_bob(&tag, rseq, ANSWER));
     assert_eq!(starts(&w), ["180", "183", "200", "200"]);
     let prack_ok = to_peer(&w)[2].clone();
     assert_eq!(header(&prack_ok, HeaderName::CSeq).unwrap(), "2 PRACK");
@@ -474,8 +469,7 @@ fn callee_offers_in_a_reliable_183_and_reads_the_answer_in_the_prack() {
         }),
         [Some(Body::sdp(ANSWER))]
     );
-    w.inject(peer(), b_addr(), to_bob("ACK", Some(&tag), 1, "", b""));
-    w.settle();
+    peer_sends(&mut w, b_addr(), to_bob("ACK", Some(&tag), 1, "", b""));
     assert!(w.ua(bob).is_established(call));
     assert_eq!(
         w.find(bob, |e| match e {
@@ -489,12 +483,11 @@ fn callee_offers_in_a_reliable_183_and_reads_the_answer_in_the_prack() {
 #[test]
 fn callee_refuses_the_invite_when_the_prack_has_no_answer() {
     let (mut w, bob) = bob_alone();
-    w.inject(
-        peer(),
+    peer_sends(
+        &mut w,
         b_addr(),
         to_bob("INVITE", None, 1, "Require: 100rel\r\n", b""),
     );
-    w.settle();
     let (call, _) = incoming(&w, bob);
     // With 100rel required, every provisional response is reliable, so the
     // first one must carry the offer.
@@ -507,18 +500,7 @@ fn callee_refuses_the_invite_when_the_prack_has_no_answer() {
     let progress = to_peer(&w)[0].clone();
     let rseq = progress.message().rseq().unwrap().unwrap();
     let tag = to_tag(&progress);
-    w.inject(
-        peer(),
-        b_addr(),
-        to_bob(
-            "PRACK",
-            Some(&tag),
-            2,
-            &format!("RAck: {rseq} 1 INVITE\r\n"),
-            b"",
-        ),
-    );
-    w.settle();
+    peer_sends(&mut w, b_addr(), prack_to_bob(&tag, rseq, b""));
     // The PRACK is still acknowledged; the INVITE is refused.
     assert_eq!(starts(&w), ["183", "200", "488"]);
     // [RFC 3261 §13.3.1.3 test] "Such a response SHOULD include a Warning
@@ -540,12 +522,11 @@ fn callee_refuses_the_invite_when_the_prack_has_no_answer() {
 /// To tag and the RSeq.
 fn bob_answered_early() -> (Phones, usize, CallHandle, String, u32) {
     let (mut w, bob) = bob_alone();
-    w.inject(
-        peer(),
+    peer_sends(
+        &mut w,
         b_addr(),
         to_bob("INVITE", None, 1, "Supported: 100rel\r\n", NEW_OFFER),
     );
-    w.settle();
     let (call, _) = incoming(&w, bob);
     w.with(bob, |ua, now| ua.early_media(now, call, Body::sdp(OFFER)))
         .unwrap();
@@ -561,18 +542,7 @@ fn bob_answered_early() -> (Phones, usize, CallHandle, String, u32) {
 #[test]
 fn callee_answers_an_offer_in_a_prack_in_its_2xx() {
     let (mut w, bob, call, tag, rseq) = bob_answered_early();
-    w.inject(
-        peer(),
-        b_addr(),
-        to_bob(
-            "PRACK",
-            Some(&tag),
-            2,
-            &format!("RAck: {rseq} 1 INVITE\r\n"),
-            NEW_OFFER,
-        ),
-    );
-    w.settle();
+    peer_sends(&mut w, b_addr(), prack_to_bob(&tag, rseq, NEW_OFFER));
     // The PRACK and the held 2xx to the INVITE both wait for the answer;
     // the 183 is no longer retransmitted.
     assert_eq!(starts(&w), ["183"]);
@@ -592,18 +562,7 @@ fn callee_answers_an_offer_in_a_prack_in_its_2xx() {
 #[test]
 fn callee_refuses_an_unanswered_prack_offer_with_504() {
     let (mut w, bob, _, tag, rseq) = bob_answered_early();
-    w.inject(
-        peer(),
-        b_addr(),
-        to_bob(
-            "PRACK",
-            Some(&tag),
-            2,
-            &format!("RAck: {rseq} 1 INVITE\r\n"),
-            NEW_OFFER,
-        ),
-    );
-    w.settle();
+    peer_sends(&mut w, b_addr(), prack_to_bob(&tag, rseq, NEW_OFFER));
     w.advance(Duration::from_secs(16));
     // The offer is refused; the call goes on (the held 2xx leaves).
     assert_eq!(starts(&w), ["183", "504", "200"]);
@@ -770,14 +729,12 @@ fn caller_reinvite_without_offer_answers_in_the_ack() {
 /// Bob's To tag.
 fn bob_in_a_call() -> (Phones, usize, CallHandle, String) {
     let (mut w, bob) = bob_alone();
-    w.inject(peer(), b_addr(), to_bob("INVITE", None, 1, "", NEW_OFFER));
-    w.settle();
+    peer_sends(&mut w, b_addr(), to_bob("INVITE", None, 1, "", NEW_OFFER));
     let (call, _) = incoming(&w, bob);
     w.with(bob, |ua, now| ua.answer(now, call, Some(Body::sdp(OFFER))))
         .unwrap();
     let tag = to_tag(&to_peer(&w)[0]);
-    w.inject(peer(), b_addr(), to_bob("ACK", Some(&tag), 1, "", b""));
-    w.settle();
+    peer_sends(&mut w, b_addr(), to_bob("ACK", Some(&tag), 1, "", b""));
     assert!(w.ua(bob).is_established(call));
     (w, bob, call, tag)
 }
@@ -790,8 +747,7 @@ fn bob_in_a_call() -> (Phones, usize, CallHandle, String) {
 #[test]
 fn callee_offers_in_the_2xx_to_a_reinvite_without_offer() {
     let (mut w, bob, call, tag) = bob_in_a_call();
-    w.inject(peer(), b_addr(), to_bob("INVITE", Some(&tag), 2, "", b""));
-    w.settle();
+    peer_sends(&mut w, b_addr(), to_bob("INVITE", Some(&tag), 2, "", b""));
     let offered = w.find(bob, |e| match e {
         UaEvent::ReInvite { offer, .. } => Some(offer.clone()),
         _ => None,
@@ -811,8 +767,7 @@ fn callee_offers_in_the_2xx_to_a_reinvite_without_offer() {
         w.with(bob, |ua, now| ua.reinvite(now, call, Body::sdp(OFFER))),
         Err(UaError::OfferPending(call))
     );
-    w.inject(peer(), b_addr(), to_bob("ACK", Some(&tag), 2, "", ANSWER));
-    w.settle();
+    peer_sends(&mut w, b_addr(), to_bob("ACK", Some(&tag), 2, "", ANSWER));
     assert_eq!(
         w.find(bob, |e| match e {
             UaEvent::SessionUpdated { answer, .. } => Some(answer.clone()),
@@ -827,12 +782,10 @@ fn callee_offers_in_the_2xx_to_a_reinvite_without_offer() {
 #[test]
 fn callee_byes_when_the_reinvite_ack_has_no_answer() {
     let (mut w, bob, call, tag) = bob_in_a_call();
-    w.inject(peer(), b_addr(), to_bob("INVITE", Some(&tag), 2, "", b""));
-    w.settle();
+    peer_sends(&mut w, b_addr(), to_bob("INVITE", Some(&tag), 2, "", b""));
     w.with(bob, |ua, now| ua.answer(now, call, Some(Body::sdp(OFFER))))
         .unwrap();
-    w.inject(peer(), b_addr(), to_bob("ACK", Some(&tag), 2, "", b""));
-    w.settle();
+    peer_sends(&mut w, b_addr(), to_bob("ACK", Some(&tag), 2, "", b""));
     assert_eq!(start(to_peer(&w).last().unwrap()), "BYE");
     assert_eq!(ends(&w, bob), [EndReason::OfferAnswerFailed]);
 }

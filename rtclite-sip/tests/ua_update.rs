@@ -14,7 +14,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::ua::{
     a_addr, add_alice, add_bob, alice_config, b_addr, bob_config, header, incoming_call, last,
-    offers, parse, peer, start, starts, to_peer,
+    offers, parse, peer, peer_sends, start, starts, to_peer,
 };
 use rtclite_sip::ua::{Body, CallHandle, EndReason, OfferIn, UaConfig, UaError, UaEvent};
 use rtclite_sip::{HeaderName, OwnedMessage};
@@ -58,8 +58,7 @@ const CONTACT: &str = "Contact: <sip:carol@192.0.2.50:5060>\r\n";
 fn bob_in_a_call() -> (Phones, usize, CallHandle, String) {
     let mut w = Phones::new();
     let bob = add_bob(&mut w, with_update(bob_config()));
-    w.inject(peer(), b_addr(), to_bob("INVITE", None, 1, CONTACT, OFFER));
-    w.settle();
+    peer_sends(&mut w, b_addr(), to_bob("INVITE", None, 1, CONTACT, OFFER));
     let call = incoming_call(&w, bob);
     w.with(bob, |ua, now| ua.answer(now, call, Some(Body::sdp(ANSWER))))
         .unwrap();
@@ -73,8 +72,7 @@ fn bob_in_a_call() -> (Phones, usize, CallHandle, String) {
             .ends_with(", UPDATE")
     );
     let tag = ok.message().to().unwrap().tag().unwrap().to_owned();
-    w.inject(peer(), b_addr(), to_bob("ACK", Some(&tag), 1, "", b""));
-    w.settle();
+    peer_sends(&mut w, b_addr(), to_bob("ACK", Some(&tag), 1, "", b""));
     assert!(w.ua(bob).is_established(call));
     (w, bob, call, tag)
 }
@@ -85,12 +83,11 @@ fn bob_in_a_call() -> (Phones, usize, CallHandle, String) {
 #[test]
 fn update_offer_is_answered_in_the_2xx() {
     let (mut w, bob, call, tag) = bob_in_a_call();
-    w.inject(
-        peer(),
+    peer_sends(
+        &mut w,
         b_addr(),
         to_bob("UPDATE", Some(&tag), 2, CONTACT, OFFER),
     );
-    w.settle();
     assert_eq!(starts(&w), ["200"]);
     assert_eq!(offers(&w, bob), [(OFFER.to_vec(), OfferIn::Update)]);
     w.with(bob, |ua, now| ua.answer_offer(now, call, Body::sdp(HOLD)))
@@ -109,12 +106,11 @@ fn update_offer_is_answered_in_the_2xx() {
 #[test]
 fn update_offer_refused_leaves_the_session() {
     let (mut w, bob, call, tag) = bob_in_a_call();
-    w.inject(
-        peer(),
+    peer_sends(
+        &mut w,
         b_addr(),
         to_bob("UPDATE", Some(&tag), 2, CONTACT, OFFER),
     );
-    w.settle();
     w.with(bob, |ua, now| ua.reject_offer(now, call, 488))
         .unwrap();
     assert_eq!(starts(&w), ["200", "488"]);
@@ -137,12 +133,11 @@ fn update_offer_refused_leaves_the_session() {
 #[test]
 fn update_left_unanswered_gets_504() {
     let (mut w, _, _, tag) = bob_in_a_call();
-    w.inject(
-        peer(),
+    peer_sends(
+        &mut w,
         b_addr(),
         to_bob("UPDATE", Some(&tag), 2, CONTACT, OFFER),
     );
-    w.settle();
     w.advance(Duration::from_secs(15));
     assert_eq!(starts(&w).len(), 1, "only the 200 to the INVITE");
     w.advance(Duration::from_secs(1));
@@ -164,12 +159,11 @@ fn second_update_before_the_first_is_answered_gets_500() {
         b_addr(),
         to_bob("UPDATE", Some(&tag), 2, CONTACT, OFFER),
     );
-    w.inject(
-        peer(),
+    peer_sends(
+        &mut w,
         b_addr(),
         to_bob("UPDATE", Some(&tag), 3, CONTACT, b""),
     );
-    w.settle();
     let r = last(&w);
     assert_eq!(start(&r), "500");
     assert_eq!(header(&r, HeaderName::CSeq).unwrap(), "3 UPDATE");
@@ -210,19 +204,17 @@ fn update_offer_while_ours_is_pending_gets_491() {
         w.with(bob, |ua, now| ua.reinvite(now, call, Body::sdp(HOLD)))
             .is_err()
     );
-    w.inject(
-        peer(),
+    peer_sends(
+        &mut w,
         b_addr(),
         to_bob("UPDATE", Some(&tag), 2, CONTACT, OFFER),
     );
-    w.settle();
     assert_eq!(start(&last(&w)), "491");
     // Our UPDATE gets its 491 too: Bob, not the owner of the Call-ID, tries
     // again within 0 to 2 seconds.
     let r =
         rtclite_sip::builder::response_to(&ours.message(), 491, "Request Pending", None).unwrap();
-    w.inject(peer(), b_addr(), r.bytes().clone());
-    w.settle();
+    peer_sends(&mut w, b_addr(), r.bytes().clone());
     let before = to_peer(&w).len();
     w.advance(Duration::from_millis(2010));
     let again: Vec<OwnedMessage> = to_peer(&w)[before..]
@@ -256,12 +248,11 @@ fn update_offer_while_theirs_is_unanswered_gets_500() {
         to_bob("INVITE", Some(&tag), 2, CONTACT, OFFER),
     );
     // ...then an UPDATE with another.
-    w.inject(
-        peer(),
+    peer_sends(
+        &mut w,
         b_addr(),
         to_bob("UPDATE", Some(&tag), 3, CONTACT, OFFER),
     );
-    w.settle();
     // [RFC 3311 §5.2 test] "Similarly, if an UPDATE is received that contains
     // an offer, and the UAS has received an offer (in an UPDATE, PRACK, or
     // INVITE) to which it has not yet generated an answer, the UAS MUST reject
@@ -275,8 +266,8 @@ fn update_offer_while_theirs_is_unanswered_gets_500() {
 #[test]
 fn update_without_offer_refreshes_the_target() {
     let (mut w, bob, call, tag) = bob_in_a_call();
-    w.inject(
-        peer(),
+    peer_sends(
+        &mut w,
         b_addr(),
         to_bob(
             "UPDATE",
@@ -286,7 +277,6 @@ fn update_without_offer_refreshes_the_target() {
             b"",
         ),
     );
-    w.settle();
     let ok = last(&w);
     assert_eq!(start(&ok), "200");
     assert!(ok.message().body().is_empty());
@@ -303,8 +293,7 @@ fn update_without_offer_refreshes_the_target() {
 fn update_is_refused_when_disabled() {
     let mut w = Phones::new();
     let bob = add_bob(&mut w, bob_config());
-    w.inject(peer(), b_addr(), to_bob("INVITE", None, 1, CONTACT, OFFER));
-    w.settle();
+    peer_sends(&mut w, b_addr(), to_bob("INVITE", None, 1, CONTACT, OFFER));
     let call = incoming_call(&w, bob);
     w.with(bob, |ua, now| ua.answer(now, call, Some(Body::sdp(ANSWER))))
         .unwrap();
@@ -440,14 +429,12 @@ fn carol_answers(
     if let Some(body) = body {
         b = b.body("application/sdp", body.to_vec());
     }
-    w.inject(peer(), a_addr(), b.build().unwrap().bytes().clone());
-    w.settle();
+    peer_sends(w, a_addr(), b.build().unwrap().bytes().clone());
 }
 
-// [RFC 3311 §4 test] "Creation of this dialog is necessary in order to
-// receive UPDATE requests from the callee."
-#[test]
-fn callee_update_on_the_callers_early_dialog() {
+/// Alice (UPDATE on) calls the scripted Carol with an offer; returns the
+/// call and the INVITE.
+fn alice_calls_carol() -> (Phones, usize, CallHandle, OwnedMessage) {
     let mut w = Phones::new();
     let alice = add_alice(&mut w, with_update(alice_config()));
     let call = w
@@ -456,6 +443,14 @@ fn callee_update_on_the_callers_early_dialog() {
         })
         .unwrap();
     let invite = to_peer(&w)[0].clone();
+    (w, alice, call, invite)
+}
+
+// [RFC 3311 §4 test] "Creation of this dialog is necessary in order to
+// receive UPDATE requests from the callee."
+#[test]
+fn callee_update_on_the_callers_early_dialog() {
+    let (mut w, alice, call, invite) = alice_calls_carol();
     // [RFC 3311 §4 test] "However, a UAC compliant to this specification
     // SHOULD also include an Allow header field in the INVITE request, listing
     // the method UPDATE, to indicate its ability to receive an UPDATE
@@ -472,12 +467,11 @@ fn callee_update_on_the_callers_early_dialog() {
     // which it has not yet received an answer, the UAS MUST reject the UPDATE
     // with a 491 response."
     carol_answers(&mut w, &invite, 180, &[], None);
-    w.inject(
-        peer(),
+    peer_sends(
+        &mut w,
         a_addr(),
         early_from_carol(&invite, "UPDATE", 1, OFFER),
     );
-    w.settle();
     assert_eq!(start(&last(&w)), "491");
     // The answer in a reliable 183, PRACKed; then Carol's UPDATE offer is
     // answered in its 2xx.
@@ -489,12 +483,11 @@ fn callee_update_on_the_callers_early_dialog() {
         Some(ANSWER),
     );
     assert_eq!(start(&last(&w)), "PRACK");
-    w.inject(
-        peer(),
+    peer_sends(
+        &mut w,
         a_addr(),
         early_from_carol(&invite, "UPDATE", 2, OFFER),
     );
-    w.settle();
     assert_eq!(offers(&w, alice), [(OFFER.to_vec(), OfferIn::Update)]);
     w.with(alice, |ua, now| ua.answer_offer(now, call, Body::sdp(HOLD)))
         .unwrap();
@@ -504,12 +497,11 @@ fn callee_update_on_the_callers_early_dialog() {
     assert_eq!(ok.message().body(), HOLD);
     // A request with a CSeq below the last one is out of order: 500
     // (RFC 3261 §12.2.2).
-    w.inject(
-        peer(),
+    peer_sends(
+        &mut w,
         a_addr(),
         early_from_carol(&invite, "UPDATE", 0, b""),
     );
-    w.settle();
     assert_eq!(start(&last(&w)), "500");
     // The call is then accepted as usual; the ACK carries no body.
     carol_answers(&mut w, &invite, 200, &[], Some(ANSWER));
@@ -526,12 +518,11 @@ fn callee_update_on_the_callers_early_dialog() {
 #[test]
 fn hanging_up_answers_a_pending_update_with_487() {
     let (mut w, bob, call, tag) = bob_in_a_call();
-    w.inject(
-        peer(),
+    peer_sends(
+        &mut w,
         b_addr(),
         to_bob("UPDATE", Some(&tag), 2, CONTACT, OFFER),
     );
-    w.settle();
     w.with(bob, |ua, now| ua.hang_up(now, call)).unwrap();
     let sent = starts(&w);
     assert_eq!(sent[sent.len() - 2..], ["BYE", "487"]);
@@ -544,22 +535,14 @@ fn hanging_up_answers_a_pending_update_with_487() {
 
 #[test]
 fn early_update_offer_outlives_the_2xx_of_the_invite() {
-    let mut w = Phones::new();
-    let alice = add_alice(&mut w, with_update(alice_config()));
-    let call = w
-        .with(alice, |ua, now| {
-            ua.call(now, "sip:carol@192.0.2.50", Body::sdp(HOLD))
-        })
-        .unwrap();
-    let invite = to_peer(&w)[0].clone();
+    let (mut w, alice, call, invite) = alice_calls_carol();
     let rel = [(HeaderName::Require, "100rel"), (HeaderName::RSeq, "1")];
     carol_answers(&mut w, &invite, 183, &rel, Some(ANSWER));
-    w.inject(
-        peer(),
+    peer_sends(
+        &mut w,
         a_addr(),
         early_from_carol(&invite, "UPDATE", 2, OFFER),
     );
-    w.settle();
     // The INVITE is accepted while the UPDATE's offer waits: the ACK goes at
     // once (the offer is the UPDATE's, not the 2xx's) and the UPDATE is still
     // answered afterwards.
@@ -595,12 +578,11 @@ fn update_offer_while_our_offerless_reinvite_is_pending_gets_500() {
         w.with(bob, |ua, now| ua.update(now, call, Body::sdp(HOLD))),
         Err(UaError::OfferPending(call))
     );
-    w.inject(
-        peer(),
+    peer_sends(
+        &mut w,
         b_addr(),
         to_bob("UPDATE", Some(&tag), 2, CONTACT, OFFER),
     );
-    w.settle();
     let r = last(&w);
     assert_eq!(start(&r), "500");
     assert_eq!(header(&r, HeaderName::CSeq).unwrap(), "2 UPDATE");

@@ -98,3 +98,10 @@ pub(crate) fn ends(w: &Phones, i: usize) -> Vec<EndReason> {
         _ => None,
     })
 }
+
+/// The scripted peer sends `bytes` to `to`; the agents then run until
+/// nothing moves.
+pub(crate) fn peer_sends(w: &mut Phones, to: SocketAddr, bytes: Bytes) {
+    w.inject(peer(), to, bytes);
+    w.settle();
+}
