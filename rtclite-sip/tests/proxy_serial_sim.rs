@@ -34,27 +34,26 @@
 
 mod sim;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
-use rtclite_sip::proxy::{DefaultPolicy, Forking, LocalAddr, Proxy, ProxyConfig, ProxyEvent};
+use rtclite_sip::proxy::{DefaultPolicy, Forking, Proxy, ProxyConfig, ProxyEvent};
 use rtclite_sip::registrar::{
     Binding, InMemoryLocationService, LocationService, Registrar, RegistrarConfig,
 };
 use rtclite_sip::transaction::{Input, TransactionId, Transmit};
-use rtclite_sip::transport::{Destination, TransportKind};
-use rtclite_sip::ua::{Body, CallHandle, EndReason, UaConfig, UaEvent, UserAgent};
+use rtclite_sip::transport::TransportKind;
+use rtclite_sip::ua::{CallHandle, EndReason};
 
 use sim::net::{Datagram, Net, NetConfig};
-use sim::{replay_seed, seeds};
+use sim::proxy_call::{
+    ALICE, BOB1, BOB2, Bounds, Host, PROXY, Then, addr, call_and_cancel, check_proxy_end,
+    check_proxy_step, deliver_to_host, host_transmits, proxy_config, run_matrix, send,
+};
 
-const PROXY: &str = "192.0.2.2:5060";
-const ALICE: &str = "192.0.2.101:5060";
-const BOB1: &str = "192.0.2.4:5060";
-const BOB2: &str = "192.0.2.5:5060";
 const GROUP_TIME: Duration = Duration::from_secs(10);
 /// Longest life of a proxy transaction: Timer C, 64*T1 after its CANCEL,
 /// Timer D, with margin.
@@ -63,6 +62,11 @@ const END: Duration = Duration::from_secs(900);
 const MAX_TRANSACTIONS: usize = 48;
 /// The INVITE's context, and the ACK's, BYE's and CANCEL's while it lives.
 const MAX_CONTEXTS: usize = 4;
+const BOUNDS: Bounds = Bounds {
+    max_contexts: MAX_CONTEXTS,
+    max_transactions: MAX_TRANSACTIONS,
+    max_lifetime: MAX_LIFETIME,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -79,120 +83,6 @@ impl Kind {
             Kind::Timeout => "serial-timeout",
             Kind::Decline => "serial-6xx",
             Kind::Cancel => "serial-cancel",
-        }
-    }
-}
-
-fn addr(s: &str) -> SocketAddr {
-    s.parse().unwrap()
-}
-
-/// What a user agent does with an incoming call after ringing.
-#[derive(Debug, Clone, Copy)]
-enum Then {
-    Answer(Duration),
-    Reject(Duration, u16),
-    RingForever,
-}
-
-#[derive(Debug, Default, Clone)]
-struct Log {
-    incoming: u32,
-    established: u32,
-    ended: Vec<EndReason>,
-}
-
-struct Host {
-    addr: SocketAddr,
-    ua: UserAgent<ChaCha8Rng>,
-    log: Log,
-    then: Then,
-    hang_up_after: Option<Duration>,
-    /// Due actions: when, which call, answer (0) or a rejection status.
-    due: Vec<(Instant, CallHandle, u16)>,
-    hang_ups: Vec<(Instant, CallHandle)>,
-}
-
-impl Host {
-    fn new(addr_s: &str, user: &str, seed: u64, then: Then) -> Self {
-        let a = addr(addr_s);
-        let domain = if user == "alice" {
-            "atlanta.example.com"
-        } else {
-            "biloxi.example.com"
-        };
-        let mut config = UaConfig::new(
-            format!("<sip:{user}@{domain}>"),
-            format!("sip:{user}@{a}"),
-            format!("SIP/2.0/UDP {a}"),
-        );
-        config.outbound_proxy = Some(format!("sip:{PROXY};lr"));
-        Self {
-            addr: a,
-            ua: UserAgent::new(config, ChaCha8Rng::seed_from_u64(seed)),
-            log: Log::default(),
-            then,
-            hang_up_after: None,
-            due: Vec::new(),
-            hang_ups: Vec::new(),
-        }
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        let own = self
-            .due
-            .iter()
-            .map(|(t, _, _)| *t)
-            .chain(self.hang_ups.iter().map(|(t, _)| *t))
-            .min();
-        [self.ua.poll_timeout(), own].into_iter().flatten().min()
-    }
-
-    fn handle_timeout(&mut self, now: Instant) {
-        let (ready, later): (Vec<_>, Vec<_>) = self.due.drain(..).partition(|(t, _, _)| *t <= now);
-        self.due = later;
-        for (_, call, what) in ready {
-            // The call may be CANCELled meanwhile: that is the race.
-            let _ = if what == 0 {
-                self.ua.answer(now, call, Some(Body::sdp(&b"v=0\r\n"[..])))
-            } else {
-                self.ua.reject(now, call, what)
-            };
-        }
-        let (ready, later): (Vec<_>, Vec<_>) =
-            self.hang_ups.drain(..).partition(|(t, _)| *t <= now);
-        self.hang_ups = later;
-        for (_, call) in ready {
-            let _ = self.ua.hang_up(now, call);
-        }
-        self.ua.handle_timeout(now);
-    }
-
-    fn on_events(&mut self, now: Instant) {
-        while let Some(e) = self.ua.poll_event() {
-            match e {
-                UaEvent::IncomingCall { call, .. } => {
-                    self.log.incoming += 1;
-                    let _ = self.ua.ring(now, call);
-                    match self.then {
-                        Then::Answer(d) => self.due.push((now + d, call, 0)),
-                        Then::Reject(d, status) => self.due.push((now + d, call, status)),
-                        Then::RingForever => {}
-                    }
-                }
-                UaEvent::Established { call, .. } => {
-                    self.log.established += 1;
-                    if let Some(d) = self.hang_up_after {
-                        self.hang_ups.push((now + d, call));
-                    }
-                }
-                UaEvent::Terminated { call, reason } => {
-                    self.log.ended.push(reason);
-                    self.due.retain(|(_, c, _)| *c != call);
-                    self.hang_ups.retain(|(_, c)| *c != call);
-                }
-                _ => {}
-            }
         }
     }
 }
@@ -227,22 +117,10 @@ impl World {
         let mut between =
             |lo: u64, hi: u64| Duration::from_millis(lo + rng.next_u64() % (hi - lo + 1));
         let config = ProxyConfig {
-            domains: vec!["biloxi.example.com".into(), "192.0.2.2".into()],
-            local: vec![LocalAddr {
-                transport: TransportKind::Udp,
-                host: "192.0.2.2".into(),
-                port: 5060,
-            }],
             forking: Forking::Sequential {
                 group_timeout: Some(GROUP_TIME),
             },
-            max_contexts: MAX_CONTEXTS,
-            secret: {
-                let mut s = [0u8; 32];
-                s[..8].copy_from_slice(&seed.to_be_bytes());
-                s
-            },
-            ..ProxyConfig::default()
+            ..proxy_config(seed, MAX_CONTEXTS)
         };
         let mut location = InMemoryLocationService::new();
         let binding = |c: &str, q: u16| Binding {
@@ -273,11 +151,17 @@ impl World {
             Kind::Timeout | Kind::Cancel => Then::RingForever,
         };
         let bob2_then = Then::Answer(between(0, 4000));
-        let mut alice = Host::new(ALICE, "alice", seed.wrapping_mul(3), Then::RingForever);
+        let mut alice = Host::new(
+            ALICE,
+            "alice",
+            seed.wrapping_mul(3),
+            Then::RingForever,
+            false,
+        );
         alice.hang_up_after = Some(between(500, 3000));
         let bobs = [
-            Host::new(BOB1, "bob", seed.wrapping_mul(5), bob1_then),
-            Host::new(BOB2, "bob", seed.wrapping_mul(7), bob2_then),
+            Host::new(BOB1, "bob", seed.wrapping_mul(5), bob1_then, false),
+            Host::new(BOB2, "bob", seed.wrapping_mul(7), bob2_then, false),
         ];
         let cancel_at = (kind == Kind::Cancel).then(|| t0 + between(0, 15_000));
         Self {
@@ -308,16 +192,8 @@ impl World {
     }
 
     fn send(&mut self, from: SocketAddr, t: Transmit) {
-        match t.destination {
-            Destination::Addr { addr, .. } => self.net.send(
-                self.now,
-                Datagram {
-                    from,
-                    to: addr,
-                    bytes: t.message.bytes().clone(),
-                },
-            ),
-            other => self.violation(format!("unresolvable destination {other:?}")),
+        if let Err(e) = send(&mut self.net, self.now, from, t) {
+            self.violation(e);
         }
     }
 
@@ -334,13 +210,10 @@ impl World {
                 }
             }
         }
-        let mut outs = Vec::new();
-        for h in std::iter::once(&mut self.alice).chain(self.bobs.iter_mut()) {
-            h.on_events(now);
-            while let Some(t) = h.ua.poll_transmit() {
-                outs.push((h.addr, t));
-            }
-        }
+        let outs = host_transmits(
+            std::iter::once(&mut self.alice).chain(self.bobs.iter_mut()),
+            now,
+        );
         for (from, t) in outs {
             self.send(from, t);
         }
@@ -411,13 +284,8 @@ impl World {
             let _ = self.proxy.handle_input(self.now, input);
             return;
         }
-        let now = self.now;
-        for h in std::iter::once(&mut self.alice).chain(self.bobs.iter_mut()) {
-            if h.addr == d.to {
-                let _ = h.ua.handle_input(now, input);
-                return;
-            }
-        }
+        let hosts = std::iter::once(&mut self.alice).chain(self.bobs.iter_mut());
+        deliver_to_host(hosts, self.now, d.to, input);
     }
 
     fn next_time(&self) -> Option<Instant> {
@@ -445,22 +313,14 @@ impl World {
         }
         self.now = self.now.max(at);
         let now = self.now;
-        if self.call_at.is_some_and(|t| t <= now) {
-            self.call_at = None;
-            match self.alice.ua.call(
-                now,
-                "sip:bob@biloxi.example.com",
-                Body::sdp(&b"v=0\r\n"[..]),
-            ) {
-                Ok(c) => self.call = Some(c),
-                Err(e) => self.violation(format!("alice cannot call: {e}")),
-            }
-        }
-        if self.cancel_at.is_some_and(|t| t <= now) {
-            self.cancel_at = None;
-            if let Some(c) = self.call {
-                let _ = self.alice.ua.cancel(now, c);
-            }
+        if let Err(e) = call_and_cancel(
+            &mut self.alice,
+            now,
+            &mut self.call_at,
+            &mut self.cancel_at,
+            &mut self.call,
+        ) {
+            self.violation(e);
         }
         while let Some(d) = self.net.pop_due(now) {
             self.deliver(d);
@@ -476,24 +336,9 @@ impl World {
     }
 
     fn check_step(&mut self) {
-        if self.proxy.poll_timeout().is_some_and(|t| t <= self.now) {
-            self.violation("a proxy timer due now survived handle_timeout".into());
+        for v in check_proxy_step(&self.proxy, self.now, &mut self.born, &BOUNDS) {
+            self.violation(v);
         }
-        if self.proxy.contexts() > MAX_CONTEXTS {
-            self.violation(format!("{} response contexts", self.proxy.contexts()));
-        }
-        let live: Vec<TransactionId> = self.proxy.transactions().ids().collect();
-        if live.len() > MAX_TRANSACTIONS {
-            self.violation(format!("{} proxy transactions", live.len()));
-        }
-        let now = self.now;
-        for id in &live {
-            let born = *self.born.entry(*id).or_insert(now);
-            if now.duration_since(born) > MAX_LIFETIME {
-                self.violation(format!("proxy transaction {id} outlived its timers"));
-            }
-        }
-        self.born.retain(|id, _| live.contains(id));
     }
 
     fn run(mut self) -> (Vec<String>, String) {
@@ -514,29 +359,14 @@ impl World {
                 self.now - self.t0
             );
         }
-        let a = &self.alice.log;
-        let ended: Vec<String> = a.ended.iter().map(|r| format!("{r:?}")).collect();
-        let outcome = if a.established > 0 {
-            format!("established then {}", ended.join("+"))
-        } else {
-            format!("failed {}", ended.join("+"))
-        };
+        let outcome = self.alice.log.outcome();
         (self.violations, outcome)
     }
 
     fn check_end(&mut self) {
         let lossless = self.loss == 0.0;
-        if self.proxy.contexts() != 0 {
-            self.violation(format!(
-                "{} contexts left at the end",
-                self.proxy.contexts()
-            ));
-        }
-        if !self.proxy.transactions().is_empty() {
-            self.violation(format!(
-                "{} proxy transactions left at the end",
-                self.proxy.transactions().len()
-            ));
+        for v in check_proxy_end(&self.proxy) {
+            self.violation(v);
         }
         let a = self.alice.log.clone();
         let (b1, b2) = (self.bobs[0].log.clone(), self.bobs[1].log.clone());
@@ -623,64 +453,13 @@ impl World {
 
 #[test]
 fn proxy_serial_sim() {
-    let n = seeds(1000);
-    let only = replay_seed();
     let kinds = [Kind::Busy, Kind::Timeout, Kind::Decline, Kind::Cancel];
-    let losses = [0.0, 0.10, 0.30];
-    let seeds: Vec<u64> = match only {
-        Some(s) => vec![s],
-        None => (0..n).collect(),
-    };
-    let results: Vec<(String, Vec<String>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = kinds
-            .iter()
-            .map(|&kind| {
-                let seeds = &seeds;
-                scope.spawn(move || {
-                    let mut out = Vec::new();
-                    for loss in losses {
-                        let mut violations = Vec::new();
-                        let mut tally: BTreeMap<String, u64> = BTreeMap::new();
-                        for &seed in seeds {
-                            let (v, outcome) = World::new(kind, loss, seed).run();
-                            for what in v {
-                                violations.push(format!(
-                                    "{} at {:.0}% loss, seed {seed}: {what} (replay: RTCLITE_SIM_SEED={seed} cargo test -p rtclite-sip --test proxy_serial_sim -- --nocapture)",
-                                    kind.name(),
-                                    loss * 100.0
-                                ));
-                            }
-                            *tally.entry(outcome).or_default() += 1;
-                        }
-                        let tally: Vec<String> =
-                            tally.iter().map(|(k, v)| format!("{k} x {v}")).collect();
-                        out.push((
-                            format!("{} at {:.0}% loss: {}", kind.name(), loss * 100.0, tally.join(", ")),
-                            violations,
-                        ));
-                    }
-                    out
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("scenario thread"))
-            .collect()
-    });
-    let mut violations = Vec::new();
-    for (line, v) in results {
-        println!("{line}");
-        violations.extend(v);
-    }
-    for v in violations.iter().take(20) {
-        eprintln!("violation: {v}");
-    }
-    println!(
-        "sim: {} scenarios x {} seeds, {} invariant violations",
-        kinds.len() * losses.len(),
-        if only.is_some() { 1 } else { n },
-        violations.len()
+    let (violations, _) = run_matrix(
+        &kinds,
+        Kind::name,
+        [0.0, 0.10, 0.30],
+        "proxy_serial_sim",
+        |kind, loss, seed| World::new(kind, loss, seed).run(),
     );
     assert!(
         violations.is_empty(),

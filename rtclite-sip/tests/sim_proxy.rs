@@ -30,30 +30,27 @@
 
 mod sim;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rtclite_sip::digest::Algorithm;
-use rtclite_sip::proxy::{DigestAuth, LocalAddr, Proxy, ProxyConfig, ProxyEvent};
+use rtclite_sip::proxy::{DigestAuth, Proxy, ProxyEvent};
 use rtclite_sip::registrar::{
     Binding, InMemoryLocationService, LocationService, Registrar, RegistrarConfig,
 };
 use rtclite_sip::transaction::{Input, TransactionId, Transmit};
-use rtclite_sip::transport::{Destination, TransportKind};
-use rtclite_sip::ua::{
-    Body, CallHandle, EndReason, RegisterConfig, RegisterEvent, UaConfig, UaEvent, UserAgent,
-};
+use rtclite_sip::transport::TransportKind;
+use rtclite_sip::ua::{CallHandle, EndReason};
 
 use sim::net::{Datagram, Net, NetConfig};
-use sim::{replay_seed, seeds};
+use sim::proxy_call::{
+    ALICE, BOB1, BOB2, Bounds, Host, PROXY, Then, addr, call_and_cancel, check_proxy_end,
+    check_proxy_step, deliver_to_host, host_transmits, proxy_config, run_matrix, send,
+};
 
-const PROXY: &str = "192.0.2.2:5060";
-const ALICE: &str = "192.0.2.101:5060";
-const BOB1: &str = "192.0.2.4:5060";
-const BOB2: &str = "192.0.2.5:5060";
 /// Longest life of a proxy transaction: Timer C, then 64*T1 for the CANCEL,
 /// then Timer D, with margin.
 const MAX_LIFETIME: Duration = Duration::from_secs(300);
@@ -61,6 +58,11 @@ const MAX_LIFETIME: Duration = Duration::from_secs(300);
 const END: Duration = Duration::from_secs(900);
 const MAX_CONTEXTS: usize = 4;
 const MAX_TRANSACTIONS: usize = 48;
+const BOUNDS: Bounds = Bounds {
+    max_contexts: MAX_CONTEXTS,
+    max_transactions: MAX_TRANSACTIONS,
+    max_lifetime: MAX_LIFETIME,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -77,140 +79,6 @@ impl Kind {
             Kind::Fork => "fork",
             Kind::CancelRace => "cancel-race",
             Kind::Register => "register",
-        }
-    }
-}
-
-fn addr(s: &str) -> SocketAddr {
-    s.parse().unwrap()
-}
-
-/// What a UA saw of its calls.
-#[derive(Debug, Default, Clone)]
-struct Log {
-    established: u32,
-    ended: Vec<EndReason>,
-    incoming: u32,
-    registered: bool,
-    register_failed: bool,
-}
-
-struct Host {
-    addr: SocketAddr,
-    ua: UserAgent<ChaCha8Rng>,
-    log: Log,
-    /// Answer incoming calls this long after they arrive (`None`: ring
-    /// forever).
-    answer_after: Option<Duration>,
-    /// Pending answers: when, which call.
-    answers: Vec<(Instant, CallHandle)>,
-    /// Hang up established calls this long after establishment.
-    hang_up_after: Option<Duration>,
-    hang_ups: Vec<(Instant, CallHandle)>,
-}
-
-impl Host {
-    fn new(addr_s: &str, user: &str, seed: u64, register: bool) -> Self {
-        let a = addr(addr_s);
-        let mut config = UaConfig::new(
-            format!(
-                "<sip:{user}@{}>",
-                if user == "alice" {
-                    "atlanta.example.com"
-                } else {
-                    "biloxi.example.com"
-                }
-            ),
-            format!("sip:{user}@{a}"),
-            format!("SIP/2.0/UDP {a}"),
-        );
-        config.outbound_proxy = Some(format!("sip:{PROXY};lr"));
-        if register {
-            config.register = Some(RegisterConfig {
-                registrar: format!("sip:{PROXY}"),
-                aor: format!("<sip:{user}@biloxi.example.com>"),
-                contact: format!("sip:{user}@{a}"),
-                via: format!("SIP/2.0/UDP {a}"),
-                expires: 3600,
-                username: user.to_owned(),
-                password: "zanzibar".to_owned(),
-            });
-        }
-        Self {
-            addr: a,
-            ua: UserAgent::new(config, ChaCha8Rng::seed_from_u64(seed)),
-            log: Log::default(),
-            answer_after: None,
-            answers: Vec::new(),
-            hang_up_after: None,
-            hang_ups: Vec::new(),
-        }
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        let own = self
-            .answers
-            .iter()
-            .chain(self.hang_ups.iter())
-            .map(|(t, _)| *t)
-            .min();
-        [self.ua.poll_timeout(), own].into_iter().flatten().min()
-    }
-
-    fn handle_timeout(&mut self, now: Instant) {
-        let due: Vec<CallHandle> = self
-            .answers
-            .iter()
-            .filter(|(t, _)| *t <= now)
-            .map(|(_, c)| *c)
-            .collect();
-        self.answers.retain(|(t, _)| *t > now);
-        for c in due {
-            // The call may have been CANCELled meanwhile: that is the race.
-            let _ = self.ua.answer(now, c, Some(Body::sdp(&b"v=0\r\n"[..])));
-        }
-        let due: Vec<CallHandle> = self
-            .hang_ups
-            .iter()
-            .filter(|(t, _)| *t <= now)
-            .map(|(_, c)| *c)
-            .collect();
-        self.hang_ups.retain(|(t, _)| *t > now);
-        for c in due {
-            let _ = self.ua.hang_up(now, c);
-        }
-        self.ua.handle_timeout(now);
-    }
-
-    fn on_events(&mut self, now: Instant) {
-        while let Some(e) = self.ua.poll_event() {
-            match e {
-                UaEvent::IncomingCall { call, .. } => {
-                    self.log.incoming += 1;
-                    let _ = self.ua.ring(now, call);
-                    if let Some(d) = self.answer_after {
-                        self.answers.push((now + d, call));
-                    }
-                }
-                UaEvent::Established { call, .. } => {
-                    self.log.established += 1;
-                    if let Some(d) = self.hang_up_after {
-                        self.hang_ups.push((now + d, call));
-                    }
-                }
-                UaEvent::Terminated { call, reason } => {
-                    self.log.ended.push(reason);
-                    self.answers.retain(|(_, c)| *c != call);
-                    self.hang_ups.retain(|(_, c)| *c != call);
-                }
-                UaEvent::Registration(RegisterEvent::Registered { .. }) => {
-                    self.log.registered = true;
-                }
-                UaEvent::Registration(RegisterEvent::Failed { .. }) => {
-                    self.log.register_failed = true;
-                }
-                _ => {}
-            }
         }
     }
 }
@@ -244,21 +112,7 @@ impl World {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_0000);
         let mut between =
             |lo: u64, hi: u64| Duration::from_millis(lo + rng.next_u64() % (hi - lo + 1));
-        let config = ProxyConfig {
-            domains: vec!["biloxi.example.com".into(), "192.0.2.2".into()],
-            local: vec![LocalAddr {
-                transport: TransportKind::Udp,
-                host: "192.0.2.2".into(),
-                port: 5060,
-            }],
-            max_contexts: MAX_CONTEXTS,
-            secret: {
-                let mut s = [0u8; 32];
-                s[..8].copy_from_slice(&seed.to_be_bytes());
-                s
-            },
-            ..ProxyConfig::default()
-        };
+        let config = proxy_config(seed, MAX_CONTEXTS);
         let mut location = InMemoryLocationService::new();
         let contacts: &[&str] = match kind {
             Kind::Call | Kind::CancelRace => &[BOB1],
@@ -296,14 +150,32 @@ impl World {
         )
         .with_user("bob", "zanzibar");
         let proxy = Proxy::new(config, registrar, auth);
-        let mut alice = Host::new(ALICE, "alice", seed.wrapping_mul(3), false);
+        let mut alice = Host::new(
+            ALICE,
+            "alice",
+            seed.wrapping_mul(3),
+            Then::RingForever,
+            false,
+        );
         alice.hang_up_after = Some(between(500, 5000));
-        let mut bob1 = Host::new(BOB1, "bob", seed.wrapping_mul(5), kind == Kind::Register);
-        bob1.answer_after = Some(between(0, 2000));
+        let mut bob1 = Host::new(
+            BOB1,
+            "bob",
+            seed.wrapping_mul(5),
+            Then::RingForever,
+            kind == Kind::Register,
+        );
+        bob1.then = Then::Answer(between(0, 2000));
         let mut bobs = vec![bob1];
         if kind == Kind::Fork {
             // The second contact rings and never answers.
-            bobs.push(Host::new(BOB2, "bob", seed.wrapping_mul(7), false));
+            bobs.push(Host::new(
+                BOB2,
+                "bob",
+                seed.wrapping_mul(7),
+                Then::RingForever,
+                false,
+            ));
         }
         let call_at = Some(
             t0 + if kind == Kind::Register {
@@ -341,16 +213,8 @@ impl World {
     }
 
     fn send(&mut self, from: SocketAddr, t: Transmit) {
-        match t.destination {
-            Destination::Addr { addr, .. } => self.net.send(
-                self.now,
-                Datagram {
-                    from,
-                    to: addr,
-                    bytes: t.message.bytes().clone(),
-                },
-            ),
-            other => self.violation(format!("unresolvable destination {other:?}")),
+        if let Err(e) = send(&mut self.net, self.now, from, t) {
+            self.violation(e);
         }
     }
 
@@ -364,13 +228,10 @@ impl World {
         while let Some(e) = self.proxy.poll_event() {
             self.proxy_events.push(e);
         }
-        let mut outs = Vec::new();
-        for h in std::iter::once(&mut self.alice).chain(self.bobs.iter_mut()) {
-            h.on_events(now);
-            while let Some(t) = h.ua.poll_transmit() {
-                outs.push((h.addr, t));
-            }
-        }
+        let outs = host_transmits(
+            std::iter::once(&mut self.alice).chain(self.bobs.iter_mut()),
+            now,
+        );
         for (from, t) in outs {
             self.send(from, t);
         }
@@ -402,13 +263,8 @@ impl World {
             let _ = self.proxy.handle_input(self.now, input);
             return;
         }
-        let now = self.now;
-        for h in std::iter::once(&mut self.alice).chain(self.bobs.iter_mut()) {
-            if h.addr == d.to {
-                let _ = h.ua.handle_input(now, input);
-                return;
-            }
-        }
+        let hosts = std::iter::once(&mut self.alice).chain(self.bobs.iter_mut());
+        deliver_to_host(hosts, self.now, d.to, input);
     }
 
     fn next_time(&self) -> Option<Instant> {
@@ -437,24 +293,14 @@ impl World {
         self.now = self.now.max(at);
         let now = self.now;
         self.steps += 1;
-        if self.call_at.is_some_and(|t| t <= now) {
-            self.call_at = None;
-            match self.alice.ua.call(
-                now,
-                "sip:bob@biloxi.example.com",
-                Body::sdp(&b"v=0\r\n"[..]),
-            ) {
-                Ok(c) => self.call = Some(c),
-                Err(e) => self.violation(format!("alice cannot call: {e}")),
-            }
-        }
-        if self.cancel_at.is_some_and(|t| t <= now) {
-            self.cancel_at = None;
-            if let Some(c) = self.call {
-                // Before a provisional response the agent waits for one
-                // (§9.1); after a final response there is nothing to cancel.
-                let _ = self.alice.ua.cancel(now, c);
-            }
+        if let Err(e) = call_and_cancel(
+            &mut self.alice,
+            now,
+            &mut self.call_at,
+            &mut self.cancel_at,
+            &mut self.call,
+        ) {
+            self.violation(e);
         }
         while let Some(d) = self.net.pop_due(now) {
             self.deliver(d);
@@ -470,24 +316,9 @@ impl World {
     }
 
     fn check_step(&mut self) {
-        if self.proxy.poll_timeout().is_some_and(|t| t <= self.now) {
-            self.violation("a proxy timer due now survived handle_timeout".into());
+        for v in check_proxy_step(&self.proxy, self.now, &mut self.born, &BOUNDS) {
+            self.violation(v);
         }
-        if self.proxy.contexts() > MAX_CONTEXTS {
-            self.violation(format!("{} response contexts", self.proxy.contexts()));
-        }
-        let live: Vec<TransactionId> = self.proxy.transactions().ids().collect();
-        if live.len() > MAX_TRANSACTIONS {
-            self.violation(format!("{} proxy transactions", live.len()));
-        }
-        let now = self.now;
-        for id in &live {
-            let born = *self.born.entry(*id).or_insert(now);
-            if now.duration_since(born) > MAX_LIFETIME {
-                self.violation(format!("proxy transaction {id} outlived its timers"));
-            }
-        }
-        self.born.retain(|id, _| live.contains(id));
     }
 
     fn run(mut self) -> (Vec<String>, String) {
@@ -507,33 +338,14 @@ impl World {
             }
         }
         self.check_end();
-        let outcome = self.outcome();
+        let outcome = self.alice.log.outcome();
         (self.violations, outcome)
-    }
-
-    fn outcome(&self) -> String {
-        let a = &self.alice.log;
-        let ended: Vec<String> = a.ended.iter().map(|r| format!("{r:?}")).collect();
-        if a.established > 0 {
-            format!("established then {}", ended.join("+"))
-        } else {
-            format!("failed {}", ended.join("+"))
-        }
     }
 
     fn check_end(&mut self) {
         let lossless = self.loss == 0.0;
-        if self.proxy.contexts() != 0 {
-            self.violation(format!(
-                "{} contexts left at the end",
-                self.proxy.contexts()
-            ));
-        }
-        if !self.proxy.transactions().is_empty() {
-            self.violation(format!(
-                "{} proxy transactions left at the end",
-                self.proxy.transactions().len()
-            ));
+        for v in check_proxy_end(&self.proxy) {
+            self.violation(v);
         }
         let a = self.alice.log.clone();
         let bob = self.bobs[0].log.clone();
@@ -643,69 +455,13 @@ impl World {
 
 #[test]
 fn sim_proxy() {
-    let n = seeds(1000);
-    let only = replay_seed();
     let kinds = [Kind::Call, Kind::Fork, Kind::CancelRace, Kind::Register];
-    let losses = [0.0, 0.10, 0.30];
-    let seeds: Vec<u64> = match only {
-        Some(s) => vec![s],
-        None => (0..n).collect(),
-    };
-    let results: Vec<(String, Vec<String>, u64)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = kinds
-            .iter()
-            .map(|&kind| {
-                let seeds = &seeds;
-                scope.spawn(move || {
-                    let mut out = Vec::new();
-                    for loss in losses {
-                        let mut violations = Vec::new();
-                        let mut runs = 0u64;
-                        let mut tally: BTreeMap<String, u64> = BTreeMap::new();
-                        for &seed in seeds {
-                            runs += 1;
-                            let (v, outcome) = World::new(kind, loss, seed).run();
-                            for what in v {
-                                violations.push(format!(
-                                    "{} at {:.0}% loss, seed {seed}: {what} (replay: RTCLITE_SIM_SEED={seed} cargo test -p rtclite-sip --test sim_proxy -- --nocapture)",
-                                    kind.name(),
-                                    loss * 100.0
-                                ));
-                            }
-                            *tally.entry(outcome).or_default() += 1;
-                        }
-                        let tally: Vec<String> =
-                            tally.iter().map(|(k, v)| format!("{k} x {v}")).collect();
-                        out.push((
-                            format!("{} at {:.0}% loss: {}", kind.name(), loss * 100.0, tally.join(", ")),
-                            violations,
-                            runs,
-                        ));
-                    }
-                    out
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("scenario thread"))
-            .collect()
-    });
-    let mut violations = Vec::new();
-    let mut runs = 0;
-    for (line, v, r) in results {
-        println!("{line}");
-        violations.extend(v);
-        runs += r;
-    }
-    for v in violations.iter().take(20) {
-        eprintln!("violation: {v}");
-    }
-    println!(
-        "sim: {} scenarios x {} seeds, {} invariant violations",
-        kinds.len() * losses.len(),
-        if only.is_some() { 1 } else { n },
-        violations.len()
+    let (violations, runs) = run_matrix(
+        &kinds,
+        Kind::name,
+        [0.0, 0.10, 0.30],
+        "sim_proxy",
+        |kind, loss, seed| World::new(kind, loss, seed).run(),
     );
     assert!(runs > 0);
     assert!(

@@ -9,6 +9,7 @@ pub(crate) mod net;
 pub(crate) mod pair;
 pub(crate) mod phones;
 pub(crate) mod proxy;
+pub(crate) mod proxy_call;
 pub(crate) mod registrar_host;
 pub(crate) mod ua_drive;
 

@@ -1,0 +1,415 @@
+//! Calls through the stateful proxy between user agents on the simulated
+//! network, for `sim_proxy.rs` and `proxy_serial_sim.rs`: the hosts (a
+//! [`UserAgent`] that rings, answers or rejects after a while and hangs up
+//! after another), the proxy's configuration, the per-step bounded-state
+//! and lifetime checks, and the seed matrix that runs the scenarios.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::SeedableRng;
+use rtclite_sip::proxy::{LocalAddr, Proxy, ProxyConfig, ProxyPolicy};
+use rtclite_sip::registrar::LocationService;
+use rtclite_sip::transaction::{Input, TransactionId, Transmit};
+use rtclite_sip::transport::{Destination, TransportKind};
+use rtclite_sip::ua::{
+    Body, CallHandle, EndReason, RegisterConfig, RegisterEvent, UaConfig, UaEvent, UserAgent,
+};
+
+use super::net::{Datagram, Net};
+
+pub(crate) const PROXY: &str = "192.0.2.2:5060";
+pub(crate) const ALICE: &str = "192.0.2.101:5060";
+pub(crate) const BOB1: &str = "192.0.2.4:5060";
+pub(crate) const BOB2: &str = "192.0.2.5:5060";
+
+pub(crate) fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+/// What a user agent does with an incoming call after ringing.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Then {
+    Answer(Duration),
+    Reject(Duration, u16),
+    RingForever,
+}
+
+/// What a UA saw of its calls.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Log {
+    pub(crate) established: u32,
+    pub(crate) ended: Vec<EndReason>,
+    pub(crate) incoming: u32,
+    pub(crate) registered: bool,
+    pub(crate) register_failed: bool,
+}
+
+impl Log {
+    /// How Alice's call went, for the tally of outcomes.
+    pub(crate) fn outcome(&self) -> String {
+        let ended: Vec<String> = self.ended.iter().map(|r| format!("{r:?}")).collect();
+        if self.established > 0 {
+            format!("established then {}", ended.join("+"))
+        } else {
+            format!("failed {}", ended.join("+"))
+        }
+    }
+}
+
+pub(crate) struct Host {
+    pub(crate) addr: SocketAddr,
+    pub(crate) ua: UserAgent<ChaCha8Rng>,
+    pub(crate) log: Log,
+    pub(crate) then: Then,
+    /// Hang up established calls this long after establishment.
+    pub(crate) hang_up_after: Option<Duration>,
+    /// Due actions: when, which call, answer (0) or a rejection status.
+    due: Vec<(Instant, CallHandle, u16)>,
+    hang_ups: Vec<(Instant, CallHandle)>,
+}
+
+impl Host {
+    /// `user` at `addr_s`, with the proxy as outbound proxy; `register`:
+    /// with a registration at the proxy (password "zanzibar").
+    pub(crate) fn new(addr_s: &str, user: &str, seed: u64, then: Then, register: bool) -> Self {
+        let a = addr(addr_s);
+        let domain = if user == "alice" {
+            "atlanta.example.com"
+        } else {
+            "biloxi.example.com"
+        };
+        let mut config = UaConfig::new(
+            format!("<sip:{user}@{domain}>"),
+            format!("sip:{user}@{a}"),
+            format!("SIP/2.0/UDP {a}"),
+        );
+        config.outbound_proxy = Some(format!("sip:{PROXY};lr"));
+        if register {
+            config.register = Some(RegisterConfig {
+                registrar: format!("sip:{PROXY}"),
+                aor: format!("<sip:{user}@biloxi.example.com>"),
+                contact: format!("sip:{user}@{a}"),
+                via: format!("SIP/2.0/UDP {a}"),
+                expires: 3600,
+                username: user.to_owned(),
+                password: "zanzibar".to_owned(),
+            });
+        }
+        Self {
+            addr: a,
+            ua: UserAgent::new(config, ChaCha8Rng::seed_from_u64(seed)),
+            log: Log::default(),
+            then,
+            hang_up_after: None,
+            due: Vec::new(),
+            hang_ups: Vec::new(),
+        }
+    }
+
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        let own = self
+            .due
+            .iter()
+            .map(|(t, _, _)| *t)
+            .chain(self.hang_ups.iter().map(|(t, _)| *t))
+            .min();
+        [self.ua.poll_timeout(), own].into_iter().flatten().min()
+    }
+
+    pub(crate) fn handle_timeout(&mut self, now: Instant) {
+        let (ready, later): (Vec<_>, Vec<_>) = self.due.drain(..).partition(|(t, _, _)| *t <= now);
+        self.due = later;
+        for (_, call, what) in ready {
+            // The call may be CANCELled meanwhile: that is the race.
+            let _ = if what == 0 {
+                self.ua.answer(now, call, Some(Body::sdp(&b"v=0\r\n"[..])))
+            } else {
+                self.ua.reject(now, call, what)
+            };
+        }
+        let (ready, later): (Vec<_>, Vec<_>) =
+            self.hang_ups.drain(..).partition(|(t, _)| *t <= now);
+        self.hang_ups = later;
+        for (_, call) in ready {
+            let _ = self.ua.hang_up(now, call);
+        }
+        self.ua.handle_timeout(now);
+    }
+
+    pub(crate) fn on_events(&mut self, now: Instant) {
+        while let Some(e) = self.ua.poll_event() {
+            match e {
+                UaEvent::IncomingCall { call, .. } => {
+                    self.log.incoming += 1;
+                    let _ = self.ua.ring(now, call);
+                    match self.then {
+                        Then::Answer(d) => self.due.push((now + d, call, 0)),
+                        Then::Reject(d, status) => self.due.push((now + d, call, status)),
+                        Then::RingForever => {}
+                    }
+                }
+                UaEvent::Established { call, .. } => {
+                    self.log.established += 1;
+                    if let Some(d) = self.hang_up_after {
+                        self.hang_ups.push((now + d, call));
+                    }
+                }
+                UaEvent::Terminated { call, reason } => {
+                    self.log.ended.push(reason);
+                    self.due.retain(|(_, c, _)| *c != call);
+                    self.hang_ups.retain(|(_, c)| *c != call);
+                }
+                UaEvent::Registration(RegisterEvent::Registered { .. }) => {
+                    self.log.registered = true;
+                }
+                UaEvent::Registration(RegisterEvent::Failed { .. }) => {
+                    self.log.register_failed = true;
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The proxy at [`PROXY`], for biloxi.example.com, with a secret from the
+/// seed.
+pub(crate) fn proxy_config(seed: u64, max_contexts: usize) -> ProxyConfig {
+    ProxyConfig {
+        domains: vec!["biloxi.example.com".into(), "192.0.2.2".into()],
+        local: vec![LocalAddr {
+            transport: TransportKind::Udp,
+            host: "192.0.2.2".into(),
+            port: 5060,
+        }],
+        max_contexts,
+        secret: {
+            let mut s = [0u8; 32];
+            s[..8].copy_from_slice(&seed.to_be_bytes());
+            s
+        },
+        ..ProxyConfig::default()
+    }
+}
+
+/// Puts `t` on the network from `from`; an error for a destination that is
+/// not an address.
+pub(crate) fn send(
+    net: &mut Net,
+    now: Instant,
+    from: SocketAddr,
+    t: Transmit,
+) -> Result<(), String> {
+    match t.destination {
+        Destination::Addr { addr, .. } => {
+            net.send(
+                now,
+                Datagram {
+                    from,
+                    to: addr,
+                    bytes: t.message.bytes().clone(),
+                },
+            );
+            Ok(())
+        }
+        other => Err(format!("unresolvable destination {other:?}")),
+    }
+}
+
+/// Lets every host act on its events and collects what it sends.
+pub(crate) fn host_transmits<'a>(
+    hosts: impl Iterator<Item = &'a mut Host>,
+    now: Instant,
+) -> Vec<(SocketAddr, Transmit)> {
+    let mut outs = Vec::new();
+    for h in hosts {
+        h.on_events(now);
+        while let Some(t) = h.ua.poll_transmit() {
+            outs.push((h.addr, t));
+        }
+    }
+    outs
+}
+
+/// Hands a datagram to the host it is for (errors are the agent's own
+/// business).
+pub(crate) fn deliver_to_host<'a>(
+    hosts: impl Iterator<Item = &'a mut Host>,
+    now: Instant,
+    to: SocketAddr,
+    input: Input,
+) {
+    for h in hosts {
+        if h.addr == to {
+            let _ = h.ua.handle_input(now, input);
+            return;
+        }
+    }
+}
+
+/// Places Alice's call when `call_at` comes and CANCELs it when
+/// `cancel_at` comes; an error if she cannot call.
+pub(crate) fn call_and_cancel(
+    alice: &mut Host,
+    now: Instant,
+    call_at: &mut Option<Instant>,
+    cancel_at: &mut Option<Instant>,
+    call: &mut Option<CallHandle>,
+) -> Result<(), String> {
+    let mut res = Ok(());
+    if call_at.is_some_and(|t| t <= now) {
+        *call_at = None;
+        match alice.ua.call(
+            now,
+            "sip:bob@biloxi.example.com",
+            Body::sdp(&b"v=0\r\n"[..]),
+        ) {
+            Ok(c) => *call = Some(c),
+            Err(e) => res = Err(format!("alice cannot call: {e}")),
+        }
+    }
+    if cancel_at.is_some_and(|t| t <= now) {
+        *cancel_at = None;
+        if let Some(c) = *call {
+            // Before a provisional response the agent waits for one
+            // (§9.1); after a final response there is nothing to cancel.
+            let _ = alice.ua.cancel(now, c);
+        }
+    }
+    res
+}
+
+/// Bounds on the proxy's state after every step.
+pub(crate) struct Bounds {
+    pub(crate) max_contexts: usize,
+    pub(crate) max_transactions: usize,
+    /// Longest life of a proxy transaction.
+    pub(crate) max_lifetime: Duration,
+}
+
+/// After a step: no proxy timer due now survives `handle_timeout`, at most
+/// so many response contexts and transactions, none older than
+/// `max_lifetime` (`born`: when each live transaction was first seen).
+pub(crate) fn check_proxy_step<L: LocationService, P: ProxyPolicy>(
+    proxy: &Proxy<L, P>,
+    now: Instant,
+    born: &mut HashMap<TransactionId, Instant>,
+    bounds: &Bounds,
+) -> Vec<String> {
+    let mut v = Vec::new();
+    if proxy.poll_timeout().is_some_and(|t| t <= now) {
+        v.push("a proxy timer due now survived handle_timeout".into());
+    }
+    if proxy.contexts() > bounds.max_contexts {
+        v.push(format!("{} response contexts", proxy.contexts()));
+    }
+    let live: Vec<TransactionId> = proxy.transactions().ids().collect();
+    if live.len() > bounds.max_transactions {
+        v.push(format!("{} proxy transactions", live.len()));
+    }
+    for id in &live {
+        let born = *born.entry(*id).or_insert(now);
+        if now.duration_since(born) > bounds.max_lifetime {
+            v.push(format!("proxy transaction {id} outlived its timers"));
+        }
+    }
+    born.retain(|id, _| live.contains(id));
+    v
+}
+
+/// At the end: no response context or proxy transaction left.
+pub(crate) fn check_proxy_end<L: LocationService, P: ProxyPolicy>(
+    proxy: &Proxy<L, P>,
+) -> Vec<String> {
+    let mut v = Vec::new();
+    if proxy.contexts() != 0 {
+        v.push(format!("{} contexts left at the end", proxy.contexts()));
+    }
+    if !proxy.transactions().is_empty() {
+        v.push(format!(
+            "{} proxy transactions left at the end",
+            proxy.transactions().len()
+        ));
+    }
+    v
+}
+
+/// Runs every scenario kind (one thread each) at every loss rate for every
+/// seed (`RTCLITE_SIM_SEEDS`, default 1000; or the one `RTCLITE_SIM_SEED`);
+/// `run` gives a run's violations and outcome. Prints the tally of
+/// outcomes per kind and loss, the first 20 violations (with how to replay
+/// them with `--test {test}`) and the `sim:` line. Returns the violations
+/// and the number of runs.
+pub(crate) fn run_matrix<K: Copy + Send + Sync>(
+    kinds: &[K],
+    name: fn(K) -> &'static str,
+    losses: [f64; 3],
+    test: &str,
+    run: fn(K, f64, u64) -> (Vec<String>, String),
+) -> (Vec<String>, u64) {
+    let n = super::seeds(1000);
+    let only = super::replay_seed();
+    let seeds: Vec<u64> = match only {
+        Some(s) => vec![s],
+        None => (0..n).collect(),
+    };
+    let results: Vec<(String, Vec<String>, u64)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = kinds
+            .iter()
+            .map(|&kind| {
+                let seeds = &seeds;
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    for loss in losses {
+                        let mut violations = Vec::new();
+                        let mut runs = 0u64;
+                        let mut tally: BTreeMap<String, u64> = BTreeMap::new();
+                        for &seed in seeds {
+                            runs += 1;
+                            let (v, outcome) = run(kind, loss, seed);
+                            for what in v {
+                                violations.push(format!(
+                                    "{} at {:.0}% loss, seed {seed}: {what} (replay: RTCLITE_SIM_SEED={seed} cargo test -p rtclite-sip --test {test} -- --nocapture)",
+                                    name(kind),
+                                    loss * 100.0
+                                ));
+                            }
+                            *tally.entry(outcome).or_default() += 1;
+                        }
+                        let tally: Vec<String> =
+                            tally.iter().map(|(k, v)| format!("{k} x {v}")).collect();
+                        out.push((
+                            format!("{} at {:.0}% loss: {}", name(kind), loss * 100.0, tally.join(", ")),
+                            violations,
+                            runs,
+                        ));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("scenario thread"))
+            .collect()
+    });
+    let mut violations = Vec::new();
+    let mut runs = 0;
+    for (line, v, r) in results {
+        println!("{line}");
+        violations.extend(v);
+        runs += r;
+    }
+    for v in violations.iter().take(20) {
+        eprintln!("violation: {v}");
+    }
+    println!(
+        "sim: {} scenarios x {} seeds, {} invariant violations",
+        kinds.len() * losses.len(),
+        if only.is_some() { 1 } else { n },
+        violations.len()
+    );
+    (violations, runs)
+}
