@@ -51,8 +51,9 @@ use rtclite_sip::ua::{CallHandle, EndReason};
 use sim::net::{Datagram, Net, NetConfig};
 use sim::proxy_call::{
     ALICE, BOB1, BOB2, Bounds, Host, PROXY, Then, addr, call_and_cancel, check_proxy_end,
-    check_proxy_step, deliver_to_host, host_transmits, proxy_config, run_matrix, send,
+    check_proxy_step, deliver_to_host, host_transmits, proxy_config, send,
 };
+use sim::{replay_line, run_matrix};
 
 const GROUP_TIME: Duration = Duration::from_secs(10);
 /// Longest life of a proxy transaction: Timer C, 64*T1 after its CANCEL,
@@ -458,8 +459,8 @@ fn proxy_serial_sim() {
         &kinds,
         Kind::name,
         [0.0, 0.10, 0.30],
-        "proxy_serial_sim",
-        |kind, loss, seed| World::new(kind, loss, seed).run(),
+        &|kind, loss, seed| World::new(kind, loss, seed).run(),
+        &|kind, loss, seed, what| replay_line(kind.name(), loss, seed, &what, "proxy_serial_sim"),
     );
     assert!(
         violations.is_empty(),

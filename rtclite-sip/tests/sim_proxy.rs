@@ -48,8 +48,9 @@ use rtclite_sip::ua::{CallHandle, EndReason};
 use sim::net::{Datagram, Net, NetConfig};
 use sim::proxy_call::{
     ALICE, BOB1, BOB2, Bounds, Host, PROXY, Then, addr, call_and_cancel, check_proxy_end,
-    check_proxy_step, deliver_to_host, host_transmits, proxy_config, run_matrix, send,
+    check_proxy_step, deliver_to_host, host_transmits, proxy_config, send,
 };
+use sim::{replay_line, run_matrix};
 
 /// Longest life of a proxy transaction: Timer C, then 64*T1 for the CANCEL,
 /// then Timer D, with margin.
@@ -460,8 +461,8 @@ fn sim_proxy() {
         &kinds,
         Kind::name,
         [0.0, 0.10, 0.30],
-        "sim_proxy",
-        |kind, loss, seed| World::new(kind, loss, seed).run(),
+        &|kind, loss, seed| World::new(kind, loss, seed).run(),
+        &|kind, loss, seed, what| replay_line(kind.name(), loss, seed, &what, "sim_proxy"),
     );
     assert!(runs > 0);
     assert!(

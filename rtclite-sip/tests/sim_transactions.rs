@@ -35,7 +35,7 @@ use rtclite_sip::{HeaderName, OwnedMessage};
 
 use sim::msg::{parse, request, response};
 use sim::net::{Datagram, Net, NetConfig};
-use sim::{Violation, replay_seed, seeds};
+use sim::{Violation, run_matrix};
 
 const ALICE: &str = "192.0.2.10:5060";
 const BOB: &str = "192.0.2.20:5060";
@@ -628,76 +628,18 @@ impl World {
 
 #[test]
 fn sim_transactions() {
-    let n = seeds(1000);
-    let only = replay_seed();
     let kinds = [
         Kind::NonInvite,
         Kind::Invite200,
         Kind::Invite486,
         Kind::CancelRace,
     ];
-    let losses = [0.0, 0.10, 0.30];
-    let scenarios: Vec<(Kind, f64)> = kinds
-        .iter()
-        .flat_map(|k| losses.iter().map(move |l| (*k, *l)))
-        .collect();
-    let seeds: Vec<u64> = match only {
-        Some(s) => vec![s],
-        None => (0..n).collect(),
-    };
-    // One thread per scenario kind: the runs are independent and
-    // deterministic, so the order of execution changes nothing.
-    let results: Vec<(String, Vec<Violation>, u64)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = kinds
-            .iter()
-            .map(|&kind| {
-                let seeds = &seeds;
-                scope.spawn(move || {
-                    let mut out = Vec::new();
-                    for loss in losses {
-                        let mut violations = Vec::new();
-                        let mut runs = 0u64;
-                        let mut tally: std::collections::BTreeMap<String, u64> = Default::default();
-                        for &seed in seeds {
-                            runs += 1;
-                            let (v, outcome) = World::new(kind, loss, seed).run();
-                            violations.extend(v);
-                            *tally.entry(outcome).or_default() += 1;
-                        }
-                        let tally: Vec<String> =
-                            tally.iter().map(|(k, v)| format!("{k} x {v}")).collect();
-                        let line = format!(
-                            "{} at {:.0}% loss: {}",
-                            kind.name(),
-                            loss * 100.0,
-                            tally.join(", ")
-                        );
-                        out.push((line, violations, runs));
-                    }
-                    out
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("scenario thread"))
-            .collect()
-    });
-    let mut violations = Vec::new();
-    let mut runs = 0u64;
-    for (line, v, r) in results {
-        println!("{line}");
-        violations.extend(v);
-        runs += r;
-    }
-    let scenarios = scenarios.len();
-    for v in violations.iter().take(20) {
-        eprintln!("violation: {v}");
-    }
-    println!(
-        "sim: {scenarios} scenarios x {} seeds, {} invariant violations",
-        if only.is_some() { 1 } else { n },
-        violations.len()
+    let (violations, runs) = run_matrix(
+        &kinds,
+        Kind::name,
+        [0.0, 0.10, 0.30],
+        &|kind, loss, seed| World::new(kind, loss, seed).run(),
+        &|_, _, _, v: Violation| v.to_string(),
     );
     assert!(runs > 0);
     assert!(

@@ -4,7 +4,7 @@
 //! after another), the proxy's configuration, the per-step bounded-state
 //! and lifetime checks, and the seed matrix that runs the scenarios.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -334,82 +334,4 @@ pub(crate) fn check_proxy_end<L: LocationService, P: ProxyPolicy>(
         ));
     }
     v
-}
-
-/// Runs every scenario kind (one thread each) at every loss rate for every
-/// seed (`RTCLITE_SIM_SEEDS`, default 1000; or the one `RTCLITE_SIM_SEED`);
-/// `run` gives a run's violations and outcome. Prints the tally of
-/// outcomes per kind and loss, the first 20 violations (with how to replay
-/// them with `--test {test}`) and the `sim:` line. Returns the violations
-/// and the number of runs.
-pub(crate) fn run_matrix<K: Copy + Send + Sync>(
-    kinds: &[K],
-    name: fn(K) -> &'static str,
-    losses: [f64; 3],
-    test: &str,
-    run: fn(K, f64, u64) -> (Vec<String>, String),
-) -> (Vec<String>, u64) {
-    let n = super::seeds(1000);
-    let only = super::replay_seed();
-    let seeds: Vec<u64> = match only {
-        Some(s) => vec![s],
-        None => (0..n).collect(),
-    };
-    let results: Vec<(String, Vec<String>, u64)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = kinds
-            .iter()
-            .map(|&kind| {
-                let seeds = &seeds;
-                scope.spawn(move || {
-                    let mut out = Vec::new();
-                    for loss in losses {
-                        let mut violations = Vec::new();
-                        let mut runs = 0u64;
-                        let mut tally: BTreeMap<String, u64> = BTreeMap::new();
-                        for &seed in seeds {
-                            runs += 1;
-                            let (v, outcome) = run(kind, loss, seed);
-                            for what in v {
-                                violations.push(format!(
-                                    "{} at {:.0}% loss, seed {seed}: {what} (replay: RTCLITE_SIM_SEED={seed} cargo test -p rtclite-sip --test {test} -- --nocapture)",
-                                    name(kind),
-                                    loss * 100.0
-                                ));
-                            }
-                            *tally.entry(outcome).or_default() += 1;
-                        }
-                        let tally: Vec<String> =
-                            tally.iter().map(|(k, v)| format!("{k} x {v}")).collect();
-                        out.push((
-                            format!("{} at {:.0}% loss: {}", name(kind), loss * 100.0, tally.join(", ")),
-                            violations,
-                            runs,
-                        ));
-                    }
-                    out
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("scenario thread"))
-            .collect()
-    });
-    let mut violations = Vec::new();
-    let mut runs = 0;
-    for (line, v, r) in results {
-        println!("{line}");
-        violations.extend(v);
-        runs += r;
-    }
-    for v in violations.iter().take(20) {
-        eprintln!("violation: {v}");
-    }
-    println!(
-        "sim: {} scenarios x {} seeds, {} invariant violations",
-        kinds.len() * losses.len(),
-        if only.is_some() { 1 } else { n },
-        violations.len()
-    );
-    (violations, runs)
 }
