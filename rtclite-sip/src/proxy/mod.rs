@@ -750,15 +750,10 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             .extend(group.iter().map(|t| Branch::new(t.uri.clone(), g)));
         let last = ctx.branches.len();
         let msg = ctx.request.message();
-        self.events.push_back(ProxyEvent::RequestRouted {
-            method: msg
-                .method()
-                .map(|m| m.as_str().to_owned())
-                .unwrap_or_default(),
-            call_id: msg.call_id().unwrap_or_default().to_owned(),
-            request_uri: msg.request_uri().unwrap_or_default().to_owned(),
-            targets: group.into_iter().map(|t| t.uri).collect(),
-        });
+        self.events.push_back(request_routed(
+            &msg,
+            group.into_iter().map(|t| t.uri).collect(),
+        ));
         if let Forking::Sequential {
             group_timeout: Some(d),
         } = forking
@@ -2109,15 +2104,7 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
             return;
         };
         if msg.method() != Some(Method::Ack) {
-            self.events.push_back(ProxyEvent::RequestRouted {
-                method: msg
-                    .method()
-                    .map(|m| m.as_str().to_owned())
-                    .unwrap_or_default(),
-                call_id: msg.call_id().unwrap_or_default().to_owned(),
-                request_uri: msg.request_uri().unwrap_or_default().to_owned(),
-                targets: vec![target],
-            });
+            self.events.push_back(request_routed(&msg, vec![target]));
         }
         // [RFC 3261 §16.11] "The request is sent directly to the transport layer
         // instead of through a client transaction."
@@ -2157,6 +2144,19 @@ impl<L: LocationService, P: ProxyPolicy> Proxy<L, P> {
 
     fn via_is_ours(&self, via: &Via<'_>) -> bool {
         self.locals.via(via)
+    }
+}
+
+/// The [`ProxyEvent::RequestRouted`] for `msg` sent to `targets`.
+fn request_routed(msg: &Message<'_>, targets: Vec<String>) -> ProxyEvent {
+    ProxyEvent::RequestRouted {
+        method: msg
+            .method()
+            .map(|m| m.as_str().to_owned())
+            .unwrap_or_default(),
+        call_id: msg.call_id().unwrap_or_default().to_owned(),
+        request_uri: msg.request_uri().unwrap_or_default().to_owned(),
+        targets,
     }
 }
 

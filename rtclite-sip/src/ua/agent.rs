@@ -1521,23 +1521,12 @@ impl<R: RngCore> UserAgent<R> {
             Some(e) => e.oa.pending = None,
             None => call.oa.pending = None,
         }
-        let tag = call.local_tag.clone();
-        let r = response_to(
-            &request.message(),
-            status,
-            reason_phrase(status),
-            Some(&tag),
-        )?;
-        let r = if status == 488 {
-            // [RFC 3311 §5.2] "If the new session description is not
-            // acceptable, the UAS can reject it by returning a 488 (Not
-            // Acceptable Here) response for the UPDATE."
-            // [RFC 3311 §5.2] "This response SHOULD include a Warning header
-            // field."
-            with_refusal_warning(&r)?
-        } else {
-            r
-        };
+        // [RFC 3311 §5.2] "If the new session description is not
+        // acceptable, the UAS can reject it by returning a 488 (Not
+        // Acceptable Here) response for the UPDATE."
+        // [RFC 3311 §5.2] "This response SHOULD include a Warning header
+        // field."
+        let r = refusal(&request, status, &call.local_tag)?;
         self.respond(now, tx, r);
         self.pump(now);
         Ok(())
@@ -1649,23 +1638,12 @@ impl<R: RngCore> UserAgent<R> {
         };
         let call = self.calls.get(&h).ok_or(UaError::NoSuchCall(h))?;
         if let Some((id, reinvite)) = call.reinvite_in.clone() {
-            let tag = call.local_tag.clone();
-            let r = response_to(
-                &reinvite.message(),
-                status,
-                reason_phrase(status),
-                Some(&tag),
-            )?;
             // [RFC 3261 §14.2] "If the new session description is not
             // acceptable, the UAS can reject it by returning a 488 (Not
             // Acceptable Here) response for the re- INVITE."
             // [RFC 3261 §14.2] "This response SHOULD include a Warning header
             // field."
-            let r = if status == 488 {
-                with_refusal_warning(&r)?
-            } else {
-                r
-            };
+            let r = refusal(&reinvite, status, &call.local_tag)?;
             self.respond(now, id, r);
             if let Some(c) = self.calls.get_mut(&h) {
                 c.reinvite_in = None;
@@ -1675,19 +1653,9 @@ impl<R: RngCore> UserAgent<R> {
         }
         let call = self.uas_call(h, "reject")?;
         let id = call.invite_tx.ok_or(UaError::NoSuchCall(h))?;
-        let r = response_to(
-            &call.invite.message(),
-            status,
-            reason_phrase(status),
-            Some(&call.local_tag),
-        )?;
         // [RFC 3261 §13.3.1.3] "Such a response SHOULD include a Warning header
         // field value explaining why the offer was rejected."
-        let r = if status == 488 {
-            with_refusal_warning(&r)?
-        } else {
-            r
-        };
+        let r = refusal(&call.invite, status, &call.local_tag)?;
         self.respond(now, id, r);
         if let Some(c) = self.calls.get_mut(&h) {
             c.final_sent = true;
@@ -2769,10 +2737,7 @@ impl<R: RngCore> UserAgent<R> {
                     // [RFC 3261 §13.3.1.3] "A UAS rejecting an offer contained in
                     // an INVITE SHOULD return a 488 (Not Acceptable Here)
                     // response."
-                    let r = response_to(&invite.message(), 488, reason_phrase(488), Some(&tag))
-                        .map_err(UaError::from)
-                        .and_then(|r| with_refusal_warning(&r));
-                    if let Ok(r) = r {
+                    if let Ok(r) = refusal(&invite, 488, &tag) {
                         self.respond(now, id, r);
                     }
                 }
@@ -4377,6 +4342,17 @@ fn split_via(via: &str) -> (&str, &str) {
     let proto = parts.next().unwrap_or("SIP/2.0/UDP");
     let sent_by = parts.next().unwrap_or("localhost");
     (proto.rsplit('/').next().unwrap_or("UDP"), sent_by)
+}
+
+/// The final response `status` to `request` with To tag `tag`; a 488
+/// also carries the Warning of [`with_refusal_warning`].
+fn refusal(request: &OwnedMessage, status: u16, tag: &str) -> Result<OwnedMessage, UaError> {
+    let r = response_to(&request.message(), status, reason_phrase(status), Some(tag))?;
+    if status == 488 {
+        with_refusal_warning(&r)
+    } else {
+        Ok(r)
+    }
 }
 
 /// `response` (a 488) with a Warning saying the session description was
