@@ -25,7 +25,7 @@ use std::time::Duration;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rtclite_sip::ua::{Body, CallHandle, EndReason, RegisterConfig, RegisterEvent, UaEvent};
-use sim::pair::{self, ALICE, BOB, a_addr, incoming, run_seeds, two};
+use sim::pair::{self, ALICE, BOB, a_addr, check_bounded, incoming, run_seeds, two};
 use sim::phones::{Phones, config};
 use sim::registrar_host::RegistrarHost;
 
@@ -96,18 +96,7 @@ impl Checker {
         self.seen.resize(w.phones.len(), 0);
         self.calls.resize(w.phones.len(), HashMap::new());
         for (i, p) in w.phones.iter().enumerate() {
-            if p.ua.call_count() > 4 {
-                return Err(format!("agent {i} holds {} calls", p.ua.call_count()));
-            }
-            if p.ua.transactions().len() > 32 {
-                return Err(format!(
-                    "agent {i} holds {} transactions",
-                    p.ua.transactions().len()
-                ));
-            }
-            if p.events.len() > 200 {
-                return Err(format!("agent {i} reported {} events", p.events.len()));
-            }
+            check_bounded(p, i, 4, 200)?;
             for e in &p.events[self.seen[i]..] {
                 let Some(call) = call_of(e) else { continue };
                 let (ended, up) = self.calls[i].entry(call).or_default();

@@ -31,7 +31,7 @@ use std::time::Duration;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rtclite_sip::ua::{Body, CallHandle, EndReason, OfferIn, UaEvent};
-use sim::pair::{ALICE, BOB, check_quiescent, ended, run_for, run_seeds, two};
+use sim::pair::{ALICE, BOB, check_bounded, check_quiescent, ended, run_for, run_seeds, two};
 use sim::phones::Phones;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,18 +71,7 @@ impl Checker {
         self.seen.resize(w.phones.len(), 0);
         self.calls.resize(w.phones.len(), HashMap::new());
         for (i, p) in w.phones.iter().enumerate() {
-            if p.ua.call_count() > 2 {
-                return Err(format!("agent {i} holds {} calls", p.ua.call_count()));
-            }
-            if p.ua.transactions().len() > 32 {
-                return Err(format!(
-                    "agent {i} holds {} transactions",
-                    p.ua.transactions().len()
-                ));
-            }
-            if p.events.len() > 100 {
-                return Err(format!("agent {i} reported {} events", p.events.len()));
-            }
+            check_bounded(p, i, 2, 100)?;
             for e in &p.events[self.seen[i]..] {
                 let Some(call) = call_of(e) else { continue };
                 let (ended, up, offers) = self.calls[i].entry(call).or_default();

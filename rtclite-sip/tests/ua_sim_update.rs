@@ -37,14 +37,7 @@ fn with_update(mut c: UaConfig) -> UaConfig {
 /// UPDATEs sent).
 fn scenario(seed: u64, loss: f64) -> Result<bool, String> {
     let mut w = two_with(seed, loss, with_update);
-    let call = w
-        .with(ALICE, |ua, now| {
-            ua.call(now, "sip:bob@192.0.2.201:5060", sdp("alice", "a"))
-        })
-        .map_err(|e| e.to_string())?;
-    let theirs = answered_call(&mut w, call, sdp("bob", "b"))?;
-    let both_up =
-        theirs.is_some_and(|h| w.ua(BOB).is_established(h)) && w.ua(ALICE).is_established(call);
+    let (call, theirs, both_up) = answered_call(&mut w, sdp("alice", "a"), sdp("bob", "b"))?;
     let mut exercised = false;
     if let (true, Some(h)) = (both_up, theirs) {
         let now = w.now;

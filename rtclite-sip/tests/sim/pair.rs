@@ -8,9 +8,9 @@ use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-use rtclite_sip::ua::{CallHandle, EndReason, UaConfig, UaEvent};
+use rtclite_sip::ua::{Body, CallHandle, EndReason, UaConfig, UaEvent};
 
-use super::phones::{Phones, config};
+use super::phones::{Phone, Phones, config};
 
 /// One step of the clock.
 pub(crate) const STEP: Duration = Duration::from_millis(250);
@@ -85,6 +85,29 @@ pub(crate) fn run_for(
     Ok(())
 }
 
+/// Bounded state of agent `i`: at most `max_calls` calls, 32 transactions
+/// and `max_events` events.
+pub(crate) fn check_bounded(
+    p: &Phone,
+    i: usize,
+    max_calls: usize,
+    max_events: usize,
+) -> Result<(), String> {
+    if p.ua.call_count() > max_calls {
+        return Err(format!("agent {i} holds {} calls", p.ua.call_count()));
+    }
+    if p.ua.transactions().len() > 32 {
+        return Err(format!(
+            "agent {i} holds {} transactions",
+            p.ua.transactions().len()
+        ));
+    }
+    if p.events.len() > max_events {
+        return Err(format!("agent {i} reported {} events", p.events.len()));
+    }
+    Ok(())
+}
+
 /// After every step of a call's modification: at most one call, 32
 /// transactions and 100 events per agent, and nothing after Terminated.
 pub(crate) fn check_one_call(w: &Phones) -> Result<(), String> {
@@ -110,15 +133,20 @@ pub(crate) fn check_one_call(w: &Phones) -> Result<(), String> {
     Ok(())
 }
 
-/// Bob answers the first call he is offered at once (with `answer`); runs
-/// up to 40 s until both sides are established or Alice's call ended, with
-/// [`check_one_call`] after each step. Returns Bob's handle, if he got the
-/// call.
+/// Alice calls Bob at 192.0.2.201 with `offer`; Bob answers the call at
+/// once (with `answer`); runs up to 40 s until both sides are established
+/// or Alice's call ended, with [`check_one_call`] after each step. Returns
+/// Alice's call, Bob's (if he got it), and whether both are established.
 pub(crate) fn answered_call(
     w: &mut Phones,
-    call: CallHandle,
-    answer: rtclite_sip::ua::Body,
-) -> Result<Option<CallHandle>, String> {
+    offer: Body,
+    answer: Body,
+) -> Result<(CallHandle, Option<CallHandle>, bool), String> {
+    let call = w
+        .with(ALICE, |ua, now| {
+            ua.call(now, "sip:bob@192.0.2.201:5060", offer)
+        })
+        .map_err(|e| e.to_string())?;
     let mut theirs = None;
     run_for(w, Duration::from_secs(40), &mut check_one_call, &mut |w| {
         if theirs.is_none() {
@@ -130,7 +158,9 @@ pub(crate) fn answered_call(
         let up = theirs.is_some_and(|h| w.ua(BOB).is_established(h));
         (up && w.ua(ALICE).is_established(call)) || ended(w, ALICE).is_some()
     })?;
-    Ok(theirs)
+    let both_up =
+        theirs.is_some_and(|h| w.ua(BOB).is_established(h)) && w.ua(ALICE).is_established(call);
+    Ok((call, theirs, both_up))
 }
 
 /// The wind-down after a call's modification: whoever is still in the
@@ -232,10 +262,8 @@ pub(crate) fn run_seeds(
                 Ok(true) => yes += 1,
                 Ok(false) => {}
                 Err(what) => {
-                    eprintln!(
-                        "violation: {name} at {:.0}% loss, seed {seed}: {what} (replay: RTCLITE_SIM_SEED={seed} cargo test -p rtclite-sip --test {test} -- --nocapture)",
-                        loss * 100.0
-                    );
+                    let line = super::replay_line(name, loss, seed, &what, test);
+                    eprintln!("violation: {line}");
                     violations += 1;
                 }
             }
