@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::ua::{
-    a_addr, add_alice, add_bob, alice_config, b_addr, bob_config, ends, header, incoming_call,
-    parse, peer, peer_sends, start, to_peer,
+    a_addr, add_alice, add_bob, alice_config, b_addr, bob_config, call_answered, ends, header,
+    incoming_call, parse, peer, peer_sends, start, to_peer,
 };
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
@@ -660,18 +660,7 @@ fn message_inside_a_call() {
 
 fn established() -> (Phones, usize, usize, CallHandle, CallHandle) {
     let (mut w, alice, bob) = pair();
-    let call = w
-        .with(alice, |ua, now| {
-            ua.call(now, "sip:bob@192.0.2.201:5060", Body::sdp(OFFER))
-        })
-        .unwrap();
-    let theirs = incoming_call(&w, bob);
-    w.with(bob, |ua, now| {
-        ua.answer(now, theirs, Some(Body::sdp(ANSWER)))
-    })
-    .unwrap();
-    assert!(w.ua(alice).is_established(call));
-    assert!(w.ua(bob).is_established(theirs));
+    let (call, theirs) = call_answered(&mut w, alice, bob, OFFER, ANSWER);
     (w, alice, bob, call, theirs)
 }
 

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::ua::{
-    a_addr, add_alice, add_bob, alice_config, b_addr, bob_config, header, incoming_call, last,
-    offers, parse, peer, peer_sends, start, starts, to_peer,
+    a_addr, add_alice, add_bob, alice_config, b_addr, bob_config, call_answered, header,
+    incoming_call, last, offers, parse, peer, peer_sends, start, starts, to_peer,
 };
 use rtclite_sip::ua::{Body, CallHandle, EndReason, OfferIn, UaConfig, UaError, UaEvent};
 use rtclite_sip::{HeaderName, OwnedMessage};
@@ -310,18 +310,7 @@ fn established() -> (Phones, usize, usize, CallHandle, CallHandle) {
     let mut w = Phones::new();
     let alice = add_alice(&mut w, with_update(alice_config()));
     let bob = add_bob(&mut w, with_update(bob_config()));
-    let call = w
-        .with(alice, |ua, now| {
-            ua.call(now, "sip:bob@192.0.2.201:5060", Body::sdp(OFFER))
-        })
-        .unwrap();
-    let theirs = incoming_call(&w, bob);
-    w.with(bob, |ua, now| {
-        ua.answer(now, theirs, Some(Body::sdp(ANSWER)))
-    })
-    .unwrap();
-    assert!(w.ua(alice).is_established(call));
-    assert!(w.ua(bob).is_established(theirs));
+    let (call, theirs) = call_answered(&mut w, alice, bob, OFFER, ANSWER);
     (w, alice, bob, call, theirs)
 }
 

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use rtclite_sip::ua::{CallHandle, EndReason, OfferIn, UaConfig, UaEvent};
+use rtclite_sip::ua::{Body, CallHandle, EndReason, OfferIn, UaConfig, UaEvent};
 use rtclite_sip::{HeaderName, OwnedMessage};
 
 use crate::sim::phones::{Phones, config};
@@ -104,4 +104,28 @@ pub(crate) fn ends(w: &Phones, i: usize) -> Vec<EndReason> {
 pub(crate) fn peer_sends(w: &mut Phones, to: SocketAddr, bytes: Bytes) {
     w.inject(peer(), to, bytes);
     w.settle();
+}
+
+/// Alice calls Bob with `offer` and Bob answers with `answer`; both see
+/// the call established. Returns Alice's and Bob's handles.
+pub(crate) fn call_answered(
+    w: &mut Phones,
+    alice: usize,
+    bob: usize,
+    offer: &'static [u8],
+    answer: &'static [u8],
+) -> (CallHandle, CallHandle) {
+    let call = w
+        .with(alice, |ua, now| {
+            ua.call(now, "sip:bob@192.0.2.201:5060", Body::sdp(offer))
+        })
+        .unwrap();
+    let theirs = incoming_call(w, bob);
+    w.with(bob, |ua, now| {
+        ua.answer(now, theirs, Some(Body::sdp(answer)))
+    })
+    .unwrap();
+    assert!(w.ua(alice).is_established(call));
+    assert!(w.ua(bob).is_established(theirs));
+    (call, theirs)
 }
