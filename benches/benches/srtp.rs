@@ -165,18 +165,9 @@ fn bench(c: &mut Criterion) {
                     g.bench_function("floor/ring-aes-gcm", |b| {
                         b.iter(|| {
                             n = n.wrapping_add(1);
-                            let mut nonce = [7u8; 12];
-                            nonce[8..].copy_from_slice(&n.to_be_bytes());
+                            let nonce = gcm_nonce(n);
                             data.truncate(plain.len());
-                            let (aad, body) = data.split_at_mut(12);
-                            let tag = key
-                                .seal_in_place_separate_tag(
-                                    ring::aead::Nonce::assume_unique_for_key(nonce),
-                                    ring::aead::Aad::from(&*aad),
-                                    body,
-                                )
-                                .unwrap();
-                            data.extend_from_slice(tag.as_ref());
+                            gcm_seal(&key, nonce, &mut data);
                             black_box(data.len())
                         })
                     });
@@ -191,15 +182,7 @@ fn bench(c: &mut Criterion) {
                                 let mut p = rtp(1, size);
                                 let mut nonce = [0u8; 12];
                                 nonce[8..].copy_from_slice(&n.to_be_bytes());
-                                let (aad, body) = p.split_at_mut(12);
-                                let tag = key
-                                    .seal_in_place_separate_tag(
-                                        ring::aead::Nonce::assume_unique_for_key(nonce),
-                                        ring::aead::Aad::from(&*aad),
-                                        body,
-                                    )
-                                    .unwrap();
-                                p.extend_from_slice(tag.as_ref());
+                                gcm_seal(&key, nonce, &mut p);
                                 (p, nonce)
                             },
                             |(mut p, nonce)| {
@@ -225,8 +208,7 @@ fn bench(c: &mut Criterion) {
                     g.bench_function("floor/aes-gcm-crate", |b| {
                         b.iter(|| {
                             n = n.wrapping_add(1);
-                            let mut nonce = [7u8; 12];
-                            nonce[8..].copy_from_slice(&n.to_be_bytes());
+                            let nonce = gcm_nonce(n);
                             data.truncate(plain.len());
                             let (aad, body) = data.split_at_mut(12);
                             let tag = gcm
@@ -245,17 +227,12 @@ fn bench(c: &mut Criterion) {
                     g.bench_function("floor/aes-ctr+hmac-sha1", |b| {
                         b.iter(|| {
                             n = n.wrapping_add(1);
-                            let mut iv = [9u8; 16];
-                            iv[10..14].copy_from_slice(&n.to_be_bytes());
+                            let iv = ctr_iv(n);
                             data.truncate(plain.len());
                             let core = Ctr::inner_iv_init(&aes, &iv.into());
                             StreamCipherCoreWrapper::from_core(core)
                                 .apply_keystream(&mut data[12..]);
-                            let mut m = mac.clone();
-                            m.update(&data);
-                            m.update(&[0, 0, 0, 0]);
-                            let tag = m.finalize().into_bytes();
-                            data.extend_from_slice(&tag[..10]);
+                            hmac_append(&mac, &mut data);
                             black_box(data.len())
                         })
                     });
@@ -269,11 +246,7 @@ fn bench(c: &mut Criterion) {
                             || {
                                 n = n.wrapping_add(1);
                                 let mut p = rtp(1, size);
-                                let mut m = mac.clone();
-                                m.update(&p);
-                                m.update(&[0, 0, 0, 0]);
-                                let tag = m.finalize().into_bytes();
-                                p.extend_from_slice(&tag[..10]);
+                                hmac_append(&mac, &mut p);
                                 (p, n)
                             },
                             |(mut p, n)| {
@@ -282,8 +255,7 @@ fn bench(c: &mut Criterion) {
                                 m.update(&p[..body_end]);
                                 m.update(&[0, 0, 0, 0]);
                                 m.verify_truncated_left(&p[body_end..]).unwrap();
-                                let mut iv = [9u8; 16];
-                                iv[10..14].copy_from_slice(&n.to_be_bytes());
+                                let iv = ctr_iv(n);
                                 let core = Ctr::inner_iv_init(&aes, &iv.into());
                                 StreamCipherCoreWrapper::from_core(core)
                                     .apply_keystream(&mut p[12..body_end]);
@@ -401,26 +373,12 @@ fn paired() {
                     buf.clear();
                     buf.extend_from_slice(&plain);
                     if gcm {
-                        let mut nonce = [7u8; 12];
-                        nonce[8..].copy_from_slice(&i.to_be_bytes());
-                        let (aad, body) = buf.split_at_mut(12);
-                        let tag = ring_key
-                            .seal_in_place_separate_tag(
-                                ring::aead::Nonce::assume_unique_for_key(nonce),
-                                ring::aead::Aad::from(&*aad),
-                                body,
-                            )
-                            .unwrap();
-                        buf.extend_from_slice(tag.as_ref());
+                        let nonce = gcm_nonce(i);
+                        gcm_seal(&ring_key, nonce, &mut buf);
                     } else {
-                        let mut iv = [9u8; 16];
-                        iv[10..14].copy_from_slice(&i.to_be_bytes());
+                        let iv = ctr_iv(i);
                         ctr_apply(iv, &mut buf[12..]);
-                        let mut m = mac.clone();
-                        m.update(&buf);
-                        m.update(&[0, 0, 0, 0]);
-                        let tag = m.finalize().into_bytes();
-                        buf.extend_from_slice(&tag[..10]);
+                        hmac_append(&mac, &mut buf);
                     }
                     black_box(buf.len());
                 }
@@ -470,31 +428,17 @@ fn paired() {
                     let mut p = Vec::with_capacity(plain.len() + 16);
                     p.extend_from_slice(&plain);
                     if gcm {
-                        let mut nonce = [7u8; 12];
-                        nonce[8..].copy_from_slice(&i.to_be_bytes());
-                        let (aad, body) = p.split_at_mut(12);
-                        let tag = ring_key
-                            .seal_in_place_separate_tag(
-                                ring::aead::Nonce::assume_unique_for_key(nonce),
-                                ring::aead::Aad::from(&*aad),
-                                body,
-                            )
-                            .unwrap();
-                        p.extend_from_slice(tag.as_ref());
+                        let nonce = gcm_nonce(i);
+                        gcm_seal(&ring_key, nonce, &mut p);
                     } else {
-                        let mut m = mac.clone();
-                        m.update(&p);
-                        m.update(&[0, 0, 0, 0]);
-                        let tag = m.finalize().into_bytes();
-                        p.extend_from_slice(&tag[..10]);
+                        hmac_append(&mac, &mut p);
                     }
                     floor_inputs.push((p, i));
                 }
                 let t = Instant::now();
                 for (p, i) in &mut floor_inputs {
                     if gcm {
-                        let mut nonce = [7u8; 12];
-                        nonce[8..].copy_from_slice(&i.to_be_bytes());
+                        let nonce = gcm_nonce(*i);
                         let (aad, rest) = p.split_at_mut(12);
                         let (body, tag) = rest.split_at_mut(rest.len() - 16);
                         let tag = ring::aead::Tag::from(<[u8; 16]>::try_from(&*tag).unwrap());
@@ -514,8 +458,7 @@ fn paired() {
                         m.update(&p[..body_end]);
                         m.update(&[0, 0, 0, 0]);
                         m.verify_truncated_left(&p[body_end..]).unwrap();
-                        let mut iv = [9u8; 16];
-                        iv[10..14].copy_from_slice(&i.to_be_bytes());
+                        let iv = ctr_iv(*i);
                         ctr_apply(iv, &mut p[12..body_end]);
                         p.truncate(body_end);
                     }
@@ -537,4 +480,47 @@ fn report(row: &str, [ours, theirs, floor]: [f64; 3]) {
         ours / theirs,
         ours / floor
     );
+}
+
+/// The floors' GCM nonce of packet `n`: sevens, then `n` big-endian.
+#[inline(always)]
+fn gcm_nonce(n: u32) -> [u8; 12] {
+    let mut nonce = [7u8; 12];
+    nonce[8..].copy_from_slice(&n.to_be_bytes());
+    nonce
+}
+
+/// The floors' AES-CTR IV of packet `n`: nines, with `n` big-endian at
+/// bytes 10..14.
+#[inline(always)]
+fn ctr_iv(n: u32) -> [u8; 16] {
+    let mut iv = [9u8; 16];
+    iv[10..14].copy_from_slice(&n.to_be_bytes());
+    iv
+}
+
+/// The GCM floor's protect: seals what follows the 12-byte RTP header
+/// (the AAD) in place with `nonce` and appends the 16-byte tag.
+#[inline(always)]
+fn gcm_seal(key: &ring::aead::LessSafeKey, nonce: [u8; 12], packet: &mut Vec<u8>) {
+    let (aad, body) = packet.split_at_mut(12);
+    let tag = key
+        .seal_in_place_separate_tag(
+            ring::aead::Nonce::assume_unique_for_key(nonce),
+            ring::aead::Aad::from(&*aad),
+            body,
+        )
+        .unwrap();
+    packet.extend_from_slice(tag.as_ref());
+}
+
+/// The HMAC floor's tag: HMAC-SHA1 of `packet` and a zero ROC, its first
+/// 10 bytes appended.
+#[inline(always)]
+fn hmac_append(mac: &Hmac<sha1::Sha1>, packet: &mut Vec<u8>) {
+    let mut m = mac.clone();
+    m.update(packet.as_slice());
+    m.update(&[0, 0, 0, 0]);
+    let tag = m.finalize().into_bytes();
+    packet.extend_from_slice(&tag[..10]);
 }
