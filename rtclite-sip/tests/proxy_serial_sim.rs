@@ -34,8 +34,6 @@
 
 mod sim;
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use rand_chacha::ChaCha8Rng;
@@ -44,14 +42,11 @@ use rtclite_sip::proxy::{DefaultPolicy, Forking, Proxy, ProxyConfig, ProxyEvent}
 use rtclite_sip::registrar::{
     Binding, InMemoryLocationService, LocationService, Registrar, RegistrarConfig,
 };
-use rtclite_sip::transaction::{Input, TransactionId, Transmit};
-use rtclite_sip::transport::TransportKind;
-use rtclite_sip::ua::{CallHandle, EndReason};
+use rtclite_sip::ua::EndReason;
 
 use sim::net::{Datagram, Net, NetConfig};
 use sim::proxy_call::{
-    ALICE, BOB1, BOB2, Bounds, Host, PROXY, Then, addr, call_and_cancel, check_proxy_end,
-    check_proxy_step, deliver_to_host, host_transmits, proxy_config, send,
+    ALICE, BOB1, BOB2, Bounds, Calls, Host, PROXY, Then, Watch, addr, check_proxy_end, proxy_config,
 };
 use sim::{replay_line, run_matrix};
 
@@ -91,15 +86,13 @@ impl Kind {
 struct World {
     kind: Kind,
     loss: f64,
-    t0: Instant,
-    now: Instant,
-    net: Net,
-    proxy: Proxy<InMemoryLocationService, DefaultPolicy>,
-    alice: Host,
-    bobs: [Host; 2],
-    call: Option<CallHandle>,
-    call_at: Option<Instant>,
-    cancel_at: Option<Instant>,
+    calls: Calls<DefaultPolicy>,
+    watch: Groups,
+}
+
+/// What the proxy did with the groups, and when.
+#[derive(Default)]
+struct Groups {
     /// When the proxy started each group (RequestRouted events).
     groups: Vec<Instant>,
     /// When the proxy first received a 6xx, and Alice's CANCEL.
@@ -107,8 +100,79 @@ struct World {
     got_cancel: Option<Instant>,
     /// When the proxy first received a final response from Bob1.
     bob1_final: Option<Instant>,
-    born: HashMap<TransactionId, Instant>,
-    violations: Vec<String>,
+}
+
+impl Watch<DefaultPolicy> for Groups {
+    fn datagram(&mut self, calls: &Calls<DefaultPolicy>, d: &Datagram) {
+        if d.to != addr(PROXY) {
+            return;
+        }
+        let text = String::from_utf8_lossy(&d.bytes);
+        let first = text.lines().next().unwrap_or_default();
+        let invite = text
+            .lines()
+            .any(|l| l.starts_with("CSeq") && l.ends_with("INVITE"));
+        if first.starts_with("SIP/2.0 6") && self.got_6xx.is_none() {
+            self.got_6xx = Some(calls.now);
+        }
+        if first.starts_with("CANCEL") && d.from == addr(ALICE) && self.got_cancel.is_none() {
+            self.got_cancel = Some(calls.now);
+        }
+        let is_final = first
+            .strip_prefix("SIP/2.0 ")
+            .and_then(|r| r.get(..3))
+            .and_then(|c| c.parse::<u16>().ok())
+            .is_some_and(|c| c >= 200);
+        if is_final && invite && d.from == addr(BOB1) && self.bob1_final.is_none() {
+            self.bob1_final = Some(calls.now);
+        }
+    }
+
+    fn proxy_event(&mut self, calls: &mut Calls<DefaultPolicy>, e: ProxyEvent) {
+        if let ProxyEvent::RequestRouted { method, .. } = &e {
+            if method == "INVITE" {
+                self.group_started(calls);
+            }
+        }
+    }
+}
+
+impl Groups {
+    /// The proxy forwarded the INVITE to a new group: check that it may.
+    fn group_started(&mut self, calls: &mut Calls<DefaultPolicy>) {
+        let now = calls.now;
+        self.groups.push(now);
+        if self.groups.len() == 1 {
+            return;
+        }
+        if self.groups.len() > 2 {
+            calls.violation(format!(
+                "{} groups started for two contacts",
+                self.groups.len()
+            ));
+        }
+        if let Some(t) = self.got_6xx {
+            calls.violation(format!(
+                "group 2 started {:?} after a 6xx reached the proxy",
+                now - t
+            ));
+        }
+        if let Some(t) = self.got_cancel {
+            calls.violation(format!(
+                "group 2 started {:?} after the caller's CANCEL",
+                now - t
+            ));
+        }
+        // Group 1 ends by its final response, its time, or (when nothing
+        // reaches Bob1) Timer B, which is longer than the group time.
+        let started = self.groups[0];
+        if self.bob1_final.is_none() && now - started < GROUP_TIME {
+            calls.violation(format!(
+                "group 2 started {:?} into a live group 1",
+                now - started
+            ));
+        }
+    }
 }
 
 impl World {
@@ -160,7 +224,7 @@ impl World {
             false,
         );
         alice.hang_up_after = Some(between(500, 3000));
-        let bobs = [
+        let bobs = vec![
             Host::new(BOB1, "bob", seed.wrapping_mul(5), bob1_then, false),
             Host::new(BOB2, "bob", seed.wrapping_mul(7), bob2_then, false),
         ];
@@ -168,224 +232,64 @@ impl World {
         Self {
             kind,
             loss,
-            t0,
-            now: t0,
-            net: Net::new(seed, NetConfig::lossy(loss)),
-            proxy,
-            alice,
-            bobs,
-            call: None,
-            call_at: Some(t0),
-            cancel_at,
-            groups: Vec::new(),
-            got_6xx: None,
-            got_cancel: None,
-            bob1_final: None,
-            born: HashMap::new(),
-            violations: Vec::new(),
-        }
-    }
-
-    fn violation(&mut self, what: String) {
-        if self.violations.len() < 5 {
-            self.violations.push(what);
-        }
-    }
-
-    fn send(&mut self, from: SocketAddr, t: Transmit) {
-        if let Err(e) = send(&mut self.net, self.now, from, t) {
-            self.violation(e);
-        }
-    }
-
-    fn pump(&mut self) {
-        let now = self.now;
-        let proxy_addr = addr(PROXY);
-        while let Some(t) = self.proxy.poll_transmit() {
-            self.send(proxy_addr, t);
-        }
-        while let Some(e) = self.proxy.poll_event() {
-            if let ProxyEvent::RequestRouted { method, .. } = &e {
-                if method == "INVITE" {
-                    self.group_started();
-                }
-            }
-        }
-        let outs = host_transmits(
-            std::iter::once(&mut self.alice).chain(self.bobs.iter_mut()),
-            now,
-        );
-        for (from, t) in outs {
-            self.send(from, t);
-        }
-    }
-
-    /// The proxy forwarded the INVITE to a new group: check that it may.
-    fn group_started(&mut self) {
-        let now = self.now;
-        self.groups.push(now);
-        if self.groups.len() == 1 {
-            return;
-        }
-        if self.groups.len() > 2 {
-            self.violation(format!(
-                "{} groups started for two contacts",
-                self.groups.len()
-            ));
-        }
-        if let Some(t) = self.got_6xx {
-            self.violation(format!(
-                "group 2 started {:?} after a 6xx reached the proxy",
-                now - t
-            ));
-        }
-        if let Some(t) = self.got_cancel {
-            self.violation(format!(
-                "group 2 started {:?} after the caller's CANCEL",
-                now - t
-            ));
-        }
-        // Group 1 ends by its final response, its time, or (when nothing
-        // reaches Bob1) Timer B, which is longer than the group time.
-        let started = self.groups[0];
-        if self.bob1_final.is_none() && now - started < GROUP_TIME {
-            self.violation(format!(
-                "group 2 started {:?} into a live group 1",
-                now - started
-            ));
-        }
-    }
-
-    fn deliver(&mut self, d: Datagram) {
-        let input = Input::Received {
-            transport: TransportKind::Udp,
-            source: d.from,
-            bytes: d.bytes.clone(),
-        };
-        if d.to == addr(PROXY) {
-            let text = String::from_utf8_lossy(&d.bytes);
-            let first = text.lines().next().unwrap_or_default();
-            let invite = text
-                .lines()
-                .any(|l| l.starts_with("CSeq") && l.ends_with("INVITE"));
-            if first.starts_with("SIP/2.0 6") && self.got_6xx.is_none() {
-                self.got_6xx = Some(self.now);
-            }
-            if first.starts_with("CANCEL") && d.from == addr(ALICE) && self.got_cancel.is_none() {
-                self.got_cancel = Some(self.now);
-            }
-            let is_final = first
-                .strip_prefix("SIP/2.0 ")
-                .and_then(|r| r.get(..3))
-                .and_then(|c| c.parse::<u16>().ok())
-                .is_some_and(|c| c >= 200);
-            if is_final && invite && d.from == addr(BOB1) && self.bob1_final.is_none() {
-                self.bob1_final = Some(self.now);
-            }
-            let _ = self.proxy.handle_input(self.now, input);
-            return;
-        }
-        let hosts = std::iter::once(&mut self.alice).chain(self.bobs.iter_mut());
-        deliver_to_host(hosts, self.now, d.to, input);
-    }
-
-    fn next_time(&self) -> Option<Instant> {
-        let hosts = std::iter::once(&self.alice)
-            .chain(self.bobs.iter())
-            .filter_map(Host::poll_timeout);
-        [
-            self.net.next_time(),
-            self.proxy.poll_timeout(),
-            self.call_at,
-            self.cancel_at,
-        ]
-        .into_iter()
-        .flatten()
-        .chain(hosts)
-        .min()
-    }
-
-    fn step(&mut self) -> bool {
-        let Some(at) = self.next_time() else {
-            return false;
-        };
-        if at > self.t0 + END {
-            return false;
-        }
-        self.now = self.now.max(at);
-        let now = self.now;
-        if let Err(e) = call_and_cancel(
-            &mut self.alice,
-            now,
-            &mut self.call_at,
-            &mut self.cancel_at,
-            &mut self.call,
-        ) {
-            self.violation(e);
-        }
-        while let Some(d) = self.net.pop_due(now) {
-            self.deliver(d);
-            self.pump();
-        }
-        self.proxy.handle_timeout(now);
-        for h in std::iter::once(&mut self.alice).chain(self.bobs.iter_mut()) {
-            h.handle_timeout(now);
-        }
-        self.pump();
-        self.check_step();
-        true
-    }
-
-    fn check_step(&mut self) {
-        for v in check_proxy_step(&self.proxy, self.now, &mut self.born, &BOUNDS) {
-            self.violation(v);
+            calls: Calls::new(
+                t0,
+                Net::new(seed, NetConfig::lossy(loss)),
+                proxy,
+                alice,
+                bobs,
+                Some(t0),
+                cancel_at,
+                END,
+                BOUNDS,
+            ),
+            watch: Groups::default(),
         }
     }
 
     fn run(mut self) -> (Vec<String>, String) {
-        let mut guard = 0u32;
-        while self.step() {
-            guard += 1;
-            if guard > 200_000 {
-                self.violation("simulation did not settle".into());
-                break;
-            }
-        }
+        let guard = self.calls.run(&mut self.watch);
         self.check_end();
         if std::env::var_os("RTCLITE_SIM_TRACE").is_some() {
             eprintln!(
                 "{}: {guard} steps, {} datagrams, ended at {:?}",
                 self.kind.name(),
-                self.net.sent,
-                self.now - self.t0
+                self.calls.net.sent,
+                self.calls.now - self.calls.t0
             );
         }
-        let outcome = self.alice.log.outcome();
-        (self.violations, outcome)
+        let outcome = self.calls.alice.log.outcome();
+        (self.calls.violations, outcome)
     }
 
     fn check_end(&mut self) {
         let lossless = self.loss == 0.0;
-        for v in check_proxy_end(&self.proxy) {
-            self.violation(v);
+        for v in check_proxy_end(&self.calls.proxy) {
+            self.calls.violation(v);
         }
-        let a = self.alice.log.clone();
-        let (b1, b2) = (self.bobs[0].log.clone(), self.bobs[1].log.clone());
+        let a = self.calls.alice.log.clone();
+        let (b1, b2) = (
+            self.calls.bobs[0].log.clone(),
+            self.calls.bobs[1].log.clone(),
+        );
         if a.ended.len() != 1 {
-            self.violation(format!(
+            self.calls.violation(format!(
                 "Alice's call ended {} times: {:?}",
                 a.ended.len(),
                 a.ended
             ));
         }
         if a.established > 1 {
-            self.violation(format!("Alice established {} times", a.established));
+            self.calls
+                .violation(format!("Alice established {} times", a.established));
         }
         if b1.established > 0 && b2.established > 0 {
-            self.violation("both contacts were established".into());
+            self.calls
+                .violation("both contacts were established".into());
         }
         if b1.established > 0 && matches!(self.kind, Kind::Busy | Kind::Decline) {
-            self.violation("Bob1 established although he only rejects".into());
+            self.calls
+                .violation("Bob1 established although he only rejects".into());
         }
         let reason = a.ended.first().copied();
         if a.established > 0 {
@@ -395,7 +299,8 @@ impl World {
                     | Some(EndReason::DialogLost { .. })
             );
             if !ok || (lossless && reason != Some(EndReason::LocalBye)) {
-                self.violation(format!("established call ended as {reason:?}"));
+                self.calls
+                    .violation(format!("established call ended as {reason:?}"));
             }
         } else {
             let lost = !lossless
@@ -424,7 +329,7 @@ impl World {
                 }
             };
             if !ok {
-                self.violation(format!("call failed as {reason:?}"));
+                self.calls.violation(format!("call failed as {reason:?}"));
             }
         }
         if lossless {
@@ -434,20 +339,25 @@ impl World {
                 Kind::Cancel => true,
             };
             if !expect {
-                self.violation(format!(
+                self.calls.violation(format!(
                     "lossless outcome: alice {a:?}, bob1 {b1:?}, bob2 {b2:?}"
                 ));
             }
             // The ringing first contact is CANCELled by the group time.
             if self.kind == Kind::Timeout && b1.ended != [EndReason::Cancelled] {
-                self.violation(format!("Bob1 ended as {:?}", b1.ended));
+                self.calls
+                    .violation(format!("Bob1 ended as {:?}", b1.ended));
             }
-            if self.kind == Kind::Decline && self.groups.len() != 1 {
-                self.violation(format!("{} groups after a 603", self.groups.len()));
+            if self.kind == Kind::Decline && self.watch.groups.len() != 1 {
+                self.calls
+                    .violation(format!("{} groups after a 603", self.watch.groups.len()));
             }
         }
-        if self.alice.ua.call_count() != 0 || self.bobs.iter().any(|b| b.ua.call_count() != 0) {
-            self.violation("a user agent still holds a call at the end".into());
+        if self.calls.alice.ua.call_count() != 0
+            || self.calls.bobs.iter().any(|b| b.ua.call_count() != 0)
+        {
+            self.calls
+                .violation("a user agent still holds a call at the end".into());
         }
     }
 }

@@ -30,8 +30,6 @@
 
 mod sim;
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use rand_chacha::ChaCha8Rng;
@@ -41,14 +39,11 @@ use rtclite_sip::proxy::{DigestAuth, Proxy, ProxyEvent};
 use rtclite_sip::registrar::{
     Binding, InMemoryLocationService, LocationService, Registrar, RegistrarConfig,
 };
-use rtclite_sip::transaction::{Input, TransactionId, Transmit};
-use rtclite_sip::transport::TransportKind;
-use rtclite_sip::ua::{CallHandle, EndReason};
+use rtclite_sip::ua::EndReason;
 
 use sim::net::{Datagram, Net, NetConfig};
 use sim::proxy_call::{
-    ALICE, BOB1, BOB2, Bounds, Host, PROXY, Then, addr, call_and_cancel, check_proxy_end,
-    check_proxy_step, deliver_to_host, host_transmits, proxy_config, send,
+    ALICE, BOB1, BOB2, Bounds, Calls, Host, Then, Watch, check_proxy_end, proxy_config,
 };
 use sim::{replay_line, run_matrix};
 
@@ -84,27 +79,38 @@ impl Kind {
     }
 }
 
-type SimProxy = Proxy<InMemoryLocationService, DigestAuth>;
-
 struct World {
     kind: Kind,
     loss: f64,
-    seed: u64,
-    t0: Instant,
-    now: Instant,
-    net: Net,
-    rng: ChaCha8Rng,
-    proxy: SimProxy,
-    proxy_events: Vec<ProxyEvent>,
-    alice: Host,
-    bobs: Vec<Host>,
-    /// Alice's call and when she CANCELs it (cancel-race).
-    call: Option<CallHandle>,
-    call_at: Option<Instant>,
-    cancel_at: Option<Instant>,
-    born: HashMap<TransactionId, Instant>,
-    violations: Vec<String>,
-    steps: u64,
+    calls: Calls<DigestAuth>,
+    watch: Events,
+}
+
+/// What the proxy reported; with `RTCLITE_SIM_TRACE`, every datagram
+/// delivered is printed.
+struct Events(Vec<ProxyEvent>);
+
+impl Watch<DigestAuth> for Events {
+    fn datagram(&mut self, calls: &Calls<DigestAuth>, d: &Datagram) {
+        if std::env::var_os("RTCLITE_SIM_TRACE").is_some() {
+            let text = String::from_utf8_lossy(&d.bytes);
+            let first = text.lines().next().unwrap_or_default();
+            let cseq = text
+                .lines()
+                .find(|l| l.starts_with("CSeq"))
+                .unwrap_or_default();
+            eprintln!(
+                "{:>9.3} {} -> {}: {first} [{cseq}]",
+                calls.now.duration_since(calls.t0).as_secs_f64(),
+                d.from,
+                d.to
+            );
+        }
+    }
+
+    fn proxy_event(&mut self, _calls: &mut Calls<DigestAuth>, e: ProxyEvent) {
+        self.0.push(e);
+    }
 }
 
 impl World {
@@ -189,179 +195,54 @@ impl World {
         Self {
             kind,
             loss,
-            seed,
-            t0,
-            now: t0,
-            net: Net::new(seed, NetConfig::lossy(loss)),
-            rng,
-            proxy,
-            proxy_events: Vec::new(),
-            alice,
-            bobs,
-            call: None,
-            call_at,
-            cancel_at,
-            born: HashMap::new(),
-            violations: Vec::new(),
-            steps: 0,
-        }
-    }
-
-    fn violation(&mut self, what: String) {
-        if self.violations.len() < 5 {
-            self.violations.push(what);
-        }
-    }
-
-    fn send(&mut self, from: SocketAddr, t: Transmit) {
-        if let Err(e) = send(&mut self.net, self.now, from, t) {
-            self.violation(e);
-        }
-    }
-
-    /// Moves every queued output onto the network.
-    fn pump(&mut self) {
-        let now = self.now;
-        let proxy_addr = addr(PROXY);
-        while let Some(t) = self.proxy.poll_transmit() {
-            self.send(proxy_addr, t);
-        }
-        while let Some(e) = self.proxy.poll_event() {
-            self.proxy_events.push(e);
-        }
-        let outs = host_transmits(
-            std::iter::once(&mut self.alice).chain(self.bobs.iter_mut()),
-            now,
-        );
-        for (from, t) in outs {
-            self.send(from, t);
-        }
-    }
-
-    fn deliver(&mut self, d: Datagram) {
-        if std::env::var_os("RTCLITE_SIM_TRACE").is_some() {
-            let text = String::from_utf8_lossy(&d.bytes);
-            let first = text.lines().next().unwrap_or_default();
-            let cseq = text
-                .lines()
-                .find(|l| l.starts_with("CSeq"))
-                .unwrap_or_default();
-            eprintln!(
-                "{:>9.3} {} -> {}: {first} [{cseq}]",
-                self.now.duration_since(self.t0).as_secs_f64(),
-                d.from,
-                d.to
-            );
-        }
-        let input = Input::Received {
-            transport: TransportKind::Udp,
-            source: d.from,
-            bytes: d.bytes,
-        };
-        if d.to == addr(PROXY) {
-            // Errors are messages the proxy discards (a stray for someone
-            // else, a duplicate of something ended): not invariants.
-            let _ = self.proxy.handle_input(self.now, input);
-            return;
-        }
-        let hosts = std::iter::once(&mut self.alice).chain(self.bobs.iter_mut());
-        deliver_to_host(hosts, self.now, d.to, input);
-    }
-
-    fn next_time(&self) -> Option<Instant> {
-        let hosts = std::iter::once(&self.alice)
-            .chain(self.bobs.iter())
-            .filter_map(Host::poll_timeout);
-        [
-            self.net.next_time(),
-            self.proxy.poll_timeout(),
-            self.call_at,
-            self.cancel_at,
-        ]
-        .into_iter()
-        .flatten()
-        .chain(hosts)
-        .min()
-    }
-
-    fn step(&mut self) -> bool {
-        let Some(at) = self.next_time() else {
-            return false;
-        };
-        if at > self.t0 + END {
-            return false;
-        }
-        self.now = self.now.max(at);
-        let now = self.now;
-        self.steps += 1;
-        if let Err(e) = call_and_cancel(
-            &mut self.alice,
-            now,
-            &mut self.call_at,
-            &mut self.cancel_at,
-            &mut self.call,
-        ) {
-            self.violation(e);
-        }
-        while let Some(d) = self.net.pop_due(now) {
-            self.deliver(d);
-            self.pump();
-        }
-        self.proxy.handle_timeout(now);
-        for h in std::iter::once(&mut self.alice).chain(self.bobs.iter_mut()) {
-            h.handle_timeout(now);
-        }
-        self.pump();
-        self.check_step();
-        true
-    }
-
-    fn check_step(&mut self) {
-        for v in check_proxy_step(&self.proxy, self.now, &mut self.born, &BOUNDS) {
-            self.violation(v);
+            calls: Calls::new(
+                t0,
+                Net::new(seed, NetConfig::lossy(loss)),
+                proxy,
+                alice,
+                bobs,
+                call_at,
+                cancel_at,
+                END,
+                BOUNDS,
+            ),
+            watch: Events(Vec::new()),
         }
     }
 
     fn run(mut self) -> (Vec<String>, String) {
         if self.kind == Kind::Register {
-            let now = self.now;
-            if let Err(e) = self.bobs[0].ua.register(now) {
-                self.violation(format!("bob cannot register: {e}"));
+            let now = self.calls.now;
+            if let Err(e) = self.calls.bobs[0].ua.register(now) {
+                self.calls.violation(format!("bob cannot register: {e}"));
             }
-            self.pump();
+            self.calls.pump(&mut self.watch);
         }
-        let mut guard = 0u32;
-        while self.step() {
-            guard += 1;
-            if guard > 200_000 {
-                self.violation("simulation did not settle".into());
-                break;
-            }
-        }
+        self.calls.run(&mut self.watch);
         self.check_end();
-        let outcome = self.alice.log.outcome();
-        (self.violations, outcome)
+        let outcome = self.calls.alice.log.outcome();
+        (self.calls.violations, outcome)
     }
 
     fn check_end(&mut self) {
         let lossless = self.loss == 0.0;
-        for v in check_proxy_end(&self.proxy) {
-            self.violation(v);
+        for v in check_proxy_end(&self.calls.proxy) {
+            self.calls.violation(v);
         }
-        let a = self.alice.log.clone();
-        let bob = self.bobs[0].log.clone();
-        if self.call.is_none() {
-            self.violation("Alice never placed the call".into());
+        let a = self.calls.alice.log.clone();
+        let bob = self.calls.bobs[0].log.clone();
+        if self.calls.call.is_none() {
+            self.calls.violation("Alice never placed the call".into());
             return;
         }
         // Whether the registrar bound Bob's contact (he may not have seen
         // the 200 under loss: that is his client's business).
-        let bound = self.proxy_events.iter().any(|e| {
+        let bound = self.watch.0.iter().any(|e| {
             matches!(e, ProxyEvent::Registration { status: 200, contacts, .. }
                 if contacts == &["sip:bob@192.0.2.4:5060".to_owned()])
         });
         if a.ended.len() != 1 {
-            self.violation(format!(
+            self.calls.violation(format!(
                 "Alice's call ended {} times: {:?}",
                 a.ended.len(),
                 a.ended
@@ -377,7 +258,8 @@ impl World {
                     | Some(EndReason::DialogLost { .. })
             );
             if !ok || (lossless && reason != Some(EndReason::LocalBye)) {
-                self.violation(format!("established call ended as {reason:?}"));
+                self.calls
+                    .violation(format!("established call ended as {reason:?}"));
             }
         } else {
             // Failed: with the status the RFC prescribes.
@@ -412,20 +294,22 @@ impl World {
                 }
             };
             if !ok {
-                self.violation(format!("call failed as {reason:?}"));
+                self.calls.violation(format!("call failed as {reason:?}"));
             }
         }
         if a.established > 1 {
-            self.violation(format!("Alice established {} times", a.established));
+            self.calls
+                .violation(format!("Alice established {} times", a.established));
         }
         // Bob never holds a call Alice does not have.
         if bob.established > 0 && a.established == 0 && lossless {
-            self.violation("Bob established a call Alice never saw".into());
+            self.calls
+                .violation("Bob established a call Alice never saw".into());
         }
         if self.kind == Kind::Fork {
-            let other = self.bobs[1].log.clone();
+            let other = self.calls.bobs[1].log.clone();
             if other.established > 0 && bob.established > 0 {
-                self.violation("both forks were established".into());
+                self.calls.violation("both forks were established".into());
             }
             // The branch that only rang ends CANCELled (487).
             if bob.established > 0 && other.incoming > 0 {
@@ -434,23 +318,27 @@ impl World {
                     .iter()
                     .all(|r| matches!(r, EndReason::Cancelled | EndReason::Timeout));
                 if !ok || (lossless && other.ended != [EndReason::Cancelled]) {
-                    self.violation(format!("the other fork ended as {:?}", other.ended));
+                    self.calls
+                        .violation(format!("the other fork ended as {:?}", other.ended));
                 }
             }
         }
         if self.kind == Kind::Register {
             if bob.incoming > 0 && !bound {
-                self.violation("Bob was reached without a binding".into());
+                self.calls
+                    .violation("Bob was reached without a binding".into());
             }
             if lossless && !(bound && bob.registered) {
-                self.violation("lossless registration did not complete".into());
+                self.calls
+                    .violation("lossless registration did not complete".into());
             }
         }
-        if self.alice.ua.call_count() != 0 || self.bobs.iter().any(|b| b.ua.call_count() != 0) {
-            self.violation("a user agent still holds a call at the end".into());
+        if self.calls.alice.ua.call_count() != 0
+            || self.calls.bobs.iter().any(|b| b.ua.call_count() != 0)
+        {
+            self.calls
+                .violation("a user agent still holds a call at the end".into());
         }
-        let _ = &mut self.rng;
-        let _ = self.seed;
     }
 }
 

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
-use rtclite_sip::proxy::{LocalAddr, Proxy, ProxyConfig, ProxyPolicy};
-use rtclite_sip::registrar::LocationService;
+use rtclite_sip::proxy::{LocalAddr, Proxy, ProxyConfig, ProxyEvent, ProxyPolicy};
+use rtclite_sip::registrar::{InMemoryLocationService, LocationService};
 use rtclite_sip::transaction::{Input, TransactionId, Transmit};
 use rtclite_sip::transport::{Destination, TransportKind};
 use rtclite_sip::ua::{
@@ -196,12 +196,7 @@ pub(crate) fn proxy_config(seed: u64, max_contexts: usize) -> ProxyConfig {
 
 /// Puts `t` on the network from `from`; an error for a destination that is
 /// not an address.
-pub(crate) fn send(
-    net: &mut Net,
-    now: Instant,
-    from: SocketAddr,
-    t: Transmit,
-) -> Result<(), String> {
+fn send(net: &mut Net, now: Instant, from: SocketAddr, t: Transmit) -> Result<(), String> {
     match t.destination {
         Destination::Addr { addr, .. } => {
             net.send(
@@ -219,7 +214,7 @@ pub(crate) fn send(
 }
 
 /// Lets every host act on its events and collects what it sends.
-pub(crate) fn host_transmits<'a>(
+fn host_transmits<'a>(
     hosts: impl Iterator<Item = &'a mut Host>,
     now: Instant,
 ) -> Vec<(SocketAddr, Transmit)> {
@@ -235,7 +230,7 @@ pub(crate) fn host_transmits<'a>(
 
 /// Hands a datagram to the host it is for (errors are the agent's own
 /// business).
-pub(crate) fn deliver_to_host<'a>(
+fn deliver_to_host<'a>(
     hosts: impl Iterator<Item = &'a mut Host>,
     now: Instant,
     to: SocketAddr,
@@ -251,7 +246,7 @@ pub(crate) fn deliver_to_host<'a>(
 
 /// Places Alice's call when `call_at` comes and CANCELs it when
 /// `cancel_at` comes; an error if she cannot call.
-pub(crate) fn call_and_cancel(
+fn call_and_cancel(
     alice: &mut Host,
     now: Instant,
     call_at: &mut Option<Instant>,
@@ -292,7 +287,7 @@ pub(crate) struct Bounds {
 /// After a step: no proxy timer due now survives `handle_timeout`, at most
 /// so many response contexts and transactions, none older than
 /// `max_lifetime` (`born`: when each live transaction was first seen).
-pub(crate) fn check_proxy_step<L: LocationService, P: ProxyPolicy>(
+fn check_proxy_step<L: LocationService, P: ProxyPolicy>(
     proxy: &Proxy<L, P>,
     now: Instant,
     born: &mut HashMap<TransactionId, Instant>,
@@ -334,4 +329,175 @@ pub(crate) fn check_proxy_end<L: LocationService, P: ProxyPolicy>(
         ));
     }
     v
+}
+
+/// What a scenario watches while the calls run.
+pub(crate) trait Watch<P: ProxyPolicy> {
+    /// A datagram about to be delivered.
+    fn datagram(&mut self, _calls: &Calls<P>, _d: &Datagram) {}
+    /// An event the proxy reported.
+    fn proxy_event(&mut self, calls: &mut Calls<P>, e: ProxyEvent);
+}
+
+/// The proxy at [`PROXY`], Alice and the Bobs on the simulated network:
+/// Alice places her call at `call_at` and CANCELs it at `cancel_at`; the
+/// proxy's state is checked against the bounds after every step.
+pub(crate) struct Calls<P: ProxyPolicy> {
+    pub(crate) t0: Instant,
+    pub(crate) now: Instant,
+    pub(crate) net: Net,
+    pub(crate) proxy: Proxy<InMemoryLocationService, P>,
+    pub(crate) alice: Host,
+    pub(crate) bobs: Vec<Host>,
+    pub(crate) call: Option<CallHandle>,
+    pub(crate) call_at: Option<Instant>,
+    pub(crate) cancel_at: Option<Instant>,
+    born: HashMap<TransactionId, Instant>,
+    /// The first five invariant violations.
+    pub(crate) violations: Vec<String>,
+    /// Simulated time per run.
+    end: Duration,
+    bounds: Bounds,
+}
+
+impl<P: ProxyPolicy> Calls<P> {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        t0: Instant,
+        net: Net,
+        proxy: Proxy<InMemoryLocationService, P>,
+        alice: Host,
+        bobs: Vec<Host>,
+        call_at: Option<Instant>,
+        cancel_at: Option<Instant>,
+        end: Duration,
+        bounds: Bounds,
+    ) -> Self {
+        Self {
+            t0,
+            now: t0,
+            net,
+            proxy,
+            alice,
+            bobs,
+            call: None,
+            call_at,
+            cancel_at,
+            born: HashMap::new(),
+            violations: Vec::new(),
+            end,
+            bounds,
+        }
+    }
+
+    pub(crate) fn violation(&mut self, what: String) {
+        if self.violations.len() < 5 {
+            self.violations.push(what);
+        }
+    }
+
+    fn send(&mut self, from: SocketAddr, t: Transmit) {
+        if let Err(e) = send(&mut self.net, self.now, from, t) {
+            self.violation(e);
+        }
+    }
+
+    /// Moves every queued output onto the network.
+    pub(crate) fn pump(&mut self, watch: &mut impl Watch<P>) {
+        let now = self.now;
+        let proxy_addr = addr(PROXY);
+        while let Some(t) = self.proxy.poll_transmit() {
+            self.send(proxy_addr, t);
+        }
+        while let Some(e) = self.proxy.poll_event() {
+            watch.proxy_event(self, e);
+        }
+        let outs = host_transmits(
+            std::iter::once(&mut self.alice).chain(self.bobs.iter_mut()),
+            now,
+        );
+        for (from, t) in outs {
+            self.send(from, t);
+        }
+    }
+
+    fn deliver(&mut self, d: Datagram, watch: &mut impl Watch<P>) {
+        watch.datagram(self, &d);
+        let input = Input::Received {
+            transport: TransportKind::Udp,
+            source: d.from,
+            bytes: d.bytes,
+        };
+        if d.to == addr(PROXY) {
+            // Errors are messages the proxy discards (a stray for someone
+            // else, a duplicate of something ended): not invariants.
+            let _ = self.proxy.handle_input(self.now, input);
+            return;
+        }
+        let hosts = std::iter::once(&mut self.alice).chain(self.bobs.iter_mut());
+        deliver_to_host(hosts, self.now, d.to, input);
+    }
+
+    fn next_time(&self) -> Option<Instant> {
+        let hosts = std::iter::once(&self.alice)
+            .chain(self.bobs.iter())
+            .filter_map(Host::poll_timeout);
+        [
+            self.net.next_time(),
+            self.proxy.poll_timeout(),
+            self.call_at,
+            self.cancel_at,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(hosts)
+        .min()
+    }
+
+    fn step(&mut self, watch: &mut impl Watch<P>) -> bool {
+        let Some(at) = self.next_time() else {
+            return false;
+        };
+        if at > self.t0 + self.end {
+            return false;
+        }
+        self.now = self.now.max(at);
+        let now = self.now;
+        if let Err(e) = call_and_cancel(
+            &mut self.alice,
+            now,
+            &mut self.call_at,
+            &mut self.cancel_at,
+            &mut self.call,
+        ) {
+            self.violation(e);
+        }
+        while let Some(d) = self.net.pop_due(now) {
+            self.deliver(d, watch);
+            self.pump(watch);
+        }
+        self.proxy.handle_timeout(now);
+        for h in std::iter::once(&mut self.alice).chain(self.bobs.iter_mut()) {
+            h.handle_timeout(now);
+        }
+        self.pump(watch);
+        for v in check_proxy_step(&self.proxy, self.now, &mut self.born, &self.bounds) {
+            self.violation(v);
+        }
+        true
+    }
+
+    /// Steps until nothing is due or the simulated time is over (at most
+    /// 200 000 steps: more is a violation); returns the number of steps.
+    pub(crate) fn run(&mut self, watch: &mut impl Watch<P>) -> u32 {
+        let mut guard = 0u32;
+        while self.step(watch) {
+            guard += 1;
+            if guard > 200_000 {
+                self.violation("simulation did not settle".into());
+                break;
+            }
+        }
+        guard
+    }
 }
