@@ -989,6 +989,25 @@ impl<R: RngCore> UserAgent<R> {
         }
     }
 
+    /// The 200 to an UPDATE without an offer (a target refresh only):
+    /// To tag `tag` and this agent's Contact.
+    fn respond_target_refresh(
+        &mut self,
+        now: Instant,
+        id: TransactionId,
+        request: &Message<'_>,
+        tag: &str,
+    ) {
+        let ok = response_to(request, 200, "OK", Some(tag)).and_then(|r| {
+            MessageBuilder::from_message(&r.message())
+                .header(HeaderName::Contact, self.contact_header())
+                .build()
+        });
+        if let Ok(ok) = ok {
+            self.respond(now, id, ok);
+        }
+    }
+
     // ------------------------------------------------------------------
     // Commands: calls
     // ------------------------------------------------------------------
@@ -2561,14 +2580,7 @@ impl<R: RngCore> UserAgent<R> {
         }
         let Some(offer) = Body::of(&msg) else {
             // A target refresh only.
-            let ok = response_to(&msg, 200, "OK", Some(&tag)).and_then(|r| {
-                MessageBuilder::from_message(&r.message())
-                    .header(HeaderName::Contact, self.contact_header())
-                    .build()
-            });
-            if let Ok(ok) = ok {
-                self.respond(now, id, ok);
-            }
+            self.respond_target_refresh(now, id, &msg, &tag);
             return;
         };
         let code = match early.oa.pending {
@@ -2647,14 +2659,7 @@ impl<R: RngCore> UserAgent<R> {
         let offer = Body::of(&msg);
         let Some(offer) = offer else {
             // No offer: a target refresh only, answered at once.
-            let ok = response_to(&msg, 200, "OK", Some(&tag)).and_then(|r| {
-                MessageBuilder::from_message(&r.message())
-                    .header(HeaderName::Contact, self.contact_header())
-                    .build()
-            });
-            if let Ok(ok) = ok {
-                self.respond(now, id, ok);
-            }
+            self.respond_target_refresh(now, id, &msg, &tag);
             return;
         };
         let ours = call.oa.pending == Some(Offerer::Local)
