@@ -13,6 +13,7 @@ use std::time::Duration;
 use rtclite_sip::OwnedMessage;
 use rtclite_sip::headers::Contact;
 use rtclite_sip::proxy::{Forking, ProxyConfig};
+use rtclite_sip::transaction::Transmit;
 use rtclite_sip::transport::TransportKind::Udp;
 
 use common::proxy::{biloxi_config, register_bob, sent_to, summary};
@@ -69,6 +70,14 @@ fn redirect(request: &OwnedMessage, code: u16, tag: &str, contacts: &[&str]) -> 
     .into_bytes()
 }
 
+/// Alice calls Bob's address-of-record and B1 answers the INVITE with a
+/// `code` redirect (To tag `b1`) to `contacts`; what the proxy then sent.
+fn bob_redirects(h: &mut Harness, code: u16, contacts: &[&str]) -> Vec<Transmit> {
+    let out = h.recv(ALICE, Udp, &invite("sip:bob@biloxi.example.com"));
+    let first = sent_to(&out, B1);
+    h.recv(B1, Udp, &redirect(&first, code, "b1", contacts))
+}
+
 fn contacts_of(m: &OwnedMessage) -> Vec<String> {
     m.message()
         .contacts()
@@ -90,20 +99,13 @@ fn contacts_of(m: &OwnedMessage) -> Vec<String> {
 #[test]
 fn a_302_adds_its_sip_contacts_and_keeps_the_rest_in_the_response() {
     let mut h = harness(config(Forking::Parallel, true), &["sip:bob@192.0.2.4"]);
-    let out = h.recv(ALICE, Udp, &invite("sip:bob@biloxi.example.com"));
-    let first = sent_to(&out, B1);
-    let out = h.recv(
-        B1,
-        Udp,
-        &redirect(
-            &first,
-            302,
-            "b1",
-            &[
-                "<sip:carol@192.0.2.7>;q=0.7",
-                "<mailto:bob@biloxi.example.com>",
-            ],
-        ),
+    let out = bob_redirects(
+        &mut h,
+        302,
+        &[
+            "<sip:carol@192.0.2.7>;q=0.7",
+            "<mailto:bob@biloxi.example.com>",
+        ],
     );
     assert_eq!(
         summary(&out),
@@ -130,13 +132,7 @@ fn a_302_adds_its_sip_contacts_and_keeps_the_rest_in_the_response() {
 #[test]
 fn a_redirect_fully_recursed_on_is_not_a_candidate() {
     let mut h = harness(config(Forking::Parallel, true), &["sip:bob@192.0.2.4"]);
-    let out = h.recv(ALICE, Udp, &invite("sip:bob@biloxi.example.com"));
-    let first = sent_to(&out, B1);
-    let out = h.recv(
-        B1,
-        Udp,
-        &redirect(&first, 301, "b1", &["<sip:carol@192.0.2.7>"]),
-    );
+    let out = bob_redirects(&mut h, 301, &["<sip:carol@192.0.2.7>"]);
     let carol = sent_to(&out, CAROL);
     h.recv(CAROL, Udp, &answer(&carol, 180, Some("c")));
     let out = h.recv(CAROL, Udp, &answer(&carol, 486, Some("c")));
@@ -154,13 +150,7 @@ fn a_redirect_fully_recursed_on_is_not_a_candidate() {
 #[test]
 fn redirects_pointing_at_each_other_do_not_loop() {
     let mut h = harness(config(Forking::Parallel, true), &["sip:bob@192.0.2.4"]);
-    let out = h.recv(ALICE, Udp, &invite("sip:bob@biloxi.example.com"));
-    let first = sent_to(&out, B1);
-    let out = h.recv(
-        B1,
-        Udp,
-        &redirect(&first, 302, "b1", &["<sip:carol@192.0.2.7>"]),
-    );
+    let out = bob_redirects(&mut h, 302, &["<sip:carol@192.0.2.7>"]);
     let carol = sent_to(&out, CAROL);
     // Carol sends the call back to Bob's contact (another spelling of the
     // same URI), to Bob's address-of-record and to herself: all known.
@@ -214,13 +204,7 @@ fn a_redirect_for_a_foreign_domain_is_passed_up_unchanged() {
 #[test]
 fn without_the_switch_a_302_is_passed_up_with_its_contacts() {
     let mut h = harness(config(Forking::Parallel, false), &["sip:bob@192.0.2.4"]);
-    let out = h.recv(ALICE, Udp, &invite("sip:bob@biloxi.example.com"));
-    let first = sent_to(&out, B1);
-    let out = h.recv(
-        B1,
-        Udp,
-        &redirect(&first, 302, "b1", &["<sip:carol@192.0.2.7>"]),
-    );
+    let out = bob_redirects(&mut h, 302, &["<sip:carol@192.0.2.7>"]);
     assert_eq!(
         summary(&out),
         ["ACK -> 192.0.2.4:5060", "302 -> 192.0.2.101:5060"]
@@ -251,18 +235,11 @@ fn sequential_recursion_places_contacts_in_their_q_group() {
         None,
     );
     h.recv(B1, Udp, register.as_bytes());
-    let out = h.recv(ALICE, Udp, &invite("sip:bob@biloxi.example.com"));
-    let first = sent_to(&out, B1);
     // q=0.8 goes before the waiting q=0.5 contact, q=0.2 after it.
-    let out = h.recv(
-        B1,
-        Udp,
-        &redirect(
-            &first,
-            302,
-            "b1",
-            &["<sip:dave@192.0.2.8>;q=0.2", "<sip:carol@192.0.2.7>;q=0.8"],
-        ),
+    let out = bob_redirects(
+        &mut h,
+        302,
+        &["<sip:dave@192.0.2.8>;q=0.2", "<sip:carol@192.0.2.7>;q=0.8"],
     );
     assert_eq!(
         summary(&out),
@@ -294,17 +271,10 @@ fn the_target_set_bound_holds_under_recursion() {
         },
         &["sip:bob@192.0.2.4"],
     );
-    let out = h.recv(ALICE, Udp, &invite("sip:bob@biloxi.example.com"));
-    let first = sent_to(&out, B1);
-    let out = h.recv(
-        B1,
-        Udp,
-        &redirect(
-            &first,
-            302,
-            "b1",
-            &["<sip:carol@192.0.2.7>", "<sip:dave@192.0.2.8>"],
-        ),
+    let out = bob_redirects(
+        &mut h,
+        302,
+        &["<sip:carol@192.0.2.7>", "<sip:dave@192.0.2.8>"],
     );
     // Room for one more target: Carol; Dave stays in the 302.
     assert_eq!(
