@@ -46,7 +46,7 @@ use rtclite_sip::ua::EndReason;
 
 use sim::net::{Datagram, Net, NetConfig};
 use sim::proxy_call::{
-    ALICE, BOB1, BOB2, Bounds, Calls, Host, PROXY, Then, Watch, addr, check_proxy_end, proxy_config,
+    ALICE, BOB1, BOB2, Bounds, Calls, Host, PROXY, Then, Watch, addr, proxy_config,
 };
 use sim::{replay_line, run_matrix};
 
@@ -264,21 +264,13 @@ impl World {
 
     fn check_end(&mut self) {
         let lossless = self.loss == 0.0;
-        for v in check_proxy_end(&self.calls.proxy) {
-            self.calls.violation(v);
-        }
+        self.calls.check_proxy_left();
         let a = self.calls.alice.log.clone();
         let (b1, b2) = (
             self.calls.bobs[0].log.clone(),
             self.calls.bobs[1].log.clone(),
         );
-        if a.ended.len() != 1 {
-            self.calls.violation(format!(
-                "Alice's call ended {} times: {:?}",
-                a.ended.len(),
-                a.ended
-            ));
-        }
+        self.calls.check_ended_once();
         if a.established > 1 {
             self.calls
                 .violation(format!("Alice established {} times", a.established));
@@ -293,15 +285,7 @@ impl World {
         }
         let reason = a.ended.first().copied();
         if a.established > 0 {
-            let ok = matches!(
-                reason,
-                Some(EndReason::LocalBye | EndReason::RemoteBye | EndReason::Timeout)
-                    | Some(EndReason::DialogLost { .. })
-            );
-            if !ok || (lossless && reason != Some(EndReason::LocalBye)) {
-                self.calls
-                    .violation(format!("established call ended as {reason:?}"));
-            }
+            self.calls.check_established_end(lossless);
         } else {
             let lost = !lossless
                 && matches!(
@@ -353,12 +337,7 @@ impl World {
                     .violation(format!("{} groups after a 603", self.watch.groups.len()));
             }
         }
-        if self.calls.alice.ua.call_count() != 0
-            || self.calls.bobs.iter().any(|b| b.ua.call_count() != 0)
-        {
-            self.calls
-                .violation("a user agent still holds a call at the end".into());
-        }
+        self.calls.check_no_calls_left();
     }
 }
 

@@ -42,9 +42,7 @@ use rtclite_sip::registrar::{
 use rtclite_sip::ua::EndReason;
 
 use sim::net::{Datagram, Net, NetConfig};
-use sim::proxy_call::{
-    ALICE, BOB1, BOB2, Bounds, Calls, Host, Then, Watch, check_proxy_end, proxy_config,
-};
+use sim::proxy_call::{ALICE, BOB1, BOB2, Bounds, Calls, Host, Then, Watch, proxy_config};
 use sim::{replay_line, run_matrix};
 
 /// Longest life of a proxy transaction: Timer C, then 64*T1 for the CANCEL,
@@ -226,9 +224,7 @@ impl World {
 
     fn check_end(&mut self) {
         let lossless = self.loss == 0.0;
-        for v in check_proxy_end(&self.calls.proxy) {
-            self.calls.violation(v);
-        }
+        self.calls.check_proxy_left();
         let a = self.calls.alice.log.clone();
         let bob = self.calls.bobs[0].log.clone();
         if self.calls.call.is_none() {
@@ -241,26 +237,10 @@ impl World {
             matches!(e, ProxyEvent::Registration { status: 200, contacts, .. }
                 if contacts == &["sip:bob@192.0.2.4:5060".to_owned()])
         });
-        if a.ended.len() != 1 {
-            self.calls.violation(format!(
-                "Alice's call ended {} times: {:?}",
-                a.ended.len(),
-                a.ended
-            ));
-        }
+        self.calls.check_ended_once();
         let reason = a.ended.first().copied();
         if a.established > 0 {
-            // Established then terminated by her own BYE (or the peer's BYE
-            // if the ACK was lost, §13.3.1.4; or the BYE timed out, §15.1.1).
-            let ok = matches!(
-                reason,
-                Some(EndReason::LocalBye | EndReason::RemoteBye | EndReason::Timeout)
-                    | Some(EndReason::DialogLost { .. })
-            );
-            if !ok || (lossless && reason != Some(EndReason::LocalBye)) {
-                self.calls
-                    .violation(format!("established call ended as {reason:?}"));
-            }
+            self.calls.check_established_end(lossless);
         } else {
             // Failed: with the status the RFC prescribes.
             let ok = match self.kind {
@@ -333,12 +313,7 @@ impl World {
                     .violation("lossless registration did not complete".into());
             }
         }
-        if self.calls.alice.ua.call_count() != 0
-            || self.calls.bobs.iter().any(|b| b.ua.call_count() != 0)
-        {
-            self.calls
-                .violation("a user agent still holds a call at the end".into());
-        }
+        self.calls.check_no_calls_left();
     }
 }
 

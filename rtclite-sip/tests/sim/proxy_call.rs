@@ -315,9 +315,7 @@ fn check_proxy_step<L: LocationService, P: ProxyPolicy>(
 }
 
 /// At the end: no response context or proxy transaction left.
-pub(crate) fn check_proxy_end<L: LocationService, P: ProxyPolicy>(
-    proxy: &Proxy<L, P>,
-) -> Vec<String> {
+fn check_proxy_end<L: LocationService, P: ProxyPolicy>(proxy: &Proxy<L, P>) -> Vec<String> {
     let mut v = Vec::new();
     if proxy.contexts() != 0 {
         v.push(format!("{} contexts left at the end", proxy.contexts()));
@@ -485,6 +483,45 @@ impl<P: ProxyPolicy> Calls<P> {
             self.violation(v);
         }
         true
+    }
+
+    /// At the end: no response context or proxy transaction left.
+    pub(crate) fn check_proxy_left(&mut self) {
+        for v in check_proxy_end(&self.proxy) {
+            self.violation(v);
+        }
+    }
+
+    /// At the end: Alice's call ended exactly once.
+    pub(crate) fn check_ended_once(&mut self) {
+        let ended = &self.alice.log.ended;
+        if ended.len() != 1 {
+            let what = format!("Alice's call ended {} times: {ended:?}", ended.len());
+            self.violation(what);
+        }
+    }
+
+    /// At the end, of a call Alice established: it ended by her own BYE
+    /// (or the peer's BYE if the ACK was lost, RFC 3261 §13.3.1.4; or the
+    /// BYE timed out, §15.1.1; or the dialog was lost), and by her own BYE
+    /// at 0 % loss.
+    pub(crate) fn check_established_end(&mut self, lossless: bool) {
+        let reason = self.alice.log.ended.first().copied();
+        let ok = matches!(
+            reason,
+            Some(EndReason::LocalBye | EndReason::RemoteBye | EndReason::Timeout)
+                | Some(EndReason::DialogLost { .. })
+        );
+        if !ok || (lossless && reason != Some(EndReason::LocalBye)) {
+            self.violation(format!("established call ended as {reason:?}"));
+        }
+    }
+
+    /// At the end: no user agent holds a call.
+    pub(crate) fn check_no_calls_left(&mut self) {
+        if self.alice.ua.call_count() != 0 || self.bobs.iter().any(|b| b.ua.call_count() != 0) {
+            self.violation("a user agent still holds a call at the end".into());
+        }
     }
 
     /// Steps until nothing is due or the simulated time is over (at most
