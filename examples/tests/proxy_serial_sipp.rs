@@ -15,10 +15,9 @@ mod common;
 mod sipp_support;
 
 use std::net::{SocketAddr, UdpSocket};
-use std::process::Command;
 use std::time::Duration;
 
-use sipp_support::{Background, RtcliteProxy, free_udp_ports, peer, run_sipp};
+use sipp_support::{RtcliteProxy, free_udp_ports, peer, sipp_uac_calls, sipp_uas};
 
 /// Binds `contact` with q-value `q` for `service@127.0.0.1` at `registrar`.
 fn register_with_q(registrar: SocketAddr, contact: &str, q: &str, n: u32) {
@@ -70,20 +69,7 @@ fn sipp_busy_q1_then_q05_answers_every_call() {
     ]);
     let ports = free_udp_ports(3);
     let dir = sipp_support::fixtures().join("sipp");
-    let uas = |scenario: &str, port: u16| {
-        let mut bg = Background::spawn(
-            scenario,
-            Command::new(&sipp)
-                .arg("-sf")
-                .arg(dir.join(scenario))
-                .args(["-i", "127.0.0.1", "-p", &port.to_string()])
-                .args(["-nostdin", "-timeout", "60s"]),
-            None,
-        );
-        std::thread::sleep(Duration::from_millis(300));
-        assert!(bg.running(), "{scenario} exited at start");
-        bg
-    };
+    let uas = |scenario: &str, port: u16| sipp_uas(&sipp, &dir, scenario, "127.0.0.1", port);
     let _busy = uas("uas_busy.xml", ports[0]);
     let _ok = uas("uas_rr.xml", ports[1]);
     let busy = format!("sip:service@127.0.0.1:{}", ports[0]);
@@ -92,29 +78,7 @@ fn sipp_busy_q1_then_q05_answers_every_call() {
     register_with_q(proxy.addr("udp"), &ok, "0.5", 1);
     register_with_q(proxy.addr("udp"), &busy, "1.0", 2);
     let target = proxy.addr("udp").to_string();
-    let (passed, stats) = run_sipp(
-        &sipp,
-        &[
-            "-sf",
-            dir.join("uac_rr.xml").to_str().unwrap(),
-            "-s",
-            "service",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &ports[2].to_string(),
-            "-m",
-            &CALLS.to_string(),
-            "-r",
-            "50",
-            "-timeout",
-            "60s",
-            &target,
-        ],
-        Duration::from_secs(90),
-    );
-    assert!(passed, "SIPp UAC reported failed calls: {:?}", stats.0);
-    stats.assert_clean(CALLS);
+    sipp_uac_calls(&sipp, &dir, "127.0.0.1", ports[2], CALLS, "50", &target);
     let events = proxy.stop();
     let groups: Vec<Vec<String>> = events
         .iter()

@@ -17,7 +17,9 @@ mod sipp_support;
 use std::process::Command;
 use std::time::Duration;
 
-use sipp_support::{Background, RtcliteProxy, free_udp_ports, peer, register, run_sipp};
+use sipp_support::{
+    Background, RtcliteProxy, free_udp_ports, peer, register, run_sipp, sipp_uac_calls, sipp_uas,
+};
 
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
@@ -228,20 +230,7 @@ fn sipp_call_forks_to_two_contacts_and_the_200_wins() {
     let proxy = RtcliteProxy::start(&["--listen", "udp:127.0.0.1:0"]);
     let ports = free_udp_ports(3);
     let dir = sipp_support::fixtures().join("sipp");
-    let uas = |scenario: &str, port: u16| {
-        let mut bg = Background::spawn(
-            scenario,
-            Command::new(&sipp)
-                .arg("-sf")
-                .arg(dir.join(scenario))
-                .args(["-i", "127.0.0.1", "-p", &port.to_string()])
-                .args(["-nostdin", "-timeout", "60s"]),
-            None,
-        );
-        std::thread::sleep(Duration::from_millis(300));
-        assert!(bg.running(), "{scenario} exited at start");
-        bg
-    };
+    let uas = |scenario: &str, port: u16| sipp_uas(&sipp, &dir, scenario, "127.0.0.1", port);
     let _ok = uas("uas_rr.xml", ports[0]);
     let _busy = uas("uas_busy.xml", ports[1]);
     for p in &ports[..2] {
@@ -253,29 +242,7 @@ fn sipp_call_forks_to_two_contacts_and_the_200_wins() {
         );
     }
     let target = proxy.addr("udp").to_string();
-    let (ok, stats) = run_sipp(
-        &sipp,
-        &[
-            "-sf",
-            dir.join("uac_rr.xml").to_str().unwrap(),
-            "-s",
-            "service",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &ports[2].to_string(),
-            "-m",
-            &CALLS.to_string(),
-            "-r",
-            "100",
-            "-timeout",
-            "60s",
-            &target,
-        ],
-        Duration::from_secs(90),
-    );
-    assert!(ok, "SIPp UAC reported failed calls: {:?}", stats.0);
-    stats.assert_clean(CALLS);
+    sipp_uac_calls(&sipp, &dir, "127.0.0.1", ports[2], CALLS, "100", &target);
     let events = proxy.stop();
     let invites: Vec<_> = events
         .iter()
@@ -326,46 +293,22 @@ fn sipp_calls_over_ipv6_through_stateful_proxy() {
     assert!(ours.is_ipv6());
     let ports = free_udp_ports(2);
     let dir = sipp_support::fixtures().join("sipp");
-    let mut uas = Background::spawn(
-        "sipp uas",
-        Command::new(&sipp)
-            .arg("-sf")
-            .arg(dir.join("uas_rr.xml"))
-            .args(["-i", "::1", "-p", &ports[0].to_string()])
-            .args(["-nostdin", "-timeout", "60s"]),
-        None,
-    );
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(uas.running(), "sipp uas exited at start");
+    let uas = sipp_uas(&sipp, &dir, "uas_rr.xml", "::1", ports[0]);
     register(
         ours,
         "service",
         "[::1]",
         &format!("sip:service@[::1]:{}", ports[0]),
     );
-    let (ok, stats) = run_sipp(
+    sipp_uac_calls(
         &sipp,
-        &[
-            "-sf",
-            dir.join("uac_rr.xml").to_str().unwrap(),
-            "-s",
-            "service",
-            "-i",
-            "::1",
-            "-p",
-            &ports[1].to_string(),
-            "-m",
-            &CALLS.to_string(),
-            "-r",
-            "100",
-            "-timeout",
-            "60s",
-            &ours.to_string(),
-        ],
-        Duration::from_secs(90),
+        &dir,
+        "::1",
+        ports[1],
+        CALLS,
+        "100",
+        &ours.to_string(),
     );
-    assert!(ok, "SIPp UAC reported failed calls: {:?}", stats.0);
-    stats.assert_clean(CALLS);
     drop(uas);
     let events = proxy.stop();
     assert_eq!(count(&events, "routed", "INVITE") as u64, CALLS);

@@ -20,7 +20,7 @@ use common::run_bounded;
 use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const RTCLITE: &str = env!("CARGO_BIN_EXE_rtclite");
@@ -121,33 +121,9 @@ fn start_coturn_with(name: &str, extra_conf: &str) -> (Guard, u16) {
     (guard, port)
 }
 
-fn start_ours(extra: &[&str]) -> (Guard, u16) {
-    let mut child = Command::new(RTCLITE)
-        .args([
-            "stun",
-            "server",
-            "--listen",
-            "udp:127.0.0.1:0",
-            "--max-seconds",
-            "60",
-        ])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
-    assert!(line.starts_with("listening udp:127.0.0.1:"), "{line}");
-    (Guard(child), port)
-}
-
-/// Starts our server and keeps collecting its stdout (one JSON-less text
-/// line per event) into the returned buffer.
-fn start_ours_logged(extra: &[&str]) -> (Guard, u16, std::sync::Arc<std::sync::Mutex<String>>) {
+/// Starts our server on a port chosen from port 0; returns it, its
+/// stdout after the `listening` line, and the port.
+fn spawn_ours(extra: &[&str]) -> (Guard, BufReader<ChildStdout>, u16) {
     let mut child = Command::new(RTCLITE)
         .args([
             "stun",
@@ -167,6 +143,18 @@ fn start_ours_logged(extra: &[&str]) -> (Guard, u16, std::sync::Arc<std::sync::M
     reader.read_line(&mut line).unwrap();
     assert!(line.starts_with("listening udp:127.0.0.1:"), "{line}");
     let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    (Guard(child), reader, port)
+}
+
+fn start_ours(extra: &[&str]) -> (Guard, u16) {
+    let (guard, _, port) = spawn_ours(extra);
+    (guard, port)
+}
+
+/// Starts our server and keeps collecting its stdout (one JSON-less text
+/// line per event) into the returned buffer.
+fn start_ours_logged(extra: &[&str]) -> (Guard, u16, std::sync::Arc<std::sync::Mutex<String>>) {
+    let (guard, mut reader, port) = spawn_ours(extra);
     let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let sink = log.clone();
     // Ends when the server exits (its pipe closes).
@@ -177,7 +165,7 @@ fn start_ours_logged(extra: &[&str]) -> (Guard, u16, std::sync::Arc<std::sync::M
             l.clear();
         }
     });
-    (Guard(child), port, log)
+    (guard, port, log)
 }
 
 /// Runs our TURN client against `port` with a peer socket that answers
