@@ -38,31 +38,17 @@ use std::time::{Duration, Instant};
 
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
-use rtclite_sip::proxy::{DefaultPolicy, Forking, Proxy, ProxyConfig, ProxyEvent};
-use rtclite_sip::registrar::{
-    Binding, InMemoryLocationService, LocationService, Registrar, RegistrarConfig,
-};
+use rtclite_sip::proxy::{DefaultPolicy, Forking, ProxyConfig, ProxyEvent};
+use rtclite_sip::registrar::{Binding, InMemoryLocationService, LocationService};
 use rtclite_sip::ua::EndReason;
 
 use sim::net::{Datagram, Net, NetConfig};
 use sim::proxy_call::{
-    ALICE, BOB1, BOB2, Bounds, Calls, Host, PROXY, Then, Watch, addr, proxy_config,
+    ALICE, BOB1, BOB2, BOUNDS, Calls, END, Host, PROXY, Then, Watch, addr, proxy_config, proxy_with,
 };
 use sim::{replay_line, run_matrix};
 
 const GROUP_TIME: Duration = Duration::from_secs(10);
-/// Longest life of a proxy transaction: Timer C, 64*T1 after its CANCEL,
-/// Timer D, with margin.
-const MAX_LIFETIME: Duration = Duration::from_secs(300);
-const END: Duration = Duration::from_secs(900);
-const MAX_TRANSACTIONS: usize = 48;
-/// The INVITE's context, and the ACK's, BYE's and CANCEL's while it lives.
-const MAX_CONTEXTS: usize = 4;
-const BOUNDS: Bounds = Bounds {
-    max_contexts: MAX_CONTEXTS,
-    max_transactions: MAX_TRANSACTIONS,
-    max_lifetime: MAX_LIFETIME,
-};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -185,7 +171,7 @@ impl World {
             forking: Forking::Sequential {
                 group_timeout: Some(GROUP_TIME),
             },
-            ..proxy_config(seed, MAX_CONTEXTS)
+            ..proxy_config(seed, BOUNDS.max_contexts)
         };
         let mut location = InMemoryLocationService::new();
         let binding = |c: &str, q: u16| Binding {
@@ -202,14 +188,7 @@ impl World {
                 vec![binding(BOB2, 500), binding(BOB1, 1000)],
             )
             .unwrap();
-        let registrar = Registrar::new(
-            RegistrarConfig {
-                domains: config.domains.clone(),
-                ..RegistrarConfig::default()
-            },
-            location,
-        );
-        let proxy = Proxy::new(config, registrar, DefaultPolicy);
+        let proxy = proxy_with(config, location, DefaultPolicy);
         let bob1_then = match kind {
             Kind::Busy => Then::Reject(between(0, 3000), 486),
             Kind::Decline => Then::Reject(between(0, 3000), 603),

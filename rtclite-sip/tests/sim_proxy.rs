@@ -35,28 +35,15 @@ use std::time::{Duration, Instant};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rtclite_sip::digest::Algorithm;
-use rtclite_sip::proxy::{DigestAuth, Proxy, ProxyEvent};
-use rtclite_sip::registrar::{
-    Binding, InMemoryLocationService, LocationService, Registrar, RegistrarConfig,
-};
+use rtclite_sip::proxy::{DigestAuth, ProxyEvent};
+use rtclite_sip::registrar::{Binding, InMemoryLocationService, LocationService};
 use rtclite_sip::ua::EndReason;
 
 use sim::net::{Datagram, Net, NetConfig};
-use sim::proxy_call::{ALICE, BOB1, BOB2, Bounds, Calls, Host, Then, Watch, proxy_config};
-use sim::{replay_line, run_matrix};
-
-/// Longest life of a proxy transaction: Timer C, then 64*T1 for the CANCEL,
-/// then Timer D, with margin.
-const MAX_LIFETIME: Duration = Duration::from_secs(300);
-/// Simulated time per run.
-const END: Duration = Duration::from_secs(900);
-const MAX_CONTEXTS: usize = 4;
-const MAX_TRANSACTIONS: usize = 48;
-const BOUNDS: Bounds = Bounds {
-    max_contexts: MAX_CONTEXTS,
-    max_transactions: MAX_TRANSACTIONS,
-    max_lifetime: MAX_LIFETIME,
+use sim::proxy_call::{
+    ALICE, BOB1, BOB2, BOUNDS, Calls, END, Host, Then, Watch, proxy_config, proxy_with,
 };
+use sim::{replay_line, run_matrix};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -117,7 +104,7 @@ impl World {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_0000);
         let mut between =
             |lo: u64, hi: u64| Duration::from_millis(lo + rng.next_u64() % (hi - lo + 1));
-        let config = proxy_config(seed, MAX_CONTEXTS);
+        let config = proxy_config(seed, BOUNDS.max_contexts);
         let mut location = InMemoryLocationService::new();
         let contacts: &[&str] = match kind {
             Kind::Call | Kind::CancelRace => &[BOB1],
@@ -139,13 +126,6 @@ impl World {
                 .replace("sip:bob@biloxi.example.com", bindings)
                 .unwrap();
         }
-        let registrar = Registrar::new(
-            RegistrarConfig {
-                domains: config.domains.clone(),
-                ..RegistrarConfig::default()
-            },
-            location,
-        );
         let auth = DigestAuth::new(
             "biloxi.example.com",
             [seed as u8; 32],
@@ -154,7 +134,7 @@ impl World {
             1_700_000_000,
         )
         .with_user("bob", "zanzibar");
-        let proxy = Proxy::new(config, registrar, auth);
+        let proxy = proxy_with(config, location, auth);
         let mut alice = Host::new(
             ALICE,
             "alice",

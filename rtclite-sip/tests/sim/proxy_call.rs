@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
 use rtclite_sip::proxy::{LocalAddr, Proxy, ProxyConfig, ProxyEvent, ProxyPolicy};
-use rtclite_sip::registrar::{InMemoryLocationService, LocationService};
+use rtclite_sip::registrar::{
+    InMemoryLocationService, LocationService, Registrar, RegistrarConfig,
+};
 use rtclite_sip::transaction::{Input, TransactionId, Transmit};
 use rtclite_sip::transport::{Destination, TransportKind};
 use rtclite_sip::ua::{
@@ -282,6 +284,36 @@ pub(crate) struct Bounds {
     pub(crate) max_transactions: usize,
     /// Longest life of a proxy transaction.
     pub(crate) max_lifetime: Duration,
+}
+
+/// The bounds both proxy scenarios hold the proxy to: the INVITE's
+/// context, and the ACK's, BYE's and CANCEL's while it lives; 48
+/// transactions; and the longest life of a proxy transaction: Timer C,
+/// then 64*T1 for its CANCEL, then Timer D, with margin.
+pub(crate) const BOUNDS: Bounds = Bounds {
+    max_contexts: 4,
+    max_transactions: 48,
+    max_lifetime: Duration::from_secs(300),
+};
+
+/// Simulated time per run.
+pub(crate) const END: Duration = Duration::from_secs(900);
+
+/// The proxy with `config`, a registrar for its domains over `location`,
+/// and `policy`.
+pub(crate) fn proxy_with<P: ProxyPolicy>(
+    config: ProxyConfig,
+    location: InMemoryLocationService,
+    policy: P,
+) -> Proxy<InMemoryLocationService, P> {
+    let registrar = Registrar::new(
+        RegistrarConfig {
+            domains: config.domains.clone(),
+            ..RegistrarConfig::default()
+        },
+        location,
+    );
+    Proxy::new(config, registrar, policy)
 }
 
 /// After a step: no proxy timer due now survives `handle_timeout`, at most
