@@ -17,7 +17,7 @@ mod sipp_support;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
-use sipp_support::{RtcliteProxy, free_udp_ports, peer, sipp_uac_calls, sipp_uas};
+use sipp_support::{RtcliteProxy, free_udp_ports, invite_finals, peer, sipp_uac_calls, sipp_uas};
 
 /// Binds `contact` with q-value `q` for `service@127.0.0.1` at `registrar`.
 fn register_with_q(registrar: SocketAddr, contact: &str, q: &str, n: u32) {
@@ -102,14 +102,7 @@ fn sipp_busy_q1_then_q05_answers_every_call() {
         groups.iter().filter(|g| **g == [ok.clone()]).count() as u64,
         CALLS
     );
-    let finals = |status: u64| {
-        events
-            .iter()
-            .filter(|e| {
-                e["event"] == "final_response" && e["method"] == "INVITE" && e["status"] == status
-            })
-            .count() as u64
-    };
+    let finals = |status: u64| invite_finals(&events, status);
     assert_eq!(finals(200), CALLS, "the second group's 200 goes upstream");
     assert_eq!(finals(486), 0, "the first group's 486 is absorbed");
 }

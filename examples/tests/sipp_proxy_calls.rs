@@ -18,7 +18,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use sipp_support::{
-    Background, RtcliteProxy, free_udp_ports, peer, register, run_sipp, sipp_uac_calls, sipp_uas,
+    Background, RtcliteProxy, free_udp_ports, invite_finals, peer, register, run_sipp,
+    sipp_uac_calls, sipp_uas,
 };
 
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -264,14 +265,7 @@ fn sipp_call_forks_to_two_contacts_and_the_200_wins() {
         want.sort_unstable();
         assert_eq!(targets, want, "both bindings are targets");
     }
-    let finals = |status: u64| {
-        events
-            .iter()
-            .filter(|e| {
-                e["event"] == "final_response" && e["method"] == "INVITE" && e["status"] == status
-            })
-            .count() as u64
-    };
+    let finals = |status: u64| invite_finals(&events, status);
     assert_eq!(finals(200), CALLS, "the 200 goes upstream");
     assert_eq!(finals(486), 0, "the 486 is absorbed");
 }

@@ -168,6 +168,24 @@ fn start_ours_logged(extra: &[&str]) -> (Guard, u16, std::sync::Arc<std::sync::M
     (guard, port, log)
 }
 
+/// The arguments of our TURN server: alice:secret in realm rtclite.test.
+const OUR_TURN: [&str; 5] = [
+    "--turn",
+    "--user",
+    "alice:secret",
+    "--realm",
+    "rtclite.test",
+];
+
+/// Asserts that our server, by its `log`, made an allocation.
+fn assert_allocated(log: &std::sync::Mutex<String>) {
+    assert!(
+        log.lock().unwrap().contains("allocated"),
+        "{}",
+        log.lock().unwrap()
+    );
+}
+
 /// Runs our TURN client against `port` with a peer socket that answers
 /// every datagram with "pong"; checks every step happened.
 fn turn_exchange(port: u16) {
@@ -278,13 +296,7 @@ fn our_turn_client_against_coturn() {
 
 #[test]
 fn our_turn_client_against_our_turn_server() {
-    let (_g, port) = start_ours(&[
-        "--turn",
-        "--user",
-        "alice:secret",
-        "--realm",
-        "rtclite.test",
-    ]);
+    let (_g, port) = start_ours(&OUR_TURN);
     turn_exchange(port);
 }
 
@@ -376,13 +388,7 @@ fn coturn_uclient_even_port_pairs_against_our_turn_server() {
     if !have("turnutils_uclient") {
         return;
     }
-    let (_g, port) = start_ours(&[
-        "--turn",
-        "--user",
-        "alice:secret",
-        "--realm",
-        "rtclite.test",
-    ]);
+    let (_g, port) = start_ours(&OUR_TURN);
     let (ok, out, err) = run_bounded(
         Command::new("turnutils_uclient").args([
             "-v",
@@ -543,13 +549,7 @@ fn our_client_follows_alternate_server_and_refuses_loops() {
 /// 127.0.0.1 and an IPv6 one on ::1, then relays to an IPv4 peer as usual.
 #[test]
 fn our_turn_client_dual_allocation_against_our_turn_server() {
-    let (_g, port, log) = start_ours_logged(&[
-        "--turn",
-        "--user",
-        "alice:secret",
-        "--realm",
-        "rtclite.test",
-    ]);
+    let (_g, port, log) = start_ours_logged(&OUR_TURN);
     let events = turn_exchange_with(port, &["--dual"]);
     let allocated = events.iter().find(|e| e["event"] == "allocated").unwrap();
     assert!(
@@ -615,16 +615,9 @@ fn coturn_uclient_follows_our_turn_server_redirect() {
     if !have("turnutils_uclient") {
         return;
     }
-    let turn = [
-        "--turn",
-        "--user",
-        "alice:secret",
-        "--realm",
-        "rtclite.test",
-    ];
-    let (_gb, port_b, log_b) = start_ours_logged(&turn);
+    let (_gb, port_b, log_b) = start_ours_logged(&OUR_TURN);
     let redirect = format!("udp:127.0.0.1:{port_b}");
-    let mut a_args = turn.to_vec();
+    let mut a_args = OUR_TURN.to_vec();
     a_args.extend(["--redirect", &redirect]);
     let (_ga, port_a, log_a) = start_ours_logged(&a_args);
     let (ok, out, err) = run_bounded(
@@ -659,11 +652,7 @@ fn coturn_uclient_follows_our_turn_server_redirect() {
         "the redirecting server allocated: {}",
         log_a.lock().unwrap()
     );
-    assert!(
-        log_b.lock().unwrap().contains("allocated"),
-        "{}",
-        log_b.lock().unwrap()
-    );
+    assert_allocated(&log_b);
 }
 
 /// Our TURN client against coturn configured with `alternate-server`
@@ -674,13 +663,7 @@ fn our_turn_client_follows_coturn_alternate_server() {
     if !have("turnserver") {
         return;
     }
-    let (_gb, port_b, log_b) = start_ours_logged(&[
-        "--turn",
-        "--user",
-        "alice:secret",
-        "--realm",
-        "rtclite.test",
-    ]);
+    let (_gb, port_b, log_b) = start_ours_logged(&OUR_TURN);
     let (_ga, port_a) = start_coturn_with(
         "alternate",
         &format!("alternate-server=127.0.0.1:{port_b}\n"),
@@ -689,11 +672,7 @@ fn our_turn_client_follows_coturn_alternate_server() {
     assert_eq!(events[0]["event"], "redirected", "{events:?}");
     assert_eq!(events[0]["from"], format!("127.0.0.1:{port_a}"));
     assert_eq!(events[0]["to"], format!("127.0.0.1:{port_b}"));
-    assert!(
-        log_b.lock().unwrap().contains("allocated"),
-        "{}",
-        log_b.lock().unwrap()
-    );
+    assert_allocated(&log_b);
 }
 
 /// `rtclite stun server --redirect` answers Binding requests with 300
