@@ -186,6 +186,37 @@ fn assert_allocated(log: &std::sync::Mutex<String>) {
     );
 }
 
+/// Runs coturn's `turnutils_uclient` (one client, `messages` messages,
+/// Send indications, client to client over an RTP/RTCP pair of relays)
+/// against our TURN server on `port` as alice; asserts it exited 0 and
+/// returns its stdout and stderr.
+fn uclient(port: u16, messages: &str) -> String {
+    let (ok, out, err) = run_bounded(
+        Command::new("turnutils_uclient").args([
+            "-v",
+            "-s",
+            "-y",
+            "-u",
+            "alice",
+            "-w",
+            "secret",
+            "-n",
+            messages,
+            "-m",
+            "1",
+            "-p",
+            &port.to_string(),
+            "-e",
+            "127.0.0.1",
+            "127.0.0.1",
+        ]),
+        Duration::from_secs(40),
+    );
+    let all = format!("{out}{err}");
+    assert!(ok, "{all}");
+    all
+}
+
 /// Runs our TURN client against `port` with a peer socket that answers
 /// every datagram with "pong"; checks every step happened.
 fn turn_exchange(port: u16) {
@@ -389,29 +420,7 @@ fn coturn_uclient_even_port_pairs_against_our_turn_server() {
         return;
     }
     let (_g, port) = start_ours(&OUR_TURN);
-    let (ok, out, err) = run_bounded(
-        Command::new("turnutils_uclient").args([
-            "-v",
-            "-s",
-            "-y",
-            "-u",
-            "alice",
-            "-w",
-            "secret",
-            "-n",
-            "5",
-            "-m",
-            "1",
-            "-p",
-            &port.to_string(),
-            "-e",
-            "127.0.0.1",
-            "127.0.0.1",
-        ]),
-        Duration::from_secs(40),
-    );
-    let all = format!("{out}{err}");
-    assert!(ok, "{all}");
+    let all = uclient(port, "5");
     // Each "Received relay addr" line is followed by the token uclient got
     // back ("rtv=", 0 when none): RTP allocations on an even port N with a
     // token, RTCP allocations on N+1 without one.
@@ -620,29 +629,7 @@ fn coturn_uclient_follows_our_turn_server_redirect() {
     let mut a_args = OUR_TURN.to_vec();
     a_args.extend(["--redirect", &redirect]);
     let (_ga, port_a, log_a) = start_ours_logged(&a_args);
-    let (ok, out, err) = run_bounded(
-        Command::new("turnutils_uclient").args([
-            "-v",
-            "-s",
-            "-y",
-            "-u",
-            "alice",
-            "-w",
-            "secret",
-            "-n",
-            "3",
-            "-m",
-            "1",
-            "-p",
-            &port_a.to_string(),
-            "-e",
-            "127.0.0.1",
-            "127.0.0.1",
-        ]),
-        Duration::from_secs(40),
-    );
-    let all = format!("{out}{err}");
-    assert!(ok, "{all}");
+    let all = uclient(port_a, "3");
     assert!(all.contains("error 300 (Try Alternate)"), "{all}");
     assert!(all.contains("Received relay addr: 127.0.0.1:"), "{all}");
     assert!(all.contains("tot_recv_msgs=6"), "{all}");
