@@ -138,7 +138,7 @@ impl Session {
         let now = Instant::now();
         let mut s = server(now);
         let mut ports = Ports::new();
-        let first = common::unauthenticated_allocate();
+        let first = common::unauthenticated_allocate(1);
         s.handle_client_with(now, addr(SERVER), client(), &first, &mut ports);
         let out = drain(&mut s);
         let m = Message::parse(&out.to_client[0]).unwrap();

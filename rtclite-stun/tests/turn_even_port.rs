@@ -113,7 +113,7 @@ fn allocate(
     ports: &mut Ports,
     released: &mut Vec<SocketAddr>,
 ) -> Vec<u8> {
-    let first = common::unauthenticated_allocate();
+    let first = common::unauthenticated_allocate(1);
     let challenge = exchange(s, now, client, &first, ports, released);
     let challenge = Message::parse(&challenge).unwrap();
     let Some(Ok(Attribute::Realm(realm))) = challenge.get(AttributeType::REALM) else {
@@ -503,15 +503,7 @@ fn a_relayed_address_in_use_is_not_given_twice() {
     let first = allocate(&mut s, now, client(1), &[], &mut ports, &mut released);
     let relayed = relayed_of(&first);
     // Drive the second client by hand through the broken allocator.
-    let mut req = Vec::new();
-    let mut w = MessageWriter::new(
-        &mut req,
-        MessageType::new(Class::Request, Method::ALLOCATE),
-        TransactionId([5; 12]),
-    );
-    w.attribute(&Attribute::RequestedTransport(TRANSPORT_UDP))
-        .unwrap();
-    w.finish();
+    let req = common::unauthenticated_allocate(5);
     s.handle_client_with(
         now,
         SERVER.parse().unwrap(),

@@ -73,14 +73,14 @@ pub(crate) fn response_tail(w: &mut MessageWriter<'_>, sha256: bool) {
     w.fingerprint().unwrap();
 }
 
-/// The first, unauthenticated Allocate of a client (REQUESTED-TRANSPORT
-/// UDP, transaction ID all ones), which the server challenges with 401.
-pub(crate) fn unauthenticated_allocate() -> Vec<u8> {
+/// An unauthenticated Allocate (REQUESTED-TRANSPORT UDP, transaction ID
+/// all `id`), which the server challenges with 401.
+pub(crate) fn unauthenticated_allocate(id: u8) -> Vec<u8> {
     let mut first = Vec::new();
     let mut w = MessageWriter::new(
         &mut first,
         MessageType::new(Class::Request, Method::ALLOCATE),
-        TransactionId([1; 12]),
+        TransactionId([id; 12]),
     );
     w.attribute(&Attribute::RequestedTransport(TRANSPORT_UDP))
         .unwrap();
