@@ -18,7 +18,7 @@ use crate::profile::{CipherKind, ProtectionProfile};
 use crate::replay::{
     MAX_REPLAY_WINDOW, MIN_REPLAY_WINDOW, ReplayVerdict, ReplayWindow, estimate_index,
 };
-use crate::transform::{AEAD_TAG_LEN, KeySet, SessionKeyMaterial};
+use crate::transform::{AEAD_TAG_LEN, IvWords, KeySet, SessionKeyMaterial};
 
 /// Most SRTP packets one master key may protect (2^48).
 pub const MAX_SRTP_LIFETIME: u64 = 1 << 48;
@@ -490,7 +490,10 @@ struct Params {
     window: u64,
     srtp_lifetime: u64,
     srtcp_lifetime: u64,
-    rekey_margin: u64,
+    /// The use counts at which [`Event::RekeyNeeded`] is raised: the
+    /// lifetimes less the policy's re-key margin.
+    srtp_warn_at: u64,
+    srtcp_warn_at: u64,
     max_streams: usize,
     ssrcs: Option<Vec<u32>>,
 }
@@ -585,7 +588,8 @@ impl Context {
                 window: policy.replay_window,
                 srtp_lifetime: policy.srtp_lifetime,
                 srtcp_lifetime: policy.srtcp_lifetime,
-                rekey_margin: policy.rekey_margin,
+                srtp_warn_at: policy.srtp_lifetime.saturating_sub(policy.rekey_margin),
+                srtcp_warn_at: policy.srtcp_lifetime.saturating_sub(policy.rekey_margin),
                 max_streams: policy.max_streams,
                 ssrcs: policy.ssrcs.clone(),
             },
@@ -628,7 +632,8 @@ impl Context {
                 window: DEFAULT_REPLAY_WINDOW,
                 srtp_lifetime: MAX_SRTP_LIFETIME,
                 srtcp_lifetime: MAX_SRTCP_LIFETIME,
-                rekey_margin: 1 << 16,
+                srtp_warn_at: MAX_SRTP_LIFETIME - (1 << 16),
+                srtcp_warn_at: MAX_SRTCP_LIFETIME - (1 << 16),
                 max_streams: DEFAULT_MAX_STREAMS,
                 ssrcs: None,
             },
@@ -753,16 +758,12 @@ impl Context {
 
     /// Checks the packet budget of master key `key` (sent packets on an
     /// outbound context, accepted packets on an inbound one).
-    #[inline]
+    #[inline(always)]
     fn check_lifetime(&self, key: usize, srtcp: bool) -> Result<(), Error> {
-        let k = self
-            .keys
-            .get(key)
-            .ok_or_else(|| Error::InvalidPolicy("no key".into()))?;
-        let (used, limit) = if srtcp {
-            (k.srtcp_used, self.params.srtcp_lifetime)
-        } else {
-            (k.srtp_used, self.params.srtp_lifetime)
+        let (used, limit) = match self.keys.get(key) {
+            Some(k) if srtcp => (k.srtcp_used, self.params.srtcp_lifetime),
+            Some(k) => (k.srtp_used, self.params.srtp_lifetime),
+            None => return Err(no_master_key()),
         };
         // The lifetimes are at most 2^48 SRTP and 2^31 SRTCP packets, so a
         // master key is exhausted before an index can repeat:
@@ -780,43 +781,53 @@ impl Context {
         // that violate the policy (e.g., after the master key lifetime has
         // expired)."
         if used >= limit {
-            return Err(Error::KeyExhausted {
-                master_key: key,
-                srtcp,
-                limit,
-            });
+            return Err(key_exhausted(key, srtcp, limit));
         }
         Ok(())
     }
 
+    /// Counts one more packet processed with master key `key`; the re-key
+    /// warning is raised once, when the count reaches the margin.
     #[inline(always)]
     fn count_use(&mut self, key: usize, srtcp: bool) {
-        let active = key;
-        let Some(k) = self.keys.get_mut(active) else {
+        let Some(k) = self.keys.get_mut(key) else {
+            return;
+        };
+        let (used, warn_at) = if srtcp {
+            (&mut k.srtcp_used, self.params.srtcp_warn_at)
+        } else {
+            (&mut k.srtp_used, self.params.srtp_warn_at)
+        };
+        *used += 1;
+        if *used >= warn_at {
+            self.rekey_warning(key, srtcp);
+        }
+    }
+
+    /// Queues [`Event::RekeyNeeded`] for `key` unless it was queued before.
+    #[cold]
+    #[inline(never)]
+    fn rekey_warning(&mut self, key: usize, srtcp: bool) {
+        let Some(k) = self.keys.get_mut(key) else {
             return;
         };
         let (used, warned, limit) = if srtcp {
             (
-                &mut k.srtcp_used,
+                k.srtcp_used,
                 &mut k.srtcp_warned,
                 self.params.srtcp_lifetime,
             )
         } else {
-            (
-                &mut k.srtp_used,
-                &mut k.srtp_warned,
-                self.params.srtp_lifetime,
-            )
+            (k.srtp_used, &mut k.srtp_warned, self.params.srtp_lifetime)
         };
-        *used += 1;
         // [RFC 3711 §3.3.1] "Re-keying (see Section 8.1) MUST be triggered,
         // before this amount of traffic"
-        if !*warned && *used >= limit.saturating_sub(self.params.rekey_margin) {
+        if !*warned {
             *warned = true;
             self.events.push_back(Event::RekeyNeeded {
-                master_key: active,
+                master_key: key,
                 srtcp,
-                used: *used,
+                used,
                 limit,
             });
         }
@@ -1417,14 +1428,47 @@ fn stream_or_admit<'a>(
     ssrc: u32,
 ) -> Result<&'a mut Stream, Error> {
     match streams.slot(ssrc) {
-        Some(i) => streams
-            .at(ssrc, i)
-            .ok_or_else(|| Error::InvalidPolicy("stream table out of step".into())),
-        None => {
-            admit(params, streams.len(), ssrc)?;
-            Ok(streams.insert(ssrc, Stream::new(params.window)))
-        }
+        Some(i) => match streams.at(ssrc, i) {
+            Some(s) => Ok(s),
+            None => Err(out_of_step()),
+        },
+        None => new_stream(params, streams, ssrc),
     }
+}
+
+/// The first packet of an SSRC: admitted and given its state, out of line
+/// so that the per-packet path keeps a small stack frame.
+#[cold]
+#[inline(never)]
+fn new_stream<'a>(
+    params: &Params,
+    streams: &'a mut Streams,
+    ssrc: u32,
+) -> Result<&'a mut Stream, Error> {
+    admit(params, streams.len(), ssrc)?;
+    Ok(streams.insert(ssrc, Stream::new(params.window)))
+}
+
+#[cold]
+#[inline(never)]
+fn out_of_step() -> Error {
+    Error::InvalidPolicy("stream table out of step".into())
+}
+
+#[cold]
+#[inline(never)]
+fn key_exhausted(master_key: usize, srtcp: bool, limit: u64) -> Error {
+    Error::KeyExhausted {
+        master_key,
+        srtcp,
+        limit,
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn no_master_key() -> Error {
+    Error::InvalidPolicy("no master key".into())
 }
 
 /// Checks that a new stream for `ssrc` may be created in a context with
@@ -1461,20 +1505,24 @@ fn replay_check(window: &ReplayWindow, ssrc: u32, index: u64) -> Result<(), Erro
     }
 }
 
-#[inline]
-fn rtp_gcm_unique(ssrc: u32, roc: u32, seq: u16) -> [u8; 12] {
-    let mut u = [0u8; 12];
-    u[2..6].copy_from_slice(&ssrc.to_be_bytes());
-    u[6..10].copy_from_slice(&roc.to_be_bytes());
-    u[10..12].copy_from_slice(&seq.to_be_bytes());
-    u
+/// The RTP AEAD IV before the salt (RFC 7714 §8.1): 2 zero octets, SSRC,
+/// ROC, SEQ.
+#[inline(always)]
+fn rtp_gcm_unique(ssrc: u32, roc: u32, seq: u16) -> IvWords {
+    IvWords {
+        hi: (u64::from(ssrc) << 16) | u64::from(roc >> 16),
+        lo: ((roc & 0xffff) << 16) | u32::from(seq),
+    }
 }
 
-fn rtcp_gcm_unique(ssrc: u32, index: u32) -> [u8; 12] {
-    let mut u = [0u8; 12];
-    u[2..6].copy_from_slice(&ssrc.to_be_bytes());
-    u[8..12].copy_from_slice(&(index & 0x7fff_ffff).to_be_bytes());
-    u
+/// The SRTCP AEAD IV before the salt (RFC 7714 §9.1): 2 zero octets,
+/// SSRC, 2 zero octets, a 0 bit and the 31-bit SRTCP index.
+#[inline(always)]
+fn rtcp_gcm_unique(ssrc: u32, index: u32) -> IvWords {
+    IvWords {
+        hi: u64::from(ssrc) << 16,
+        lo: index & 0x7fff_ffff,
+    }
 }
 
 /// The session keys for a packet: the ones derived once (rate 0), or the
@@ -1488,9 +1536,9 @@ fn keys_for<'a>(
     srtcp: bool,
     index: u64,
 ) -> Result<&'a KeySet, Error> {
-    let entry = keys
-        .get(key)
-        .ok_or_else(|| Error::InvalidPolicy("no master key".into()))?;
+    let Some(entry) = keys.get(key) else {
+        return Err(no_master_key());
+    };
     let fixed = if srtcp {
         entry.rtcp.as_ref()
     } else {
@@ -1499,26 +1547,40 @@ fn keys_for<'a>(
     if let Some(k) = fixed {
         return Ok(k);
     }
-    let (salt, prf) = entry
-        .master
-        .as_ref()
-        .ok_or_else(|| Error::InvalidPolicy("no master key".into()))?;
     // [RFC 3711 §4.3.1] "Let r = index DIV key_derivation_rate (with DIV as
     // defined above)."
     let r = params.kdr_shift.map_or(0, |s| index >> s);
-    let hit = matches!(cache, Some(c) if c.key == key && c.r == r);
-    if !hit {
-        // [RFC 3711 §4.3.1] "when r > 0, a key derivation is performed
-        // whenever index mod r equals zero"
-        // Only the stream's key cache is replaced: a packet that then fails
-        // authentication costs a derivation, never protocol state.
-        let keys = KeySet::derive(params.profile, prf, salt, srtcp, r)?;
-        *cache = Some(Cached { key, r, keys });
+    if !matches!(cache, Some(c) if c.key == key && c.r == r) {
+        derive_into(params, entry, cache, key, srtcp, r)?;
     }
-    cache
-        .as_ref()
-        .map(|c| &c.keys)
-        .ok_or_else(|| Error::InvalidPolicy("no session keys".into()))
+    match cache {
+        Some(c) => Ok(&c.keys),
+        None => Err(no_master_key()),
+    }
+}
+
+/// Derives the session keys for `r` into a stream's cache (key derivation
+/// rate not 0): once per `key_derivation_rate` packets, so out of line.
+#[cold]
+#[inline(never)]
+fn derive_into(
+    params: &Params,
+    entry: &KeyEntry,
+    cache: &mut Option<Cached>,
+    key: usize,
+    srtcp: bool,
+    r: u64,
+) -> Result<(), Error> {
+    let Some((salt, prf)) = entry.master.as_ref() else {
+        return Err(no_master_key());
+    };
+    // [RFC 3711 §4.3.1] "when r > 0, a key derivation is performed
+    // whenever index mod r equals zero"
+    // Only the stream's key cache is replaced: a packet that then fails
+    // authentication costs a derivation, never protocol state.
+    let keys = KeySet::derive(params.profile, prf, salt, srtcp, r)?;
+    *cache = Some(Cached { key, r, keys });
+    Ok(())
 }
 
 /// The two contexts of one endpoint of an SRTP session: outbound keys

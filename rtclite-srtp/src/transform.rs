@@ -24,6 +24,29 @@ use crate::profile::{CipherKind, ProtectionProfile};
 /// Length of the AEAD authentication tag.
 pub(crate) const AEAD_TAG_LEN: usize = 16;
 
+/// Twelve octets of an AEAD IV as two big-endian words: octets 0..8 and
+/// 8..12 (RFC 7714 §8.1, §9.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IvWords {
+    pub(crate) hi: u64,
+    pub(crate) lo: u32,
+}
+
+impl IvWords {
+    /// The words of twelve octets.
+    pub(crate) fn from_octets(b: &[u8; 12]) -> Self {
+        let (hi, lo) = b.split_at(8);
+        let mut h = [0u8; 8];
+        h.copy_from_slice(hi);
+        let mut l = [0u8; 4];
+        l.copy_from_slice(lo);
+        Self {
+            hi: u64::from_be_bytes(h),
+            lo: u32::from_be_bytes(l),
+        }
+    }
+}
+
 /// The encryption transform with its key schedule.
 // One per master key or session key, never per packet: kept inline to
 // avoid an indirection on the hot path.
@@ -47,11 +70,12 @@ pub(crate) enum Cipher {
 #[derive(Clone)]
 pub(crate) struct KeySet {
     pub(crate) cipher: Cipher,
-    /// k_s, left-aligned (14 octets used by AES-CM, 12 by GCM).
-    pub(crate) salt: [u8; 14],
     /// k_s * 2^16 as a 128-bit integer: the salt's part of every AES-CM
     /// IV, computed once.
     pub(crate) salt_iv: u128,
+    /// The first 12 octets of k_s as IV words: the salt's part of every
+    /// AEAD IV.
+    pub(crate) salt_words: IvWords,
     /// HMAC-SHA1 keyed with k_a: inner and outer states precomputed.
     pub(crate) auth: Option<Hmac<Sha1>>,
 }
@@ -160,10 +184,13 @@ impl KeySet {
         let mut block = [0u8; 16];
         block[..14].copy_from_slice(&salt);
         let salt_iv = u128::from_be_bytes(block);
+        let mut first12 = [0u8; 12];
+        first12.copy_from_slice(&salt[..12]);
+        let salt_words = IvWords::from_octets(&first12);
         Ok(Self {
             cipher,
-            salt,
             salt_iv,
+            salt_words,
             auth,
         })
     }
@@ -286,12 +313,17 @@ impl KeySet {
     }
 
     /// The 12-octet AEAD IV: `unique` XOR the session salt.
-    #[inline]
-    pub(crate) fn gcm_iv(&self, unique: [u8; 12]) -> [u8; 12] {
-        let mut iv = unique;
-        for (d, s) in iv.iter_mut().zip(&self.salt[..12]) {
-            *d ^= *s;
-        }
+    #[inline(always)]
+    pub(crate) fn gcm_iv(&self, unique: IvWords) -> [u8; 12] {
+        // Formed in registers and stored with two writes (octets 0..8 and
+        // 8..12), the widths the AEAD reads it back with: an IV assembled
+        // octet by octet and read as a word stalls store forwarding, which
+        // cost about 5 ns per packet.
+        let hi = unique.hi ^ self.salt_words.hi;
+        let lo = unique.lo ^ self.salt_words.lo;
+        let mut iv = [0u8; 12];
+        iv[..8].copy_from_slice(&hi.to_be_bytes());
+        iv[8..].copy_from_slice(&lo.to_be_bytes());
         iv
     }
 
@@ -393,7 +425,9 @@ mod tests {
         };
         let keys = KeySet::from_material(profile, &m).unwrap();
         let input = field(text, "input");
-        let iv = keys.gcm_iv([0, 0, 0x55, 0x01, 0xa0, 0xb2, 0, 0, 0, 0, 0xf1, 0x7b]);
+        let iv = keys.gcm_iv(IvWords::from_octets(&[
+            0, 0, 0x55, 0x01, 0xa0, 0xb2, 0, 0, 0, 0, 0xf1, 0x7b,
+        ]));
         match expect_tagged {
             Some(tagged) => {
                 let tag = keys.gcm_seal(&iv, &input, &mut []).unwrap();
