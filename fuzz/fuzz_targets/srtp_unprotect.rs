@@ -4,12 +4,14 @@
 //! counter, `s_l`, the replay lists and the key caches; the rest is cut into
 //! packets fed to `unprotect_rtp` / `unprotect_rtcp`.
 //!
-//! Properties: never panics; a rejected packet leaves the buffer unchanged;
-//! an accepted one is no longer than its input.
+//! Properties: never panics; a rejected packet leaves the buffer unchanged,
+//! except that an AEAD authentication failure zeroes the encrypted portion
+//! (never the RTP/RTCP header, never the length); an accepted one is no
+//! longer than its input.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rtclite_srtp::{Context, MasterKey, Policy, ProtectionProfile};
+use rtclite_srtp::{Context, Error, MasterKey, Policy, ProtectionProfile};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&sel, rest)) = data.split_first() else {
@@ -74,6 +76,12 @@ fuzz_target!(|data: &[u8]| {
         };
         match result {
             Ok(()) => assert!(buf.len() <= packet.len()),
+            Err(Error::AuthenticationFailure { .. }) if profile.is_aead() => {
+                let clear = if len & 0x80 != 0 { 8 } else { 12 };
+                assert_eq!(buf.len(), packet.len());
+                assert_eq!(buf[..clear], packet[..clear]);
+                assert!(buf.iter().zip(packet).all(|(a, b)| a == b || *a == 0));
+            }
             Err(_) => assert_eq!(buf, packet),
         }
     }

@@ -24,6 +24,16 @@ use crate::profile::{CipherKind, ProtectionProfile};
 /// Length of the AEAD authentication tag.
 pub(crate) const AEAD_TAG_LEN: usize = 16;
 
+/// The full (untruncated) HMAC-SHA1 output.
+pub(crate) type HmacOutput = hmac::digest::Output<Sha1>;
+
+/// An AEAD tag as the GCM backend returns it (16 octets through `AsRef`).
+#[cfg(feature = "ring")]
+pub(crate) type GcmTag = ring::aead::Tag;
+/// An AEAD tag as the GCM backend returns it (16 octets through `AsRef`).
+#[cfg(not(feature = "ring"))]
+pub(crate) type GcmTag = aes_gcm::Tag;
+
 /// Twelve octets of an AEAD IV as two big-endian words: octets 0..8 and
 /// 8..12 (RFC 7714 §8.1, §9.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -271,45 +281,36 @@ impl KeySet {
         }
     }
 
-    /// HMAC-SHA1 over `parts` concatenated, written (truncated) to `tag`.
+    /// HMAC-SHA1 over `parts` concatenated: the full 20-octet output, to
+    /// be truncated by the caller (zeros for a profile without HMAC).
     // [RFC 3711 §4.2.1] "With HMAC-SHA1, the SRTP_PREFIX_LENGTH (Figure 3)
     // SHALL be 0."
-    pub(crate) fn hmac(&self, parts: [&[u8]; 2], tag: &mut [u8]) {
-        if let Some(mac) = &self.auth {
-            let mut mac = mac.clone();
-            mac.update(parts[0]);
-            mac.update(parts[1]);
-            let full = mac.finalize().into_bytes();
-            // [RFC 3711 §4.2.1] "The HMAC output SHALL then be truncated to
-            // the n_tag left-most bits."
-            for (d, s) in tag.iter_mut().zip(full.iter()) {
-                *d = *s;
-            }
-        }
+    #[inline]
+    pub(crate) fn hmac(&self, parts: [&[u8]; 2]) -> HmacOutput {
+        let Some(mac) = &self.auth else {
+            return HmacOutput::default();
+        };
+        let mut mac = mac.clone();
+        mac.update(parts[0]);
+        mac.update(parts[1]);
+        // Finalised through `&mut`: `finalize(self)` moves the whole HMAC
+        // state (two SHA-1 states and their block buffers) first, and
+        // reading back the buffer just written by the last update stalls
+        // store forwarding.
+        mac.finalize_reset().into_bytes()
     }
 
     /// Verifies an HMAC-SHA1 tag in constant time.
     pub(crate) fn hmac_verify(&self, parts: [&[u8]; 2], tag: &[u8]) -> bool {
-        let n = tag.len();
-        if n > 20 {
+        let full = self.hmac(parts);
+        // [RFC 3711 §4.2.1] "The HMAC output SHALL then be truncated to the
+        // n_tag left-most bits."
+        let Some(computed) = full.get(..tag.len()) else {
             return false;
-        }
-        let mut computed = [0u8; 32];
-        self.hmac(parts, &mut computed[..n]);
-        let mut received = [0u8; 32];
-        received[..n].copy_from_slice(tag);
-        // Both tags zero-padded to 32 octets and compared as two 128-bit
-        // words in constant time (one comparison instead of one per octet).
-        let word = |b: &[u8; 32], i: usize| {
-            let mut w = [0u8; 16];
-            w.copy_from_slice(&b[16 * i..16 * i + 16]);
-            u128::from_ne_bytes(w)
         };
-        let diff =
-            (word(&computed, 0) ^ word(&received, 0)) | (word(&computed, 1) ^ word(&received, 1));
         // [RFC 3711 §4.2] "If the two tags are equal, then the message/tag
         // pair is valid; otherwise, it is invalid"
-        bool::from(diff.ct_eq(&0))
+        bool::from(computed.ct_eq(tag))
     }
 
     /// The 12-octet AEAD IV: `unique` XOR the session salt.
@@ -330,33 +331,27 @@ impl KeySet {
     /// AEAD encryption in place; returns the 16-octet tag, or `None` when
     /// the plaintext exceeds the GCM limit (P_MAX) or the cipher is not GCM.
     #[cfg(not(feature = "ring"))]
-    pub(crate) fn gcm_seal(&self, iv: &[u8; 12], aad: &[u8], data: &mut [u8]) -> Option<[u8; 16]> {
+    pub(crate) fn gcm_seal(&self, iv: &[u8; 12], aad: &[u8], data: &mut [u8]) -> Option<GcmTag> {
         let nonce = GenericArray::from_slice(iv);
         let tag = match &self.cipher {
             Cipher::Gcm128(g) => g.encrypt_in_place_detached(nonce, aad, data),
             Cipher::Gcm256(g) => g.encrypt_in_place_detached(nonce, aad, data),
             _ => return None,
         };
-        let tag = tag.ok()?;
-        let mut out = [0u8; 16];
-        out.copy_from_slice(&tag);
-        Some(out)
+        tag.ok()
     }
 
-    /// AEAD encryption in place through ring.
+    /// AEAD encryption in place through ring. The tag is handed back as
+    /// ring made it, for the caller to copy once, straight to the packet.
     #[cfg(feature = "ring")]
     #[inline(always)]
-    pub(crate) fn gcm_seal(&self, iv: &[u8; 12], aad: &[u8], data: &mut [u8]) -> Option<[u8; 16]> {
+    pub(crate) fn gcm_seal(&self, iv: &[u8; 12], aad: &[u8], data: &mut [u8]) -> Option<GcmTag> {
         let Cipher::GcmRing(key) = &self.cipher else {
             return None;
         };
         let nonce = ring::aead::Nonce::assume_unique_for_key(*iv);
-        let tag = key
-            .seal_in_place_separate_tag(nonce, ring::aead::Aad::from(aad), data)
-            .ok()?;
-        let mut out = [0u8; 16];
-        out.copy_from_slice(tag.as_ref());
-        Some(out)
+        key.seal_in_place_separate_tag(nonce, ring::aead::Aad::from(aad), data)
+            .ok()
     }
 
     /// AEAD verification and decryption in place through ring. ring
@@ -431,7 +426,7 @@ mod tests {
         match expect_tagged {
             Some(tagged) => {
                 let tag = keys.gcm_seal(&iv, &input, &mut []).unwrap();
-                assert_eq!([&input[..], &tag[..]].concat(), tagged);
+                assert_eq!([&input[..], tag.as_ref()].concat(), tagged);
             }
             None => {
                 let (packet, tag) = input.split_at(input.len() - AEAD_TAG_LEN);

@@ -141,7 +141,25 @@ fn forged_packets_change_no_state() {
             rx.unprotect_rtp(&mut buf),
             Err(Error::AuthenticationFailure { .. })
         ));
-        assert_eq!(buf, before, "{profile}: buffer unchanged on failure");
+        if profile.is_aead() {
+            // AEAD: the encrypted portion is zeroed (no unauthenticated
+            // plaintext is left); header and tag stay as they were.
+            let cipher_end = before.len() - 16;
+            assert_eq!(buf.len(), before.len(), "{profile}: length kept");
+            assert_eq!(buf[..12], before[..12], "{profile}: header kept");
+            assert!(
+                buf[12..cipher_end].iter().all(|&b| b == 0),
+                "{profile}: encrypted portion zeroed"
+            );
+            assert_eq!(
+                buf[cipher_end..],
+                before[cipher_end..],
+                "{profile}: tag kept"
+            );
+        } else {
+            // HMAC is checked before anything is decrypted.
+            assert_eq!(buf, before, "{profile}: buffer unchanged on failure");
+        }
         // Tampered payload and tag bytes fail too.
         for at in [12, good[1].len() - 1] {
             let mut t = good[1].clone();

@@ -136,7 +136,21 @@ fn srtp_gcm_decrypt(profile: ProtectionProfile, name: &str) {
         bad[at] ^= 0x01;
         let before = bad.clone();
         assert!(ctx.unprotect_rtp(&mut bad).is_err(), "flip at {at}");
-        assert_eq!(bad, before, "buffer unchanged on failure");
+        // The fixed header and the tag are kept, and no other octet takes a
+        // new value: the encrypted portion (after the header as the flipped
+        // packet reads it) is zeroed, so that no unauthenticated plaintext
+        // is left.
+        let cipher_end = before.len() - 16;
+        assert_eq!(bad[..12], before[..12], "header kept, flip at {at}");
+        assert_eq!(
+            bad[cipher_end..],
+            before[cipher_end..],
+            "tag kept, flip at {at}"
+        );
+        assert!(bad.iter().zip(&before).all(|(a, b)| a == b || *a == 0));
+        if at >= 12 {
+            assert!(bad[12..cipher_end].iter().all(|&b| b == 0), "flip at {at}");
+        }
     }
 }
 
@@ -211,7 +225,17 @@ fn srtcp_unprotect(profile: ProtectionProfile, name: &str) {
         ctx.unprotect_rtcp(&mut bad),
         Err(rtclite_srtp::Error::AuthenticationFailure { .. })
     ));
-    assert_eq!(bad, before);
+    if before[e_at] & 0x80 != 0 {
+        // The flipped E flag reads "encrypted": the portion after the
+        // 8-octet RTCP header is zeroed; header, tag and E flag/index stay.
+        let cipher_end = e_at - 16;
+        assert_eq!(bad[..8], before[..8]);
+        assert!(bad[8..cipher_end].iter().all(|&b| b == 0));
+        assert_eq!(bad[cipher_end..], before[cipher_end..]);
+    } else {
+        // Read as unencrypted, nothing was decrypted: all octets stay.
+        assert_eq!(bad, before);
+    }
 }
 
 // [RFC 7714 §17.1 test] "Encrypting the following packet:"
