@@ -3,7 +3,7 @@
 //! state machine must never panic, and the parser must give the same events
 //! whatever the split. The typed path (`next_typed`, with its one-pass
 //! stanza parse) must give exactly what `next_event` then
-//! `Stanza::try_from` gives, on the same split.
+//! `TypedEvent::from` (`Stanza::try_from` on the tree) gives, on the same split.
 #![no_main]
 
 use std::time::Instant;
@@ -11,8 +11,7 @@ use std::time::Instant;
 use libfuzzer_sys::fuzz_target;
 use rtclite_xmpp::client::{Client, ClientConfig, Input, TlsPolicy};
 use rtclite_xmpp::jid::Jid;
-use rtclite_xmpp::stanza::Stanza;
-use rtclite_xmpp::xml::{StreamParser, TypedEvent, XmlEvent};
+use rtclite_xmpp::xml::{StreamParser, TypedEvent};
 
 fn events(chunks: &[&[u8]]) -> Vec<String> {
     let mut p = StreamParser::new();
@@ -34,7 +33,7 @@ fn events(chunks: &[&[u8]]) -> Vec<String> {
 }
 
 /// The typed events of `chunks`, by the parser's typed path (`fast`) or by
-/// the generic tree then `Stanza::try_from`.
+/// the generic tree then `TypedEvent::from`.
 fn typed(chunks: &[&[u8]], fast: bool) -> Vec<String> {
     let mut p = StreamParser::new();
     let mut out = Vec::new();
@@ -44,22 +43,7 @@ fn typed(chunks: &[&[u8]], fast: bool) -> Vec<String> {
             let ev = if fast {
                 p.next_typed()
             } else {
-                p.next_event().map(|e| {
-                    e.map(|e| match e {
-                        XmlEvent::Stanza(el)
-                            if matches!(
-                                el.ns(),
-                                "jabber:client" | "jabber:server" | "jabber:component:accept"
-                            ) && matches!(el.name(), "message" | "presence" | "iq") =>
-                        {
-                            match Stanza::try_from(el) {
-                                Ok(s) => TypedEvent::Stanza(s),
-                                Err(e) => TypedEvent::InvalidStanza(e),
-                            }
-                        }
-                        e => TypedEvent::Xml(e),
-                    })
-                })
+                p.next_event().map(|e| e.map(TypedEvent::from))
             };
             match ev {
                 Ok(Some(e)) => out.push(format!("{e:?}")),

@@ -580,6 +580,38 @@ pub enum TypedEvent {
     Xml(XmlEvent),
 }
 
+/// The generic path's typing of an event: a first-level `<message/>`,
+/// `<presence/>` or `<iq/>` in a content namespace is read with
+/// [`Stanza::try_from`]; every other event is kept as it is.
+/// [`StreamParser::next_typed`] gives the same result in one pass.
+///
+/// ```
+/// use rtclite_xmpp::xml::{StreamParser, TypedEvent};
+/// use rtclite_xmpp::stanza::Stanza;
+/// let mut p = StreamParser::new();
+/// p.feed(b"<stream:stream xmlns='jabber:client' \
+///     xmlns:stream='http://etherx.jabber.org/streams'><presence/>");
+/// let _header = p.next_event().unwrap().unwrap();
+/// let ev = TypedEvent::from(p.next_event().unwrap().unwrap());
+/// assert!(matches!(ev, TypedEvent::Stanza(Stanza::Presence(_))));
+/// ```
+impl From<XmlEvent> for TypedEvent {
+    fn from(ev: XmlEvent) -> Self {
+        match ev {
+            XmlEvent::Stanza(el)
+                if crate::stanza::is_content_ns(el.ns())
+                    && matches!(el.name(), "message" | "presence" | "iq") =>
+            {
+                match Stanza::try_from(el) {
+                    Ok(s) => TypedEvent::Stanza(s),
+                    Err(e) => TypedEvent::InvalidStanza(e),
+                }
+            }
+            ev => TypedEvent::Xml(ev),
+        }
+    }
+}
+
 /// What a [`StreamParser`] found in the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -722,19 +754,7 @@ impl StreamParser {
         if let Some(t) = self.fast_stanza() {
             return Ok(Some(t));
         }
-        Ok(match self.next_event()? {
-            None => None,
-            Some(XmlEvent::Stanza(el))
-                if crate::stanza::is_content_ns(el.ns())
-                    && matches!(el.name(), "message" | "presence" | "iq") =>
-            {
-                Some(match Stanza::try_from(el) {
-                    Ok(s) => TypedEvent::Stanza(s),
-                    Err(e) => TypedEvent::InvalidStanza(e),
-                })
-            }
-            Some(ev) => Some(TypedEvent::Xml(ev)),
-        })
+        Ok(self.next_event()?.map(TypedEvent::from))
     }
 
     /// The one-level parse of the stanza at the current position, if one

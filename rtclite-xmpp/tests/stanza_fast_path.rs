@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use proptest::prelude::*;
-use rtclite_xmpp::stanza::{NS_CLIENT, Stanza, StanzaReadError};
+use rtclite_xmpp::stanza::{Stanza, StanzaReadError};
 use rtclite_xmpp::xml::{Element, StreamParser, TypedEvent, XmlError, XmlEvent};
 
 const HEADER: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>";
@@ -162,22 +162,7 @@ fn stream_events(data: &[u8], cuts: &[usize], fast: bool) -> Vec<Result<TypedEve
             let ev = if fast {
                 p.next_typed()
             } else {
-                p.next_event().map(|e| {
-                    e.map(|e| match e {
-                        XmlEvent::Stanza(el)
-                            if matches!(
-                                el.ns(),
-                                NS_CLIENT | "jabber:server" | "jabber:component:accept"
-                            ) && matches!(el.name(), "message" | "presence" | "iq") =>
-                        {
-                            match Stanza::try_from(el) {
-                                Ok(s) => TypedEvent::Stanza(s),
-                                Err(e) => TypedEvent::InvalidStanza(e),
-                            }
-                        }
-                        e => TypedEvent::Xml(e),
-                    })
-                })
+                p.next_event().map(|e| e.map(TypedEvent::from))
             };
             match ev {
                 Ok(Some(e)) => {
