@@ -492,8 +492,18 @@ impl fmt::Display for Element {
 /// Escapes `text` for character data (`attr == false`) or a single- or
 /// double-quoted attribute value (`attr == true`).
 ///
-/// Only the predefined entities are produced (RFC 6120 §11.1); `>` is always
-/// escaped so that `]]>` can never appear.
+/// Only the predefined entities (RFC 6120 §11.1) and character references
+/// are produced: `>` is always escaped so that `]]>` can never appear, a
+/// carriage return is written `&#13;` (a literal one would be read back as
+/// a line feed, XML 1.0 §2.11), and in attribute values tab and line feed
+/// are written `&#9;` and `&#10;` (literal ones would be read back as
+/// spaces, XML 1.0 §3.3.3). What a parser reads back is exactly `text`.
+///
+/// ```
+/// let mut out = String::new();
+/// rtclite_xmpp::xml::escape_into(&mut out, "a\r\nb ]]>", false);
+/// assert_eq!(out, "a&#13;\nb ]]&gt;");
+/// ```
 pub fn escape_into(out: &mut String, text: &str, attr: bool) {
     let mut last = 0;
     for (i, b) in text.bytes().enumerate() {
@@ -501,8 +511,11 @@ pub fn escape_into(out: &mut String, text: &str, attr: bool) {
             b'&' => "&amp;",
             b'<' => "&lt;",
             b'>' => "&gt;",
+            b'\r' => "&#13;",
             b'\'' if attr => "&apos;",
             b'"' if attr => "&quot;",
+            b'\t' if attr => "&#9;",
+            b'\n' if attr => "&#10;",
             _ => continue,
         };
         out.push_str(&text[last..i]);
@@ -1175,11 +1188,8 @@ const TEXT_CLASS: [u8; 256] = {
 };
 
 /// Replaces the predefined entities and character references in `raw`.
-fn unescape(raw: &[u8]) -> Result<Cow<'_, str>, XmlErrorKind> {
-    unescape_str(std::str::from_utf8(raw).map_err(|_| XmlErrorKind::InvalidUtf8)?)
-}
-
-/// [`unescape`] of text already known to be UTF-8.
+/// Replaces the predefined entities and character references of `s`
+/// (borrowed when there is none) and checks its characters.
 fn unescape_str(s: &str) -> Result<Cow<'_, str>, XmlErrorKind> {
     let raw = s.as_bytes();
     // A branch-free pass (it vectorizes) clears the common case: no control
@@ -1246,6 +1256,71 @@ fn unescape_str(s: &str) -> Result<Cow<'_, str>, XmlErrorKind> {
     }
     out.push_str(rest);
     Ok(Cow::Owned(out))
+}
+
+/// Character data (outside CDATA sections) as the application sees it:
+/// `]]>` refused, line ends normalised, references replaced.
+///
+/// XML 1.0 §2.4 forbids the literal string `]]>` in content (it must be
+/// written `]]&gt;`); §2.11 turns each CR LF pair and each CR not followed
+/// by LF into one LF before anything else reads the text. Both are part of
+/// well-formedness:
+// [RFC 6120 §11.3] "An XMPP entity MUST NOT accept data that is not
+// XML-well-formed"
+pub(crate) fn char_data(raw: &[u8]) -> Result<Cow<'_, str>, XmlErrorKind> {
+    let s = std::str::from_utf8(raw).map_err(|_| XmlErrorKind::InvalidUtf8)?;
+    if memchr::memchr(b']', raw).is_some() && memchr::memmem::find(raw, b"]]>").is_some() {
+        return Err(XmlErrorKind::NotWellFormed("']]>' in character data"));
+    }
+    match line_ends(s) {
+        Cow::Borrowed(s) => unescape_str(s),
+        Cow::Owned(o) => Ok(Cow::Owned(unescape_str(&o)?.into_owned())),
+    }
+}
+
+/// An attribute value as the application sees it (XML 1.0 §2.11, §3.3.3;
+/// every attribute is CDATA-typed, there being no DTD): each literal tab,
+/// line feed or carriage return becomes a space (a CR LF pair one space),
+/// then references are replaced, so `&#10;` still gives a line feed.
+pub(crate) fn attr_value(s: &str) -> Result<Cow<'_, str>, XmlErrorKind> {
+    if !s.bytes().any(|b| matches!(b, b'\t' | b'\n' | b'\r')) {
+        return unescape_str(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                out.push(' ');
+            }
+            '\t' | '\n' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    Ok(Cow::Owned(unescape_str(&out)?.into_owned()))
+}
+
+/// XML 1.0 §2.11: CR LF and a lone CR become LF.
+fn line_ends(s: &str) -> Cow<'_, str> {
+    if memchr::memchr(b'\r', s.as_bytes()).is_none() {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' {
+            if chars.peek() == Some(&'\n') {
+                chars.next();
+            }
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 fn control_char() -> XmlErrorKind {
@@ -1744,7 +1819,7 @@ impl TreeBuilder {
                     "attribute value not terminated",
                 ));
             };
-            let value = unescape_str(rest_str.get(open + 1..close).unwrap_or_default())?;
+            let value = attr_value(rest_str.get(open + 1..close).unwrap_or_default())?;
             i = close + 1;
             n_attrs += 1;
             if n_attrs > self.limits.max_attributes {
@@ -1862,9 +1937,9 @@ impl TreeBuilder {
         let t = if cdata {
             let s = std::str::from_utf8(raw).map_err(|_| XmlErrorKind::InvalidUtf8)?;
             check_chars(s)?;
-            Cow::Borrowed(s)
+            line_ends(s)
         } else {
-            unescape(raw)?
+            char_data(raw)?
         };
         open.el.push_text(t.into_owned());
         Ok(())

@@ -22,8 +22,9 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::{
-    Attribute, Element, Limits, NAME_CLASS, Node, Token, TreeBuilder, bytes_eq, check_chars,
-    check_decl, intern_ns, is_ws, next_token, unescape_str, well_known_attr_name, well_known_name,
+    Attribute, Element, Limits, NAME_CLASS, Node, Token, TreeBuilder, attr_value, bytes_eq,
+    char_data, check_chars, check_decl, intern_ns, is_ws, next_token, unescape_str,
+    well_known_attr_name, well_known_name,
 };
 
 /// The root's start tag, as far as a typed stanza reads it.
@@ -80,6 +81,10 @@ const AMP: u8 = 4;
 const BAD: u8 = 5;
 /// A byte of a multi-byte UTF-8 sequence (validated afterwards).
 const HIGH: u8 = 6;
+/// A carriage return (line ends are normalised, XML 1.0 §2.11).
+const CR: u8 = 7;
+/// A tab or line feed (a space in an attribute value, XML 1.0 §3.3.3).
+const TAB_LF: u8 = 8;
 
 const SCAN: [u8; 256] = {
     let mut t = [PLAIN; 256];
@@ -98,6 +103,9 @@ const SCAN: [u8; 256] = {
     t[b'"' as usize] = QUOT;
     t[b'<' as usize] = LT;
     t[b'&' as usize] = AMP;
+    t[b'\r' as usize] = CR;
+    t[b'\t' as usize] = TAB_LF;
+    t[b'\n' as usize] = TAB_LF;
     t
 };
 
@@ -125,6 +133,10 @@ const fn special(w: u64) -> u64 {
 const F_AMP: u8 = 1;
 /// Scan flags: the span holds non-ASCII bytes.
 const F_HIGH: u8 = 2;
+/// Scan flags: the span holds a carriage return.
+const F_CR: u8 = 4;
+/// Scan flags: the span holds a tab or a line feed.
+const F_TAB_LF: u8 = 8;
 
 /// A position in the input, which is known to be UTF-8: every slice taken
 /// between ASCII delimiters is a `&str` without another validation.
@@ -211,6 +223,8 @@ impl<'a> Cursor<'a> {
                     match k {
                         AMP => flags |= F_AMP,
                         HIGH => flags |= F_HIGH,
+                        CR => flags |= F_CR,
+                        TAB_LF => flags |= F_TAB_LF,
                         APOS | QUOT => {}
                         _ => return None,
                     }
@@ -287,11 +301,15 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// The text of a scanned span: checked, entities replaced, borrowed when
-/// there is none.
+/// The character data of a scanned span, as [`char_data`] gives it:
+/// checked, `]]>` refused, line ends normalised, entities replaced;
+/// borrowed when none of that changes it.
 fn text_of(s: &str, flags: u8) -> Option<Cow<'_, str>> {
     if flags & F_HIGH != 0 {
         check_chars(s).ok()?;
+    }
+    if flags & F_CR != 0 || memchr::memchr(b']', s.as_bytes()).is_some() {
+        return char_data(s.as_bytes()).ok();
     }
     if flags & F_AMP != 0 {
         unescape_str(s).ok()
@@ -300,9 +318,24 @@ fn text_of(s: &str, flags: u8) -> Option<Cow<'_, str>> {
     }
 }
 
-/// Checks a scanned span that is not kept.
+/// The value of a scanned attribute, as [`attr_value`] gives it.
+fn attr_of(s: &str, flags: u8) -> Option<Cow<'_, str>> {
+    if flags & F_HIGH != 0 {
+        check_chars(s).ok()?;
+    }
+    if flags & (F_CR | F_TAB_LF) != 0 {
+        return attr_value(s).ok();
+    }
+    if flags & F_AMP != 0 {
+        unescape_str(s).ok()
+    } else {
+        Some(Cow::Borrowed(s))
+    }
+}
+
+/// Checks a scanned span of character data that is not kept.
 fn check_text(raw: &str, flags: u8) -> Option<()> {
-    if flags != 0 {
+    if flags != 0 || memchr::memchr(b']', raw.as_bytes()).is_some() {
         text_of(raw, flags)?;
     }
     Some(())
@@ -338,7 +371,7 @@ fn simple_child<'a>(
     let mut attrs: Vec<Attribute> = Vec::new();
     let empty = c.attrs(limits.max_attributes, |aname, raw, flags| {
         if aname == "xmlns" {
-            ns = Some(intern_ns(&text_of(raw, flags)?));
+            ns = Some(intern_ns(&attr_of(raw, flags)?));
             return Some(());
         }
         if foreign_prefix(aname) {
@@ -350,7 +383,7 @@ fn simple_child<'a>(
         };
         attrs.push(Attribute {
             name,
-            value: text_of(raw, flags)?.into_owned(),
+            value: attr_of(raw, flags)?.into_owned(),
         });
         Some(())
     })?;
@@ -435,13 +468,15 @@ pub(crate) fn parse<'a, S: Sink<'a>>(
     let mut ns_decl = None;
     let empty = c.attrs(limits.max_attributes, |aname, raw, flags| {
         match aname {
-            "xmlns" => ns_decl = Some(text_of(raw, flags)?),
-            "from" => from = Some(text_of(raw, flags)?),
-            "to" => to = Some(text_of(raw, flags)?),
-            "id" => id = Some(text_of(raw, flags)?),
-            "type" => ty = Some(text_of(raw, flags)?),
+            "xmlns" => ns_decl = Some(attr_of(raw, flags)?),
+            "from" => from = Some(attr_of(raw, flags)?),
+            "to" => to = Some(attr_of(raw, flags)?),
+            "id" => id = Some(attr_of(raw, flags)?),
+            "type" => ty = Some(attr_of(raw, flags)?),
             _ if foreign_prefix(aname) => return None,
-            _ => check_text(raw, flags)?,
+            _ => {
+                attr_of(raw, flags)?;
+            }
         }
         Some(())
     })?;
