@@ -82,6 +82,8 @@ fuzz_target!(|data: &[u8]| {
             nonce_lifetime: Duration::from_secs(600),
             nonce_secret: [1; 16],
             max_allocations: MAX_ALLOCATIONS,
+            // The first bit picks whether the caller can set the DF bit.
+            dont_fragment: data.first().is_some_and(|b| b & 1 == 1),
         },
     );
     server.add_user("u", "p").expect("ASCII credentials");
@@ -101,7 +103,7 @@ fuzz_target!(|data: &[u8]| {
         };
         let who = rest.first().copied().unwrap_or(0);
         let from = client(who);
-        match op % 6 {
+        match op % 7 {
             // Raw bytes from a client.
             0 => server.handle_client_with(now, local, from, rest, &mut ports),
             // An authenticated request built from the bytes.
@@ -194,6 +196,37 @@ fuzz_target!(|data: &[u8]| {
             } else {
                 None
             }),
+            // A Send indication, with DONT-FRAGMENT and with an unknown
+            // comprehension-required attribute as the bits say.
+            6 => {
+                let flags = rest.get(1).copied().unwrap_or(0);
+                let host = rest.get(2).copied().unwrap_or(9);
+                let peer = if flags & 4 == 0 {
+                    SocketAddr::new([203, 0, 113, host].into(), 6000)
+                } else {
+                    SocketAddr::new(
+                        std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, u16::from(host))
+                            .into(),
+                        6000,
+                    )
+                };
+                let mut buf = Vec::new();
+                let mut w = MessageWriter::new(
+                    &mut buf,
+                    MessageType::new(Class::Indication, Method::SEND),
+                    TransactionId([host; 12]),
+                );
+                let _ = w.attribute(&Attribute::XorPeerAddress(peer));
+                let _ = w.attribute(&Attribute::Data(rest.get(3..).unwrap_or_default()));
+                if flags & 1 != 0 {
+                    let _ = w.attribute(&Attribute::DontFragment);
+                }
+                if flags & 2 != 0 {
+                    let _ = w.raw_attribute(AttributeType(0x7F01), b"x");
+                }
+                w.finish();
+                server.handle_client_with(now, local, from, &buf, &mut ports);
+            }
             // Time passes.
             _ => {
                 now += Duration::from_secs(u64::from(who) * 4);
@@ -201,6 +234,17 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         while let Some(out) = server.poll_output() {
+            // DF is asked for only where the caller can set it, and only
+            // between IPv4 addresses (RFC 8656 §13, §14).
+            if let ServerOutput::ToPeer {
+                peer,
+                dont_fragment: true,
+                ..
+            } = &out
+            {
+                assert!(data.first().is_some_and(|b| b & 1 == 1), "DF without support");
+                assert!(peer.is_ipv4(), "DF towards an IPv6 peer");
+            }
             let ServerOutput::ToClient { to, payload } = out else {
                 continue;
             };

@@ -39,6 +39,7 @@ impl World {
                 nonce_lifetime,
                 nonce_secret: [7; 16],
                 max_allocations: 10,
+                dont_fragment: false,
             },
         );
         server.add_user("alice", "secret").unwrap();
@@ -82,6 +83,7 @@ impl World {
                         relay,
                         peer,
                         payload,
+                        ..
                     } => {
                         assert_eq!(relay, RELAY.parse().unwrap());
                         self.to_peer.push((peer, payload));

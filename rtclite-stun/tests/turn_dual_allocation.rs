@@ -114,6 +114,7 @@ fn drain(s: &mut TurnServer) -> Out {
                 relay,
                 peer,
                 payload,
+                ..
             } => out.to_peer.push((relay, peer, payload)),
             ServerOutput::ReleaseRelay(a) => out.released.push(a),
             other => panic!("{other:?}"),
@@ -851,6 +852,7 @@ impl Pair {
                         relay,
                         peer,
                         payload,
+                        ..
                     } => self.to_peer.push((relay, peer, payload)),
                     _ => {}
                 }

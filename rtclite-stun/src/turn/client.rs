@@ -63,6 +63,14 @@ pub struct TurnClientConfig {
     pub transport: Transport,
     /// Retransmission timers.
     pub transaction: TransactionConfig,
+    /// Ask the server to relay what this client sends with the DF (Don't
+    /// Fragment) bit set (RFC 8656 §11.1, §18.9): DONT-FRAGMENT goes in
+    /// the Allocate request, to learn whether the server supports it
+    /// (§7.1), and in every Send indication. Data to a peer then always
+    /// travels in Send indications, since ChannelData cannot carry the
+    /// attribute. A server that refuses it (420) is asked again without
+    /// it, and the client reports [`TurnEvent::DontFragmentUnsupported`].
+    pub dont_fragment: bool,
 }
 
 impl TurnClientConfig {
@@ -80,6 +88,7 @@ impl TurnClientConfig {
             lifetime: 600,
             transport: Transport::Unreliable,
             transaction: TransactionConfig::default(),
+            dont_fragment: false,
         }
     }
 }
@@ -167,6 +176,11 @@ pub enum TurnEvent {
         /// The alternate server now used.
         to: SocketAddr,
     },
+    /// The server does not support DONT-FRAGMENT (it answered the Allocate
+    /// request with 420 listing it, RFC 8656 §7.4): the allocation is
+    /// requested again without it, and Send indications no longer carry
+    /// it.
+    DontFragmentUnsupported,
     /// Data from a peer (Data indication or ChannelData).
     Data {
         /// The peer.
@@ -310,6 +324,8 @@ pub struct TurnClient<R> {
     additional: Option<SocketAddr>,
     families: RelayFamilies,
     refused: Vec<(AddressFamily, Option<Instant>)>,
+    /// The server answered DONT-FRAGMENT with 420.
+    df_refused: bool,
     expires: Option<Instant>,
     refresh_at: Option<Instant>,
     permissions: HashMap<IpAddr, Timer>,
@@ -348,6 +364,7 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
             additional: None,
             families: RelayFamilies::Default,
             refused: Vec::new(),
+            df_refused: false,
             expires: None,
             refresh_at: None,
             permissions: HashMap::new(),
@@ -561,7 +578,8 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
         if self.relay_for(peer.ip()).is_none() {
             return Err(TurnError::FamilyMismatch);
         }
-        if let Some(&c) = self.channel_of.get(&peer) {
+        let dont_fragment = self.asks_dont_fragment();
+        if let Some(&c) = self.channel_of.get(&peer).filter(|_| !dont_fragment) {
             if self.channels.get(&c).is_some_and(|(_, t)| t.confirmed) {
                 let mut payload = Vec::with_capacity(4 + data.len());
                 ChannelData { channel: c, data }
@@ -585,12 +603,24 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
             .map_err(|_| TurnError::TooLong)?;
         w.attribute(&Attribute::Data(data))
             .map_err(|_| TurnError::TooLong)?;
+        // [RFC 8656 §11.1] "The client MAY include a DONT-FRAGMENT attribute
+        // in the Send indication if it wishes the server to set the DF bit on
+        // the UDP datagram sent to the peer."
+        if dont_fragment {
+            w.attribute(&Attribute::DontFragment)
+                .map_err(|_| TurnError::TooLong)?;
+        }
         w.finish();
         self.transmits.push_back(Transmit {
             destination: self.config.server,
             payload,
         });
         Ok(())
+    }
+
+    /// DONT-FRAGMENT is asked for and the server has not refused it.
+    fn asks_dont_fragment(&self) -> bool {
+        self.config.dont_fragment && !self.df_refused
     }
 
     /// Refreshes the allocation now (the client also does it by itself a
@@ -661,6 +691,13 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
                 // than the default lifetime, then it MAY include a LIFETIME
                 // attribute specifying its desired value."
                 w.attribute(&Attribute::Lifetime(self.config.lifetime))?;
+                // [RFC 8656 §7.1] "If the client wishes to later use the
+                // DONT-FRAGMENT attribute in one or more Send indications on
+                // this allocation, then the client SHOULD include the
+                // DONT-FRAGMENT attribute in the Allocate request."
+                if self.asks_dont_fragment() {
+                    w.attribute(&Attribute::DontFragment)?;
+                }
                 match self.port {
                     AllocatePort::Any => {}
                     // [RFC 8656 §7.1] "If the client requires the port number of the relayed transport
@@ -1012,6 +1049,23 @@ impl<R: RngCore + CryptoRng> TurnClient<R> {
                         reason: e.reason.to_owned(),
                     },
                 );
+            }
+            // [RFC 8656 §7.4] "If the client included a DONT-FRAGMENT
+            // attribute in the request and the server rejected the request
+            // with a 420 error code and listed the DONT-FRAGMENT attribute in
+            // the UNKNOWN-ATTRIBUTES attribute in the error response, then
+            // the client now knows that the server does not support the
+            // DONT-FRAGMENT attribute."
+            // [RFC 8656 §7.4] "The client considers the current transaction
+            // as having failed but MAY choose to retry the Allocate request
+            // without the DONT-FRAGMENT attribute."
+            420 if p.request == Request::Allocate
+                && self.asks_dont_fragment()
+                && lists_unknown(msg, AttributeType::DONT_FRAGMENT) =>
+            {
+                self.df_refused = true;
+                self.push_event(TurnEvent::DontFragmentUnsupported);
+                let _ = self.start(now, p.request, p.retries);
             }
             // [RFC 8489 §6.3.4] "If the error code is 500 through 599, the client MAY resend the
             // request; clients that do so MUST limit the number of times they do
@@ -1408,4 +1462,12 @@ fn turn_error_text(e: &TurnError) -> &'static str {
         TurnError::TooLong => "request too long",
         _ => "request could not be sent",
     }
+}
+
+/// The error response `msg` lists `t` in UNKNOWN-ATTRIBUTES.
+fn lists_unknown(msg: &Message<'_>, t: AttributeType) -> bool {
+    matches!(
+        msg.get(AttributeType::UNKNOWN_ATTRIBUTES),
+        Some(Ok(Attribute::UnknownAttributes(list))) if list.iter().any(|u| u == t)
+    )
 }

@@ -28,8 +28,14 @@
 //! (RFC 8489 §10, RFC 8656 §7.2 step 11), protected by the same
 //! MESSAGE-INTEGRITY(-SHA256) as any other response to that request.
 //!
-//! Not supported by this server: DONT-FRAGMENT (the request gets 420, as
-//! RFC 8656 §7.2 step 4 prescribes).
+//! DONT-FRAGMENT (RFC 8656 §7.2 step 4, §11.2, §14) is accepted when the
+//! caller says it can send a relayed UDP datagram with the DF bit set
+//! ([`TurnServerConfig::dont_fragment`]): a Send indication carrying it
+//! gives a [`ServerOutput::ToPeer`] with `dont_fragment: true`, and every
+//! other relayed datagram `false` (the alternate behaviour of §14: the
+//! DF bit of an incoming datagram is not known here, so it is taken as 0).
+//! Without that support an Allocate request with DONT-FRAGMENT gets 420 and
+//! a Send indication with it is discarded.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -146,6 +152,12 @@ pub struct TurnServerConfig {
     pub nonce_secret: [u8; 16],
     /// Most allocations at once.
     pub max_allocations: usize,
+    /// The caller can send a relayed IPv4 UDP datagram with the DF (Don't
+    /// Fragment) bit set, as [`ServerOutput::ToPeer`] asks with
+    /// `dont_fragment` (RFC 8656 §14). When false, DONT-FRAGMENT is
+    /// treated as an unknown comprehension-required attribute (§7.2 step
+    /// 4, §11.2).
+    pub dont_fragment: bool,
 }
 
 /// Something the caller must do.
@@ -167,6 +179,12 @@ pub enum ServerOutput {
         peer: SocketAddr,
         /// The bytes.
         payload: Vec<u8>,
+        /// Send the datagram with the IPv4 DF bit set: the client's Send
+        /// indication carried DONT-FRAGMENT and both the client and the
+        /// peer are IPv4 (RFC 8656 §14; with IPv6 on either side the
+        /// attribute is ignored, §13). False otherwise, and never true
+        /// unless [`TurnServerConfig::dont_fragment`] is.
+        dont_fragment: bool,
     },
     /// The relayed address is no longer used: close its socket.
     ReleaseRelay(SocketAddr),
@@ -470,10 +488,13 @@ impl TurnServer {
         // ChannelData message MUST NOT refresh either the channel binding or
         // the permission towards the peer."
         if let Some((relay, peer)) = a.channel(cd.channel) {
+            // [RFC 8656 §14] "Alternate Behavior: As described in the Preferred
+            // Behavior, except always assume the incoming DF bit is 0."
             self.outputs.push_back(ServerOutput::ToPeer {
                 relay: relay.relayed,
                 peer,
                 payload: cd.data.to_vec(),
+                dont_fragment: false,
             });
         }
     }
@@ -482,6 +503,21 @@ impl TurnServer {
         let Some(a) = self.allocations.get(&from) else {
             return;
         };
+        // [RFC 8489 §6.3.2] "If the indication contains unknown
+        // comprehension-required attributes, the indication is discarded and
+        // processing ceases."
+        // [RFC 8656 §11.2] "If the server is unable to set the DF bit on
+        // outgoing UDP datagrams when this attribute is present, then the
+        // server acts as if the DONT-FRAGMENT attribute is an unknown
+        // comprehension-required attribute"
+        let supports_df = self.config.dont_fragment;
+        let unknown = msg.unknown_comprehension_required(|t| {
+            t.is_known() && (t != AttributeType::DONT_FRAGMENT || supports_df)
+        });
+        if !unknown.is_empty() {
+            return;
+        }
+        let asked_df = msg.get(AttributeType::DONT_FRAGMENT).is_some();
         let Some(Ok(Attribute::XorPeerAddress(peer))) = msg.get(AttributeType::XOR_PEER_ADDRESS)
         else {
             return;
@@ -499,10 +535,19 @@ impl TurnServer {
         if !relay.permissions.contains_key(&peer.ip()) {
             return;
         }
+        // [RFC 8656 §14] "When the server sends a packet to a peer in
+        // response to a Send indication containing the DONT-FRAGMENT
+        // attribute, then set the outgoing UDP packet to not fragment."
+        // That is for IPv4-to-IPv4 relay only; with IPv6 on either side the
+        // translation rules of §13.1–§13.3 apply:
+        // [RFC 8656 §13.2] "For both preferred and alternate behavior, the
+        // DONT-FRAGMENT attribute MUST be ignored by the server."
+        let dont_fragment = asked_df && from.is_ipv4() && peer.is_ipv4();
         self.outputs.push_back(ServerOutput::ToPeer {
             relay: relay.relayed,
             peer,
             payload: data.to_vec(),
+            dont_fragment,
         });
     }
 
@@ -570,15 +615,14 @@ impl TurnServer {
         msg: &Message<'_>,
         relays: &mut dyn RelayAllocator,
     ) -> Result<Option<Vec<u8>>, EncodeError> {
+        let supports_df = self.config.dont_fragment;
         let unknown: Vec<AttributeType> = msg.unknown_comprehension_required(|t| {
-            t.is_known()
-                && !matches!(
-                    t,
-                    // [RFC 8656 §7.2] "then the server treats
-                    // the DONT-FRAGMENT attribute in the Allocate request as an
-                    // unknown comprehension-required attribute."
-                    AttributeType::DONT_FRAGMENT
-                )
+            // [RFC 8656 §7.2] "If it does, but the server does not support
+            // sending UDP datagrams with the DF bit set to 1 (see Sections 14
+            // and 15), then the server treats the DONT-FRAGMENT attribute in
+            // the Allocate request as an unknown comprehension-required
+            // attribute."
+            t.is_known() && (t != AttributeType::DONT_FRAGMENT || supports_df)
         });
         if !unknown.is_empty() {
             let list: Vec<u8> = unknown.iter().flat_map(|t| t.0.to_be_bytes()).collect();

@@ -35,6 +35,7 @@ pub(crate) fn turn_server(now: Instant, nonce_secret: u8) -> TurnServer {
             nonce_lifetime: Duration::from_secs(3600),
             nonce_secret: [nonce_secret; 16],
             max_allocations: 10,
+            dont_fragment: false,
         },
     );
     s.add_user("alice", "secret").unwrap();
