@@ -51,6 +51,10 @@ pub(crate) struct ServerArgs {
     /// Also act as a TURN server (RFC 8656), relaying on loopback.
     #[arg(long)]
     turn: bool,
+    /// With --turn: do not set the DF bit on relayed datagrams even where
+    /// the system can; DONT-FRAGMENT then gets 420 (RFC 8656 §7.2 step 4).
+    #[arg(long)]
+    no_dont_fragment: bool,
     /// TURN user `USER:PASSWORD` (repeatable).
     #[arg(long)]
     user: Vec<String>,
@@ -85,6 +89,11 @@ pub(crate) struct ClientArgs {
     /// With --turn-user: a peer `udp:HOST:PORT` to permit, bind a channel to and send to.
     #[arg(long)]
     peer: Option<String>,
+    /// With --turn-user: ask the server to relay our data with the DF bit
+    /// set (DONT-FRAGMENT in Allocate and Send indications, RFC 8656
+    /// §11.1); data then always goes by Send indication.
+    #[arg(long)]
+    dont_fragment: bool,
     /// With --peer: the text to send (once by Send indication, once over the channel).
     #[arg(long, default_value = "hello from rtclite")]
     send: String,
@@ -186,6 +195,15 @@ fn server(args: ServerArgs) -> Result<(), CliError> {
     let (sockets, addresses) = bind_server_sockets(listen, args.alternate)?;
     let socket = sockets[0].clone();
     let local = socket.local_addr().map_err(io("socket"))?;
+    if args.turn && local.is_ipv4() {
+        // Data indications and ChannelData to clients carry relayed data
+        // too, so they leave with the DF bit clear:
+        // [RFC 8656 §14] "The descriptions in this section apply (a) when
+        // the server sends a UDP datagram to the peer or (b) when the server
+        // sends a Data indication or ChannelData message to the client over
+        // UDP transport."
+        let _ = df::set(&socket, false);
+    }
     say(
         args.json,
         json!({"event": "listening", "address": format!("udp:{local}")}),
@@ -230,6 +248,7 @@ fn server(args: ServerArgs) -> Result<(), CliError> {
                 nonce_lifetime: Duration::from_secs(600),
                 nonce_secret: secret,
                 max_allocations: 100,
+                dont_fragment: !args.no_dont_fragment && df::supported(),
             },
         );
         for u in &args.user {
@@ -326,9 +345,25 @@ fn server(args: ServerArgs) -> Result<(), CliError> {
                         relay,
                         peer,
                         payload,
+                        dont_fragment,
+                        ..
                     } => {
                         if let Some((s, _)) = relays.get(&relay) {
-                            let _ = s.send_to(&payload, peer);
+                            // [RFC 8656 §14] "When the server sends a packet to
+                            // a peer in response to a Send indication
+                            // containing the DONT-FRAGMENT attribute, then set
+                            // the outgoing UDP packet to not fragment."
+                            // The socket's DF setting is switched for this
+                            // one datagram and back.
+                            // A datagram that asked for DF and cannot have it
+                            // is dropped, as RFC 8656 §11.2 has a server
+                            // without DF support drop it.
+                            if !dont_fragment {
+                                let _ = s.send_to(&payload, peer);
+                            } else if df::set(s, true).is_ok() {
+                                let _ = s.send_to(&payload, peer);
+                                let _ = df::set(s, false);
+                            }
                         }
                     }
                     ServerOutput::ReleaseRelay(addr) => {
@@ -373,6 +408,14 @@ impl LoopbackRelays {
     fn bind(ip: std::net::IpAddr, port: u16) -> Option<(SocketAddr, UdpSocket)> {
         let s = UdpSocket::bind(SocketAddr::new(ip, port)).ok()?;
         let a = s.local_addr().ok()?;
+        // Relayed datagrams leave with the DF bit clear unless a Send
+        // indication asks for it (Linux would otherwise set it on every
+        // UDP datagram that fits the path MTU):
+        // [RFC 8656 §14] "Alternate Behavior: As described in the Preferred
+        // Behavior, except always assume the incoming DF bit is 0."
+        if a.is_ipv4() {
+            let _ = df::set(&s, false);
+        }
         Some((a, s))
     }
 }
@@ -686,7 +729,9 @@ fn turn_client(
         .split_once(':')
         .ok_or_else(|| CliError::Invalid("--turn-user: expected USER:PASSWORD".into()))?;
     let peer = args.peer.as_deref().map(udp_addr).transpose()?;
-    let mut client = TurnClient::new(TurnClientConfig::new(server, name, pass), rand::rng());
+    let mut config = TurnClientConfig::new(server, name, pass);
+    config.dont_fragment = args.dont_fragment;
+    let mut client = TurnClient::new(config, rand::rng());
     let start = Instant::now();
     let families = if args.dual {
         RelayFamilies::Dual
@@ -802,6 +847,11 @@ fn turn_client(
                     );
                     wait_until = Some(now + Duration::from_secs(args.wait_seconds));
                 }
+                TurnEvent::DontFragmentUnsupported => say(
+                    args.json,
+                    json!({"event": "dont_fragment_unsupported"}),
+                    "the server does not support DONT-FRAGMENT; going on without it".into(),
+                ),
                 TurnEvent::Redirected { from, to } => say(
                     args.json,
                     json!({"event": "redirected", "from": from.to_string(), "to": to.to_string()}),
@@ -852,5 +902,37 @@ fn turn_client(
             Err(e) => return Err(io("recv")(e)),
         }
         client.handle_timeout(Instant::now());
+    }
+}
+
+/// The DF (Don't Fragment) bit of IPv4 datagrams a socket sends, for the
+/// TURN relay (RFC 8656 §14): `IP_MTU_DISCOVER` set to `IP_PMTUDISC_DO`
+/// (DF set, never fragmented by this host) or `IP_PMTUDISC_DONT` (DF
+/// clear). Linux only; elsewhere the server does not offer DONT-FRAGMENT.
+mod df {
+    use std::net::UdpSocket;
+
+    /// Sets (or clears) the DF bit on what `socket` sends.
+    #[cfg(target_os = "linux")]
+    pub(super) fn set(socket: &UdpSocket, on: bool) -> std::io::Result<()> {
+        use rustix::net::sockopt::{Ipv4PathMtuDiscovery, set_ip_mtu_discover};
+        let mode = if on {
+            Ipv4PathMtuDiscovery::DO
+        } else {
+            Ipv4PathMtuDiscovery::DONT
+        };
+        set_ip_mtu_discover(socket, mode).map_err(std::io::Error::from)
+    }
+
+    /// Sets (or clears) the DF bit on what `socket` sends.
+    #[cfg(not(target_os = "linux"))]
+    pub(super) fn set(_socket: &UdpSocket, _on: bool) -> std::io::Result<()> {
+        Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+    }
+
+    /// The system lets an IPv4 UDP socket set the DF bit.
+    pub(super) fn supported() -> bool {
+        UdpSocket::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+            .is_ok_and(|s| set(&s, true).is_ok() && set(&s, false).is_ok())
     }
 }

@@ -97,6 +97,7 @@ fn start_coturn_with(name: &str, extra_conf: &str) -> (Guard, u16) {
         "nat" => 25,
         "dual" => 70,
         "alternate" => 85,
+        "df" => 10,
         _ => 0,
     };
     let base = 50000 + (std::process::id() % 100) as u16 * 100 + slot;
@@ -191,8 +192,13 @@ fn assert_allocated(log: &std::sync::Mutex<String>) {
 /// against our TURN server on `port` as alice; asserts it exited 0 and
 /// returns its stdout and stderr.
 fn uclient(port: u16, messages: &str) -> String {
+    uclient_with(port, messages, &[])
+}
+
+/// [`uclient`] with more flags (e.g. `-g`, DONT-FRAGMENT).
+fn uclient_with(port: u16, messages: &str, extra: &[&str]) -> String {
     let (ok, out, err) = run_bounded(
-        Command::new("turnutils_uclient").args([
+        Command::new("turnutils_uclient").args(extra).args([
             "-v",
             "-s",
             "-y",
@@ -708,4 +714,188 @@ fn our_binding_client_follows_our_server_redirect() {
     assert_eq!(events[0]["event"], "redirected", "{out}");
     assert_eq!(events[0]["to"], format!("127.0.0.1:{port_b}"), "{out}");
     assert_eq!(events[1]["event"], "mapped", "{out}");
+}
+
+/// A live tshark capture of UDP on the loopback interface: (source port,
+/// destination port, IPv4 DF bit) of every datagram, bounded to 60 s and
+/// stopped by PID.
+struct Capture {
+    child: Guard,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Capture {
+    fn start() -> Capture {
+        let mut child = Command::new("tshark")
+            .args([
+                "-i",
+                "lo",
+                "-f",
+                "udp",
+                "-l",
+                "-n",
+                "-T",
+                "fields",
+                "-e",
+                "udp.srcport",
+                "-e",
+                "udp.dstport",
+                "-e",
+                "ip.flags.df",
+                "-a",
+                "duration:60",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for l in stdout.lines() {
+                let Ok(l) = l else { break };
+                sink.lock().unwrap().push(l);
+            }
+        });
+        // Capturing starts once tshark says so on stderr (bounded: the
+        // reader ends when tshark exits, at the latest after 60 s).
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut l = String::new();
+            let mut said = false;
+            while stderr.read_line(&mut l).is_ok_and(|n| n > 0) {
+                if !said && l.contains("Capturing on") {
+                    said = true;
+                    let _ = tx.send(());
+                }
+                l.clear();
+            }
+        });
+        rx.recv_timeout(Duration::from_secs(20))
+            .expect("tshark did not start capturing on lo within 20 s");
+        Capture {
+            child: Guard(child),
+            lines,
+        }
+    }
+
+    /// Stops the capture (after a short grace for the last datagrams) and
+    /// returns (source port, destination port, DF) per datagram.
+    fn stop(self) -> Vec<(u16, u16, bool)> {
+        std::thread::sleep(Duration::from_millis(1500));
+        // SIGINT lets tshark flush; the guard kills it if it lingers.
+        let pid = self.child.0.id().to_string();
+        let _ = Command::new("kill").args(["-INT", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut guard = self.child;
+        while Instant::now() < deadline {
+            if guard.0.try_wait().ok().flatten().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        drop(guard);
+        std::thread::sleep(Duration::from_millis(200));
+        let lines = self.lines.lock().unwrap().clone();
+        lines
+            .iter()
+            .filter_map(|l| {
+                let mut f = l.split('\t');
+                let src = f.next()?.parse().ok()?;
+                let dst = f.next()?.parse().ok()?;
+                let df = matches!(f.next()?.trim(), "1" | "True" | "true");
+                Some((src, dst, df))
+            })
+            .collect()
+    }
+}
+
+/// The ports of the relayed addresses our server reports in `log`
+/// ("allocated ADDR for ..." and "reserved ADDR for ...").
+fn relayed_ports(log: &str) -> Vec<u16> {
+    log.lines()
+        .filter(|l| l.starts_with("allocated ") || l.starts_with("reserved "))
+        .filter_map(|l| {
+            l.split_whitespace()
+                .nth(1)?
+                .rsplit(':')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
+/// coturn's `turnutils_uclient -g` (DONT-FRAGMENT in its Allocate and Send
+/// indications) against our TURN server, watched on the wire by tshark:
+/// the datagrams our relay sends to the peer have the IPv4 DF bit set
+/// (RFC 8656 §14), and those it relays without the attribute, and every
+/// Data indication to a client, have it clear (the alternate behaviour:
+/// the incoming DF bit is taken as 0). Before this, the Allocate got 420.
+#[test]
+fn coturn_uclient_dont_fragment_sets_the_df_bit_on_the_wire() {
+    if !have("turnutils_uclient") || !have("tshark") {
+        return;
+    }
+    for dont_fragment in [true, false] {
+        let (_g, port, log) = start_ours_logged(&OUR_TURN);
+        let capture = Capture::start();
+        let flags: &[&str] = if dont_fragment { &["-g"] } else { &[] };
+        let all = uclient_with(port, "3", flags);
+        assert_all_echoed(&all, 6);
+        let packets = capture.stop();
+        let relays = relayed_ports(&log.lock().unwrap());
+        assert!(relays.len() >= 2, "{}", log.lock().unwrap());
+        let relayed: Vec<bool> = packets
+            .iter()
+            .filter(|(s, d, _)| relays.contains(s) && relays.contains(d))
+            .map(|(_, _, df)| *df)
+            .collect();
+        assert!(
+            relayed.len() >= 6,
+            "relayed datagrams seen: {relayed:?} (relays {relays:?}, {} packets)",
+            packets.len()
+        );
+        assert!(
+            relayed.iter().all(|df| *df == dont_fragment),
+            "-g {dont_fragment}: DF bits of relayed datagrams {relayed:?}"
+        );
+        let to_clients: Vec<bool> = packets
+            .iter()
+            .filter(|(s, d, _)| *s == port && !relays.contains(d))
+            .map(|(_, _, df)| *df)
+            .collect();
+        assert!(!to_clients.is_empty());
+        assert!(
+            to_clients.iter().all(|df| !df),
+            "DF set on datagrams from the server to clients: {to_clients:?}"
+        );
+    }
+}
+
+/// Our TURN client asking for DONT-FRAGMENT (`--dont-fragment`, RFC 8656
+/// §7.1, §11.1): coturn accepts it and the whole exchange runs; our server
+/// started with `--no-dont-fragment` answers 420 (§7.2 step 4), and the
+/// client says so once, allocates again without it (§7.4) and completes.
+#[test]
+fn our_turn_client_dont_fragment_against_coturn_and_a_refusing_server() {
+    let refused = |events: &[serde_json::Value]| {
+        events
+            .iter()
+            .filter(|e| e["event"] == "dont_fragment_unsupported")
+            .count()
+    };
+    if have("turnserver") {
+        let (_g, port) = start_coturn("df");
+        let events = turn_exchange_with(port, &["--dont-fragment"]);
+        assert_eq!(refused(&events), 0, "{events:?}");
+    }
+    let mut args = OUR_TURN.to_vec();
+    args.push("--no-dont-fragment");
+    let (_g, port, log) = start_ours_logged(&args);
+    let events = turn_exchange_with(port, &["--dont-fragment"]);
+    assert_eq!(refused(&events), 1, "{events:?}");
+    assert_allocated(&log);
 }
