@@ -209,7 +209,9 @@ pub enum NegotiationError {
     /// The state does not allow this call.
     #[error("{0}")]
     State(&'static str),
-    /// A BUNDLE group of the answer breaks RFC 9143 §7 or §9.
+    /// A BUNDLE group of an answer or offer breaks RFC 9143 §6, §7 or §9,
+    /// or an offer was asked for one that would (bundle-only streams
+    /// without a group, or only bundle-only streams).
     #[error("BUNDLE group: {reason} (RFC 9143 {section})")]
     Bundle {
         /// What is wrong.

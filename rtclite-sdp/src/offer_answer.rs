@@ -45,7 +45,8 @@ use crate::attributes::{
 };
 use crate::error::{AttributeError, NegotiationError};
 use crate::model::{
-    Attribute, Connection, MediaDescription, Origin, OwnedSessionDescription, SessionDescription,
+    Attribute, Bandwidth, Connection, MediaDescription, Origin, OwnedSessionDescription,
+    SessionDescription,
 };
 
 /// A codec the endpoint supports, with the payload type it prefers.
@@ -204,6 +205,14 @@ pub struct StreamConfig {
     /// Further attributes written verbatim after the engine's own (ptime,
     /// candidates, fingerprint, setup, ...).
     pub attributes: Vec<Attribute<'static>>,
+    /// Media-level `b=` lines (RFC 8866 §5.8) written in offers and
+    /// unicast answers: the bandwidth this side wants to receive.
+    pub bandwidths: Vec<Bandwidth<'static>>,
+    /// Offer this stream as `bundle-only` (RFC 9143 §6, §7.2): in an offer
+    /// that proposes a BUNDLE group, port 0 and `a=bundle-only`, so that
+    /// the answerer accepts it only inside the group. See
+    /// [`StreamConfig::with_bundle_only`].
+    pub bundle_only: bool,
 }
 
 impl StreamConfig {
@@ -221,6 +230,8 @@ impl StreamConfig {
             rtcp_mux: false,
             ice: None,
             attributes: Vec::new(),
+            bandwidths: Vec::new(),
+            bundle_only: false,
         }
     }
 
@@ -286,6 +297,68 @@ impl StreamConfig {
     #[must_use]
     pub fn with_attribute(mut self, attribute: Attribute<'static>) -> Self {
         self.attributes.push(attribute);
+        self
+    }
+
+    /// Adds a media-level `b=<bwtype>:<bandwidth>` line (RFC 8866 §5.8),
+    /// e.g. `("AS", 200)`.
+    #[must_use]
+    pub fn with_bandwidth(mut self, bwtype: impl Into<String>, bandwidth: u64) -> Self {
+        self.bandwidths.push(Bandwidth {
+            bwtype: Cow::Owned(bwtype.into()),
+            bandwidth,
+        });
+        self
+    }
+
+    /// Offers this stream as `bundle-only` (RFC 9143 §6): the answerer may
+    /// accept it only inside the BUNDLE group, and rejects it when it does
+    /// not support BUNDLE or does not keep the stream in the group.
+    ///
+    /// In an offer that proposes the group (the initial BUNDLE offer,
+    /// §7.2) the m-line gets port 0, `a=bundle-only`, no `c=` line of its
+    /// own and none of the BUNDLE (IDENTICAL and TRANSPORT category)
+    /// attributes such as `rtcp-mux` or the ICE and DTLS ones (§7.1.3);
+    /// it is never the offerer-tagged m-line (§7.2.1). Once the group is
+    /// negotiated, later offers ([`OfferAnswer::create_offer`]) put the
+    /// stream on the BUNDLE address:port like every bundled m-line
+    /// (§7.5): an answerer cannot move it out of a negotiated group
+    /// (§7.3.2), so the attribute is no longer needed.
+    ///
+    /// The endpoint must offer BUNDLE ([`EndpointConfig::with_bundle`])
+    /// and have at least one stream that is not bundle-only; otherwise
+    /// [`build_offer`] and [`OfferAnswer::create_offer`] refuse.
+    /// [`NegotiatedMedia::bundle_only`] says what the answer made of it.
+    ///
+    /// ```
+    /// use rtclite_sdp::offer_answer::{
+    ///     BundleOnlyOutcome, Codec, EndpointConfig, OfferAnswer, StreamConfig,
+    /// };
+    ///
+    /// let alice = EndpointConfig::new("alice", 1, "192.0.2.1")
+    ///     .with_bundle()
+    ///     .with_stream(StreamConfig::new("audio", "RTP/AVP", 10000).with_codec(Codec::new(0, "PCMU", 8000)))
+    ///     .with_stream(
+    ///         StreamConfig::new("video", "RTP/AVP", 10002)
+    ///             .with_codec(Codec::new(96, "VP8", 90000))
+    ///             .with_bundle_only(),
+    ///     );
+    /// let bob = EndpointConfig::new("bob", 1, "192.0.2.2")
+    ///     .with_stream(StreamConfig::new("audio", "RTP/AVP", 20000).with_codec(Codec::new(0, "PCMU", 8000)))
+    ///     .with_stream(StreamConfig::new("video", "RTP/AVP", 20002).with_codec(Codec::new(96, "VP8", 90000)));
+    /// let (mut alice, mut bob) = (OfferAnswer::new(alice, 1), OfferAnswer::new(bob, 1));
+    ///
+    /// let offer = alice.create_offer()?;
+    /// assert!(offer.to_string().contains("m=video 0 RTP/AVP 96\r\na=mid:1\r\na=bundle-only\r\n"));
+    /// let answer = bob.receive_offer(&offer)?;
+    /// let video = &alice.receive_answer(&answer)?.media[1];
+    /// assert_eq!(video.bundle_only, Some(BundleOnlyOutcome::Bundled));
+    /// assert_eq!(video.remote_rtp, Some(("192.0.2.2".to_owned(), 20000)));
+    /// # Ok::<(), rtclite_sdp::NegotiationError>(())
+    /// ```
+    #[must_use]
+    pub fn with_bundle_only(mut self) -> Self {
+        self.bundle_only = true;
         self
     }
 
@@ -455,6 +528,28 @@ pub struct NegotiatedMedia {
     /// ice-ufrag and ice-pwd both changed (RFC 8839 §4.4.1.1.1). Set by
     /// [`OfferAnswer`], which knows the previous description.
     pub ice_restart: bool,
+    /// `Some` when the offer carried this m-line as bundle-only (port 0
+    /// and `a=bundle-only` inside a BUNDLE group, RFC 9143 §6): what the
+    /// answer made of it.
+    pub bundle_only: Option<BundleOnlyOutcome>,
+}
+
+/// What the answer made of an m-line offered as bundle-only (RFC 9143 §6,
+/// §7.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BundleOnlyOutcome {
+    /// Accepted inside the BUNDLE group: the stream is live on the BUNDLE
+    /// transport of the tagged m-line ([`NegotiatedMedia::bundle`]).
+    Bundled,
+    /// The answer created the BUNDLE group but rejected this m-line
+    /// (port 0, not in the group; §7.3.3): the stream is not used.
+    Rejected,
+    /// The answer created no BUNDLE group for it (an answerer without
+    /// BUNDLE support, or one that declined the group, §7.3.1): like any
+    /// port-0 offer it is rejected (RFC 3264 §8.2), so the stream is not
+    /// used.
+    NoBundleGroup,
 }
 
 impl NegotiatedMedia {
@@ -715,23 +810,79 @@ fn ice_settings(sdp: &SessionDescription<'_>, index: usize) -> [Option<String>; 
     [value("ice-options"), value("ice-pacing"), value("ice-lite")]
 }
 
+/// Inserts `attribute` after the first attribute called `name`, or first.
+fn insert_after(m: &mut MediaDescription<'_>, name: &str, attribute: Attribute<'static>) {
+    let at = m
+        .attributes
+        .iter()
+        .position(|a| a.name == name)
+        .map_or(0, |p| p + 1);
+    m.attributes.insert(at, attribute);
+}
+
+/// Checks the bundle-only marks of an offer's live m-lines
+/// (`bundle_only[i]` for m-line `i`) before the offer is built.
+fn check_bundle_only(
+    sdp: &OwnedSessionDescription,
+    bundle: bool,
+    bundle_only: &[bool],
+) -> Result<(), NegotiationError> {
+    let live = |i: usize| sdp.media.get(i).is_some_and(|m| m.port != 0);
+    let marked = (0..sdp.media.len()).any(|i| live(i) && bundle_only.get(i) == Some(&true));
+    // [RFC 9143 §6] "The usage of the 'bundle-only' attribute is only defined
+    // for a bundled "m=" section with a zero port value."
+    if marked && !bundle {
+        return Err(NegotiationError::Bundle {
+            reason: "a stream is marked bundle-only but the endpoint offers no BUNDLE group (EndpointConfig::with_bundle)",
+            section: "§6",
+        });
+    }
+    Ok(())
+}
+
 /// Puts the live m-lines of an offer in one BUNDLE group (RFC 9143 §7.2,
 /// §7.5). `previous_tag` is `Some` in a subsequent offer: the m-line chosen
-/// as offerer-tagged last time, kept when still live.
-fn bundle_offer(sdp: &mut OwnedSessionDescription, previous_tag: Option<usize>) {
+/// as offerer-tagged last time, kept when still live. `bundle_only[i]` marks
+/// m-line `i` bundle-only; it applies to the offer that proposes the group
+/// (`previous_tag` is `None`).
+///
+/// # Errors
+/// When every live m-line of an initial BUNDLE offer is bundle-only, so
+/// that none can be the offerer-tagged one.
+fn bundle_offer(
+    sdp: &mut OwnedSessionDescription,
+    previous_tag: Option<usize>,
+    bundle_only: &[bool],
+) -> Result<(), NegotiationError> {
     let live: Vec<usize> = (0..sdp.media.len())
         .filter(|&i| sdp.media.get(i).is_some_and(|m| m.port != 0))
         .collect();
-    let Some(&first) = live.first() else {
-        return;
+    // Bundle-only applies to the offer that proposes the group; once it is
+    // negotiated, every bundled m-line gets the BUNDLE address:port (§7.5).
+    let bundle_only: Vec<usize> = match previous_tag {
+        None => live
+            .iter()
+            .copied()
+            .filter(|&i| bundle_only.get(i) == Some(&true))
+            .collect(),
+        Some(_) => Vec::new(),
     };
     // [RFC 9143 §7.5] "The offerer can pick either the "m=" section that was
     // previously selected by the answerer as the offerer-tagged "m=" section
     // or another bundled "m=" section within the BUNDLE group"
-    // Only live m-lines (never a port-0 one) can be tagged:
     // [RFC 9143 §7.2.1] "The offerer MUST NOT suggest a bundle-only "m=" section as the
     // offerer-tagged "m=" section."
-    let tagged = previous_tag.filter(|t| live.contains(t)).unwrap_or(first);
+    let first = live.iter().copied().find(|i| !bundle_only.contains(i));
+    let tagged = match (previous_tag.filter(|t| live.contains(t)), first) {
+        (Some(t), _) | (None, Some(t)) => t,
+        (None, None) if bundle_only.is_empty() => return Ok(()),
+        (None, None) => {
+            return Err(NegotiationError::Bundle {
+                reason: "every stream is marked bundle-only, but the offerer-tagged m-line cannot be bundle-only",
+                section: "§7.2.1",
+            });
+        }
+    };
     let shared = previous_tag.map(|_| {
         sdp.media
             .get(tagged)
@@ -745,13 +896,30 @@ fn bundle_offer(sdp: &mut OwnedSessionDescription, previous_tag: Option<usize>) 
             m.attributes
                 .insert(0, Attribute::new("mid", Cow::Owned(i.to_string())));
         }
+        if bundle_only.contains(&i) {
+            // [RFC 9143 §7.2] "Include an SDP 'bundle-only' attribute (Section
+            // 7.2.1) in the "m=" section, and"
+            insert_after(m, "mid", Attribute::flag("bundle-only"));
+            // [RFC 9143 §7.2] "Assign a zero port value to the "m=" section."
+            m.port = 0;
+            // [RFC 9143 §7.2] "Assign a unique address:port to each bundled "m="
+            // section following the procedures in [RFC3264], excluding any
+            // bundle-only "m=" sections (see below);"
+            m.connections.clear();
+            // [RFC 9143 §7.1.3] "In the initial BUNDLE offer, the offerer MUST NOT include IDENTICAL
+            // and TRANSPORT multiplexing category SDP attributes (BUNDLE
+            // attributes) in bundle-only "m=" sections."
+            m.attributes
+                .retain(|a| !BUNDLE_ATTRIBUTES.contains(&a.name.as_ref()));
+            continue;
+        }
         // [RFC 9143 §9.3.1.1] "the offerer MUST include an SDP 'rtcp-mux'
         // attribute [RFC5761] in each bundled "m=" section (excluding any
         // bundle-only "m=" sections)"
         // [RFC 9143 §9.3.1.4] "When an offerer generates a subsequent offer, the offerer MUST
         // include an SDP 'rtcp-mux' attribute in the offerer-tagged"
         if !m.has_attribute("rtcp-mux") {
-            m.attributes.push(Attribute::flag("rtcp-mux"));
+            insert_after(m, "mid", Attribute::flag("rtcp-mux"));
         }
         if let Some(Some((port, connections))) = &shared {
             // [RFC 9143 §7.5] "Assign a BUNDLE address:port (previously
@@ -775,10 +943,12 @@ fn bundle_offer(sdp: &mut OwnedSessionDescription, previous_tag: Option<usize>) 
         .collect();
     // [RFC 9143 §7.2] "Place the identification-tag of each bundled "m="
     // section in the SDP 'group:BUNDLE' attribute identification-tag list."
+    // [RFC 9143 §7.2] "The offerer BUNDLE-tag indicates the suggested offerer-tagged "m=" section."
     sdp.attributes.push(Attribute::new(
         "group",
         format!("BUNDLE {}", mids.join(" ")),
     ));
+    Ok(())
 }
 
 /// Applies RFC 9143 §7.3 to an answer built m-line by m-line: picks the
@@ -862,12 +1032,12 @@ fn bundle_answer(offer: &SessionDescription<'_>, sdp: &mut OwnedSessionDescripti
             // attribute in the answerer-tagged "m=" section, following the
             // procedures for BUNDLE attributes"
             if mux_offered && !m.has_attribute("rtcp-mux") {
-                m.attributes.push(Attribute::flag("rtcp-mux"));
+                insert_after(m, "mid", Attribute::flag("rtcp-mux"));
             }
             // [RFC 9143 §9.3.1.2] "the answerer MUST include an SDP
             // 'rtcp-mux-only' attribute in the answerer-tagged "m=" section"
             if mux_only && !m.has_attribute("rtcp-mux-only") {
-                m.attributes.push(Attribute::flag("rtcp-mux-only"));
+                insert_after(m, "rtcp-mux", Attribute::flag("rtcp-mux-only"));
             }
         }
         // [RFC 9143 §7.3.3] "MUST NOT place the identification-tag associated with the"
@@ -977,6 +1147,59 @@ fn bundle_negotiated(
             }
         }
     }
+    bundle_only_outcomes(offer, answer, media)
+}
+
+/// Says what the answer made of each bundle-only m-line of the offer
+/// (RFC 9143 §7.3), refusing an answer that moves one out of its group.
+fn bundle_only_outcomes(
+    offer: &SessionDescription<'_>,
+    answer: &SessionDescription<'_>,
+    media: &mut [NegotiatedMedia],
+) -> Result<(), NegotiationError> {
+    let offered = bundle_groups(offer);
+    let answered = bundle_groups(answer);
+    for (i, m) in media.iter_mut().enumerate() {
+        if !is_bundle_only(offer, i) {
+            continue;
+        }
+        let Some(mid) = offer.media.get(i).and_then(|m| m.mid()) else {
+            continue;
+        };
+        let in_answer_group = answered
+            .iter()
+            .any(|g| g.iter().any(|t| mid_index(answer, t) == Some(i)));
+        let answer_port = answer.media.get(i).map_or(0, |m| m.port);
+        let outcome = if in_answer_group {
+            BundleOnlyOutcome::Bundled
+        } else if answer_port != 0 {
+            // [RFC 9143 §7.3.2] "If either criterion above is fulfilled, the
+            // answerer cannot move the "m=" section out of the BUNDLE group in
+            // the answer."
+            return Err(NegotiationError::Bundle {
+                reason: "the answer moves a bundle-only m-line out of the BUNDLE group",
+                section: "§7.3.2",
+            });
+        } else {
+            let group_created = offered.iter().filter(|og| og.contains(&mid)).any(|og| {
+                answered
+                    .iter()
+                    .any(|g| g.first().is_some_and(|t| og.contains(t)))
+            });
+            if group_created {
+                // [RFC 9143 §7.3.3] "MUST assign a zero port value to the "m="
+                // section, according to the procedures in [RFC3264];"
+                BundleOnlyOutcome::Rejected
+            } else {
+                // [RFC 9143 §6] "In order to ensure that an answerer that does
+                // not support the BUNDLE extension always rejects a bundled "m="
+                // section in an offer, the offerer can assign a zero port value
+                // to the "m=" section."
+                BundleOnlyOutcome::NoBundleGroup
+            }
+        };
+        m.bundle_only = Some(outcome);
+    }
     Ok(())
 }
 
@@ -1050,16 +1273,29 @@ fn port_for(config: &StreamConfig, uses: &mut [u16], index: usize) -> u16 {
 /// Builds an offer from local capabilities (RFC 3264 §5): one m-line per
 /// stream configuration, codecs with their preferred payload types in
 /// preference order, rtpmap for every payload type, fmtp, rtcp-fb, SDES
-/// crypto lines with unique tags, rtcp-mux and ICE credentials.
-pub fn build_offer(config: &EndpointConfig, version: u64) -> OwnedSessionDescription {
+/// crypto lines with unique tags, rtcp-mux and ICE credentials; with
+/// [`EndpointConfig::with_bundle`], the initial BUNDLE offer of RFC 9143
+/// §7.2, bundle-only streams ([`StreamConfig::with_bundle_only`])
+/// included.
+///
+/// # Errors
+/// [`NegotiationError::Bundle`] when a stream is bundle-only but the
+/// endpoint offers no BUNDLE group (RFC 9143 §6), or when every stream is
+/// bundle-only, since the offerer-tagged m-line cannot be (§7.2.1).
+pub fn build_offer(
+    config: &EndpointConfig,
+    version: u64,
+) -> Result<OwnedSessionDescription, NegotiationError> {
     let mut sdp = config.skeleton(version);
     for s in &config.streams {
         sdp.media.push(offer_media(s, s.port, s.direction));
     }
+    let bundle_only: Vec<bool> = config.streams.iter().map(|s| s.bundle_only).collect();
+    check_bundle_only(&sdp, config.bundle, &bundle_only)?;
     if config.bundle {
-        bundle_offer(&mut sdp, None);
+        bundle_offer(&mut sdp, None, &bundle_only)?;
     }
-    sdp
+    Ok(sdp)
 }
 
 fn offer_media(s: &StreamConfig, port: u16, direction: Direction) -> MediaDescription<'static> {
@@ -1085,6 +1321,14 @@ fn offer_media(s: &StreamConfig, port: u16, direction: Direction) -> MediaDescri
         }
         m.connections.push(c);
     }
+    m.bandwidths.clone_from(&s.bandwidths);
+    // A configured identification tag first, then rtcp-mux, in the order
+    // of the RFC 9143 examples.
+    m.attributes
+        .extend(s.attributes.iter().filter(|a| a.name == "mid").cloned());
+    if s.rtcp_mux {
+        m.attributes.push(Attribute::flag("rtcp-mux"));
+    }
     for c in &s.codecs {
         push_codec_attributes(&mut m, c.payload_type, c, c.fmtp.as_deref());
     }
@@ -1100,9 +1344,6 @@ fn offer_media(s: &StreamConfig, port: u16, direction: Direction) -> MediaDescri
     if direction != Direction::SendRecv {
         m.attributes.push(Attribute::flag(direction.name()));
     }
-    if s.rtcp_mux {
-        m.attributes.push(Attribute::flag("rtcp-mux"));
-    }
     // [RFC 4568 §5.1.1] "Each crypto attribute for a given media stream MUST
     // contain a unique tag."
     for (i, k) in s.sdes.iter().enumerate() {
@@ -1117,7 +1358,8 @@ fn offer_media(s: &StreamConfig, port: u16, direction: Direction) -> MediaDescri
         m.attributes
             .push(Attribute::new("ice-pwd", ice.pwd.clone()));
     }
-    m.attributes.extend(s.attributes.iter().cloned());
+    m.attributes
+        .extend(s.attributes.iter().filter(|a| a.name != "mid").cloned());
     m
 }
 
@@ -1342,14 +1584,23 @@ fn answer_media(
             .collect();
     // [RFC 3264 §6.1] "If a stream is offered with a unicast address, the answer for that stream
     // MUST contain a unicast address."
-    } else if let Some(a) = &s.address {
-        // [RFC 3264 §6.1] "This address and port MUST be present even for
-        // sendonly streams"
-        m.connections.push(Connection::new(Cow::Owned(a.clone())));
+    } else {
+        if let Some(a) = &s.address {
+            // [RFC 3264 §6.1] "This address and port MUST be present even for
+            // sendonly streams"
+            m.connections.push(Connection::new(Cow::Owned(a.clone())));
+        }
+        m.bandwidths.clone_from(&s.bandwidths);
     }
     if let Some(mid) = om.mid() {
         m.attributes
             .push(Attribute::new("mid", Cow::Owned(mid.to_owned())));
+    }
+    // [RFC 5761 §5.1.1] "If the answerer wishes to multiplex RTP and RTCP
+    // onto a single port, it MUST include a media-level "a=rtcp-mux"
+    // attribute in the answer."
+    if s.rtcp_mux && om.has_attribute("rtcp-mux") {
+        m.attributes.push(Attribute::flag("rtcp-mux"));
     }
     for (f, c) in &chosen {
         // [RFC 3264 §6.1] "if a particular codec was referenced with a
@@ -1370,12 +1621,6 @@ fn answer_media(
     }
     if direction != Direction::SendRecv {
         m.attributes.push(Attribute::flag(direction.name()));
-    }
-    // [RFC 5761 §5.1.1] "If the answerer wishes to multiplex RTP and RTCP
-    // onto a single port, it MUST include a media-level "a=rtcp-mux"
-    // attribute in the answer."
-    if s.rtcp_mux && om.has_attribute("rtcp-mux") {
-        m.attributes.push(Attribute::flag("rtcp-mux"));
     }
     if let Some(line) = crypto_line {
         m.attributes.push(Attribute::new("crypto", line));
@@ -1507,6 +1752,7 @@ fn negotiate_media(
         bundle: None,
         selected_by_peer: Vec::new(),
         ice_restart: false,
+        bundle_only: None,
     };
     if !accepted {
         // [RFC 3264 §6] "If a stream is rejected, the offerer and answerer
@@ -1876,10 +2122,12 @@ impl OfferAnswer {
         let slots = local
             .media
             .iter()
-            .map(|m| Slot {
+            .enumerate()
+            .map(|(i, m)| Slot {
                 stream: config.streams.iter().position(|s| s.accepts(m)),
                 held: false,
-                removed: m.port == 0,
+                // A bundle-only m-line of our offer is not a removed one.
+                removed: m.port == 0 && !(local_was_offerer && is_bundle_only(&local, i)),
             })
             .collect();
         Ok(Self {
@@ -2041,6 +2289,8 @@ impl OfferAnswer {
         }
         let mut sdp = self.config.skeleton(self.version);
         let mut uses = vec![0u16; self.config.streams.len()];
+        // Per m-line of the offer: its stream is marked bundle-only.
+        let mut bundle_only = Vec::with_capacity(self.slots.len());
         for (i, slot) in self.slots.iter().enumerate() {
             let stream = slot
                 .stream
@@ -2068,15 +2318,17 @@ impl OfferAnswer {
                     }
                 }
             };
+            bundle_only.push(stream.is_some_and(|(_, s)| s.bundle_only));
             sdp.media.push(m);
         }
+        check_bundle_only(&sdp, self.config.bundle, &bundle_only)?;
         if self.config.bundle {
             // A subsequent offer keeps the negotiated group's tagged m-line.
             let previous_tag = self
                 .negotiated
                 .as_ref()
                 .and_then(|n| n.media.iter().find_map(|m| m.bundle));
-            bundle_offer(&mut sdp, previous_tag);
+            bundle_offer(&mut sdp, previous_tag, &bundle_only)?;
         }
         let sdp = self.stamp(sdp);
         self.pending = Some(sdp.clone());
@@ -2336,18 +2588,19 @@ impl OfferAnswer {
                 }
             }
         }
-        // Slots follow the offer's m-lines.
+        // Slots follow the offer's m-lines; a bundle-only one is live.
         for (i, m) in offer.media.iter().enumerate() {
             let stream = self.config.streams.iter().position(|s| s.accepts(m));
+            let removed = m.port == 0 && !is_bundle_only(offer, i);
             match self.slots.get_mut(i) {
                 Some(slot) => {
                     slot.stream = stream;
-                    slot.removed = m.port == 0;
+                    slot.removed = removed;
                 }
                 None => self.slots.push(Slot {
                     stream,
                     held: false,
-                    removed: m.port == 0,
+                    removed,
                 }),
             }
         }

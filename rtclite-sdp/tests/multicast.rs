@@ -103,7 +103,7 @@ fn multicast_offer_carries_the_ttl() {
             .with_codec(Codec::new(0, "PCMU", 8000))
             .with_multicast("224.2.1.1", 16),
     );
-    let offer = build_offer(&alice, 1);
+    let offer = build_offer(&alice, 1).unwrap();
     let text = offer.to_string();
     // [RFC 8866 §5.7 test] "Sessions using an "IP4" multicast connection
     // address MUST also have a time to live (TTL) value present in addition

@@ -352,7 +352,8 @@ fn offer() -> impl Strategy<Value = OwnedSessionDescription> {
                     ..EndpointConfig::new("alice", 1, "192.0.2.1")
                 },
                 1,
-            );
+            )
+            .unwrap();
             // Zero ports stand for removed streams.
             sdp.media.iter_mut().for_each(|m| {
                 if m.port == 0 {
@@ -466,7 +467,14 @@ fn exchange(
     let before = offerer
         .local_description()
         .map(|d| (d.media.len(), d.origin.session_version_number().unwrap()));
-    let offer = offerer.create_offer().unwrap();
+    let offer = match offerer.create_offer() {
+        Ok(offer) => offer,
+        // Every live stream is bundle-only: nothing can be offerer-tagged.
+        Err(rtclite_sdp::NegotiationError::Bundle {
+            section: "§7.2.1", ..
+        }) => return Ok(()),
+        Err(e) => return Err(TestCaseError::fail(e.to_string())),
+    };
     // The offer goes over the wire.
     let text = offer.to_string();
     let offer = SessionDescription::parse(text.as_bytes()).unwrap();
@@ -490,6 +498,8 @@ fn exchange(
             for (x, y) in a.media.iter().zip(&b.media) {
                 // Both sides agree on what flows where.
                 prop_assert_eq!(x.accepted, y.accepted);
+                prop_assert_eq!(x.bundle_only, y.bundle_only);
+                prop_assert_eq!(x.bundle, y.bundle);
                 prop_assert_eq!(x.direction, y.direction.reversed());
                 let xs: Vec<_> = x
                     .codecs
@@ -518,8 +528,14 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
-    fn later_offers_keep_both_sides_in_agreement(ops in prop::collection::vec(op(), 1..24)) {
+    fn later_offers_keep_both_sides_in_agreement(ops in prop::collection::vec(op(), 1..24), bundle in any::<bool>()) {
         let mut alice = party("alice", "192.0.2.1", 4000);
+        if bundle {
+            // Alice offers BUNDLE with the video bundle-only (RFC 9143 §7.2).
+            let mut cfg = alice.config().clone().with_bundle();
+            cfg.streams[1].bundle_only = true;
+            alice = rtclite_sdp::offer_answer::OfferAnswer::new(cfg, 1);
+        }
         let mut bob = party("bob", "192.0.2.2", 6000);
         exchange(&mut alice, &mut bob)?;
         for op in ops {
@@ -533,6 +549,84 @@ proptest! {
                     let s = StreamConfig::new("audio", "RTP/AVP", 8000).with_codec(Codec::new(8, "PCMA", 8000));
                     if a { alice.add_stream(s); } else { bob.add_stream(s); }
                 }
+            }
+        }
+    }
+}
+
+// ---- bundle-only offers (RFC 9143 §7.2) ----
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn bundle_only_offers_keep_rfc9143_rules(
+        streams in prop::collection::vec(
+            stream().prop_filter("an offer lists formats", |s| !s.codecs.is_empty()),
+            1..5,
+        ),
+        marks in prop::collection::vec(any::<bool>(), 5),
+        answer_streams in prop::collection::vec(stream(), 0..3),
+    ) {
+        let mut streams = streams;
+        for (s, mark) in streams.iter_mut().zip(&marks) {
+            s.bundle_only = *mark;
+        }
+        let config = EndpointConfig { streams, bundle: true, ..EndpointConfig::new("alice", 1, "192.0.2.1") };
+        let live = |s: &StreamConfig| s.port != 0;
+        let offer = match rtclite_sdp::offer_answer::build_offer(&config, 1) {
+            Ok(offer) => offer,
+            Err(rtclite_sdp::NegotiationError::Bundle { section: "§7.2.1", .. }) => {
+                // Refused only when no live stream is left to tag.
+                prop_assert!(config.streams.iter().filter(|s| live(s)).all(|s| s.bundle_only));
+                prop_assert!(config.streams.iter().any(|s| live(s) && s.bundle_only));
+                return Ok(());
+            }
+            Err(e) => return Err(TestCaseError::fail(e.to_string())),
+        };
+        let text = offer.to_string();
+        let offer = SessionDescription::parse(text.as_bytes()).unwrap();
+        prop_assert_eq!(offer.to_string(), text.clone());
+        let tags: Vec<String> = offer
+            .typed::<rtclite_sdp::Group<'_>>()
+            .filter_map(Result::ok)
+            .flat_map(|g| g.mids().map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        let tagged = tags.first().and_then(|t| offer.media.iter().position(|m| m.mid() == Some(t.as_str())));
+        if let Some(t) = tagged {
+            // [RFC 9143 §7.2.1 test] "The offerer MUST NOT suggest a bundle-only "m=" section as
+            // the offerer-tagged "m=" section."
+            prop_assert!(offer.media[t].port != 0 && !offer.media[t].has_attribute("bundle-only"));
+        }
+        for (s, m) in config.streams.iter().zip(&offer.media) {
+            if live(s) && s.bundle_only {
+                prop_assert_eq!(m.port, 0);
+                prop_assert!(m.has_attribute("bundle-only"));
+                prop_assert!(m.connections.is_empty());
+                prop_assert!(!m.has_attribute("rtcp-mux"));
+                prop_assert!(m.mid().is_some_and(|mid| tags.iter().any(|t| t == mid)));
+            } else {
+                prop_assert!(!m.has_attribute("bundle-only"));
+            }
+        }
+        let answerer = EndpointConfig { streams: answer_streams, ..EndpointConfig::new("bob", 2, "192.0.2.2") };
+        let Ok(answer) = build_answer(&offer, &answerer, 1) else {
+            return Ok(());
+        };
+        let text = answer.to_string();
+        let answer = SessionDescription::parse(text.as_bytes()).unwrap();
+        let agreed = negotiate(&offer, &answer, true).unwrap();
+        for (i, (s, m)) in config.streams.iter().zip(&agreed.media).enumerate() {
+            if live(s) && s.bundle_only {
+                let bundled = m.bundle_only == Some(rtclite_sdp::offer_answer::BundleOnlyOutcome::Bundled);
+                prop_assert!(m.bundle_only.is_some());
+                prop_assert_eq!(bundled, m.accepted);
+                prop_assert_eq!(bundled, answer.media[i].port != 0);
+                if bundled {
+                    prop_assert!(m.bundle.is_some());
+                }
+            } else {
+                prop_assert_eq!(m.bundle_only, None);
             }
         }
     }

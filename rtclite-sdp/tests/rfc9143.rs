@@ -269,7 +269,7 @@ fn bundle_offerer_initial_and_subsequent_offers() {
                 .with_codec(Codec::new(32, "MPV", 90000))
                 .with_ice("8hhY", "asd88fgpdd777uzjYhagZg"),
         );
-    let offer = build_offer(&alice, 1);
+    let offer = build_offer(&alice, 1).unwrap();
     // [RFC 9143 §9.3.1.1 test] "the offerer MUST include an SDP 'rtcp-mux'
     // attribute [RFC5761] in each bundled "m=" section"
     assert!(offer.media.iter().all(|m| m.has_attribute("rtcp-mux")));

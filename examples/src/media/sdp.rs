@@ -266,7 +266,7 @@ mod tests {
     #[test]
     fn offer_lists_codecs_in_preference_order_with_events_and_ptime() {
         let a = local(&[CodecKind::Opus, CodecKind::Pcmu], SrtpMode::Off, 4000, 1);
-        let offer = rtclite_sdp::offer_answer::build_offer(&a.offer_config("alice", 1), 1);
+        let offer = rtclite_sdp::offer_answer::build_offer(&a.offer_config("alice", 1), 1).unwrap();
         let text = offer.to_string();
         let m = &offer.media[0];
         assert_eq!(m.proto, "RTP/AVP");
@@ -287,7 +287,7 @@ mod tests {
     fn srtp_required_offers_savp_with_one_fresh_key_per_suite() {
         let mut a = local(&[CodecKind::Pcma], SrtpMode::Required, 4000, 2);
         a.rtcp_port = 5001;
-        let offer = rtclite_sdp::offer_answer::build_offer(&a.offer_config("alice", 1), 1);
+        let offer = rtclite_sdp::offer_answer::build_offer(&a.offer_config("alice", 1), 1).unwrap();
         let text = offer.to_string();
         assert_eq!(offer.media[0].proto, "RTP/SAVP");
         assert!(
@@ -308,7 +308,8 @@ mod tests {
 
     /// Offer from `a`, answer from `b`, negotiated from both sides.
     fn exchange(a: &LocalMedia, b: &LocalMedia) -> Result<(MediaParams, MediaParams), String> {
-        let offer = rtclite_sdp::offer_answer::build_offer(&a.offer_config("a", 1), 1);
+        let offer = rtclite_sdp::offer_answer::build_offer(&a.offer_config("a", 1), 1)
+            .map_err(|e| e.to_string())?;
         let offer_text = offer.to_string();
         let offer = SessionDescription::parse(offer_text.as_bytes()).unwrap();
         let answer =
