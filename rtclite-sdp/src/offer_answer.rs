@@ -860,11 +860,18 @@ fn bundle_offer(
     // Bundle-only applies to the offer that proposes the group; once it is
     // negotiated, every bundled m-line gets the BUNDLE address:port (§7.5).
     let bundle_only: Vec<usize> = match previous_tag {
+        // [RFC 9143 §7.2] "When an offerer generates an initial BUNDLE offer,
+        // in order to negotiate a BUNDLE group, it MUST:"
+        // Only live m-lines can be bundle-only; a disabled one never is:
+        // [RFC 9143 §7.5.3] "MUST NOT assign an SDP 'bundle-only' attribute to
+        // the "m=" section."
         None => live
             .iter()
             .copied()
             .filter(|&i| bundle_only.get(i) == Some(&true))
             .collect(),
+        // [RFC 9143 §7.5] "When a BUNDLE group has been previously negotiated
+        // and an offerer generates a subsequent offer, the offerer MUST:"
         Some(_) => Vec::new(),
     };
     // [RFC 9143 §7.5] "The offerer can pick either the "m=" section that was
@@ -872,6 +879,8 @@ fn bundle_offer(
     // or another bundled "m=" section within the BUNDLE group"
     // [RFC 9143 §7.2.1] "The offerer MUST NOT suggest a bundle-only "m=" section as the
     // offerer-tagged "m=" section."
+    // [RFC 9143 §7.5] "The offerer MUST NOT pick a given bundled "m=" section
+    // as the offerer-tagged "m=" section if:"
     let first = live.iter().copied().find(|i| !bundle_only.contains(i));
     let tagged = match (previous_tag.filter(|t| live.contains(t)), first) {
         (Some(t), _) | (None, Some(t)) => t,
@@ -896,6 +905,9 @@ fn bundle_offer(
             m.attributes
                 .insert(0, Attribute::new("mid", Cow::Owned(i.to_string())));
         }
+        // [RFC 9143 §7.2] "If the offerer wants to request that the answerer
+        // accept a given bundled "m=" section only if the answerer keeps the
+        // "m=" section within the negotiated BUNDLE group, the offerer MUST:"
         if bundle_only.contains(&i) {
             // [RFC 9143 §7.2] "Include an SDP 'bundle-only' attribute (Section
             // 7.2.1) in the "m=" section, and"
@@ -909,6 +921,9 @@ fn bundle_offer(
             // [RFC 9143 §7.1.3] "In the initial BUNDLE offer, the offerer MUST NOT include IDENTICAL
             // and TRANSPORT multiplexing category SDP attributes (BUNDLE
             // attributes) in bundle-only "m=" sections."
+            // [RFC 9143 §9.3.1.1] "the address:port combination for RTCP MUST be
+            // unique in each bundled "m=" section for RTP-based media
+            // (excluding a bundle-only "m=" section)"
             m.attributes
                 .retain(|a| !BUNDLE_ATTRIBUTES.contains(&a.name.as_ref()));
             continue;
@@ -922,6 +937,10 @@ fn bundle_offer(
             insert_after(m, "mid", Attribute::flag("rtcp-mux"));
         }
         if let Some(Some((port, connections))) = &shared {
+            // [RFC 9143 §7.1.3] "In a subsequent offer or in an answer (initial
+            // or subsequent), the offerer and answerer MUST include IDENTICAL and
+            // TRANSPORT multiplexing category SDP attributes (BUNDLE attributes)
+            // only in the tagged "m=" section"
             // [RFC 9143 §7.5] "Assign a BUNDLE address:port (previously
             // negotiated or newly suggested) to the offerer-tagged "m="
             // section and to every other bundled "m=" section within the
@@ -981,6 +1000,8 @@ fn bundle_answer(offer: &SessionDescription<'_>, sdp: &mut OwnedSessionDescripti
                 // section contains an SDP 'bundle-only' attribute."
                 // [RFC 9143 §9.3.1.2] "If the answerer rejects the "m=" section (Section 7.3.3),
                 // the answerer MUST NOT include the attribute."
+                // [RFC 9143 §7.3.3] "MUST NOT include an SDP 'bundle-only'
+                // attribute in the "m=" section."
                 if is_bundle_only(offer, i) && live(sdp, i) {
                     if let (Some(slot), Some(om)) = (sdp.media.get_mut(i), offer.media.get(i)) {
                         *slot = rejected(om);

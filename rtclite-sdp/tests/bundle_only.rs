@@ -323,6 +323,7 @@ fn bundle_only_m_line_carries_no_bundle_attributes() {
                 "sha-256 19:E2:1C:3B:4B:9F:81:E6:B8:5C:F4:A5:A8:D8:73:04:BB:05:2F:70:9F:04:A9:0E:05:E9:26:33:E8:70:88:A2",
             ))
             .with_attribute(Attribute::new("setup", "actpass"))
+            .with_attribute(Attribute::new("rtcp", "10001"))
             .with_attribute(Attribute::new("msid", "stream track"))
     };
     let config = EndpointConfig::new("alice", 1, "2001:db8::3")
@@ -348,11 +349,15 @@ fn bundle_only_m_line_carries_no_bundle_attributes() {
         "setup",
         "rtcp-mux",
         "rtcp-mux-only",
+        "rtcp",
     ] {
         assert!(audio.has_attribute(name), "{name}");
         // [RFC 9143 §7.1.3 test] "In the initial BUNDLE offer, the offerer MUST NOT include IDENTICAL
         // and TRANSPORT multiplexing category SDP attributes (BUNDLE attributes)
         // in bundle-only "m=" sections."
+        // [RFC 9143 §9.3.1.1 test] "the address:port combination for RTCP MUST be unique in each
+        // bundled "m=" section for RTP-based media (excluding a bundle-only "m="
+        // section)"
         assert!(!video.has_attribute(name), "{name}");
     }
     // Attributes of other categories stay.
@@ -505,4 +510,41 @@ fn rfc9143_7_4_1_rfc8843_style_answer_is_refused() {
             ..
         })
     ));
+}
+
+/// After the group is negotiated: a stream added as bundle-only joins the
+/// group on the BUNDLE address:port (§7.5.1 follows §7.5, no
+/// `a=bundle-only`), and disabling the formerly bundle-only video gives
+/// port 0 without the attribute and without its tag in the group (§7.5.3).
+#[test]
+fn later_offers_add_and_disable_bundle_only_streams() {
+    let mut a = OfferAnswer::new(alice(), 1);
+    let mut b = OfferAnswer::new(bob(), 1);
+    let offer = a.create_offer().unwrap();
+    let answer = b.receive_offer(&offer).unwrap();
+    a.receive_answer(&answer).unwrap();
+
+    let added = a.add_stream(
+        StreamConfig::new("audio", "RTP/AVP", 10004)
+            .with_attribute(Attribute::new("mid", "zen"))
+            .with_codec(Codec::new(0, "PCMU", 8000))
+            .with_bundle_only(),
+    );
+    a.remove_stream(1).unwrap();
+    let offer = a.create_offer().unwrap();
+    assert_eq!(offer.media[added].port, 10000);
+    assert!(!offer.media[added].has_attribute("bundle-only"));
+    // [RFC 9143 §7.5.3 test] "MUST NOT assign an SDP 'bundle-only' attribute to the "m="
+    // section."
+    assert_eq!(offer.media[1].port, 0);
+    assert!(!offer.media[1].has_attribute("bundle-only"));
+    // [RFC 9143 §7.5.3 test] "MUST NOT place the identification-tag associated with the "m="
+    // section in the SDP 'group:BUNDLE' attribute identification-tag list"
+    assert_eq!(group(&offer).as_deref(), Some("foo zen"));
+    let answer = b.receive_offer(&offer).unwrap();
+    let agreed = a.receive_answer(&answer).unwrap();
+    assert!(agreed.media[added].accepted);
+    assert_eq!(agreed.media[added].bundle, Some(0));
+    assert_eq!(agreed.media[added].bundle_only, None);
+    assert!(!agreed.media[1].accepted);
 }
