@@ -3,9 +3,15 @@
 //! Proxy-Authenticate challenge. Server: issue challenges with nonces that
 //! expire, verify credentials, report a stale nonce.
 //!
+//! A server may keep each user's password, or only the precomputed
+//! `H(A1) = H(username ":" realm ":" password)` per algorithm ([`Ha1`],
+//! [`StoredCredential`]), as RFC 2617 §4.13 and RFC 7616 §5.2 describe the
+//! "password file".
+//!
 //! Sans-IO: the caller passes the time (seconds on any clock of its own) and
 //! the randomness (a `rand_core::RngCore`).
 
+use std::borrow::{Borrow, Cow};
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 
@@ -87,6 +93,30 @@ impl Algorithm {
         }
     }
 
+    /// The algorithm without its `-sess` suffix (`MD5-sess` → `MD5`): the
+    /// one whose `H(username ":" realm ":" password)` both build on
+    /// (RFC 7616 §3.4.2).
+    pub const fn base(self) -> Algorithm {
+        match self {
+            Algorithm::Md5 | Algorithm::Md5Sess => Algorithm::Md5,
+            Algorithm::Sha256 | Algorithm::Sha256Sess => Algorithm::Sha256,
+            Algorithm::Sha512_256 | Algorithm::Sha512_256Sess => Algorithm::Sha512_256,
+        }
+    }
+
+    /// The length of a digest in hex digits: 32 for MD5, 64 for SHA-256
+    /// and SHA-512/256.
+    // [RFC 7616 §3.2] "If the MD5 algorithm is
+    // used to calculate the digest, then the MD5 digest will be represented
+    // as 32 hexadecimal characters, while SHA-256 and SHA-512/256 are
+    // represented as 64 hexadecimal characters."
+    pub const fn hex_len(self) -> usize {
+        match self.base() {
+            Algorithm::Md5 => 32,
+            _ => 64,
+        }
+    }
+
     /// `H(data)` as lower-case hex.
     pub fn hash_hex(self, data: &[u8]) -> String {
         match self {
@@ -101,6 +131,13 @@ impl Algorithm {
     /// `KD(secret, data) = H(concat(secret, ":", data))`.
     fn kd(self, secret: &str, data: &str) -> String {
         self.hash_hex(format!("{secret}:{data}").as_bytes())
+    }
+}
+
+impl std::fmt::Display for Algorithm {
+    /// The registered token (`SHA-256`, `MD5-sess`, ...).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -476,17 +513,31 @@ pub struct DigestInput<'a> {
 
 /// The request-digest (RFC 7616 §3.4.1 to §3.4.3, RFC 2617 §3.2.2).
 pub fn request_digest(i: &DigestInput<'_>) -> String {
+    let base = i
+        .algorithm
+        .hash_hex(format!("{}:{}:{}", i.username, i.realm, i.password).as_bytes());
+    digest_from_ha1(i, &base)
+}
+
+/// The request-digest of `i` from `base`, the stored
+/// `H(username ":" realm ":" password)` of `i.algorithm` (or of its base
+/// algorithm for a `-sess` one); `i.username`, `i.realm` and `i.password`
+/// are not read.
+fn digest_from_ha1(i: &DigestInput<'_>, base: &str) -> String {
     let alg = i.algorithm;
-    let base = alg.hash_hex(format!("{}:{}:{}", i.username, i.realm, i.password).as_bytes());
+    // [RFC 7616 §3.4.2] "Because the server needs only use the hash of the user
+    // credentials in order to create the A1 value, this construction could
+    // be used in conjunction with a third-party authentication service so
+    // that the web server would not need the actual password value."
     let ha1 = if alg.is_session() {
         // [RFC 7616 §3.4.2] "If the algorithm parameter's value is "<algorithm>-sess", e.g., "SHA-
         // 256-sess", then A1 is calculated using the nonce value provided in
         // the challenge from the server, and cnonce value from the request by
         // the client following receipt of a WWW-Authenticate challenge from the
         // server."
-        alg.hash_hex(format!("{base}:{}:{}", i.nonce, i.cnonce).as_bytes())
+        Cow::Owned(alg.hash_hex(format!("{base}:{}:{}", i.nonce, i.cnonce).as_bytes()))
     } else {
-        base
+        Cow::Borrowed(base)
     };
     let a2 = match i.qop {
         // [RFC 8760 §2.6] "implementers should assume that the hash of the entity-body
@@ -596,6 +647,323 @@ pub fn response_auth(input: &DigestInput<'_>) -> String {
         method: "",
         ..*input
     })
+}
+
+/// Why an [`Ha1`] could not be read from hex.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Ha1Error {
+    /// The hex string has the wrong length for the algorithm.
+    #[error("an H(A1) for {algorithm} is {expected} hex digits, not {found} (RFC 7616 §3.2)")]
+    Length {
+        /// The algorithm the H(A1) was given for (without `-sess`).
+        algorithm: Algorithm,
+        /// The digits the algorithm's digest has.
+        expected: usize,
+        /// The characters given.
+        found: usize,
+    },
+    /// A character that is not a hex digit.
+    #[error("an H(A1) is hex digits; {found:?} at offset {offset} is not one (RFC 7616 §3.2)")]
+    NotHex {
+        /// Its offset in the string, in bytes.
+        offset: usize,
+        /// The character.
+        found: char,
+    },
+}
+
+/// A stored `H(A1) = H(username ":" realm ":" password)` (RFC 2617 §3.2.2.2,
+/// RFC 7616 §3.4.2): what a server may keep instead of the password.
+///
+/// It is made with one algorithm and serves that algorithm and its `-sess`
+/// variant (whose A1 is built per nonce from this value), and only for the
+/// realm it was made for: the realm is part of the hashed data. It is bound
+/// to the user name it was made with too, which is the key the caller
+/// stores it under.
+///
+/// An H(A1) is a password equivalent for its realm (RFC 7616 §5.2): keep it
+/// as secret as a password. `Debug` does not show it.
+///
+/// ```
+/// use rtclite_sip::digest::{Algorithm, Ha1};
+/// // `printf 'Mufasa:testrealm@host.com:Circle Of Life' | md5sum`
+/// let stored = Ha1::from_hex(
+///     Algorithm::Md5,
+///     "testrealm@host.com",
+///     "939E7578ED9E3C518A452ACEE763BCE9",
+/// )?;
+/// let made = Ha1::from_password(Algorithm::Md5, "Mufasa", "testrealm@host.com", "Circle Of Life");
+/// assert_eq!(stored, made);
+/// assert_eq!(stored.as_hex(), "939e7578ed9e3c518a452acee763bce9");
+/// assert!(stored.serves(Algorithm::Md5Sess, "testrealm@host.com"));
+/// assert!(!stored.serves(Algorithm::Sha256, "testrealm@host.com"));
+/// assert!(!stored.serves(Algorithm::Md5, "other.example.com"));
+/// assert!(Ha1::from_hex(Algorithm::Sha256, "r", stored.as_hex()).is_err());
+/// # Ok::<(), rtclite_sip::digest::Ha1Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Ha1 {
+    /// Always a base algorithm (never `-sess`).
+    algorithm: Algorithm,
+    realm: String,
+    /// Lower-case hex, `algorithm.hex_len()` digits.
+    hex: String,
+}
+
+impl Ha1 {
+    /// Computes the H(A1) of `username`, `realm` and `password` with
+    /// `algorithm` (a `-sess` algorithm gives the same value as its base:
+    /// the session key itself is made per nonce, never stored).
+    pub fn from_password(
+        algorithm: Algorithm,
+        username: &str,
+        realm: &str,
+        password: &str,
+    ) -> Self {
+        let algorithm = algorithm.base();
+        // [RFC 7616 §3.4.2] "A1       = unq(username) ":" unq(realm) ":" passwd"
+        Self {
+            algorithm,
+            realm: realm.to_owned(),
+            hex: algorithm.hash_hex(format!("{username}:{realm}:{password}").as_bytes()),
+        }
+    }
+
+    /// Reads a stored H(A1) in hex (either case) made with `algorithm` for
+    /// `realm`; a `-sess` algorithm names the same value as its base.
+    /// Fails when the length is not the algorithm's (32 digits for MD5, 64
+    /// for SHA-256 and SHA-512-256) or a character is not a hex digit.
+    pub fn from_hex(algorithm: Algorithm, realm: &str, hex: &str) -> Result<Self, Ha1Error> {
+        let algorithm = algorithm.base();
+        if let Some((offset, found)) = hex.char_indices().find(|(_, c)| !c.is_ascii_hexdigit()) {
+            return Err(Ha1Error::NotHex { offset, found });
+        }
+        if hex.len() != algorithm.hex_len() {
+            return Err(Ha1Error::Length {
+                algorithm,
+                expected: algorithm.hex_len(),
+                found: hex.len(),
+            });
+        }
+        Ok(Self {
+            algorithm,
+            realm: realm.to_owned(),
+            // [RFC 7616 §3.2] "Each sequence of four bits is represented by its familiar
+            // hexadecimal notation from the characters 0123456789abcdef"
+            hex: hex.to_ascii_lowercase(),
+        })
+    }
+
+    /// The algorithm it was made with (never a `-sess` one).
+    pub const fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// The realm it was made for.
+    pub fn realm(&self) -> &str {
+        &self.realm
+    }
+
+    /// The value, lower-case hex.
+    pub fn as_hex(&self) -> &str {
+        &self.hex
+    }
+
+    /// True when it can verify a response in `algorithm` for `realm`: the
+    /// same algorithm or its `-sess` variant, and exactly the same realm.
+    pub fn serves(&self, algorithm: Algorithm, realm: &str) -> bool {
+        self.algorithm == algorithm.base() && self.realm == realm
+    }
+}
+
+impl std::fmt::Debug for Ha1 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // [RFC 7616 §5.2] "the password file must be protected as if it contained unencrypted
+        // passwords"
+        f.debug_struct("Ha1")
+            .field("algorithm", &self.algorithm)
+            .field("realm", &self.realm)
+            .field("hex", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Why a [`StoredCredential`] cannot verify a response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnusableCredential {
+    /// The user has no H(A1) for the algorithm of the response (nor for
+    /// its base, for a `-sess` one).
+    #[error(
+        "no stored H(A1) for {algorithm}: the user's H(A1) {} only (RFC 7616 §3.4.2)",
+        stored_list(stored)
+    )]
+    NoHa1 {
+        /// The algorithm of the response.
+        algorithm: Algorithm,
+        /// The algorithms the user has an H(A1) for.
+        stored: Vec<Algorithm>,
+    },
+    /// The user's H(A1) for the algorithm was made for another realm, so it
+    /// cannot verify a response for this one.
+    #[error(
+        "the stored {algorithm} H(A1) was made for realm {stored_realm:?}, not {realm:?}: \
+         the realm is part of the hashed data (RFC 7616 §5.2)"
+    )]
+    WrongRealm {
+        /// The algorithm of the response.
+        algorithm: Algorithm,
+        /// The realm the H(A1) was made for.
+        stored_realm: String,
+        /// The realm of the response.
+        realm: String,
+    },
+}
+
+fn stored_list(stored: &[Algorithm]) -> String {
+    if stored.is_empty() {
+        return "are none".to_owned();
+    }
+    let names: Vec<&str> = stored.iter().map(|a| a.as_str()).collect();
+    format!("is for {}", names.join(", "))
+}
+
+/// What a server keeps to verify one user: the password, or only the user's
+/// H(A1) for one or more algorithms (RFC 2617 §4.13, RFC 7616 §5.2: pairs of
+/// "username and H(A1)" in a "password file").
+///
+/// A password serves every algorithm and realm. A set of [`Ha1`] serves
+/// exactly the algorithms they were made with (and their `-sess`
+/// variants), for the realm each was made for; a server must not offer the
+/// others to this user ([`DigestServer::challenges_serving`]). `Debug` shows
+/// neither the password nor the hashes.
+///
+/// ```
+/// use rtclite_sip::digest::{Algorithm, Ha1, StoredCredential, UnusableCredential};
+/// let realm = "biloxi.example.com";
+/// let bob = StoredCredential::Ha1(vec![Ha1::from_password(Algorithm::Sha256, "bob", realm, "zanzibar")]);
+/// assert!(bob.serves(Algorithm::Sha256Sess, realm));
+/// assert!(!bob.serves(Algorithm::Md5, realm));
+/// assert!(matches!(
+///     bob.ha1(Algorithm::Md5, "bob", realm),
+///     Err(UnusableCredential::NoHa1 { .. })
+/// ));
+/// let same = StoredCredential::Password("zanzibar".into());
+/// assert_eq!(
+///     bob.ha1(Algorithm::Sha256, "bob", realm)?,
+///     same.ha1(Algorithm::Sha256, "bob", realm)?
+/// );
+/// # Ok::<(), UnusableCredential>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoredCredential {
+    /// The password in clear.
+    Password(String),
+    /// H(A1) values, at most one per algorithm and realm is useful: the
+    /// first that serves a response is used.
+    Ha1(Vec<Ha1>),
+}
+
+impl StoredCredential {
+    /// True when it can verify a response in `algorithm` for `realm`.
+    pub fn serves(&self, algorithm: Algorithm, realm: &str) -> bool {
+        match self {
+            StoredCredential::Password(_) => true,
+            StoredCredential::Ha1(list) => list.iter().any(|h| h.serves(algorithm, realm)),
+        }
+    }
+
+    /// `H(username ":" realm ":" password)` with the base of `algorithm`,
+    /// in hex: computed from the password, or the stored [`Ha1`] for that
+    /// algorithm and realm.
+    pub fn ha1(
+        &self,
+        algorithm: Algorithm,
+        username: &str,
+        realm: &str,
+    ) -> Result<Cow<'_, str>, UnusableCredential> {
+        let list = match self {
+            StoredCredential::Password(pw) => {
+                return Ok(Cow::Owned(
+                    Ha1::from_password(algorithm, username, realm, pw).hex,
+                ));
+            }
+            StoredCredential::Ha1(list) => list,
+        };
+        if let Some(h) = list.iter().find(|h| h.serves(algorithm, realm)) {
+            return Ok(Cow::Borrowed(h.as_hex()));
+        }
+        // [RFC 7616 §5.2] "This is the reason that the
+        // realm is part of the digested data stored in the password file."
+        if let Some(h) = list.iter().find(|h| h.algorithm == algorithm.base()) {
+            return Err(UnusableCredential::WrongRealm {
+                algorithm,
+                stored_realm: h.realm.clone(),
+                realm: realm.to_owned(),
+            });
+        }
+        Err(UnusableCredential::NoHa1 {
+            algorithm,
+            stored: list.iter().map(Ha1::algorithm).collect(),
+        })
+    }
+
+    /// The response `creds` must carry for a request with `method` and
+    /// `body` (RFC 7616 §3.4.1): what the server computes to compare
+    /// (§3.6). `creds.username` must be the name in clear (not a userhash).
+    pub fn request_digest(
+        &self,
+        creds: &Credentials,
+        method: &str,
+        body: &[u8],
+    ) -> Result<String, UnusableCredential> {
+        let ha1 = self.ha1(creds.algorithm, &creds.username, &creds.realm)?;
+        // [RFC 7616 §3.6] "As long as H(A1) is available to the server, the
+        // validity of an Authorization header field can be verified."
+        Ok(digest_from_ha1(&input_of(creds, method, body), &ha1))
+    }
+
+    /// The `rspauth` of an Authentication-Info for the response (with
+    /// `body`) to the request that carried `creds` (RFC 7616 §3.5): the
+    /// server proves that it knows the user's secret, which the H(A1) is.
+    pub fn response_auth(
+        &self,
+        creds: &Credentials,
+        body: &[u8],
+    ) -> Result<String, UnusableCredential> {
+        // [RFC 7616 §3.5] "the server proves that it knows the
+        // user's secret"
+        self.request_digest(creds, "", body)
+    }
+}
+
+impl std::fmt::Debug for StoredCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoredCredential::Password(_) => f.write_str("Password(<redacted>)"),
+            StoredCredential::Ha1(list) => f.debug_tuple("Ha1").field(list).finish(),
+        }
+    }
+}
+
+/// The digest inputs of `creds` for a request with `method` and `body`
+/// (no password: the caller supplies H(A1)).
+fn input_of<'a>(creds: &'a Credentials, method: &'a str, body: &'a [u8]) -> DigestInput<'a> {
+    DigestInput {
+        algorithm: creds.algorithm,
+        username: &creds.username,
+        realm: &creds.realm,
+        password: "",
+        nonce: &creds.nonce,
+        cnonce: creds.cnonce.as_deref().unwrap_or_default(),
+        nc: creds.nc.unwrap_or(0),
+        qop: creds.qop,
+        method,
+        uri: &creds.uri,
+        body,
+    }
 }
 
 /// The client side: answers a challenge for one request.
@@ -766,6 +1134,12 @@ pub enum Verdict {
     BadNonce,
     /// Unknown user, wrong password, wrong realm or algorithm.
     Rejected,
+    /// The user is known, but what is stored for them cannot check a
+    /// response in this algorithm or realm: they have only an H(A1) of
+    /// other algorithms, or one made for another realm. Challenge again
+    /// offering only what their [`StoredCredential`] serves
+    /// ([`DigestServer::challenges_serving`]).
+    Unverifiable(UnusableCredential),
     /// The digest matched and the nonce is fresh, but its nonce count is not
     /// above the highest already accepted for that nonce: the request is a
     /// replay (or arrived after a later one). Only
@@ -984,6 +1358,24 @@ impl Default for NonceCounts {
     }
 }
 
+/// The Authentication-Info answering `creds`, with `rspauth`.
+fn authentication_info_with(
+    creds: &Credentials,
+    rspauth: String,
+    nextnonce: Option<String>,
+) -> AuthenticationInfo {
+    // [RFC 7616 §3.5] "The server SHOULD use the same value for
+    // the qop parameter in the response as was sent by the client in the
+    // corresponding request."
+    AuthenticationInfo {
+        nextnonce,
+        qop: creds.qop,
+        rspauth: Some(rspauth),
+        cnonce: creds.cnonce.clone(),
+        nc: creds.nc,
+    }
+}
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// The server side: issues nonces that carry their issue time and a MAC,
@@ -1073,6 +1465,53 @@ impl DigestServer {
     /// assert_eq!(offered[0].nonce, offered[1].nonce);
     /// ```
     pub fn challenges(&self, now: u64, stale: bool, rng: &mut impl RngCore) -> Vec<Challenge> {
+        self.challenges_serving(now, stale, rng, |_| true)
+    }
+
+    /// As [`DigestServer::challenges`], for the algorithms `serves` accepts
+    /// only: those the stored credentials of the user (or, when the user is
+    /// not known yet, of any user) can verify, so that no client is invited
+    /// to answer in an algorithm it cannot be checked in. Empty when none
+    /// is left: no challenge can then succeed (a 403 is the answer).
+    ///
+    /// ```
+    /// use rand_core::RngCore;
+    /// use rtclite_sip::digest::{Algorithm, DigestServer, Ha1, StoredCredential};
+    /// # struct Counter(u64);
+    /// # impl RngCore for Counter {
+    /// #     fn next_u32(&mut self) -> u32 { self.next_u64() as u32 }
+    /// #     fn next_u64(&mut self) -> u64 { self.0 += 1; self.0 }
+    /// #     fn fill_bytes(&mut self, d: &mut [u8]) { for b in d { *b = self.next_u64() as u8 } }
+    /// # }
+    /// let realm = "atlanta.example.com";
+    /// let server = DigestServer::new(realm, b"secret", Algorithm::Sha256, 300)
+    ///     .with_algorithms(&[Algorithm::Sha256, Algorithm::Md5]);
+    /// let alice = StoredCredential::Ha1(vec![Ha1::from_password(Algorithm::Md5, "alice", realm, "pw")]);
+    /// let offered = server.challenges_serving(1_000, false, &mut Counter(0), |a| alice.serves(a, realm));
+    /// assert_eq!(offered.len(), 1);
+    /// assert_eq!(offered[0].algorithm, Algorithm::Md5);
+    /// ```
+    pub fn challenges_serving(
+        &self,
+        now: u64,
+        stale: bool,
+        rng: &mut impl RngCore,
+        serves: impl Fn(Algorithm) -> bool,
+    ) -> Vec<Challenge> {
+        // An algorithm nobody can be verified in is not offered: a client
+        // answering it (the topmost, or the strongest) could never succeed.
+        // [RFC 8760 §2.3] "The UAS MAY add multiple WWW-
+        // Authenticate/Proxy-Authenticate header fields to allow the UAS to
+        // utilize the best available algorithm supported by the client."
+        let algorithms: Vec<Algorithm> = self
+            .algorithms
+            .iter()
+            .copied()
+            .filter(|&a| serves(a))
+            .collect();
+        if algorithms.is_empty() {
+            return Vec::new();
+        }
         let first = self.challenge(now, stale, rng);
         // [RFC 8760 §2.3] "The UAS
         // MUST add these header fields to the response in the order in which it
@@ -1082,9 +1521,9 @@ impl DigestServer {
         // add these challenges to the response in order of preference, starting
         // with the most preferred algorithm, followed by the less preferred
         // algorithm."
-        self.algorithms
-            .iter()
-            .map(|&algorithm| Challenge {
+        algorithms
+            .into_iter()
+            .map(|algorithm| Challenge {
                 algorithm,
                 ..first.clone()
             })
@@ -1175,28 +1614,41 @@ impl DigestServer {
         nextnonce: Option<String>,
     ) -> AuthenticationInfo {
         let rspauth = response_auth(&DigestInput {
-            algorithm: creds.algorithm,
-            username: &creds.username,
-            realm: &creds.realm,
             password,
-            nonce: &creds.nonce,
-            cnonce: creds.cnonce.as_deref().unwrap_or_default(),
-            nc: creds.nc.unwrap_or(0),
-            qop: creds.qop,
-            method: "",
-            uri: &creds.uri,
-            body,
+            ..input_of(creds, "", body)
         });
-        // [RFC 7616 §3.5] "The server SHOULD use the same value for
-        // the qop parameter in the response as was sent by the client in the
-        // corresponding request."
-        AuthenticationInfo {
-            nextnonce,
-            qop: creds.qop,
-            rspauth: Some(rspauth),
-            cnonce: creds.cnonce.clone(),
-            nc: creds.nc,
-        }
+        authentication_info_with(creds, rspauth, nextnonce)
+    }
+
+    /// As [`DigestServer::authentication_info`], from what is stored for
+    /// the user: `rspauth` from their password or their [`Ha1`] for the
+    /// algorithm of `creds` (RFC 7616 §3.5). Fails as
+    /// [`StoredCredential::ha1`] does.
+    ///
+    /// ```
+    /// use rtclite_sip::digest::*;
+    /// let realm = "biloxi.example.com";
+    /// let server = DigestServer::new(realm, b"k", Algorithm::Sha256, 300);
+    /// let challenge = Challenge {
+    ///     realm: realm.into(), nonce: "n".into(), opaque: None,
+    ///     algorithm: Algorithm::Sha256, qop: vec![Qop::Auth], stale: false, userhash: false,
+    /// };
+    /// let client = DigestClient { username: "bob", password: "zanzibar" };
+    /// let creds = client.respond_with_cnonce(&challenge, "REGISTER", "sip:biloxi.example.com", b"", 1, "c");
+    /// let stored = StoredCredential::Ha1(vec![Ha1::from_password(Algorithm::Sha256, "bob", realm, "zanzibar")]);
+    /// let info = server.authentication_info_stored(&creds, &stored, b"", None)?;
+    /// assert!(client.verify_authentication_info(&creds, &info, b""));
+    /// # Ok::<(), UnusableCredential>(())
+    /// ```
+    pub fn authentication_info_stored(
+        &self,
+        creds: &Credentials,
+        stored: &StoredCredential,
+        body: &[u8],
+        nextnonce: Option<String>,
+    ) -> Result<AuthenticationInfo, UnusableCredential> {
+        let rspauth = stored.response_auth(creds, body)?;
+        Ok(authentication_info_with(creds, rspauth, nextnonce))
     }
 
     /// Issue time of a nonce this server made, or `None`.
@@ -1230,7 +1682,56 @@ impl DigestServer {
         now: u64,
         password: impl FnOnce(&str) -> Option<String>,
     ) -> Verdict {
-        self.verify_issued(creds, method, body, now, password).0
+        self.verify_stored(creds, method, body, now, |u| {
+            password(u).map(StoredCredential::Password)
+        })
+    }
+
+    /// As [`DigestServer::verify`], with `stored` looking up what is kept
+    /// for the user: a password or [`Ha1`] values (returned owned or
+    /// borrowed from the caller's table). A user whose H(A1) does not serve
+    /// the algorithm or realm of `creds` gets [`Verdict::Unverifiable`].
+    ///
+    /// ```
+    /// use rand_core::RngCore;
+    /// use rtclite_sip::digest::*;
+    /// # struct Counter(u64);
+    /// # impl RngCore for Counter {
+    /// #     fn next_u32(&mut self) -> u32 { self.next_u64() as u32 }
+    /// #     fn next_u64(&mut self) -> u64 { self.0 += 1; self.0 }
+    /// #     fn fill_bytes(&mut self, d: &mut [u8]) { for b in d { *b = self.next_u64() as u8 } }
+    /// # }
+    /// let realm = "biloxi.example.com";
+    /// let server = DigestServer::new(realm, b"k", Algorithm::Sha256, 300)
+    ///     .with_algorithms(&[Algorithm::Sha256, Algorithm::Md5]);
+    /// // the operator stored only `printf 'bob:biloxi.example.com:zanzibar' | sha256sum`
+    /// let bob = StoredCredential::Ha1(vec![Ha1::from_hex(
+    ///     Algorithm::Sha256,
+    ///     realm,
+    ///     "99c7a074144922730f8c921decd75800202dc0534ebd20ab514af2c60ffc9073",
+    /// )?]);
+    /// let lookup = |user: &str| (user == "bob").then_some(&bob);
+    /// let client = DigestClient { username: "bob", password: "zanzibar" };
+    /// let mut rng = Counter(0);
+    /// for challenge in server.challenges(10, false, &mut rng) {
+    ///     let creds = client.respond(&challenge, "REGISTER", "sip:biloxi.example.com", b"", 1, &mut rng);
+    ///     let verdict = server.verify_stored(&creds, "REGISTER", b"", 11, lookup);
+    ///     match challenge.algorithm {
+    ///         Algorithm::Sha256 => assert_eq!(verdict, Verdict::Ok),
+    ///         _ => assert!(matches!(verdict, Verdict::Unverifiable(UnusableCredential::NoHa1 { .. }))),
+    ///     }
+    /// }
+    /// # Ok::<(), Ha1Error>(())
+    /// ```
+    pub fn verify_stored<S: Borrow<StoredCredential>>(
+        &self,
+        creds: &Credentials,
+        method: &str,
+        body: &[u8],
+        now: u64,
+        stored: impl FnOnce(&str) -> Option<S>,
+    ) -> Verdict {
+        self.verify_issued(creds, method, body, now, stored).0
     }
 
     /// As [`DigestServer::verify`], then, when the credentials are good,
@@ -1251,6 +1752,21 @@ impl DigestServer {
         now: u64,
         password: impl FnOnce(&str) -> Option<String>,
     ) -> Verdict {
+        self.verify_counted_stored(creds, method, body, now, |u| {
+            password(u).map(StoredCredential::Password)
+        })
+    }
+
+    /// As [`DigestServer::verify_counted`], with `stored` looking up what
+    /// is kept for the user, as [`DigestServer::verify_stored`] does.
+    pub fn verify_counted_stored<S: Borrow<StoredCredential>>(
+        &mut self,
+        creds: &Credentials,
+        method: &str,
+        body: &[u8],
+        now: u64,
+        stored: impl FnOnce(&str) -> Option<S>,
+    ) -> Verdict {
         // A nonce stays good for its lifetime and any increasing count, so
         // requests may be pipelined.
         // [RFC 7616 §3.5] "Server implementations SHOULD carefully consider the performance
@@ -1258,7 +1774,7 @@ impl DigestServer {
         // [RFC 7616 §3.5] "Consideration SHOULD be given
         // to the performance vs. security tradeoffs of allowing an old nonce
         // value to be used for a limited time to permit request pipelining."
-        let (verdict, issued) = self.verify_issued(creds, method, body, now, password);
+        let (verdict, issued) = self.verify_issued(creds, method, body, now, stored);
         if verdict != Verdict::Ok {
             return verdict;
         }
@@ -1284,13 +1800,13 @@ impl DigestServer {
     }
 
     /// The verdict and, for a nonce of ours, its issue time.
-    fn verify_issued(
+    fn verify_issued<S: Borrow<StoredCredential>>(
         &self,
         creds: &Credentials,
         method: &str,
         body: &[u8],
         now: u64,
-        password: impl FnOnce(&str) -> Option<String>,
+        stored: impl FnOnce(&str) -> Option<S>,
     ) -> (Verdict, u64) {
         // [RFC 7616 §3.4.4] "the server MAY reject the
         // request"
@@ -1304,19 +1820,19 @@ impl DigestServer {
             return (Verdict::BadNonce, 0);
         };
         (
-            self.check_digest(creds, method, body, now, issued, password),
+            self.check_digest(creds, method, body, now, issued, stored),
             issued,
         )
     }
 
-    fn check_digest(
+    fn check_digest<S: Borrow<StoredCredential>>(
         &self,
         creds: &Credentials,
         method: &str,
         body: &[u8],
         now: u64,
         issued: u64,
-        password: impl FnOnce(&str) -> Option<String>,
+        stored: impl FnOnce(&str) -> Option<S>,
     ) -> Verdict {
         let qop = creds.qop;
         // [RFC 7616 §3.4] "The cnonce value is an opaque quoted ASCII-only string value
@@ -1337,22 +1853,15 @@ impl DigestServer {
         // [RFC 7616 §3.6] "Upon receiving the Authorization header field, the server MAY
         // check its validity by looking up the password that corresponds to the
         // submitted username."
-        let Some(pw) = password(&creds.username) else {
+        let Some(stored) = stored(&creds.username) else {
             return Verdict::Rejected;
         };
-        let expected = request_digest(&DigestInput {
-            algorithm: creds.algorithm,
-            username: &creds.username,
-            realm: &creds.realm,
-            password: &pw,
-            nonce: &creds.nonce,
-            cnonce: creds.cnonce.as_deref().unwrap_or_default(),
-            nc: creds.nc.unwrap_or(0),
-            qop,
-            method,
-            uri: &creds.uri,
-            body,
-        });
+        // [RFC 2617 §3.3] "As long as H(A1) is available to the server, the
+        // validity of an Authorization header may be verified."
+        let expected = match stored.borrow().request_digest(creds, method, body) {
+            Ok(expected) => expected,
+            Err(unusable) => return Verdict::Unverifiable(unusable),
+        };
         // [RFC 7616 §3.6] "Then, the server MUST perform the same digest
         // operation (e.g., MD5, SHA-256) performed by the client and compare
         // the result to the given response value."

@@ -9,7 +9,7 @@ use rand_core::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::builder::{MessageBuilder, response_to};
-use crate::digest::{Algorithm, Credentials, DigestServer, Verdict};
+use crate::digest::{Algorithm, Credentials, DigestServer, StoredCredential, Verdict};
 use crate::header_name::HeaderName;
 use crate::message::{Message, Method};
 use crate::owned::OwnedMessage;
@@ -28,6 +28,18 @@ pub const NONCE_LIFETIME: u64 = 300;
 /// Sans-IO: nonces carry their issue time in seconds since an epoch the
 /// caller fixes at creation (`start` and its wall-clock value), and their
 /// random part comes from a keyed counter under the caller's secret.
+///
+/// Users may be stored with a password ([`DigestAuth::with_user`]) or with
+/// precomputed H(A1) values only ([`DigestAuth::with_credential`]). A
+/// challenge offers only the algorithms of [`DigestAuth::with_algorithms`]
+/// that can be verified: those of the user the request names (the username
+/// of its credentials for this realm, else the user of the To URI for
+/// REGISTER and of the From URI otherwise) when that user is known, else
+/// those of any user. So a user stored with only an MD5 H(A1) is offered
+/// MD5 alone, and a client that prefers the strongest algorithm still
+/// answers in one that can be checked. This tells whoever asks which
+/// algorithms a known user's H(A1) values are for (not whether a user with
+/// a password exists). When nothing can be offered, the answer is 403.
 ///
 /// ```
 /// use std::time::Instant;
@@ -49,8 +61,9 @@ pub const NONCE_LIFETIME: u64 = 300;
 pub struct DigestAuth {
     server: DigestServer,
     realm: String,
-    algorithm: Algorithm,
-    users: HashMap<String, String>,
+    users: HashMap<String, StoredCredential>,
+    /// The base algorithms some user's stored credential serves in `realm`.
+    served: Vec<Algorithm>,
     challenge_requests: bool,
     start: Instant,
     start_secs: u64,
@@ -72,8 +85,8 @@ impl DigestAuth {
         Self {
             server: DigestServer::new(realm, &secret, algorithm, NONCE_LIFETIME),
             realm: realm.to_owned(),
-            algorithm,
             users: HashMap::new(),
+            served: Vec::new(),
             challenge_requests: false,
             start,
             start_secs,
@@ -82,10 +95,32 @@ impl DigestAuth {
         }
     }
 
-    /// Adds a user.
+    /// Adds a user with a password.
     #[must_use]
-    pub fn with_user(mut self, username: &str, password: &str) -> Self {
-        self.users.insert(username.to_owned(), password.to_owned());
+    pub fn with_user(self, username: &str, password: &str) -> Self {
+        self.with_credential(username, StoredCredential::Password(password.to_owned()))
+    }
+
+    /// Adds a user with what is stored for them: a password or H(A1) values
+    /// (an H(A1) made for another realm serves nothing here). Replaces what
+    /// the user had.
+    #[must_use]
+    pub fn with_credential(mut self, username: &str, stored: StoredCredential) -> Self {
+        for a in [Algorithm::Md5, Algorithm::Sha256, Algorithm::Sha512_256] {
+            if stored.serves(a, &self.realm) && !self.served.contains(&a) {
+                self.served.push(a);
+            }
+        }
+        self.users.insert(username.to_owned(), stored);
+        self
+    }
+
+    /// Offers and accepts every algorithm of `preference`, most preferred
+    /// first (RFC 8760 §2.3; see [`DigestServer::with_algorithms`]),
+    /// instead of the one given to [`DigestAuth::new`].
+    #[must_use]
+    pub fn with_algorithms(mut self, preference: &[Algorithm]) -> Self {
+        self.server = self.server.with_algorithms(preference);
         self
     }
 
@@ -108,6 +143,7 @@ impl DigestAuth {
         request: &Message<'_>,
         register: bool,
         stale: bool,
+        username: Option<&str>,
     ) -> Option<OwnedMessage> {
         let secs = self.seconds(now);
         self.counter += 1;
@@ -116,10 +152,29 @@ impl DigestAuth {
             counter: self.counter,
             block: 0,
         };
-        let value = self
-            .server
-            .challenge(secs, stale, &mut rng)
-            .to_header_value();
+        let realm = self.realm.as_str();
+        let offered = match username.and_then(|u| self.users.get(u)) {
+            Some(stored) => self
+                .server
+                .challenges_serving(secs, stale, &mut rng, |a| stored.serves(a, realm)),
+            None => {
+                let served = &self.served;
+                self.server
+                    .challenges_serving(secs, stale, &mut rng, |a| served.contains(&a.base()))
+            }
+        };
+        let tag = hex::encode(
+            Sha256::digest([&self.secret[..], &self.counter.to_be_bytes()].concat())
+                .get(..8)
+                .unwrap_or_default(),
+        );
+        if offered.is_empty() {
+            // No algorithm offered can be verified for this user (or for
+            // anyone): a challenge could not succeed.
+            // [RFC 3261 §21.4.4] "Authorization will not help, and the
+            // request SHOULD NOT be repeated."
+            return response_to(request, 403, "Forbidden", Some(&tag)).ok();
+        }
         let (code, reason, name) = if register {
             (401, "Unauthorized", HeaderName::WwwAuthenticate)
         } else {
@@ -129,14 +184,12 @@ impl DigestAuth {
                 HeaderName::ProxyAuthenticate,
             )
         };
-        let tag = hex::encode(
-            Sha256::digest([&self.secret[..], &self.counter.to_be_bytes()].concat())
-                .get(..8)
-                .unwrap_or_default(),
-        );
         let r = response_to(request, code, reason, Some(&tag)).ok()?;
-        MessageBuilder::from_message(&r.message())
-            .header(name, value)
+        offered
+            .iter()
+            .fold(MessageBuilder::from_message(&r.message()), |b, c| {
+                b.header(name, c.to_header_value())
+            })
             .build()
             .ok()
     }
@@ -164,6 +217,7 @@ impl ProxyPolicy for DigestAuth {
         };
         let secs = self.seconds(now);
         let mut stale = false;
+        let mut username: Option<String> = None;
         for value in request.auth(header).flatten() {
             let Ok(creds) = Credentials::parse(&value) else {
                 continue;
@@ -172,8 +226,11 @@ impl ProxyPolicy for DigestAuth {
             // Proxy- Authorization header field value MUST NOT be consumed by
             // any proxy whose realm does not match the "realm" parameter
             // specified in that value."
-            if creds.realm != self.realm || creds.algorithm != self.algorithm {
+            if creds.realm != self.realm || !self.server.algorithms().contains(&creds.algorithm) {
                 continue;
+            }
+            if username.is_none() && !creds.userhash {
+                username = Some(creds.username.clone());
             }
             let users = &self.users;
             // [RFC 7616 §3.4] "The purpose of
@@ -182,11 +239,16 @@ impl ProxyPolicy for DigestAuth {
             // A replayed count (or a nonce whose counts were forgotten) had
             // the right password: answer with stale=true so an honest client
             // retries with a fresh nonce instead of asking its user again.
-            let verdict =
-                self.server
-                    .verify_counted(&creds, method.as_str(), request.body(), secs, |u| {
-                        users.get(u).cloned()
-                    });
+            // A user stored with H(A1) values only answering in another
+            // algorithm gets Verdict::Unverifiable, and the new challenge
+            // below offers only what that user can be checked in.
+            let verdict = self.server.verify_counted_stored(
+                &creds,
+                method.as_str(),
+                request.body(),
+                secs,
+                |u| users.get(u),
+            );
             match verdict {
                 Verdict::Ok => return None,
                 v if v.wants_stale_challenge() => stale = true,
@@ -195,8 +257,21 @@ impl ProxyPolicy for DigestAuth {
         }
         // No acceptable credentials: a proxy challenges with 407 (§22.3), the
         // registrar with 401 (§10.3 step 3).
-        self.challenge(now, request, register, stale)
+        let username = username.or_else(|| named_user(request, register));
+        self.challenge(now, request, register, stale, username.as_deref())
     }
+}
+
+/// The user part of the To URI of a REGISTER (the address-of-record,
+/// RFC 3261 §10.2) or of the From URI of another request (the originator):
+/// the user most likely to answer the challenge.
+fn named_user(request: &Message<'_>, register: bool) -> Option<String> {
+    let address = if register {
+        request.to().ok()?
+    } else {
+        request.from().ok()?
+    };
+    address.uri().as_sip()?.user.map(str::to_owned)
 }
 
 /// Random-looking bytes from SHA-256 over a secret and a counter: the
