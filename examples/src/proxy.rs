@@ -8,26 +8,74 @@
 //!
 //! # Users file (`--users FILE`)
 //!
-//! One user per line, `USER:PASSWORD`; everything after the first `:` is
-//! the password (it may contain `:`). Blank lines and lines starting with
-//! `#` are ignored; surrounding white space is trimmed. Example:
+//! One entry per line; blank lines and lines starting with `#` are
+//! ignored, and surrounding white space is trimmed. `USER` is everything
+//! before the first `:` (so it cannot contain one) and must not be empty.
+//! Three line forms:
+//!
+//! - `USER:PASSWORD` — the password in clear: everything after the first
+//!   `:` (it may contain `:`).
+//! - `USER:{HA1}:ALGORITHM:HEX` — no password on disk, only
+//!   `H(A1) = H(USER ":" REALM ":" PASSWORD)` (RFC 2617 §3.2.2.2,
+//!   RFC 7616 §3.4.2), the value Kamailio keeps in its `ha1` column and
+//!   Asterisk in `md5_cred`. `ALGORITHM` is `md5` (32 hex digits),
+//!   `sha-256` or `sha-512-256` (64 hex digits), in any case; `HEX` in any
+//!   case. An H(A1) serves its algorithm and that algorithm's `-sess`
+//!   variant. A user may have one line per algorithm, and then no
+//!   password line.
+//! - `USER:{PLAIN}:PASSWORD` — a password written after an explicit marker:
+//!   how to write a password that itself starts with `{HA1}:` or
+//!   `{PLAIN}:`.
+//!
+//! `REALM` is the realm the proxy challenges with: the first `--domain`,
+//! or `rtclite` without one. An H(A1) is bound to it: one made for another
+//! realm (or another user name) never verifies, so compute it with the
+//! proxy's first `--domain`, e.g.
+//!
+//! ```text
+//! printf '%s' 'alice:example.com:wonderland' | md5sum
+//! printf '%s' 'alice:example.com:wonderland' | sha256sum
+//! printf '%s' 'alice:example.com:wonderland' | openssl dgst -sha512-256
+//! ```
+//!
+//! Example, for `--domain example.com`:
 //!
 //! ```text
 //! # rtclite proxy users
-//! alice:wonderland
 //! bob:s3cret:with:colons
+//! alice:{HA1}:md5:93dfce8dfebfae8af4a726982429d23a
+//! alice:{HA1}:sha-256:8a76b8adf2eb7492ff78f57bc361a5c93e2f53c6e93f7ee91f68b5382cfea14f
+//! carol:{PLAIN}:{HA1}:is my password
 //! ```
 //!
-//! With a users file, every REGISTER must carry valid Digest credentials
-//! (MD5, the algorithm every peer speaks; realm = the first `--domain`, or
-//! `rtclite`): the proxy answers 401 with a WWW-Authenticate challenge
-//! otherwise, and again with `stale=true` when only the nonce expired.
-//! With `--challenge-calls` as well, every new request outside a dialog
-//! must carry Proxy-Authorization (407 otherwise). ACK and CANCEL are never
-//! challenged (RFC 3261 §22.1). The checks are
-//! `rtclite_sip::proxy::DigestAuth`; nonces are stateless (issue time and
-//! MAC), so the nonce count is not checked for replays within a nonce's
-//! lifetime.
+//! Why a marker in braces: the `{SCHEME}` prefix is how password files
+//! already tag a stored value's scheme (RFC 2307 `userPassword`, Dovecot's
+//! `{PLAIN}` and `{DIGEST-MD5}`), and a plain `USER:md5:HEX` would take
+//! every existing password that starts with `md5:` for a hash. With the
+//! marker, a file written for the `USER:PASSWORD` form keeps its meaning
+//! unless a password starts with `{HA1}:` or `{PLAIN}:` (markers match in
+//! any case): such a line is now read as an H(A1), and refused with its
+//! line number when it is not a valid one, or has its marker removed.
+//! Errors name the line: a bad hex length or digit, an unknown algorithm,
+//! a second H(A1) of one algorithm for a user, or a user with both a
+//! password and H(A1) lines. A repeated password line replaces the earlier
+//! one, as it always did.
+//!
+//! With a users file, every REGISTER must carry valid Digest credentials:
+//! the proxy answers 401 with WWW-Authenticate challenges otherwise, and
+//! again with `stale=true` when only the nonce expired. The challenges
+//! offer MD5 (the algorithm every peer speaks, first, for peers that answer
+//! the topmost challenge whatever its algorithm), then SHA-256 and
+//! SHA-512-256 when some H(A1) line is for them; each 401 offers only the
+//! ones that can verify the user the REGISTER names (its To user, or the
+//! username of credentials it carries): a user with only a SHA-256 H(A1)
+//! is offered SHA-256 alone, a user with a password all of them. When none
+//! can, the answer is 403. With `--challenge-calls` as well, every new
+//! request outside a dialog must carry Proxy-Authorization (407 otherwise,
+//! offered by the From user). ACK and CANCEL are never challenged
+//! (RFC 3261 §22.1). The checks are `rtclite_sip::proxy::DigestAuth`;
+//! nonces are stateless (issue time and MAC), and the nonce count of each
+//! is checked against replays.
 //!
 //! # Domains
 //!
@@ -44,7 +92,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
-use rtclite_sip::digest::Algorithm;
+use rtclite_sip::digest::{Algorithm, Ha1, StoredCredential};
 use rtclite_sip::proxy::{
     DigestAuth, Forking, LocalAddr, Proxy, ProxyConfig, ProxyError, ProxyEvent, ProxyMode,
     ProxyPolicy,
@@ -71,7 +119,8 @@ pub(crate) struct ProxyArgs {
     /// addresses-of-record at the listening IPs and `localhost`.
     #[arg(long)]
     domain: Vec<String>,
-    /// Users for digest authentication, one `USER:PASSWORD` per line.
+    /// Users for digest authentication: `USER:PASSWORD` or
+    /// `USER:{HA1}:ALGORITHM:HEX` lines (format in `rtclite proxy` docs).
     #[arg(long)]
     users: Option<PathBuf>,
     /// With --users: challenge (407) every new request outside a dialog
@@ -131,34 +180,151 @@ pub(crate) fn run(args: ProxyArgs, verbose: u8, quiet: bool) -> Result<(), CliEr
     rt.block_on(serve(args, verbose, quiet))
 }
 
-/// Reads a users file (format in the module documentation).
-pub(crate) fn read_users(path: &std::path::Path) -> Result<HashMap<String, String>, CliError> {
+/// Reads a users file (format in the module documentation); H(A1) lines
+/// are for `realm`.
+pub(crate) fn read_users(
+    path: &std::path::Path,
+    realm: &str,
+) -> Result<HashMap<String, StoredCredential>, CliError> {
     let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
         what: path.display().to_string(),
         source,
     })?;
-    parse_users(&text).map_err(|e| CliError::Invalid(format!("{}: {e}", path.display())))
+    parse_users(&text, realm).map_err(|e| CliError::Invalid(format!("{}: {e}", path.display())))
 }
 
-fn parse_users(text: &str) -> Result<HashMap<String, String>, String> {
-    let mut users = HashMap::new();
+/// The marker of an H(A1) line, `USER:{HA1}:ALGORITHM:HEX`.
+const HA1_MARKER: &str = "{HA1}:";
+/// The marker of an explicit password, `USER:{PLAIN}:PASSWORD`.
+const PLAIN_MARKER: &str = "{PLAIN}:";
+
+/// What a users file says about one user, with the lines that said it.
+enum UserEntry {
+    Password { password: String, line: usize },
+    Ha1(Vec<(Ha1, usize)>),
+}
+
+/// `rest` without `marker` at its start, compared in any case.
+fn strip_marker<'a>(rest: &'a str, marker: &str) -> Option<&'a str> {
+    let head = rest.get(..marker.len())?;
+    head.eq_ignore_ascii_case(marker)
+        .then(|| rest.get(marker.len()..))
+        .flatten()
+}
+
+/// The algorithm of an H(A1) line: the three the proxy can offer, by their
+/// RFC 7616 §6.1 names in any case.
+fn line_algorithm(token: &str) -> Result<Algorithm, String> {
+    match Algorithm::parse(token) {
+        Some(a) if !a.is_session() => Ok(a),
+        Some(a) => Err(format!(
+            "{a}: give the H(A1) of {} (it serves {a} too)",
+            a.base()
+        )),
+        None => Err(format!(
+            "unknown algorithm {token:?}: expected md5, sha-256 or sha-512-256"
+        )),
+    }
+}
+
+fn parse_users(text: &str, realm: &str) -> Result<HashMap<String, StoredCredential>, String> {
+    let mut users: HashMap<String, UserEntry> = HashMap::new();
     for (n, line) in text.lines().enumerate() {
+        let n = n + 1;
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let Some((user, password)) = line.split_once(':') else {
-            return Err(format!("line {}: expected USER:PASSWORD", n + 1));
+        let Some((user, rest)) = line.split_once(':') else {
+            return Err(format!(
+                "line {n}: expected USER:PASSWORD or USER:{{HA1}}:ALGORITHM:HEX"
+            ));
         };
         if user.is_empty() {
-            return Err(format!("line {}: empty user name", n + 1));
+            return Err(format!("line {n}: empty user name"));
         }
-        if users.len() >= MAX_USERS {
+        if !users.contains_key(user) && users.len() >= MAX_USERS {
             return Err(format!("more than {MAX_USERS} users"));
         }
-        users.insert(user.to_owned(), password.to_owned());
+        if let Some(spec) = strip_marker(rest, HA1_MARKER) {
+            let Some((token, hex)) = spec.split_once(':') else {
+                return Err(format!("line {n}: expected USER:{{HA1}}:ALGORITHM:HEX"));
+            };
+            let algorithm = line_algorithm(token).map_err(|e| format!("line {n}: {e}"))?;
+            let ha1 = Ha1::from_hex(algorithm, realm, hex)
+                .map_err(|e| format!("line {n}: {user}: {e}"))?;
+            match users
+                .entry(user.to_owned())
+                .or_insert_with(|| UserEntry::Ha1(Vec::new()))
+            {
+                UserEntry::Password { line, .. } => {
+                    return Err(format!(
+                        "line {n}: {user} has a password on line {line}; give a password or H(A1) lines, not both"
+                    ));
+                }
+                UserEntry::Ha1(list) => {
+                    if let Some((_, first)) = list.iter().find(|(h, _)| h.algorithm() == algorithm)
+                    {
+                        return Err(format!(
+                            "line {n}: a second {algorithm} H(A1) for {user} (the first is on line {first})"
+                        ));
+                    }
+                    list.push((ha1, n));
+                }
+            }
+            continue;
+        }
+        let password = strip_marker(rest, PLAIN_MARKER).unwrap_or(rest);
+        match users.get(user) {
+            Some(UserEntry::Ha1(list)) => {
+                let first = list.first().map_or(0, |(_, l)| *l);
+                return Err(format!(
+                    "line {n}: {user} has an H(A1) on line {first}; give a password or H(A1) lines, not both"
+                ));
+            }
+            // A repeated password line replaces the earlier one.
+            Some(UserEntry::Password { .. }) | None => {
+                users.insert(
+                    user.to_owned(),
+                    UserEntry::Password {
+                        password: password.to_owned(),
+                        line: n,
+                    },
+                );
+            }
+        }
     }
-    Ok(users)
+    Ok(users
+        .into_iter()
+        .map(|(user, entry)| {
+            let stored = match entry {
+                UserEntry::Password { password, .. } => StoredCredential::Password(password),
+                UserEntry::Ha1(list) => {
+                    StoredCredential::Ha1(list.into_iter().map(|(h, _)| h).collect())
+                }
+            };
+            (user, stored)
+        })
+        .collect())
+}
+
+/// The algorithms the proxy offers and accepts, most preferred first: MD5
+/// (every peer speaks it), then SHA-256 and SHA-512-256 when some user has
+/// an H(A1) for them. Each challenge keeps only those that can verify its
+/// user (`DigestAuth`).
+fn offered_algorithms(users: &HashMap<String, StoredCredential>) -> Vec<Algorithm> {
+    let stored = |a: Algorithm| {
+        users.values().any(
+            |s| matches!(s, StoredCredential::Ha1(list) if list.iter().any(|h| h.algorithm() == a)),
+        )
+    };
+    let mut list = vec![Algorithm::Md5];
+    list.extend(
+        [Algorithm::Sha256, Algorithm::Sha512_256]
+            .into_iter()
+            .filter(|&a| stored(a)),
+    );
+    list
 }
 
 async fn serve(args: ProxyArgs, verbose: u8, quiet: bool) -> Result<(), CliError> {
@@ -174,7 +340,21 @@ async fn serve(args: ProxyArgs, verbose: u8, quiet: bool) -> Result<(), CliError
             source,
         })?;
     let bound = sockets.local_addrs().to_vec();
-    let users = args.users.as_deref().map(read_users).transpose()?;
+    // The realm challenges name, and H(A1) lines are made for: the domain
+    // the proxy serves, which names the host doing the authentication.
+    // Without --domain there is no such name (the listening address may
+    // change between runs, which would void every H(A1) line): `rtclite`.
+    // [RFC 7616 §5.2] "In particular, a realm string SHOULD include the name of
+    // the host doing the authentication."
+    // [RFC 7616 §5.2 exception: the operator picks the realm with --domain] "the
+    // realm string SHOULD be unique among all realms that any single user is
+    // likely to use"
+    let realm = args.domain.first().map_or("rtclite", String::as_str);
+    let users = args
+        .users
+        .as_deref()
+        .map(|path| read_users(path, realm))
+        .transpose()?;
     let pcap = crate::open_pcap(args.pcap.as_deref())?;
 
     let local: Vec<LocalAddr> = bound
@@ -243,15 +423,15 @@ async fn serve(args: ProxyArgs, verbose: u8, quiet: bool) -> Result<(), CliError
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_secs();
-        let realm = proxy_domains.first().map_or("rtclite", String::as_str);
         // Its own secret: nonces and branch parameters share no key.
         let mut nonce_secret = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut nonce_secret);
         let auth = DigestAuth::new(realm, nonce_secret, Algorithm::Md5, start, wall)
+            .with_algorithms(&offered_algorithms(&users))
             .challenge_requests(args.challenge_calls);
         users
-            .iter()
-            .fold(auth, |a, (user, password)| a.with_user(user, password))
+            .into_iter()
+            .fold(auth, |a, (user, stored)| a.with_credential(&user, stored))
     }));
     let machine = ProxyMachine(Proxy::new(config, registrar, policy));
 
@@ -472,16 +652,172 @@ impl ProxyPolicy for Policy {
 mod tests {
     use super::*;
 
+    const REALM: &str = "example.com";
+
+    fn password(u: &HashMap<String, StoredCredential>, user: &str) -> String {
+        match &u[user] {
+            StoredCredential::Password(p) => p.clone(),
+            other => panic!("{user}: {other:?}"),
+        }
+    }
+
+    fn ha1s(u: &HashMap<String, StoredCredential>, user: &str) -> Vec<Ha1> {
+        match &u[user] {
+            StoredCredential::Ha1(list) => list.clone(),
+            other => panic!("{user}: {other:?}"),
+        }
+    }
+
+    fn err(text: &str) -> String {
+        parse_users(text, REALM).unwrap_err()
+    }
+
     #[test]
     fn users_file_lines() {
-        let u = parse_users("# comment\n\n alice:wonder land \nbob:a:b:c\n").unwrap();
+        let u = parse_users("# comment\n\n alice:wonder land \nbob:a:b:c\n", REALM).unwrap();
         assert_eq!(u.len(), 2);
-        assert_eq!(u["alice"], "wonder land");
-        assert_eq!(u["bob"], "a:b:c");
+        assert_eq!(password(&u, "alice"), "wonder land");
+        assert_eq!(password(&u, "bob"), "a:b:c");
         assert_eq!(
-            parse_users("alice\n").unwrap_err(),
-            "line 1: expected USER:PASSWORD"
+            err("alice\n"),
+            "line 1: expected USER:PASSWORD or USER:{HA1}:ALGORITHM:HEX"
         );
-        assert!(parse_users(":pw\n").is_err());
+        assert_eq!(err(":pw\n"), "line 1: empty user name");
+        // a repeated password line replaces the earlier one, as before
+        let u = parse_users("bob:one\nbob:two\n", REALM).unwrap();
+        assert_eq!(password(&u, "bob"), "two");
+    }
+
+    /// A password that merely looks like an algorithm and a hash stays a
+    /// password: only the `{HA1}:` marker makes an H(A1) line.
+    #[test]
+    fn passwords_that_look_like_hashes_stay_passwords() {
+        let text = "a:md5:939e7578ed9e3c518a452acee763bce9\n\
+                    b:sha-256:x\n\
+                    c:{HA1}\n\
+                    d:{plain}:{HA1}:md5:939e7578ed9e3c518a452acee763bce9\n\
+                    e:{PLAIN}:{PLAIN}:x\n\
+                    f:{HA2}:md5:y\n";
+        let u = parse_users(text, REALM).unwrap();
+        assert_eq!(password(&u, "a"), "md5:939e7578ed9e3c518a452acee763bce9");
+        assert_eq!(password(&u, "b"), "sha-256:x");
+        assert_eq!(password(&u, "c"), "{HA1}");
+        assert_eq!(
+            password(&u, "d"),
+            "{HA1}:md5:939e7578ed9e3c518a452acee763bce9"
+        );
+        assert_eq!(password(&u, "e"), "{PLAIN}:x");
+        assert_eq!(password(&u, "f"), "{HA2}:md5:y");
+    }
+
+    #[test]
+    fn ha1_lines_for_each_algorithm() {
+        let md5 = Ha1::from_password(Algorithm::Md5, "alice", REALM, "wonderland");
+        let sha = Ha1::from_password(Algorithm::Sha256, "alice", REALM, "wonderland");
+        let sha512 = Ha1::from_password(Algorithm::Sha512_256, "carol", REALM, "c");
+        let text = format!(
+            "alice:{{HA1}}:md5:{}\n alice:{{ha1}}:SHA-256:{} \ncarol:{{HA1}}:Sha-512-256:{}\n",
+            md5.as_hex(),
+            sha.as_hex().to_ascii_uppercase(),
+            sha512.as_hex()
+        );
+        let u = parse_users(&text, REALM).unwrap();
+        assert_eq!(u.len(), 2);
+        assert_eq!(ha1s(&u, "alice"), [md5, sha.clone()]);
+        assert_eq!(ha1s(&u, "carol"), std::slice::from_ref(&sha512));
+        // bound to the proxy's realm
+        assert_eq!(sha512.realm(), REALM);
+        assert!(u["carol"].serves(Algorithm::Sha512_256Sess, REALM));
+        assert!(!u["carol"].serves(Algorithm::Sha512_256, "rtclite"));
+        assert!(!u["carol"].serves(Algorithm::Md5, REALM));
+        assert_eq!(
+            offered_algorithms(&u),
+            [Algorithm::Md5, Algorithm::Sha256, Algorithm::Sha512_256]
+        );
+        let only_sha =
+            parse_users(&format!("carol:{{HA1}}:sha-256:{}\n", sha.as_hex()), REALM).unwrap();
+        assert_eq!(
+            offered_algorithms(&only_sha),
+            [Algorithm::Md5, Algorithm::Sha256]
+        );
+        let passwords = parse_users("bob:x\n", REALM).unwrap();
+        assert_eq!(offered_algorithms(&passwords), [Algorithm::Md5]);
+    }
+
+    #[test]
+    fn ha1_line_errors_name_the_line() {
+        let h32 = "939e7578ed9e3c518a452acee763bce9";
+        let h64 = format!("{h32}{h32}");
+        assert_eq!(
+            err(&format!("# x\nalice:{{HA1}}:md5:{h64}\n")),
+            "line 2: alice: an H(A1) for MD5 is 32 hex digits, not 64 (RFC 7616 §3.2)"
+        );
+        assert_eq!(
+            err(&format!("alice:{{HA1}}:sha-256:{h32}\n")),
+            "line 1: alice: an H(A1) for SHA-256 is 64 hex digits, not 32 (RFC 7616 §3.2)"
+        );
+        assert_eq!(
+            err(&format!("alice:{{HA1}}:sha-512-256:{h32}0\n")),
+            "line 1: alice: an H(A1) for SHA-512-256 is 64 hex digits, not 33 (RFC 7616 §3.2)"
+        );
+        assert_eq!(
+            err("alice:{HA1}:md5:939e7578ed9e3c518a452acee763bcxz\n"),
+            "line 1: alice: an H(A1) is hex digits; 'x' at offset 30 is not one (RFC 7616 §3.2)"
+        );
+        assert_eq!(
+            err(&format!("alice:{{HA1}}:sha-1:{h32}\n")),
+            "line 1: unknown algorithm \"sha-1\": expected md5, sha-256 or sha-512-256"
+        );
+        assert_eq!(
+            err(&format!("alice:{{HA1}}:md5-sess:{h32}\n")),
+            "line 1: MD5-sess: give the H(A1) of MD5 (it serves MD5-sess too)"
+        );
+        assert_eq!(
+            err(&format!("alice:{{HA1}}:{h32}\n")),
+            "line 1: expected USER:{HA1}:ALGORITHM:HEX"
+        );
+        assert_eq!(
+            err(&format!(
+                "alice:{{HA1}}:md5:{h32}\nalice:{{HA1}}:MD5:{h32}\n"
+            )),
+            "line 2: a second MD5 H(A1) for alice (the first is on line 1)"
+        );
+        assert_eq!(
+            err(&format!("alice:pw\n\nalice:{{HA1}}:md5:{h32}\n")),
+            "line 3: alice has a password on line 1; give a password or H(A1) lines, not both"
+        );
+        assert_eq!(
+            err(&format!("alice:{{HA1}}:md5:{h32}\nalice:pw\n")),
+            "line 2: alice has an H(A1) on line 1; give a password or H(A1) lines, not both"
+        );
+        assert_eq!(
+            err(&format!("alice:{{HA1}}:md5:{h32}\nalice:{{PLAIN}}:pw\n")),
+            "line 2: alice has an H(A1) on line 1; give a password or H(A1) lines, not both"
+        );
+    }
+
+    /// The example of the module documentation parses, and its H(A1)
+    /// lines are those of the password they were made from.
+    #[test]
+    fn documented_example() {
+        let source = include_str!("proxy.rs");
+        let start = source
+            .find("//! # rtclite proxy users\n")
+            .expect("the example");
+        let example: String = source[start..]
+            .lines()
+            .take_while(|l| *l != "//! ```")
+            .map(|l| format!("{}\n", l.trim_start_matches("//!").trim()))
+            .collect();
+        let u = parse_users(&example, REALM).unwrap();
+        assert_eq!(password(&u, "bob"), "s3cret:with:colons");
+        assert_eq!(password(&u, "carol"), "{HA1}:is my password");
+        assert_eq!(
+            ha1s(&u, "alice"),
+            [
+                Ha1::from_password(Algorithm::Md5, "alice", REALM, "wonderland"),
+                Ha1::from_password(Algorithm::Sha256, "alice", REALM, "wonderland"),
+            ]
+        );
     }
 }
