@@ -561,7 +561,10 @@ fn options_answered_with_capabilities() {
         header(&response, HeaderName::Accept).unwrap(),
         "application/sdp, text/plain"
     );
-    assert_eq!(header(&response, HeaderName::Supported).unwrap(), "100rel");
+    assert_eq!(
+        header(&response, HeaderName::Supported).unwrap(),
+        "100rel, timer"
+    );
     assert!(header(&response, HeaderName::AcceptEncoding).is_some());
     assert!(header(&response, HeaderName::AcceptLanguage).is_some());
 }
@@ -854,7 +857,10 @@ fn caller_pracks_once_and_in_order() {
     // provisional responses, but merely indicate that it supports them if the UAS
     // needs to send one, a Supported header MUST be included in the request with
     // the option tag 100rel."
-    assert_eq!(header(&invite, HeaderName::Supported).unwrap(), "100rel");
+    assert_eq!(
+        header(&invite, HeaderName::Supported).unwrap(),
+        "100rel, timer"
+    );
     let rel = |rseq: &'static str| -> Vec<(HeaderName, &'static str)> {
         vec![
             (HeaderName::Contact, "<sip:carol@192.0.2.50>"),

@@ -174,6 +174,8 @@ fn config_from(name: &str) -> rtclite_sip::ua::UaConfig {
     c.outbound_proxy = m.routes().next().map(|r| r.unwrap().uri_str().to_owned());
     // The RFC 3665 agents do not offer 100rel.
     c.reliable_provisionals = false;
+    // Nor session timers (RFC 4028).
+    c.session_timer = None;
     c
 }
 
@@ -196,6 +198,7 @@ fn rfc3665_3_1_successful_session_establishment() {
         "SIP/2.0/TCP client.biloxi.example.com:5060",
     );
     bob_cfg.reliable_provisionals = false;
+    bob_cfg.session_timer = None;
     let bob = w.add(bob_cfg, "client.biloxi.example.com", bob_addr, 32);
     w.name("biloxi.example.com", bob_addr);
     let call = w

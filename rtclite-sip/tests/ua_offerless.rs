@@ -282,7 +282,10 @@ fn caller_hanging_up_before_answering_acks_then_byes() {
 fn caller_answers_the_offer_of_a_reliable_183_in_the_prack() {
     let (mut w, alice) = alice_alone();
     let (call, invite) = alice_calls_without_offer(&mut w, alice);
-    assert_eq!(header(&invite, HeaderName::Supported).unwrap(), "100rel");
+    assert_eq!(
+        header(&invite, HeaderName::Supported).unwrap(),
+        "100rel, timer"
+    );
     let rel = |rseq: &'static str| [(HeaderName::Require, "100rel"), (HeaderName::RSeq, rseq)];
     reply(&mut w, a_addr(), &invite, 183, &rel("5"), Some(OFFER));
     // The PRACK waits for the answer; a retransmission changes nothing.

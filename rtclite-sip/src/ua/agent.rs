@@ -17,11 +17,15 @@ use crate::message::{Message, Method};
 use crate::owned::OwnedMessage;
 use crate::transaction::{Event, Input, TransactionId, TransactionLayer, Transmit};
 use crate::transport::{Destination, TransportKind};
+use crate::ua::session_timer::{ActiveTimer, MIN_SESSION_INTERVAL};
 use crate::ua::types::{
     Body, CallHandle, DigestCredentials, EndReason, OfferIn, RequestHandle, UaConfig, UaError,
     UaEvent,
 };
-use crate::ua::{MergeDetector, RegisterClient, Retransmit2xx, Retransmit2xxEvent, UasPolicy};
+use crate::ua::{
+    MergeDetector, MinSe, Refresher, RegisterClient, Retransmit2xx, Retransmit2xxEvent,
+    SessionExpires, SessionTimerState, UasPolicy,
+};
 use crate::uri::Uri;
 use crate::validate::validate;
 
@@ -49,6 +53,12 @@ const MAX_CHALLENGES: usize = 4;
 /// §13.3.1.4), and one in a PRACK before the caller's Timer F (64*T1):
 /// half of that leaves room for the answer to travel.
 pub const OFFER_ANSWER_TIMEOUT: Duration = Duration::from_secs(16);
+/// How many times one session refresh request is sent again after a 422
+/// (RFC 4028 §7.3), each time with the larger interval the 422 asked for.
+pub const MAX_422_RETRIES: u8 = 2;
+/// How long a due session refresh waits when another offer/answer or
+/// INVITE transaction is in progress on the dialog.
+const REFRESH_POSTPONE: Duration = Duration::from_secs(1);
 
 /// Who made the offer of a dialog that still waits for its answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,8 +240,9 @@ struct Call {
     reinvite_deadline: Option<Instant>,
     /// A re-INVITE to retry after a 491 (RFC 3261 §14.1).
     glare_retry: Option<(Instant, Option<Body>)>,
-    /// Our UPDATE in progress (transaction, offer; RFC 3311 §5.1).
-    update_out: Option<(TransactionId, Body)>,
+    /// Our UPDATE in progress (transaction, offer — none for a session
+    /// refresh; RFC 3311 §5.1).
+    update_out: Option<(TransactionId, Option<Body>)>,
     /// An UPDATE to retry after a 491 (RFC 3311 §5.3).
     update_retry: Option<(Instant, Body)>,
     reliable: Option<Reliable>,
@@ -254,6 +265,29 @@ struct Call {
     ended: bool,
     /// Transactions owned by this call still alive.
     txs: usize,
+    /// The session timer in force (RFC 4028 §7.2, §9).
+    st: Option<ActiveTimer>,
+    /// The largest Min-SE learnt on this call: from 422 responses and from
+    /// the peer's session refresh requests (RFC 4028 §7.4).
+    st_min_se: Option<u32>,
+    /// The Session-Expires this side put in its last session refresh
+    /// request, if any.
+    st_asked: Option<u32>,
+    /// 422 retries of the session refresh request in progress.
+    st_422: u8,
+    /// The request in progress (re-INVITE or UPDATE) is a refresh the
+    /// session timer sent, not the application.
+    refreshing: bool,
+    /// The status of the last failed refresh (RFC 4028 §10: not retried
+    /// again after the same error).
+    refresh_failed: Option<u16>,
+    /// The peer listed `timer` in Supported or Require.
+    peer_timer: bool,
+    /// The peer listed UPDATE in Allow.
+    peer_update: bool,
+    /// The session description this side sent last (the one a refresh
+    /// re-INVITE repeats, unchanged: RFC 4028 §7.4).
+    local_sdp: Option<Body>,
 }
 
 impl Call {
@@ -294,6 +328,15 @@ impl Call {
             hangup_after_ack: false,
             ended: false,
             txs: 0,
+            st: None,
+            st_min_se: None,
+            st_asked: None,
+            st_422: 0,
+            refreshing: false,
+            refresh_failed: None,
+            peer_timer: false,
+            peer_update: false,
+            local_sdp: None,
         }
     }
 
@@ -311,6 +354,10 @@ impl Call {
             self.remote_offer.as_ref().map(|(_, t)| *t),
             self.reinvite_deadline
                 .filter(|_| self.reinvite_out.is_some()),
+            self.st
+                .as_ref()
+                .filter(|_| self.state != CallState::Terminated)
+                .and_then(ActiveTimer::next),
         ]
         .into_iter()
         .flatten()
@@ -469,6 +516,11 @@ impl<R: RngCore> UserAgent<R> {
         // header field containing the option tag 100rel."
         if config.reliable_provisionals {
             supported.push("100rel".to_owned());
+        }
+        // With the extension on, `Require: timer` is understood (RFC 4028
+        // §9); without it, refused with 420.
+        if config.session_timer.is_some() {
+            supported.push("timer".to_owned());
         }
         let mut allow: Vec<String> = ALLOWED.iter().map(|m| (*m).to_owned()).collect();
         if config.update {
@@ -663,6 +715,7 @@ impl<R: RngCore> UserAgent<R> {
         let mut pending = Vec::new();
         if let Some(call) = self.calls.get_mut(&h) {
             call.state = CallState::Terminated;
+            call.st = None;
             call.cancel_deadline = None;
             call.invite_deadline = None;
             call.glare_retry = None;
@@ -732,6 +785,25 @@ impl<R: RngCore> UserAgent<R> {
         } else {
             ALLOW.to_owned()
         }
+    }
+
+    /// The Supported value of INVITEs (`invite`: with `100rel` when
+    /// reliable provisional responses are on) and of UPDATEs and the 2xx
+    /// to both: `timer` when session timers are on.
+    fn supported(&self, invite: bool) -> Option<String> {
+        let mut tags = Vec::new();
+        if invite && self.config.reliable_provisionals {
+            tags.push("100rel");
+        }
+        // [RFC 4028 §7.1] "A UAC that supports the session timer extension
+        // defined here MUST include a Supported header field in each request
+        // (except ACK), listing the option tag 'timer' [2]."
+        // [RFC 4028 §7.1] "It MUST do so even if the UAC is not requesting
+        // usage of the session timer for this session."
+        if self.config.session_timer.is_some() {
+            tags.push("timer");
+        }
+        (!tags.is_empty()).then(|| tags.join(", "))
     }
 
     fn contact_header(&self) -> String {
@@ -805,15 +877,18 @@ impl<R: RngCore> UserAgent<R> {
             // any proxies that are traversed understand that extension, it MUST
             // insert a Proxy-Require header field into the request listing the
             // option tag for that extension."
-            if self.config.reliable_provisionals {
-                // [RFC 3262 §4] "If the UAC does not wish to insist on usage of
-                // reliable provisional responses, but merely indicate that it
-                // supports them if the UAS needs to send one, a Supported header
-                // MUST be included in the request with the option tag 100rel."
-                b = b.header(HeaderName::Supported, "100rel");
+            // [RFC 3262 §4] "If the UAC does not wish to insist on usage of
+            // reliable provisional responses, but merely indicate that it
+            // supports them if the UAS needs to send one, a Supported header
+            // MUST be included in the request with the option tag 100rel."
+            if let Some(supported) = self.supported(true) {
+                b = b.header(HeaderName::Supported, supported);
             }
         }
         if method == Method::Update {
+            if let Some(supported) = self.supported(false) {
+                b = b.header(HeaderName::Supported, supported);
+            }
             // UPDATE is a target refresh request, which carries the Contact
             // (RFC 3261 §12.2.1.1 via RFC 3311 §5.1). It is always the
             // configured URI, the one the 2xx to an INVITE carries too.
@@ -823,6 +898,12 @@ impl<R: RngCore> UserAgent<R> {
             // place the same value into the Contact header field of the 2xx to
             // the INVITE that it placed into the UPDATE request or response."
             b = b.set(HeaderName::Contact, self.contact_header());
+        }
+        if !matches!(method, Method::Invite | Method::Update | Method::Ack) {
+            // (INVITE and UPDATE list it above; CANCEL is not built here.)
+            if let Some(supported) = self.supported(false) {
+                b = b.header(HeaderName::Supported, supported);
+            }
         }
         if let Some(ua) = &self.config.user_agent {
             b = b.header(HeaderName::UserAgent, ua.clone());
@@ -1127,6 +1208,8 @@ impl<R: RngCore> UserAgent<R> {
                 .header(HeaderName::Require, "100rel")
                 .build()?;
         }
+        let (st_headers, asked) = self.st_request_headers(None);
+        let invite = with_headers(invite, &st_headers)?;
         let h = CallHandle(self.handle());
         let local_tag = invite
             .message()
@@ -1139,6 +1222,8 @@ impl<R: RngCore> UserAgent<R> {
         call.oa = OfferAnswer::initial(offer.as_ref().map(|_| Offerer::Local));
         call.credentials = credentials.or_else(|| self.config.credentials.clone());
         call.invite_deadline = Some(now + self.config.invite_timeout);
+        call.st_asked = (!st_headers.is_empty()).then_some(asked);
+        call.local_sdp = offer;
         self.calls.insert(h, call);
         match self.send(now, invite, Some(h), TxKind::Invite) {
             Ok((id, dest)) => {
@@ -1324,6 +1409,9 @@ impl<R: RngCore> UserAgent<R> {
         }
         if let Some(c) = self.calls.get_mut(&h) {
             c.refresh_1xx = Some((now + PROVISIONAL_REFRESH, response.clone()));
+            if body.is_some() {
+                c.local_sdp = body;
+            }
         }
         self.respond(now, id, response);
         self.pump(now);
@@ -1359,7 +1447,9 @@ impl<R: RngCore> UserAgent<R> {
             let response = self.ok_to_invite(h, &reinvite.message(), answer.as_ref())?;
             let dest = self.layer.server(id).map(|s| s.destination().clone());
             self.respond(now, id, response.clone());
+            self.st_after_2xx_sent(now, h, &reinvite.message(), true);
             if let Some(call) = self.calls.get_mut(&h) {
+                call.local_sdp.clone_from(&answer);
                 call.reinvite_in = None;
                 call.retransmit =
                     dest.map(|d| Retransmit2xx::new(now, response, d, self.config.layer.timers));
@@ -1422,6 +1512,8 @@ impl<R: RngCore> UserAgent<R> {
     ) -> Result<(), UaError> {
         let call = self.calls.get_mut(&h).ok_or(UaError::NoSuchCall(h))?;
         let (pending, _) = call.remote_offer.take().ok_or(UaError::NoOffer(h))?;
+        // Every answer goes to the peer: the description a refresh repeats.
+        call.local_sdp = Some(answer.clone());
         match pending {
             PendingOffer::Provisional { dialog, rseq, cseq } => {
                 if let Some(e) = call.early.iter_mut().find(|e| *e.dialog.id() == dialog) {
@@ -1472,27 +1564,43 @@ impl<R: RngCore> UserAgent<R> {
                 });
             }
             PendingOffer::Update { tx, request, early } => {
-                match early
+                let confirmed = match early
                     .as_ref()
                     .and_then(|id| call.early.iter_mut().find(|e| e.dialog.id() == id))
                 {
                     Some(e) => {
                         e.oa.description(true);
+                        false
                     }
                     None => {
                         call.oa.description(true);
+                        call.state == CallState::Confirmed
                     }
-                }
+                };
                 let tag = call.local_tag.clone();
                 // [RFC 3311 §5.2] "If the session description has changed, the
                 // UAS MUST adjust the session parameters accordingly and
                 // generate an answer in the 2xx response."
                 let ok = response_to(&request.message(), 200, "OK", Some(&tag))?;
-                let ok = MessageBuilder::from_message(&ok.message())
-                    .header(HeaderName::Contact, self.contact_header())
+                let mut b = MessageBuilder::from_message(&ok.message())
+                    .header(HeaderName::Contact, self.contact_header());
+                if confirmed {
+                    // An UPDATE in the session is a session refresh request
+                    // (RFC 4028 §4).
+                    if let Some(supported) = self.supported(false) {
+                        b = b.header(HeaderName::Supported, supported);
+                    }
+                    for (name, value) in self.st_response_headers(&request.message()) {
+                        b = b.header(name, value);
+                    }
+                }
+                let ok = b
                     .body(&answer.content_type, answer.bytes.to_vec())
                     .build()?;
                 self.respond(now, tx, ok);
+                if confirmed {
+                    self.st_after_2xx_sent(now, h, &request.message(), true);
+                }
             }
         }
         self.pump(now);
@@ -1577,8 +1685,11 @@ impl<R: RngCore> UserAgent<R> {
         // Allow header field and the Supported header field, and MAY contain
         // the Accept header field."
         .header(HeaderName::Allow, self.allow());
-        if self.config.reliable_provisionals {
-            b = b.header(HeaderName::Supported, "100rel");
+        if let Some(supported) = self.supported(true) {
+            b = b.header(HeaderName::Supported, supported);
+        }
+        for (name, value) in self.st_response_headers(invite) {
+            b = b.header(name, value);
         }
         if let Some(body) = body {
             b = b.body(&body.content_type, body.bytes.to_vec());
@@ -1619,6 +1730,7 @@ impl<R: RngCore> UserAgent<R> {
             })?;
         let dialog = Dialog::uas(&invite.message(), &response.message())?;
         self.respond(now, id, response.clone());
+        self.st_after_2xx_sent(now, h, &invite.message(), false);
         let timers = self.config.layer.timers;
         let call = self.calls.get_mut(&h).ok_or(UaError::NoSuchCall(h))?;
         match call.dialog.as_mut() {
@@ -1634,6 +1746,7 @@ impl<R: RngCore> UserAgent<R> {
             // The answer to the INVITE's offer, or this side's offer (the
             // ACK then carries the answer).
             call.oa.description(true);
+            call.local_sdp = answer;
         }
         // [RFC 3262 §3] "If the UAS does send a final response when reliable
         // responses are still unacknowledged, it SHOULD NOT continue to
@@ -1793,7 +1906,7 @@ impl<R: RngCore> UserAgent<R> {
     /// RFC 3261 §14.1). A 491 is retried after the §14.1 back-off. As for
     /// [`call`](Self::call), the re-INVITE always carries the offer.
     pub fn reinvite(&mut self, now: Instant, h: CallHandle, offer: Body) -> Result<(), UaError> {
-        self.send_reinvite(now, h, Some(offer))
+        self.send_reinvite_as(now, h, Some(offer), false)
     }
 
     /// Sends an UPDATE with a new offer (RFC 3311), on a confirmed dialog
@@ -1848,12 +1961,41 @@ impl<R: RngCore> UserAgent<R> {
         {
             return Err(UaError::OfferPending(h));
         }
-        let request = self.in_dialog(h, Method::Update, Some(&offer))?;
+        self.send_update(now, h, Some(offer), false)
+    }
+
+    /// Sends an UPDATE carrying `offer`, if any; `refresh`: a session
+    /// refresh of the session timer (RFC 4028 §10), not the application's.
+    fn send_update(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        offer: Option<Body>,
+        refresh: bool,
+    ) -> Result<(), UaError> {
+        let request = self.in_dialog(h, Method::Update, offer.as_ref())?;
+        // An UPDATE in the session is a session refresh request (RFC 4028
+        // §7.2).
+        let confirmed = self
+            .calls
+            .get(&h)
+            .is_some_and(|c| c.state == CallState::Confirmed);
+        let (st_headers, asked) = if confirmed {
+            self.st_request_headers(Some(h))
+        } else {
+            (Vec::new(), 0)
+        };
+        let request = with_headers(request, &st_headers)?;
         let (id, _) = self.send(now, request, Some(h), TxKind::Update)?;
         if let Some(c) = self.calls.get_mut(&h) {
             c.update_retry = None;
+            if offer.is_some() {
+                c.oa.description(true);
+            }
             c.update_out = Some((id, offer));
-            c.oa.description(true);
+            c.refreshing = refresh;
+            c.st_422 = 0;
+            c.st_asked = (!st_headers.is_empty()).then_some(asked);
         }
         self.pump(now);
         Ok(())
@@ -1878,29 +2020,56 @@ impl<R: RngCore> UserAgent<R> {
         let Some((_, offer)) = call.update_out.take_if(|(t, _)| *t == id) else {
             return;
         };
-        if let Some(d) = call.dialog.as_mut() {
-            let _ = d.receive_response(Method::Update, msg);
+        let refreshing = std::mem::take(&mut call.refreshing);
+        // (After a 408 or 481 to a refresh the dialog still carries the BYE
+        // that st_refresh_failed sends, RFC 4028 §10.)
+        if !(refreshing && matches!(status, 408 | 481)) {
+            if let Some(d) = call.dialog.as_mut() {
+                let _ = d.receive_response(Method::Update, msg);
+            }
         }
         if (200..300).contains(&status) {
             let answer = Body::of(msg);
             if answer.is_some() {
                 call.oa.description(false);
+                if offer.is_some() {
+                    call.local_sdp = offer;
+                }
             } else {
                 // A 2xx without the answer leaves the session as it was.
                 call.oa.pending = None;
             }
-            self.events
-                .push_back(UaEvent::SessionUpdated { call: h, answer });
+            if call.state == CallState::Confirmed {
+                self.st_on_2xx(now, h, msg, true);
+            }
+            if !refreshing {
+                self.events
+                    .push_back(UaEvent::SessionUpdated { call: h, answer });
+            }
             return;
         }
         // [RFC 3311 §5.3] "If a UA receives a non-2xx final response to a
         // UPDATE, the session parameters MUST remain unchanged, as if no UPDATE
         // had been issued."
         call.oa.pending = None;
+        if status == 422 && self.st_retry_422(now, h, msg, offer.clone(), true, refreshing) {
+            return;
+        }
+        if refreshing {
+            self.st_refresh_failed(now, h, status);
+            return;
+        }
+        let Some(offer) = offer else {
+            self.events
+                .push_back(UaEvent::UpdateFailed { call: h, status });
+            self.in_dialog_failure(now, h, status);
+            return;
+        };
         if status == 491 {
+            let owner = self.calls.get(&h).is_some_and(|c| c.role == Role::Uac);
             // [RFC 3311 §5.3] "If a UAC receives a 491 response to a UPDATE, it
             // SHOULD start a timer with a value T chosen as follows:"
-            let units = if call.role == Role::Uac {
+            let units = if owner {
                 // 2.1 to 4 seconds in units of 10 ms: this side generated the
                 // Call-ID.
                 210 + self.rng.next_u32() % 191
@@ -1927,14 +2096,17 @@ impl<R: RngCore> UserAgent<R> {
     // the re-INVITE will contain the offer (in this specification, that is a
     // 2xx response)."
     pub fn reinvite_without_offer(&mut self, now: Instant, h: CallHandle) -> Result<(), UaError> {
-        self.send_reinvite(now, h, None)
+        self.send_reinvite_as(now, h, None, false)
     }
 
-    fn send_reinvite(
+    /// Sends a re-INVITE carrying `offer`; `refresh`: a session refresh of
+    /// the session timer (RFC 4028 §10), not the application's.
+    fn send_reinvite_as(
         &mut self,
         now: Instant,
         h: CallHandle,
         offer: Option<Body>,
+        refresh: bool,
     ) -> Result<(), UaError> {
         let call = self.calls.get_mut(&h).ok_or(UaError::NoSuchCall(h))?;
         if call.state != CallState::Confirmed {
@@ -1978,10 +2150,19 @@ impl<R: RngCore> UserAgent<R> {
         }
         call.glare_retry = None;
         let request = self.in_dialog(h, Method::Invite, offer.as_ref())?;
+        // A re-INVITE is a session refresh request (RFC 4028 §7.2: "a
+        // re-INVITE or UPDATE request sent within a dialog for purposes other
+        // than session refreshes will also have the effect of refreshing the
+        // session").
+        let (st_headers, asked) = self.st_request_headers(Some(h));
+        let request = with_headers(request, &st_headers)?;
         let (id, _) = self.send(now, request, Some(h), TxKind::ReInvite)?;
         if let Some(c) = self.calls.get_mut(&h) {
             c.reinvite_out = Some((id, offer));
             c.reinvite_deadline = Some(now + self.config.invite_timeout);
+            c.refreshing = refresh;
+            c.st_422 = 0;
+            c.st_asked = (!st_headers.is_empty()).then_some(asked);
         }
         self.pump(now);
         Ok(())
@@ -2145,6 +2326,13 @@ impl<R: RngCore> UserAgent<R> {
                 return;
             }
         }
+        // Session refresh requests (RFC 4028 §4): INVITE and UPDATE.
+        if method == Method::Invite || (method == Method::Update && self.config.update) {
+            if let Some(refusal) = self.st_refusal(&msg) {
+                self.respond(now, id, refusal);
+                return;
+            }
+        }
         let call = if in_dialog {
             let found = DialogId::of_received_request(&msg)
                 .ok()
@@ -2256,8 +2444,8 @@ impl<R: RngCore> UserAgent<R> {
                         .header(HeaderName::Accept, self.config.accept.join(", "))
                         .header(HeaderName::AcceptEncoding, "identity")
                         .header(HeaderName::AcceptLanguage, "en");
-                    if self.config.reliable_provisionals {
-                        b = b.header(HeaderName::Supported, "100rel");
+                    if let Some(supported) = self.supported(true) {
+                        b = b.header(HeaderName::Supported, supported);
                     }
                     // [RFC 3261 §11.2] "Contact header fields MAY be present in
                     // a 200 (OK) response and have the same semantics as in a
@@ -2658,8 +2846,34 @@ impl<R: RngCore> UserAgent<R> {
         }
         let offer = Body::of(&msg);
         let Some(offer) = offer else {
-            // No offer: a target refresh only, answered at once.
-            self.respond_target_refresh(now, id, &msg, &tag);
+            // No offer: a target refresh, and a session refresh (RFC 4028
+            // §7.4: "It is RECOMMENDED that the UPDATE request not contain an
+            // offer"), answered at once.
+            let mut extra: Vec<(HeaderName, String)> = Vec::new();
+            if call.state == CallState::Confirmed {
+                if let Some(supported) = self.supported(false) {
+                    extra.push((HeaderName::Supported, supported));
+                }
+                extra.extend(self.st_response_headers(&msg));
+            }
+            let ok = response_to(&msg, 200, "OK", Some(&tag)).and_then(|r| {
+                let mut b = MessageBuilder::from_message(&r.message())
+                    .header(HeaderName::Contact, self.contact_header());
+                for (name, value) in extra {
+                    b = b.header(name, value);
+                }
+                b.build()
+            });
+            if let Ok(ok) = ok {
+                self.respond(now, id, ok);
+                if self
+                    .calls
+                    .get(&h)
+                    .is_some_and(|c| c.state == CallState::Confirmed)
+                {
+                    self.st_after_2xx_sent(now, h, &msg, true);
+                }
+            }
             return;
         };
         let ours = call.oa.pending == Some(Offerer::Local)
@@ -3204,6 +3418,14 @@ impl<R: RngCore> UserAgent<R> {
                 }
                 b.build().ok()
             });
+        // Supported: timer, as in every request but ACK (RFC 4028 §7.1).
+        let prack = match (prack, self.supported(false)) {
+            (Some(p), Some(tags)) => MessageBuilder::from_message(&p.message())
+                .header(HeaderName::Supported, tags)
+                .build()
+                .ok(),
+            (p, _) => p,
+        };
         if let Some(prack) = prack {
             let _ = self.send(now, prack, Some(h), TxKind::Prack);
         }
@@ -3350,6 +3572,10 @@ impl<R: RngCore> UserAgent<R> {
         call.invite_deadline = None;
         call.cancel_deadline = None;
         let cancelled = call.cancel_requested;
+        self.st_on_2xx(now, h, msg, false);
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
         if failed {
             // The offer/answer exchange cannot complete: the 2xx is
             // acknowledged and the dialog ended.
@@ -3451,6 +3677,9 @@ impl<R: RngCore> UserAgent<R> {
             return;
         }
         if status == 420 && !cancelled && self.retry_invite_without(now, h, msg) {
+            return;
+        }
+        if status == 422 && !cancelled && self.retry_invite_422(now, h, msg) {
             return;
         }
         let more_targets = self.calls.get(&h).is_some_and(|c| !c.targets.is_empty());
@@ -3580,6 +3809,64 @@ impl<R: RngCore> UserAgent<R> {
             Ok(retry) => self.resend_invite(now, h, retry),
             Err(_) => false,
         }
+    }
+
+    /// Answers a 422 to the INVITE (RFC 4028 §7.3): the same INVITE with
+    /// the next CSeq, asking for the interval of the 422's Min-SE, which it
+    /// carries; at most [`MAX_422_RETRIES`] times.
+    fn retry_invite_422(&mut self, now: Instant, h: CallHandle, msg: &Message<'_>) -> bool {
+        let Some(min) = MinSe::of(msg)
+            .and_then(Result::ok)
+            .filter(|m| m.validate().is_ok())
+            .map(|m| m.delta_seconds)
+        else {
+            return false;
+        };
+        let Some(call) = self.calls.get_mut(&h) else {
+            return false;
+        };
+        // [RFC 4028 §10] "However, the UAC SHOULD NOT continuously retry the
+        // request if the server indicates the same error response."
+        if self.config.session_timer.is_none()
+            || call.st_422 >= MAX_422_RETRIES
+            || call.st_asked.is_some_and(|a| a >= min)
+        {
+            return false;
+        }
+        call.st_422 += 1;
+        // [RFC 4028 §7.4] "Similarly, if no dialog has been established yet,
+        // a UAC MUST insert the Min-SE header field into an INVITE request if
+        // it has ever received a 422 response to a previous INVITE request
+        // with the same Call-ID."
+        // [RFC 4028 §7.4] "If no dialog has been established, the Min-SE
+        // header field value is set to the largest value among all Min-SE
+        // header field values returned in all 422 responses for an INVITE
+        // request with the same Call-ID."
+        let min = call.st_min_se.unwrap_or(0).max(min);
+        call.st_min_se = Some(min);
+        let (headers, asked) = self.st_request_headers(Some(h));
+        let invite = self.calls.get(&h).map(|c| c.invite.clone());
+        // [RFC 4028 §7.3] "This new request constitutes a new transaction and
+        // SHOULD have the same value as the Call-ID, To, and From of the
+        // previous request, but the CSeq should contain a new sequence number
+        // that is one higher than the previous."
+        // [RFC 4028 §7.4] "The values of Supported, Require, and Proxy-Require
+        // used in the initial Session refresh request MUST be used."
+        let retry = invite.and_then(|invite| {
+            self.next_attempt(&invite.message(), |mut b| {
+                for (name, value) in &headers {
+                    b = b.set(*name, value.clone());
+                }
+                b
+            })
+        });
+        let Some(retry) = retry else {
+            return false;
+        };
+        if let Some(c) = self.calls.get_mut(&h) {
+            c.st_asked = Some(asked);
+        }
+        self.resend_invite(now, h, retry)
     }
 
     fn retry_invite_without(&mut self, now: Instant, h: CallHandle, msg: &Message<'_>) -> bool {
@@ -3811,8 +4098,16 @@ impl<R: RngCore> UserAgent<R> {
             };
             let _ = dialog.receive_response(Method::Invite, &msg);
             let offerless = matches!(call.reinvite_out, Some((_, None)));
-            call.reinvite_out = None;
+            let refreshing = std::mem::take(&mut call.refreshing);
+            if let Some((_, Some(offer))) = call.reinvite_out.take() {
+                // Answered: the description this side now has in the session.
+                call.local_sdp = Some(offer);
+            }
             let body = Body::of(&msg);
+            self.st_on_2xx(now, h, &msg, true);
+            let Some(call) = self.calls.get_mut(&h) else {
+                return;
+            };
             if offerless && body.is_some() && call.remote_offer.is_some() {
                 // Another offer of the peer's waits for the application (it
                 // should not: an UPDATE's is refused meanwhile, RFC 3311
@@ -3841,13 +4136,38 @@ impl<R: RngCore> UserAgent<R> {
                 return;
             }
             self.send_reinvite_ack(h, seq, None);
-            self.events.push_back(UaEvent::SessionUpdated {
-                call: h,
-                answer: if offerless { None } else { body },
-            });
+            if !refreshing {
+                self.events.push_back(UaEvent::SessionUpdated {
+                    call: h,
+                    answer: if offerless { None } else { body },
+                });
+            }
             return;
         }
         let Some((_, body)) = call.reinvite_out.take() else {
+            return;
+        };
+        let refreshing = std::mem::take(&mut call.refreshing);
+        if status == 422 {
+            if let Some(d) = call.dialog.as_mut() {
+                let _ = d.receive_response(Method::Invite, &msg);
+            }
+            if self.st_retry_422(now, h, &msg, body.clone(), false, refreshing) {
+                return;
+            }
+        }
+        if refreshing {
+            // (After a 408 or 481 the dialog still carries the BYE that
+            // st_refresh_failed sends, RFC 4028 §10.)
+            if !matches!(status, 408 | 481) {
+                if let Some(d) = self.calls.get_mut(&h).and_then(|c| c.dialog.as_mut()) {
+                    let _ = d.receive_response(Method::Invite, &msg);
+                }
+            }
+            self.st_refresh_failed(now, h, status);
+            return;
+        }
+        let Some(call) = self.calls.get_mut(&h) else {
             return;
         };
         if status == 491 {
@@ -3967,17 +4287,25 @@ impl<R: RngCore> UserAgent<R> {
                 let ours = self.calls.get_mut(&h).and_then(|c| {
                     c.update_out.take_if(|(t, _)| *t == id).map(|_| {
                         c.oa.pending = None;
+                        std::mem::take(&mut c.refreshing)
                     })
                 });
-                if ours.is_some() {
+                if ours == Some(true) {
+                    self.st_refresh_failed(now, h, status);
+                } else if ours.is_some() {
                     self.events
                         .push_back(UaEvent::UpdateFailed { call: h, status });
                     self.in_dialog_failure(now, h, status);
                 }
             }
             (TxKind::ReInvite, Some(h)) => {
-                if let Some(c) = self.calls.get_mut(&h) {
+                let refreshing = self.calls.get_mut(&h).is_some_and(|c| {
                     c.reinvite_out = None;
+                    std::mem::take(&mut c.refreshing)
+                });
+                if refreshing {
+                    self.st_refresh_failed(now, h, status);
+                    return;
                 }
                 self.events
                     .push_back(UaEvent::ReInviteFailed { call: h, status });
@@ -4089,6 +4417,11 @@ impl<R: RngCore> UserAgent<R> {
             call.reinvite_out.is_some() && call.reinvite_deadline.is_some_and(|t| t <= now);
         let cancel_expired = call.cancel_deadline.is_some_and(|t| t <= now);
         let invite_expired = call.invite_deadline.is_some_and(|t| t <= now);
+        let st_due = call
+            .st
+            .as_ref()
+            .and_then(ActiveTimer::next)
+            .is_some_and(|t| t <= now);
         let invite_tx = call.invite_tx;
         let state = call.state;
         if let (Some(r), Some(id)) = (resend.or(refresh), invite_tx) {
@@ -4136,7 +4469,7 @@ impl<R: RngCore> UserAgent<R> {
                 // [RFC 3261 §14.1] "When the timer fires, the UAC SHOULD attempt
                 // the re-INVITE once more, if it still desires for that session
                 // modification to take place."
-                if self.send_reinvite(now, h, body.clone()).is_err() {
+                if self.send_reinvite_as(now, h, body.clone(), false).is_err() {
                     // Another INVITE is in progress: try again later.
                     if let Some(c) = self.calls.get_mut(&h) {
                         if c.state == CallState::Confirmed {
@@ -4198,6 +4531,9 @@ impl<R: RngCore> UserAgent<R> {
         }
         if offer_expired {
             self.offer_timeout(now, h);
+        }
+        if st_due {
+            self.st_timeout(now, h);
         }
         if update_due {
             let offer = self
@@ -4271,6 +4607,556 @@ impl<R: RngCore> UserAgent<R> {
             None => {}
         }
     }
+}
+
+// ----------------------------------------------------------------------
+// Session timers (RFC 4028)
+// ----------------------------------------------------------------------
+
+impl<R: RngCore> UserAgent<R> {
+    /// The session timer of `call` (RFC 4028), when one is in force: the
+    /// session interval, who refreshes, and the session expiration.
+    pub fn session_timer(&self, call: CallHandle) -> Option<SessionTimerState> {
+        self.calls
+            .get(&call)
+            .filter(|c| c.state != CallState::Terminated)
+            .and_then(|c| c.st.as_ref())
+            .map(ActiveTimer::state)
+    }
+
+    /// Session-Expires and Min-SE for a session refresh request (INVITE,
+    /// re-INVITE, UPDATE) this side sends on call `h` (`None`: a new call),
+    /// and the session interval asked for.
+    fn st_request_headers(&self, h: Option<CallHandle>) -> (Vec<(HeaderName, String)>, u32) {
+        let Some(cfg) = self.config.session_timer else {
+            return (Vec::new(), 0);
+        };
+        let call = h.and_then(|h| self.calls.get(&h));
+        let learnt = call.and_then(|c| c.st_min_se);
+        // [RFC 4028 §7.4] "The UAC may have its own opinions about the
+        // minimum session interval."
+        // [RFC 4028 §7.4] "In that case, if the value above is too small, the
+        // UAC MAY increase it."
+        let min_se = cfg.min_se().max(learnt.unwrap_or(0));
+        let (se, refresher) = match call.and_then(|c| c.st.as_ref()) {
+            // [RFC 4028 §7.4] "In a session refresh request sent within a
+            // dialog with an active session timer, the Session-Expires header
+            // field SHOULD be present."
+            // [RFC 4028 §7.4] "When present, it SHOULD be equal to the maximum
+            // of the Min-SE header field (recall that its default value when
+            // not present is 90 seconds) and the current session interval."
+            // [RFC 4028 §7.4] "If the session refresh request is not the
+            // initial one, it is RECOMMENDED that the refresher parameter be
+            // set to 'uac' if the element sending the request is currently
+            // performing refreshes, and to 'uas' if its peer is performing the
+            // refreshes."
+            Some(t) => (
+                t.interval.max(min_se),
+                Some(if t.local {
+                    Refresher::Uac
+                } else {
+                    Refresher::Uas
+                }),
+            ),
+            // [RFC 4028 §7.1] "A UAC MAY include a Session-Expires header field
+            // in an initial session refresh request if it wants a session
+            // timer applied to the session."
+            // [RFC 4028 §7.1] "If a Min-SE header is included in the initial
+            // session refresh request, the value of the Session-Expires MUST
+            // be greater than or equal to the value in Min-SE."
+            // [RFC 4028 §7.1] "However, it is RECOMMENDED that the parameter be
+            // omitted so that it can be selected by the negotiation mechanisms
+            // described below."
+            None => (cfg.session_expires().max(min_se), None),
+        };
+        let mut out = vec![(
+            HeaderName::SessionExpires,
+            match refresher {
+                Some(r) => format!("{se};refresher={}", r.as_str()),
+                None => se.to_string(),
+            },
+        )];
+        // [RFC 4028 §7.4] "The UAC MUST insert the Min-SE header field into a
+        // session refresh request for a particular dialog if it has ever
+        // received a 422 response to a previous session refresh request on the
+        // same dialog, or if it has received a session refresh request on that
+        // dialog that contained a Min-SE header field."
+        // [RFC 4028 §7.4] "The value of the Min-SE header field present in a
+        // session refresh request MUST be the largest value among all Min-SE
+        // header field values returned in all 422 responses or received in
+        // session refresh requests, on the same dialog, if a dialog has been
+        // established."
+        // [RFC 4028 §7.1] "A UAC MAY include the Min-SE header field in the
+        // initial INVITE request."
+        if learnt.is_some() || min_se != MIN_SESSION_INTERVAL {
+            out.push((HeaderName::MinSe, min_se.to_string()));
+        }
+        (out, se)
+    }
+
+    /// What this side answers the session refresh request `req` with: the
+    /// session interval and the refresher (RFC 4028 §9), or `None` for no
+    /// session timer.
+    fn st_answer(&self, req: &Message<'_>) -> Option<(u32, Refresher)> {
+        let cfg = self.config.session_timer?;
+        // [RFC 4028 §9] "The UAC supports the extension if the 'timer' option
+        // tag was present in a Supported header field in the request."
+        let supported = has_token(req, HeaderName::Supported, "timer")
+            || has_token(req, HeaderName::Require, "timer");
+        let asked = SessionExpires::of(req).and_then(Result::ok);
+        let req_min = MinSe::of(req)
+            .and_then(Result::ok)
+            .map_or(MIN_SESSION_INTERVAL, |m| {
+                m.delta_seconds.max(MIN_SESSION_INTERVAL)
+            });
+        let interval = match asked {
+            Some(se) => {
+                let ours = cfg.session_expires();
+                // [RFC 4028 §9] "If the UAS wishes to accept the request, it
+                // copies the value of the Session-Expires header field from the
+                // request into the 2xx response."
+                // [RFC 4028 §9] "The UAS response MAY reduce its value but MUST
+                // NOT set it to a duration lower than the value in the Min-SE
+                // header field in the request, if it is present; otherwise the
+                // UAS MAY reduce its value but MUST NOT set it to a duration
+                // lower than 90 seconds."
+                // [RFC 4028 §9] "The UAS MUST NOT increase the value of the
+                // Session-Expires header field."
+                if ours < se.delta_seconds && ours >= req_min {
+                    ours
+                } else {
+                    se.delta_seconds
+                }
+            }
+            // [RFC 4028 §9] "The UAS may request a session timer in the 2XX
+            // response by including a Session-Expires header field."
+            // [RFC 4028 §9] "The value MUST NOT be set to a duration lower
+            // than the value in the Min-SE header field in the request, if it
+            // is present."
+            None if supported => cfg.session_expires().max(req_min),
+            None => return None,
+        };
+        // [RFC 4028 §9] "Table 2 defines how the value in the response is
+        // set."
+        // [RFC 4028 §9] "However, as the table indicates, the UAS cannot
+        // override the UAC's choice of refresher, if it made one."
+        let refresher = match (supported, asked.and_then(|s| s.refresher)) {
+            (true, Some(r)) => r,
+            // (Y, none): the UAS chooses; the side that asked refreshes.
+            (true, None) => Refresher::Uac,
+            (false, _) => Refresher::Uas,
+        };
+        Some((interval, refresher))
+    }
+
+    /// The Session-Expires and Require of this side's 2xx to the session
+    /// refresh request `req` (RFC 4028 §9).
+    fn st_response_headers(&self, req: &Message<'_>) -> Vec<(HeaderName, String)> {
+        let Some((interval, refresher)) = self.st_answer(req) else {
+            return Vec::new();
+        };
+        // [RFC 4028 §9] "The UAS MUST set the value of the refresher parameter
+        // in the Session-Expires header field in the 2xx response."
+        let mut out = vec![(
+            HeaderName::SessionExpires,
+            format!("{interval};refresher={}", refresher.as_str()),
+        )];
+        // [RFC 4028 §9] "If the refresher parameter in the Session-Expires
+        // header field in the 2xx response has a value of 'uac', the UAS MUST
+        // place a Require header field into the response with the value
+        // 'timer'."
+        // [RFC 4028 §9] "If the refresher parameter in the 2xx response has a
+        // value of 'uas' and the Supported header field in the request
+        // contained the value 'timer', the UAS SHOULD place a Require header
+        // field into the response with the value 'timer'."
+        if refresher == Refresher::Uac || has_token(req, HeaderName::Supported, "timer") {
+            out.push((HeaderName::Require, "timer".to_owned()));
+        }
+        out
+    }
+
+    /// This side sent the 2xx to the peer's session refresh request `req`
+    /// at `now`: the session timer starts anew (or stops), RFC 4028 §9.
+    /// `refresh`: not the initial INVITE (reported by
+    /// [`UaEvent::SessionRefreshed`]).
+    fn st_after_2xx_sent(&mut self, now: Instant, h: CallHandle, req: &Message<'_>, refresh: bool) {
+        if self.config.session_timer.is_none() {
+            return;
+        }
+        let answer = self.st_answer(req);
+        let peer_timer = has_token(req, HeaderName::Supported, "timer")
+            || has_token(req, HeaderName::Require, "timer");
+        let peer_update = has_token(req, HeaderName::Allow, "UPDATE");
+        let min_se = MinSe::of(req)
+            .and_then(Result::ok)
+            .map(|m| m.delta_seconds.max(MIN_SESSION_INTERVAL));
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        call.peer_timer |= peer_timer;
+        call.peer_update |= peer_update;
+        if let Some(m) = min_se {
+            call.st_min_se = Some(call.st_min_se.unwrap_or(0).max(m));
+        }
+        match answer {
+            Some((interval, refresher)) => {
+                // [RFC 4028 §9] "The session interval is set to the value of
+                // the delta-time from the Session-Expires header field in the
+                // most recent 2xx response to a session refresh request on that
+                // dialog."
+                // [RFC 4028 §9] "The session expiration is the time of
+                // transmission of the last 2xx response to a session refresh
+                // request on that dialog plus the session interval."
+                let timer = ActiveTimer::start(now, interval, refresher == Refresher::Uas);
+                call.st = Some(timer);
+                call.refresh_failed = None;
+                if refresh {
+                    self.events.push_back(UaEvent::SessionRefreshed {
+                        call: h,
+                        interval: timer.state().interval,
+                        refresher: timer.state().refresher,
+                    });
+                }
+            }
+            // [RFC 4028 §9] "If the most recent 2xx response had no
+            // Session-Expires header field, there is no session expiration, and
+            // no refreshes have to be performed."
+            None => call.st = None,
+        }
+    }
+
+    /// A 2xx to this side's session refresh request arrived at `now`
+    /// (RFC 4028 §7.2). `refresh`: not the initial INVITE.
+    fn st_on_2xx(&mut self, now: Instant, h: CallHandle, msg: &Message<'_>, refresh: bool) {
+        if self.config.session_timer.is_none() {
+            return;
+        }
+        // [RFC 4028 §7.2] "UACs MUST be prepared to receive a Session-Expires
+        // header field in a response, even if none were present in the
+        // request."
+        // [RFC 4028 §7.2] "If it does, the UAC MUST look for the
+        // Session-Expires header field to process the response."
+        let se = SessionExpires::of(msg)
+            .and_then(Result::ok)
+            .filter(|s| s.validate().is_ok());
+        let peer_timer = has_token(msg, HeaderName::Supported, "timer")
+            || has_token(msg, HeaderName::Require, "timer");
+        let peer_update = has_token(msg, HeaderName::Allow, "UPDATE");
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        call.peer_timer |= peer_timer;
+        call.peer_update |= peer_update;
+        call.st_422 = 0;
+        let asked = call.st_asked.take();
+        let timer = match se {
+            // [RFC 4028 §7.2] "The UAC MUST set the identity of the refresher
+            // to the value of this parameter."
+            // [RFC 4028 §7.2] "If the parameter contains the value 'uac', the
+            // UAC will perform them."
+            // (A 2xx without the parameter, against §9, leaves the refreshes
+            // to this side.)
+            Some(se) => Some((se.delta_seconds, se.refresher != Some(Refresher::Uas))),
+            // [RFC 4028 §7.2] "In this case, if the UAC still wishes to use the
+            // session timer (which is purely for its benefit alone), it has to
+            // perform them."
+            // [RFC 4028 §7.2] "To do this, the UAC follows the procedures
+            // defined in this specification as if the Session-Expires header
+            // field were in the 2xx response, and its value was the same as
+            // that in the request, but with a refresher parameter of 'uac'."
+            None if !call.peer_timer => asked.map(|a| (a, true)),
+            // [RFC 4028 §7.2] "If the 2xx response did not contain a
+            // Session-Expires header field, there is no session expiration."
+            None => None,
+        };
+        match timer {
+            Some((interval, local)) => {
+                // [RFC 4028 §7.2] "The session expiration is the time of
+                // reception of the last 2xx response to a session refresh
+                // request on that dialog plus the session interval for that
+                // session."
+                let timer = ActiveTimer::start(now, interval, local);
+                call.st = Some(timer);
+                call.refresh_failed = None;
+                if refresh {
+                    self.events.push_back(UaEvent::SessionRefreshed {
+                        call: h,
+                        interval: timer.state().interval,
+                        refresher: timer.state().refresher,
+                    });
+                }
+            }
+            // [RFC 4028 §7.2] "This means that the session timer can be
+            // 'turned-off' in mid dialog by receiving a response without a
+            // Session-Expires header field."
+            None => call.st = None,
+        }
+    }
+
+    /// The 400 or 422 refusing a session refresh request whose
+    /// Session-Expires or Min-SE is malformed or too small, if any.
+    fn st_refusal(&mut self, msg: &Message<'_>) -> Option<OwnedMessage> {
+        let cfg = self.config.session_timer?;
+        let tag = self.policy.to_tag.clone();
+        let bad = |e: crate::Error| {
+            let r = response_to(msg, 400, "Bad Request", Some(&tag)).ok()?;
+            MessageBuilder::from_message(&r.message())
+                .header(
+                    HeaderName::Warning,
+                    format!("399 rtclite \"{}\"", sanitize(&e.to_string())),
+                )
+                .build()
+                .ok()
+        };
+        let se = match SessionExpires::of(msg) {
+            Some(Err(e)) => return bad(e),
+            Some(Ok(s)) => Some(s),
+            None => None,
+        };
+        let min = match MinSe::of(msg) {
+            Some(Err(e)) => return bad(e),
+            Some(Ok(m)) => match m.validate() {
+                Ok(()) => Some(m.delta_seconds),
+                Err(e) => return bad(e),
+            },
+            None => None,
+        };
+        let se = se?;
+        let supported = has_token(msg, HeaderName::Supported, "timer");
+        let ours = cfg.min_se().max(min.unwrap_or(0));
+        if supported && se.delta_seconds < ours {
+            // [RFC 4028 §9] "If an incoming request contains a Supported
+            // header field with a value 'timer' and a Session Expires header
+            // field, the UAS MAY reject the INVITE request with a 422 (Session
+            // Interval Too Small) response if the session interval in the
+            // Session-Expires header field is smaller than the minimum interval
+            // defined by the UAS' local policy."
+            // [RFC 4028 §9] "When sending the 422 response, the UAS MUST
+            // include a Min-SE header field with the value of its minimum
+            // interval."
+            // [RFC 4028 §6] "The 422 response MUST contain a Min-SE header
+            // field with the minimum timer for that server."
+            // [RFC 4028 §9] "This minimum interval MUST NOT be lower than 90
+            // seconds."
+            // [RFC 4028 §5] "The Min-SE header field MUST NOT be used in
+            // responses except for those with a 422 response code."
+            let r = response_to(msg, 422, reason_phrase(422), Some(&tag)).ok()?;
+            return MessageBuilder::from_message(&r.message())
+                .header(HeaderName::MinSe, ours.to_string())
+                .build()
+                .ok();
+        }
+        // A peer without the extension cannot be asked for more (RFC 4028
+        // §8.1: "this would result in a call failure"), but a value below the
+        // absolute minimum is malformed.
+        if let Err(e) = se.validate() {
+            return bad(e);
+        }
+        None
+    }
+
+    /// Sends a session refresh request on call `h` (RFC 4028 §10): an
+    /// UPDATE without a body when UPDATE is on and the peer allows it, else
+    /// a re-INVITE with this side's unchanged session description.
+    fn send_refresh(&mut self, now: Instant, h: CallHandle) {
+        let use_update = self.config.update;
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        let Some(timer) = call.st.as_mut() else {
+            return;
+        };
+        timer.refresh_at = None;
+        if call.state != CallState::Confirmed {
+            return;
+        }
+        let busy = call.reinvite_out.is_some()
+            || call.reinvite_in.is_some()
+            || call.update_out.is_some()
+            || call.remote_offer.is_some()
+            || call.oa.pending.is_some()
+            || call.glare_retry.is_some()
+            || call.update_retry.is_some()
+            || call
+                .retransmit
+                .as_ref()
+                .is_some_and(Retransmit2xx::is_active);
+        if busy {
+            // Another exchange is in progress; its 2xx, if any, refreshes
+            // the session too (RFC 4028 §7.2), else this one goes soon.
+            timer.refresh_at = Some(now + REFRESH_POSTPONE);
+            return;
+        }
+        // [RFC 4028 §10] "The side generating a refresh does so according to
+        // the UAC procedures defined in Section 7."
+        // [RFC 4028 §7.4] "If a UAC knows that its peer supports the UPDATE
+        // method, it is RECOMMENDED that UPDATE be used instead of a
+        // re-INVITE."
+        if use_update && call.peer_update {
+            // [RFC 4028 §7.4] "It is RECOMMENDED that the UPDATE request not
+            // contain an offer [4], but a re-INVITE SHOULD contain one, even if
+            // the details of the session have not changed."
+            let _ = self.send_update(now, h, None, true);
+            return;
+        }
+        // [RFC 4028 §7.4] "In that case, the offer MUST indicate that it has
+        // not changed."
+        // [RFC 4028 §7.4] "In the case of SDP, this is accomplished by
+        // including the same value for the origin field as did previous SDP
+        // messages to its peer."
+        // The description sent last, byte for byte: its origin line too.
+        // Without one (none was ever sent) there is nothing to repeat, and
+        // the session expires.
+        let Some(sdp) = call.local_sdp.clone() else {
+            return;
+        };
+        let _ = self.send_reinvite_as(now, h, Some(sdp), true);
+    }
+
+    /// A 422 to this side's re-INVITE or UPDATE (`body`: what it carried):
+    /// sent again with the larger interval (RFC 4028 §7.3), at most
+    /// [`MAX_422_RETRIES`] times. Returns whether it was.
+    fn st_retry_422(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        msg: &Message<'_>,
+        body: Option<Body>,
+        update: bool,
+        refreshing: bool,
+    ) -> bool {
+        let Some(min) = MinSe::of(msg)
+            .and_then(Result::ok)
+            .filter(|m| m.validate().is_ok())
+            .map(|m| m.delta_seconds)
+        else {
+            return false;
+        };
+        let Some(call) = self.calls.get_mut(&h) else {
+            return false;
+        };
+        let tries = call.st_422;
+        // [RFC 4028 §10] "However, the UAC SHOULD NOT continuously retry the
+        // request if the server indicates the same error response."
+        if tries >= MAX_422_RETRIES || call.st_asked.is_some_and(|a| a >= min) {
+            return false;
+        }
+        call.st_min_se = Some(call.st_min_se.unwrap_or(0).max(min));
+        // [RFC 4028 §7.3] "If the response to a session refresh request is a
+        // 422 (Session Interval Too Small) response message, then the UAC MAY
+        // retry the request."
+        // [RFC 4028 §10] "The UA will still have to send a session refresh
+        // request before the session expiration (which has not changed), even
+        // though this request will contain a value of the Session-Expires that
+        // is much larger than the current session interval."
+        if let Some(t) = call.st.as_mut() {
+            t.interval = t.interval.max(min);
+        }
+        let sent = if update {
+            self.send_update(now, h, body, refreshing).is_ok()
+        } else {
+            self.send_reinvite_as(now, h, body, refreshing).is_ok()
+        };
+        if let Some(c) = self.calls.get_mut(&h) {
+            c.st_422 = tries + 1;
+        }
+        sent
+    }
+
+    /// A session refresh sent by the session timer failed with `status`
+    /// (RFC 4028 §10).
+    fn st_refresh_failed(&mut self, now: Instant, h: CallHandle, status: u16) {
+        let owner = self.calls.get(&h).is_some_and(|c| c.role == Role::Uac);
+        let units = if owner {
+            210 + self.rng.next_u32() % 191
+        } else {
+            self.rng.next_u32() % 201
+        };
+        let Some(call) = self.calls.get_mut(&h) else {
+            return;
+        };
+        if matches!(status, 408 | 481) {
+            // [RFC 4028 §10] "If the session refresh request transaction times
+            // out or generates a 408 or 481 response, then the UAC sends a BYE
+            // request as per Section 12.2.1.2 of RFC 3261 [2]."
+            call.st = None;
+            self.send_bye(now, h, TxKind::Bye);
+            self.end(now, h, EndReason::DialogLost { status });
+            return;
+        }
+        let Some(timer) = call.st.as_mut() else {
+            return;
+        };
+        if status == 491 {
+            // Glare with the peer's re-INVITE or UPDATE: the back-off of
+            // RFC 3261 §14.1 / RFC 3311 §5.3, then the refresh again.
+            timer.refresh_at = Some(now + Duration::from_millis(u64::from(units) * 10));
+            return;
+        }
+        // [RFC 4028 §10] "If the session refresh request does not generate a
+        // 2xx response (and, as a result, the session is not refreshed), and a
+        // response other than 408 or 481 is received, the UAC SHOULD follow the
+        // rules specific to that response code and retry if possible."
+        // [RFC 4028 §10] "However, the UAC SHOULD NOT continuously retry the
+        // request if the server indicates the same error response."
+        // One more try, halfway to the BYE; after the same error twice the
+        // session is left to expire.
+        if call.refresh_failed == Some(status) {
+            return;
+        }
+        call.refresh_failed = Some(status);
+        if let Some(bye) = timer.bye_at.filter(|b| *b > now) {
+            timer.refresh_at = Some(now + (bye - now) / 2);
+        }
+    }
+
+    /// The session timer of call `h` is due at `now`: refresh, or end the
+    /// expired session with BYE (RFC 4028 §10).
+    fn st_timeout(&mut self, now: Instant, h: CallHandle) {
+        let Some(timer) = self.calls.get(&h).and_then(|c| c.st) else {
+            return;
+        };
+        if timer.bye_at.is_some_and(|t| t <= now) {
+            if let Some(c) = self.calls.get_mut(&h) {
+                c.st = None;
+            }
+            // [RFC 4028 §10] "Similarly, if the side not performing refreshes
+            // does not receive a session refresh request before the session
+            // expiration, it SHOULD send a BYE to terminate the session,
+            // slightly before the session expiration."
+            self.send_bye(now, h, TxKind::Bye);
+            self.end(now, h, EndReason::SessionExpired);
+            return;
+        }
+        if timer.refresh_at.is_some_and(|t| t <= now) {
+            // [RFC 4028 §7.2] "If the UA seeks to continue with the session
+            // beyond the session expiration, it MUST generate a refresh before
+            // the session expiration."
+            // [RFC 4028 §9] "If UA wishes to continue with the session beyond
+            // the session expiration, it MUST generate a refresh before the
+            // session expiration."
+            self.send_refresh(now, h);
+        }
+    }
+}
+
+/// A copy of `msg` with each of `headers` set (replacing any of that name).
+fn with_headers(
+    msg: OwnedMessage,
+    headers: &[(HeaderName, String)],
+) -> Result<OwnedMessage, UaError> {
+    if headers.is_empty() {
+        return Ok(msg);
+    }
+    let mut b = MessageBuilder::from_message(&msg.message());
+    for (name, value) in headers {
+        b = if *name == HeaderName::Require {
+            b.header(*name, value.clone())
+        } else {
+            b.set(*name, value.clone())
+        };
+    }
+    Ok(b.build()?)
 }
 
 /// The destination of a URI: its address when the host is an IP address,
@@ -4402,6 +5288,7 @@ pub fn reason_phrase(code: u16) -> &'static str {
         408 => "Request Timeout",
         415 => "Unsupported Media Type",
         420 => "Bad Extension",
+        422 => "Session Interval Too Small",
         480 => "Temporarily Unavailable",
         481 => "Call/Transaction Does Not Exist",
         482 => "Loop Detected",

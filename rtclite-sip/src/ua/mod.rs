@@ -10,7 +10,8 @@
 //!   OPTIONS, MESSAGE and registration, driven by
 //!   `handle_input`/`handle_timeout`/`poll_transmit`/`poll_event`/`poll_timeout`,
 //!   with [`UaEvent`]s out and commands in (see the crate README for a
-//!   complete call between two agents);
+//!   complete call between two agents), and session timers (RFC 4028:
+//!   [`SessionExpires`], [`MinSe`], [`SessionTimerConfig`]);
 //!
 //! - [`UasPolicy::check`]: the UAS checks of §8.2.1–§8.2.3 (405 with Allow,
 //!   482 for a merged request, 420 with Unsupported, 415 with Accept), each
@@ -26,14 +27,20 @@
 mod agent;
 mod invite;
 mod register;
+mod session_timer;
 mod types;
 mod uas;
 
 pub use agent::{
-    ALLOW, MAX_EARLY_DIALOGS, MAX_REDIRECT_TARGETS, OFFER_ANSWER_TIMEOUT, UserAgent, reason_phrase,
+    ALLOW, MAX_422_RETRIES, MAX_EARLY_DIALOGS, MAX_REDIRECT_TARGETS, OFFER_ANSWER_TIMEOUT,
+    UserAgent, reason_phrase,
 };
 pub use invite::{Retransmit2xx, Retransmit2xxEvent};
 pub use register::{RegisterClient, RegisterConfig, RegisterEvent};
+pub use session_timer::{
+    MIN_SESSION_INTERVAL, MinSe, RefreshBy, Refresher, SessionExpires, SessionTimerConfig,
+    SessionTimerState,
+};
 pub use types::{
     Body, CallHandle, DigestCredentials, EndReason, OfferIn, RequestHandle, UaConfig, UaError,
     UaEvent,

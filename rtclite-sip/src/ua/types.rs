@@ -10,7 +10,7 @@ use crate::dialog::DialogError;
 use crate::error::Error;
 use crate::message::Message;
 use crate::transaction::{LayerConfig, TransactionError};
-use crate::ua::{RegisterConfig, RegisterEvent};
+use crate::ua::{RefreshBy, RegisterConfig, RegisterEvent, SessionTimerConfig};
 
 /// Names one call (one INVITE session, RFC 3261 §13) inside a
 /// [`UserAgent`](super::UserAgent); never reused. Not the SIP Call-ID.
@@ -132,6 +132,16 @@ pub struct UaConfig {
     /// ([`UserAgent::update`](super::UserAgent::update)). Default off (the
     /// Allow header field then stays as it was before UPDATE existed).
     pub update: bool,
+    /// Session timers (RFC 4028), or `None` to leave the extension out
+    /// (no `timer` option tag, no Session-Expires). Default on, with a
+    /// session interval of 1800 s and a Min-SE of 90 s: `timer` in
+    /// Supported of INVITE and UPDATE requests and of their 2xx,
+    /// Session-Expires in INVITE and UPDATE requests, 422 for an interval
+    /// below `min_se`, refreshes at half the interval by UPDATE (when
+    /// [`update`](Self::update) is on and the peer allows it) or by
+    /// re-INVITE with the unchanged session description, and BYE when the
+    /// peer's refresh does not come ([`EndReason::SessionExpired`]).
+    pub session_timer: Option<SessionTimerConfig>,
 }
 
 impl UaConfig {
@@ -157,6 +167,7 @@ impl UaConfig {
             max_calls: 1024,
             invite_timeout: Duration::from_secs(180),
             update: false,
+            session_timer: Some(SessionTimerConfig::default()),
         }
     }
 }
@@ -197,6 +208,10 @@ pub enum EndReason {
     /// for [`OFFER_ANSWER_TIMEOUT`](super::OFFER_ANSWER_TIMEOUT)
     /// (RFC 3261 §13.2.1, RFC 3262 §5).
     OfferAnswerFailed,
+    /// The session timer ran out (RFC 4028 §10): the peer, the refresher,
+    /// sent no session refresh request in time, or this side's refreshes
+    /// kept failing; this side sent BYE before the session expiration.
+    SessionExpired,
 }
 
 /// Where a peer's offer arrived ([`UaEvent::Offer`]), which says where
@@ -336,6 +351,17 @@ pub enum UaEvent {
         /// provisional response (RFC 3262 §5), if the PRACK carried it. An
         /// offer in a PRACK comes in [`UaEvent::Offer`] instead.
         body: Option<Body>,
+    },
+    /// A session refresh request (RFC 4028 §10) — a re-INVITE or UPDATE
+    /// sent by the session timer, by the application, or received from the
+    /// peer — got its 2xx, which set the session timer anew.
+    SessionRefreshed {
+        /// The call.
+        call: CallHandle,
+        /// The session interval now in force.
+        interval: Duration,
+        /// Who refreshes next.
+        refresher: RefreshBy,
     },
     /// The call ended. Emitted once per call, last.
     Terminated {
