@@ -796,6 +796,51 @@ mod tests {
         );
     }
 
+    /// Texts made of the pieces of every line form, at random: the parser
+    /// never panics, and every error names a line of the text.
+    #[test]
+    fn arbitrary_lines_never_panic_and_errors_name_a_line() {
+        use rand::{Rng, SeedableRng};
+        let pieces = [
+            "alice",
+            "bob",
+            ":",
+            "{HA1}:",
+            "{ha1}:",
+            "{PLAIN}:",
+            "md5:",
+            "SHA-256:",
+            "sha-512-256:",
+            "md5-sess:",
+            "939e7578ed9e3c518a452acee763bce9",
+            "0",
+            "g",
+            "\u{e9}",
+            " ",
+            "#",
+            "\n",
+            "\r\n",
+        ];
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        for _ in 0..5000 {
+            let len = rng.random_range(0..24);
+            let text: String = (0..len)
+                .map(|_| pieces[rng.random_range(0..pieces.len())])
+                .collect();
+            match parse_users(&text, REALM) {
+                Ok(u) => assert!(u.len() <= text.lines().count(), "{text:?}"),
+                Err(e) => {
+                    let n: usize = e
+                        .strip_prefix("line ")
+                        .and_then(|r| r.split(':').next())
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or_else(|| panic!("{e}"));
+                    assert!((1..=text.lines().count()).contains(&n), "{e}: {text:?}");
+                }
+            }
+        }
+    }
+
     /// The example of the module documentation parses, and its H(A1)
     /// lines are those of the password they were made from.
     #[test]
