@@ -1546,7 +1546,11 @@ fn answer_media(
         // crypto attribute it can support, i.e., the first valid supported
         // crypto attribute in the list"
         crypto_line = offered_crypto.iter().find_map(|oc| {
-            if oc.validate_keys().is_err() {
+            // A line sharing its tag with another is not valid:
+            // [RFC 4568 §5.1.1] "Each crypto attribute for a given media stream
+            // MUST contain a unique tag."
+            let shared_tag = offered_crypto.iter().filter(|o| o.tag == oc.tag).count() > 1;
+            if shared_tag || oc.validate_keys().is_err() {
                 return None;
             }
             s.sdes
@@ -2003,6 +2007,13 @@ fn negotiate_crypto(
     let Some(oc) = offered.iter().find(|o| o.tag == ac.tag) else {
         return Err(crypto_err("answered crypto tag was not offered"));
     };
+    // [RFC 4568 §5.1.1] "Each crypto attribute for a given media stream MUST
+    // contain a unique tag."
+    if offered.iter().filter(|o| o.tag == ac.tag).count() > 1 {
+        return Err(crypto_err(
+            "answered crypto tag names more than one offered crypto line",
+        ));
+    }
     if oc.suite != ac.suite {
         return Err(crypto_err(
             "answered crypto suite differs from the offered one with that tag",

@@ -161,3 +161,35 @@ fn offerer_refuses_bad_crypto_answers() {
         Err(NegotiationError::Crypto { .. })
     ));
 }
+
+/// The §7.1.5 offer with its second crypto line renumbered to share tag 1:
+/// neither line is valid, so the stream is rejected, and an answer that
+/// picks the shared tag is refused (found by the `sdp_answer` fuzz target,
+/// whose input is kept in `tests/regressions/sdp_answer/`).
+#[test]
+fn duplicate_crypto_tags_are_not_valid() {
+    let mut offer = load("7.1.5");
+    let second = offer.media[0]
+        .attributes
+        .iter_mut()
+        .find(|a| a.name == "crypto" && a.value().is_some_and(|v| v.starts_with("2 ")))
+        .unwrap();
+    let renumbered = format!("1 {}", &second.value().unwrap()[2..]);
+    second.value = Some(renumbered.into());
+    // [RFC 4568 §5.1.1 test] "Each crypto attribute for a given media stream
+    // MUST contain a unique tag."
+    for suite in ["AES_CM_128_HMAC_SHA1_80", "F8_128_HMAC_SHA1_80"] {
+        assert_eq!(
+            build_answer(&offer, &jill(suite), 1).unwrap_err(),
+            NegotiationError::NothingInCommon,
+            "{suite}"
+        );
+    }
+    // The RFC's answer (tag 1) now names two offered lines.
+    let err = negotiate(&offer, &load("7.1.5_2"), true).unwrap_err();
+    assert!(
+        matches!(err, NegotiationError::Crypto { index: 0, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("more than one"), "{err}");
+}
