@@ -3,8 +3,9 @@
 //! plain `USER:PASSWORD` ones: SIPp (MD5, from `-au`/`-ap`) and our phone
 //! (the strongest algorithm offered) register with a password the proxy
 //! never saw, in MD5, SHA-256 and SHA-512-256; a wrong password is refused
-//! as it is for a password line; a bad line stops the proxy with an error
-//! naming the line.
+//! as it is for a password line; with `--challenge-calls` our phone calls
+//! an echo through the proxy as an H(A1) user (407, then routed); a bad
+//! line stops the proxy with an error naming the line.
 //!
 //! The H(A1) values are computed here, for the realm the proxy challenges
 //! with (its `--domain`), as an operator would with `md5sum`.
@@ -310,6 +311,98 @@ fn our_phone_with_a_wrong_password_for_an_ha1_user_is_refused() {
     assert!(
         !events.iter().any(|e| e["event"] == "registration"),
         "no REGISTER may reach the registrar with a wrong password: {events:?}"
+    );
+}
+
+/// With `--challenge-calls`, the INVITE of a user stored as a SHA-256
+/// H(A1) only is challenged with 407, answered (in SHA-256: nothing else
+/// can verify her) and routed to an echo that registered as an MD5 H(A1)
+/// user: the call is set up and media flows.
+#[test]
+fn our_phone_calls_through_the_proxy_as_an_ha1_user() {
+    let users = users_file("ha1-call");
+    let mut text = std::fs::read_to_string(&users).unwrap();
+    text.push_str(&format!(
+        "echo:{{HA1}}:md5:{}\n",
+        ha1(Algorithm::Md5, "echo", "ech0")
+    ));
+    std::fs::write(&users, text).unwrap();
+    let proxy = RtcliteProxy::start(&[
+        "--listen",
+        "udp:127.0.0.1:0",
+        "--domain",
+        DOMAIN,
+        "--users",
+        users.to_str().unwrap(),
+        "--challenge-calls",
+    ]);
+    let addr = proxy.addr("udp");
+    let registrar = format!("sip:{addr}");
+    let mut echo = Endpoint::start(&[
+        "echo",
+        "--listen",
+        "udp:127.0.0.1:0",
+        "--register",
+        &registrar,
+        "--user",
+        "echo",
+        "--password",
+        "ech0",
+        "--json",
+        "--duration",
+        "20",
+    ]);
+    echo.wait_for("registered", Duration::from_secs(10));
+    let target = format!("sip:echo@{addr}");
+    let phone = Endpoint::start(&[
+        "phone",
+        "--register",
+        &registrar,
+        "--user",
+        "carol",
+        "--password",
+        "c4r0l",
+        "--call",
+        &target,
+        "--tone",
+        "440",
+        "--duration",
+        "1",
+        "--json",
+    ]);
+    let (ok, seen, stderr) = phone.finish(Duration::from_secs(30));
+    drop(echo);
+    let at_proxy = proxy.stop();
+    let _ = std::fs::remove_file(users);
+    assert!(ok, "{stderr}\n{seen:#?}");
+    assert_eq!(events(&seen, "registered").len(), 1);
+    assert_eq!(events(&seen, "established").len(), 1, "{seen:#?}");
+    let s = events(&seen, "summary")[0];
+    assert!(s["packets_received"].as_u64().unwrap() >= 25, "{s}");
+    // the INVITE was challenged once, then routed to the echo's contact
+    let invite_finals = |status: u64| {
+        at_proxy
+            .iter()
+            .filter(|e| {
+                e["event"] == "final_response" && e["method"] == "INVITE" && e["status"] == status
+            })
+            .count()
+    };
+    assert_eq!(invite_finals(407), 1, "{at_proxy:#?}");
+    assert_eq!(invite_finals(200), 1, "{at_proxy:#?}");
+    let invites: Vec<_> = events(&at_proxy, "routed")
+        .into_iter()
+        .filter(|e| e["method"] == "INVITE")
+        .collect();
+    assert_eq!(invites.len(), 1, "{at_proxy:#?}");
+    assert_eq!(invites[0]["request_uri"], target);
+    // to the contact the echo registered
+    let targets = invites[0]["targets"].as_array().unwrap();
+    assert_eq!(targets.len(), 1, "{targets:?}");
+    let to = targets[0].as_str().unwrap();
+    assert!(
+        to.starts_with("sip:echo@127.0.0.1:") && to != target,
+        "{to}"
     );
 }
 
