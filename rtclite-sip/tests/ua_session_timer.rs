@@ -660,17 +660,20 @@ fn refresh_refused_twice_the_same_way_lets_the_session_expire() {
     w.advance(secs(900));
     let r = last_request(&w, "INVITE");
     reply(&mut w, &r, 500, &[]);
-    // One more try halfway to the BYE (1768 s): at 900 + 434 s.
-    w.advance(secs(433));
+    // One more try halfway to the expiration (1800 s): at 900 + 450 s.
+    w.advance(secs(449));
     assert_eq!(sent_at(&w, "INVITE").len(), 2);
     w.advance(secs(1));
-    assert_eq!(sent_at(&w, "INVITE")[2], t0 + secs(1334));
+    assert_eq!(sent_at(&w, "INVITE")[2], t0 + secs(1350));
     let r = last_request(&w, "INVITE");
     reply(&mut w, &r, 500, &[]);
-    // The same error again: no third try; BYE before the expiration.
-    w.advance(secs(434));
+    // The same error again: no third try; the refresher ends the session
+    // at its expiration.
+    w.advance(secs(449));
     assert_eq!(sent_at(&w, "INVITE").len(), 3);
-    assert_eq!(sent_at(&w, "BYE"), [t0 + secs(1768)]);
+    assert!(sent_at(&w, "BYE").is_empty());
+    w.advance(secs(1));
+    assert_eq!(sent_at(&w, "BYE"), [t0 + secs(1800)]);
     assert_eq!(ends(&w, alice), [EndReason::SessionExpired]);
 }
 
@@ -958,13 +961,24 @@ fn uas_reduces_to_its_interval_but_not_below_min_se() {
     assert_eq!(hdr(&ok, HeaderName::MinSe), None);
 }
 
+// [RFC 4028 §9 test] "The UAS must respond to a request for a session timer
+// by the UAC or a proxy in the path of the request, or it may request that a
+// session timer be used itself."
 #[test]
-fn uas_without_a_request_for_timers_from_an_unaware_uac() {
-    let (mut w, bob, ok, call, _, _) = bob_answers(|_| {}, "");
-    assert_eq!(hdr(&ok, HeaderName::SessionExpires), None);
-    assert_eq!(w.ua(bob).session_timer(call), None);
-    w.advance(secs(4000));
-    assert!(w.ua(bob).is_established(call));
+fn uas_asks_for_a_timer_itself_from_an_unaware_uac() {
+    let (mut w, bob, ok, call, _, t0) = bob_answers(|_| {}, "");
+    assert_eq!(
+        hdr(&ok, HeaderName::SessionExpires).as_deref(),
+        Some("1800;refresher=uas")
+    );
+    assert_eq!(hdr(&ok, HeaderName::Require), None);
+    assert_eq!(
+        w.ua(bob).session_timer(call).unwrap().refresher,
+        RefreshBy::Local
+    );
+    w.advance(secs(900));
+    assert_eq!(start(&last(&w)), "INVITE");
+    assert_eq!(w.outside.last().unwrap().at, t0 + secs(900));
     // With the extension off, a Session-Expires is ignored.
     let (mut w, bob, ok, call, _, _) = bob_answers(
         |c| c.session_timer = None,

@@ -275,6 +275,8 @@ struct Call {
     st_asked: Option<u32>,
     /// 422 retries of the session refresh request in progress.
     st_422: u8,
+    /// When this side sent its re-INVITE or UPDATE in progress.
+    st_sent: Option<Instant>,
     /// The request in progress (re-INVITE or UPDATE) is a refresh the
     /// session timer sent, not the application.
     refreshing: bool,
@@ -332,6 +334,7 @@ impl Call {
             st_min_se: None,
             st_asked: None,
             st_422: 0,
+            st_sent: None,
             refreshing: false,
             refresh_failed: None,
             peer_timer: false,
@@ -1996,6 +1999,7 @@ impl<R: RngCore> UserAgent<R> {
             c.refreshing = refresh;
             c.st_422 = 0;
             c.st_asked = (!st_headers.is_empty()).then_some(asked);
+            c.st_sent = Some(now);
         }
         self.pump(now);
         Ok(())
@@ -2163,6 +2167,7 @@ impl<R: RngCore> UserAgent<R> {
             c.refreshing = refresh;
             c.st_422 = 0;
             c.st_asked = (!st_headers.is_empty()).then_some(asked);
+            c.st_sent = Some(now);
         }
         self.pump(now);
         Ok(())
@@ -4734,7 +4739,13 @@ impl<R: RngCore> UserAgent<R> {
             // than the value in the Min-SE header field in the request, if it
             // is present."
             None if supported => cfg.session_expires().max(req_min),
-            None => return None,
+            // A caller without the extension: this side asks for a timer
+            // itself and refreshes (Table 2: N, none → uas); the caller
+            // only answers the refreshes.
+            // [RFC 4028 §9] "The UAS must respond to a request for a session
+            // timer by the UAC or a proxy in the path of the request, or it
+            // may request that a session timer be used itself."
+            None => cfg.session_expires().max(req_min),
         };
         // [RFC 4028 §9] "Table 2 defines how the value in the response is
         // set."
@@ -4849,6 +4860,7 @@ impl<R: RngCore> UserAgent<R> {
         call.peer_update |= peer_update;
         call.st_422 = 0;
         let asked = call.st_asked.take();
+        let sent = call.st_sent.take().filter(|_| refresh);
         let timer = match se {
             // [RFC 4028 §7.2] "The UAC MUST set the identity of the refresher
             // to the value of this parameter."
@@ -4875,7 +4887,16 @@ impl<R: RngCore> UserAgent<R> {
                 // reception of the last 2xx response to a session refresh
                 // request on that dialog plus the session interval for that
                 // session."
-                let timer = ActiveTimer::start(now, interval, local);
+                let mut timer = ActiveTimer::start(now, interval, local);
+                // The next refresh is due half the interval after this one
+                // was sent, not after its 2xx arrived: the peer's timer
+                // started in between, and a 2xx delayed by retransmissions
+                // must not push the next refresh towards the peer's BYE.
+                // (Not for the initial INVITE, which may ring for long.)
+                if let (true, Some(sent)) = (local, sent) {
+                    let half = Duration::from_secs(u64::from(interval / 2));
+                    timer.refresh_at = sent.checked_add(half).map(|t| t.max(now));
+                }
                 call.st = Some(timer);
                 call.refresh_failed = None;
                 if refresh {
@@ -5099,8 +5120,8 @@ impl<R: RngCore> UserAgent<R> {
         // rules specific to that response code and retry if possible."
         // [RFC 4028 §10] "However, the UAC SHOULD NOT continuously retry the
         // request if the server indicates the same error response."
-        // One more try, halfway to the BYE; after the same error twice the
-        // session is left to expire.
+        // One more try, halfway to the expiration; after the same error
+        // twice the session is left to expire.
         if call.refresh_failed == Some(status) {
             return;
         }

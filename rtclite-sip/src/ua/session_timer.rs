@@ -310,9 +310,11 @@ impl ActiveTimer {
         // slightly before the session expiration."
         // [RFC 4028 §10] "The minimum of 32 seconds and one third of the
         // session interval is RECOMMENDED."
-        // The refresher ends the session at the same time if its refreshes
-        // all failed.
-        let before = (interval / 3).min(32);
+        // The refresher, whose refreshes all failed (each is retried until
+        // then, RFC 4028 §10), ends the session at the expiration itself: a
+        // refresh that reached the peer reset the peer's timer even when
+        // its 2xx was lost.
+        let before = if local { 0 } else { (interval / 3).min(32) };
         let bye_at = secs(interval.saturating_sub(before));
         Self {
             interval,
@@ -388,7 +390,9 @@ mod tests {
         let t0 = Instant::now();
         let t = ActiveTimer::start(t0, 90, true);
         assert_eq!(t.refresh_at, Some(t0 + Duration::from_secs(45)));
+        assert_eq!(t.bye_at, Some(t0 + Duration::from_secs(90)));
         // min(32, 30) = 30 before the expiration.
+        let t = ActiveTimer::start(t0, 90, false);
         assert_eq!(t.bye_at, Some(t0 + Duration::from_secs(60)));
         let t = ActiveTimer::start(t0, 1800, false);
         assert_eq!(t.refresh_at, None);

@@ -12,6 +12,7 @@ pub(crate) mod proxy;
 pub(crate) mod proxy_call;
 pub(crate) mod registrar_host;
 pub(crate) mod ua_drive;
+pub(crate) mod ua_st;
 
 /// Seeds per scenario: `RTCLITE_SIM_SEEDS`, else `default`.
 pub(crate) fn seeds(default: u64) -> u64 {
