@@ -382,7 +382,8 @@ pub struct EndpointConfig {
     /// Stream configurations: offers use them in order; answers use the
     /// first one whose media type and protocol match an offered m-line.
     pub streams: Vec<StreamConfig>,
-    /// Offer to put every stream in one BUNDLE group (RFC 9143). Answers
+    /// Offer to put every stream in one BUNDLE group (RFC 9143), those
+    /// marked [`StreamConfig::with_bundle_only`] as bundle-only. Answers
     /// accept an offered BUNDLE group whatever this says.
     pub bundle: bool,
 }
