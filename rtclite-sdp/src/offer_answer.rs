@@ -1380,8 +1380,16 @@ fn offer_media(s: &StreamConfig, port: u16, direction: Direction) -> MediaDescri
         m.attributes
             .push(Attribute::new("ice-pwd", ice.pwd.clone()));
     }
-    m.attributes
-        .extend(s.attributes.iter().filter(|a| a.name != "mid").cloned());
+    // `a=bundle-only` comes from the bundle-only mark alone, on a port-0
+    // m-line inside the group:
+    // [RFC 9143 §6] "The usage of the 'bundle-only' attribute is only
+    // defined for a bundled "m=" section with a zero port value."
+    m.attributes.extend(
+        s.attributes
+            .iter()
+            .filter(|a| a.name != "mid" && a.name != "bundle-only")
+            .cloned(),
+    );
     m
 }
 

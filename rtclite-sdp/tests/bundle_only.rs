@@ -548,3 +548,26 @@ fn later_offers_add_and_disable_bundle_only_streams() {
     assert_eq!(agreed.media[added].bundle_only, None);
     assert!(!agreed.media[1].accepted);
 }
+
+/// `a=bundle-only` given as a verbatim attribute is not written: only the
+/// bundle-only mark puts it on an m-line, where the offer gives it port 0
+/// inside the group (§6).
+#[test]
+fn verbatim_bundle_only_attribute_is_not_copied() {
+    let mut config = alice();
+    config.streams[1].bundle_only = false;
+    config.streams[1]
+        .attributes
+        .push(Attribute::flag("bundle-only"));
+    let offer = build_offer(&config, 1).unwrap();
+    assert_eq!(offer.media[1].port, 10002);
+    assert!(!offer.media[1].has_attribute("bundle-only"));
+    config.streams[1].bundle_only = true;
+    let offer = build_offer(&config, 1).unwrap();
+    let count = offer.media[1]
+        .attributes
+        .iter()
+        .filter(|a| a.name == "bundle-only")
+        .count();
+    assert_eq!((offer.media[1].port, count), (0, 1));
+}
