@@ -352,6 +352,93 @@ fn refresher_uac_refreshes_by_reinvite_at_half_the_interval() {
     assert!(w.ua(alice).is_established(call));
 }
 
+// [RFC 4028 §7.2 test] "Similarly, a re-INVITE or UPDATE request sent within
+// a dialog for purposes other than session refreshes will also have the
+// effect of refreshing the session, and its processing will follow the
+// procedures defined in this specification."
+#[test]
+fn application_reinvite_refreshes_the_session() {
+    const HOLD: &[u8] = b"v=0\r\no=alice 1 2 IN IP4 192.0.2.101\r\ns=-\r\na=sendonly\r\n";
+    let (mut w, alice, call, t0) = alice_answered(
+        |_| {},
+        &[
+            (HeaderName::SessionExpires, "1800;refresher=uac"),
+            (HeaderName::Require, "timer"),
+        ],
+    );
+    w.advance(secs(600));
+    w.with(alice, |ua, now| ua.reinvite(now, call, Body::sdp(HOLD)))
+        .unwrap();
+    let hold = last_request(&w, "INVITE");
+    assert_eq!(
+        hdr(&hold, HeaderName::SessionExpires).as_deref(),
+        Some("1800;refresher=uac")
+    );
+    reply(
+        &mut w,
+        &hold,
+        200,
+        &[
+            (HeaderName::SessionExpires, "1800;refresher=uac"),
+            (HeaderName::Require, "timer"),
+        ],
+    );
+    assert_eq!(refreshed(&w, alice), [(secs(1800), RefreshBy::Local)]);
+    assert_eq!(
+        w.find(alice, |e| matches!(e, UaEvent::SessionUpdated { .. })
+            .then_some(()))
+            .len(),
+        1
+    );
+    assert_eq!(
+        w.ua(alice).session_timer(call).unwrap().expires,
+        t0 + secs(600 + 1800)
+    );
+    // The next refresh comes half the interval after the re-INVITE, and
+    // repeats the description now in force (the held one).
+    w.advance(secs(899));
+    assert_eq!(cseqs(&w, "INVITE").len(), 2);
+    w.advance(secs(1));
+    assert_eq!(cseqs(&w, "INVITE").len(), 3);
+    assert_eq!(*sent_at(&w, "INVITE").last().unwrap(), t0 + secs(1500));
+    assert_eq!(last_request(&w, "INVITE").message().body(), HOLD);
+}
+
+// A refresh due while another INVITE transaction is in progress waits
+// (RFC 3261 §14.1); that transaction's 2xx refreshes the session.
+#[test]
+fn refresh_due_during_another_reinvite_waits_for_it() {
+    let (mut w, alice, call, t0) = alice_answered(
+        |_| {},
+        &[
+            (HeaderName::SessionExpires, "1800;refresher=uac"),
+            (HeaderName::Require, "timer"),
+        ],
+    );
+    w.advance(secs(899));
+    w.with(alice, |ua, now| ua.reinvite(now, call, Body::sdp(OFFER)))
+        .unwrap();
+    let app = last_request(&w, "INVITE");
+    w.advance(secs(2));
+    // (Its retransmissions only: no second request.)
+    assert_eq!(cseqs(&w, "INVITE").len(), 2);
+    reply(
+        &mut w,
+        &app,
+        200,
+        &[
+            (HeaderName::SessionExpires, "1800;refresher=uac"),
+            (HeaderName::Require, "timer"),
+        ],
+    );
+    assert_eq!(refreshed(&w, alice).len(), 1);
+    w.advance(secs(897));
+    assert_eq!(cseqs(&w, "INVITE").len(), 2);
+    w.advance(secs(1));
+    assert_eq!(cseqs(&w, "INVITE").len(), 3);
+    assert_eq!(*sent_at(&w, "INVITE").last().unwrap(), t0 + secs(899 + 900));
+}
+
 // [RFC 4028 §7.4 test] "If a UAC knows that its peer supports the UPDATE
 // method, it is RECOMMENDED that UPDATE be used instead of a re-INVITE."
 #[test]

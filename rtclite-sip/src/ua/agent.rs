@@ -4504,10 +4504,19 @@ impl<R: RngCore> UserAgent<R> {
                     }
                 }
                 self.layer.abandon(id);
-                self.events.push_back(UaEvent::ReInviteFailed {
-                    call: h,
-                    status: 408,
-                });
+                let refreshing = self
+                    .calls
+                    .get_mut(&h)
+                    .is_some_and(|c| std::mem::take(&mut c.refreshing));
+                if refreshing {
+                    // A refresh that got no final response (RFC 4028 §10).
+                    self.st_refresh_failed(now, h, 408);
+                } else {
+                    self.events.push_back(UaEvent::ReInviteFailed {
+                        call: h,
+                        status: 408,
+                    });
+                }
             }
         }
         if cancel_expired {

@@ -76,6 +76,16 @@ fn response(req: &OwnedMessage, code: u16, tag: u8, rseq: u8) -> Option<Vec<u8>>
         }
         200 if msg.method().is_some_and(|m| m.as_str() == "INVITE") => {
             b = b.body("application/sdp", b"v=0\r\n".to_vec());
+            // Session timers (RFC 4028): an interval and a refresher chosen
+            // by the peer, sometimes malformed.
+            b = session_expires(b, rseq);
+        }
+        200 if msg.method().is_some_and(|m| m.as_str() == "UPDATE") => {
+            b = session_expires(b, rseq);
+        }
+        // A 422 (Session Interval Too Small), Min-SE below or above 90.
+        422 => {
+            b = b.header(HeaderName::MinSe, (60 + u32::from(rseq) * 20).to_string());
         }
         401 => {
             b = b.header(
@@ -93,6 +103,19 @@ fn response(req: &OwnedMessage, code: u16, tag: u8, rseq: u8) -> Option<Vec<u8>>
         _ => {}
     }
     Some(b.build().ok()?.bytes().to_vec())
+}
+
+/// `Session-Expires` chosen by `sel` on a 2xx: none, valid with either
+/// refresher, below the minimum, or malformed.
+fn session_expires(b: MessageBuilder, sel: u8) -> MessageBuilder {
+    let value = match sel % 5 {
+        0 => return b,
+        1 => "90;refresher=uac".to_owned(),
+        2 => format!("{};refresher=uas", 90 + u32::from(sel)),
+        3 => "30;refresher=uac".to_owned(),
+        _ => "soon;refresher=none".to_owned(),
+    };
+    b.header(HeaderName::SessionExpires, value)
 }
 
 /// A request from the peer inside the dialog of a message the agent sent
@@ -160,6 +183,21 @@ fn request(seen: &OwnedMessage, method: &str, sel: u8) -> Option<Vec<u8>> {
     if method == "INVITE" && sel & 4 != 0 {
         b = b.header(HeaderName::Supported, "100rel");
     }
+    // A session refresh request from the peer (RFC 4028): Supported timer,
+    // Session-Expires (below, at and above the minimum), Min-SE.
+    if matches!(method, "INVITE" | "UPDATE") && sel & 8 != 0 {
+        b = b.header(HeaderName::Supported, "timer").header(
+            HeaderName::SessionExpires,
+            format!(
+                "{};refresher=ua{}",
+                30 + u32::from(sel) * 4,
+                if sel & 16 == 0 { 'c' } else { 's' }
+            ),
+        );
+        if sel & 32 != 0 {
+            b = b.header(HeaderName::MinSe, (u32::from(sel) * 2).to_string());
+        }
+    }
     Some(b.build().ok()?.bytes().to_vec())
 }
 
@@ -202,6 +240,12 @@ pub(crate) fn run(data: &[u8]) -> Result<(), String> {
                     continue;
                 };
                 let code = CODES[usize::from(*b) % CODES.len()];
+                // 422 with Min-SE (RFC 4028 §6) in place of some 420s.
+                let code = if code == 420 && *a & 8 == 8 {
+                    422
+                } else {
+                    code
+                };
                 if let Some(bytes) = response(req, code, *a >> 4, *b >> 4) {
                     let _ = ua.handle_input(now, input(bytes.clone(), op & 1 == 1));
                     received.push(OwnedMessage::parse(bytes.into()).map_err(|e| e.to_string())?);
