@@ -803,6 +803,9 @@ impl<R: RngCore> UserAgent<R> {
         // (except ACK), listing the option tag 'timer' [2]."
         // [RFC 4028 §7.1] "It MUST do so even if the UAC is not requesting
         // usage of the session timer for this session."
+        // [RFC 4028 §7.1] "The Supported header field containing 'timer' MUST
+        // still be included, even if the Require or Proxy-Require header
+        // fields are present containing 'timer'."
         if self.config.session_timer.is_some() {
             tags.push("timer");
         }
@@ -4681,8 +4684,32 @@ impl<R: RngCore> UserAgent<R> {
             // [RFC 4028 §7.1] "However, it is RECOMMENDED that the parameter be
             // omitted so that it can be selected by the negotiation mechanisms
             // described below."
+            // [RFC 4028 §7.1 exception: the refresher is left to the negotiation, as recommended] "The UAC MAY
+            // include the refresher parameter with value 'uac' if it wants to
+            // perform the refreshes."
             None => (cfg.session_expires().max(min_se), None),
         };
+        // No Require or Proxy-Require: the extension works with only this
+        // side supporting it.
+        // [RFC 4028 §7.1] "However, usage of either Require or Proxy-Require
+        // by the UAC is NOT RECOMMENDED."
+        // [RFC 4028 §7.1 exception: not recommended by the same section] "The UAC MAY include a Require
+        // header field in the request with the value 'timer' to indicate that
+        // the UAS must support the session timer to participate in the
+        // session."
+        // [RFC 4028 §7.1 exception: not recommended by the same section] "In addition, the UAC MAY include
+        // a Proxy-Require header field in the request with the value 'timer'
+        // to indicate that proxies must support the session timer in order to
+        // correctly process the request."
+        // The interval in force is kept on every refresh.
+        // [RFC 4028 §7.4] "As such, a UA should only ignore the SHOULD in
+        // unusual and singular cases where it is desirable to change the
+        // session interval mid-dialog."
+        // [RFC 4028 §7.4 exception: the refresher keeps its role] "However, if it wishes to explicitly
+        // change the roles, it MAY use a value of 'uas' if it knows that the
+        // other side supports the session timer."
+        // [RFC 4028 §7.4 exception: the refresher keeps its role] "If it seeks to reselect the roles, it
+        // MAY omit the parameter."
         let mut out = vec![(
             HeaderName::SessionExpires,
             match refresher {
@@ -4789,6 +4816,9 @@ impl<R: RngCore> UserAgent<R> {
         // value of 'uas' and the Supported header field in the request
         // contained the value 'timer', the UAS SHOULD place a Require header
         // field into the response with the value 'timer'."
+        // [RFC 4028 §9] "Since the call will still succeed without the UAC
+        // sending a BYE, insertion of the Require is a SHOULD here, and not a
+        // MUST."
         if refresher == Refresher::Uac || has_token(req, HeaderName::Supported, "timer") {
             out.push((HeaderName::Require, "timer".to_owned()));
         }
@@ -5034,7 +5064,12 @@ impl<R: RngCore> UserAgent<R> {
         // [RFC 4028 §7.4] "In the case of SDP, this is accomplished by
         // including the same value for the origin field as did previous SDP
         // messages to its peer."
-        // The description sent last, byte for byte: its origin line too.
+        // The description sent last, byte for byte: its origin line too. The
+        // answer to a peer's refresh re-INVITE is the application's
+        // (`UaEvent::ReInvite`, answered with its unchanged description).
+        // [RFC 4028 §7.4 exception: session descriptions are opaque to the UA core; the application answers a re-INVITE] "The
+        // same is true for an answer exchanged as a result of a session
+        // refresh request; if it has not changed, that MUST be indicated."
         // Without one (none was ever sent) there is nothing to repeat, and
         // the session expires.
         let Some(sdp) = call.local_sdp.clone() else {

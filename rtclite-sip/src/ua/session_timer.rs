@@ -94,6 +94,9 @@ pub struct MinSe<'a> {
 }
 
 /// `1*DIGIT`, saturating at `u32::MAX`.
+// [RFC 4028 §4] "In other words, SIP entities MUST be prepared to handle
+// Session-Expires header field values of any duration greater than 90
+// seconds"
 fn delta_seconds(s: &str, name: HeaderName, section: &'static str) -> Result<u32, Error> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err(syntax("expected delta-seconds (1*DIGIT)")
@@ -399,6 +402,9 @@ mod tests {
         assert_eq!(t.bye_at, Some(t0 + Duration::from_secs(1768)));
         assert_eq!(t.next(), t.bye_at);
         // No overflow on any interval.
+        // [RFC 4028 §4 test] "In other words, SIP entities MUST be prepared to
+        // handle Session-Expires header field values of any duration greater
+        // than 90 seconds"
         let t = ActiveTimer::start(t0, u32::MAX, true);
         assert!(t.next().is_some());
     }
