@@ -41,7 +41,9 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(answer.media.len(), offer.media.len());
     for (i, (o, a)) in offer.media.iter().zip(&answer.media).enumerate() {
         assert_eq!(o.media, a.media);
-        if o.port == 0 {
+        // A disabled stream stays disabled; a bundle-only one accepted into
+        // the group takes the BUNDLE port (RFC 9143 §7.3).
+        if o.port == 0 && !o.has_attribute("bundle-only") {
             assert_eq!(a.port, 0);
         }
         if a.port != 0 {
