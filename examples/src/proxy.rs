@@ -54,8 +54,9 @@
 //! every existing password that starts with `md5:` for a hash. With the
 //! marker, a file written for the `USER:PASSWORD` form keeps its meaning
 //! unless a password starts with `{HA1}:` or `{PLAIN}:` (markers match in
-//! any case): such a line is now read as an H(A1), and refused with its
-//! line number when it is not a valid one, or has its marker removed.
+//! any case): a `{HA1}:` one is now read as an H(A1) line (and refused,
+//! naming its line, unless it is a valid one), and a `{PLAIN}:` one loses
+//! its marker.
 //! Errors name the line: a bad hex length or digit, an unknown algorithm,
 //! a second H(A1) of one algorithm for a user, or a user with both a
 //! password and H(A1) lines. A repeated password line replaces the earlier
@@ -119,8 +120,10 @@ pub(crate) struct ProxyArgs {
     /// addresses-of-record at the listening IPs and `localhost`.
     #[arg(long)]
     domain: Vec<String>,
-    /// Users for digest authentication: `USER:PASSWORD` or
-    /// `USER:{HA1}:ALGORITHM:HEX` lines (format in `rtclite proxy` docs).
+    /// Users for digest authentication, one per line: `USER:PASSWORD`,
+    /// `USER:{HA1}:md5|sha-256|sha-512-256:HEX` (HEX = H(USER:REALM:PASSWORD)
+    /// with REALM the first --domain, or `rtclite`) or
+    /// `USER:{PLAIN}:PASSWORD`; `#` starts a comment line.
     #[arg(long)]
     users: Option<PathBuf>,
     /// With --users: challenge (407) every new request outside a dialog
