@@ -602,6 +602,59 @@ fn peer_refresh_by_update_postpones_the_bye() {
     assert!(!w.ua(alice).is_established(call));
 }
 
+// A refresh UPDATE carries no offer, so a re-INVITE with an offer from the
+// peer meanwhile is no glare (RFC 3311 §5.2): it goes to the application.
+#[test]
+fn peer_reinvite_during_a_refresh_update_is_not_glare() {
+    let (mut w, alice, call, _) = alice_answered(
+        |c| c.update = true,
+        &[
+            (HeaderName::SessionExpires, "1800;refresher=uac"),
+            (HeaderName::Require, "timer"),
+            (HeaderName::Allow, "INVITE, ACK, BYE, CANCEL, UPDATE"),
+        ],
+    );
+    let invite = last_request(&w, "INVITE");
+    w.advance(secs(900));
+    let update = last_request(&w, "UPDATE");
+    peer_sends(
+        &mut w,
+        a_addr(),
+        to_alice(&invite, "INVITE", 1, "Supported: timer\r\n", ANSWER),
+    );
+    assert!(matches!(
+        w.phones[alice].events.last(),
+        Some(UaEvent::ReInvite { .. })
+    ));
+    reply(
+        &mut w,
+        &update,
+        200,
+        &[
+            (HeaderName::SessionExpires, "1800;refresher=uac"),
+            (HeaderName::Require, "timer"),
+        ],
+    );
+    w.with(alice, |ua, now| {
+        ua.answer(now, call, Some(Body::sdp(OFFER)))
+    })
+    .unwrap();
+    let ok = last(&w);
+    assert_eq!(start(&ok), "200");
+    assert_eq!(hdr(&ok, HeaderName::CSeq).as_deref(), Some("1 INVITE"));
+    // The peer's re-INVITE was a session refresh request too (it supports
+    // the extension and asked nothing: it refreshes).
+    assert_eq!(
+        hdr(&ok, HeaderName::SessionExpires).as_deref(),
+        Some("1800;refresher=uac")
+    );
+    assert_eq!(refreshed(&w, alice).len(), 2);
+    assert_eq!(
+        w.ua(alice).session_timer(call).unwrap().refresher,
+        RefreshBy::Remote
+    );
+}
+
 // [RFC 4028 §7.2 test] "To do this, the UAC follows the procedures defined in
 // this specification as if the Session-Expires header field were in the 2xx
 // response, and its value was the same as that in the request, but with a

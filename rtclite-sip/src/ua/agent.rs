@@ -2527,9 +2527,10 @@ impl<R: RngCore> UserAgent<R> {
             self.respond_status(now, id, &msg, 491);
             return;
         }
-        if call.update_out.is_some() && !msg.body().is_empty() {
+        if matches!(call.update_out, Some((_, Some(_)))) && !msg.body().is_empty() {
             // An offer while ours (in an UPDATE) waits for its answer: glare,
-            // resolved as for UPDATE (RFC 3311 §5.2).
+            // resolved as for UPDATE (RFC 3311 §5.2). (A session refresh
+            // UPDATE carries no offer: no glare.)
             self.respond_status(now, id, &msg, 491);
             return;
         }
