@@ -1331,3 +1331,23 @@ fn two_agents_422_then_the_larger_interval() {
     assert_eq!(hdr(&refresh, HeaderName::MinSe).as_deref(), Some("150"));
     let _ = peer();
 }
+
+/// The whole exchange between two agents with a 90 s interval and UPDATE:
+/// the INVITE asks for 90 s, Bob's 2xx gives the refreshes to Alice
+/// (`refresher=uac`, `Require: timer`), Alice refreshes after 45 s with an
+/// UPDATE without a body, and hangs up.
+#[test]
+fn session_timer_between_two_agents_wire_log() {
+    let (mut w, alice, bob, call, _) = two(|c| {
+        c.update = true;
+        c.session_timer = Some(SessionTimerConfig {
+            session_expires: 90,
+            min_se: 90,
+        });
+    });
+    w.advance(secs(45));
+    assert_eq!(refreshed(&w, alice).len(), 1);
+    assert_eq!(refreshed(&w, bob).len(), 1);
+    w.with(alice, |ua, now| ua.hang_up(now, call)).unwrap();
+    insta::assert_snapshot!(w.transcript(&[(a_addr(), "alice"), (b_addr(), "bob")]));
+}
