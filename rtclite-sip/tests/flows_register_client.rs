@@ -87,6 +87,71 @@ fn digest_challenge_is_answered_once() {
     assert_eq!(c.poll_event(), Some(RegisterEvent::Failed { status: 401 }));
 }
 
+// [RFC 3261 §22.2 test] "If credentials for the realm are rejected, the UAC
+// SHOULD NOT re-attempt requests with the credentials that have just been
+// rejected (though the request may be retried if the nonce was stale)."
+#[test]
+fn a_rejected_realm_is_not_answered_again_under_a_fresh_nonce() {
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let t0 = Instant::now();
+    let server = DigestServer::new("biloxi.example.com", b"secret", Algorithm::Sha256, 300);
+    let mut c = client(&mut rng);
+    let first = c.register(&mut rng).unwrap();
+    let retry = c
+        .handle_response(
+            t0,
+            &challenge(&server, &first, &mut rng).message(),
+            &mut rng,
+        )
+        .unwrap();
+    // The registrar refuses the password and challenges again with a new
+    // nonce, as servers that mint one per challenge do: no second answer.
+    let again = challenge(&server, &retry, &mut rng);
+    let old = retry
+        .message()
+        .auth(HeaderName::Authorization)
+        .next()
+        .unwrap()
+        .unwrap();
+    let new = again
+        .message()
+        .auth(HeaderName::WwwAuthenticate)
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_ne!(
+        Credentials::parse(&old).unwrap().nonce,
+        rtclite_sip::digest::Challenge::parse(&new).unwrap().nonce
+    );
+    assert!(c.handle_response(t0, &again.message(), &mut rng).is_none());
+    assert_eq!(c.poll_event(), Some(RegisterEvent::Failed { status: 401 }));
+
+    // A stale nonce is answered again, a bounded number of times.
+    let mut c = client(&mut rng);
+    let mut request = c.register(&mut rng).unwrap();
+    let mut answers = 0;
+    loop {
+        let r = response_to(&request.message(), 401, "Unauthorized", Some("r1")).unwrap();
+        let stale = MessageBuilder::from_message(&r.message())
+            .header(
+                HeaderName::WwwAuthenticate,
+                server.challenge(0, answers > 0, &mut rng).to_header_value(),
+            )
+            .build()
+            .unwrap();
+        match c.handle_response(t0, &stale.message(), &mut rng) {
+            Some(next) => {
+                answers += 1;
+                assert!(answers <= 4, "stale challenges answered without end");
+                request = next;
+            }
+            None => break,
+        }
+    }
+    assert_eq!(answers, 4);
+    assert_eq!(c.poll_event(), Some(RegisterEvent::Failed { status: 401 }));
+}
+
 // [RFC 3261 §10.2.8 test] "If a UA receives a 423 (Interval Too Brief) response,
 // it MAY retry the registration after making the expiration interval of all
 // contact addresses in the REGISTER request equal to or greater than the

@@ -3974,14 +3974,18 @@ impl<R: RngCore> UserAgent<R> {
             response.auth(header).filter_map(Result::ok),
             Selection::Strongest,
         )?;
-        // Each challenge is answered once: the same nonce again (not stale)
-        // means the credentials were refused.
-        if (!challenge.stale && challenged.contains(&challenge.nonce))
-            || challenged.len() >= MAX_CHALLENGES
-        {
+        // [RFC 3261 §22.2] "If credentials for the realm are rejected, the
+        // UAC SHOULD NOT re-attempt requests with the credentials that have
+        // just been rejected (though the request may be retried if the nonce
+        // was stale)."
+        // Each realm is answered once (per 401/407): a new challenge for it
+        // without stale, whatever its nonce, means the credentials were
+        // refused.
+        let key = format!("{status} {}", challenge.realm);
+        if (!challenge.stale && challenged.contains(&key)) || challenged.len() >= MAX_CHALLENGES {
             return Some(None);
         }
-        challenged.push(challenge.nonce.clone());
+        challenged.push(key);
         let method = request.method()?.as_str().to_owned();
         let uri = request.request_uri()?.to_owned();
         let credentials = DigestClient {

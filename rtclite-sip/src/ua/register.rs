@@ -1,6 +1,6 @@
 //! The REGISTER client (RFC 3261 §10.2), sans-IO: it builds the REGISTER
 //! requests (the caller sends each in a client transaction), reads their
-//! final responses, answers a digest challenge once per challenge,
+//! final responses, answers a digest challenge once per realm,
 //! follows a 423 to the Min-Expires, and asks to be woken to refresh the
 //! binding before it expires.
 
@@ -54,6 +54,10 @@ pub enum RegisterEvent {
     },
 }
 
+/// Most challenges answered for one registration attempt (stale nonces
+/// and a proxy and registrar challenging in turn included).
+const MAX_CHALLENGES: usize = 4;
+
 /// A REGISTER client for one address-of-record and contact.
 #[derive(Debug, Clone)]
 pub struct RegisterClient {
@@ -63,7 +67,9 @@ pub struct RegisterClient {
     cseq: u32,
     expires: u32,
     pending: Option<OwnedMessage>,
-    challenged_nonce: Option<String>,
+    /// The challenges answered for the current request: (401 or 407,
+    /// realm). Cleared when a request starts afresh or succeeds.
+    answered: Vec<(u16, String)>,
     refresh_at: Option<Instant>,
     events: VecDeque<RegisterEvent>,
 }
@@ -80,7 +86,7 @@ impl RegisterClient {
             cseq: 0,
             config,
             pending: None,
-            challenged_nonce: None,
+            answered: Vec::new(),
             refresh_at: None,
             events: VecDeque::new(),
         }
@@ -112,14 +118,14 @@ impl RegisterClient {
 
     /// The REGISTER that adds (or refreshes) the binding.
     pub fn register(&mut self, rng: &mut impl RngCore) -> Result<OwnedMessage, Error> {
-        self.challenged_nonce = None;
+        self.answered.clear();
         self.build(self.expires, rng)
     }
 
     /// The REGISTER that removes the binding (Expires 0).
     pub fn unregister(&mut self, rng: &mut impl RngCore) -> Result<OwnedMessage, Error> {
         self.refresh_at = None;
-        self.challenged_nonce = None;
+        self.answered.clear();
         self.build(0, rng)
     }
 
@@ -143,7 +149,7 @@ impl RegisterClient {
             .unwrap_or(self.expires);
         match status {
             200..=299 => {
-                self.challenged_nonce = None;
+                self.answered.clear();
                 if requested == 0 {
                     self.refresh_at = None;
                     self.events.push_back(RegisterEvent::Unregistered);
@@ -168,15 +174,23 @@ impl RegisterClient {
                     response.auth(header).filter_map(Result::ok),
                     Selection::Strongest,
                 );
+                // [RFC 3261 §22.2] "If credentials for the realm are rejected,
+                // the UAC SHOULD NOT re-attempt requests with the credentials
+                // that have just been rejected (though the request may be
+                // retried if the nonce was stale)."
+                // A realm already answered, challenged again without stale,
+                // means the credentials were rejected, whatever the new nonce
+                // (a server may issue a fresh one with every challenge). Stale
+                // retries are bounded too.
                 let Some(challenge) = challenge.filter(|c| {
-                    // Answer each challenge once: the same nonce again (not
-                    // stale) means the credentials were refused.
-                    c.stale || self.challenged_nonce.as_deref() != Some(c.nonce.as_str())
+                    let key = (status, c.realm.clone());
+                    (c.stale || !self.answered.contains(&key))
+                        && self.answered.len() < MAX_CHALLENGES
                 }) else {
                     self.fail(status);
                     return None;
                 };
-                self.challenged_nonce = Some(challenge.nonce.clone());
+                self.answered.push((status, challenge.realm.clone()));
                 let credentials = DigestClient {
                     username: &self.config.username,
                     password: &self.config.password,
@@ -247,7 +261,7 @@ impl RegisterClient {
 
     fn fail(&mut self, status: u16) {
         self.refresh_at = None;
-        self.challenged_nonce = None;
+        self.answered.clear();
         self.events.push_back(RegisterEvent::Failed { status });
     }
 
