@@ -87,9 +87,9 @@ fn digest_challenge_is_answered_once() {
     assert_eq!(c.poll_event(), Some(RegisterEvent::Failed { status: 401 }));
 }
 
-// [RFC 3261 §22.2 test] "If credentials for the realm are rejected, the UAC
-// SHOULD NOT re-attempt requests with the credentials that have just been
-// rejected (though the request may be retried if the nonce was stale)."
+// [RFC 3261 §22.1 test] "A UAC MUST NOT re-attempt requests with the
+// credentials that have just been rejected (though the request may be
+// retried if the nonce was stale)."
 #[test]
 fn a_rejected_realm_is_not_answered_again_under_a_fresh_nonce() {
     let mut rng = ChaCha8Rng::seed_from_u64(8);

@@ -3974,10 +3974,9 @@ impl<R: RngCore> UserAgent<R> {
             response.auth(header).filter_map(Result::ok),
             Selection::Strongest,
         )?;
-        // [RFC 3261 §22.2] "If credentials for the realm are rejected, the
-        // UAC SHOULD NOT re-attempt requests with the credentials that have
-        // just been rejected (though the request may be retried if the nonce
-        // was stale)."
+        // [RFC 3261 §22.1] "A UAC MUST NOT re-attempt requests with the
+        // credentials that have just been rejected (though the request may be
+        // retried if the nonce was stale)."
         // Each realm is answered once (per 401/407): a new challenge for it
         // without stale, whatever its nonce, means the credentials were
         // refused.

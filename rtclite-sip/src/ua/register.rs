@@ -174,9 +174,8 @@ impl RegisterClient {
                     response.auth(header).filter_map(Result::ok),
                     Selection::Strongest,
                 );
-                // [RFC 3261 §22.2] "If credentials for the realm are rejected,
-                // the UAC SHOULD NOT re-attempt requests with the credentials
-                // that have just been rejected (though the request may be
+                // [RFC 3261 §22.1] "A UAC MUST NOT re-attempt requests with the
+                // credentials that have just been rejected (though the request may be
                 // retried if the nonce was stale)."
                 // A realm already answered, challenged again without stale,
                 // means the credentials were rejected, whatever the new nonce
