@@ -1184,23 +1184,38 @@ const TEXT_CLASS: [u8; 256] = {
     t[b'&' as usize] = 2;
     t[0xEF] = 3;
     t[b'<' as usize] = 4;
+    t[b'\r' as usize] = 5;
+    t[b'\t' as usize] = 6;
+    t[b'\n' as usize] = 6;
+    t[b']' as usize] = 7;
     t
 };
 
-/// Replaces the predefined entities and character references in `raw`.
-/// Replaces the predefined entities and character references of `s`
-/// (borrowed when there is none) and checks its characters.
-fn unescape_str(s: &str) -> Result<Cow<'_, str>, XmlErrorKind> {
+/// What a run of text is read as: character data or an attribute value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TextKind {
+    Content,
+    Attribute,
+}
+
+/// Reads `s` as character data or an attribute value, in one pass over it
+/// in the common case: checks its characters, refuses `]]>` in content,
+/// normalises line ends (content) or white space (attribute values), then
+/// replaces the predefined entities and character references. Borrowed
+/// when nothing changes.
+fn read_text(s: &str, kind: TextKind) -> Result<Cow<'_, str>, XmlErrorKind> {
     let raw = s.as_bytes();
+    let content = kind == TextKind::Content;
     // A branch-free pass (it vectorizes) clears the common case: no control
-    // character, no '&' or '<', no byte that could start U+FFFE or U+FFFF.
+    // character or white space below 0x20, no '&' or '<', no byte that could
+    // start U+FFFE or U+FFFF, and in content no ']'.
     let attention = raw.iter().fold(false, |acc, &b| {
-        acc | (b < 0x20) | (b == b'&') | (b == b'<') | (b >= 0xEF)
+        acc | (b < 0x20) | (b == b'&') | (b == b'<') | (b >= 0xEF) | (content & (b == b']'))
     });
     if !attention {
         return Ok(Cow::Borrowed(s));
     }
-    let mut amp = false;
+    let (mut amp, mut cr, mut tab_lf) = (false, false, false);
     for (i, &b) in raw.iter().enumerate() {
         match TEXT_CLASS[usize::from(b)] {
             0 => {}
@@ -1211,12 +1226,34 @@ fn unescape_str(s: &str) -> Result<Cow<'_, str>, XmlErrorKind> {
                     return Err(control_char());
                 }
             }
-            _ => return Err(XmlErrorKind::NotWellFormed("'<' in an attribute value")),
+            4 => return Err(XmlErrorKind::NotWellFormed("'<' in an attribute value")),
+            5 => cr = true,
+            6 => tab_lf = true,
+            _ => {
+                // [RFC 6120 §11.3] "An XMPP entity MUST NOT accept data that
+                // is not XML-well-formed"
+                // (XML 1.0 §2.4: the literal `]]>` is not allowed in
+                // content; it is written `]]&gt;`.)
+                if content && raw.get(i + 1..i + 3) == Some(b"]>") {
+                    return Err(XmlErrorKind::NotWellFormed("']]>' in character data"));
+                }
+            }
         }
     }
+    let normalise = cr || (!content && tab_lf);
+    let text: Cow<'_, str> = match (normalise, kind) {
+        (false, _) => Cow::Borrowed(s),
+        (true, TextKind::Content) => line_ends(s),
+        (true, TextKind::Attribute) => Cow::Owned(attr_white_space(s)),
+    };
     if !amp {
-        return Ok(Cow::Borrowed(s));
+        return Ok(text);
     }
+    replace_references(&text).map(Cow::Owned)
+}
+
+/// `s` with its predefined entities and character references replaced.
+fn replace_references(s: &str) -> Result<String, XmlErrorKind> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = memchr::memchr(b'&', rest.as_bytes()) {
@@ -1255,7 +1292,7 @@ fn unescape_str(s: &str) -> Result<Cow<'_, str>, XmlErrorKind> {
         rest = &after[semi + 1..];
     }
     out.push_str(rest);
-    Ok(Cow::Owned(out))
+    Ok(out)
 }
 
 /// Character data (outside CDATA sections) as the application sees it:
@@ -1264,18 +1301,15 @@ fn unescape_str(s: &str) -> Result<Cow<'_, str>, XmlErrorKind> {
 /// XML 1.0 §2.4 forbids the literal string `]]>` in content (it must be
 /// written `]]&gt;`); §2.11 turns each CR LF pair and each CR not followed
 /// by LF into one LF before anything else reads the text. Both are part of
-/// well-formedness:
-// [RFC 6120 §11.3] "An XMPP entity MUST NOT accept data that is not
-// XML-well-formed"
+/// well-formedness.
 pub(crate) fn char_data(raw: &[u8]) -> Result<Cow<'_, str>, XmlErrorKind> {
     let s = std::str::from_utf8(raw).map_err(|_| XmlErrorKind::InvalidUtf8)?;
-    if memchr::memchr(b']', raw).is_some() && memchr::memmem::find(raw, b"]]>").is_some() {
-        return Err(XmlErrorKind::NotWellFormed("']]>' in character data"));
-    }
-    match line_ends(s) {
-        Cow::Borrowed(s) => unescape_str(s),
-        Cow::Owned(o) => Ok(Cow::Owned(unescape_str(&o)?.into_owned())),
-    }
+    read_text(s, TextKind::Content)
+}
+
+/// [`char_data`] of text already known to be UTF-8.
+pub(crate) fn char_data_str(s: &str) -> Result<Cow<'_, str>, XmlErrorKind> {
+    read_text(s, TextKind::Content)
 }
 
 /// An attribute value as the application sees it (XML 1.0 §2.11, §3.3.3;
@@ -1283,9 +1317,12 @@ pub(crate) fn char_data(raw: &[u8]) -> Result<Cow<'_, str>, XmlErrorKind> {
 /// line feed or carriage return becomes a space (a CR LF pair one space),
 /// then references are replaced, so `&#10;` still gives a line feed.
 pub(crate) fn attr_value(s: &str) -> Result<Cow<'_, str>, XmlErrorKind> {
-    if !s.bytes().any(|b| matches!(b, b'\t' | b'\n' | b'\r')) {
-        return unescape_str(s);
-    }
+    read_text(s, TextKind::Attribute)
+}
+
+/// XML 1.0 §2.11 then §3.3.3 on an attribute value: CR LF, CR, LF and tab
+/// each become one space.
+fn attr_white_space(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
@@ -1300,7 +1337,7 @@ pub(crate) fn attr_value(s: &str) -> Result<Cow<'_, str>, XmlErrorKind> {
             c => out.push(c),
         }
     }
-    Ok(Cow::Owned(unescape_str(&out)?.into_owned()))
+    out
 }
 
 /// XML 1.0 §2.11: CR LF and a lone CR become LF.

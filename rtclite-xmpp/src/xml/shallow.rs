@@ -23,8 +23,8 @@ use std::sync::Arc;
 
 use super::{
     Attribute, Element, Limits, NAME_CLASS, Node, Token, TreeBuilder, attr_value, bytes_eq,
-    char_data, check_chars, check_decl, intern_ns, is_ws, next_token, unescape_str,
-    well_known_attr_name, well_known_name,
+    char_data_str, check_chars, check_decl, intern_ns, is_ws, next_token, well_known_attr_name,
+    well_known_name,
 };
 
 /// The root's start tag, as far as a typed stanza reads it.
@@ -85,6 +85,9 @@ const HIGH: u8 = 6;
 const CR: u8 = 7;
 /// A tab or line feed (a space in an attribute value, XML 1.0 §3.3.3).
 const TAB_LF: u8 = 8;
+/// A `]`, which may begin a `]]>` (not allowed in character data, XML 1.0
+/// §2.4).
+const BRACKET: u8 = 9;
 
 const SCAN: [u8; 256] = {
     let mut t = [PLAIN; 256];
@@ -106,6 +109,7 @@ const SCAN: [u8; 256] = {
     t[b'\r' as usize] = CR;
     t[b'\t' as usize] = TAB_LF;
     t[b'\n' as usize] = TAB_LF;
+    t[b']' as usize] = BRACKET;
     t
 };
 
@@ -127,6 +131,7 @@ const fn special(w: u64) -> u64 {
         | has_zero(w ^ (ONES * b'"' as u64))
         | has_zero(w ^ (ONES * b'<' as u64))
         | has_zero(w ^ (ONES * b'&' as u64))
+        | has_zero(w ^ (ONES * b']' as u64))
 }
 
 /// Scan flags: the span holds an entity or character reference.
@@ -137,6 +142,24 @@ const F_HIGH: u8 = 2;
 const F_CR: u8 = 4;
 /// Scan flags: the span holds a tab or a line feed.
 const F_TAB_LF: u8 = 8;
+/// Scan flags: the span holds a `]`.
+const F_BRACKET: u8 = 16;
+/// Not a flag: the byte is never allowed in the span (a control
+/// character; `<` in an attribute value).
+const F_REFUSE: u8 = 0x80;
+
+/// The scan flag of each byte class (by class number).
+const FLAG: [u8; 10] = {
+    let mut f = [0u8; 10];
+    f[LT as usize] = F_REFUSE;
+    f[AMP as usize] = F_AMP;
+    f[BAD as usize] = F_REFUSE;
+    f[HIGH as usize] = F_HIGH;
+    f[CR as usize] = F_CR;
+    f[TAB_LF as usize] = F_TAB_LF;
+    f[BRACKET as usize] = F_BRACKET;
+    f
+};
 
 /// A position in the input, which is known to be UTF-8: every slice taken
 /// between ASCII delimiters is a `&str` without another validation.
@@ -220,14 +243,11 @@ impl<'a> Cursor<'a> {
                     if k == stop {
                         return Some((self.s.get(start..self.i)?, flags));
                     }
-                    match k {
-                        AMP => flags |= F_AMP,
-                        HIGH => flags |= F_HIGH,
-                        CR => flags |= F_CR,
-                        TAB_LF => flags |= F_TAB_LF,
-                        APOS | QUOT => {}
-                        _ => return None,
+                    let f = FLAG[usize::from(k)];
+                    if f == F_REFUSE {
+                        return None;
                     }
+                    flags |= f;
                 }
                 self.i += 1;
             }
@@ -301,18 +321,15 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// The character data of a scanned span, as [`char_data`] gives it:
-/// checked, `]]>` refused, line ends normalised, entities replaced;
-/// borrowed when none of that changes it.
+/// The character data of a scanned span, as the generic path reads it
+/// (`char_data`): checked, `]]>` refused, line ends normalised, entities
+/// replaced; borrowed when none of that changes it.
 fn text_of(s: &str, flags: u8) -> Option<Cow<'_, str>> {
     if flags & F_HIGH != 0 {
         check_chars(s).ok()?;
     }
-    if flags & F_CR != 0 || memchr::memchr(b']', s.as_bytes()).is_some() {
-        return char_data(s.as_bytes()).ok();
-    }
-    if flags & F_AMP != 0 {
-        unescape_str(s).ok()
+    if flags & (F_AMP | F_CR | F_BRACKET) != 0 {
+        char_data_str(s).ok()
     } else {
         Some(Cow::Borrowed(s))
     }
@@ -323,11 +340,8 @@ fn attr_of(s: &str, flags: u8) -> Option<Cow<'_, str>> {
     if flags & F_HIGH != 0 {
         check_chars(s).ok()?;
     }
-    if flags & (F_CR | F_TAB_LF) != 0 {
-        return attr_value(s).ok();
-    }
-    if flags & F_AMP != 0 {
-        unescape_str(s).ok()
+    if flags & (F_AMP | F_CR | F_TAB_LF) != 0 {
+        attr_value(s).ok()
     } else {
         Some(Cow::Borrowed(s))
     }
@@ -335,7 +349,8 @@ fn attr_of(s: &str, flags: u8) -> Option<Cow<'_, str>> {
 
 /// Checks a scanned span of character data that is not kept.
 fn check_text(raw: &str, flags: u8) -> Option<()> {
-    if flags != 0 || memchr::memchr(b']', raw.as_bytes()).is_some() {
+    // (A tab or line feed changes nothing in character data.)
+    if flags & !F_TAB_LF != 0 {
         text_of(raw, flags)?;
     }
     Some(())
