@@ -4862,15 +4862,7 @@ impl<R: RngCore> UserAgent<R> {
                 // transmission of the last 2xx response to a session refresh
                 // request on that dialog plus the session interval."
                 let timer = ActiveTimer::start(now, interval, refresher == Refresher::Uas);
-                call.st = Some(timer);
-                call.refresh_failed = None;
-                if refresh {
-                    self.events.push_back(UaEvent::SessionRefreshed {
-                        call: h,
-                        interval: timer.state().interval,
-                        refresher: timer.state().refresher,
-                    });
-                }
+                st_install(&mut self.events, call, h, timer, refresh);
             }
             // [RFC 4028 §9] "If the most recent 2xx response had no
             // Session-Expires header field, there is no session expiration, and
@@ -4940,15 +4932,7 @@ impl<R: RngCore> UserAgent<R> {
                     let half = Duration::from_secs(u64::from(interval / 2));
                     timer.refresh_at = sent.checked_add(half).map(|t| t.max(now));
                 }
-                call.st = Some(timer);
-                call.refresh_failed = None;
-                if refresh {
-                    self.events.push_back(UaEvent::SessionRefreshed {
-                        call: h,
-                        interval: timer.state().interval,
-                        refresher: timer.state().refresher,
-                    });
-                }
+                st_install(&mut self.events, call, h, timer, refresh);
             }
             // [RFC 4028 §7.2] "This means that the session timer can be
             // 'turned-off' in mid dialog by receiving a response without a
@@ -5324,6 +5308,27 @@ fn with_refusal_warning(response: &OwnedMessage) -> Result<OwnedMessage, UaError
             "399 rtclite \"The session description was not accepted\"",
         )
         .build()?)
+}
+
+/// Installs the session timer of call `h` negotiated by a session refresh
+/// (RFC 4028 §7.2, §9): a refresh that had failed is forgotten, and the
+/// application hears of every refresh after the initial INVITE.
+fn st_install(
+    events: &mut VecDeque<UaEvent>,
+    call: &mut Call,
+    h: CallHandle,
+    timer: ActiveTimer,
+    refresh: bool,
+) {
+    call.st = Some(timer);
+    call.refresh_failed = None;
+    if refresh {
+        events.push_back(UaEvent::SessionRefreshed {
+            call: h,
+            interval: timer.state().interval,
+            refresher: timer.state().refresher,
+        });
+    }
 }
 
 fn has_token(msg: &Message<'_>, name: HeaderName, token: &str) -> bool {
