@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use common::ua::{
-    a_addr, add_alice, add_bob, alice_config, b_addr, bob_config, ends, header, incoming_call,
-    last, parse, peer, peer_sends, start, starts, to_peer,
+    a_addr, add_alice, add_bob, alice_config, b_addr, bob_config, call_answered, ends, header,
+    incoming_call, last, parse, peer, peer_sends, start, starts, to_peer,
 };
 use rtclite_sip::builder::{MessageBuilder, response_to};
 use rtclite_sip::ua::{
@@ -1191,18 +1191,7 @@ fn two(f: fn(&mut UaConfig)) -> (Phones, usize, usize, CallHandle, CallHandle) {
     f(&mut b);
     let alice = add_alice(&mut w, a);
     let bob = add_bob(&mut w, b);
-    let call = w
-        .with(alice, |ua, now| {
-            ua.call(now, "sip:bob@192.0.2.201:5060", Body::sdp(OFFER))
-        })
-        .unwrap();
-    let theirs = incoming_call(&w, bob);
-    w.with(bob, |ua, now| {
-        ua.answer(now, theirs, Some(Body::sdp(BOB_SDP)))
-    })
-    .unwrap();
-    assert!(w.ua(alice).is_established(call));
-    assert!(w.ua(bob).is_established(theirs));
+    let (call, theirs) = call_answered(&mut w, alice, bob, OFFER, BOB_SDP);
     (w, alice, bob, call, theirs)
 }
 
